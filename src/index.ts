@@ -1,0 +1,2 @@
+// Public library API. The CLI uses only what is exported here (or from the modules' index files).
+export * from './telemetry/index.js';

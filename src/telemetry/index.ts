@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './problems.js';
+export * from './time.js';
+export * from './entities.js';
+export * from './dataset.js';
