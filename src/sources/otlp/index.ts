@@ -1,0 +1,1 @@
+export { OtlpWriter, writeFaults, writeOtlpDataset } from './writer.js';
