@@ -1,0 +1,3 @@
+export * from './grid.js';
+export * from './stream.js';
+export * from './entities.js';
