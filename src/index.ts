@@ -1,2 +1,4 @@
 // Public library API. The CLI uses only what is exported here (or from the modules' index files).
 export * from './telemetry/index.js';
+export * from './sources/index.js';
+export * from './windows/index.js';

@@ -1,0 +1,26 @@
+import { Command, CommanderError } from 'commander';
+import { register as inspect } from './inspect.js';
+import { register as simulate } from './simulate.js';
+import { register as templates } from './templates.js';
+import { register as demo } from './demo.js';
+
+const program = new Command();
+program
+  .name('runtimeslicer')
+  .description('System-state embeddings and state-aware failure management for microservices (metrics + traces + logs).')
+  .version('0.1.0')
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride();
+
+for (const reg of [demo, simulate, inspect, templates]) reg(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help and version are exits with code 0; usage errors have been printed by commander.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    throw e;
+  }
+}
