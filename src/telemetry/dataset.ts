@@ -17,6 +17,13 @@ export interface DatasetCase {
   group: string;
 }
 
+/** One case's data, as the modality streams would map it. */
+export interface CaseData {
+  metrics: MetricSeries[];
+  spans: Span[];
+  logs: LogRecord[];
+}
+
 export interface LoadOptions {
   /** Active period given to faults whose source states no duration (Nezha). Default 3 min. */
   faultDurationMs?: number;
@@ -47,6 +54,11 @@ export interface Dataset {
   readonly disorderMs: number;
   /** case-based sources only */
   readonly cases?: DatasetCase[];
+  /**
+   * Case-based sources: exactly one case's data. Cases may overlap in time (concurrent test
+   * beds with the same pod names), so a time-range read could mix them; the windower uses this.
+   */
+  caseData?(id: string): CaseData | undefined;
   /** Human-readable notes about the source (e.g. which modalities exist only near faults). */
   readonly notes: string[];
 

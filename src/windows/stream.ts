@@ -135,6 +135,20 @@ export async function* windowStream(ds: Dataset, spec: WindowSpec, opts: WindowS
   if (windows.length === 0) return;
   const labels = labelWindows(windows, ds.labels, ds.cases);
   const want = new Set<Modality>(opts.modalities ?? ['metrics', 'traces', 'logs']);
+  if (ds.caseData && windows.every((w) => w.caseId !== undefined)) {
+    // Cases can overlap in time: each case window gets exactly its own case's data.
+    for (let i = 0; i < windows.length; i++) {
+      const d = ds.caseData(windows[i].caseId!);
+      yield {
+        window: windows[i],
+        label: labels[i],
+        metrics: want.has('metrics') && d ? d.metrics : [],
+        spans: want.has('traces') && d ? d.spans : [],
+        logs: want.has('logs') && d ? d.logs : [],
+      };
+    }
+    return;
+  }
   // Case windows can be out of order in time relative to the stride grid; read the span they cover.
   const readRange: TimeRange = {
     start: Math.min(...windows.map((w) => w.start)),
