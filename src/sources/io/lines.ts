@@ -3,11 +3,17 @@ import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
+export interface ReadOptions {
+  /** Bytes per chunk handed on (after gunzip); smaller suits reading only a file's head. */
+  chunkSize?: number;
+}
+
 /** Opens a file as a byte stream, gunzipping when the name ends in .gz. */
-export function openBytes(path: string): Readable {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+export function openBytes(path: string, opts: ReadOptions = {}): Readable {
+  const chunk = opts.chunkSize ?? 1 << 18;
+  const raw = createReadStream(path, { highWaterMark: opts.chunkSize ? Math.max(chunk, 1 << 16) : 1 << 20 });
   if (!path.endsWith('.gz')) return raw;
-  const gz = createGunzip({ chunkSize: 1 << 18 });
+  const gz = createGunzip({ chunkSize: chunk });
   raw.on('error', (e) => gz.destroy(e));
   return raw.pipe(gz);
 }
@@ -18,11 +24,11 @@ export function openBytes(path: string): Readable {
  * an array instead of awaiting every line. Line numbers are 1-based: the first line of a batch
  * is `firstLine`.
  */
-export async function* lineBatches(path: string): AsyncGenerator<{ lines: string[]; firstLine: number }> {
+export async function* lineBatches(path: string, opts: ReadOptions = {}): AsyncGenerator<{ lines: string[]; firstLine: number }> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let lineNo = 1;
-  for await (const chunk of openBytes(path)) {
+  for await (const chunk of openBytes(path, opts)) {
     const text = rest + decoder.write(chunk as Buffer);
     const lines = text.split('\n');
     rest = lines.pop() ?? '';
