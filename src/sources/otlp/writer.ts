@@ -1,37 +1,334 @@
-import type { Dataset } from '../../telemetry/index.js';
-import type { Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../../telemetry/index.js';
+/**
+ * Writes the data model as OTLP/HTTP JSON in the OpenTelemetry collector's file-exporter layout:
+ * metrics.jsonl, traces.jsonl, logs.jsonl, one Export*ServiceRequest per line, records grouped
+ * by resource (= entity). Streaming: each call appends lines; nothing is kept but the entity
+ * table. Atomic: the files get their names on close(). Mapping: docs/formats/otlp-mapping.md.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { msToNanos, serviceOfPod } from '../../telemetry/index.js';
+import type { Dataset, Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../../telemetry/index.js';
+import { AtomicFile } from './atomic.js';
+import { writeFaults as writeFaultsFile } from './faults.js';
+import { encodeAttributes, encodeDouble, encodeSeverity, encodeStatus, encodeValue } from './values.js';
+import type { KeyValue } from './values.js';
+import { seriesName } from './decode.js';
+
+/** What the write calls accept as the entity table: a list, or a map by id. */
+export type EntityLookup = Iterable<Entity> | ReadonlyMap<string, Entity>;
+
+export interface OtlpWriterOptions {
+  /** Records (metric points, spans or logs) per request line. Default 5000. */
+  maxRecordsPerLine?: number;
+  /** Instrumentation scope name written with every record. Default "runtimeslicer". */
+  scope?: string;
+}
+
+export const OTLP_FILES = { metrics: 'metrics.jsonl', traces: 'traces.jsonl', logs: 'logs.jsonl' } as const;
+type Kind = keyof typeof OTLP_FILES;
+
+const NO_RECORDED_VALUE = 1;
+const HEX = /^[0-9a-fA-F]+$/;
 
 /**
- * Writes telemetry as OTLP/HTTP JSON in the OpenTelemetry collector's file-exporter format
- * (one Export*ServiceRequest per line): metrics.jsonl, traces.jsonl, logs.jsonl.
- * STUB: signatures are final; bodies are being written.
+ * Trace and span ids must be hex in OTLP JSON. Hex ids are written lower-cased (lossless: the
+ * reader lower-cases too); any other id is replaced by a stable hash of it, so parent links
+ * survive but the original text does not.
  */
+export function otlpId(id: string, hexDigits: 32 | 16): string {
+  if (HEX.test(id) && id.length % 2 === 0) return id.toLowerCase();
+  return createHash('sha256').update(id).digest('hex').slice(0, hexDigits);
+}
+
+/**
+ * A series name `metric{k=v,...}` (the reader's naming for data-point attributes) back to the
+ * metric name and attributes, when re-rendering them gives exactly the same name; otherwise the
+ * whole name is the metric name. Either way the reader gives back the same series name.
+ */
+export function splitSeriesName(name: string): { metric: string; attributes?: KeyValue[] } {
+  const m = /^([^{}]+)\{([^{}]*)\}$/.exec(name);
+  if (!m) return { metric: name };
+  const attrs: KeyValue[] = [];
+  for (const part of m[2].split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return { metric: name };
+    attrs.push({ key: part.slice(0, eq), value: { stringValue: part.slice(eq + 1) } });
+  }
+  if (seriesName(m[1], attrs) !== name) return { metric: name };
+  return { metric: m[1], attributes: attrs };
+}
+
+interface Resource {
+  key: string;
+  attributes: KeyValue[];
+}
+
 export class OtlpWriter {
-  constructor(readonly dir: string) {}
+  private readonly files: Record<Kind, AtomicFile>;
+  private readonly maxPerLine: number;
+  private readonly scope: { name: string };
+  private ready: Promise<unknown> | null = null;
+  /** every entity the caller told us about, and which of them got a resource line */
+  private readonly known = new Map<string, Entity>();
+  private readonly written = new Set<string>();
+  private lastLookup: EntityLookup | null = null;
+  private readonly resources = new Map<string, Resource>();
+  private chain: Promise<void> = Promise.resolve();
+  private state: 'open' | 'closed' | 'aborted' = 'open';
+  /** counts of what was written, for progress and reports */
+  readonly counts = { points: 0, spans: 0, logs: 0, lines: 0 };
 
-  async writeMetrics(_series: MetricSeries[], _entities: Iterable<Entity> | Map<string, Entity>): Promise<void> {
-    throw new Error('not implemented yet');
+  constructor(readonly dir: string, opts: OtlpWriterOptions = {}) {
+    this.maxPerLine = Math.max(1, opts.maxRecordsPerLine ?? 5000);
+    this.scope = { name: opts.scope ?? 'runtimeslicer' };
+    this.files = {
+      metrics: new AtomicFile(join(dir, OTLP_FILES.metrics)),
+      traces: new AtomicFile(join(dir, OTLP_FILES.traces)),
+      logs: new AtomicFile(join(dir, OTLP_FILES.logs)),
+    };
   }
 
-  async writeSpans(_spans: Span[], _entities: Iterable<Entity> | Map<string, Entity>): Promise<void> {
-    throw new Error('not implemented yet');
+  writeMetrics(series: MetricSeries[], entities: EntityLookup): Promise<void> {
+    return this.serial(async () => {
+      this.learn(entities);
+      let byRes = new Map<string, { res: Resource; metrics: unknown[] }>();
+      let n = 0;
+      const flush = async () => {
+        if (byRes.size === 0) return;
+        const resourceMetrics = [...byRes.values()].map(({ res, metrics }) => ({
+          resource: { attributes: res.attributes },
+          scopeMetrics: [{ scope: this.scope, metrics }],
+        }));
+        byRes = new Map();
+        n = 0;
+        await this.line('metrics', { resourceMetrics });
+      };
+      for (const s of series) {
+        const { metric, attributes } = splitSeriesName(s.name);
+        const res = this.resource(s.entity, undefined);
+        // A long series is cut into pieces so no line grows without bound.
+        for (let from = 0; from < s.times.length || from === 0; from += this.maxPerLine) {
+          const to = Math.min(s.times.length, from + this.maxPerLine);
+          const dataPoints: unknown[] = [];
+          for (let i = from; i < to; i++) {
+            const v = s.values[i];
+            const dp: Record<string, unknown> = { timeUnixNano: msToNanos(s.times[i]) };
+            if (Number.isNaN(v)) dp.flags = NO_RECORDED_VALUE;
+            else dp.asDouble = encodeDouble(v);
+            if (attributes) dp.attributes = attributes;
+            dataPoints.push(dp);
+          }
+          const m: Record<string, unknown> = { name: metric };
+          if (s.unit) m.unit = s.unit;
+          m.gauge = { dataPoints };
+          let g = byRes.get(res.key);
+          if (!g) byRes.set(res.key, (g = { res, metrics: [] }));
+          g.metrics.push(m);
+          n += dataPoints.length;
+          this.counts.points += dataPoints.length;
+          if (n >= this.maxPerLine) await flush();
+          if (s.times.length === 0) break;
+        }
+      }
+      await flush();
+    });
   }
 
-  async writeLogs(_logs: LogRecord[], _entities: Iterable<Entity> | Map<string, Entity>): Promise<void> {
-    throw new Error('not implemented yet');
+  writeSpans(spans: Span[], entities: EntityLookup): Promise<void> {
+    return this.serial(async () => {
+      this.learn(entities);
+      for (let from = 0; from < spans.length; from += this.maxPerLine) {
+        const byRes = new Map<string, { res: Resource; spans: unknown[] }>();
+        for (let i = from; i < Math.min(spans.length, from + this.maxPerLine); i++) {
+          const s = spans[i];
+          const res = this.resource(s.entity, s.service);
+          let g = byRes.get(res.key);
+          if (!g) byRes.set(res.key, (g = { res, spans: [] }));
+          const startNanos = msToNanos(s.start);
+          // End from start + duration in integer nanoseconds, so the duration read back is
+          // exact to the nanosecond whatever the float resolution of the start time.
+          const endNanos = (BigInt(startNanos) + BigInt(Math.max(0, Math.round(s.duration * 1e6)))).toString();
+          const o: Record<string, unknown> = {
+            traceId: otlpId(s.traceId, 32),
+            spanId: otlpId(s.spanId, 16),
+          };
+          if (s.parentId) o.parentSpanId = otlpId(s.parentId, 16);
+          o.name = s.operation;
+          o.startTimeUnixNano = startNanos;
+          o.endTimeUnixNano = endNanos;
+          const attributes = encodeAttributes(s.attributes);
+          if (attributes) o.attributes = attributes;
+          const status = encodeStatus(s.status);
+          if (status) o.status = status;
+          g.spans.push(o);
+          this.counts.spans++;
+        }
+        await this.line('traces', {
+          resourceSpans: [...byRes.values()].map(({ res, spans: list }) => ({
+            resource: { attributes: res.attributes },
+            scopeSpans: [{ scope: this.scope, spans: list }],
+          })),
+        });
+      }
+    });
   }
 
-  async close(): Promise<void> {
-    throw new Error('not implemented yet');
+  writeLogs(logs: LogRecord[], entities: EntityLookup): Promise<void> {
+    return this.serial(async () => {
+      this.learn(entities);
+      for (let from = 0; from < logs.length; from += this.maxPerLine) {
+        const byRes = new Map<string, { res: Resource; logRecords: unknown[] }>();
+        for (let i = from; i < Math.min(logs.length, from + this.maxPerLine); i++) {
+          const l = logs[i];
+          const res = this.resource(l.entity, l.service);
+          let g = byRes.get(res.key);
+          if (!g) byRes.set(res.key, (g = { res, logRecords: [] }));
+          const t = msToNanos(l.time);
+          const o: Record<string, unknown> = { timeUnixNano: t, observedTimeUnixNano: t, ...encodeSeverity(l.severity) };
+          o.body = { stringValue: l.body };
+          const attributes = encodeAttributes(l.attributes);
+          if (attributes) o.attributes = attributes;
+          if (l.traceId) o.traceId = otlpId(l.traceId, 32);
+          if (l.spanId) o.spanId = otlpId(l.spanId, 16);
+          g.logRecords.push(o);
+          this.counts.logs++;
+        }
+        await this.line('logs', {
+          resourceLogs: [...byRes.values()].map(({ res, logRecords }) => ({
+            resource: { attributes: res.attributes },
+            scopeLogs: [{ scope: this.scope, logRecords }],
+          })),
+        });
+      }
+    });
+  }
+
+  /**
+   * Entities that never got a record still exist in the data model: they are written as
+   * resources without metrics, so a reader finds the same entity table. Then every file is
+   * renamed into place (all three exist afterwards, possibly empty).
+   */
+  close(): Promise<void> {
+    return this.serial(async () => {
+      const silent = [...this.known.values()].filter((e) => !this.written.has(e.id));
+      for (let from = 0; from < silent.length; from += this.maxPerLine) {
+        const resourceMetrics = silent.slice(from, from + this.maxPerLine).map((e) => ({
+          resource: { attributes: this.resource(e.id, undefined).attributes },
+          scopeMetrics: [],
+        }));
+        await this.line('metrics', { resourceMetrics });
+      }
+      await this.mkdir();
+      for (const f of Object.values(this.files)) await f.commit();
+      this.state = 'closed';
+    });
+  }
+
+  /** Drops what was written so far: no file appears. */
+  async abort(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    this.state = 'aborted';
+    for (const f of Object.values(this.files)) await f.abort();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private serial(work: () => Promise<void>): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new Error(`OtlpWriter(${this.dir}) is ${this.state}`));
+    const p = this.chain.then(work);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private mkdir(): Promise<unknown> {
+    return (this.ready ??= mkdir(this.dir, { recursive: true }));
+  }
+
+  private async line(kind: Kind, request: unknown): Promise<void> {
+    await this.mkdir();
+    await this.files[kind].append(JSON.stringify(request) + '\n');
+    this.counts.lines++;
+  }
+
+  private learn(entities: EntityLookup): void {
+    // The simulator passes the same table with every batch: skip the walk when it is the same.
+    if (entities === this.lastLookup) return;
+    this.lastLookup = entities;
+    const list: Iterable<Entity> = isMap(entities) ? entities.values() : entities;
+    for (const e of list) {
+      const old = this.known.get(e.id);
+      if (!old || old.kind !== e.kind || old.service !== e.service || old.node !== e.node) {
+        this.known.set(e.id, e);
+        // the entity changed: its cached resource attributes are stale
+        for (const k of [...this.resources.keys()]) if (k === e.id || k.startsWith(e.id + '\u0000')) this.resources.delete(k);
+      }
+    }
+  }
+
+  /** The resource of an entity; `service` is the record's service when it may differ. */
+  private resource(entityId: string, service: string | undefined): Resource {
+    const e = this.known.get(entityId);
+    // A record whose service differs from its pod's gets a resource of its own, so the reader
+    // gives back the record's service.
+    const own = e?.kind === 'pod' ? e.service ?? serviceOfPod(e.id) : e?.kind === 'service' ? e.id : undefined;
+    const override = e === undefined ? service : e.kind === 'pod' && service !== undefined && service !== own ? service : undefined;
+    const key = override === undefined ? entityId : entityId + '\u0000' + override;
+    let r = this.resources.get(key);
+    if (r) return r;
+    const attrs: KeyValue[] = [];
+    const add = (k: string, v: string | undefined) => {
+      if (v !== undefined && v.length > 0) attrs.push({ key: k, value: encodeValue(v) });
+    };
+    if (!e) {
+      // Not in the table: a pod of `service` when the record names a different service.
+      if (service !== undefined && service !== entityId) {
+        add('service.name', service);
+        add('k8s.pod.name', entityId);
+      } else add('service.name', entityId);
+    } else if (e.kind === 'pod') {
+      add('service.name', override ?? own);
+      add('k8s.pod.name', e.id);
+      add('k8s.node.name', e.node);
+    } else if (e.kind === 'service') {
+      add('service.name', e.id);
+      add('host.name', e.node);
+    } else {
+      add('host.name', e.id);
+    }
+    r = { key, attributes: attrs };
+    this.resources.set(key, r);
+    this.written.add(entityId);
+    return r;
   }
 }
 
-/** Writes faults.json (atomically) into dir. */
-export async function writeFaults(_dir: string, _labels: FaultLabel[]): Promise<void> {
-  throw new Error('not implemented yet');
+function isMap(x: EntityLookup): x is ReadonlyMap<string, Entity> {
+  return x instanceof Map;
 }
 
-/** Copies any Dataset to OTLP JSON files (plus faults.json) in dir. */
-export async function writeOtlpDataset(_dir: string, _dataset: Dataset): Promise<void> {
-  throw new Error('not implemented yet');
+/** Writes faults.json into dir, atomically. Schema: docs/formats/faults-json.md. */
+export async function writeFaults(dir: string, labels: FaultLabel[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFaultsFile(dir, labels);
+}
+
+/**
+ * Copies any Dataset (e.g. Nezha) to OTLP JSON files plus faults.json in dir, streaming modality
+ * by modality. Case windows of case-based sources are not carried over (labels are).
+ */
+export async function writeOtlpDataset(dir: string, dataset: Dataset, opts: OtlpWriterOptions = {}): Promise<OtlpWriter['counts']> {
+  const w = new OtlpWriter(dir, opts);
+  const entities = new Map(dataset.entities.map((e) => [e.id, e] as const));
+  try {
+    for await (const batch of dataset.metrics()) await w.writeMetrics(batch, entities);
+    for await (const batch of dataset.spans()) await w.writeSpans(batch, entities);
+    for await (const batch of dataset.logs()) await w.writeLogs(batch, entities);
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  await writeFaults(dir, dataset.labels);
+  return w.counts;
 }

@@ -1,0 +1,69 @@
+/**
+ * Files that appear whole or not at all: written under a temporary name in the same folder and
+ * renamed on success, so a reader never sees half a file and a crash leaves the old one intact.
+ */
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+function tempName(path: string): string {
+  // Not a data-file extension, so readers of the folder ignore leftovers of a crashed writer.
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = tempName(path);
+  try {
+    await writeFile(tmp, text, 'utf8');
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** An append-only text file that gets its final name on commit(). */
+export class AtomicFile {
+  private handle: FileHandle | null = null;
+  private readonly tmp: string;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  bytes = 0;
+
+  constructor(readonly path: string, private readonly flushBytes = 1 << 20) {
+    this.tmp = tempName(path);
+  }
+
+  /** Buffers text and writes it out in large pieces (many small writes are slow). */
+  async append(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+    this.bytes += text.length;
+    if (this.pendingBytes >= this.flushBytes) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.handle) this.handle = await open(this.tmp, 'w');
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.write(text, null, 'utf8');
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    await this.handle!.sync();
+    await this.handle!.close();
+    this.handle = null;
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    if (this.handle) await this.handle.close().catch(() => undefined);
+    this.handle = null;
+    this.pending = [];
+    await rm(this.tmp, { force: true });
+  }
+}

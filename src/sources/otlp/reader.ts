@@ -1,0 +1,405 @@
+/**
+ * OTLP/HTTP JSON reader: a folder (or one file) of Export{Metrics,Trace,Logs}ServiceRequest
+ * documents or collector file-exporter lines (.json, .jsonl, .json.gz), plus faults.json.
+ *
+ * Opening makes one metadata pass over every file (entities, time range, counts, and how far
+ * out of order each file's records are) without keeping records. The modality streams read the
+ * files again, skip files and tails outside the requested range, and restore time order in a
+ * bounded buffer whose horizon is the measured disorder (capped; the rest is `disorderMs`).
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ProblemLog, UserError, isoTime, sortEntities } from '../../telemetry/index.js';
+import type {
+  CallEdge,
+  Dataset,
+  Entity,
+  FaultLabel,
+  LoadOptions,
+  LogRecord,
+  MetricSeries,
+  Modality,
+  Span,
+  TimeRange,
+  Topology,
+} from '../../telemetry/index.js';
+import { decodeRequest, requestKinds } from './decode.js';
+import type { DecodeSink } from './decode.js';
+import { listDataFiles, readRequests, sniffOtlp } from './files.js';
+import type { DataFile, FileMode } from './files.js';
+import { readFaults } from './faults.js';
+import { LatenessMeter, ReorderBuffer } from './reorder.js';
+
+export interface OtlpLoadOptions extends LoadOptions {
+  /**
+   * Longest time a record is held back to restore order (ms). Input more out of order than
+   * this is passed on with `disorderMs` = the excess. Default 10 minutes.
+   */
+  maxReorderMs?: number;
+  /** How long a trace is remembered to link late children to parents (topology). Default 30 min. */
+  traceHorizonMs?: number;
+}
+
+export const DEFAULT_MAX_REORDER_MS = 10 * 60_000;
+const DEFAULT_TRACE_HORIZON_MS = 30 * 60_000;
+
+interface FileStats {
+  min: number;
+  max: number;
+  /** how late records arrive within the file, in reading order */
+  lateness: number;
+  count: number;
+}
+
+interface FileInfo extends DataFile {
+  mode?: FileMode;
+  stats: Partial<Record<Modality, FileStats>>;
+}
+
+export interface OtlpCounts {
+  files: number;
+  requests: number;
+  resources: number;
+  metricPoints: number;
+  spans: number;
+  logs: number;
+}
+
+const ALL: ReadonlySet<Modality> = new Set<Modality>(['metrics', 'traces', 'logs']);
+const ONLY: Record<Modality, ReadonlySet<Modality>> = {
+  metrics: new Set<Modality>(['metrics']),
+  traces: new Set<Modality>(['traces']),
+  logs: new Set<Modality>(['logs']),
+};
+
+/** True when `path` is an OTLP JSON file, or a folder holding at least one. */
+export async function detectOtlp(path: string): Promise<boolean> {
+  try {
+    const { files } = await listDataFiles(path);
+    // A handful is enough: a folder of another format does not hide OTLP files among its JSON.
+    for (const f of files.slice(0, 20)) if (await sniffOtlp(f.path)) return true;
+  } catch {
+    /* missing or unreadable: not ours */
+  }
+  return false;
+}
+
+export async function openOtlp(path: string, opts: OtlpLoadOptions = {}): Promise<OtlpDataset> {
+  const root = resolve(path);
+  try {
+    await stat(root);
+  } catch {
+    throw new UserError(`no such file or folder: ${path}`);
+  }
+  const { dir, files: all } = await listDataFiles(root);
+  const problems = opts.problems ?? new ProblemLog();
+  const files: FileInfo[] = [];
+  for (const f of all) {
+    if (await sniffOtlp(f.path)) files.push({ ...f, stats: {} });
+    else problems.add(f.rel, 0, 'not OTLP JSON (no resourceMetrics, resourceSpans or resourceLogs near its start): skipped');
+  }
+  if (files.length === 0) {
+    throw new UserError(
+      `no OTLP JSON in ${path} (expected .json, .jsonl or .json.gz files holding resourceMetrics, resourceSpans or resourceLogs)`,
+    );
+  }
+  const ds = new OtlpDataset(root, files, problems, opts);
+  await ds.scan();
+  // faults.json sits beside the data: in the folder, or beside a single file.
+  ds.setLabels(await readFaults(dir, problems));
+  return ds;
+}
+
+export class OtlpDataset implements Dataset {
+  readonly format = 'otlp' as const;
+  entities: Entity[] = [];
+  timeRange: TimeRange = { start: 0, end: 0 };
+  labels: FaultLabel[] = [];
+  disorderMs = 0;
+  readonly notes: string[] = [];
+  readonly counts: OtlpCounts = { files: 0, requests: 0, resources: 0, metricPoints: 0, spans: 0, logs: 0 };
+  /** per modality: how long the streams hold records back, and the measured input disorder */
+  readonly reorder: Record<Modality, { horizonMs: number; measuredMs: number }> = {
+    metrics: { horizonMs: 0, measuredMs: 0 },
+    traces: { horizonMs: 0, measuredMs: 0 },
+    logs: { horizonMs: 0, measuredMs: 0 },
+  };
+  /** most records the last stream of each modality held at once (memory is bounded by this) */
+  readonly peakBuffered: Record<Modality, number> = { metrics: 0, traces: 0, logs: 0 };
+  private dataRange = { start: Infinity, end: -Infinity };
+  private topo: Promise<Topology> | null = null;
+  private readonly maxReorderMs: number;
+  private readonly traceHorizonMs: number;
+
+  constructor(
+    readonly root: string,
+    private readonly files: FileInfo[],
+    readonly problems: ProblemLog,
+    opts: OtlpLoadOptions,
+  ) {
+    this.maxReorderMs = Math.max(0, opts.maxReorderMs ?? DEFAULT_MAX_REORDER_MS);
+    this.traceHorizonMs = opts.traceHorizonMs ?? DEFAULT_TRACE_HORIZON_MS;
+  }
+
+  /** The metadata pass. Called once by openOtlp. */
+  async scan(): Promise<void> {
+    const entities = new Map<string, Entity>();
+    let series = new Set<string>();
+    const fresh = (): Record<Modality, LatenessMeter> => ({ metrics: new LatenessMeter(), traces: new LatenessMeter(), logs: new LatenessMeter() });
+    let meters = fresh();
+    let file!: FileInfo;
+    let line = 0;
+    const sink: DecodeSink = {
+      resource: (e) => {
+        this.counts.resources++;
+        const old = entities.get(e.id);
+        if (!old) entities.set(e.id, e);
+        else if (old.node === undefined && e.node !== undefined && old.kind === e.kind) old.node = e.node;
+      },
+      point: (entity, name, _unit, t) => {
+        meters.metrics.add(t);
+        if (series.size < 1_000_000) series.add(entity + '\u0000' + name);
+        this.cover(t, t);
+      },
+      span: (s) => {
+        meters.traces.add(s.start);
+        this.cover(s.start, s.start + s.duration);
+      },
+      log: (l) => {
+        meters.logs.add(l.time);
+        this.cover(l.time, l.time);
+      },
+      problem: (reason) => this.problems.add(file.rel, line, reason),
+    };
+    for (file of this.files) {
+      meters = fresh();
+      let unknown = 0;
+      for await (const r of readRequests(file.path, undefined, (l, reason) => this.problems.add(file.rel, l, reason), (m) => (file.mode = m))) {
+        line = r.line;
+        this.counts.requests++;
+        if (requestKinds(r.req).length === 0) {
+          if (unknown++ < 1) this.problems.add(file.rel, r.line, 'not an OTLP export request (no resourceMetrics, resourceSpans or resourceLogs)');
+          continue;
+        }
+        decodeRequest(r.req, sink, ALL, { light: true });
+      }
+      for (const mod of Object.keys(meters) as Modality[]) {
+        const m = meters[mod];
+        if (m.count > 0) file.stats[mod] = { min: m.min, max: m.max, lateness: m.lateness, count: m.count };
+      }
+      this.counts.metricPoints += meters.metrics.count;
+      this.counts.spans += meters.traces.count;
+      this.counts.logs += meters.logs.count;
+    }
+    this.counts.files = this.files.length;
+    this.entities = sortEntities(entities.values());
+    for (const mod of ['metrics', 'traces', 'logs'] as const) {
+      const measured = this.measuredLateness(mod);
+      const horizonMs = Math.min(measured, this.maxReorderMs);
+      this.reorder[mod] = { horizonMs, measuredMs: measured };
+      this.disorderMs = Math.max(this.disorderMs, measured - horizonMs);
+    }
+    this.updateRange();
+    const seriesCount = series.size;
+    series = new Set();
+    this.notes.push(
+      `OTLP JSON: ${this.counts.files} file(s), ${this.counts.metricPoints} metric points in ${seriesCount} series, ` +
+        `${this.counts.spans} spans, ${this.counts.logs} log records, ${this.entities.length} entities.`,
+      'Metric series are named <metric>{k=v,...} when data points carry attributes; histograms and summaries ' +
+        'become <metric>.count/.sum/.mean (and .min/.max, .q<quantile>) series (docs/formats/otlp-mapping.md).',
+    );
+    if (this.disorderMs > 0) {
+      this.notes.push(`Records arrive up to ${this.disorderMs} ms more out of order than the reorder buffer holds (disorderMs).`);
+    }
+  }
+
+  setLabels(labels: FaultLabel[]): void {
+    this.labels = labels;
+    for (const l of labels) this.cover(l.start, l.end);
+    this.updateRange();
+  }
+
+  private cover(start: number, end: number): void {
+    if (start < this.dataRange.start) this.dataRange.start = start;
+    if (end > this.dataRange.end) this.dataRange.end = end;
+  }
+
+  private updateRange(): void {
+    // `end` is exclusive: one ms past the last instant so the last record falls inside.
+    if (this.dataRange.end >= this.dataRange.start) this.timeRange = { start: this.dataRange.start, end: this.dataRange.end + 1 };
+  }
+
+  /** Files holding a modality, in the order the streams read them: by earliest record. */
+  private filesOf(mod: Modality, range?: TimeRange): FileInfo[] {
+    return this.files
+      .filter((f) => {
+        const s = f.stats[mod];
+        // spans are ordered (and filtered) by start, and `max` is a start time too
+        return s !== undefined && (!range || (s.min < range.end && s.max >= range.start));
+      })
+      .sort((a, b) => a.stats[mod]!.min - b.stats[mod]!.min);
+  }
+
+  /** Lateness of the concatenation of a modality's files in reading order. */
+  private measuredLateness(mod: Modality): number {
+    let runMax = -Infinity;
+    let late = 0;
+    for (const f of this.filesOf(mod)) {
+      const s = f.stats[mod]!;
+      late = Math.max(late, s.lateness, runMax - s.min);
+      runMax = Math.max(runMax, s.max);
+    }
+    return late;
+  }
+
+  /**
+   * Records of one modality in time order (within disorderMs), restricted to `range`. `decode`
+   * turns a request into (time, record) pairs.
+   */
+  private async *ordered<T>(
+    mod: Modality,
+    range: TimeRange | undefined,
+    batch: number,
+    timeOf: (x: T) => number,
+    decode: (req: Record<string, unknown>, push: (x: T) => void) => void,
+  ): AsyncGenerator<T[]> {
+    const { horizonMs, measuredMs } = this.reorder[mod];
+    let file = '';
+    let line = 0;
+    // Records later than measured cannot happen unless a file changed since the metadata pass;
+    // they are reported and dropped rather than breaking the ordering contract.
+    const buf = new ReorderBuffer<T>(timeOf, horizonMs, measuredMs - horizonMs, batch, (x, behind) =>
+      this.problems.add(file, line, `late record: ${mod} at ${isoTime(timeOf(x))} came ${behind} ms behind the stream (dropped)`),
+    );
+    const start = range?.start ?? -Infinity;
+    const end = range?.end ?? Infinity;
+    for (const f of this.filesOf(mod, range)) {
+      file = f.rel;
+      const lateness = f.stats[mod]!.lateness;
+      let runMax = -Infinity;
+      const found: T[] = [];
+      for await (const r of readRequests(f.path, f.mode, null)) {
+        line = r.line;
+        found.length = 0;
+        decode(r.req, (x) => found.push(x));
+        for (const x of found) {
+          const t = timeOf(x);
+          if (t > runMax) runMax = t;
+          if (t >= start && t < end) buf.push(x);
+        }
+        const out = buf.take();
+        if (out) yield out;
+        // Nothing later in this file can be earlier than runMax − its lateness: past the range.
+        if (runMax - lateness >= end) break;
+      }
+    }
+    const rest = buf.drain();
+    this.peakBuffered[mod] = buf.peak;
+    if (rest.length > 0) yield rest;
+  }
+
+  async *metrics(range?: TimeRange): AsyncGenerator<MetricSeries[]> {
+    interface Pt {
+      t: number;
+      v: number;
+      s: number;
+    }
+    const index = new Map<string, number>();
+    const meta: { entity: string; name: string; unit: string }[] = [];
+    const decode = (req: Record<string, unknown>, push: (x: Pt) => void) =>
+      decodeRequest(
+        req,
+        {
+          point: (entity, name, unit, t, v) => {
+            const key = entity + '\u0000' + name;
+            let s = index.get(key);
+            if (s === undefined) {
+              s = meta.length;
+              index.set(key, s);
+              meta.push({ entity, name, unit });
+            }
+            push({ t, v, s });
+          },
+        },
+        ONLY.metrics,
+      );
+    for await (const pts of this.ordered<Pt>('metrics', range, 20_000, (p) => p.t, decode)) {
+      const groups = new Map<number, { times: number[]; values: number[] }>();
+      for (const p of pts) {
+        let g = groups.get(p.s);
+        if (!g) groups.set(p.s, (g = { times: [], values: [] }));
+        g.times.push(p.t);
+        g.values.push(p.v);
+      }
+      const out: MetricSeries[] = [];
+      for (const [s, g] of groups) {
+        const m = meta[s];
+        out.push({ entity: m.entity, name: m.name, unit: m.unit, times: Float64Array.from(g.times), values: Float64Array.from(g.values) });
+      }
+      yield out;
+    }
+  }
+
+  async *spans(range?: TimeRange): AsyncGenerator<Span[]> {
+    yield* this.ordered<Span>('traces', range, 5000, (s) => s.start, (req, push) => decodeRequest(req, { span: push }, ONLY.traces));
+  }
+
+  async *logs(range?: TimeRange): AsyncGenerator<LogRecord[]> {
+    yield* this.ordered<LogRecord>('logs', range, 5000, (l) => l.time, (req, push) => decodeRequest(req, { log: push }, ONLY.logs));
+  }
+
+  topology(): Promise<Topology> {
+    return (this.topo ??= this.buildTopology());
+  }
+
+  /**
+   * Call edges from parent/child links, streaming: a trace is remembered until no span of it
+   * was seen for traceHorizonMs, so memory follows the traces in flight, not the file.
+   */
+  private async buildTopology(): Promise<Topology> {
+    interface Trace {
+      last: number;
+      spans: Map<string, string>;
+      orphans: { parent: string; entity: string }[];
+    }
+    const traces = new Map<string, Trace>();
+    const edges = new Map<string, CallEdge>();
+    const link = (caller: string, callee: string) => {
+      if (caller === callee) return;
+      const key = caller + '\u0000' + callee;
+      const e = edges.get(key);
+      if (e) e.count++;
+      else edges.set(key, { caller, callee, count: 1 });
+    };
+    let sinceSweep = 0;
+    for await (const batch of this.spans()) {
+      for (const s of batch) {
+        let tr = traces.get(s.traceId);
+        if (!tr) traces.set(s.traceId, (tr = { last: s.start, spans: new Map(), orphans: [] }));
+        tr.last = Math.max(tr.last, s.start);
+        tr.spans.set(s.spanId, s.entity);
+        if (s.parentId) {
+          const p = tr.spans.get(s.parentId);
+          if (p !== undefined) link(p, s.entity);
+          else tr.orphans.push({ parent: s.parentId, entity: s.entity });
+        }
+        // children that arrived before this parent (clock skew between services)
+        if (tr.orphans.length > 0) {
+          tr.orphans = tr.orphans.filter((o) => {
+            if (o.parent !== s.spanId) return true;
+            link(s.entity, o.entity);
+            return false;
+          });
+        }
+      }
+      sinceSweep += batch.length;
+      if (sinceSweep >= 50_000 && batch.length > 0) {
+        sinceSweep = 0;
+        const cutoff = batch[batch.length - 1].start - this.traceHorizonMs;
+        for (const [id, tr] of traces) if (tr.last < cutoff) traces.delete(id);
+      }
+    }
+    const list = [...edges.values()].sort((a, b) => (a.caller === b.caller ? a.callee.localeCompare(b.callee) : a.caller.localeCompare(b.caller)));
+    return { entities: this.entities, edges: list };
+  }
+}
