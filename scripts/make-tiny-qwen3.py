@@ -12,6 +12,10 @@ the test compares transformers.js against.
 Run with Debian's interpreter, which sees python3-torch (1.13) and python3-onnx:
     /usr/bin/python3 scripts/make-tiny-qwen3.py [--out test/fixtures/tiny-qwen3]
 Same script, same torch: same bytes (weights and corpus are seeded).
+
+The size flags build bigger random models of the same shape family, for speed measurements only;
+Qwen3-Embedding-0.6B's width is
+    --hidden 1024 --layers 28 --heads 16 --kv-heads 8 --head-dim 128 --intermediate 3072
 """
 import argparse
 import json
@@ -384,9 +388,20 @@ def l2(v):
 
 
 def main():
+    global HIDDEN, LAYERS, HEADS, KV_HEADS, HEAD_DIM, INTERMEDIATE
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "tiny-qwen3"))
-    out = os.path.abspath(ap.parse_args().out)
+    ap.add_argument("--hidden", type=int, default=HIDDEN)
+    ap.add_argument("--layers", type=int, default=LAYERS)
+    ap.add_argument("--heads", type=int, default=HEADS)
+    ap.add_argument("--kv-heads", type=int, default=KV_HEADS)
+    ap.add_argument("--head-dim", type=int, default=HEAD_DIM)
+    ap.add_argument("--intermediate", type=int, default=INTERMEDIATE)
+    args = ap.parse_args()
+    out = os.path.abspath(args.out)
+    HIDDEN, LAYERS, HEADS, KV_HEADS = args.hidden, args.layers, args.heads, args.kv_heads
+    HEAD_DIM, INTERMEDIATE = args.head_dim, args.intermediate
+    assert HEADS % KV_HEADS == 0, "heads must be a multiple of kv-heads"
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
 
     torch.manual_seed(SEED)

@@ -17,11 +17,14 @@ import type { Backbone, BackboneOptions } from './types.js';
  * - `prefix=…` prepended to every text (`prefix=none` or empty: nothing), or `task=…`, which
  *   makes the Qwen3-Embedding instruction `Instruct: {task}\nQuery:`. Qwen3 models default to
  *   {@link QWEN3_DEFAULT_TASK}; others to no prefix.
- * - `maxLength=N` tokens (default 512); longer texts are cut, keeping the tokenizer's closing
+ * - `maxLength=N` tokens (default 512, or the tokenizer's model_max_length if lower); longer texts are cut, keeping the tokenizer's closing
  *   special tokens (Qwen3-Embedding pools the `<|endoftext|>` it appends).
  * - `dtype=fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4`: which `onnx/model*.onnx` to load. Default for
  *   a folder: the first present of fp32, q8, int8, uint8, fp16, q4, q4f16, bnb4; for a hub id:
  *   the config's `transformers.js_config.dtype`, else fp32.
+ * - `padding=right|left` (default right): where a batch pads shorter texts. Right is safe for
+ *   every export: with causal attention the real tokens never see the padding, and ONNX Runtime's
+ *   fused GroupQueryAttention (used by some transformers.js exports) assumes right padding.
  * - `batch=N` texts per forward pass (default `opts.batchSize`, else 8); `threads=N` ONNX
  *   Runtime intra-op threads (default min(2, cores)).
  * - hub ids only: `revision=` (default main; pin a commit for stable ids), `cacheDir=` (default
@@ -55,7 +58,7 @@ const DTYPE_SUFFIX: Record<string, string> = {
   q4f16: '_q4f16',
   bnb4: '_bnb4',
 };
-const KNOWN_OPTIONS = ['pooling', 'normalize', 'prefix', 'task', 'maxLength', 'dtype', 'batch', 'threads', 'revision', 'cacheDir'];
+const KNOWN_OPTIONS = ['pooling', 'normalize', 'prefix', 'task', 'maxLength', 'dtype', 'padding', 'batch', 'threads', 'revision', 'cacheDir'];
 const DEFAULT_MAX_LENGTH = 512;
 const DEFAULT_BATCH = 8;
 const HUB_ID = /^[\w.-]+\/[\w.-]+$/;
@@ -100,11 +103,13 @@ export async function createOnnxBackbone(
   if (pooling !== undefined && pooling !== 'last' && pooling !== 'mean' && pooling !== 'cls') {
     throw new UserError(`onnx: pooling must be last, mean or cls; got '${pooling}'`);
   }
+  const padding = options.padding ?? 'right';
+  if (padding !== 'right' && padding !== 'left') throw new UserError(`onnx: padding must be right or left; got '${padding}'`);
   if (options.prefix !== undefined && options.task !== undefined) {
     throw new UserError('onnx: give either prefix= or task=, not both');
   }
   const normalize = options.normalize === undefined ? true : parseBool('normalize', options.normalize);
-  const maxLength = parseInt('maxLength', options.maxLength, 2) ?? DEFAULT_MAX_LENGTH;
+  const askedMaxLength = parseInt('maxLength', options.maxLength, 2);
   const batch = parseInt('batch', options.batch, 1) ?? opts.batchSize ?? DEFAULT_BATCH;
   const threads = parseInt('threads', options.threads, 1) ?? Math.min(2, availableParallelism());
 
@@ -143,6 +148,13 @@ export async function createOnnxBackbone(
   else if (options.prefix !== undefined) prefix = options.prefix === 'none' ? '' : options.prefix;
   else prefix = family === 'qwen3' ? qwen3Prefix(QWEN3_DEFAULT_TASK) : '';
 
+  // Past the tokenizer's limit an encoder runs off its position table.
+  const modelMax = (tokenizer as { model_max_length?: number }).model_max_length;
+  const limit = typeof modelMax === 'number' && Number.isFinite(modelMax) && modelMax > 0 ? modelMax : Infinity;
+  if (askedMaxLength !== undefined && askedMaxLength > limit) {
+    throw new UserError(`onnx: maxLength ${askedMaxLength} exceeds the model's limit of ${limit} tokens`);
+  }
+  const maxLength = askedMaxLength ?? Math.min(DEFAULT_MAX_LENGTH, limit);
   const prefixTag = prefix === '' ? 'none' : sha256(prefix).slice(0, 8);
   const id = `onnx:${src.identity}:${src.dtype}:${pool}:${normalize ? 'norm' : 'raw'}:len${maxLength}:prefix-${prefixTag}`;
   const backbone = new OnnxBackbone(tf, tokenizer, model, {
@@ -151,6 +163,7 @@ export async function createOnnxBackbone(
     normalize,
     prefix,
     maxLength,
+    padLeft: padding === 'left',
     batch,
     onProgress: opts.onProgress,
   });
@@ -164,6 +177,7 @@ interface Settings {
   normalize: boolean;
   prefix: string;
   maxLength: number;
+  padLeft: boolean;
   batch: number;
   onProgress?: BackboneOptions['onProgress'];
 }
@@ -241,9 +255,8 @@ class OnnxBackbone implements Backbone {
     const len = Math.max(...seqs.map((s) => s.length));
     const ids = new BigInt64Array(b * len).fill(BigInt(this.padId));
     const mask = new BigInt64Array(b * len);
-    const left = (this.tokenizer as { padding_side?: string }).padding_side === 'left';
     seqs.forEach((s, r) => {
-      const off = r * len + (left ? len - s.length : 0);
+      const off = r * len + (this.s.padLeft ? len - s.length : 0);
       for (let j = 0; j < s.length; j++) {
         ids[off + j] = BigInt(s[j]);
         mask[off + j] = 1n;
