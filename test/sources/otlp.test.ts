@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { detectOtlp, openOtlp, OtlpWriter, writeFaults, writeOtlpDataset, splitSeriesName, otlpId } from '../../src/sources/otlp/index.js';
+import { detectOtlp, openOtlp, OtlpWriter, parseFaults, writeFaults, writeOtlpDataset, splitSeriesName, otlpId } from '../../src/sources/otlp/index.js';
 import type { OtlpDataset } from '../../src/sources/otlp/index.js';
 import { ReorderBuffer } from '../../src/sources/otlp/reorder.js';
 import { UserError } from '../../src/telemetry/index.js';
@@ -369,6 +369,23 @@ test('faults.json: valid entries load, bad ones are reported with line and index
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the faults.json example of the docs is valid', async () => {
+  const doc = await readFile(fileURLToPath(new URL('../../docs/formats/faults-json.md', import.meta.url)), 'utf8');
+  const json = /```json\n([\s\S]*?)```/.exec(doc);
+  assert.ok(json, 'docs/formats/faults-json.md has a json example');
+  const problems: string[] = [];
+  const labels = parseFaults(JSON.parse(json[1]), (line, reason) => problems.push(`${line} ${reason}`));
+  assert.deepEqual(problems, []);
+  assert.equal(labels.length, 2);
+  assert.equal(labels[0].end - labels[0].start, 180_000);
+  assert.equal(labels[1].end, 1675079640000.5);
+});
+
+test('detect: not fooled by the JSON of other formats', { skip: !existsSync(join(DATASETS, 'nezha-trainticket')) && 'datasets absent' }, async () => {
+  assert.equal(await detectOtlp(join(DATASETS, 'nezha-trainticket')), false);
+  if (existsSync(join(DATASETS, 'aiops22-pod'))) assert.equal(await detectOtlp(join(DATASETS, 'aiops22-pod')), false);
 });
 
 // ---- ordering --------------------------------------------------------------------------------

@@ -93,7 +93,6 @@ export class OtlpWriter {
     return this.serial(async () => {
       this.learn(entities);
       let byRes = new Map<string, { res: Resource; metrics: unknown[] }>();
-      let n = 0;
       const flush = async () => {
         if (byRes.size === 0) return;
         const resourceMetrics = [...byRes.values()].map(({ res, metrics }) => ({
@@ -101,17 +100,22 @@ export class OtlpWriter {
           scopeMetrics: [{ scope: this.scope, metrics }],
         }));
         byRes = new Map();
-        n = 0;
         await this.line('metrics', { resourceMetrics });
       };
-      for (const s of series) {
-        const { metric, attributes } = splitSeriesName(s.name);
-        const res = this.resource(s.entity, undefined);
-        // A long series is cut into pieces so no line grows without bound.
-        for (let from = 0; from < s.times.length || from === 0; from += this.maxPerLine) {
-          const to = Math.min(s.times.length, from + this.maxPerLine);
+      // Lines are cut in time order across all series of the batch (not series after series),
+      // so a reader sees the file nearly sorted: a line spans a short time, not the batch's.
+      const order = timeOrder(series);
+      const parts = series.map((s) => ({ s, ...splitSeriesName(s.name), from: 0 }));
+      for (let at = 0; at < order.length; ) {
+        const end = Math.min(order.length, at + this.maxPerLine);
+        const taken = new Map<number, number>(); // series → points in this line
+        for (let k = at; k < end; k++) taken.set(order[k], (taken.get(order[k]) ?? 0) + 1);
+        for (const [si, count] of taken) {
+          const p = parts[si];
+          const { s, metric, attributes } = p;
+          const res = this.resource(s.entity, undefined);
           const dataPoints: unknown[] = [];
-          for (let i = from; i < to; i++) {
+          for (let i = p.from; i < p.from + count; i++) {
             const v = s.values[i];
             const dp: Record<string, unknown> = { timeUnixNano: msToNanos(s.times[i]) };
             if (Number.isNaN(v)) dp.flags = NO_RECORDED_VALUE;
@@ -119,18 +123,20 @@ export class OtlpWriter {
             if (attributes) dp.attributes = attributes;
             dataPoints.push(dp);
           }
+          p.from += count;
           const m: Record<string, unknown> = { name: metric };
           if (s.unit) m.unit = s.unit;
           m.gauge = { dataPoints };
           let g = byRes.get(res.key);
           if (!g) byRes.set(res.key, (g = { res, metrics: [] }));
           g.metrics.push(m);
-          n += dataPoints.length;
-          this.counts.points += dataPoints.length;
-          if (n >= this.maxPerLine) await flush();
-          if (s.times.length === 0) break;
         }
+        this.counts.points += end - at;
+        at = end;
+        await flush();
       }
+      // series without points still name their entity
+      for (const s of series) if (s.times.length === 0) this.resource(s.entity, undefined);
       await flush();
     });
   }
@@ -301,6 +307,29 @@ export class OtlpWriter {
     this.written.add(entityId);
     return r;
   }
+}
+
+/**
+ * Series index of every point of the batch, in time order (ties by series). Each series is
+ * ascending, so taking points in this order walks each series from its start.
+ */
+function timeOrder(series: MetricSeries[]): Int32Array {
+  let n = 0;
+  for (const s of series) n += s.times.length;
+  const idx = new Int32Array(n);
+  const time = new Float64Array(n);
+  let k = 0;
+  for (let si = 0; si < series.length; si++) {
+    const t = series[si].times;
+    for (let i = 0; i < t.length; i++, k++) {
+      idx[k] = si;
+      time[k] = t[i];
+    }
+  }
+  const perm = Array.from({ length: n }, (_, i) => i);
+  // stable on ties: a series keeps its own order even where its times repeat
+  perm.sort((a, b) => time[a] - time[b] || a - b);
+  return Int32Array.from(perm, (i) => idx[i]);
 }
 
 function isMap(x: EntityLookup): x is ReadonlyMap<string, Entity> {
