@@ -118,16 +118,24 @@ export interface RequestAt {
   line: number;
 }
 
-/**
- * Yields the requests of a file. `mode` from an earlier read is reused so both reads agree;
- * `onMode` tells the mode decided. Bad lines go to `report` (with their line) and are skipped.
- */
-export async function* readRequests(
-  path: string,
-  mode: FileMode | undefined,
-  report: ((line: number, reason: string) => void) | null,
-  onMode?: (m: FileMode) => void,
-): AsyncGenerator<RequestAt> {
+export interface ReadRequestsOptions {
+  /** the mode an earlier read decided, so both reads agree */
+  mode?: FileMode;
+  /** bad lines (with their 1-based line); null: skip them silently */
+  report?: ((line: number, reason: string) => void) | null;
+  /** told the mode once decided */
+  onMode?: (m: FileMode) => void;
+  /** one-request-per-line files: lines not worth parsing (known from an earlier read) */
+  skipLine?: (line: number) => boolean;
+  /** one-request-per-line files: stop reading after this line */
+  lastLine?: number;
+}
+
+/** Yields the requests of a file. Bad lines go to `report` and are skipped. */
+export async function* readRequests(path: string, opts: ReadRequestsOptions = {}): AsyncGenerator<RequestAt> {
+  const { mode, onMode, skipLine } = opts;
+  const report = opts.report ?? null;
+  const lastLine = opts.lastLine ?? Infinity;
   let decided: FileMode | undefined = mode ?? (LINES_ONLY.test(path) ? 'lines' : undefined);
   if (decided) onMode?.(decided);
   // Lines seen before the mode is known; also the whole text in document mode.
@@ -137,6 +145,7 @@ export async function* readRequests(
 
   function* emitLine(l: string, lineNo: number): Generator<RequestAt> {
     if (l.length === 0 || /^\s*$/.test(l)) return;
+    if (lineNo > lastLine || skipLine?.(lineNo)) return;
     let v: unknown;
     try {
       v = JSON.parse(l);
@@ -156,6 +165,7 @@ export async function* readRequests(
   }
 
   for await (const { lines, firstLine } of lineBatches(path)) {
+    if (decided === 'lines' && firstLine > lastLine) return;
     let i = 0;
     if (decided === undefined) {
       if (held.length === 0) firstHeld = firstLine;

@@ -26,7 +26,7 @@ import type {
 import { decodeRequest, requestKinds } from './decode.js';
 import type { DecodeSink } from './decode.js';
 import { listDataFiles, readRequests, sniffOtlp } from './files.js';
-import type { DataFile, FileMode } from './files.js';
+import type { DataFile, FileMode, ReadRequestsOptions } from './files.js';
 import { readFaults } from './faults.js';
 import { LatenessMeter, ReorderBuffer } from './reorder.js';
 
@@ -51,10 +51,22 @@ interface FileStats {
   count: number;
 }
 
+/** Per line (one-request-per-line files): the span of times of one modality's records there. */
+interface LineIndex {
+  line: number[];
+  min: number[];
+  max: number[];
+}
+
 interface FileInfo extends DataFile {
   mode?: FileMode;
   stats: Partial<Record<Modality, FileStats>>;
+  /** lets a range read skip parsing lines outside the range (lines mode only) */
+  lines: Partial<Record<Modality, LineIndex>>;
 }
+
+/** Above this many indexed lines a file keeps no line index (memory); range reads then parse all. */
+const MAX_INDEXED_LINES = 2_000_000;
 
 export interface OtlpCounts {
   files: number;
@@ -65,7 +77,8 @@ export interface OtlpCounts {
   logs: number;
 }
 
-const ALL: ReadonlySet<Modality> = new Set<Modality>(['metrics', 'traces', 'logs']);
+const MODALITY_LIST: readonly Modality[] = ['metrics', 'traces', 'logs'];
+const ALL: ReadonlySet<Modality> = new Set<Modality>(MODALITY_LIST);
 const ONLY: Record<Modality, ReadonlySet<Modality>> = {
   metrics: new Set<Modality>(['metrics']),
   traces: new Set<Modality>(['traces']),
@@ -95,7 +108,7 @@ export async function openOtlp(path: string, opts: OtlpLoadOptions = {}): Promis
   const problems = opts.problems ?? new ProblemLog();
   const files: FileInfo[] = [];
   for (const f of all) {
-    if (await sniffOtlp(f.path)) files.push({ ...f, stats: {} });
+    if (await sniffOtlp(f.path)) files.push({ ...f, stats: {}, lines: {} });
     else problems.add(f.rel, 0, 'not OTLP JSON (no resourceMetrics, resourceSpans or resourceLogs near its start): skipped');
   }
   if (files.length === 0) {
@@ -147,6 +160,14 @@ export class OtlpDataset implements Dataset {
     let series = new Set<string>();
     const fresh = (): Record<Modality, LatenessMeter> => ({ metrics: new LatenessMeter(), traces: new LatenessMeter(), logs: new LatenessMeter() });
     let meters = fresh();
+    // times of the current request, per modality, for the line index
+    const req = { metrics: { min: Infinity, max: -Infinity }, traces: { min: Infinity, max: -Infinity }, logs: { min: Infinity, max: -Infinity } };
+    const seen = (mod: Modality, t: number) => {
+      meters[mod].add(t);
+      const r = req[mod];
+      if (t < r.min) r.min = t;
+      if (t > r.max) r.max = t;
+    };
     let file!: FileInfo;
     let line = 0;
     const sink: DecodeSink = {
@@ -157,16 +178,16 @@ export class OtlpDataset implements Dataset {
         else if (old.node === undefined && e.node !== undefined && old.kind === e.kind) old.node = e.node;
       },
       point: (entity, name, _unit, t) => {
-        meters.metrics.add(t);
+        seen('metrics', t);
         if (series.size < 1_000_000) series.add(entity + '\u0000' + name);
         this.cover(t, t);
       },
       span: (s) => {
-        meters.traces.add(s.start);
+        seen('traces', s.start);
         this.cover(s.start, s.start + s.duration);
       },
       log: (l) => {
-        meters.logs.add(l.time);
+        seen('logs', l.time);
         this.cover(l.time, l.time);
       },
       problem: (reason) => this.problems.add(file.rel, line, reason),
@@ -174,7 +195,11 @@ export class OtlpDataset implements Dataset {
     for (file of this.files) {
       meters = fresh();
       let unknown = 0;
-      for await (const r of readRequests(file.path, undefined, (l, reason) => this.problems.add(file.rel, l, reason), (m) => (file.mode = m))) {
+      const f = file;
+      const index: Record<Modality, LineIndex> = { metrics: { line: [], min: [], max: [] }, traces: { line: [], min: [], max: [] }, logs: { line: [], min: [], max: [] } };
+      let indexed = 0;
+      const report = (l: number, reason: string) => this.problems.add(f.rel, l, reason);
+      for await (const r of readRequests(file.path, { report, onMode: (m) => (f.mode = m) })) {
         line = r.line;
         this.counts.requests++;
         if (requestKinds(r.req).length === 0) {
@@ -182,6 +207,27 @@ export class OtlpDataset implements Dataset {
           continue;
         }
         decodeRequest(r.req, sink, ALL, { light: true });
+        for (const mod of MODALITY_LIST) {
+          const q = req[mod];
+          if (q.max < q.min) continue;
+          const ix = index[mod];
+          const last = ix.line.length - 1;
+          if (last >= 0 && ix.line[last] === r.line) {
+            // several requests on one line (a JSON array): one entry
+            ix.min[last] = Math.min(ix.min[last], q.min);
+            ix.max[last] = Math.max(ix.max[last], q.max);
+          } else {
+            ix.line.push(r.line);
+            ix.min.push(q.min);
+            ix.max.push(q.max);
+            indexed++;
+          }
+          q.min = Infinity;
+          q.max = -Infinity;
+        }
+      }
+      if (file.mode === 'lines' && indexed <= MAX_INDEXED_LINES) {
+        for (const mod of MODALITY_LIST) if (index[mod].line.length > 0) file.lines[mod] = index[mod];
       }
       for (const mod of Object.keys(meters) as Modality[]) {
         const m = meters[mod];
@@ -278,7 +324,28 @@ export class OtlpDataset implements Dataset {
       const lateness = f.stats[mod]!.lateness;
       let runMax = -Infinity;
       const found: T[] = [];
-      for await (const r of readRequests(f.path, f.mode, null)) {
+      const opts: ReadRequestsOptions = { mode: f.mode };
+      const ix = f.lines[mod];
+      if (ix && range) {
+        // From the metadata pass: parse only lines with records in range, stop at the line
+        // after which nothing can be in range any more.
+        let m = -Infinity;
+        let lastLine = Infinity;
+        for (let k = 0; k < ix.line.length; k++) {
+          m = Math.max(m, ix.max[k]);
+          if (m - lateness >= end) {
+            lastLine = ix.line[k];
+            break;
+          }
+        }
+        let p = 0;
+        opts.lastLine = lastLine;
+        opts.skipLine = (lineNo) => {
+          while (p < ix.line.length && ix.line[p] < lineNo) p++;
+          return p >= ix.line.length || ix.line[p] !== lineNo || ix.max[p] < start || ix.min[p] >= end;
+        };
+      }
+      for await (const r of readRequests(f.path, opts)) {
         line = r.line;
         found.length = 0;
         decode(r.req, (x) => found.push(x));

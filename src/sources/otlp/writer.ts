@@ -72,7 +72,6 @@ export class OtlpWriter {
   /** every entity the caller told us about, and which of them got a resource line */
   private readonly known = new Map<string, Entity>();
   private readonly written = new Set<string>();
-  private lastLookup: EntityLookup | null = null;
   private readonly resources = new Map<string, Resource>();
   private chain: Promise<void> = Promise.resolve();
   private state: 'open' | 'closed' | 'aborted' = 'open';
@@ -258,14 +257,13 @@ export class OtlpWriter {
   }
 
   private learn(entities: EntityLookup): void {
-    // The simulator passes the same table with every batch: skip the walk when it is the same.
-    if (entities === this.lastLookup) return;
-    this.lastLookup = entities;
+    // Walked on every call (cheap next to the records): a caller may add entities to the same
+    // table, or change one in place, between batches. Copies are kept so a change shows.
     const list: Iterable<Entity> = isMap(entities) ? entities.values() : entities;
     for (const e of list) {
       const old = this.known.get(e.id);
       if (!old || old.kind !== e.kind || old.service !== e.service || old.node !== e.node) {
-        this.known.set(e.id, e);
+        this.known.set(e.id, { ...e });
         // the entity changed: its cached resource attributes are stale
         for (const k of [...this.resources.keys()]) if (k === e.id || k.startsWith(e.id + '\u0000')) this.resources.delete(k);
       }
