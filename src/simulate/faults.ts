@@ -1,0 +1,124 @@
+/**
+ * Fault schedule: N non-overlapping faults spread over the run, 3-10 minutes each, each on a
+ * seeded random pod of a service the fault type makes sense for, with its own intensity.
+ */
+import { UserError } from '../telemetry/index.js';
+import type { FaultLabel } from '../telemetry/index.js';
+import type { Model } from './model.js';
+import type { SeededRng } from './rng.js';
+
+export const FAULT_TYPES = [
+  'cpu-contention',
+  'memory-leak',
+  'network-delay',
+  'packet-loss',
+  'pod-kill',
+  'code-exception',
+  'wrong-return-value',
+] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+
+export interface PlannedFault {
+  label: FaultLabel;
+  type: FaultType;
+  pod: number;
+  /** step index of the first affected step, and one past the last */
+  fromStep: number;
+  toStep: number;
+  /**
+   * Intensity, by type: cpu-contention the app's share of its CPU limit; memory-leak the share
+   * of the limit reached at the end; network-delay ms added per hop; packet-loss the loss rate;
+   * code-exception / wrong-return-value the share of requests affected; pod-kill unused.
+   */
+  intensity: number;
+}
+
+const MIN_GAP_MS = 2 * 60_000;
+const MIN_FAULT_MS = 3 * 60_000;
+const MAX_FAULT_MS = 10 * 60_000;
+
+function eligible(type: FaultType, service: string): boolean {
+  if (service === 'loadgenerator') return false;
+  // A key-value store has no application code to throw or to return wrong values.
+  if (service === 'redis-cart' && (type === 'code-exception' || type === 'wrong-return-value')) return false;
+  return true;
+}
+
+function intensity(type: FaultType, rng: SeededRng): number {
+  switch (type) {
+    case 'cpu-contention':
+      return rng.uniform(0.2, 0.45);
+    case 'memory-leak':
+      return rng.uniform(0.96, 1.02);
+    case 'network-delay':
+      return rng.uniform(100, 600);
+    case 'packet-loss':
+      return rng.uniform(0.1, 0.35);
+    case 'code-exception':
+      return rng.uniform(0.3, 0.9);
+    case 'wrong-return-value':
+      return rng.uniform(0.4, 1);
+    case 'pod-kill':
+      return 1;
+  }
+}
+
+export function planFaults(
+  model: Model,
+  rng: SeededRng,
+  count: number,
+  start: number,
+  steps: number,
+  stepMs: number,
+  types: readonly FaultType[] = FAULT_TYPES,
+): PlannedFault[] {
+  if (count === 0) return [];
+  if (types.length === 0) throw new UserError('faultTypes: expected at least one fault type');
+  for (const t of types) if (!FAULT_TYPES.includes(t)) throw new UserError(`unknown fault type "${t}" (expected one of ${FAULT_TYPES.join(', ')})`);
+  const totalMs = steps * stepMs;
+  // A quiet lead-in gives every run a fault-free reference period.
+  const leadSteps = Math.min(Math.round(Math.min(10 * 60_000, totalMs * 0.05) / stepMs), Math.floor(steps / 4));
+  const slotSteps = Math.floor((steps - leadSteps) / count);
+  const minFaultSteps = Math.max(1, Math.ceil(MIN_FAULT_MS / stepMs));
+  const gapSteps = Math.max(1, Math.ceil(MIN_GAP_MS / stepMs));
+  if (slotSteps < minFaultSteps + gapSteps) {
+    const needMin = Math.ceil(((minFaultSteps + gapSteps) * stepMs) / 60_000);
+    throw new UserError(
+      `too many faults: ${count} faults over ${(totalMs / 3_600_000).toFixed(2)} h leave ${Math.floor((slotSteps * stepMs) / 60_000)} min each; expected at least ${needMin} min per fault (fewer faults or more hours)`,
+    );
+  }
+  // Every type gets its share: a shuffled round-robin rather than independent draws.
+  const order: FaultType[] = [];
+  while (order.length < count) order.push(...rng.shuffle([...types]));
+  order.length = count;
+  rng.shuffle(order);
+
+  const out: PlannedFault[] = [];
+  for (let k = 0; k < count; k++) {
+    const type = order[k];
+    const slot0 = leadSteps + k * slotSteps;
+    const maxSteps = Math.min(Math.round(MAX_FAULT_MS / stepMs), slotSteps - gapSteps);
+    const durSteps = rng.intBetween(minFaultSteps, Math.max(minFaultSteps, maxSteps));
+    const from = slot0 + rng.int(slotSteps - gapSteps - durSteps + 1);
+    const candidates = model.pods.filter((p) => eligible(type, model.services[p.service].def.name));
+    const pod = rng.pick(candidates);
+    const svc = model.services[pod.service].def.name;
+    out.push({
+      label: {
+        id: `fault-${String(k + 1).padStart(3, '0')}`,
+        start: start + from * stepMs,
+        end: start + (from + durSteps) * stepMs,
+        rootCause: pod.id,
+        rootCauseService: svc,
+        type,
+        level: 'pod',
+      },
+      type,
+      pod: pod.idx,
+      fromStep: from,
+      toStep: from + durSteps,
+      intensity: intensity(type, rng),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,246 @@
+/**
+ * The microservice simulator: an Online-Boutique-style system under shifting workload regimes
+ * with injected faults, emitting metrics, traces and logs block by block.
+ *
+ * `createSimulation` is the in-memory generator (batches per simulated block); `simulate`
+ * writes its batches through the OTLP writer, plus faults.json and regimes.json.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { UserError } from '../telemetry/index.js';
+import type { Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../telemetry/index.js';
+import { OtlpWriter, writeFaults } from '../sources/otlp/index.js';
+import { FAULT_TYPES, planFaults } from './faults.js';
+import type { FaultType, PlannedFault } from './faults.js';
+import { MetricEmitter } from './metrics.js';
+import { buildModel } from './model.js';
+import type { Model } from './model.js';
+import { SeededRng } from './rng.js';
+import { SystemState } from './state.js';
+import { TraceEmitter } from './traces.js';
+import { LoadCurve, REGIMES, checkTimeline, regimeTimeline } from './workload.js';
+import type { Regime, RegimeInterval } from './workload.js';
+
+export { FAULT_TYPES } from './faults.js';
+export type { FaultType } from './faults.js';
+export { REGIMES, REGIME_LEVEL } from './workload.js';
+export type { Regime, RegimeInterval } from './workload.js';
+export { POD_METRICS, NODE_METRICS } from './metrics.js';
+export { SeededRng } from './rng.js';
+
+/** Monday 2026-01-05 08:00 UTC: a fixed start keeps output reproducible. */
+export const DEFAULT_START_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
+export const DEFAULT_STEP_MS = 60_000;
+/** Simulated time per batch of createSimulation: bounds memory whatever the run's length. */
+export const BLOCK_MS = 10 * 60_000;
+/**
+ * simulate() writes a batch per simulated minute: the writer groups each batch's records by
+ * entity, so a batch's length is how far out of time order the files are (what a reader must
+ * buffer), as with a collector that flushes every minute.
+ */
+export const WRITE_BLOCK_MS = 60_000;
+
+export interface SimulationOptions {
+  hours: number;
+  seed: number;
+  /** number of injected faults, spread over the run */
+  faults: number;
+  /** metric resolution and simulation step, ms (default 60 000) */
+  stepMs?: number;
+  /** start of the run, epoch ms (default DEFAULT_START_MS) */
+  startMs?: number;
+  /** a fixed regime timeline covering the run, instead of the seeded Markov chain */
+  regimes?: RegimeInterval[];
+  /** fault types to draw from (default: all seven) */
+  faultTypes?: FaultType[];
+  /** multiplies the number of sampled traces (default 1) */
+  traceScale?: number;
+  /** simulated time per batch, ms, rounded to whole steps (default BLOCK_MS; simulate() writes per WRITE_BLOCK_MS) */
+  blockMs?: number;
+}
+
+export interface SimulateOptions extends SimulationOptions {
+  outDir: string;
+  onProgress?: (doneMs: number, totalMs: number) => void;
+}
+
+export interface SimBatch {
+  /** simulated block [start, end), ms */
+  start: number;
+  end: number;
+  metrics: MetricSeries[];
+  spans: Span[];
+  logs: LogRecord[];
+}
+
+export interface SimCounts {
+  metricSeries: number;
+  metricPoints: number;
+  /** points written as NaN (missed scrapes, killed pods) */
+  metricMissing: number;
+  spans: number;
+  traces: number;
+  logs: number;
+}
+
+export interface Simulation {
+  readonly start: number;
+  readonly end: number;
+  readonly stepMs: number;
+  readonly seed: number;
+  readonly entities: Entity[];
+  readonly labels: FaultLabel[];
+  readonly regimes: RegimeInterval[];
+  /** running totals of what batches() has produced so far */
+  readonly counts: SimCounts;
+  batches(): Generator<SimBatch>;
+}
+
+export interface SimulateSummary {
+  outDir: string;
+  seed: number;
+  start: number;
+  end: number;
+  stepMs: number;
+  entities: { services: number; pods: number; nodes: number };
+  counts: SimCounts;
+  faults: number;
+  faultsByType: Record<string, number>;
+  /** simulated minutes spent in each regime */
+  regimeMinutes: Record<Regime, number>;
+  /** files written, relative to outDir */
+  files: string[];
+  wallMs: number;
+}
+
+function checkOptions(o: SimulationOptions): Required<Pick<SimulationOptions, 'stepMs' | 'startMs'>> {
+  if (!(typeof o.hours === 'number' && Number.isFinite(o.hours) && o.hours > 0)) throw new UserError(`hours: expected a positive number, got ${o.hours}`);
+  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new UserError(`seed: expected a non-negative integer, got ${o.seed}`);
+  if (!(Number.isInteger(o.faults) && o.faults >= 0)) throw new UserError(`faults: expected a non-negative integer, got ${o.faults}`);
+  const stepMs = o.stepMs ?? DEFAULT_STEP_MS;
+  if (!(Number.isInteger(stepMs) && stepMs >= 1000 && stepMs <= 3_600_000)) throw new UserError(`stepMs: expected an integer between 1000 and 3600000, got ${stepMs}`);
+  const startMs = o.startMs ?? DEFAULT_START_MS;
+  if (!Number.isFinite(startMs)) throw new UserError(`startMs: expected epoch ms, got ${startMs}`);
+  if (o.blockMs !== undefined && !(o.blockMs > 0 && Number.isFinite(o.blockMs))) throw new UserError(`blockMs: expected a positive number of ms, got ${o.blockMs}`);
+  if (o.traceScale !== undefined && !(o.traceScale >= 0 && Number.isFinite(o.traceScale))) throw new UserError(`traceScale: expected a non-negative number, got ${o.traceScale}`);
+  return { stepMs, startMs };
+}
+
+/** Sets each operation's slow-request threshold from its duration in a calm, normal minute. */
+function calibrate(model: Model, rng: SeededRng, start: number, stepMs: number): void {
+  const calm = new LoadCurve([{ start, end: start + stepMs, regime: 'normal' }], stepMs, rng);
+  const st = new SystemState(model, [], calm, rng, start, stepMs);
+  st.advance(0);
+  for (const op of model.ops) {
+    const pods = model.services[op.service].pods;
+    let d = 0;
+    for (const p of pods) d += st.dur[p * st.nOps + op.idx];
+    d /= pods.length;
+    const thr = Math.max(20, d * 6);
+    const mag = Math.pow(10, Math.floor(Math.log10(thr)));
+    op.slowMs = Math.ceil(thr / mag) * mag;
+  }
+}
+
+export function createSimulation(opts: SimulationOptions): Simulation {
+  const { stepMs, startMs } = checkOptions(opts);
+  const root = new SeededRng(opts.seed, 'runtimeslicer-sim');
+  const model = buildModel(root.fork('topology'));
+  const steps = Math.max(1, Math.round((opts.hours * 3_600_000) / stepMs));
+  const start = startMs;
+  const end = start + steps * stepMs;
+  calibrate(model, root.fork('calibrate'), start, stepMs);
+  const regimes = opts.regimes ? checkTimeline(opts.regimes, start, end) : regimeTimeline(root.fork('regimes'), start, end, stepMs);
+  const planned: PlannedFault[] = planFaults(model, root.fork('faults'), opts.faults, start, steps, stepMs, opts.faultTypes ?? FAULT_TYPES);
+  const counts: SimCounts = { metricSeries: 0, metricPoints: 0, metricMissing: 0, spans: 0, traces: 0, logs: 0 };
+  const blockSteps = Math.max(1, Math.round((opts.blockMs ?? BLOCK_MS) / stepMs));
+
+  function* batches(): Generator<SimBatch> {
+    const curve = new LoadCurve(regimes, stepMs, root.fork('load'));
+    const state = new SystemState(model, planned, curve, root.fork('state'), start, stepMs);
+    const metrics = new MetricEmitter(model, root.fork('metrics'));
+    const traces = new TraceEmitter(model, root.fork('traffic'), opts.traceScale ?? 1);
+    counts.metricSeries = metrics.seriesCount;
+    for (let b0 = 0; b0 < steps; b0 += blockSteps) {
+      const n = Math.min(blockSteps, steps - b0);
+      metrics.begin(n, start + b0 * stepMs, stepMs);
+      for (let i = 0; i < n; i++) {
+        state.advance(b0 + i);
+        metrics.record(i, state);
+        traces.emitStep(state);
+      }
+      const series = metrics.finish();
+      const { spans, logs } = traces.take();
+      counts.metricPoints = metrics.points;
+      counts.metricMissing = metrics.missing;
+      counts.spans += spans.length;
+      counts.logs += logs.length;
+      counts.traces = traces.traces;
+      yield { start: start + b0 * stepMs, end: start + (b0 + n) * stepMs, metrics: series, spans, logs };
+    }
+  }
+
+  return {
+    start,
+    end,
+    stepMs,
+    seed: opts.seed,
+    entities: model.entities,
+    labels: planned.map((f) => f.label),
+    regimes,
+    counts,
+    batches,
+  };
+}
+
+export const REGIMES_FILE = 'regimes.json';
+
+/**
+ * Simulates and writes an OTLP JSON folder: metrics, traces and logs (through OtlpWriter),
+ * faults.json and regimes.json ([{start, end, regime}], epoch ms).
+ */
+export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
+  const t0 = performance.now();
+  const sim = createSimulation({ ...opts, blockMs: opts.blockMs ?? WRITE_BLOCK_MS });
+  await mkdir(opts.outDir, { recursive: true });
+  const writer = new OtlpWriter(opts.outDir);
+  const total = sim.end - sim.start;
+  let ok = false;
+  try {
+    for (const b of sim.batches()) {
+      await writer.writeMetrics(b.metrics, sim.entities);
+      if (b.spans.length > 0) await writer.writeSpans(b.spans, sim.entities);
+      if (b.logs.length > 0) await writer.writeLogs(b.logs, sim.entities);
+      opts.onProgress?.(b.end - sim.start, total);
+    }
+    ok = true;
+  } finally {
+    if (ok) await writer.close();
+    else await writer.close().catch(() => undefined);
+  }
+  await writeFaults(opts.outDir, sim.labels);
+  await writeFile(join(opts.outDir, REGIMES_FILE), JSON.stringify(sim.regimes.map((r) => ({ start: r.start, end: r.end, regime: r.regime }))) + '\n');
+
+  const faultsByType: Record<string, number> = {};
+  for (const t of FAULT_TYPES) faultsByType[t] = 0;
+  for (const l of sim.labels) faultsByType[l.type]++;
+  const regimeMinutes = Object.fromEntries(REGIMES.map((r) => [r, 0])) as Record<Regime, number>;
+  for (const r of sim.regimes) regimeMinutes[r.regime] += (Math.min(r.end, sim.end) - Math.max(r.start, sim.start)) / 60_000;
+  const kinds = { services: 0, pods: 0, nodes: 0 };
+  for (const e of sim.entities) kinds[`${e.kind}s`]++;
+  return {
+    outDir: opts.outDir,
+    seed: sim.seed,
+    start: sim.start,
+    end: sim.end,
+    stepMs: sim.stepMs,
+    entities: kinds,
+    counts: { ...sim.counts },
+    faults: sim.labels.length,
+    faultsByType,
+    regimeMinutes,
+    files: (await readdir(opts.outDir)).filter((f) => !f.startsWith('.')).sort(),
+    wallMs: Math.round(performance.now() - t0),
+  };
+}
