@@ -161,7 +161,8 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     const state = new SystemState(model, planned, curve, root.fork('state'), start, stepMs);
     const metrics = new MetricEmitter(model, root.fork('metrics'));
     const traces = new TraceEmitter(model, root.fork('traffic'), opts.traceScale ?? 1);
-    counts.metricSeries = metrics.seriesCount;
+    // Each walk starts from scratch (same seed, same batches), and so do its totals.
+    Object.assign(counts, { metricSeries: metrics.seriesCount, metricPoints: 0, metricMissing: 0, spans: 0, traces: 0, logs: 0 });
     for (let b0 = 0; b0 < steps; b0 += blockSteps) {
       const n = Math.min(blockSteps, steps - b0);
       metrics.begin(n, start + b0 * stepMs, stepMs);

@@ -292,3 +292,13 @@ test('fault types each leave their own traces in the telemetry', () => {
   assert.ok(logsIn(loss).some((x) => /retrying|reset/.test(x.body)), 'loss shows as retries or resets');
   assert.ok(!inAnyFault(all.sim.start + 5 * MIN), 'the run starts fault-free');
 });
+
+test('batches() can be walked again and gives the same data and totals', () => {
+  const sim = createSimulation({ hours: 0.25, seed: 9, faults: 0 });
+  const walk = () => [...sim.batches()].map((b) => b.spans.length + '/' + b.logs.length + '/' + b.metrics.length).join(' ');
+  const first = walk();
+  const counts = { ...sim.counts };
+  assert.equal(walk(), first);
+  assert.deepEqual(sim.counts, counts);
+  assert.ok(counts.spans > 0 && counts.logs > 0 && counts.metricPoints === counts.metricSeries * 15);
+});
