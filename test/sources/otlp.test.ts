@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { detectOtlp, openOtlp, OtlpWriter, parseFaults, writeFaults, writeOtlpDataset, splitSeriesName, otlpId } from '../../src/sources/otlp/index.js';
 import type { OtlpDataset } from '../../src/sources/otlp/index.js';
 import { ReorderBuffer } from '../../src/sources/otlp/reorder.js';
@@ -616,7 +616,8 @@ function generate(seed: number): Generated {
 /** Writes `g` the way the simulator does: in time-sliced batches, records shuffled in each. */
 async function writeBatched(dir: string, g: Generated, seed: number): Promise<OtlpWriter> {
   const r = seededRandom(seed ^ 0x5eed);
-  const w = new OtlpWriter(dir, { maxRecordsPerLine: 1 + Math.floor(r() * 60) });
+  // seed 2 writes gzipped files
+  const w = new OtlpWriter(dir, { maxRecordsPerLine: 1 + Math.floor(r() * 60), gzip: seed === 2 });
   const shuffle = <T>(xs: T[]): T[] => {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
@@ -697,8 +698,10 @@ for (const seed of [1, 2, 3]) {
       assert.deepEqual((await readdir(dir)).filter((f) => !f.startsWith('.')), []);
       await w.close();
       await writeFaults(dir, g.labels);
-      assert.deepEqual((await readdir(dir)).sort(), ['faults.json', 'logs.jsonl', 'metrics.jsonl', 'traces.jsonl']);
-      const firstLine = JSON.parse((await readFile(join(dir, 'traces.jsonl'), 'utf8')).split('\n')[0]);
+      const gz = seed === 2 ? '.gz' : '';
+      assert.deepEqual((await readdir(dir)).sort(), ['faults.json', `logs.jsonl${gz}`, `metrics.jsonl${gz}`, `traces.jsonl${gz}`]);
+      const raw = await readFile(join(dir, `traces.jsonl${gz}`));
+      const firstLine = JSON.parse((gz ? gunzipSync(raw) : raw).toString('utf8').split('\n')[0]);
       assert.ok(Array.isArray(firstLine.resourceSpans), 'one ExportTraceServiceRequest per line');
 
       const ds = await openOtlp(dir);
@@ -816,6 +819,10 @@ test('writer: OTLP encoding details', async () => {
     await w2.abort();
     assert.deepEqual(await readdir(dir2), []);
     await assert.rejects(w2.writeLogs([], []));
+    const w3 = new OtlpWriter(dir2, { gzip: true });
+    await w3.writeLogs([{ time: 1, entity: 'x', service: 'x', severity: 'info', body: '' }], []);
+    await w3.abort();
+    assert.deepEqual(await readdir(dir2), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,10 +2,15 @@
  * Files that appear whole or not at all: written under a temporary name in the same folder and
  * renamed on success, so a reader never sees half a file and a crash leaves the old one intact.
  */
+import { createWriteStream } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 
 function tempName(path: string): string {
   // Not a data-file extension, so readers of the folder ignore leftovers of a crashed writer.
@@ -23,15 +28,21 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   }
 }
 
-/** An append-only text file that gets its final name on commit(). */
+/** An append-only text file (gzipped when asked) that gets its final name on commit(). */
 export class AtomicFile {
   private handle: FileHandle | null = null;
+  private gzip: Gzip | null = null;
+  private gzipDone: Promise<void> | null = null;
   private readonly tmp: string;
   private pending: string[] = [];
   private pendingBytes = 0;
   bytes = 0;
 
-  constructor(readonly path: string, private readonly flushBytes = 1 << 20) {
+  constructor(
+    readonly path: string,
+    private readonly compress = false,
+    private readonly flushBytes = 1 << 20,
+  ) {
     this.tmp = tempName(path);
   }
 
@@ -44,16 +55,36 @@ export class AtomicFile {
   }
 
   private async flush(): Promise<void> {
-    if (!this.handle) this.handle = await open(this.tmp, 'w');
+    if (this.compress) {
+      if (!this.gzip) {
+        this.gzip = createGzip({ level: 6 });
+        this.gzipDone = pipeline(this.gzip, createWriteStream(this.tmp));
+        // a failed pipeline surfaces at commit(); keep it from being an unhandled rejection
+        this.gzipDone.catch(() => undefined);
+      }
+    } else if (!this.handle) {
+      this.handle = await open(this.tmp, 'w');
+    }
     if (this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
-    await this.handle.write(text, null, 'utf8');
+    if (this.gzip) {
+      // honour backpressure: the gzip stream's buffer is the only one allowed to grow
+      if (!this.gzip.write(text)) await once(this.gzip, 'drain');
+    } else {
+      await this.handle!.write(text, null, 'utf8');
+    }
   }
 
   async commit(): Promise<void> {
     await this.flush();
+    if (this.gzip) {
+      this.gzip.end();
+      await this.gzipDone;
+      this.gzip = null;
+      this.handle = await open(this.tmp, 'r+'); // only to sync it
+    }
     await this.handle!.sync();
     await this.handle!.close();
     this.handle = null;
@@ -61,6 +92,11 @@ export class AtomicFile {
   }
 
   async abort(): Promise<void> {
+    if (this.gzip) {
+      this.gzip.destroy();
+      await this.gzipDone?.catch(() => undefined);
+      this.gzip = null;
+    }
     if (this.handle) await this.handle.close().catch(() => undefined);
     this.handle = null;
     this.pending = [];

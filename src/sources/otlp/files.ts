@@ -36,13 +36,22 @@ export async function listDataFiles(root: string): Promise<{ dir: string; files:
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.')) await walk(p);
-      } else if (e.isFile() && DATA_FILE.test(e.name) && !(d === abs && e.name === FAULTS_FILE)) {
+      } else if ((e.isFile() || (e.isSymbolicLink() && (await isFile(p)))) && DATA_FILE.test(e.name) && !(d === abs && e.name === FAULTS_FILE)) {
         out.push({ path: p, rel: relative(abs, p) });
       }
     }
   };
   await walk(abs);
   return { dir: abs, files: out };
+}
+
+/** Symbolic links are followed to files (not to folders: a link cycle would never end). */
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the start of a file (gunzipped if need be) names an OTLP request key. */

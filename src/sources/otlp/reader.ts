@@ -157,7 +157,7 @@ export class OtlpDataset implements Dataset {
   /** The metadata pass. Called once by openOtlp. */
   async scan(): Promise<void> {
     const entities = new Map<string, Entity>();
-    let series = new Set<string>();
+    let series = new Map<string, Set<string>>();
     const fresh = (): Record<Modality, LatenessMeter> => ({ metrics: new LatenessMeter(), traces: new LatenessMeter(), logs: new LatenessMeter() });
     let meters = fresh();
     // times of the current request, per modality, for the line index
@@ -179,7 +179,9 @@ export class OtlpDataset implements Dataset {
       },
       point: (entity, name, _unit, t) => {
         seen('metrics', t);
-        if (series.size < 1_000_000) series.add(entity + '\u0000' + name);
+        let names = series.get(entity);
+        if (!names) series.set(entity, (names = new Set()));
+        names.add(name);
         this.cover(t, t);
       },
       span: (s) => {
@@ -246,8 +248,9 @@ export class OtlpDataset implements Dataset {
       this.disorderMs = Math.max(this.disorderMs, measured - horizonMs);
     }
     this.updateRange();
-    const seriesCount = series.size;
-    series = new Set();
+    let seriesCount = 0;
+    for (const names of series.values()) seriesCount += names.size;
+    series = new Map();
     this.notes.push(
       `OTLP JSON: ${this.counts.files} file(s), ${this.counts.metricPoints} metric points in ${seriesCount} series, ` +
         `${this.counts.spans} spans, ${this.counts.logs} log records, ${this.entities.length} entities.`,
@@ -371,18 +374,20 @@ export class OtlpDataset implements Dataset {
       v: number;
       s: number;
     }
-    const index = new Map<string, number>();
+    // entity → name → series number; two levels spare a string concatenation per point
+    const index = new Map<string, Map<string, number>>();
     const meta: { entity: string; name: string; unit: string }[] = [];
     const decode = (req: Record<string, unknown>, push: (x: Pt) => void) =>
       decodeRequest(
         req,
         {
           point: (entity, name, unit, t, v) => {
-            const key = entity + '\u0000' + name;
-            let s = index.get(key);
+            let names = index.get(entity);
+            if (!names) index.set(entity, (names = new Map()));
+            let s = names.get(name);
             if (s === undefined) {
               s = meta.length;
-              index.set(key, s);
+              names.set(name, s);
               meta.push({ entity, name, unit });
             }
             push({ t, v, s });

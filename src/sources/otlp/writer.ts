@@ -23,6 +23,8 @@ export interface OtlpWriterOptions {
   maxRecordsPerLine?: number;
   /** Instrumentation scope name written with every record. Default "runtimeslicer". */
   scope?: string;
+  /** Write metrics.jsonl.gz etc. (gzip level 6; the reader streams them). Default false. */
+  gzip?: boolean;
 }
 
 export const OTLP_FILES = { metrics: 'metrics.jsonl', traces: 'traces.jsonl', logs: 'logs.jsonl' } as const;
@@ -81,11 +83,9 @@ export class OtlpWriter {
   constructor(readonly dir: string, opts: OtlpWriterOptions = {}) {
     this.maxPerLine = Math.max(1, opts.maxRecordsPerLine ?? 5000);
     this.scope = { name: opts.scope ?? 'runtimeslicer' };
-    this.files = {
-      metrics: new AtomicFile(join(dir, OTLP_FILES.metrics)),
-      traces: new AtomicFile(join(dir, OTLP_FILES.traces)),
-      logs: new AtomicFile(join(dir, OTLP_FILES.logs)),
-    };
+    const gz = opts.gzip ?? false;
+    const file = (name: string) => new AtomicFile(join(dir, gz ? name + '.gz' : name), gz);
+    this.files = { metrics: file(OTLP_FILES.metrics), traces: file(OTLP_FILES.traces), logs: file(OTLP_FILES.logs) };
   }
 
   writeMetrics(series: MetricSeries[], entities: EntityLookup): Promise<void> {
