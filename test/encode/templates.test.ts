@@ -166,12 +166,16 @@ test('match() does not learn', () => {
   const before = JSON.stringify(m.toJSON());
   assert.equal(m.match('job 7 done in 30 ms')?.template, 'job <*> done in <*>');
   assert.equal(m.match('job started'), undefined);
+  // a line add() would merge by its constant tokens is matched too
+  assert.equal(m.match('job 7 (2 s) done in 30 ms')?.templateId, m.match('job 7 done in 30 ms')?.templateId);
   assert.equal(JSON.stringify(m.toJSON()), before);
 });
 
 test('options are checked', () => {
   assert.throws(() => new TemplateMiner({ depth: 1 }), RangeError);
   assert.throws(() => new TemplateMiner({ similarity: 1.5 }), RangeError);
+  assert.throws(() => new TemplateMiner({ maxChildren: 0 }), RangeError);
+  assert.throws(() => new TemplateMiner({ variableValues: 2.5 }), RangeError);
 });
 
 test('extra masks apply to the raw line', () => {

@@ -96,25 +96,29 @@ function isLetter(c: number): boolean {
 
 /**
  * Whether a value with digits is a variable. A number standing alone (`9` in `broadcast_9_x`,
- * `blk_123`) or many digits among few letters (`dn228`, `t761`, `9f4ef63`) is; a name with one
- * digit (`eth0`, `ssh2`, `IPV6`, `isBluetoothA2dpOn`) or a long word with a few digits inside
- * (`Slf4jLogger`) is not: it names a thing, it rarely varies.
+ * `blk_123`), a name ending in a number of two or more digits (`dn228`, `eth10`), or many
+ * digits among few letters (`t761`, `9f4ef63`) is; a name with one digit (`eth0`, `ssh2`,
+ * `IPV6`, `isBluetoothA2dpOn`) or a long word with a few digits inside (`Slf4jLogger`) is
+ * not: it names a thing and rarely varies.
  */
 export function isVariable(sub: string): boolean {
   const n = sub.length;
   let digits = 0;
   let letters = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; ) {
     const c = sub.charCodeAt(i);
-    if (isDigit(c)) {
-      digits++;
-      if (i === 0 || !isLetter(sub.charCodeAt(i - 1))) {
-        // start of a digit run: standalone when the run also ends at a non-letter
-        let j = i;
-        while (j < n && isDigit(sub.charCodeAt(j))) j++;
-        if (j === n || !isLetter(sub.charCodeAt(j))) return true;
-      }
-    } else if (isLetter(c)) letters++;
+    if (!isDigit(c)) {
+      if (isLetter(c)) letters++;
+      i++;
+      continue;
+    }
+    const s = i;
+    while (i < n && isDigit(sub.charCodeAt(i))) i++;
+    digits += i - s;
+    const before = s > 0 && isLetter(sub.charCodeAt(s - 1));
+    const after = i < n && isLetter(sub.charCodeAt(i));
+    if (!before && !after) return true;
+    if (i - s >= 2 && !(before && after)) return true;
   }
   if (digits === 0) return false;
   if (RE_HEXWORD.test(sub)) return true;
@@ -321,19 +325,9 @@ export function maskTokens(
 ): string[] {
   const n = masked.length;
   if (rules.dates || rules.units) {
-    // two sweeps, so that a date's names are masked from either side (`Fri Jun 17 07:07:00`)
-    for (let sweep = 0; sweep < 2; sweep++) {
-      for (let k = 0; k < n; k++) {
-        const i = sweep === 0 ? k : n - 1 - k;
-        const t = masked[i];
-        if (t.length > 10 || t.includes(WILDCARD)) continue;
-        const lower = trimPunct(t).toLowerCase();
-        const prevWild = i > 0 && isWildcardLike(masked[i - 1]);
-        if (rules.units && prevWild && UNITS.has(lower)) masked[i] = maskKeepPunct(t);
-        else if (rules.dates && MONTHS_DAYS.has(lower) && (prevWild || (i + 1 < n && isWildcardLike(masked[i + 1]))))
-          masked[i] = maskKeepPunct(t);
-      }
-    }
+    // a second sweep, right to left, only when the first masked something, so that a date's
+    // names are masked from either side (`Fri Jun 17 07:07:00`)
+    if (maskNamesNearVariables(masked, rules, false)) maskNamesNearVariables(masked, rules, true);
   }
   if (!rules.collapse) {
     if (raw) for (let i = 0; i < n; i++) raw.push(tokens[i]);
@@ -350,6 +344,30 @@ export function maskTokens(
     if (raw) raw.push(tokens[i]);
   }
   return out;
+}
+
+function wildAt(masked: string[], i: number): boolean {
+  if (i < 0 || i >= masked.length) return false;
+  const t = masked[i];
+  return t === WILDCARD || (t.includes(WILDCARD) && isWildcardLike(t));
+}
+
+function maskNamesNearVariables(masked: string[], rules: MaskRules, backwards: boolean): boolean {
+  const n = masked.length;
+  let changed = false;
+  for (let k = 0; k < n; k++) {
+    const i = backwards ? n - 1 - k : k;
+    const t = masked[i];
+    if (t.length > 10 || t.includes(WILDCARD)) continue;
+    const prevWild = wildAt(masked, i - 1);
+    if (!prevWild && !wildAt(masked, i + 1)) continue;
+    const lower = trimPunct(t).toLowerCase();
+    if ((rules.units && prevWild && UNITS.has(lower)) || (rules.dates && MONTHS_DAYS.has(lower))) {
+      masked[i] = maskKeepPunct(t);
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 function trimPunct(t: string): string {

@@ -7,10 +7,12 @@ export interface TemplateMinerOptions {
    */
   depth?: number;
   /**
-   * A line joins a template of its length and branch when at least this share of positions
-   * agree (a `<*>` of the template agrees with anything). Default 0.9: words seldom vary
-   * inside an event, so a differing word is evidence of another event; real variables are
-   * found by masking and by `variableValues`.
+   * A line joins the most similar template of its length and branch when at least this share
+   * of positions agree (a `<*>` of the template agrees with anything). Default 0.95: after
+   * masking, a word that differs is evidence of another event more often than of a variable
+   * (Loghub-2k has `VM Paused` / `VM Resumed`, `stored as bytes` / `stored as values` as
+   * separate events), so only very long lines absorb one differing word; word variables are
+   * found by `variableValues` instead.
    */
   similarity?: number;
   /** Children per tree node; further tokens share the wildcard child. Default 100. */
@@ -30,7 +32,10 @@ export interface TemplateMinerOptions {
   mergeEqualConstants?: boolean;
   /** Built-in masking rules, each on by default (see `MaskRules`). */
   mask?: Partial<MaskRules>;
-  /** Extra masks applied to the raw line before tokenizing, each match becomes `<*>`. Default none. */
+  /**
+   * Extra masks applied to the raw line before tokenizing, each match becomes `<*>` (then
+   * `params` show `<*>` for it). Default none: the built-in rules are meant to suffice.
+   */
   extraMasks?: RegExp[];
   /** Compute `params` in `add` and `match`. Default true. */
   params?: boolean;
@@ -75,6 +80,8 @@ interface Cluster {
   into: Cluster;
   signature: string;
   siblingKeys: string[];
+  /** tokens joined, cached (cleared when the tokens change) */
+  text: string | undefined;
 }
 
 interface Node {
@@ -110,14 +117,19 @@ export class TemplateMiner {
     if (!Number.isInteger(depth) || depth < 2) throw new RangeError('TemplateMiner: depth must be an integer ≥ 2');
     const similarity = options.similarity ?? 0.95;
     if (!(similarity >= 0 && similarity <= 1)) throw new RangeError('TemplateMiner: similarity must be in [0, 1]');
+    const count = (name: string, v: number | undefined, def: number, min: number): number => {
+      const x = v ?? def;
+      if (!Number.isInteger(x) || x < min) throw new RangeError(`TemplateMiner: ${name} must be an integer ≥ ${min}`);
+      return x;
+    };
     this.rules = { ...DEFAULT_MASK_RULES, ...options.mask };
     this.extra = (options.extraMasks ?? []).map((r) => new RegExp(r.source, r.flags.includes('g') ? r.flags : r.flags + 'g'));
     this.opt = {
       depth,
       similarity,
-      maxChildren: options.maxChildren ?? 100,
-      variableValues: options.variableValues ?? 4,
-      variableContext: options.variableContext ?? 3,
+      maxChildren: count('maxChildren', options.maxChildren, 100, 1),
+      variableValues: count('variableValues', options.variableValues, 4, 0),
+      variableContext: count('variableContext', options.variableContext, 3, 0),
       mergeEqualConstants: options.mergeEqualConstants ?? true,
       params: options.params ?? true,
       mask: this.rules,
@@ -175,20 +187,24 @@ export class TemplateMiner {
           }
         }
       }
-      if (changed) this.reindex(c);
+      if (changed) {
+        c.text = undefined;
+        this.reindex(c);
+      }
     }
-    const canon = c.into;
-    if (isNew && canon !== c) isNew = false;
-    return this.result(canon, isNew, raw);
+    if (isNew && c.into !== c) isNew = false;
+    return this.result(c, isNew, raw);
   }
 
   /** Finds the template of a line without learning; undefined when none is similar enough. */
   match(line: string): TemplateMatch | undefined {
     const raw: string[] | undefined = this.opt.params ? [] : undefined;
     const tokens = this.tokenize(line, raw);
-    const c = this.search(tokens);
+    let c = this.search(tokens);
+    // what add() would merge at once: a template with the same constant tokens
+    if (c === undefined && this.opt.mergeEqualConstants) c = this.bySignature.get(signature(tokens));
     if (c === undefined) return undefined;
-    return this.result(c.into, false, raw);
+    return this.result(c, false, raw);
   }
 
   /** The id a template answers to now (templates merge; their old ids stay valid). */
@@ -199,13 +215,14 @@ export class TemplateMiner {
   /** Current templates (merged ones once, under their surviving id), in id order. */
   templates(): TemplateInfo[] {
     const out: TemplateInfo[] = [];
-    for (const c of this.byId.values()) if (c.into === c) out.push({ id: c.id, template: c.tokens.join(' '), count: c.count });
+    for (const c of this.byId.values()) if (c.into === c) out.push({ id: c.id, template: text(c), count: c.count });
     return out;
   }
 
   /** Template text of an id (resolving merges). */
   template(id: number): string | undefined {
-    return this.byId.get(id)?.into.tokens.join(' ');
+    const c = this.byId.get(id);
+    return c === undefined ? undefined : text(c.into);
   }
 
   toJSON(): TemplateMinerState {
@@ -236,7 +253,7 @@ export class TemplateMiner {
       extraMasks: o.extraMasks.map((r) => new RegExp(r.source, r.flags)),
     });
     for (const e of state.clusters) {
-      const c: Cluster = { id: e.id, tokens: e.tokens.slice(), count: e.count, into: undefined as unknown as Cluster, signature: '', siblingKeys: [] };
+      const c: Cluster = { id: e.id, tokens: e.tokens.slice(), count: e.count, into: undefined as unknown as Cluster, signature: '', siblingKeys: [], text: undefined };
       c.into = c;
       m.byId.set(c.id, c);
       m.nextId = Math.max(m.nextId, c.id + 1);
@@ -252,11 +269,14 @@ export class TemplateMiner {
     return m;
   }
 
+  /** The answer for a line that matched `c` (reported under the template it merged into). */
   private result(c: Cluster, isNew: boolean, raw: string[] | undefined): TemplateMatch {
-    const template = c.tokens.join(' ');
-    const r: TemplateMatch = { templateId: c.id, template, isNew };
+    const canon = c.into;
+    const r: TemplateMatch = { templateId: canon.id, template: text(canon), isNew };
     if (raw !== undefined) {
-      const p = extractParams(c.tokens, raw);
+      // position by position when the line's tokens align with the reported template
+      const p =
+        canon.tokens.length === raw.length ? positionalParams(canon.tokens, raw) : extractParams(text(canon), raw.join(' '));
       if (p !== undefined) r.params = p;
     }
     return r;
@@ -267,21 +287,22 @@ export class TemplateMiner {
   private leaves(tokens: string[], out: Node[]): void {
     const top = this.root.get(tokens.length);
     if (top === undefined) return;
-    const levels = Math.min(this.opt.depth - 2, tokens.length);
-    const walk = (node: Node, d: number): void => {
-      if (d === levels) {
-        out.push(node);
-        return;
-      }
-      const t = tokens[d];
-      if (!t.includes(WILDCARD)) {
-        const exact = node.children.get(t);
-        if (exact !== undefined) walk(exact, d + 1);
-      }
-      const wild = node.children.get(WILDCARD);
-      if (wild !== undefined) walk(wild, d + 1);
-    };
-    walk(top, 0);
+    this.walk(top, tokens, 0, Math.min(this.opt.depth - 2, tokens.length), out);
+  }
+
+  // the exact branch and the wildcard branch both, since a generalised template sits under <*>
+  private walk(node: Node, tokens: string[], d: number, levels: number, out: Node[]): void {
+    if (d === levels) {
+      out.push(node);
+      return;
+    }
+    const t = tokens[d];
+    if (!t.includes(WILDCARD)) {
+      const exact = node.children.get(t);
+      if (exact !== undefined) this.walk(exact, tokens, d + 1, levels, out);
+    }
+    const wild = node.children.get(WILDCARD);
+    if (wild !== undefined) this.walk(wild, tokens, d + 1, levels, out);
   }
 
   private place(c: Cluster, tokens: string[]): void {
@@ -316,7 +337,7 @@ export class TemplateMiner {
     let bestPar = -1;
     const n = tokens.length;
     let lineWords = 0;
-    for (let i = 0; i < n; i++) if (!isWildcardLike(tokens[i])) lineWords++;
+    for (let i = 0; i < n; i++) if (!tokens[i].includes(WILDCARD) || !isWildcardLike(tokens[i])) lineWords++;
     for (const leaf of leaves) {
       for (const c of leaf.clusters) {
         const t = c.tokens;
@@ -353,7 +374,7 @@ export class TemplateMiner {
   // ---- templates and merging ----
 
   private create(tokens: string[]): Cluster {
-    const c: Cluster = { id: this.nextId++, tokens: tokens.slice(), count: 1, into: undefined as unknown as Cluster, signature: '', siblingKeys: [] };
+    const c: Cluster = { id: this.nextId++, tokens: tokens.slice(), count: 1, into: undefined as unknown as Cluster, signature: '', siblingKeys: [], text: undefined };
     c.into = c;
     this.byId.set(c.id, c);
     this.place(c, c.tokens);
@@ -371,6 +392,7 @@ export class TemplateMiner {
         for (let i = 0; i < c.tokens.length; i++) {
           if (c.tokens[i] === WILDCARD && canon.tokens[i] !== WILDCARD) {
             canon.tokens[i] = WILDCARD;
+            canon.text = undefined;
             changed = true;
           }
         }
@@ -420,9 +442,10 @@ export class TemplateMiner {
     for (let p = 0; p < n; p++) if (!isWildcardLike(t[p])) constants++;
     // a lone word differing needs context to be called a variable: `<status>` lines are events
     if (constants - 1 < this.opt.variableContext) return;
+    const keys = siblingKeys(t);
     for (let p = 0; p < n; p++) {
       if (isWildcardLike(t[p])) continue;
-      const key = siblingKey(t, p);
+      const key = keys[p];
       let set = this.siblings.get(key);
       if (set === undefined) {
         set = new Set();
@@ -431,8 +454,12 @@ export class TemplateMiner {
       set.add(c);
       c.siblingKeys.push(key);
       if (set.size >= k) {
-        this.generalise([...set], p);
-        return;
+        // keys are hashes: keep only true siblings (equal everywhere but p)
+        const group = [...set].filter((o) => o === c || sameExcept(o.tokens, t, p));
+        if (group.length >= k) {
+          this.generalise(group, p);
+          return;
+        }
       }
     }
   }
@@ -446,6 +473,7 @@ export class TemplateMiner {
     for (const c of group) merged = mergeTokens(merged, c.tokens[p]);
     for (const c of group) {
       c.tokens[p] = merged;
+      c.text = undefined;
       // variants keep their tree place; the survivor also goes where a new value at p leads
       if (c !== keep) {
         c.into = keep;
@@ -523,6 +551,26 @@ export function mergeTokens(a: string, b: string): string {
   return out.split(WILDCARD).length > 2 ? WILDCARD : out;
 }
 
+function text(c: Cluster): string {
+  if (c.text === undefined) c.text = c.tokens.join(' ');
+  return c.text;
+}
+
+/** Parameters of a line whose tokens align with the template's, token by token. */
+function positionalParams(tpl: string[], raw: string[]): string[] | undefined {
+  const out: string[] = [];
+  for (let i = 0; i < tpl.length; i++) {
+    const t = tpl[i];
+    if (t === WILDCARD) out.push(raw[i]);
+    else if (t.includes(WILDCARD)) {
+      const p = extractParams(t, raw[i]);
+      if (p === undefined) return undefined;
+      for (const v of p) out.push(v);
+    }
+  }
+  return out;
+}
+
 /** Constant tokens in order, `<*>`-only tokens left out. */
 function signature(tokens: string[]): string {
   let s = '';
@@ -530,20 +578,61 @@ function signature(tokens: string[]): string {
   return s;
 }
 
-function siblingKey(t: string[], p: number): string {
-  let s = t.length + '\u0002' + p + '\u0002';
-  for (let i = 0; i < t.length; i++) if (i !== p) s += t[i] + '\u0001';
-  return s;
+function sameExcept(a: string[], b: string[], p: number): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (i !== p && a[i] !== b[i]) return false;
+  return true;
+}
+
+function hashString(s: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * One key per position p: the template's length, p and a 64-bit hash of every token but the
+ * one at p, from prefix and suffix hashes, so that all keys cost O(length) and stay short.
+ */
+function siblingKeys(t: string[]): string[] {
+  const n = t.length;
+  const h1 = new Uint32Array(n);
+  const h2 = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    h1[i] = hashString(t[i], 2166136261);
+    h2[i] = hashString(t[i], 0x9747b28c);
+  }
+  const pre1 = new Uint32Array(n + 1);
+  const pre2 = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    pre1[i + 1] = Math.imul(pre1[i] ^ h1[i], 0x01000193) + 0x7f4a7c15;
+    pre2[i + 1] = Math.imul(pre2[i] ^ h2[i], 0x5bd1e995) + 0x165667b1;
+  }
+  const suf1 = new Uint32Array(n + 1);
+  const suf2 = new Uint32Array(n + 1);
+  for (let i = n - 1; i >= 0; i--) {
+    suf1[i] = Math.imul(suf1[i + 1] ^ h1[i], 0x85ebca6b) + 0x27d4eb2f;
+    suf2[i] = Math.imul(suf2[i + 1] ^ h2[i], 0xc2b2ae35) + 0x61c88647;
+  }
+  const keys: string[] = new Array<string>(n);
+  for (let p = 0; p < n; p++) keys[p] = `${n}:${p}:${pre1[p]}:${suf1[p + 1]}:${pre2[p]}:${suf2[p + 1]}`;
+  return keys;
 }
 
 /**
  * Aligns the template's literal pieces with the line (tokens joined by one space) from left
  * to right; the text between them is the parameters. Undefined when a piece is missing.
  */
-function extractParams(template: string[], raw: string[]): string[] | undefined {
-  const tpl = template.join(' ');
-  if (!tpl.includes(WILDCARD)) return [];
-  const line = raw.join(' ');
+function extractParams(tpl: string, line: string): string[] | undefined {
+  const first = tpl.indexOf(WILDCARD);
+  if (first < 0) return [];
+  if (tpl.indexOf(WILDCARD, first + WILDCARD.length) < 0) {
+    // one variable: the text between the template's prefix and suffix
+    const suf = tpl.length - first - WILDCARD.length;
+    if (line.length < first + suf || !line.startsWith(tpl.slice(0, first)) || !line.endsWith(tpl.slice(first + WILDCARD.length)))
+      return undefined;
+    return [line.slice(first, line.length - suf)];
+  }
   const pieces = tpl.split(WILDCARD);
   const params: string[] = [];
   if (!line.startsWith(pieces[0])) return undefined;
