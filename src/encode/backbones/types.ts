@@ -6,6 +6,7 @@
 export interface Backbone {
   /** Stable identity of the weights and settings: part of every cache key. */
   readonly id: string;
+  /** Row length; 0 until the first embed for backbones that learn it then (openai: without dim=). */
   readonly dim: number;
   /** One row per text, each of length `dim`, in input order. */
   embed(texts: string[]): Promise<Float32Array[]>;
