@@ -268,7 +268,7 @@ test('openai: connection refused is retried, then a UserError', async () => {
 test('openai: at most `concurrency` requests in flight', async () => {
   await withServer(
     async () => {
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 100));
       return false;
     },
     async (base, log, state) => {
