@@ -1,0 +1,78 @@
+/**
+ * Encode benchmark: views (fit + transform, system and per service) and the `hash` backbone
+ * over a whole dataset folder (Nezha by default), 5 min windows stepped by 1 min, writing the
+ * Arrow file to a temporary folder. Prints windows/s, texts/s and where the time goes
+ * (read = reading + windowing, both passes; views; embed; write). Target: ≤ 10 s median on
+ * nezha-trainticket.
+ *
+ *   npm run bench -- encode [--runs N] [--path FOLDER] [--length 5m] [--stride 1m]
+ *                           [--backbone hash] [--no-entities] [--text]
+ */
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDataset } from '../src/sources/index.js';
+import { parseDuration } from '../src/telemetry/index.js';
+import { encodeDataset, type EncodeResult } from '../src/encode/index.js';
+
+const defaultPath = () => join(process.env.RS_DATASETS ?? fileURLToPath(new URL('../../shared/datasets', import.meta.url)), 'nezha-trainticket');
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export default async function encode(args: string[]): Promise<void> {
+  const path = resolve(option(args, '--path') ?? defaultPath());
+  if (!existsSync(path)) {
+    console.error(`no dataset at ${path} (set RS_DATASETS or pass --path)`);
+    process.exitCode = 1;
+    return;
+  }
+  const lengthMs = parseDuration(option(args, '--length') ?? '5m');
+  const strideMs = parseDuration(option(args, '--stride') ?? '1m');
+  const runs = Math.max(1, Number(option(args, '--runs') ?? 3));
+  const backboneSpec = option(args, '--backbone') ?? 'hash';
+  const entities = !args.includes('--no-entities');
+  const includeText = args.includes('--text');
+  const dir = mkdtempSync(join(tmpdir(), 'rs-bench-encode-'));
+  const results: (EncodeResult & { wallS: number; cpuS: number; bytes: number })[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const ds = await loadDataset(path);
+      const out = join(dir, `run${i}.arrow`);
+      const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out });
+      const wallS = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      const bytes = statSync(out).size;
+      rmSync(out);
+      results.push({ ...r, wallS, cpuS: (c.user + c.system) / 1e6, bytes });
+      const t = r.timings;
+      console.error(
+        `run ${i + 1}/${runs}: ${wallS.toFixed(2)} s (read ${(t.readMs / 1000).toFixed(2)}, views ${(t.viewsMs / 1000).toFixed(2)}, embed ${(t.embedMs / 1000).toFixed(2)}, write ${(t.writeMs / 1000).toFixed(2)}), CPU ${results[i].cpuS.toFixed(2)} s`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const r = results[0];
+  const wall = median(results.map((x) => x.wallS));
+  const med = (f: (x: EncodeResult) => number) => median(results.map(f)) / 1000;
+  console.log(`encode ${path}`);
+  console.log(`  windows           ${r.windows} × ${lengthMs / 60000} min / ${strideMs / 60000} min stride (${r.trainWindows} fitted), entities ${entities ? 'on' : 'off'}`);
+  console.log(`  rows (texts)      ${r.rows} → ${(r.bytes / 2 ** 20).toFixed(1)} MiB Arrow, backbone ${r.backboneId}`);
+  console.log(`  wall (median/${runs})  ${wall.toFixed(2)} s  [runs: ${results.map((x) => x.wallS.toFixed(2)).join(', ')}]`);
+  console.log(`  split (median)    read ${med((x) => x.timings.readMs).toFixed(2)} s · views ${med((x) => x.timings.viewsMs).toFixed(2)} s · embed ${med((x) => x.timings.embedMs).toFixed(2)} s · write ${med((x) => x.timings.writeMs).toFixed(2)} s`);
+  console.log(`  throughput        ${(r.windows / wall).toFixed(0)} windows/s, ${(r.texts / wall).toFixed(0)} texts/s`);
+  console.log(`  CPU (median)      ${median(results.map((x) => x.cpuS)).toFixed(2)} s user+system`);
+  console.log(`  peak RSS          ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}

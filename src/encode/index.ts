@@ -1,0 +1,8 @@
+// The encode stage: views (text + numeric features) per window and modality, log templates,
+// backbones, the embedding cache, and the pipeline that writes vectors to an Arrow file.
+export * from './views/index.js';
+export * from './pipeline.js';
+export * from './columnar.js';
+export * from './backbones/index.js';
+export * from './cache/index.js';
+export * from './templates/index.js';

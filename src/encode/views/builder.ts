@@ -1,0 +1,330 @@
+import type { LogRecord } from '../../telemetry/index.js';
+import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
+import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
+import { VIEWS_FORMAT_VERSION } from './layout.js';
+import { LogsFit, ShapeMemo, logView, logWindow, type LogBaselines, type LogScopeBaseline } from './logs.js';
+import { MetricsFit, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
+import { SeededRandom, type Baseline } from './stats.js';
+import { DEFAULT_TEXT_BUDGET } from './text.js';
+import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, type SpanKeyCache, type StatBaselines, type TraceBaselines } from './traces.js';
+
+/** What the backbone reads (`text`) and what the model reads beside it (`features`). */
+export interface View {
+  text: string;
+  /** layout: METRIC_FEATURES / TRACE_FEATURES / LOG_FEATURES */
+  features: Float32Array;
+}
+
+/** A modality without data in the window (or entity) is absent, never an empty view. */
+export interface ModalityViews {
+  metrics?: View;
+  traces?: View;
+  logs?: View;
+}
+
+export interface WindowViews {
+  window: Window;
+  label: WindowLabel;
+  system: ModalityViews;
+  /** keyed by service, in name order */
+  entities: Map<string, ModalityViews>;
+}
+
+export interface ViewBuilderOptions {
+  /**
+   * Service of an entity (pod, node, service). Baselines are kept per service, because pod
+   * names change between deployments. Spans and logs that name their service keep it.
+   * Default: the entity id itself.
+   */
+  serviceOf?: (entity: string) => string | undefined;
+  /** Seed of the reservoir sampling. Default 0. */
+  seed?: number;
+  /** Values kept per baseline statistic. Default 256. */
+  reservoirSize?: number;
+  /** Characters per view text. Default 1500. */
+  textBudget?: number;
+  /** Build per-service views too. Default true. */
+  entities?: boolean;
+  /** Options of the log template miner trained in `fit`. */
+  miner?: TemplateMinerOptions;
+}
+
+type Triple = [number, number, number];
+const STAT_NAMES = ['rate', 'errShare', 'lp50', 'lp90', 'lp99'] as const;
+
+/** JSON form of a fitted ViewBuilder (`toJSON`); `serviceOf` is code and is passed again to `fromJSON`. */
+export interface ViewBuilderState {
+  format: 'runtimeslicer-views';
+  version: number;
+  options: { seed: number; reservoirSize: number; textBudget: number; entities: boolean };
+  fitted: boolean;
+  trainWindows: number;
+  /** [service\0metric, n, median, scale] */
+  metrics: [string, number, number, number][];
+  traces: {
+    windows: number;
+    /** [caller, callee, presence, rate, errShare, lp50, lp90, lp99] */
+    edges: [string, string, number, ...Triple[]][];
+    scopes: [string, ...Triple[]][];
+  };
+  logs: {
+    /** [scope, windows, rate, errRate, warnRate, [[id, mean, sd]...]] */
+    scopes: [string, number, Triple, Triple, Triple, Triple[]][];
+    texts: [number, string][];
+  };
+  miner: TemplateMinerState;
+}
+
+const emptyTraces = (): TraceBaselines => ({ windows: 0, edges: new Map(), scopes: new Map() });
+const emptyLogs = (): LogBaselines => ({ scopes: new Map(), texts: new Map() });
+
+const tri = (b: Baseline): Triple => [b.n, b.median, b.scale];
+const untri = (t: Triple): Baseline => ({ n: t[0], median: t[1], scale: t[2] });
+
+/**
+ * Turns windows into per-modality views (text + features), for the whole system and per
+ * service. `fit` learns baselines from training windows only, streaming (bounded reservoirs,
+ * running sums); `transform` is then a pure function of the fitted state and one window.
+ */
+export class ViewBuilder {
+  readonly seed: number;
+  readonly reservoirSize: number;
+  readonly textBudget: number;
+  readonly entities: boolean;
+  private readonly serviceOf: (entity: string) => string;
+  private minerOptions: TemplateMinerOptions;
+  private miner: TemplateMiner;
+  private metricBase = new Map<string, Baseline>();
+  /** baseline metric keys per service, for the share of series absent in a window */
+  private metricKeysOf = new Map<string, number>();
+  private traceBase: TraceBaselines = emptyTraces();
+  private logBase: LogBaselines = emptyLogs();
+  private matchCache = new WeakMap<LogRecord, number>();
+  private spanKeys: SpanKeyCache = new WeakMap();
+  private shapes = this.newShapeMemo();
+  private _fitted = false;
+  private _trainWindows = 0;
+
+  constructor(opts: ViewBuilderOptions = {}) {
+    this.seed = opts.seed ?? 0;
+    this.reservoirSize = opts.reservoirSize ?? 256;
+    this.textBudget = opts.textBudget ?? DEFAULT_TEXT_BUDGET;
+    this.entities = opts.entities ?? true;
+    if (!(this.reservoirSize >= 8)) throw new RangeError('ViewBuilder: reservoirSize must be at least 8');
+    if (!(this.textBudget >= 80)) throw new RangeError('ViewBuilder: textBudget must be at least 80 characters');
+    const so = opts.serviceOf;
+    const cache = new Map<string, string>();
+    this.serviceOf = so
+      ? (e) => {
+          let s = cache.get(e);
+          if (s === undefined) {
+            s = so(e) || e;
+            cache.set(e, s);
+          }
+          return s;
+        }
+      : (e) => e;
+    // params cost time and the views never read them
+    this.minerOptions = { params: false, ...opts.miner };
+    this.miner = new TemplateMiner(this.minerOptions);
+  }
+
+  get fitted(): boolean {
+    return this._fitted;
+  }
+
+  /** Training windows the baselines were learned from. */
+  get trainWindows(): number {
+    return this._trainWindows;
+  }
+
+  /**
+   * Learns baselines from the windows `isTrain` accepts (default: all). Reads each window
+   * once and keeps bounded state; labels are never looked at. Refitting starts over.
+   */
+  async fit(slices: AsyncIterable<WindowSlice> | Iterable<WindowSlice>, isTrain?: (w: Window) => boolean): Promise<this> {
+    const rng = new SeededRandom(this.seed);
+    const metrics = new MetricsFit(this.reservoirSize, rng, this.serviceOf);
+    const traces = new TracesFit(this.reservoirSize, rng);
+    const logs = new LogsFit(this.reservoirSize, rng);
+    const miner = new TemplateMiner(this.minerOptions);
+    // Overlapping windows share records: each record is learned by the miner once.
+    const ids = new WeakMap<LogRecord, number>();
+    const shapes = new ShapeMemo((body) => miner.add(body).templateId);
+    const spanKeys: SpanKeyCache = new WeakMap();
+    const idOf = (r: LogRecord) => {
+      let id = ids.get(r);
+      if (id === undefined) {
+        id = shapes.get(r.body);
+        ids.set(r, id);
+      }
+      return id;
+    };
+    let n = 0;
+    for await (const slice of slices) {
+      if (isTrain && !isTrain(slice.window)) continue;
+      n++;
+      if (slice.metrics.length) metrics.add(slice.metrics);
+      if (slice.spans.length) traces.add(traceWindow(slice.spans, slice.window, this.serviceOf, spanKeys));
+      if (slice.logs.length) logs.add(logWindow(slice.logs, slice.window, this.serviceOf, idOf, this.minerOptions));
+    }
+    this.miner = miner;
+    this.metricBase = metrics.finish();
+    this.indexMetricKeys();
+    this.traceBase = traces.finish();
+    this.logBase = logs.finish(
+      (id) => miner.resolve(id),
+      (id) => miner.template(id),
+    );
+    this.matchCache = new WeakMap();
+    this.shapes = this.newShapeMemo();
+    this._trainWindows = n;
+    this._fitted = true;
+    return this;
+  }
+
+  private indexMetricKeys(): void {
+    this.metricKeysOf = new Map();
+    for (const k of this.metricBase.keys()) {
+      const svc = k.slice(0, k.indexOf('\u0000'));
+      this.metricKeysOf.set(svc, (this.metricKeysOf.get(svc) ?? 0) + 1);
+    }
+  }
+
+  private newShapeMemo(): ShapeMemo {
+    return new ShapeMemo((body) => this.miner.match(body)?.templateId ?? -1);
+  }
+
+  private templateIdOf = (r: LogRecord): number => {
+    let id = this.matchCache.get(r);
+    if (id === undefined) {
+      id = this.shapes.get(r.body);
+      this.matchCache.set(r, id);
+    }
+    return id;
+  };
+
+  /** Views of one window. Works unfitted too (no baselines: every z is 0 in features, n/a in text). */
+  transform(slice: WindowSlice): WindowViews {
+    const w = slice.window;
+    const budget = this.textBudget;
+    const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.serviceOf) : undefined;
+    const tw = slice.spans.length ? traceWindow(slice.spans, w, this.serviceOf, this.spanKeys) : undefined;
+    const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.templateIdOf, this.minerOptions) : undefined;
+    const system: ModalityViews = {};
+    if (mw) system.metrics = this.metricView(mw, undefined);
+    if (tw) {
+      const v = traceView(tw, this.traceBase, undefined, budget);
+      if (v) system.traces = v;
+    }
+    if (lw) {
+      const v = logView(lw, this.logBase, undefined, budget);
+      if (v) system.logs = v;
+    }
+    const entities = new Map<string, ModalityViews>();
+    if (this.entities) {
+      const services = new Set<string>();
+      if (mw) for (const s of mw.byService.keys()) services.add(s);
+      if (tw) for (const s of tw.services.keys()) services.add(s);
+      if (lw) for (const s of lw.services.keys()) services.add(s);
+      for (const svc of [...services].sort()) {
+        const mv: ModalityViews = {};
+        if (mw && mw.byService.has(svc)) mv.metrics = this.metricView(mw, svc);
+        if (tw) {
+          const v = traceView(tw, this.traceBase, svc, budget);
+          if (v) mv.traces = v;
+        }
+        if (lw) {
+          const v = logView(lw, this.logBase, svc, budget);
+          if (v) mv.logs = v;
+        }
+        entities.set(svc, mv);
+      }
+    }
+    return { window: w, label: slice.label, system, entities };
+  }
+
+  private metricView(mw: MetricWindow, service: string | undefined): View {
+    const idx = service === undefined ? [...mw.keys.keys()] : mw.byService.get(service)!;
+    const present = new Set<string>();
+    for (const i of idx) if (mw.hasBase[i]) present.add(mw.keys[i]);
+    const baseKeys = service === undefined ? this.metricBase.size : (this.metricKeysOf.get(service) ?? 0);
+    return {
+      text: metricText(mw, idx, service, this.textBudget, baseKeys, present.size),
+      features: metricFeatures(mw, idx, baseKeys, present.size),
+    };
+  }
+
+  toJSON(): ViewBuilderState {
+    const stats = (b: StatBaselines): Triple[] => STAT_NAMES.map((s) => tri(b[s]));
+    return {
+      format: 'runtimeslicer-views',
+      version: VIEWS_FORMAT_VERSION,
+      options: { seed: this.seed, reservoirSize: this.reservoirSize, textBudget: this.textBudget, entities: this.entities },
+      fitted: this._fitted,
+      trainWindows: this._trainWindows,
+      metrics: [...this.metricBase].map(([k, b]) => [k, b.n, b.median, b.scale]),
+      traces: {
+        windows: this.traceBase.windows,
+        edges: [...this.traceBase.edges.values()].map((b) => [b.caller, b.callee, b.presence, ...stats(b)]),
+        scopes: [...this.traceBase.scopes].map(([k, b]) => [k, ...stats(b)]),
+      },
+      logs: {
+        scopes: [...this.logBase.scopes].map(([k, s]) => [k, s.windows, tri(s.rate), tri(s.errRate), tri(s.warnRate), [...s.templates].map(([id, t]) => [id, t.mean, t.sd] as Triple)]),
+        texts: [...this.logBase.texts],
+      },
+      miner: this.miner.toJSON(),
+    };
+  }
+
+  static fromJSON(state: ViewBuilderState, opts: Pick<ViewBuilderOptions, 'serviceOf' | 'textBudget' | 'entities'> = {}): ViewBuilder {
+    if (state?.format !== 'runtimeslicer-views' || state.version !== VIEWS_FORMAT_VERSION) {
+      throw new Error(`ViewBuilder.fromJSON: expected a runtimeslicer-views state of version ${VIEWS_FORMAT_VERSION}`);
+    }
+    const o = state.miner.options;
+    const vb = new ViewBuilder({
+      serviceOf: opts.serviceOf,
+      seed: state.options.seed,
+      reservoirSize: state.options.reservoirSize,
+      textBudget: opts.textBudget ?? state.options.textBudget,
+      entities: opts.entities ?? state.options.entities,
+      miner: {
+        depth: o.depth,
+        similarity: o.similarity,
+        maxChildren: o.maxChildren,
+        variableValues: o.variableValues,
+        variableContext: o.variableContext,
+        mergeEqualConstants: o.mergeEqualConstants,
+        params: o.params,
+        mask: o.mask,
+        extraMasks: o.extraMasks.map((r) => new RegExp(r.source, r.flags)),
+      },
+    });
+    vb.miner = TemplateMiner.fromJSON(state.miner);
+    vb.shapes = vb.newShapeMemo();
+    vb.metricBase = new Map(state.metrics.map(([k, n, median, scale]) => [k, { n, median, scale }]));
+    vb.indexMetricKeys();
+    const stats = (t: Triple[]): StatBaselines => Object.fromEntries(STAT_NAMES.map((s, i) => [s, untri(t[i])])) as StatBaselines;
+    vb.traceBase = {
+      windows: state.traces.windows,
+      edges: new Map(state.traces.edges.map(([caller, callee, presence, ...t]) => [caller + EDGE_ARROW + callee, { ...stats(t as Triple[]), caller, callee, presence }])),
+      scopes: new Map(state.traces.scopes.map(([k, ...t]) => [k, stats(t as Triple[])])),
+    };
+    vb.logBase = {
+      scopes: new Map(
+        state.logs.scopes.map(([k, windows, rate, errRate, warnRate, tmpl]): [string, LogScopeBaseline] => {
+          const templates = new Map(tmpl.map(([id, mean, sd]) => [id, { mean, sd }]));
+          let total = 0;
+          for (const t of templates.values()) total += t.mean;
+          return [k, { windows, rate: untri(rate), errRate: untri(errRate), warnRate: untri(warnRate), templates, total }];
+        }),
+      ),
+      texts: new Map(state.logs.texts),
+    };
+    vb._fitted = state.fitted;
+    vb._trainWindows = state.trainWindows;
+    return vb;
+  }
+}
+
+export { SYSTEM };

@@ -1,0 +1,404 @@
+import type { LogRecord } from '../../telemetry/index.js';
+import type { Window } from '../../windows/index.js';
+import { TemplateMiner, type TemplateMinerOptions } from '../templates/index.js';
+import { LOG_FEATURES, indexOf } from './layout.js';
+import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, pct, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
+import { observedMinutes, SYSTEM } from './traces.js';
+import { assemble, clip, type Line } from './text.js';
+
+/** Log rates (records per minute): 5% of the level, at least one record per five minutes. */
+export const LOG_RATE_FLOOR: ScaleFloor = { rel: 0.05, abs: 0.2 };
+/** A known template below this share of its scope's baseline is rare. */
+export const RARE_SHARE = 0.002;
+/** A template with at least this baseline share is missed when it does not occur. */
+export const FREQUENT_SHARE = 0.01;
+
+interface TAgg {
+  count: number;
+  errors: number;
+  warns: number;
+}
+
+export interface LogScope {
+  records: number;
+  errors: number;
+  warns: number;
+  /** template id → counts; negative ids are templates unseen in training (window-local) */
+  tmpl: Map<number, TAgg>;
+}
+
+export interface LogWindow {
+  minutes: number;
+  system: LogScope;
+  /** per service */
+  services: Map<string, LogScope>;
+  /** text of window-local (new) templates, by their negative id */
+  newText: Map<number, string>;
+}
+
+/**
+ * A line's shape: the line with every digit run, and every run of 8+ hex digits of one case,
+ * replaced by `0`. The miner masks every token part that holds a digit and such hex ids, so
+ * lines of one shape mask alike and get the same template: the views ask the miner once per
+ * shape (Nezha: ≈95k lines a day, ≈3.4k shapes).
+ */
+export function lineShape(body: string): string {
+  const n = body.length;
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < n) {
+    const c = body.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    const lowerHex = c >= 97 && c <= 102;
+    const upperHex = c >= 65 && c <= 70;
+    if (!digit && !lowerHex && !upperHex) {
+      i++;
+      continue;
+    }
+    let end = i;
+    if (digit || lowerHex) {
+      let j = i;
+      while (j < n && isLowerHex(body.charCodeAt(j))) j++;
+      if (j - i >= 8) end = j;
+    }
+    if (end === i && (digit || upperHex)) {
+      let j = i;
+      while (j < n && isUpperHex(body.charCodeAt(j))) j++;
+      if (j - i >= 8) end = j;
+    }
+    if (end === i && digit) {
+      let j = i;
+      while (j < n && isDigit(body.charCodeAt(j))) j++;
+      end = j;
+    }
+    if (end === i) {
+      i++;
+      continue;
+    }
+    out += body.slice(from, i) + '0';
+    from = i = end;
+  }
+  return from === 0 ? body : out + body.slice(from);
+}
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isLowerHex = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+const isUpperHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
+
+/** Shape → template id, bounded (cleared when full: ids stay right, only the saving is lost). */
+export class ShapeMemo {
+  private map = new Map<string, number>();
+  constructor(private readonly lookup: (body: string) => number, private readonly max = 200_000) {}
+  get(body: string): number {
+    const key = lineShape(body);
+    let id = this.map.get(key);
+    if (id === undefined) {
+      id = this.lookup(body);
+      if (this.map.size >= this.max) this.map.clear();
+      this.map.set(key, id);
+    }
+    return id;
+  }
+}
+
+const isError = (r: LogRecord) => r.severity === 'error' || r.severity === 'fatal';
+
+function newScope(): LogScope {
+  return { records: 0, errors: 0, warns: 0, tmpl: new Map() };
+}
+
+function bump(s: LogScope, id: number, err: number, warn: number): void {
+  s.records++;
+  s.errors += err;
+  s.warns += warn;
+  let t = s.tmpl.get(id);
+  if (!t) s.tmpl.set(id, (t = { count: 0, errors: 0, warns: 0 }));
+  t.count++;
+  t.errors += err;
+  t.warns += warn;
+}
+
+/**
+ * Counts a window's logs per service and template. `idOf` gives a record's template id, or
+ * −1 when no known template matches; those lines are grouped by a miner local to the window
+ * (deterministic: it sees them in the window's order) and get negative ids.
+ */
+export function logWindow(logs: readonly LogRecord[], w: Window, serviceOf: (entity: string) => string, idOf: (r: LogRecord) => number, minerOptions: TemplateMinerOptions): LogWindow {
+  let min = Infinity;
+  let max = -Infinity;
+  const system = newScope();
+  const services = new Map<string, LogScope>();
+  const newText = new Map<number, string>();
+  let local: TemplateMiner | undefined;
+  for (const r of logs) {
+    if (r.time < min) min = r.time;
+    if (r.time > max) max = r.time;
+    let id = idOf(r);
+    if (id < 0) {
+      local ??= new TemplateMiner(minerOptions);
+      const m = local.add(r.body);
+      id = -m.templateId;
+      newText.set(id, m.template);
+    }
+    const svc = r.service || serviceOf(r.entity);
+    let s = services.get(svc);
+    if (!s) services.set(svc, (s = newScope()));
+    const err = isError(r) ? 1 : 0;
+    const warn = r.severity === 'warn' ? 1 : 0;
+    bump(s, id, err, warn);
+    bump(system, id, err, warn);
+  }
+  if (local) {
+    // Local templates merge as the window goes on: count under the surviving id.
+    const remap = (s: LogScope) => {
+      for (const [id, t] of [...s.tmpl]) {
+        if (id >= 0) continue;
+        const to = -local!.resolve(-id);
+        if (to === id) continue;
+        s.tmpl.delete(id);
+        const into = s.tmpl.get(to);
+        if (into) {
+          into.count += t.count;
+          into.errors += t.errors;
+          into.warns += t.warns;
+        } else s.tmpl.set(to, t);
+      }
+    };
+    remap(system);
+    for (const s of services.values()) remap(s);
+    for (const id of [...newText.keys()]) newText.set(id, local.template(-id) ?? newText.get(id)!);
+  }
+  const sorted = new Map([...services.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  return { minutes: observedMinutes(min, max, w), system, services: sorted, newText };
+}
+
+export interface TemplateBaseline {
+  /** mean records per minute over the scope's training windows */
+  mean: number;
+  sd: number;
+}
+
+export interface LogScopeBaseline {
+  windows: number;
+  rate: Baseline;
+  errRate: Baseline;
+  warnRate: Baseline;
+  templates: Map<number, TemplateBaseline>;
+  /** Σ mean over templates */
+  total: number;
+}
+
+export interface LogBaselines {
+  scopes: Map<string, LogScopeBaseline>;
+  texts: Map<number, string>;
+}
+
+interface ScopeAcc {
+  windows: number;
+  rate: Reservoir;
+  errRate: Reservoir;
+  warnRate: Reservoir;
+  sums: Map<number, [number, number]>;
+}
+
+export class LogsFit {
+  private scopes = new Map<string, ScopeAcc>();
+
+  constructor(private readonly cap: number, private readonly rng: SeededRandom) {}
+
+  add(lw: LogWindow): void {
+    if (lw.system.records === 0) return;
+    this.addScope(SYSTEM, lw.system, lw.minutes);
+    for (const [svc, s] of lw.services) this.addScope(svc, s, lw.minutes);
+  }
+
+  private addScope(key: string, s: LogScope, minutes: number): void {
+    let a = this.scopes.get(key);
+    if (!a) this.scopes.set(key, (a = { windows: 0, rate: new Reservoir(this.cap, this.rng), errRate: new Reservoir(this.cap, this.rng), warnRate: new Reservoir(this.cap, this.rng), sums: new Map() }));
+    a.windows++;
+    a.rate.add(s.records / minutes);
+    a.errRate.add(s.errors / minutes);
+    a.warnRate.add(s.warns / minutes);
+    for (const [id, t] of s.tmpl) {
+      const r = t.count / minutes;
+      const e = a.sums.get(id);
+      if (e) {
+        e[0] += r;
+        e[1] += r * r;
+      } else a.sums.set(id, [r, r * r]);
+    }
+  }
+
+  /** `resolve` maps ids seen during training to the ids the finished miner answers to. */
+  finish(resolve: (id: number) => number, textOf: (id: number) => string | undefined): LogBaselines {
+    const scopes = new Map<string, LogScopeBaseline>();
+    const texts = new Map<number, string>();
+    for (const key of [...this.scopes.keys()].sort()) {
+      const a = this.scopes.get(key)!;
+      const merged = new Map<number, [number, number]>();
+      for (const [id, [s, sq]] of a.sums) {
+        const to = resolve(id);
+        const m = merged.get(to);
+        if (m) {
+          m[0] += s;
+          m[1] += sq;
+        } else merged.set(to, [s, sq]);
+      }
+      const templates = new Map<number, TemplateBaseline>();
+      let total = 0;
+      for (const id of [...merged.keys()].sort((x, y) => x - y)) {
+        const [s, sq] = merged.get(id)!;
+        const mean = s / a.windows;
+        const sd = Math.sqrt(Math.max(0, sq / a.windows - mean * mean));
+        templates.set(id, { mean, sd });
+        total += mean;
+        if (!texts.has(id)) {
+          const t = textOf(id);
+          if (t !== undefined) texts.set(id, t);
+        }
+      }
+      scopes.set(key, { windows: a.windows, rate: a.rate.summarize(LOG_RATE_FLOOR), errRate: a.errRate.summarize(LOG_RATE_FLOOR), warnRate: a.warnRate.summarize(LOG_RATE_FLOOR), templates, total });
+    }
+    return { scopes, texts: new Map([...texts.entries()].sort((x, y) => x[0] - y[0])) };
+  }
+}
+
+/** Poisson-like z of a template count: the spread is at least √λ, and at least 10% of λ. */
+export function templateZ(count: number, minutes: number, b: TemplateBaseline | undefined): number {
+  const mean = b?.mean ?? 0;
+  const lambda = mean * minutes;
+  const scale = Math.max((b?.sd ?? 0) * minutes, Math.sqrt(lambda + 1), 0.1 * lambda);
+  return clipZ((count - lambda) / scale);
+}
+
+const F = indexOf(LOG_FEATURES);
+
+/** Jensen–Shannon divergence in bits (0 = same distribution, 1 = disjoint). */
+function jensenShannon(p: Map<number, number>, q: Map<number, number>): number {
+  const keys = new Set([...p.keys(), ...q.keys()]);
+  let d = 0;
+  for (const k of keys) {
+    const a = p.get(k) ?? 0;
+    const b = q.get(k) ?? 0;
+    const m = (a + b) / 2;
+    if (a > 0) d += 0.5 * a * Math.log2(a / m);
+    if (b > 0) d += 0.5 * b * Math.log2(b / m);
+  }
+  return Math.min(1, Math.max(0, d));
+}
+
+const NEW_BUCKET = -1;
+
+/** A view of the system (`service` undefined) or of one service; undefined when it has no logs. */
+export function logView(lw: LogWindow, lb: LogBaselines, service: string | undefined, budget: number): { text: string; features: Float32Array } | undefined {
+  const s = service === undefined ? lw.system : lw.services.get(service);
+  if (!s || s.records === 0) return undefined;
+  const sb = lb.scopes.get(service ?? SYSTEM);
+  const m = lw.minutes;
+  const f = new Float32Array(LOG_FEATURES.length);
+  const rateZ = zOf(s.records / m, sb?.rate);
+  const errZ = zOf(s.errors / m, sb?.errRate);
+  const warnZ = zOf(s.warns / m, sb?.warnRate);
+  let newRecords = 0;
+  let newTemplates = 0;
+  let rareRecords = 0;
+  let top = 0;
+  let entropy = 0;
+  const q = new Map<number, number>();
+  const zs: number[] = [];
+  const total = sb?.total ?? 0;
+  const share = (id: number) => (total > 0 ? (sb!.templates.get(id)?.mean ?? 0) / total : 0);
+  for (const [id, t] of s.tmpl) {
+    const p = t.count / s.records;
+    if (p > top) top = p;
+    entropy -= p * Math.log(p);
+    if (id < 0) {
+      newRecords += t.count;
+      newTemplates++;
+      q.set(NEW_BUCKET, (q.get(NEW_BUCKET) ?? 0) + p);
+      continue;
+    }
+    q.set(id, p);
+    if (share(id) < RARE_SHARE) rareRecords += t.count;
+    zs.push(templateZ(t.count, m, sb?.templates.get(id)));
+  }
+  const pBase = new Map<number, number>();
+  let absentMass = 0;
+  if (sb && total > 0) {
+    for (const [id, tb] of sb.templates) {
+      const p = tb.mean / total;
+      pBase.set(id, p);
+      if (p >= FREQUENT_SHARE && !s.tmpl.has(id)) {
+        absentMass += p;
+        zs.push(templateZ(0, m, tb));
+      }
+    }
+  }
+  const k = s.tmpl.size;
+  let zMax = 0;
+  let gt3 = 0;
+  for (const z of zs) {
+    const a = Math.abs(z);
+    if (a > zMax) zMax = a;
+    if (a > 3) gt3++;
+  }
+  const divergence = pBase.size > 0 ? jensenShannon(pBase, q) : 0;
+  f[F.record_count_log] = Math.log1p(s.records);
+  f[F.record_rate_z] = slog(rateZ);
+  f[F.templates_log] = Math.log1p(k);
+  f[F.new_template_record_share] = newRecords / s.records;
+  f[F.new_templates_log] = Math.log1p(newTemplates);
+  f[F.rare_template_record_share] = rareRecords / s.records;
+  f[F.error_share] = s.errors / s.records;
+  f[F.warn_share] = s.warns / s.records;
+  f[F.error_count_log] = Math.log1p(s.errors);
+  f[F.error_rate_z] = slog(errZ);
+  f[F.warn_rate_z] = slog(warnZ);
+  f[F.template_divergence] = divergence;
+  f[F.template_entropy] = k > 1 ? entropy / Math.log(k) : 0;
+  f[F.top_template_share] = top;
+  f[F.template_absz_max] = Math.log1p(Math.min(zMax, Z_CLIP));
+  f[F.template_share_absz_gt3] = zs.length ? gt3 / zs.length : 0;
+  f[F.absent_template_mass] = absentMass;
+
+  const z1 = (z: number) => (Number.isFinite(z) && Math.abs(z) >= 1 ? ` (z ${fmtZ(z)})` : '');
+  const header =
+    `logs ${service ?? 'system'}: ${s.records} records, ${fmt(s.records / m)}/min (z ${fmtZ(rateZ)}); ` +
+    `${k} templates (${newTemplates} new, ${rareRecords} records of rare ones); ` +
+    `error ${pct(s.errors / s.records)} (${s.errors}${Number.isFinite(errZ) ? `, z ${fmtZ(errZ)}` : ''}), warn ${pct(s.warns / s.records)}${z1(warnZ)}` +
+    (pBase.size > 0 ? `; divergence ${fmt(divergence)}` : '');
+  const lines: Line[] = [];
+  const scopes: [string | undefined, LogScope][] = service === undefined ? [...lw.services] : [[undefined, s]];
+  for (const [svc, sc] of scopes) {
+    const who = svc === undefined ? '' : `${svc}: `;
+    const base = lb.scopes.get(svc ?? service ?? SYSTEM);
+    const btotal = base?.total ?? 0;
+    for (const [id, t] of sc.tmpl) {
+      const sev = t.errors > 0 ? ` [error ${t.errors}]` : t.warns > 0 ? ` [warn ${t.warns}]` : '';
+      const sevBoost = t.errors > 0 ? 5 : t.warns > 0 ? 2 : 0;
+      const tie = `${svc ?? ''}\u0000${id < 0 ? 'n' : 't'}${Math.abs(id)}`;
+      if (id < 0) {
+        lines.push({ score: 30 + sevBoost + Math.log1p(t.count), tie, text: `NEW x${t.count}${sev} ${who}${clip(lw.newText.get(id) ?? '')}` });
+        continue;
+      }
+      const tb = base?.templates.get(id);
+      const text = clip(lb.texts.get(id) ?? `template ${id}`);
+      const pb = btotal > 0 ? (tb?.mean ?? 0) / btotal : 0;
+      if (pb < RARE_SHARE) {
+        lines.push({ score: 10 + sevBoost + Math.log1p(t.count), tie, text: `RARE x${t.count}${sev} ${who}${text} (base ${fmt(tb?.mean ?? 0)}/min)` });
+        continue;
+      }
+      const z = templateZ(t.count, m, tb);
+      lines.push({ score: Math.min(Math.abs(z), 25) + sevBoost / 2, tie, text: `x${t.count}${sev} ${who}${text} (base ${fmt((tb?.mean ?? 0) * m)}, z ${fmtZ(z)})` });
+    }
+    if (base && btotal > 0) {
+      for (const [id, tb] of base.templates) {
+        if (tb.mean / btotal < FREQUENT_SHARE || sc.tmpl.has(id)) continue;
+        const z = templateZ(0, m, tb);
+        const text = clip(lb.texts.get(id) ?? `template ${id}`);
+        lines.push({ score: Math.min(Math.abs(z), 25), tie: `${svc ?? ''}\u0000m${id}`, text: `MISSING ${who}${text} (base ${fmt(tb.mean * m)}, z ${fmtZ(z)})` });
+      }
+    }
+  }
+  return { text: assemble(header, lines, budget), features: f };
+}

@@ -1,0 +1,313 @@
+import type { MetricSeries } from '../../telemetry/index.js';
+import type { Window } from '../../windows/index.js';
+import { METRIC_CATEGORIES, METRIC_FEATURES, indexOf, metricCategory } from './layout.js';
+import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, pct, quantileSorted, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
+import { assemble, clip, type Line } from './text.js';
+
+/** Metric values: a 2% share of the level, else one part in a million of the unit. */
+export const METRIC_FLOOR: ScaleFloor = { rel: 0.02, abs: 1e-6 };
+
+const SEP = '\u0000';
+
+/** Baseline key of a series: its service (stable across redeployments) and metric name. */
+export function metricKey(service: string, name: string): string {
+  return service + SEP + name;
+}
+
+/**
+ * Learns, per (service, metric), the distribution of point values of training windows.
+ * Overlapping windows repeat points; each series point is taken once (by its time).
+ */
+export class MetricsFit {
+  private res = new Map<string, Reservoir>();
+  private last = new Map<string, number>();
+
+  constructor(private readonly cap: number, private readonly rng: SeededRandom, private readonly serviceOf: (entity: string) => string) {}
+
+  add(series: readonly MetricSeries[]): void {
+    for (const s of series) {
+      const service = this.serviceOf(s.entity);
+      const key = metricKey(service, s.name);
+      const skey = s.entity + SEP + s.name;
+      let r = this.res.get(key);
+      if (!r) this.res.set(key, (r = new Reservoir(this.cap, this.rng)));
+      const last = this.last.get(skey) ?? -Infinity;
+      const { times, values } = s;
+      let t = last;
+      for (let i = 0; i < times.length; i++) {
+        if (times[i] <= last) continue;
+        r.add(values[i]);
+        if (times[i] > t) t = times[i];
+      }
+      this.last.set(skey, t);
+    }
+  }
+
+  finish(): Map<string, Baseline> {
+    const out = new Map<string, Baseline>();
+    for (const k of [...this.res.keys()].sort()) {
+      const r = this.res.get(k)!;
+      if (r.seen > 0) out.set(k, r.summarize(METRIC_FLOOR));
+    }
+    return out;
+  }
+}
+
+/** Per-window figures of every series, column-wise (one typed array per statistic). */
+export interface MetricWindow {
+  series: readonly MetricSeries[];
+  services: string[];
+  keys: string[];
+  /** mean of the window's valid points (NaN when none) */
+  level: Float64Array;
+  z: Float64Array;
+  peak: Float64Array;
+  /** change across the window (least-squares slope × window length), in baseline scales */
+  trend: Float64Array;
+  valid: Int32Array;
+  points: Int32Array;
+  base: Float64Array;
+  hasBase: Uint8Array;
+  cat: Uint8Array;
+  /** series indices per service */
+  byService: Map<string, number[]>;
+  /** distinct entities per service, to tell replicas apart in text */
+  entitiesPerService: Map<string, number>;
+}
+
+export function metricWindow(series: readonly MetricSeries[], w: Window, baselines: Map<string, Baseline>, serviceOf: (e: string) => string): MetricWindow {
+  const n = series.length;
+  const mw: MetricWindow = {
+    series,
+    services: new Array(n),
+    keys: new Array(n),
+    level: new Float64Array(n),
+    z: new Float64Array(n),
+    peak: new Float64Array(n),
+    trend: new Float64Array(n),
+    valid: new Int32Array(n),
+    points: new Int32Array(n),
+    base: new Float64Array(n),
+    hasBase: new Uint8Array(n),
+    cat: new Uint8Array(n),
+    byService: new Map(),
+    entitiesPerService: new Map(),
+  };
+  const seenEntity = new Set<string>();
+  const lengthMin = (w.end - w.start) / 60_000;
+  for (let i = 0; i < n; i++) {
+    const s = series[i];
+    const service = serviceOf(s.entity);
+    const key = metricKey(service, s.name);
+    mw.services[i] = service;
+    mw.keys[i] = key;
+    mw.cat[i] = METRIC_CATEGORIES.indexOf(metricCategory(s.name));
+    let list = mw.byService.get(service);
+    if (!list) mw.byService.set(service, (list = []));
+    list.push(i);
+    const ek = service + SEP + s.entity;
+    if (!seenEntity.has(ek)) {
+      seenEntity.add(ek);
+      mw.entitiesPerService.set(service, (mw.entitiesPerService.get(service) ?? 0) + 1);
+    }
+    const b = baselines.get(key);
+    const { times, values } = s;
+    const m = values.length;
+    mw.points[i] = m;
+    // One pass: mean, least-squares slope (time in minutes from the window start), peak.
+    let k = 0;
+    let sum = 0;
+    let st = 0;
+    let stt = 0;
+    let stv = 0;
+    let peak = NaN;
+    let peakAbs = -1;
+    for (let j = 0; j < m; j++) {
+      const v = values[j];
+      if (!Number.isFinite(v)) continue;
+      const t = (times[j] - w.start) / 60_000;
+      k++;
+      sum += v;
+      st += t;
+      stt += t * t;
+      stv += t * v;
+      if (b) {
+        const zp = (v - b.median) / b.scale;
+        const a = Math.abs(zp);
+        if (a > peakAbs) {
+          peakAbs = a;
+          peak = zp;
+        }
+      }
+    }
+    mw.valid[i] = k;
+    const level = k > 0 ? sum / k : NaN;
+    mw.level[i] = level;
+    mw.hasBase[i] = b ? 1 : 0;
+    mw.base[i] = b ? b.median : NaN;
+    mw.z[i] = k > 0 && b ? zOf(level, b) : NaN;
+    mw.peak[i] = k > 0 && b ? clipZ(peak) : NaN;
+    let trend = NaN;
+    if (k >= 2 && b) {
+      const den = k * stt - st * st;
+      const slope = den > 0 ? (k * stv - st * sum) / den : 0;
+      trend = clipZ((slope * lengthMin) / b.scale);
+    }
+    mw.trend[i] = trend;
+  }
+  return mw;
+}
+
+const F = indexOf(METRIC_FEATURES);
+
+/**
+ * Features of a set of series (the whole window, or one service's). `baselineKeys` are the
+ * keys the scope had in training, for the share of series absent now.
+ */
+export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselineKeys: number, presentBaselineKeys: number): Float32Array {
+  const f = new Float32Array(METRIC_FEATURES.length);
+  const n = idx.length;
+  let points = 0;
+  let valid = 0;
+  let fresh = 0;
+  const absz: number[] = [];
+  let zsum = 0;
+  let peakMax = 0;
+  let trendSum = 0;
+  let trendMax = 0;
+  let trendN = 0;
+  let trendGt3 = 0;
+  const nc = METRIC_CATEGORIES.length;
+  const catN = new Float64Array(nc);
+  const catMax = new Float64Array(nc);
+  const catSum = new Float64Array(nc);
+  const catZn = new Float64Array(nc);
+  for (const i of idx) {
+    points += mw.points[i];
+    valid += mw.valid[i];
+    if (!mw.hasBase[i]) fresh++;
+    const c = mw.cat[i];
+    catN[c]++;
+    const z = mw.z[i];
+    if (Number.isFinite(z)) {
+      const a = Math.abs(z);
+      absz.push(a);
+      zsum += z;
+      if (a > catMax[c]) catMax[c] = a;
+      catSum[c] += z;
+      catZn[c]++;
+    }
+    const p = Math.abs(mw.peak[i]);
+    if (p > peakMax) peakMax = p;
+    const t = Math.abs(mw.trend[i]);
+    if (Number.isFinite(t)) {
+      trendSum += t;
+      trendN++;
+      if (t > trendMax) trendMax = t;
+      if (t > 3) trendGt3++;
+    }
+  }
+  f[F.series_log] = Math.log1p(n);
+  f[F.missing_share] = points > 0 ? 1 - valid / points : 0;
+  f[F.new_series_share] = n > 0 ? fresh / n : 0;
+  f[F.absent_series_share] = baselineKeys > 0 ? Math.max(0, baselineKeys - presentBaselineKeys) / baselineKeys : 0;
+  if (absz.length > 0) {
+    const s = Float64Array.from(absz).sort();
+    let mean = 0;
+    let gt3 = 0;
+    let gt6 = 0;
+    for (const a of s) {
+      mean += a;
+      if (a > 3) gt3++;
+      if (a > 6) gt6++;
+    }
+    mean /= s.length;
+    f[F.absz_mean] = Math.log1p(mean);
+    f[F.absz_p50] = Math.log1p(quantileSorted(s, 0.5));
+    f[F.absz_p90] = Math.log1p(quantileSorted(s, 0.9));
+    f[F.absz_max] = Math.log1p(s[s.length - 1]);
+    f[F.share_absz_gt3] = gt3 / s.length;
+    f[F.share_absz_gt6] = gt6 / s.length;
+    f[F.z_mean] = slog(zsum / s.length);
+  }
+  f[F.peak_absz_max] = Math.log1p(Math.min(peakMax, Z_CLIP));
+  if (trendN > 0) {
+    f[F.trend_absz_mean] = Math.log1p(trendSum / trendN);
+    f[F.trend_absz_max] = Math.log1p(trendMax);
+    f[F.share_trend_gt3] = trendGt3 / trendN;
+  }
+  for (let c = 0; c < nc; c++) {
+    const name = METRIC_CATEGORIES[c];
+    f[F[`${name}_share`]] = n > 0 ? catN[c] / n : 0;
+    f[F[`${name}_absz_max`]] = Math.log1p(catMax[c]);
+    f[F[`${name}_z_mean`]] = catZn[c] > 0 ? slog(catSum[c] / catZn[c]) : 0;
+  }
+  return f;
+}
+
+/** Lines whose deviation is below this are kept only among the first few. */
+const CALM = 2;
+const ALWAYS = 3;
+
+export function metricText(mw: MetricWindow, idx: readonly number[], scope: string | undefined, budget: number, baselineKeys: number, presentBaselineKeys: number): string {
+  const lines: Line[] = [];
+  let valid = 0;
+  let points = 0;
+  let fresh = 0;
+  let gt3 = 0;
+  const nc = METRIC_CATEGORIES.length;
+  const catBest = new Float64Array(nc).fill(NaN);
+  for (const i of idx) {
+    valid += mw.valid[i];
+    points += mw.points[i];
+    if (!mw.hasBase[i]) fresh++;
+    const z = mw.z[i];
+    if (Math.abs(z) > 3) gt3++;
+    const c = mw.cat[i];
+    if (Number.isFinite(z) && !(Math.abs(catBest[c]) >= Math.abs(z))) catBest[c] = z;
+  }
+  const ranked: { i: number; score: number; tie: string }[] = [];
+  for (const i of idx) {
+    if (mw.valid[i] === 0) continue;
+    const z = mw.z[i];
+    const score = mw.hasBase[i] ? Math.max(Math.abs(z), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
+    ranked.push({ i, score, tie: mw.keys[i] + SEP + mw.series[i].entity });
+  }
+  ranked.sort((a, b) => b.score - a.score || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0));
+  let calm = 0;
+  for (let r = 0; r < ranked.length; r++) {
+    const { i, score, tie } = ranked[r];
+    if (score < CALM && r >= ALWAYS) {
+      calm++;
+      continue;
+    }
+    lines.push({ score: -r, tie, text: seriesLine(mw, i, scope === undefined) });
+  }
+  const cats: string[] = [];
+  const order = [...Array(nc).keys()].filter((c) => Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1);
+  order.sort((a, b) => Math.abs(catBest[b]) - Math.abs(catBest[a]) || a - b);
+  for (const c of order.slice(0, 4)) cats.push(`${METRIC_CATEGORIES[c]} ${fmtZ(catBest[c])}`);
+  const extra: string[] = [];
+  if (fresh > 0) extra.push(`${fresh} new`);
+  const absent = Math.max(0, baselineKeys - presentBaselineKeys);
+  if (absent > 0) extra.push(`${absent} absent`);
+  const header =
+    `metrics ${scope ?? 'system'}: ${idx.length} series, ${pct(points > 0 ? 1 - valid / points : 0)} missing` +
+    (extra.length ? ` (${extra.join(', ')})` : '') +
+    `; |z|>3: ${gt3}` +
+    (cats.length ? `; strongest: ${cats.join(', ')}` : '');
+  return assemble(header, lines, budget, calm > 0 ? `${calm} calm series (|z|<${CALM})` : undefined);
+}
+
+function seriesLine(mw: MetricWindow, i: number, withService: boolean): string {
+  const s = mw.series[i];
+  const service = mw.services[i];
+  const replicas = (mw.entitiesPerService.get(service) ?? 1) > 1 && s.entity !== service;
+  const who = withService ? (replicas ? `${service} (${s.entity}) ` : `${service} `) : replicas ? `(${s.entity}) ` : '';
+  const name = clip(s.name, 80);
+  if (!mw.hasBase[i]) return `${who}${name} ${fmt(mw.level[i])} (new series)`;
+  const parts = [`base ${fmt(mw.base[i])}`, `z ${fmtZ(mw.z[i])}`];
+  if (Math.abs(mw.peak[i] - mw.z[i]) >= 1) parts.push(`peak ${fmtZ(mw.peak[i])}`);
+  if (Math.abs(mw.trend[i]) >= 1) parts.push(`trend ${fmtZ(mw.trend[i])}`);
+  return `${who}${name} ${fmt(mw.level[i])} (${parts.join(', ')})`;
+}

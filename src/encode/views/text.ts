@@ -1,0 +1,45 @@
+/** One candidate line of a view's text, ranked by `score` (higher first), ties by `tie`. */
+export interface Line {
+  score: number;
+  tie: string;
+  text: string;
+}
+
+export const DEFAULT_TEXT_BUDGET = 1500;
+/** Longest single quoted item (template text, metric name) before it is cut with "…". */
+export const MAX_ITEM_CHARS = 160;
+
+export function byImportance(a: Line, b: Line): number {
+  return b.score - a.score || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0);
+}
+
+export function clip(s: string, max = MAX_ITEM_CHARS): string {
+  return s.length <= max ? s : s.slice(0, max - 1) + '…';
+}
+
+/**
+ * Header first, then lines in order of importance while they fit in `budget` characters
+ * (newlines included). The first line that does not fit ends the list, so what is kept is
+ * always a prefix of the ranking; a last "(+N more)" tells a reader that lines were cut.
+ */
+export function assemble(header: string, lines: Line[], budget: number, footer?: string): string {
+  const head = header.length > budget ? header.slice(0, Math.max(0, budget - 1)) + '…' : header;
+  lines.sort(byImportance);
+  const parts = [head];
+  let used = head.length;
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const l = lines[i].text;
+    if (used + 1 + l.length > budget) break;
+    parts.push(l);
+    used += 1 + l.length;
+  }
+  const rest = lines.length - i;
+  if (rest > 0) {
+    const more = `(+${rest} more)`;
+    if (used + 1 + more.length <= budget) parts.push(more);
+  } else if (footer && used + 1 + footer.length <= budget) {
+    parts.push(footer);
+  }
+  return parts.join('\n');
+}
