@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../../src/telemetry/index.js';
 import {
   TemplateMiner,
   compileLogFormat,
@@ -203,6 +204,10 @@ test('compileLogFormat: spaces match any white space, \\[ is a bracket, optional
   const n = regex.exec('2005-06-14 15:16:01 cupsd: cupsd startup succeeded');
   assert.equal(n?.groups?.Component, 'cupsd');
   assert.equal(n?.groups?.Content, 'cupsd startup succeeded');
+});
+
+test('evaluateLoghub: a folder without formats.json is a user error', async () => {
+  await assert.rejects(evaluateLoghub(join(datasets, 'no-such-folder')), (e: unknown) => e instanceof UserError && /formats\.json/.test(e.message));
 });
 
 test('loghub-2k: the parsed Content equals the ground truth on every line of every system', { skip: !haveLoghub && 'datasets absent' }, async () => {

@@ -1,6 +1,6 @@
 export { TemplateMiner, mergeTokens } from './miner.js';
 export type { TemplateMinerOptions, TemplateMatch, TemplateInfo, TemplateMinerState } from './miner.js';
-export { maskToken, maskTokens, isWildcardLike, isVariable, WILDCARD, DEFAULT_MASK_RULES } from './mask.js';
+export { maskToken, isWildcardLike, isVariable, WILDCARD, DEFAULT_MASK_RULES } from './mask.js';
 export type { MaskRules } from './mask.js';
 export {
   evaluateLoghub,

@@ -313,37 +313,35 @@ function wholeValue(core: string, rules: MaskRules): boolean {
 }
 
 /**
- * Masks a whole line: tokens (split on white space), then the rules that look at neighbours
- * (dates, units) and the collapse of `<*>` runs. `raw` receives the original text behind each
- * output token (joined by a space where tokens were collapsed), for parameter extraction.
+ * Masks a whole line, in place: `masked` holds each token's own mask (`maskToken`), `tokens`
+ * the raw tokens. Applies the rules that look at neighbours (dates, units), then collapses
+ * runs of `<*>` (joining the raw tokens behind a run with a space), so that both arrays end
+ * up aligned, and returns `masked`.
  */
-export function maskTokens(
-  tokens: string[],
-  masked: string[],
-  rules: MaskRules,
-  raw?: string[],
-): string[] {
-  const n = masked.length;
+export function maskTokens(tokens: string[], masked: string[], rules: MaskRules): string[] {
   if (rules.dates || rules.units) {
     // a second sweep, right to left, only when the first masked something, so that a date's
     // names are masked from either side (`Fri Jun 17 07:07:00`)
     if (maskNamesNearVariables(masked, rules, false)) maskNamesNearVariables(masked, rules, true);
   }
-  if (!rules.collapse) {
-    if (raw) for (let i = 0; i < n; i++) raw.push(tokens[i]);
-    return masked;
-  }
-  const out: string[] = [];
+  if (!rules.collapse) return masked;
+  const n = masked.length;
+  let w = 0;
   for (let i = 0; i < n; i++) {
     const t = masked[i];
-    if (t === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) {
-      if (raw) raw[raw.length - 1] += ' ' + tokens[i];
+    if (t === WILDCARD && w > 0 && masked[w - 1] === WILDCARD) {
+      tokens[w - 1] += ' ' + tokens[i];
       continue;
     }
-    out.push(t);
-    if (raw) raw.push(tokens[i]);
+    if (w !== i) {
+      masked[w] = t;
+      tokens[w] = tokens[i];
+    }
+    w++;
   }
-  return out;
+  masked.length = w;
+  tokens.length = w;
+  return masked;
 }
 
 function wildAt(masked: string[], i: number): boolean {

@@ -137,11 +137,14 @@ export class TemplateMiner {
     };
   }
 
-  /** Masked tokens of a line (what the miner compares), with the raw text behind each. */
+  /**
+   * Masked tokens of a line (what the miner compares). `raw`, when given (empty), receives
+   * the line's text behind each masked token.
+   */
   tokenize(line: string, raw?: string[]): string[] {
     let text = line;
     for (const r of this.extra) text = text.replace(r, WILDCARD);
-    const tokens: string[] = [];
+    const tokens: string[] = raw ?? [];
     const masked: string[] = [];
     const n = text.length;
     let i = 0;
@@ -161,7 +164,7 @@ export class TemplateMiner {
       }
       masked.push(m);
     }
-    return maskTokens(tokens, masked, this.rules, raw);
+    return maskTokens(tokens, masked, this.rules);
   }
 
   /** Learns from one line: joins the most similar template or starts a new one. */
