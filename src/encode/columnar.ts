@@ -1,8 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import {
+  AsyncByteQueue,
   Bool,
   Dictionary,
   Field,
@@ -150,58 +149,84 @@ export function rowsToBatch(schema: Schema, rows: readonly EncodedRow[], dim: nu
   return new RecordBatch(schema, struct);
 }
 
+type SinkInput = Parameters<AsyncByteQueue['write']>[0];
+
 /**
- * Streams record batches into `<path>.tmp-<pid>` and renames it to `path` on `close`, so a
- * reader never sees a half-written file and an interrupted run leaves the old file intact.
+ * Where the Arrow writer puts its bytes: kept until ColumnarWriter hands them to the file, so
+ * at most one batch is held in memory (arrow's own queue would grow while nobody reads it).
+ */
+class CollectingSink extends AsyncByteQueue {
+  chunks: Uint8Array[] = [];
+  override write(value: SinkInput): void {
+    const v = value as ArrayBufferView | ArrayBuffer;
+    const u8 = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v as ArrayBuffer);
+    if (u8.byteLength > 0) this.chunks.push(u8);
+  }
+  take(): Uint8Array[] {
+    const c = this.chunks;
+    this.chunks = [];
+    return c;
+  }
+}
+
+/**
+ * Streams record batches into a temporary file beside `path` and renames it to `path` on
+ * `close`, so a reader never sees a half-written file and a failed run leaves no file (and an
+ * older file at `path` untouched).
  */
 export class ColumnarWriter {
   readonly schema: Schema;
   rows = 0;
   batches = 0;
-  private readonly writer: RecordBatchFileWriter;
-  private readonly done: Promise<void>;
-  private failed: unknown;
+  private readonly writer = new RecordBatchFileWriter();
+  private readonly sink = new CollectingSink();
   private closed = false;
 
   private constructor(
     readonly path: string,
     private readonly tmp: string,
+    private readonly fh: FileHandle,
     private readonly opts: ColumnarOptions,
   ) {
     this.schema = columnarSchema(opts);
-    this.writer = new RecordBatchFileWriter();
-    this.writer.reset(undefined, this.schema);
-    this.done = pipeline(this.writer.toNodeStream(), createWriteStream(tmp)).catch((e: unknown) => {
-      this.failed = e;
-    });
+    this.writer.reset(this.sink, this.schema);
   }
 
-  static open(path: string, opts: ColumnarOptions): ColumnarWriter {
+  static async open(path: string, opts: ColumnarOptions): Promise<ColumnarWriter> {
     if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new RangeError(`columnar: dim must be a positive integer, got ${opts.dim}`);
     const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-    return new ColumnarWriter(path, tmp, opts);
+    const fh = await open(tmp, 'w');
+    return new ColumnarWriter(path, tmp, fh, opts);
+  }
+
+  private async drain(): Promise<void> {
+    for (const c of this.sink.take()) await this.fh.write(c);
   }
 
   /** Appends one record batch holding `rows` (nothing for an empty list). */
-  write(rows: readonly EncodedRow[]): void {
+  async write(rows: readonly EncodedRow[]): Promise<void> {
     if (this.closed) throw new Error('columnar: write after close');
-    if (this.failed) throw this.failed;
     if (rows.length === 0) return;
     this.writer.write(rowsToBatch(this.schema, rows, this.opts.dim, !!this.opts.includeText));
     this.rows += rows.length;
     this.batches++;
+    await this.drain();
   }
 
   /** Writes the footer and moves the file into place. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // A file with no batch still carries its schema (and so its metadata).
-    this.writer.finish();
-    await this.done;
-    if (this.failed) {
+    try {
+      // A file with no rows still carries its schema (and so its metadata): one empty batch.
+      if (this.batches === 0) this.writer.write(rowsToBatch(this.schema, [], this.opts.dim, !!this.opts.includeText));
+      this.writer.finish();
+      await this.drain();
+      await this.fh.close();
+    } catch (e) {
+      await this.fh.close().catch(() => undefined);
       await rm(this.tmp, { force: true });
-      throw this.failed;
+      throw e;
     }
     await rename(this.tmp, this.path);
   }
@@ -210,9 +235,7 @@ export class ColumnarWriter {
   async abort(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      // Ending the stream normally (arrow's own abort leaves a rejected promise behind).
-      this.writer.finish();
-      await this.done;
+      await this.fh.close().catch(() => undefined);
     }
     await rm(this.tmp, { force: true });
   }

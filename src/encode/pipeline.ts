@@ -122,12 +122,20 @@ function viewRows(slice: WindowSlice, system: ModalityViews, entities: Map<strin
  */
 export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<EncodeResult> {
   const t0 = performance.now();
+  const ownBackbone = !opts.backbone;
+  const backbone = opts.backbone ?? (await createBackbone(opts.backboneSpec ?? 'hash', opts.backboneOptions));
+  try {
+    return await encodeWith(ds, opts, backbone, t0);
+  } finally {
+    if (ownBackbone) await backbone.dispose?.();
+  }
+}
+
+async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, t0: number): Promise<EncodeResult> {
   const read = { ms: 0 };
   let viewsMs = 0;
   let embedMs = 0;
   let writeMs = 0;
-  const ownBackbone = !opts.backbone;
-  const backbone = opts.backbone ?? (await createBackbone(opts.backboneSpec ?? 'hash', opts.backboneOptions));
   const batchTexts = opts.batchTexts ?? 512;
   const entities = opts.entities ?? true;
   const streamOpts = { range: opts.range, modalities: opts.modalities };
@@ -149,7 +157,7 @@ export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<E
 
   // Pass 2: views, vectors, rows.
   const writer = opts.out
-    ? ColumnarWriter.open(opts.out, {
+    ? await ColumnarWriter.open(opts.out, {
         dim: backbone.dim,
         includeText: opts.includeText,
         metadata: {
@@ -179,7 +187,7 @@ export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<E
     embedMs += performance.now() - t;
     const out: EncodedRow[] = batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectors[i] }));
     const tw = performance.now();
-    writer?.write(out);
+    await writer?.write(out);
     writeMs += performance.now() - tw;
     opts.onRows?.(out);
     rows += out.length;
@@ -203,8 +211,6 @@ export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<E
   } catch (e) {
     await writer?.abort();
     throw e;
-  } finally {
-    if (ownBackbone) await backbone.dispose?.();
   }
   return {
     path: opts.out,

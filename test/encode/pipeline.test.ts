@@ -11,6 +11,7 @@ import {
   TRACE_FEATURES,
   encodeDataset,
   readColumnar,
+  ColumnarWriter,
   type Backbone,
   type EncodedRow,
 } from '../../src/encode/index.js';
@@ -139,4 +140,17 @@ test('fitFilter decides what the baselines see', async () => {
   assert.equal(JSON.stringify(a.builder.toJSON()), JSON.stringify(b.builder.toJSON()));
   assert.ok(a.timings.totalMs >= 0 && a.texts === a.rows);
   assert.ok(TRAIN_END > 0);
+});
+
+test('a run without rows still writes a readable file with its schema and metadata', async (t) => {
+  const dir = tmp();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'empty.arrow');
+  const w = await ColumnarWriter.open(out, { dim: 8, metadata: { backbone: 'x' } });
+  assert.equal(existsSync(out), false, 'nothing at the destination before close');
+  await w.close();
+  const table = await readColumnar(out);
+  assert.equal(table.numRows, 0);
+  assert.equal(table.schema.metadata.get('runtimeslicer.backbone'), 'x');
+  assert.deepEqual(readdirSync(dir), ['empty.arrow']);
 });

@@ -16,6 +16,8 @@ import {
   type View,
 } from '../../src/encode/views/index.js';
 import { memoryDataset } from '../../src/sources/index.js';
+import { TemplateMiner } from '../../src/encode/templates/index.js';
+import { ShapeMemo, lineShape } from '../../src/encode/views/logs.js';
 import { windowStream, type WindowSlice } from '../../src/windows/index.js';
 import type { Modality } from '../../src/telemetry/index.js';
 import { FAULT_START, MIN, PODS, SPEC, T0, TRAIN_END, fixture, isTrain } from './views-fixture.js';
@@ -269,4 +271,42 @@ test('previewViews returns the texts of the first windows with data', async () =
   assert.match(out, /=== window 0 2024-01-01T00:00:00.000Z/);
   assert.match(out, /--- cart \/ logs\nlogs cart: /);
   assert.ok(PODS.cart);
+});
+
+test('line shapes: digit runs and long hex ids collapse, and a shape maps to the miner\'s template', () => {
+  assert.equal(lineShape('GET /api/v1/cart/42 took 13 ms'), 'GET /api/v0/cart/0 took 0 ms');
+  assert.equal(lineShape('TraceID: 7f3a9c0d1e2fab SpanID: deadbeefcafe'), 'TraceID: 0 SpanID: 0');
+  assert.equal(lineShape('no variables here'), 'no variables here');
+  assert.equal(lineShape('face bead'), 'face bead', 'short hex-looking words stay');
+  const lines = [
+    '2023-01-30 11:39:52.123 INFO order 1234 created for user 77 trace 0a1b2c3d4e5f',
+    '2023-01-30 11:40:01.999 INFO order 98 created for user 12345 trace ffeeddccbbaa99',
+    '2023-01-30 11:40:02.000 WARN payment 5 failed after 3 retries',
+    '2023-01-30 11:40:03.500 WARN payment 77 failed after 1 retries',
+    'connection to 10.0.0.7:5432 refused',
+  ];
+  const direct = new TemplateMiner({ params: false });
+  const viaMemo = new TemplateMiner({ params: false });
+  const memo = new ShapeMemo((b) => viaMemo.add(b).templateId);
+  for (const l of lines) direct.add(l);
+  const ids = lines.map((l) => memo.get(l));
+  for (let i = 0; i < lines.length; i++) assert.equal(ids[i], direct.match(lines[i])!.templateId, lines[i]);
+  assert.equal(ids[0], ids[1]);
+  assert.equal(ids[2], ids[3]);
+  assert.notEqual(ids[0], ids[2]);
+});
+
+test('transform does not depend on which windows were transformed before', async () => {
+  const ds = fixture();
+  const state = JSON.stringify((await fitted(ds)).toJSON());
+  const fresh = ViewBuilder.fromJSON(JSON.parse(state), { serviceOf: datasetServiceOf(ds) });
+  const used = ViewBuilder.fromJSON(JSON.parse(state), { serviceOf: datasetServiceOf(ds) });
+  for await (const s of windowStream(ds, SPEC)) used.transform(s);
+  const slice = await windowAt(ds, FAULT_WINDOW);
+  const a = allViews(fresh.transform(slice));
+  const b = allViews(used.transform(slice));
+  assert.deepEqual(
+    a.map(([e, m, v]) => [e, m, v.text, [...v.features]]),
+    b.map(([e, m, v]) => [e, m, v.text, [...v.features]]),
+  );
 });
