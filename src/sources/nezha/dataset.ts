@@ -22,8 +22,8 @@ import type {
 import { findDays, scanLayout } from './layout.js';
 import type { MetricFile, MinuteFile, NezhaLayout } from './layout.js';
 import { readFaultList } from './faults.js';
-import { readMetricFile, scanMetricFile, sliceTables } from './metrics.js';
-import type { MetricScan, MetricTable } from './metrics.js';
+import { readMetricFile, sliceTables } from './metrics.js';
+import type { MetricTable } from './metrics.js';
 import { Names, detach, podNodesFromLogHead, readLogFile, readTraceFile } from './minutes.js';
 
 /**
@@ -39,6 +39,8 @@ export interface NezhaDataset extends Dataset {
   readonly days: string[];
   /** time spans of the construct_data (fault-free reference) trace/log minute files */
   readonly referenceRanges: TimeRange[];
+  /** the files the streams and labels read, relative to `root` (duplicate metric folders left out) */
+  readonly sourceFiles: string[];
 }
 
 /** Records of minute file HH_MM lie roughly in [HH:MM − 51 s, HH:MM + 9 s); the slack is generous. */
@@ -50,17 +52,19 @@ const MINUTE_SLACK_MS = 2 * 60_000;
 const MINUTE_DISORDER_MS = 2 * 60_000;
 const METRIC_BLOCK_MS = 3_600_000;
 const EMIT_BATCH = 4096;
+/** Parsed metric tables kept from opening to streaming, at most. */
+const METRIC_CACHE_BYTES = 256 * 2 ** 20;
 /** Enough of a log file's head to see the node of nearly every pod that logs in it. */
 const NODE_HEAD_BYTES = 64 * 1024;
 const IO_CONCURRENCY = 4;
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      out[i] = await fn(items[i], i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -103,11 +107,13 @@ async function* reorderMinutes<T>(
 ): AsyncGenerator<T[]> {
   let held: T[] = [];
   let emitted = -Infinity;
-  const byTime = (a: T, b: T) => timeOf(a) - timeOf(b);
   for (let k = 0; k < files.length; k++) {
     let fresh: T[] = [];
-    for await (const batch of read(files[k])) fresh = fresh.length === 0 ? batch : fresh.concat(batch);
-    fresh.sort(byTime);
+    for await (const batch of read(files[k])) {
+      if (fresh.length === 0) fresh = batch;
+      else for (const r of batch) fresh.push(r);
+    }
+    fresh = sortByTime(fresh, timeOf);
     let late = 0;
     for (const r of fresh) if (timeOf(r) < emitted - disorderMs) late++;
     if (late > 0) problems.add(files[k].rel, 0, `${late} record(s) more than ${disorderMs / 1000} s earlier than records already streamed from earlier minute files`);
@@ -119,6 +125,52 @@ async function* reorderMinutes<T>(
     if (cut > 0) emitted = Math.max(emitted, timeOf(held[cut - 1]));
     held = cut > 0 ? held.slice(cut) : held;
   }
+}
+
+const IDX_BITS = 2 ** 22;
+
+/**
+ * Sorts records by time, stably. The usual case (a minute file: a few thousand records within
+ * minutes) packs µs-since-the-earliest and the index into one double and uses the typed-array
+ * sort, which needs no comparator call per comparison.
+ */
+function sortByTime<T>(recs: T[], timeOf: (r: T) => number): T[] {
+  const n = recs.length;
+  if (n < 2) return recs;
+  let min = Infinity;
+  let max = -Infinity;
+  let sorted = true;
+  let prev = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = timeOf(recs[i]);
+    if (t < min) min = t;
+    if (t > max) max = t;
+    if (t < prev) sorted = false;
+    prev = t;
+  }
+  if (sorted) return recs;
+  const spanUs = (max - min) * 1000;
+  if (n >= IDX_BITS || !(spanUs * IDX_BITS < Number.MAX_SAFE_INTEGER)) {
+    return recs.map((r, i) => [timeOf(r), i, r] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+  }
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Math.floor((timeOf(recs[i]) - min) * 1000) * IDX_BITS + i;
+  keys.sort();
+  const out = new Array<T>(n);
+  for (let i = 0; i < n; i++) out[i] = recs[keys[i] % IDX_BITS];
+  // Records within the same µs are in file order; an insertion pass orders them exactly (it
+  // only moves records past neighbours of the same µs, so it is linear here).
+  for (let i = 1; i < n; i++) {
+    const r = out[i];
+    const t = timeOf(r);
+    let j = i - 1;
+    while (j >= 0 && timeOf(out[j]) > t) {
+      out[j + 1] = out[j];
+      j--;
+    }
+    out[j + 1] = r;
+  }
+  return out;
 }
 
 function mergeSorted<T>(a: T[], b: T[], timeOf: (r: T) => number): T[] {
@@ -147,6 +199,8 @@ const selectMinuteFiles = (files: MinuteFile[], range?: TimeRange) =>
 
 interface MetricCluster {
   files: MetricFile[];
+  /** the files' tables as parsed when the dataset was opened, while within the cache budget */
+  cached: (MetricTable[] | undefined)[];
   start: number;
   /** exclusive */
   end: number;
@@ -155,6 +209,7 @@ interface MetricCluster {
 class NezhaSource implements NezhaDataset {
   readonly format = 'nezha' as const;
   readonly disorderMs: number;
+  readonly sourceFiles: string[];
   private topologyPromise?: Promise<Topology>;
   private readonly names = new Names();
 
@@ -170,6 +225,7 @@ class NezhaSource implements NezhaDataset {
     readonly days: string[],
     readonly referenceRanges: TimeRange[],
   ) {
+    this.sourceFiles = [...layout.faultLists, ...layout.metricFiles, ...layout.traceFiles, ...layout.logFiles].map((f) => f.rel);
     this.disorderMs = layout.traceFiles.length + layout.logFiles.length > 0 ? MINUTE_DISORDER_MS : 0;
   }
 
@@ -179,7 +235,9 @@ class NezhaSource implements NezhaDataset {
       const from = Math.max(c.start, range?.start ?? -Infinity);
       const to = Math.min(c.end, range?.end ?? Infinity);
       if (!(from < to)) continue;
-      const tables: MetricTable[] = (await mapLimit(c.files, IO_CONCURRENCY, (f) => readMetricFile(f, this.problems))).flat();
+      // Bad rows were reported when the dataset was opened: a re-read stays quiet.
+      const quiet = new ProblemLog(0);
+      const tables: MetricTable[] = (await mapLimit(c.files, IO_CONCURRENCY, async (f, i) => c.cached[i] ?? readMetricFile(f, quiet))).flat();
       for (let t = Math.floor(from / METRIC_BLOCK_MS) * METRIC_BLOCK_MS; t < to; t += METRIC_BLOCK_MS) {
         const batch = sliceTables(tables, { start: Math.max(t, from), end: Math.min(t + METRIC_BLOCK_MS, to) });
         if (batch.length > 0) yield batch;
@@ -270,9 +328,28 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
   const labels = (await Promise.all(layout.faultLists.map((f) => readFaultList(f.path, f.rel, f.day, faultDurationMs, problems)))).flat();
   labels.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
 
-  const scans = (await mapLimit(layout.metricFiles, IO_CONCURRENCY, (f) => scanMetricFile(f, problems))).filter(
-    (s): s is MetricScan => s !== null && s.rows > 0,
-  );
+  // Metric files are parsed here, once: their time spans and entities are needed now, and the
+  // whole-day files are small, so the tables are kept for the metric stream (within a budget).
+  let cacheLeft = METRIC_CACHE_BYTES;
+  const scans = (
+    await mapLimit(layout.metricFiles, IO_CONCURRENCY, async (file) => {
+      const tables = await readMetricFile(file, problems);
+      let rows = 0;
+      let start = Infinity;
+      let last = -Infinity;
+      let bytes = 0;
+      for (const t of tables) {
+        rows += t.times.length;
+        if (t.times.length > 0) {
+          start = Math.min(start, t.times[0]);
+          last = Math.max(last, t.times[t.times.length - 1]);
+        }
+        bytes += t.times.byteLength + t.columns.reduce((sum, c) => sum + c.values.byteLength, 0);
+      }
+      cacheLeft -= bytes;
+      return { file, tables: cacheLeft >= 0 ? tables : undefined, entities: tables.map((t) => [t.entity, t.kind] as const), rows, start, last };
+    })
+  ).filter((s) => s.rows > 0);
   const podNodes = new Map<string, string>();
   await mapLimit(layout.logFiles, IO_CONCURRENCY, (f) => podNodesFromLogHead(f.path, NODE_HEAD_BYTES, podNodes));
   const names = new Names();
@@ -283,8 +360,9 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
   // stays in time order even where a day folder runs past midnight.
   const perDay = new Map<string, MetricCluster>();
   for (const s of scans) {
-    const c = perDay.get(s.file.day) ?? { files: [], start: Infinity, end: -Infinity };
+    const c = perDay.get(s.file.day) ?? { files: [], cached: [], start: Infinity, end: -Infinity };
     c.files.push(s.file);
+    c.cached.push(s.tables);
     c.start = Math.min(c.start, s.start);
     c.end = Math.max(c.end, s.last + 1);
     perDay.set(s.file.day, c);
@@ -294,8 +372,9 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
     const prev = clusters[clusters.length - 1];
     if (prev && c.start < prev.end) {
       prev.files.push(...c.files);
+      prev.cached.push(...c.cached);
       prev.end = Math.max(prev.end, c.end);
-    } else clusters.push({ ...c, files: [...c.files] });
+    } else clusters.push({ ...c, files: [...c.files], cached: [...c.cached] });
   }
 
   let start = Infinity;
@@ -320,7 +399,7 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
     entities.set(p, node ? { id: p, kind: 'pod', service, node } : { id: p, kind: 'pod', service });
     addService(service);
   };
-  for (const s of scans) for (const e of s.entities) (s.entityKind === 'pod' ? addPod : addService)(detach(e));
+  for (const s of scans) for (const [e, kind] of s.entities) (kind === 'pod' ? addPod : addService)(detach(e));
   for (const l of labels) addPod(l.rootCause);
   for (const p of podNodes.keys()) addPod(p);
   for (const n of new Set(podNodes.values())) if (!entities.has(n)) entities.set(n, { id: n, kind: 'node' });

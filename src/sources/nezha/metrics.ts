@@ -2,6 +2,7 @@ import { csvField, csvFieldBounds, lineBatches, splitCsvLine } from '../io/index
 import type { MetricSeries, ProblemLog, TimeRange } from '../../telemetry/index.js';
 import type { MetricFile } from './layout.js';
 import { epochToMs, floatField } from './numbers.js';
+import { detach } from './minutes.js';
 
 /**
  * Metric files: `<pod>_metric.csv` (one pod, column PodName) and service-level files such as
@@ -52,64 +53,6 @@ export function entityOfFile(file: MetricFile): string {
 export function unitOf(column: string): string {
   const m = /\(([^()]*)\)\s*$/.exec(column);
   return m ? m[1] : '';
-}
-
-export interface MetricScan {
-  file: MetricFile;
-  entityKind: MetricEntityKind;
-  entities: string[];
-  rows: number;
-  start: number;
-  /** latest sample time, inclusive */
-  last: number;
-}
-
-/**
- * What opening a dataset needs from a metric file, without parsing its values: entities,
- * row count and time span. Bad lines are left for `readMetricFile` to report.
- */
-export async function scanMetricFile(file: MetricFile, problems: ProblemLog): Promise<MetricScan | null> {
-  let header: Header | null = null;
-  const entities = new Set<string>();
-  let rows = 0;
-  let start = Infinity;
-  let last = -Infinity;
-  const starts = new Int32Array(64);
-  const ends = new Int32Array(64);
-  let lastEntity = '';
-  for await (const { lines, firstLine } of lineBatches(file.path)) {
-    let i = 0;
-    if (!header) {
-      header = readHeader(lines[0], file, problems);
-      if (!header) return null;
-      i = 1;
-    }
-    const h = header;
-    for (; i < lines.length; i++) {
-      const line = lines[i];
-      if (line.length === 0) continue;
-      const n = csvFieldBounds(line, starts, ends);
-      if (n !== h.width) continue;
-      const t = floatField(line, starts[h.timeCol], ends[h.timeCol]);
-      if (!Number.isFinite(t)) continue;
-      const ms = epochToMs(t);
-      if (ms < start) start = ms;
-      if (ms > last) last = ms;
-      rows++;
-      if (h.entityCol >= 0) {
-        const s = starts[h.entityCol];
-        const e = ends[h.entityCol];
-        if (lastEntity.length !== e - s || !line.startsWith(lastEntity, s)) {
-          lastEntity = csvField(line, s, e);
-          entities.add(lastEntity);
-        }
-      }
-    }
-    void firstLine;
-  }
-  if (!header) return null;
-  if (header.entityCol < 0 && rows > 0) entities.add(entityOfFile(file));
-  return { file, entityKind: header.entityKind, entities: [...entities], rows, start, last };
 }
 
 /** One entity's rows of one file, columnar and ascending in time. */
@@ -200,6 +143,7 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
         if (lastEntity.length !== e - s || !line.startsWith(lastEntity, s) || entityIds.length === 0) {
           lastEntity = csvField(line, s, e);
           let idx = entityIndex.get(lastEntity);
+          if (idx === undefined) lastEntity = detach(lastEntity);
           if (idx === undefined) {
             idx = entityIds.length;
             entityIds.push(lastEntity);

@@ -33,6 +33,25 @@ export class Names {
     return p;
   }
 
+  private attrs = new Map<string, Readonly<Record<string, string>>>();
+
+  /**
+   * Log attributes shared by every record with the same node and container (frozen: a record
+   * that needs its own attributes copies them).
+   */
+  attributes(node: string, container: string): Readonly<Record<string, string>> {
+    const key = node + '\u0000' + container;
+    let a = this.attrs.get(key);
+    if (!a) {
+      const own: Record<string, string> = {};
+      if (node) own.node = detach(node);
+      if (container) own.container = detach(container);
+      a = Object.freeze(own);
+      this.attrs.set(detach(key), a);
+    }
+    return a;
+  }
+
   intern(s: string): string {
     const known = this.strings.get(s);
     if (known !== undefined) return known;
@@ -42,6 +61,13 @@ export class Names {
     this.strings.set(own, own);
     return own;
   }
+}
+
+const NO_POD = { pod: '\u0000', service: '' };
+
+/** Whether line[s, e) is exactly `text`, without cutting a substring. */
+function sameText(line: string, s: number, e: number, text: string): boolean {
+  return e - s === text.length && line.startsWith(text, s);
 }
 
 export interface MinuteContext {
@@ -126,6 +152,7 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
       i = 1;
     }
     const out: Span[] = [];
+    let pod = NO_POD;
     for (; i < lines.length; i++) {
       const line = lines[i];
       if (line.length === 0) continue;
@@ -138,7 +165,7 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
       if (range && !inRange(start, range)) continue;
       let duration = cDur >= 0 ? intField(line, starts[cDur], ends[cDur]) / 1000 : NaN;
       if (!Number.isFinite(duration) && cEnd >= 0) duration = nanosFieldToMs(line, starts[cEnd], ends[cEnd]) - start;
-      const pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
+      if (!sameText(line, starts[cPod], ends[cPod], pod.pod)) pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
       let parentId: string | undefined;
       if (cParent >= 0) {
         const ps = starts[cParent];
@@ -151,7 +178,7 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
         parentId,
         entity: pod.pod,
         service: pod.service,
-        operation: cOp >= 0 ? ctx.names.intern(csvField(line, starts[cOp], ends[cOp])) : '',
+        operation: cOp >= 0 ? csvField(line, starts[cOp], ends[cOp]) : '',
         start,
         duration,
         status: 'unset',
@@ -195,7 +222,15 @@ export function dockerLogBody(line: string, s: number, e: number): string | null
     if (bs % 2 === 0) break;
     q += 2;
   }
-  let raw = line.slice(from, q);
+  // Drop the escaped trailing newline (`\n`, unless its backslash is itself escaped) before
+  // anything else: most bodies then hold no escape at all and need no JSON.parse.
+  let to = q;
+  if (to - from >= 2 && line.charCodeAt(to - 1) === 110 && line.charCodeAt(to - 2) === 92) {
+    let bs = 1;
+    while (to - 2 - bs >= from && line.charCodeAt(to - 2 - bs) === 92) bs++;
+    if (bs % 2 === 1) to -= 2;
+  }
+  let raw = line.slice(from, to);
   if (raw.includes('""')) raw = raw.replaceAll('""', '"');
   if (raw.includes('\\')) {
     try {
@@ -204,7 +239,7 @@ export function dockerLogBody(line: string, s: number, e: number): string | null
       // an invalid escape: keep the text as written rather than lose the record
     }
   }
-  return raw.length > 0 && raw.charCodeAt(raw.length - 1) === 10 ? raw.slice(0, -1) : raw;
+  return raw;
 }
 
 /** Same for an envelope that is not CSV-quoted (already unquoted text). */
@@ -242,6 +277,10 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
       i = 1;
     }
     const out: LogRecord[] = [];
+    let pod = NO_POD;
+    let attrs: Readonly<Record<string, string>> | null = null;
+    let attrNode = '';
+    let attrContainer = '';
     for (; i < lines.length; i++) {
       const line = lines[i];
       if (line.length === 0) continue;
@@ -266,15 +305,22 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
         const text = csvField(line, ls, le);
         body = jsonLogBody(text) ?? text;
       }
-      const pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
+      if (!sameText(line, starts[cPod], ends[cPod], pod.pod)) pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
       const rec: LogRecord = { time, entity: pod.pod, service: pod.service, severity: severityOf(body), body };
       if (cTrace >= 0 && ends[cTrace] > starts[cTrace]) rec.traceId = line.slice(starts[cTrace], ends[cTrace]);
       if (cSpan >= 0 && ends[cSpan] > starts[cSpan]) rec.spanId = line.slice(starts[cSpan], ends[cSpan]);
       if (cNode >= 0 || cContainer >= 0) {
-        const attributes: Record<string, string> = {};
-        if (cNode >= 0 && ends[cNode] > starts[cNode]) attributes.node = ctx.names.intern(csvField(line, starts[cNode], ends[cNode]));
-        if (cContainer >= 0 && ends[cContainer] > starts[cContainer]) attributes.container = ctx.names.intern(csvField(line, starts[cContainer], ends[cContainer]));
-        rec.attributes = attributes;
+        // Rows come grouped by pod: one shared attributes object per (node, container) pair.
+        if (
+          !attrs ||
+          (cNode >= 0 && !sameText(line, starts[cNode], ends[cNode], attrNode)) ||
+          (cContainer >= 0 && !sameText(line, starts[cContainer], ends[cContainer], attrContainer))
+        ) {
+          attrNode = cNode >= 0 ? csvField(line, starts[cNode], ends[cNode]) : '';
+          attrContainer = cContainer >= 0 ? csvField(line, starts[cContainer], ends[cContainer]) : '';
+          attrs = ctx.names.attributes(attrNode, attrContainer);
+        }
+        rec.attributes = attrs;
       }
       out.push(rec);
     }
