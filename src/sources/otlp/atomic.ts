@@ -57,7 +57,7 @@ export class AtomicFile {
   private async flush(): Promise<void> {
     if (this.compress) {
       if (!this.gzip) {
-        this.gzip = createGzip({ level: 6 });
+        this.gzip = createGzip({ level: 1 });
         this.gzipDone = pipeline(this.gzip, createWriteStream(this.tmp));
         // a failed pipeline surfaces at commit(); keep it from being an unhandled rejection
         this.gzipDone.catch(() => undefined);

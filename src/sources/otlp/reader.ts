@@ -102,7 +102,7 @@ export async function openOtlp(path: string, opts: OtlpLoadOptions = {}): Promis
   try {
     await stat(root);
   } catch {
-    throw new UserError(`no such file or folder: ${path}`);
+    throw new UserError(`no such file or folder: ${path} (expected a folder or file of OTLP JSON)`);
   }
   const { dir, files: all } = await listDataFiles(root);
   const problems = opts.problems ?? new ProblemLog();
