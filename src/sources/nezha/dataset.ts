@@ -43,7 +43,11 @@ export interface NezhaDataset extends Dataset {
   readonly sourceFiles: string[];
 }
 
-/** Records of minute file HH_MM lie roughly in [HH:MM − 51 s, HH:MM + 9 s); the slack is generous. */
+/**
+ * How far a minute file's records may lie from the HH:MM of its name. Measured on the
+ * TrainTicket export: [−51 s, +9 s) on one day, [−7 s, +53 s) on the other, and files that
+ * hold three minutes reach −111 s and +69 s.
+ */
 const MINUTE_SLACK_MS = 2 * 60_000;
 /**
  * Minute records are emitted in time order (see reorderMinutes); this bound covers records
@@ -91,9 +95,8 @@ async function minuteFileSpan(file: MinuteFile, modality: 'trace' | 'log', names
 }
 
 /**
- * Records of the minute files in time order. File HH_MM holds records of roughly
- * [HH:MM − 1 min, HH:MM + 10 s) (some files span three minutes, and the offset differs between
- * runs), so no record of a later file is expected before its name − MINUTE_SLACK_MS: records
+ * Records of the minute files in time order. No record of a file is expected before its
+ * name − MINUTE_SLACK_MS (see there), so records
  * are held back until the next file's name says nothing earlier can come, then emitted sorted.
  * At most the slack plus one file is held. A record that still comes late is yielded anyway
  * and reported when it is later than the stream's `disorderMs` allows.

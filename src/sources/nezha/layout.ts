@@ -76,10 +76,21 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-/** A day folder: named YYYY-MM-DD with at least one of metric/, trace/, log/. */
+/**
+ * A day folder: named YYYY-MM-DD, holding its fault list or a metric/, trace/ or log/ folder
+ * with at least one file named the Nezha way (so other dated layouts are not mistaken for it).
+ */
 async function isDayFolder(dir: string): Promise<boolean> {
-  if (!DAY_RE.test(basename(dir)) || !Number.isFinite(dayStartMs(basename(dir)))) return false;
-  for (const s of SUBFOLDERS) if (await isDir(join(dir, s))) return true;
+  const day = basename(dir);
+  if (!DAY_RE.test(day) || !Number.isFinite(dayStartMs(day))) return false;
+  const names = await list(dir);
+  if (names.includes(`${day}-fault_list.json`)) return true;
+  for (const s of SUBFOLDERS) {
+    if (!names.includes(s)) continue;
+    const files = await list(join(dir, s));
+    const ok = s === 'metric' ? files.some((n) => CSV_RE.test(n)) : files.some((n) => MINUTE_RE.exec(n)?.[3] === s);
+    if (ok) return true;
+  }
   return false;
 }
 

@@ -18,10 +18,9 @@ export function detach(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** Interned names shared by every file of a dataset, so repeated pods/operations cost one string. */
+/** Names shared by every file of a dataset: one string per pod, one attributes object per node/container. */
 export class Names {
   private pods = new Map<string, { pod: string; service: string }>();
-  private strings = new Map<string, string>();
 
   pod(name: string): { pod: string; service: string } {
     let p = this.pods.get(name);
@@ -50,16 +49,6 @@ export class Names {
       this.attrs.set(detach(key), a);
     }
     return a;
-  }
-
-  intern(s: string): string {
-    const known = this.strings.get(s);
-    if (known !== undefined) return known;
-    // Bound the table: operation names are few, but a source with ids in them must not grow it forever.
-    if (this.strings.size > 100_000) this.strings.clear();
-    const own = detach(s);
-    this.strings.set(own, own);
-    return own;
   }
 }
 
