@@ -218,7 +218,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
     ok = true;
   } finally {
     if (ok) await writer.close();
-    else await writer.close().catch(() => undefined);
+    else await writer.abort().catch(() => undefined); // leave no partial files behind
   }
   await writeFaults(opts.outDir, sim.labels);
   await writeFile(join(opts.outDir, REGIMES_FILE), JSON.stringify(sim.regimes.map((r) => ({ start: r.start, end: r.end, regime: r.regime }))) + '\n');

@@ -11,6 +11,8 @@ import { isObject } from './values.js';
 import type { Json } from './values.js';
 
 export const FAULTS_FILE = 'faults.json';
+/** Sidecar files beside the telemetry (labels, the simulator's regime timeline): not data. */
+const SIDECAR_FILES = new Set([FAULTS_FILE, 'regimes.json']);
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const LINES_ONLY = /\.(jsonl|ndjson)(\.gz)?$/i;
 const OTLP_KEY = /"resource(Metrics|Spans|Logs)"\s*:/;
@@ -36,7 +38,7 @@ export async function listDataFiles(root: string): Promise<{ dir: string; files:
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.')) await walk(p);
-      } else if ((e.isFile() || (e.isSymbolicLink() && (await isFile(p)))) && DATA_FILE.test(e.name) && !(d === abs && e.name === FAULTS_FILE)) {
+      } else if ((e.isFile() || (e.isSymbolicLink() && (await isFile(p)))) && DATA_FILE.test(e.name) && !(d === abs && SIDECAR_FILES.has(e.name))) {
         out.push({ path: p, rel: relative(abs, p) });
       }
     }
