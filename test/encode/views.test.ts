@@ -17,7 +17,7 @@ import {
 } from '../../src/encode/views/index.js';
 import { memoryDataset } from '../../src/sources/index.js';
 import { TemplateMiner } from '../../src/encode/templates/index.js';
-import { ShapeMemo, lineShape } from '../../src/encode/views/logs.js';
+import { ShapeMemo, lineShape, shapeKey } from '../../src/encode/views/logs.js';
 import { windowStream, type WindowSlice } from '../../src/windows/index.js';
 import type { Modality } from '../../src/telemetry/index.js';
 import { FAULT_START, MIN, PODS, SPEC, T0, TRAIN_END, fixture, isTrain } from './views-fixture.js';
@@ -274,10 +274,18 @@ test('previewViews returns the texts of the first windows with data', async () =
 });
 
 test('line shapes: digit runs and long hex ids collapse, and a shape maps to the miner\'s template', () => {
-  assert.equal(lineShape('GET /api/v1/cart/42 took 13 ms'), 'GET /api/v0/cart/0 took 0 ms');
+  assert.equal(lineShape('GET /api/v1/cart/42 took 13 ms'), 'GET /api/0/cart/0 took 0 ms');
   assert.equal(lineShape('TraceID: 7f3a9c0d1e2fab SpanID: deadbeefcafe'), 'TraceID: 0 SpanID: 0');
+  assert.equal(lineShape('orderId: 5ad7750b-a68b-49c0-a8c0-32776b067703 at 10.0.0.1:80'), 'orderId: 0 at 0.0.0.0:0');
   assert.equal(lineShape('no variables here'), 'no variables here');
   assert.equal(lineShape('face bead'), 'face bead', 'short hex-looking words stay');
+  // the memo keys on a hash of the shape: equal shapes, equal keys; different shapes, different keys
+  assert.equal(shapeKey('user 12 logged in from 10.1.2.3'), shapeKey('user 7 logged in from 192.168.0.77'));
+  assert.equal(shapeKey('TraceID: 7f3a9c0d1e2fab'), shapeKey('TraceID: 0'));
+  for (const l of ['a b', 'x=1;y=[2]', 'ts-order-service GET /api/v1/x', 'ab12-cd 9', '']) assert.equal(shapeKey(l), shapeKey(lineShape(l)), l);
+  const distinct = ['a', 'b', 'ab', 'ba', 'user 1 in', 'user 1 out', 'user x in', '', ' '].map(shapeKey);
+  assert.equal(new Set(distinct).size, distinct.length);
+  for (const k of distinct) assert.ok(Number.isSafeInteger(k) && k >= 0);
   const lines = [
     '2023-01-30 11:39:52.123 INFO order 1234 created for user 77 trace 0a1b2c3d4e5f',
     '2023-01-30 11:40:01.999 INFO order 98 created for user 12345 trace ffeeddccbbaa99',

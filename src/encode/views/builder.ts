@@ -6,7 +6,7 @@ import { LogsFit, ShapeMemo, logView, logWindow, type LogBaselines, type LogScop
 import { MetricsFit, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
-import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, type SpanKeyCache, type StatBaselines, type TraceBaselines } from './traces.js';
+import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines } from './traces.js';
 
 /** What the backbone reads (`text`) and what the model reads beside it (`features`). */
 export interface View {
@@ -100,7 +100,7 @@ export class ViewBuilder {
   private traceBase: TraceBaselines = emptyTraces();
   private logBase: LogBaselines = emptyLogs();
   private matchCache = new WeakMap<LogRecord, number>();
-  private spanKeys: SpanKeyCache = new WeakMap();
+  private spanIndex: SpanIndex;
   private shapes = this.newShapeMemo();
   private _fitted = false;
   private _trainWindows = 0;
@@ -126,6 +126,7 @@ export class ViewBuilder {
       : (e) => e;
     // params cost time and the views never read them
     this.minerOptions = { params: false, ...opts.miner };
+    this.spanIndex = new SpanIndex(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
   }
 
@@ -151,7 +152,7 @@ export class ViewBuilder {
     // Overlapping windows share records: each record is learned by the miner once.
     const ids = new WeakMap<LogRecord, number>();
     const shapes = new ShapeMemo((body) => miner.add(body).templateId);
-    const spanKeys: SpanKeyCache = new WeakMap();
+    const spanIndex = new SpanIndex(this.serviceOf);
     const idOf = (r: LogRecord) => {
       let id = ids.get(r);
       if (id === undefined) {
@@ -165,7 +166,7 @@ export class ViewBuilder {
       if (isTrain && !isTrain(slice.window)) continue;
       n++;
       if (slice.metrics.length) metrics.add(slice.metrics);
-      if (slice.spans.length) traces.add(traceWindow(slice.spans, slice.window, this.serviceOf, spanKeys));
+      if (slice.spans.length) traces.add(traceWindow(slice.spans, slice.window, spanIndex));
       if (slice.logs.length) logs.add(logWindow(slice.logs, slice.window, this.serviceOf, idOf, this.minerOptions));
     }
     this.miner = miner;
@@ -178,6 +179,7 @@ export class ViewBuilder {
     );
     this.matchCache = new WeakMap();
     this.shapes = this.newShapeMemo();
+    this.spanIndex = new SpanIndex(this.serviceOf);
     this._trainWindows = n;
     this._fitted = true;
     return this;
@@ -209,7 +211,7 @@ export class ViewBuilder {
     const w = slice.window;
     const budget = this.textBudget;
     const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.serviceOf) : undefined;
-    const tw = slice.spans.length ? traceWindow(slice.spans, w, this.serviceOf, this.spanKeys) : undefined;
+    const tw = slice.spans.length ? traceWindow(slice.spans, w, this.spanIndex) : undefined;
     const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.templateIdOf, this.minerOptions) : undefined;
     const system: ModalityViews = {};
     if (mw) system.metrics = this.metricView(mw, undefined);

@@ -37,60 +37,113 @@ export interface LogWindow {
 }
 
 /**
- * A line's shape: the line with every digit run, and every run of 8+ hex digits of one case,
- * replaced by `0`. The miner masks every token part that holds a digit and such hex ids, so
- * lines of one shape mask alike and get the same template: the views ask the miner once per
- * shape (Nezha: ≈95k lines a day, ≈3.4k shapes).
+ * A line's shape: the line with every "part" that holds a digit, or is a hex id (8+ hex
+ * digits of one case), replaced by `0`. Parts are what the template miner masks: runs of
+ * characters between white space and the separators `= , ; ( ) [ ] { } < > " ' | : / \ @ # .`.
+ * Lines of one shape mask alike, so they get the same template: the views ask the miner once
+ * per shape instead of once per line (Nezha: ≈95k lines a day, a few thousand shapes).
  */
 export function lineShape(body: string): string {
-  const n = body.length;
   let out = '';
-  let from = 0;
+  forEachPart(body, (a, b, masked) => {
+    out += masked ? '0' : body.slice(a, b);
+  });
+  return out;
+}
+
+const SEPARATORS = new Uint8Array(128);
+for (const c of ' \t\n\r\v\f=,;()[]{}<>"\'|:/\\@#.') SEPARATORS[c.charCodeAt(0)] = 1;
+const isSeparator = (c: number) => c < 128 && SEPARATORS[c] === 1;
+
+/** Calls `fn` for each maximal run of separators (masked false) and each part. */
+function forEachPart(body: string, fn: (a: number, b: number, masked: boolean) => void): void {
+  const n = body.length;
   let i = 0;
   while (i < n) {
-    const c = body.charCodeAt(i);
-    const digit = c >= 48 && c <= 57;
-    const lowerHex = c >= 97 && c <= 102;
-    const upperHex = c >= 65 && c <= 70;
-    if (!digit && !lowerHex && !upperHex) {
-      i++;
+    const a = i;
+    if (isSeparator(body.charCodeAt(i))) {
+      while (i < n && isSeparator(body.charCodeAt(i))) i++;
+      fn(a, i, false);
       continue;
     }
-    let end = i;
-    if (digit || lowerHex) {
-      let j = i;
-      while (j < n && isLowerHex(body.charCodeAt(j))) j++;
-      if (j - i >= 8) end = j;
-    }
-    if (end === i && (digit || upperHex)) {
-      let j = i;
-      while (j < n && isUpperHex(body.charCodeAt(j))) j++;
-      if (j - i >= 8) end = j;
-    }
-    if (end === i && digit) {
-      let j = i;
-      while (j < n && isDigit(body.charCodeAt(j))) j++;
-      end = j;
-    }
-    if (end === i) {
+    let digit = false;
+    let lower = true;
+    let upper = true;
+    while (i < n) {
+      const c = body.charCodeAt(i);
+      if (isSeparator(c)) break;
+      if (c >= 48 && c <= 57) digit = true;
+      else {
+        if (!(c >= 97 && c <= 102)) lower = false;
+        if (!(c >= 65 && c <= 70)) upper = false;
+      }
       i++;
-      continue;
     }
-    out += body.slice(from, i) + '0';
-    from = i = end;
+    fn(a, i, digit || (i - a >= 8 && (lower || upper)));
   }
-  return from === 0 ? body : out + body.slice(from);
 }
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isLowerHex = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
-const isUpperHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
+
+/**
+ * A 53-bit hash of `lineShape(body)`, computed without building the shape string (two
+ * independent 32-bit multiplicative hashes over the shape's characters). Two different shapes
+ * collide with probability ≈ 2⁻⁵³ per pair: about 1e-8 for 10⁴ shapes.
+ */
+export function shapeKey(body: string): number {
+  const n = body.length;
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x2545f491 | 0;
+  let i = 0;
+  while (i < n) {
+    const a = i;
+    let c = body.charCodeAt(i);
+    if (isSeparator(c)) {
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      i++;
+      continue;
+    }
+    let digit = false;
+    let lower = true;
+    let upper = true;
+    while (i < n) {
+      c = body.charCodeAt(i);
+      if (isSeparator(c)) break;
+      if (c >= 48 && c <= 57) digit = true;
+      else {
+        if (!(c >= 97 && c <= 102)) lower = false;
+        if (!(c >= 65 && c <= 70)) upper = false;
+      }
+      i++;
+    }
+    if (digit || (i - a >= 8 && (lower || upper))) {
+      h1 = Math.imul(h1 ^ 48, 0x01000193);
+      h2 = Math.imul(h2 ^ 48, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    } else {
+      for (let j = a; j < i; j++) {
+        const d = body.charCodeAt(j);
+        h1 = Math.imul(h1 ^ d, 0x01000193);
+        h2 = Math.imul(h2 ^ d, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+    }
+  }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h2 ^= h2 >>> 16;
+  h2 = Math.imul(h2, 0xc2b2ae35);
+  h2 ^= h2 >>> 13;
+  return (h1 >>> 0) * 2097152 + (h2 >>> 11);
+}
 
 /** Shape → template id, bounded (cleared when full: ids stay right, only the saving is lost). */
 export class ShapeMemo {
-  private map = new Map<string, number>();
+  private map = new Map<number, number>();
   constructor(private readonly lookup: (body: string) => number, private readonly max = 200_000) {}
   get(body: string): number {
-    const key = lineShape(body);
+    const key = shapeKey(body);
     let id = this.map.get(key);
     if (id === undefined) {
       id = this.lookup(body);
@@ -374,29 +427,28 @@ export function logView(lw: LogWindow, lb: LogBaselines, service: string | undef
     const base = lb.scopes.get(svc ?? service ?? SYSTEM);
     const btotal = base?.total ?? 0;
     for (const [id, t] of sc.tmpl) {
-      const sev = t.errors > 0 ? ` [error ${t.errors}]` : t.warns > 0 ? ` [warn ${t.warns}]` : '';
+      const sev = () => (t.errors > 0 ? ` [error ${t.errors}]` : t.warns > 0 ? ` [warn ${t.warns}]` : '');
       const sevBoost = t.errors > 0 ? 5 : t.warns > 0 ? 2 : 0;
       const tie = `${svc ?? ''}\u0000${id < 0 ? 'n' : 't'}${Math.abs(id)}`;
       if (id < 0) {
-        lines.push({ score: 30 + sevBoost + Math.log1p(t.count), tie, text: `NEW x${t.count}${sev} ${who}${clip(lw.newText.get(id) ?? '')}` });
+        lines.push({ score: 30 + sevBoost + Math.log1p(t.count), tie, text: () => `NEW x${t.count}${sev()} ${who}${clip(lw.newText.get(id) ?? '')}` });
         continue;
       }
       const tb = base?.templates.get(id);
-      const text = clip(lb.texts.get(id) ?? `template ${id}`);
+      const text = () => clip(lb.texts.get(id) ?? `template ${id}`);
       const pb = btotal > 0 ? (tb?.mean ?? 0) / btotal : 0;
       if (pb < RARE_SHARE) {
-        lines.push({ score: 10 + sevBoost + Math.log1p(t.count), tie, text: `RARE x${t.count}${sev} ${who}${text} (base ${fmt(tb?.mean ?? 0)}/min)` });
+        lines.push({ score: 10 + sevBoost + Math.log1p(t.count), tie, text: () => `RARE x${t.count}${sev()} ${who}${text()} (base ${fmt(tb?.mean ?? 0)}/min)` });
         continue;
       }
       const z = templateZ(t.count, m, tb);
-      lines.push({ score: Math.min(Math.abs(z), 25) + sevBoost / 2, tie, text: `x${t.count}${sev} ${who}${text} (base ${fmt((tb?.mean ?? 0) * m)}, z ${fmtZ(z)})` });
+      lines.push({ score: Math.min(Math.abs(z), 25) + sevBoost / 2, tie, text: () => `x${t.count}${sev()} ${who}${text()} (base ${fmt((tb?.mean ?? 0) * m)}, z ${fmtZ(z)})` });
     }
     if (base && btotal > 0) {
       for (const [id, tb] of base.templates) {
         if (tb.mean / btotal < FREQUENT_SHARE || sc.tmpl.has(id)) continue;
         const z = templateZ(0, m, tb);
-        const text = clip(lb.texts.get(id) ?? `template ${id}`);
-        lines.push({ score: Math.min(Math.abs(z), 25), tie: `${svc ?? ''}\u0000m${id}`, text: `MISSING ${who}${text} (base ${fmt(tb.mean * m)}, z ${fmtZ(z)})` });
+        lines.push({ score: Math.min(Math.abs(z), 25), tie: `${svc ?? ''}\u0000m${id}`, text: () => `MISSING ${who}${clip(lb.texts.get(id) ?? `template ${id}`)} (base ${fmt(tb.mean * m)}, z ${fmtZ(z)})` });
       }
     }
   }

@@ -281,7 +281,7 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
       calm++;
       continue;
     }
-    lines.push({ score: -r, tie, text: seriesLine(mw, i, scope === undefined) });
+    lines.push({ score: -r, tie, text: () => seriesLine(mw, i, scope === undefined) });
   }
   const cats: string[] = [];
   const order = [...Array(nc).keys()].filter((c) => Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1);

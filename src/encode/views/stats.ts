@@ -128,12 +128,15 @@ export function quantileSorted(s: ArrayLike<number>, q: number): number {
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
-  const a = Math.abs(x);
+  // round to 3 significant digits first, so that 999.96 is 1000 and not "1.00e+3"
+  const r = Number(x.toPrecision(3));
+  const a = Math.abs(r);
   if (a >= 1e5 || a < 1e-3) {
-    const [m, e] = x.toExponential(2).split('e');
+    const [m, e] = r.toExponential(2).split('e');
     return `${trimZeros(m)}e${e.startsWith('+') ? e.slice(1) : e}`;
   }
-  return trimZeros(x.toPrecision(3));
+  if (a >= 1000) return String(r);
+  return trimZeros(r.toPrecision(3));
 }
 
 function trimZeros(s: string): string {

@@ -1,8 +1,11 @@
-/** One candidate line of a view's text, ranked by `score` (higher first), ties by `tie`. */
+/**
+ * One candidate line of a view's text, ranked by `score` (higher first), ties by `tie`. The
+ * text may be given as a function: it is then only built if the line makes it into the budget.
+ */
 export interface Line {
   score: number;
   tie: string;
-  text: string;
+  text: string | (() => string);
 }
 
 export const DEFAULT_TEXT_BUDGET = 1500;
@@ -29,7 +32,8 @@ export function assemble(header: string, lines: Line[], budget: number, footer?:
   let used = head.length;
   let i = 0;
   for (; i < lines.length; i++) {
-    const l = lines[i].text;
+    const t = lines[i].text;
+    const l = typeof t === 'string' ? t : t();
     if (used + 1 + l.length > budget) break;
     parts.push(l);
     used += 1 + l.length;

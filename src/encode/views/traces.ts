@@ -61,39 +61,117 @@ export interface TraceWindow {
 
 const lnMs = (ms: number) => Math.log(Math.max(ms, 1e-3));
 
-/** Per-span lookup keys, computed once per span however many windows it falls in. */
-export interface SpanKeys {
+/** What a span contributes to edges, worked out once per span however many windows hold it. */
+interface SpanInfo {
+  /** traceId \0 spanId */
   id: string;
-  parent: string | undefined;
+  parentKey: string | undefined;
   service: string;
+  start: number;
+  /** the parent span's info, once found */
+  parent: SpanInfo | undefined;
+  /** whether `id` is in the index's lookup table (sweeps take old spans out) */
+  indexed: boolean;
+  /** edge ids: parent's service → service (once the parent is known), (entry) → service */
+  edgeParent: number;
+  edgeEntry: number;
 }
-export type SpanKeyCache = WeakMap<Span, SpanKeys>;
+
+/**
+ * Span lookups shared by the windows of one pass: spans are keyed once (not once per window
+ * that holds them) and a span's parent is found once. The table keeps spans of the recent
+ * windows only (older ones are swept), so its size follows the window, not the dataset.
+ *
+ * A parent is the caller of a span in a window when the parent started inside that window,
+ * which for slices of one stream is the same as "the parent is among the window's spans".
+ */
+export class SpanIndex {
+  private infos = new WeakMap<Span, SpanInfo>();
+  private byId = new Map<string, SpanInfo>();
+  private edgeIds = new Map<string, Map<string, number>>();
+  readonly callers: string[] = [];
+  readonly callees: string[] = [];
+  readonly keys: string[] = [];
+
+  constructor(private readonly serviceOf: (entity: string) => string) {}
+
+  info(s: Span): SpanInfo {
+    let k = this.infos.get(s);
+    if (k === undefined) {
+      k = {
+        id: s.traceId + '\u0000' + s.spanId,
+        parentKey: s.parentId === undefined ? undefined : s.traceId + '\u0000' + s.parentId,
+        service: s.service || this.serviceOf(s.entity),
+        start: s.start,
+        parent: undefined,
+        indexed: false,
+        edgeParent: -1,
+        edgeEntry: -1,
+      };
+      this.infos.set(s, k);
+    }
+    if (!k.indexed) {
+      this.byId.set(k.id, k);
+      k.indexed = true;
+    }
+    return k;
+  }
+
+  parentOf(k: SpanInfo): SpanInfo | undefined {
+    if (k.parent === undefined && k.parentKey !== undefined) k.parent = this.byId.get(k.parentKey);
+    return k.parent;
+  }
+
+  edge(caller: string, callee: string): number {
+    let m = this.edgeIds.get(caller);
+    if (!m) this.edgeIds.set(caller, (m = new Map()));
+    let e = m.get(callee);
+    if (e === undefined) {
+      e = this.callers.length;
+      m.set(callee, e);
+      this.callers.push(caller);
+      this.callees.push(callee);
+      this.keys.push(caller + EDGE_ARROW + callee);
+    }
+    return e;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Forgets spans that started before `t` (no later window can hold them). */
+  sweep(t: number): void {
+    for (const [id, k] of this.byId) {
+      if (k.start < t) {
+        this.byId.delete(id);
+        k.indexed = false;
+      }
+    }
+  }
+}
 
 /** Aggregates a window's spans per call edge (caller service → callee service) and per service. */
-export function traceWindow(spans: readonly Span[], w: Window, serviceOf: (entity: string) => string, cache: SpanKeyCache = new WeakMap()): TraceWindow {
+export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex): TraceWindow {
   const n = spans.length;
-  const keys: SpanKeys[] = new Array(n);
-  const byId = new Map<string, string>();
+  const infos: SpanInfo[] = new Array(n);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const s = spans[i];
-    let k = cache.get(s);
-    if (k === undefined) {
-      k = { id: s.traceId + '\u0000' + s.spanId, parent: s.parentId === undefined ? undefined : s.traceId + '\u0000' + s.parentId, service: s.service || serviceOf(s.entity) };
-      cache.set(s, k);
-    }
-    keys[i] = k;
-    byId.set(k.id, k.service);
+    infos[i] = index.info(s);
     if (s.start < min) min = s.start;
     if (s.start > max) max = s.start;
   }
+  if (index.size > 4 * n + 4096) index.sweep(w.start);
   const minutes = observedMinutes(min, max, w);
-  // Each span belongs to one edge (its caller → its service): number the edges, then lay all
-  // durations out grouped by edge in one typed array, so no per-span boxing or pushing.
-  const edgeIdx = new Map<string, Map<string, number>>();
+  // Each span belongs to one edge (its caller → its service). Edge ids are global to the
+  // index; here they get window-local numbers, and all durations are laid out grouped by edge
+  // in one typed array, so nothing is boxed or pushed per span.
+  const localOf = new Int32Array(index.callers.length + n).fill(-1);
   const callers: string[] = [];
   const callees: string[] = [];
+  const keys: string[] = [];
   const edgeOf = new Int32Array(n);
   let counts = new Int32Array(64);
   let errors = new Int32Array(64);
@@ -102,17 +180,22 @@ export function traceWindow(spans: readonly Span[], w: Window, serviceOf: (entit
   let sysErrors = 0;
   for (let i = 0; i < n; i++) {
     const s = spans[i];
-    const k = keys[i];
-    const callee = k.service;
-    const caller = (k.parent !== undefined && byId.get(k.parent)) || ENTRY;
-    let byCallee = edgeIdx.get(caller);
-    if (!byCallee) edgeIdx.set(caller, (byCallee = new Map()));
-    let e = byCallee.get(callee);
-    if (e === undefined) {
-      e = callers.length;
-      byCallee.set(callee, e);
-      callers.push(caller);
-      callees.push(callee);
+    const k = infos[i];
+    const p = k.parentKey === undefined ? undefined : index.parentOf(k);
+    let g: number;
+    if (p !== undefined && p.start >= w.start && p.start < w.end) {
+      if (k.edgeParent < 0) k.edgeParent = index.edge(p.service, k.service);
+      g = k.edgeParent;
+    } else {
+      if (k.edgeEntry < 0) k.edgeEntry = index.edge(ENTRY, k.service);
+      g = k.edgeEntry;
+    }
+    let e = localOf[g];
+    if (e < 0) {
+      e = localOf[g] = callers.length;
+      callers.push(index.callers[g]);
+      callees.push(index.callees[g]);
+      keys.push(index.keys[g]);
       if (e >= counts.length) {
         const c2 = new Int32Array(counts.length * 2);
         c2.set(counts);
@@ -129,8 +212,8 @@ export function traceWindow(spans: readonly Span[], w: Window, serviceOf: (entit
       sysErrors++;
     }
     traces.add(s.traceId);
-    let st = svcTraces.get(callee);
-    if (!st) svcTraces.set(callee, (st = new Set()));
+    let st = svcTraces.get(k.service);
+    if (!st) svcTraces.set(k.service, (st = new Set()));
     st.add(s.traceId);
   }
   const m = callers.length;
@@ -144,7 +227,7 @@ export function traceWindow(spans: readonly Span[], w: Window, serviceOf: (entit
   }
   const q = (sorted: Float64Array) => [lnMs(quantileSorted(sorted, 0.5)), lnMs(quantileSorted(sorted, 0.9)), lnMs(quantileSorted(sorted, 0.99))];
   const out: TraceWindow = { minutes, edges: new Map(), services: new Map(), system: undefined as unknown as ScopeFigures };
-  const order = [...Array(m).keys()].map((e) => [callers[e] + EDGE_ARROW + callees[e], e] as const);
+  const order = [...Array(m).keys()].map((e) => [keys[e], e] as const);
   order.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const svcEdges = new Map<string, number[]>();
   for (let e = 0; e < m; e++) {
@@ -369,14 +452,14 @@ export function traceView(tw: TraceWindow, tb: TraceBaselines, service: string |
   const lines: Line[] = [];
   for (const p of present) {
     const e = p.e;
-    const lat = `p50 ${ms(e.lp50)} p90 ${ms(e.lp90)} p99 ${ms(e.lp99)}`;
-    const err = e.errShare > 0 || Math.abs(p.err) >= 1 ? `, err ${pct(e.errShare)}` + (Number.isFinite(p.err) ? ` (z ${fmtZ(p.err)})` : '') : '';
+    const lat = () => `p50 ${ms(e.lp50)} p90 ${ms(e.lp90)} p99 ${ms(e.lp99)}`;
+    const err = () => (e.errShare > 0 || Math.abs(p.err) >= 1 ? `, err ${pct(e.errShare)}` + (Number.isFinite(p.err) ? ` (z ${fmtZ(p.err)})` : '') : '');
     if (p.isNew) {
-      lines.push({ score: 40 + Math.log1p(e.count), tie: p.key, text: `NEW ${p.key}: ${e.count} calls, ${lat}${err}` });
+      lines.push({ score: 40 + Math.log1p(e.count), tie: p.key, text: () => `NEW ${p.key}: ${e.count} calls, ${lat()}${err()}` });
       continue;
     }
     const score = Math.max(Math.abs(p.lp50), Math.abs(p.lp90), 0.8 * Math.abs(p.lp99), 0.7 * Math.abs(p.rate), Math.abs(p.err));
-    lines.push({ score, tie: p.key, text: `${p.key}: ${e.count} calls (z ${fmtZ(p.rate)}), ${lat} (z ${fmtZ(p.lp50)}/${fmtZ(p.lp90)}/${fmtZ(p.lp99)})${err}` });
+    lines.push({ score, tie: p.key, text: () => `${p.key}: ${e.count} calls (z ${fmtZ(p.rate)}), ${lat()} (z ${fmtZ(p.lp50)}/${fmtZ(p.lp90)}/${fmtZ(p.lp99)})${err()}` });
   }
   for (const [k, presence] of absent) lines.push({ score: 4 * presence, tie: k, text: `ABSENT ${k} (in ${pct(presence)} of baseline windows)` });
   return { text: assemble(header, lines, budget), features: f };
