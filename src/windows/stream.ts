@@ -94,21 +94,41 @@ function lowerBound(a: Float64Array, t: number): number {
   return lo;
 }
 
+const seriesKeys = new WeakMap<MetricSeries, string>();
+function seriesKey(c: MetricSeries): string {
+  let k = seriesKeys.get(c);
+  if (k === undefined) seriesKeys.set(c, (k = c.entity + '\u0000' + c.name));
+  return k;
+}
+
 /** Points of every buffered series chunk inside the window, one series per (entity, name). */
 function sliceMetrics(chunks: readonly MetricSeries[], w: Window): MetricSeries[] {
-  const bySeries = new Map<string, MetricSeries[]>();
+  const parts: MetricSeries[] = [];
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  let repeated = false;
   for (const c of chunks) {
-    const lo = lowerBound(c.times, w.start);
-    const hi = lowerBound(c.times, w.end);
+    const n = c.times.length;
+    if (n === 0 || c.times[0] >= w.end || c.times[n - 1] < w.start) continue;
+    const lo = c.times[0] >= w.start ? 0 : lowerBound(c.times, w.start);
+    const hi = c.times[n - 1] < w.end ? n : lowerBound(c.times, w.end);
     if (hi <= lo) continue;
-    const part: MetricSeries = { entity: c.entity, name: c.name, unit: c.unit, times: c.times.subarray(lo, hi), values: c.values.subarray(lo, hi) };
-    const key = c.entity + '\u0000' + c.name;
-    const list = bySeries.get(key);
-    if (list) list.push(part);
-    else bySeries.set(key, [part]);
+    parts.push(lo === 0 && hi === n ? c : { entity: c.entity, name: c.name, unit: c.unit, times: c.times.subarray(lo, hi), values: c.values.subarray(lo, hi) });
+    const key = seriesKey(c);
+    keys.push(key);
+    if (seen.has(key)) repeated = true;
+    else seen.add(key);
   }
+  // A series split over two reader chunks (a window across a chunk boundary) is joined again.
+  if (!repeated) return parts;
+  const bySeries = new Map<string, MetricSeries[]>();
+  parts.forEach((p, i) => {
+    const list = bySeries.get(keys[i]);
+    if (list) list.push(p);
+    else bySeries.set(keys[i], [p]);
+  });
   const out: MetricSeries[] = [];
-  for (const parts of bySeries.values()) out.push(parts.length === 1 ? parts[0] : concatSeries(parts));
+  for (const list of bySeries.values()) out.push(list.length === 1 ? list[0] : concatSeries(list));
   return out;
 }
 
