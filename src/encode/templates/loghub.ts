@@ -36,7 +36,8 @@ export interface LoghubSystem {
   truthEvents: string[];
 }
 
-const PY_STRIP = /^[\s\x1c-\x1f]+|[\s\x1c-\x1f]+$/g;
+// what Python's str.strip() removes: white space including the \x1c-\x1f separators and NEL
+const PY_STRIP = /^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g;
 
 /**
  * Reads one system. Raw lines whose header does not match go to `problems` and are skipped,
