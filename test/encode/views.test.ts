@@ -18,6 +18,7 @@ import {
 import { memoryDataset } from '../../src/sources/index.js';
 import { TemplateMiner } from '../../src/encode/templates/index.js';
 import { ShapeMemo, lineShape, shapeKey } from '../../src/encode/views/logs.js';
+import { fmt, quantileSorted, selectQuantiles } from '../../src/encode/views/stats.js';
 import { windowStream, type WindowSlice } from '../../src/windows/index.js';
 import type { Modality } from '../../src/telemetry/index.js';
 import { FAULT_START, MIN, PODS, SPEC, T0, TRAIN_END, fixture, isTrain } from './views-fixture.js';
@@ -317,4 +318,31 @@ test('transform does not depend on which windows were transformed before', async
     a.map(([e, m, v]) => [e, m, v.text, [...v.features]]),
     b.map(([e, m, v]) => [e, m, v.text, [...v.features]]),
   );
+});
+
+test('quantiles by selection equal quantiles of the sorted values', () => {
+  const rng = new SeededRandom(3);
+  for (const n of [1, 2, 3, 7, 16, 17, 18, 100, 1001, 5000]) {
+    for (const dup of [false, true]) {
+      const a = Float64Array.from({ length: n }, () => (dup ? Math.floor(rng.next() * 5) : rng.next() * 1000));
+      const sorted = a.slice().sort();
+      const qs = [0.5, 0.9, 0.99];
+      assert.deepEqual(selectQuantiles(a.slice(), qs), qs.map((q) => quantileSorted(sorted, q)), `n=${n} dup=${dup}`);
+    }
+  }
+  assert.deepEqual(selectQuantiles(new Float64Array(0), [0.5]), [NaN]);
+});
+
+test('numbers in text: 3 significant digits, no exponent below 1e5', () => {
+  const cases: [number, string][] = [
+    [59012, '59000'],
+    [999.96, '1000'],
+    [123456, '1.23e5'],
+    [0.004999, '0.005'],
+    [0.0001, '1e-4'],
+    [-4567.8, '-4570'],
+    [0, '0'],
+    [NaN, 'NaN'],
+  ];
+  for (const [x, t] of cases) assert.equal(fmt(x), t, String(x));
 });

@@ -94,39 +94,38 @@ export function shapeKey(body: string): number {
   let h2 = 0x2545f491 | 0;
   let i = 0;
   while (i < n) {
-    const a = i;
     let c = body.charCodeAt(i);
-    if (isSeparator(c)) {
+    if (c < 128 && SEPARATORS[c] === 1) {
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
       i++;
       continue;
     }
+    // hash the part as it is read; undo if it turns out to be masked
+    const s1 = h1;
+    const s2 = h2;
+    const a = i;
     let digit = false;
     let lower = true;
     let upper = true;
-    while (i < n) {
-      c = body.charCodeAt(i);
-      if (isSeparator(c)) break;
+    do {
       if (c >= 48 && c <= 57) digit = true;
       else {
-        if (!(c >= 97 && c <= 102)) lower = false;
-        if (!(c >= 65 && c <= 70)) upper = false;
+        if (c < 97 || c > 102) lower = false;
+        if (c < 65 || c > 70) upper = false;
       }
-      i++;
-    }
-    if (digit || (i - a >= 8 && (lower || upper))) {
-      h1 = Math.imul(h1 ^ 48, 0x01000193);
-      h2 = Math.imul(h2 ^ 48, 0x5bd1e995);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
-    } else {
-      for (let j = a; j < i; j++) {
-        const d = body.charCodeAt(j);
-        h1 = Math.imul(h1 ^ d, 0x01000193);
-        h2 = Math.imul(h2 ^ d, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
-      }
+      i++;
+      if (i >= n) break;
+      c = body.charCodeAt(i);
+    } while (!(c < 128 && SEPARATORS[c] === 1));
+    if (digit || (i - a >= 8 && (lower || upper))) {
+      h1 = Math.imul(s1 ^ 48, 0x01000193);
+      h2 = Math.imul(s2 ^ 48, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
     }
   }
   h1 ^= h1 >>> 16;

@@ -245,6 +245,40 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
   return f;
 }
 
+interface Ranking {
+  score: Float64Array;
+  /** series with valid points, most deviant first (ties: key, then entity) */
+  all: number[];
+  byService: Map<string, number[]>;
+}
+const rankings = new WeakMap<MetricWindow, Ranking>();
+
+/** One ranking per window: a service's ranking is the window's restricted to its series. */
+function rankingOf(mw: MetricWindow): Ranking {
+  let r = rankings.get(mw);
+  if (r) return r;
+  const n = mw.keys.length;
+  const score = new Float64Array(n);
+  const all: number[] = [];
+  const tie: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (mw.valid[i] === 0) continue;
+    score[i] = mw.hasBase[i] ? Math.max(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
+    tie[i] = mw.keys[i] + SEP + mw.series[i].entity;
+    all.push(i);
+  }
+  all.sort((a, b) => score[b] - score[a] || (tie[a] < tie[b] ? -1 : tie[a] > tie[b] ? 1 : 0));
+  const byService = new Map<string, number[]>();
+  for (const i of all) {
+    const l = byService.get(mw.services[i]);
+    if (l) l.push(i);
+    else byService.set(mw.services[i], [i]);
+  }
+  r = { score, all, byService };
+  rankings.set(mw, r);
+  return r;
+}
+
 /** Lines whose deviation is below this are kept only among the first few. */
 const CALM = 2;
 const ALWAYS = 3;
@@ -266,22 +300,16 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
     const c = mw.cat[i];
     if (Number.isFinite(z) && !(Math.abs(catBest[c]) >= Math.abs(z))) catBest[c] = z;
   }
-  const ranked: { i: number; score: number; tie: string }[] = [];
-  for (const i of idx) {
-    if (mw.valid[i] === 0) continue;
-    const z = mw.z[i];
-    const score = mw.hasBase[i] ? Math.max(Math.abs(z), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
-    ranked.push({ i, score, tie: mw.keys[i] + SEP + mw.series[i].entity });
-  }
-  ranked.sort((a, b) => b.score - a.score || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0));
+  const { score, all, byService } = rankingOf(mw);
+  const ranked = scope === undefined ? all : (byService.get(scope) ?? []);
   let calm = 0;
   for (let r = 0; r < ranked.length; r++) {
-    const { i, score, tie } = ranked[r];
-    if (score < CALM && r >= ALWAYS) {
+    const i = ranked[r];
+    if (score[i] < CALM && r >= ALWAYS) {
       calm++;
       continue;
     }
-    lines.push({ score: -r, tie, text: () => seriesLine(mw, i, scope === undefined) });
+    lines.push({ score: -r, tie: '', text: () => seriesLine(mw, i, scope === undefined) });
   }
   const cats: string[] = [];
   const order = [...Array(nc).keys()].filter((c) => Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1);

@@ -165,3 +165,64 @@ export function sortedFinite(values: ArrayLike<number>): Float64Array {
   }
   return out.subarray(0, k).sort();
 }
+
+/**
+ * Quantiles (as `quantileSorted` of the sorted values would give) by selection, in O(n) per
+ * quantile instead of a sort. Reorders `a`. `qs` must be ascending.
+ */
+export function selectQuantiles(a: Float64Array, qs: readonly number[]): number[] {
+  const n = a.length;
+  if (n === 0) return qs.map(() => NaN);
+  const out: number[] = [];
+  let from = 0;
+  for (const q of qs) {
+    const pos = q * (n - 1);
+    const lo = Math.floor(pos);
+    selectKth(a, from, n - 1, lo);
+    from = lo;
+    let v = a[lo];
+    if (pos > lo && lo + 1 < n) {
+      let next = Infinity;
+      for (let i = lo + 1; i < n; i++) if (a[i] < next) next = a[i];
+      v += (next - v) * (pos - lo);
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+/** Hoare selection: afterwards a[k] is the k-th smallest of a[lo..hi], smaller ones before it, larger after. */
+function selectKth(a: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = a[i];
+    let j = i - 1;
+    while (j >= lo && a[j] > v) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}

@@ -1,7 +1,7 @@
 import type { Span } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
 import { TRACE_FEATURES, indexOf } from './layout.js';
-import { Reservoir, SeededRandom, fmt, fmtZ, pct, slog, quantileSorted, zOf, type Baseline, type ScaleFloor } from './stats.js';
+import { Reservoir, SeededRandom, fmt, fmtZ, pct, slog, selectQuantiles, zOf, type Baseline, type ScaleFloor } from './stats.js';
 import { assemble, type Line } from './text.js';
 
 /**
@@ -60,6 +60,7 @@ export interface TraceWindow {
 }
 
 const lnMs = (ms: number) => Math.log(Math.max(ms, 1e-3));
+const QS = [0.5, 0.9, 0.99];
 
 /** What a span contributes to edges, worked out once per span however many windows hold it. */
 interface SpanInfo {
@@ -225,21 +226,23 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
     const d = spans[i].duration;
     grouped[fill[edgeOf[i]]++] = Number.isFinite(d) ? d : 0;
   }
-  const q = (sorted: Float64Array) => [lnMs(quantileSorted(sorted, 0.5)), lnMs(quantileSorted(sorted, 0.9)), lnMs(quantileSorted(sorted, 0.99))];
+  // Quantiles by selection (the arrays are scratch): a window has thousands of spans, and
+  // three selections cost less than a sort.
+  const q = (values: Float64Array) => {
+    const [a, b, c] = selectQuantiles(values, QS);
+    return [lnMs(a), lnMs(b), lnMs(c)];
+  };
   const out: TraceWindow = { minutes, edges: new Map(), services: new Map(), system: undefined as unknown as ScopeFigures };
   const order = [...Array(m).keys()].map((e) => [keys[e], e] as const);
   order.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const svcEdges = new Map<string, number[]>();
   for (let e = 0; e < m; e++) {
-    grouped.subarray(offsets[e], offsets[e + 1]).sort();
     const l = svcEdges.get(callees[e]);
     if (l) l.push(e);
     else svcEdges.set(callees[e], [e]);
   }
-  for (const [key, e] of order) {
-    const [lp50, lp90, lp99] = q(grouped.subarray(offsets[e], offsets[e + 1]));
-    out.edges.set(key, { caller: callers[e], callee: callees[e], count: counts[e], rate: counts[e] / minutes, errShare: errors[e] / counts[e], lp50, lp90, lp99 });
-  }
+  // system and services first: edge selections below reorder the segments they copy from
+  const [lp50, lp90, lp99] = q(grouped.slice());
   for (const svc of [...svcEdges.keys()].sort()) {
     const es = svcEdges.get(svc)!;
     let c = 0;
@@ -248,22 +251,19 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
       c += counts[e];
       err += errors[e];
     }
-    let sorted: Float64Array;
-    if (es.length === 1) sorted = grouped.subarray(offsets[es[0]], offsets[es[0] + 1]);
-    else {
-      sorted = new Float64Array(c);
-      let o = 0;
-      for (const e of es) {
-        sorted.set(grouped.subarray(offsets[e], offsets[e + 1]), o);
-        o += counts[e];
-      }
-      sorted.sort();
+    const values = new Float64Array(c);
+    let o = 0;
+    for (const e of es) {
+      values.set(grouped.subarray(offsets[e], offsets[e + 1]), o);
+      o += counts[e];
     }
-    const [lp50, lp90, lp99] = q(sorted);
-    out.services.set(svc, { spans: c, traces: svcTraces.get(svc)!.size, rate: c / minutes, errShare: err / c, lp50, lp90, lp99 });
+    const [s50, s90, s99] = q(values);
+    out.services.set(svc, { spans: c, traces: svcTraces.get(svc)!.size, rate: c / minutes, errShare: err / c, lp50: s50, lp90: s90, lp99: s99 });
   }
-  const all = grouped.slice().sort();
-  const [lp50, lp90, lp99] = q(all);
+  for (const [key, e] of order) {
+    const [e50, e90, e99] = q(grouped.subarray(offsets[e], offsets[e + 1]));
+    out.edges.set(key, { caller: callers[e], callee: callees[e], count: counts[e], rate: counts[e] / minutes, errShare: errors[e] / counts[e], lp50: e50, lp90: e90, lp99: e99 });
+  }
   out.system = { spans: n, traces: traces.size, rate: n / minutes, errShare: n > 0 ? sysErrors / n : 0, lp50, lp90, lp99 };
   return out;
 }
