@@ -3,7 +3,7 @@ import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
 import { VIEWS_FORMAT_VERSION } from './layout.js';
 import { LogsFit, ShapeMemo, logView, logWindow, type LogBaselines, type LogScopeBaseline } from './logs.js';
-import { MetricsFit, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
+import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines } from './traces.js';
@@ -101,6 +101,7 @@ export class ViewBuilder {
   private logBase: LogBaselines = emptyLogs();
   private matchCache = new WeakMap<LogRecord, number>();
   private spanIndex: SpanIndex;
+  private seriesKeys: SeriesKeyCache;
   private shapes = this.newShapeMemo();
   private _fitted = false;
   private _trainWindows = 0;
@@ -127,6 +128,7 @@ export class ViewBuilder {
     // params cost time and the views never read them
     this.minerOptions = { params: false, ...opts.miner };
     this.spanIndex = new SpanIndex(this.serviceOf);
+    this.seriesKeys = new SeriesKeyCache(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
   }
 
@@ -210,7 +212,7 @@ export class ViewBuilder {
   transform(slice: WindowSlice): WindowViews {
     const w = slice.window;
     const budget = this.textBudget;
-    const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.serviceOf) : undefined;
+    const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.seriesKeys) : undefined;
     const tw = slice.spans.length ? traceWindow(slice.spans, w, this.spanIndex) : undefined;
     const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.templateIdOf, this.minerOptions) : undefined;
     const system: ModalityViews = {};

@@ -14,24 +14,51 @@ export function metricKey(service: string, name: string): string {
   return service + SEP + name;
 }
 
+/** What a series' (entity, name) maps to, worked out once per pair rather than per window. */
+export interface SeriesKeys {
+  service: string;
+  /** baseline key: service \0 name */
+  key: string;
+  /** category index in METRIC_CATEGORIES */
+  cat: number;
+  /** last point time learned (fit) */
+  last: number;
+}
+
+export class SeriesKeyCache {
+  private byEntity = new Map<string, Map<string, SeriesKeys>>();
+  constructor(private readonly serviceOf: (entity: string) => string) {}
+  get(entity: string, name: string): SeriesKeys {
+    let m = this.byEntity.get(entity);
+    if (!m) this.byEntity.set(entity, (m = new Map()));
+    let k = m.get(name);
+    if (!k) {
+      const service = this.serviceOf(entity);
+      k = { service, key: metricKey(service, name), cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity };
+      m.set(name, k);
+    }
+    return k;
+  }
+}
+
 /**
  * Learns, per (service, metric), the distribution of point values of training windows.
  * Overlapping windows repeat points; each series point is taken once (by its time).
  */
 export class MetricsFit {
   private res = new Map<string, Reservoir>();
-  private last = new Map<string, number>();
+  private readonly keys: SeriesKeyCache;
 
-  constructor(private readonly cap: number, private readonly rng: SeededRandom, private readonly serviceOf: (entity: string) => string) {}
+  constructor(private readonly cap: number, private readonly rng: SeededRandom, serviceOf: (entity: string) => string) {
+    this.keys = new SeriesKeyCache(serviceOf);
+  }
 
   add(series: readonly MetricSeries[]): void {
     for (const s of series) {
-      const service = this.serviceOf(s.entity);
-      const key = metricKey(service, s.name);
-      const skey = s.entity + SEP + s.name;
-      let r = this.res.get(key);
-      if (!r) this.res.set(key, (r = new Reservoir(this.cap, this.rng)));
-      const last = this.last.get(skey) ?? -Infinity;
+      const k = this.keys.get(s.entity, s.name);
+      let r = this.res.get(k.key);
+      if (!r) this.res.set(k.key, (r = new Reservoir(this.cap, this.rng)));
+      const last = k.last;
       const { times, values } = s;
       let t = last;
       for (let i = 0; i < times.length; i++) {
@@ -39,7 +66,7 @@ export class MetricsFit {
         r.add(values[i]);
         if (times[i] > t) t = times[i];
       }
-      this.last.set(skey, t);
+      k.last = t;
     }
   }
 
@@ -75,7 +102,7 @@ export interface MetricWindow {
   entitiesPerService: Map<string, number>;
 }
 
-export function metricWindow(series: readonly MetricSeries[], w: Window, baselines: Map<string, Baseline>, serviceOf: (e: string) => string): MetricWindow {
+export function metricWindow(series: readonly MetricSeries[], w: Window, baselines: Map<string, Baseline>, keys: SeriesKeyCache): MetricWindow {
   const n = series.length;
   const mw: MetricWindow = {
     series,
@@ -97,11 +124,12 @@ export function metricWindow(series: readonly MetricSeries[], w: Window, baselin
   const lengthMin = (w.end - w.start) / 60_000;
   for (let i = 0; i < n; i++) {
     const s = series[i];
-    const service = serviceOf(s.entity);
-    const key = metricKey(service, s.name);
+    const sk = keys.get(s.entity, s.name);
+    const service = sk.service;
+    const key = sk.key;
     mw.services[i] = service;
     mw.keys[i] = key;
-    mw.cat[i] = METRIC_CATEGORIES.indexOf(metricCategory(s.name));
+    mw.cat[i] = sk.cat;
     let list = mw.byService.get(service);
     if (!list) mw.byService.set(service, (list = []));
     list.push(i);
