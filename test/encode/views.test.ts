@@ -19,6 +19,7 @@ import { memoryDataset } from '../../src/sources/index.js';
 import { TemplateMiner } from '../../src/encode/templates/index.js';
 import { ShapeMemo, lineShape, shapeKey } from '../../src/encode/views/logs.js';
 import { fmt, quantileSorted, selectQuantiles } from '../../src/encode/views/stats.js';
+import { SliceMemo } from '../../src/encode/views/memo.js';
 import { windowStream, type WindowSlice } from '../../src/windows/index.js';
 import type { Modality } from '../../src/telemetry/index.js';
 import { FAULT_START, MIN, PODS, SPEC, T0, TRAIN_END, fixture, isTrain } from './views-fixture.js';
@@ -345,4 +346,20 @@ test('numbers in text: 3 significant digits, no exponent below 1e5', () => {
     [NaN, 'NaN'],
   ];
   for (const [x, t] of cases) assert.equal(fmt(x), t, String(x));
+});
+
+test('SliceMemo computes only what the previous slice did not hold, and is right for any sequence', () => {
+  const items = Array.from({ length: 10 }, (_, i) => ({ i }));
+  let calls = 0;
+  const memo = new SliceMemo<{ i: number }, number>((x) => {
+    calls++;
+    return x.i * 10;
+  });
+  assert.deepEqual(memo.map(items.slice(0, 5)), [0, 10, 20, 30, 40]);
+  assert.equal(calls, 5);
+  assert.deepEqual(memo.map(items.slice(2, 7)), [20, 30, 40, 50, 60]);
+  assert.equal(calls, 7, 'two new items');
+  assert.deepEqual(memo.map([items[9], items[3], items[4]]), [90, 30, 40], 'unrelated order: all computed');
+  assert.deepEqual(memo.map([]), []);
+  assert.deepEqual(memo.map(items.slice(0, 3)), [0, 10, 20]);
 });

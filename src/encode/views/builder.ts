@@ -4,6 +4,7 @@ import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } fro
 import { VIEWS_FORMAT_VERSION } from './layout.js';
 import { LogsFit, ShapeMemo, logView, logWindow, type LogBaselines, type LogScopeBaseline } from './logs.js';
 import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
+import { SliceMemo } from './memo.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines } from './traces.js';
@@ -99,10 +100,10 @@ export class ViewBuilder {
   private metricKeysOf = new Map<string, number>();
   private traceBase: TraceBaselines = emptyTraces();
   private logBase: LogBaselines = emptyLogs();
-  private matchCache = new WeakMap<LogRecord, number>();
   private spanIndex: SpanIndex;
   private seriesKeys: SeriesKeyCache;
   private shapes = this.newShapeMemo();
+  private logIds = this.newLogIds();
   private _fitted = false;
   private _trainWindows = 0;
 
@@ -151,25 +152,18 @@ export class ViewBuilder {
     const traces = new TracesFit(this.reservoirSize, rng);
     const logs = new LogsFit(this.reservoirSize, rng);
     const miner = new TemplateMiner(this.minerOptions);
-    // Overlapping windows share records: each record is learned by the miner once.
-    const ids = new WeakMap<LogRecord, number>();
+    // The miner learns one line per shape (lines of a shape mask alike); records shared with
+    // the previous window keep their ids.
     const shapes = new ShapeMemo((body) => miner.add(body).templateId);
+    const logIds = new SliceMemo<LogRecord, number>((r) => shapes.get(r.body));
     const spanIndex = new SpanIndex(this.serviceOf);
-    const idOf = (r: LogRecord) => {
-      let id = ids.get(r);
-      if (id === undefined) {
-        id = shapes.get(r.body);
-        ids.set(r, id);
-      }
-      return id;
-    };
     let n = 0;
     for await (const slice of slices) {
       if (isTrain && !isTrain(slice.window)) continue;
       n++;
       if (slice.metrics.length) metrics.add(slice.metrics);
       if (slice.spans.length) traces.add(traceWindow(slice.spans, slice.window, spanIndex));
-      if (slice.logs.length) logs.add(logWindow(slice.logs, slice.window, this.serviceOf, idOf, this.minerOptions));
+      if (slice.logs.length) logs.add(logWindow(slice.logs, slice.window, this.serviceOf, logIds.map(slice.logs), this.minerOptions));
     }
     this.miner = miner;
     this.metricBase = metrics.finish();
@@ -179,8 +173,8 @@ export class ViewBuilder {
       (id) => miner.resolve(id),
       (id) => miner.template(id),
     );
-    this.matchCache = new WeakMap();
     this.shapes = this.newShapeMemo();
+    this.logIds = this.newLogIds();
     this.spanIndex = new SpanIndex(this.serviceOf);
     this._trainWindows = n;
     this._fitted = true;
@@ -199,14 +193,10 @@ export class ViewBuilder {
     return new ShapeMemo((body) => this.miner.match(body)?.templateId ?? -1);
   }
 
-  private templateIdOf = (r: LogRecord): number => {
-    let id = this.matchCache.get(r);
-    if (id === undefined) {
-      id = this.shapes.get(r.body);
-      this.matchCache.set(r, id);
-    }
-    return id;
-  };
+  private newLogIds(): SliceMemo<LogRecord, number> {
+    return new SliceMemo((r) => this.shapes.get(r.body));
+  }
+
 
   /** Views of one window. Works unfitted too (no baselines: every z is 0 in features, n/a in text). */
   transform(slice: WindowSlice): WindowViews {
@@ -214,7 +204,7 @@ export class ViewBuilder {
     const budget = this.textBudget;
     const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.seriesKeys) : undefined;
     const tw = slice.spans.length ? traceWindow(slice.spans, w, this.spanIndex) : undefined;
-    const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.templateIdOf, this.minerOptions) : undefined;
+    const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.logIds.map(slice.logs), this.minerOptions) : undefined;
     const system: ModalityViews = {};
     if (mw) system.metrics = this.metricView(mw, undefined);
     if (tw) {
@@ -306,6 +296,7 @@ export class ViewBuilder {
     });
     vb.miner = TemplateMiner.fromJSON(state.miner);
     vb.shapes = vb.newShapeMemo();
+    vb.logIds = vb.newLogIds();
     vb.metricBase = new Map(state.metrics.map(([k, n, median, scale]) => [k, { n, median, scale }]));
     vb.indexMetricKeys();
     const stats = (t: Triple[]): StatBaselines => Object.fromEntries(STAT_NAMES.map((s, i) => [s, untri(t[i])])) as StatBaselines;

@@ -171,21 +171,22 @@ function bump(s: LogScope, id: number, err: number, warn: number): void {
 }
 
 /**
- * Counts a window's logs per service and template. `idOf` gives a record's template id, or
+ * Counts a window's logs per service and template. `ids[i]` is record i's template id, or
  * −1 when no known template matches; those lines are grouped by a miner local to the window
  * (deterministic: it sees them in the window's order) and get negative ids.
  */
-export function logWindow(logs: readonly LogRecord[], w: Window, serviceOf: (entity: string) => string, idOf: (r: LogRecord) => number, minerOptions: TemplateMinerOptions): LogWindow {
+export function logWindow(logs: readonly LogRecord[], w: Window, serviceOf: (entity: string) => string, ids: readonly number[], minerOptions: TemplateMinerOptions): LogWindow {
   let min = Infinity;
   let max = -Infinity;
   const system = newScope();
   const services = new Map<string, LogScope>();
   const newText = new Map<number, string>();
   let local: TemplateMiner | undefined;
-  for (const r of logs) {
+  for (let li = 0; li < logs.length; li++) {
+    const r = logs[li];
     if (r.time < min) min = r.time;
     if (r.time > max) max = r.time;
-    let id = idOf(r);
+    let id = ids[li];
     if (id < 0) {
       local ??= new TemplateMiner(minerOptions);
       const m = local.add(r.body);

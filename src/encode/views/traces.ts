@@ -3,6 +3,7 @@ import type { Window } from '../../windows/index.js';
 import { TRACE_FEATURES, indexOf } from './layout.js';
 import { Reservoir, SeededRandom, fmt, fmtZ, pct, slog, selectQuantiles, zOf, type Baseline, type ScaleFloor } from './stats.js';
 import { assemble, type Line } from './text.js';
+import { SliceMemo } from './memo.js';
 
 /**
  * Caller of a root span, and of a span whose parent lies outside the window: one pseudo-service
@@ -63,6 +64,13 @@ const lnMs = (ms: number) => Math.log(Math.max(ms, 1e-3));
 const QS = [0.5, 0.9, 0.99];
 
 /** What a span contributes to edges, worked out once per span however many windows hold it. */
+/** A trace, or a (service, trace) pair: stamped with the last window that counted it. */
+interface Stamp {
+  stamp: number;
+  /** latest start of a span in it, for sweeping */
+  last: number;
+}
+
 interface SpanInfo {
   /** traceId \0 spanId */
   id: string;
@@ -76,6 +84,8 @@ interface SpanInfo {
   /** edge ids: parent's service → service (once the parent is known), (entry) → service */
   edgeParent: number;
   edgeEntry: number;
+  trace: Stamp;
+  serviceTrace: Stamp;
 }
 
 /**
@@ -87,8 +97,11 @@ interface SpanInfo {
  * which for slices of one stream is the same as "the parent is among the window's spans".
  */
 export class SpanIndex {
-  private infos = new WeakMap<Span, SpanInfo>();
+  private memo = new SliceMemo<Span, SpanInfo>((s) => this.info(s));
   private byId = new Map<string, SpanInfo>();
+  private stamps = new Map<string, Stamp>();
+  /** numbers the windows, for distinct-trace counting by stamps */
+  windowStamp = 0;
   private edgeIds = new Map<string, Map<string, number>>();
   readonly callers: string[] = [];
   readonly callees: string[] = [];
@@ -96,26 +109,35 @@ export class SpanIndex {
 
   constructor(private readonly serviceOf: (entity: string) => string) {}
 
-  info(s: Span): SpanInfo {
-    let k = this.infos.get(s);
-    if (k === undefined) {
-      k = {
-        id: s.traceId + '\u0000' + s.spanId,
-        parentKey: s.parentId === undefined ? undefined : s.traceId + '\u0000' + s.parentId,
-        service: s.service || this.serviceOf(s.entity),
-        start: s.start,
-        parent: undefined,
-        indexed: false,
-        edgeParent: -1,
-        edgeEntry: -1,
-      };
-      this.infos.set(s, k);
-    }
-    if (!k.indexed) {
-      this.byId.set(k.id, k);
-      k.indexed = true;
-    }
+  /** A new span's info (spans shared with the previous window reuse theirs: `infosOf`). */
+  private info(s: Span): SpanInfo {
+    const service = s.service || this.serviceOf(s.entity);
+    const k: SpanInfo = {
+      id: s.traceId + '\u0000' + s.spanId,
+      parentKey: s.parentId === undefined ? undefined : s.traceId + '\u0000' + s.parentId,
+      service,
+      start: s.start,
+      parent: undefined,
+      indexed: true,
+      edgeParent: -1,
+      edgeEntry: -1,
+      trace: this.stamp(s.traceId, s.start),
+      serviceTrace: this.stamp(service + '\u0000' + s.traceId, s.start),
+    };
+    this.byId.set(k.id, k);
     return k;
+  }
+
+  /** Infos of a window's spans (those shared with the previous window by position). */
+  infosOf(spans: readonly Span[]): SpanInfo[] {
+    const infos = this.memo.map(spans);
+    for (const k of infos) {
+      if (!k.indexed) {
+        this.byId.set(k.id, k);
+        k.indexed = true;
+      }
+    }
+    return infos;
   }
 
   parentOf(k: SpanInfo): SpanInfo | undefined {
@@ -141,7 +163,14 @@ export class SpanIndex {
     return this.byId.size;
   }
 
-  /** Forgets spans that started before `t` (no later window can hold them). */
+  private stamp(key: string, start: number): Stamp {
+    let st = this.stamps.get(key);
+    if (!st) this.stamps.set(key, (st = { stamp: -1, last: start }));
+    else if (start > st.last) st.last = start;
+    return st;
+  }
+
+  /** Forgets spans (and traces) that started before `t` (no later window can hold them). */
   sweep(t: number): void {
     for (const [id, k] of this.byId) {
       if (k.start < t) {
@@ -149,20 +178,21 @@ export class SpanIndex {
         k.indexed = false;
       }
     }
+    // a forgotten trace that shows up again gets a new stamp object: counting stays right
+    for (const [key, st] of this.stamps) if (st.last < t) this.stamps.delete(key);
   }
 }
 
 /** Aggregates a window's spans per call edge (caller service → callee service) and per service. */
 export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex): TraceWindow {
   const n = spans.length;
-  const infos: SpanInfo[] = new Array(n);
+  const infos = index.infosOf(spans);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const s = spans[i];
-    infos[i] = index.info(s);
-    if (s.start < min) min = s.start;
-    if (s.start > max) max = s.start;
+    const t = infos[i].start;
+    if (t < min) min = t;
+    if (t > max) max = t;
   }
   if (index.size > 4 * n + 4096) index.sweep(w.start);
   const minutes = observedMinutes(min, max, w);
@@ -176,8 +206,10 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
   const edgeOf = new Int32Array(n);
   let counts = new Int32Array(64);
   let errors = new Int32Array(64);
-  const traces = new Set<string>();
-  const svcTraces = new Map<string, Set<string>>();
+  // distinct traces, of the system and per service, by stamping with this window's number
+  const stamp = ++index.windowStamp;
+  let traceCount = 0;
+  const svcTraceCount = new Map<string, number>();
   let sysErrors = 0;
   for (let i = 0; i < n; i++) {
     const s = spans[i];
@@ -212,10 +244,14 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
       errors[e]++;
       sysErrors++;
     }
-    traces.add(s.traceId);
-    let st = svcTraces.get(k.service);
-    if (!st) svcTraces.set(k.service, (st = new Set()));
-    st.add(s.traceId);
+    if (k.trace.stamp !== stamp) {
+      k.trace.stamp = stamp;
+      traceCount++;
+    }
+    if (k.serviceTrace.stamp !== stamp) {
+      k.serviceTrace.stamp = stamp;
+      svcTraceCount.set(k.service, (svcTraceCount.get(k.service) ?? 0) + 1);
+    }
   }
   const m = callers.length;
   const offsets = new Int32Array(m + 1);
@@ -258,13 +294,13 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
       o += counts[e];
     }
     const [s50, s90, s99] = q(values);
-    out.services.set(svc, { spans: c, traces: svcTraces.get(svc)!.size, rate: c / minutes, errShare: err / c, lp50: s50, lp90: s90, lp99: s99 });
+    out.services.set(svc, { spans: c, traces: svcTraceCount.get(svc) ?? 0, rate: c / minutes, errShare: err / c, lp50: s50, lp90: s90, lp99: s99 });
   }
   for (const [key, e] of order) {
     const [e50, e90, e99] = q(grouped.subarray(offsets[e], offsets[e + 1]));
     out.edges.set(key, { caller: callers[e], callee: callees[e], count: counts[e], rate: counts[e] / minutes, errShare: errors[e] / counts[e], lp50: e50, lp90: e90, lp99: e99 });
   }
-  out.system = { spans: n, traces: traces.size, rate: n / minutes, errShare: n > 0 ? sysErrors / n : 0, lp50, lp90, lp99 };
+  out.system = { spans: n, traces: traceCount, rate: n / minutes, errShare: n > 0 ? sysErrors / n : 0, lp50, lp90, lp99 };
   return out;
 }
 
