@@ -363,3 +363,28 @@ test('SliceMemo computes only what the previous slice did not hold, and is right
   assert.deepEqual(memo.map([]), []);
   assert.deepEqual(memo.map(items.slice(0, 3)), [0, 10, 20]);
 });
+
+test('series with one point in the window (no trend) rank by z and count as calm', async () => {
+  const step = 5 * MIN;
+  const times = Float64Array.from({ length: 48 }, (_, i) => T0 + i * step);
+  const metrics = ['a', 'b', 'c', 'd', 'e', 'f'].map((name, k) => ({
+    entity: 'svc',
+    name,
+    times,
+    values: Float64Array.from(times, (_, i) => 10 + (i % 3) + (k === 5 && i === 45 ? 100 : 0)),
+  }));
+  const ds = memoryDataset({ entities: [{ id: 'svc', kind: 'service' }], metrics });
+  const spec = { lengthMs: step, strideMs: step };
+  const vb = new ViewBuilder();
+  await vb.fit(windowStream(ds, spec), (w) => w.end <= T0 + 40 * step);
+  let seen = 0;
+  for await (const s of windowStream(ds, spec)) {
+    if (s.window.start !== T0 + 45 * step) continue;
+    seen++;
+    const lines = vb.transform(s).system.metrics!.text.split('\n');
+    assert.match(lines[1], /^svc f 110 \(base 11, z \+\d/);
+    assert.equal(lines.at(-1), '3 calm series (|z|<2)');
+    assert.equal(lines.length, 1 + 3 + 1);
+  }
+  assert.equal(seen, 1);
+});

@@ -1,7 +1,7 @@
 import type { MetricSeries } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
 import { METRIC_CATEGORIES, METRIC_FEATURES, indexOf, metricCategory } from './layout.js';
-import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, pct, quantileSorted, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
+import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, maxFinite, pct, quantileSorted, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
 import { assemble, clip, type Line } from './text.js';
 
 /** Metric values: a 2% share of the level, else one part in a million of the unit. */
@@ -291,7 +291,7 @@ function rankingOf(mw: MetricWindow): Ranking {
   const tie: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     if (mw.valid[i] === 0) continue;
-    score[i] = mw.hasBase[i] ? Math.max(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
+    score[i] = mw.hasBase[i] ? maxFinite(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
     tie[i] = mw.keys[i] + SEP + mw.series[i].entity;
     all.push(i);
   }

@@ -226,3 +226,10 @@ function selectKth(a: Float64Array, lo: number, hi: number, k: number): void {
     a[j + 1] = v;
   }
 }
+
+/** The largest of the finite values, 0 when none is (NaN would poison Math.max and sorts). */
+export function maxFinite(...xs: number[]): number {
+  let m = 0;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}

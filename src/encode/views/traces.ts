@@ -1,7 +1,7 @@
 import type { Span } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
 import { TRACE_FEATURES, indexOf } from './layout.js';
-import { Reservoir, SeededRandom, fmt, fmtZ, pct, slog, selectQuantiles, zOf, type Baseline, type ScaleFloor } from './stats.js';
+import { Reservoir, SeededRandom, fmt, fmtZ, maxFinite, pct, slog, selectQuantiles, zOf, type Baseline, type ScaleFloor } from './stats.js';
 import { assemble, type Line } from './text.js';
 import { SliceMemo } from './memo.js';
 
@@ -467,7 +467,7 @@ export function traceView(tw: TraceWindow, tb: TraceBaselines, service: string |
       rateN++;
     }
     if (Number.isFinite(p.err)) errMax = Math.max(errMax, Math.abs(p.err));
-    if (Math.max(Math.abs(p.lp50), Math.abs(p.lp90), Math.abs(p.lp99), Math.abs(p.rate), Math.abs(p.err)) > 3) deviant++;
+    if (maxFinite(Math.abs(p.lp50), Math.abs(p.lp90), Math.abs(p.lp99), Math.abs(p.rate), Math.abs(p.err)) > 3) deviant++;
   }
   f[F.edge_latency_absz_max] = lg1(latMax);
   f[F.edge_latency_z_mean] = latN ? slog(latSum / latN) : 0;
@@ -494,7 +494,7 @@ export function traceView(tw: TraceWindow, tb: TraceBaselines, service: string |
       lines.push({ score: 40 + Math.log1p(e.count), tie: p.key, text: () => `NEW ${p.key}: ${e.count} calls, ${lat()}${err()}` });
       continue;
     }
-    const score = Math.max(Math.abs(p.lp50), Math.abs(p.lp90), 0.8 * Math.abs(p.lp99), 0.7 * Math.abs(p.rate), Math.abs(p.err));
+    const score = maxFinite(Math.abs(p.lp50), Math.abs(p.lp90), 0.8 * Math.abs(p.lp99), 0.7 * Math.abs(p.rate), Math.abs(p.err));
     lines.push({ score, tie: p.key, text: () => `${p.key}: ${e.count} calls (z ${fmtZ(p.rate)}), ${lat()} (z ${fmtZ(p.lp50)}/${fmtZ(p.lp90)}/${fmtZ(p.lp99)})${err()}` });
   }
   for (const [k, presence] of absent) lines.push({ score: 4 * presence, tie: k, text: `ABSENT ${k} (in ${pct(presence)} of baseline windows)` });
