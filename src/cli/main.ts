@@ -3,6 +3,7 @@ import { register as inspect } from './inspect.js';
 import { register as simulate } from './simulate.js';
 import { register as templates } from './templates.js';
 import { register as demo } from './demo.js';
+import { register as encode } from './encode.js';
 
 const program = new Command();
 program
@@ -12,7 +13,7 @@ program
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const reg of [demo, simulate, inspect, templates]) reg(program);
+for (const reg of [demo, simulate, inspect, templates, encode]) reg(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { loadDataset } from '../sources/index.js';
+import { UserError } from '../telemetry/index.js';
+import { EmbeddingCache, encodeDataset, formatPreview, previewViews } from '../encode/index.js';
+import type { Window } from '../windows/index.js';
+import { Progress, durationArg, positiveIntArg, run } from './common.js';
+
+interface EncodeCliOptions {
+  backbone: string;
+  out?: string;
+  window: number;
+  stride: number;
+  faultDuration: number;
+  entities: boolean;
+  text?: boolean;
+  showText?: number;
+  cache: boolean;
+  cacheDir?: string;
+  allowRemote?: boolean;
+  fitBefore?: number;
+  fitSplit?: 'train' | 'test';
+  json?: boolean;
+}
+
+function timeArg(value: string): number {
+  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`expected an ISO-8601 time or epoch ms, got "${value}"`);
+  return t;
+}
+
+export function register(program: Command): void {
+  program
+    .command('encode')
+    .description('build each window\'s views (text + numeric features per modality, system and per service) and embed them with a backbone; writes an Arrow IPC file')
+    .argument('<path>', 'telemetry folder (Nezha, AIOps 2022 events, OTLP JSON)')
+    .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
+    .option('--out <file>', 'Arrow IPC file to write (.arrow)')
+    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
+    .option('--stride <duration>', 'window stride', durationArg, 60_000)
+    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .option('--no-entities', 'system-level rows only (no per-service rows)')
+    .option('--text', 'also write the view text of each row')
+    .option('--show-text [n]', 'print the view texts of the first n non-empty windows instead of encoding', positiveIntArg)
+    .option('--no-cache', 'do not use the on-disk embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
+    .option('--allow-remote', 'allow fetching an onnx: hub model (off by default: nothing is downloaded unless asked)')
+    .option('--fit-before <time>', 'learn baselines only from windows ending before this time (ISO-8601 or epoch ms)', timeArg)
+    .option('--fit-split <split>', 'case-based data: learn baselines only from cases of this split (train|test)')
+    .option('--json', 'print the result summary as one JSON object')
+    .action((path: string, o: EncodeCliOptions) =>
+      run(async () => {
+        const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+        const spec = { lengthMs: o.window, strideMs: o.stride };
+        const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
+        const fitFilter =
+          o.fitBefore !== undefined || o.fitSplit
+            ? (w: Window) => (o.fitBefore === undefined || w.end <= o.fitBefore) && (!o.fitSplit || (w.caseId !== undefined && splitOf.get(w.caseId) === o.fitSplit))
+            : undefined;
+        if (o.showText !== undefined) {
+          const n = typeof o.showText === 'number' ? o.showText : 3;
+          process.stdout.write(formatPreview(await previewViews(ds, spec, n, { fitFilter })));
+          return;
+        }
+        if (!o.out) throw new UserError('--out <file> is required (or use --show-text)', 2);
+        const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+        const show = !o.json && process.stderr.isTTY === true;
+        let bar: Progress | undefined;
+        let phase = '';
+        try {
+          const r = await encodeDataset(ds, {
+            spec,
+            backboneSpec: o.backbone,
+            backboneOptions: { allowRemote: o.allowRemote },
+            cache,
+            entities: o.entities,
+            includeText: o.text,
+            fitFilter,
+            out: o.out,
+            onProgress: (p) => {
+              if (p.phase !== phase) {
+                phase = p.phase;
+                bar?.stop();
+                bar = new Progress(p.phase === 'fit' ? 'fitting baselines' : 'encoding', p.total, show);
+              }
+              bar?.update(p.windows);
+            },
+          });
+          bar?.stop();
+          const summary = { out: r.path, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
+          process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s\n`);
+        } finally {
+          bar?.stop();
+          cache?.close();
+        }
+      }),
+    );
+
+  program
+    .command('cache')
+    .description('the on-disk embedding cache: size, or clear it')
+    .option('--dir <dir>', 'cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
+    .option('--clear', 'delete every cached vector')
+    .option('--json', 'print one JSON object')
+    .action((o: { dir?: string; clear?: boolean; json?: boolean }) =>
+      run(async () => {
+        const cache = new EmbeddingCache({ dir: o.dir });
+        try {
+          if (o.clear) cache.clear();
+          const s = cache.size();
+          process.stdout.write(o.json ? JSON.stringify({ dir: cache.dir, ...s }) + '\n' : `${cache.dir}: ${s.entries} vectors, ${(s.bytes / 1048576).toFixed(1)} MiB${o.clear ? ' (cleared)' : ''}\n`);
+        } finally {
+          cache.close();
+        }
+      }),
+    );
+}
