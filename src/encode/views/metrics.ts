@@ -2,7 +2,7 @@ import type { MetricSeries } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
 import { METRIC_CATEGORIES, METRIC_FEATURES, indexOf, metricCategory } from './layout.js';
 import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, maxFinite, pct, quantileSorted, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
-import { assemble, clip, type Line } from './text.js';
+import { assembleRanked, clip } from './text.js';
 
 /** Metric values: a 2% share of the level, else one part in a million of the unit. */
 export const METRIC_FLOOR: ScaleFloor = { rel: 0.02, abs: 1e-6 };
@@ -312,7 +312,6 @@ const CALM = 2;
 const ALWAYS = 3;
 
 export function metricText(mw: MetricWindow, idx: readonly number[], scope: string | undefined, budget: number, baselineKeys: number, presentBaselineKeys: number): string {
-  const lines: Line[] = [];
   let valid = 0;
   let points = 0;
   let fresh = 0;
@@ -330,14 +329,12 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
   }
   const { score, all, byService } = rankingOf(mw);
   const ranked = scope === undefined ? all : (byService.get(scope) ?? []);
+  const shown: number[] = [];
   let calm = 0;
   for (let r = 0; r < ranked.length; r++) {
     const i = ranked[r];
-    if (score[i] < CALM && r >= ALWAYS) {
-      calm++;
-      continue;
-    }
-    lines.push({ score: -r, tie: '', text: () => seriesLine(mw, i, scope === undefined) });
+    if (score[i] < CALM && r >= ALWAYS) calm++;
+    else shown.push(i);
   }
   const cats: string[] = [];
   const order = [...Array(nc).keys()].filter((c) => Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1);
@@ -352,7 +349,7 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
     (extra.length ? ` (${extra.join(', ')})` : '') +
     `; |z|>3: ${gt3}` +
     (cats.length ? `; strongest: ${cats.join(', ')}` : '');
-  return assemble(header, lines, budget, calm > 0 ? `${calm} calm series (|z|<${CALM})` : undefined);
+  return assembleRanked(header, shown.length, (r) => seriesLine(mw, shown[r], scope === undefined), budget, calm > 0 ? `${calm} calm series (|z|<${CALM})` : undefined);
 }
 
 function seriesLine(mw: MetricWindow, i: number, withService: boolean): string {

@@ -26,19 +26,32 @@ export function clip(s: string, max = MAX_ITEM_CHARS): string {
  * always a prefix of the ranking; a last "(+N more)" tells a reader that lines were cut.
  */
 export function assemble(header: string, lines: Line[], budget: number, footer?: string): string {
-  const head = header.length > budget ? header.slice(0, Math.max(0, budget - 1)) + '…' : header;
   lines.sort(byImportance);
+  return assembleRanked(
+    header,
+    lines.length,
+    (i) => {
+      const t = lines[i].text;
+      return typeof t === 'string' ? t : t();
+    },
+    budget,
+    footer,
+  );
+}
+
+/** `assemble` for lines already in order of importance, built by position only when they fit. */
+export function assembleRanked(header: string, count: number, lineAt: (i: number) => string, budget: number, footer?: string): string {
+  const head = header.length > budget ? header.slice(0, Math.max(0, budget - 1)) + '…' : header;
   const parts = [head];
   let used = head.length;
   let i = 0;
-  for (; i < lines.length; i++) {
-    const t = lines[i].text;
-    const l = typeof t === 'string' ? t : t();
+  for (; i < count; i++) {
+    const l = lineAt(i);
     if (used + 1 + l.length > budget) break;
     parts.push(l);
     used += 1 + l.length;
   }
-  const rest = lines.length - i;
+  const rest = count - i;
   if (rest > 0) {
     const more = `(+${rest} more)`;
     if (used + 1 + more.length <= budget) parts.push(more);

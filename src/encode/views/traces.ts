@@ -69,6 +69,8 @@ interface Stamp {
   stamp: number;
   /** latest start of a span in it, for sweeping */
   last: number;
+  /** per service of the trace's spans (on trace stamps only) */
+  services?: Map<string, Stamp>;
 }
 
 interface SpanInfo {
@@ -121,9 +123,10 @@ export class SpanIndex {
       indexed: true,
       edgeParent: -1,
       edgeEntry: -1,
-      trace: this.stamp(s.traceId, s.start),
-      serviceTrace: this.stamp(service + '\u0000' + s.traceId, s.start),
+      trace: undefined as unknown as Stamp,
+      serviceTrace: undefined as unknown as Stamp,
     };
+    this.stampsOf(k, s.traceId, service, s.start);
     this.byId.set(k.id, k);
     return k;
   }
@@ -163,11 +166,14 @@ export class SpanIndex {
     return this.byId.size;
   }
 
-  private stamp(key: string, start: number): Stamp {
-    let st = this.stamps.get(key);
-    if (!st) this.stamps.set(key, (st = { stamp: -1, last: start }));
-    else if (start > st.last) st.last = start;
-    return st;
+  private stampsOf(k: SpanInfo, traceId: string, service: string, start: number): void {
+    let t = this.stamps.get(traceId);
+    if (!t) this.stamps.set(traceId, (t = { stamp: -1, last: start, services: new Map() }));
+    else if (start > t.last) t.last = start;
+    let st = t.services!.get(service);
+    if (!st) t.services!.set(service, (st = { stamp: -1, last: start }));
+    k.trace = t;
+    k.serviceTrace = st;
   }
 
   /** Forgets spans (and traces) that started before `t` (no later window can hold them). */
