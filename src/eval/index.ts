@@ -1,0 +1,1 @@
+export * from './embedding-metrics.js';
