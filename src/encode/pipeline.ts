@@ -1,4 +1,6 @@
-import type { Dataset, Modality } from '../telemetry/index.js';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import { datasetWindows, windowStream, type Window, type WindowSlice, type WindowSpec } from '../windows/index.js';
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
@@ -139,6 +141,12 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const batchTexts = opts.batchTexts ?? 512;
   const entities = opts.entities ?? true;
   const streamOpts = { range: opts.range, modalities: opts.modalities };
+  if (opts.out) {
+    // fail before the (long) fit pass, not after it
+    const dir = dirname(resolve(opts.out));
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new UserError(`output folder does not exist: ${dir} (expected an existing folder for ${opts.out})`);
+  }
   const total = datasetWindows(ds, opts.spec, opts.range).length;
   const builder = new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities });
 

@@ -154,3 +154,12 @@ test('a run without rows still writes a readable file with its schema and metada
   assert.equal(table.schema.metadata.get('runtimeslicer.backbone'), 'x');
   assert.deepEqual(readdirSync(dir), ['empty.arrow']);
 });
+
+test('an output path in a missing folder is a user error before any work', async () => {
+  let progressed = false;
+  await assert.rejects(
+    encodeDataset(fixture({ minutes: 10 }), { spec: SPEC, backboneSpec: 'hash:dim=8', out: join(tmpdir(), 'rs-no-such-dir-xyz', 'x.arrow'), onProgress: () => (progressed = true) }),
+    (e: Error) => e.name === 'UserError' && /output folder does not exist/.test(e.message),
+  );
+  assert.equal(progressed, false);
+});
