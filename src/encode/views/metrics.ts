@@ -23,19 +23,23 @@ export interface SeriesKeys {
   cat: number;
   /** last point time learned (fit) */
   last: number;
+  /** the entity's own record, shared by its series: counts distinct entities per window */
+  entity: { stamp: number };
 }
 
 export class SeriesKeyCache {
-  private byEntity = new Map<string, Map<string, SeriesKeys>>();
+  private byEntity = new Map<string, { stamp: number; names: Map<string, SeriesKeys> }>();
+  /** numbers the windows for `entity.stamp` */
+  windowStamp = 0;
   constructor(private readonly serviceOf: (entity: string) => string) {}
   get(entity: string, name: string): SeriesKeys {
-    let m = this.byEntity.get(entity);
-    if (!m) this.byEntity.set(entity, (m = new Map()));
-    let k = m.get(name);
+    let e = this.byEntity.get(entity);
+    if (!e) this.byEntity.set(entity, (e = { stamp: -1, names: new Map() }));
+    let k = e.names.get(name);
     if (!k) {
       const service = this.serviceOf(entity);
-      k = { service, key: metricKey(service, name), cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity };
-      m.set(name, k);
+      k = { service, key: metricKey(service, name), cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entity: e };
+      e.names.set(name, k);
     }
     return k;
   }
@@ -120,7 +124,7 @@ export function metricWindow(series: readonly MetricSeries[], w: Window, baselin
     byService: new Map(),
     entitiesPerService: new Map(),
   };
-  const seenEntity = new Set<string>();
+  const stamp = ++keys.windowStamp;
   const lengthMin = (w.end - w.start) / 60_000;
   for (let i = 0; i < n; i++) {
     const s = series[i];
@@ -133,9 +137,8 @@ export function metricWindow(series: readonly MetricSeries[], w: Window, baselin
     let list = mw.byService.get(service);
     if (!list) mw.byService.set(service, (list = []));
     list.push(i);
-    const ek = service + SEP + s.entity;
-    if (!seenEntity.has(ek)) {
-      seenEntity.add(ek);
+    if (sk.entity.stamp !== stamp) {
+      sk.entity.stamp = stamp;
       mw.entitiesPerService.set(service, (mw.entitiesPerService.get(service) ?? 0) + 1);
     }
     const b = baselines.get(key);
@@ -198,7 +201,8 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
   let points = 0;
   let valid = 0;
   let fresh = 0;
-  const absz: number[] = [];
+  const absz = new Float64Array(n);
+  let na = 0;
   let zsum = 0;
   let peakMax = 0;
   let trendSum = 0;
@@ -219,7 +223,7 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
     const z = mw.z[i];
     if (Number.isFinite(z)) {
       const a = Math.abs(z);
-      absz.push(a);
+      absz[na++] = a;
       zsum += z;
       if (a > catMax[c]) catMax[c] = a;
       catSum[c] += z;
@@ -239,8 +243,8 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
   f[F.missing_share] = points > 0 ? 1 - valid / points : 0;
   f[F.new_series_share] = n > 0 ? fresh / n : 0;
   f[F.absent_series_share] = baselineKeys > 0 ? Math.max(0, baselineKeys - presentBaselineKeys) / baselineKeys : 0;
-  if (absz.length > 0) {
-    const s = Float64Array.from(absz).sort();
+  if (na > 0) {
+    const s = absz.subarray(0, na).sort();
     let mean = 0;
     let gt3 = 0;
     let gt6 = 0;
