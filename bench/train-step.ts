@@ -5,11 +5,16 @@
  * forward (model + loss), backward and optimiser.
  *
  *   npm run bench -- train-step [--steps 15] [--warmup 3] [--engine both|ort|js] [--batch 256]
- *     [--activation relu|gelu] [--threads 2]
+ *     [--activation relu|gelu] [--threads <cores>] [--spinning] [--overhead]
+ *
+ * --spinning leaves ORT's intra-op thread spinning on (the engine turns it off);
+ * --overhead also times one small product per call through the synchronous binding, the public
+ * async `InferenceSession.run` and the JS kernel (the threshold in kernels.ts comes from it).
  */
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { AdamW, ModelRng, setEngine, StateModel, totalLoss, type StateBatch } from '../src/model/index.js';
-import { createOrtKernel } from '../src/model/engine/index.js';
+import * as ort from 'onnxruntime-node';
+import { createOrtKernel, gemmModel, jsKernel } from '../src/model/engine/index.js';
 
 function arg(args: string[], name: string, fallback: string): string {
   const k = args.indexOf(`--${name}`);
@@ -47,9 +52,9 @@ async function runEngine(engine: 'ort' | 'js', args: string[]): Promise<void> {
   const warmup = Number(arg(args, 'warmup', '3'));
   const batchSize = Number(arg(args, 'batch', '256'));
   const activation = arg(args, 'activation', 'relu') as 'relu' | 'gelu';
-  const threads = Number(arg(args, 'threads', '2'));
+  const threads = Number(arg(args, 'threads', String(availableParallelism())));
   if (engine === 'ort') {
-    const k = createOrtKernel({ intraOpThreads: threads });
+    const k = createOrtKernel({ intraOpThreads: threads, spinning: args.includes('--spinning') });
     if (!k) {
       console.log('ort: onnxruntime-node could not load; skipped');
       return;
@@ -98,6 +103,41 @@ async function runEngine(engine: 'ort' | 'js', args: string[]): Promise<void> {
   );
 }
 
+/** µs per call for m×k×n products: sync binding (the engine's path), public async API, JS. */
+async function overhead(): Promise<void> {
+  const k = createOrtKernel({ minWork: 0 });
+  if (!k) return;
+  const session = await ort.InferenceSession.create(gemmModel(false, false), {
+    intraOpNumThreads: 2,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const rng = new ModelRng(3, 'overhead');
+  for (const [m, kk, n] of [
+    [8, 8, 8],
+    [16, 16, 32],
+    [32, 32, 32],
+    [64, 64, 64],
+    [256, 1024, 512],
+  ]) {
+    const a = Float32Array.from({ length: m * kk }, () => rng.normal());
+    const b = Float32Array.from({ length: kk * n }, () => rng.normal());
+    const reps = m * kk * n > 1e6 ? 30 : 2000;
+    const time = async (f: () => unknown) => {
+      for (let i = 0; i < 5; i++) await f();
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) await f();
+      return ((performance.now() - t0) / reps) * 1000;
+    };
+    const sync = await time(() => k.gemm(a, b, m, kk, n, false, false));
+    const asyncApi = await time(() => session.run({ A: new ort.Tensor('float32', a, [m, kk]), B: new ort.Tensor('float32', b, [kk, n]) }));
+    const js = await time(() => jsKernel.gemm(a, b, m, kk, n, false, false));
+    console.log(`  ${m}×${kk}×${n}: ort sync ${sync.toFixed(1)} µs, ort async API ${asyncApi.toFixed(1)} µs, js ${js.toFixed(1)} µs`);
+  }
+  await session.release();
+  k.dispose();
+}
+
 export default async function main(args: string[]): Promise<void> {
   const which = arg(args, 'engine', 'both');
   console.log(
@@ -106,4 +146,8 @@ export default async function main(args: string[]): Promise<void> {
   );
   if (which === 'both' || which === 'ort') await runEngine('ort', args);
   if (which === 'both' || which === 'js') await runEngine('js', args);
+  if (args.includes('--overhead')) {
+    console.log('per-call cost of one product:');
+    await overhead();
+  }
 }

@@ -5,7 +5,8 @@
  * per-call cost go to the JS kernel. See docs/engine.md for the measurements behind the choice.
  */
 import { createRequire } from 'node:module';
-import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import type * as Ort from 'onnxruntime-node';
 import { gemmModel } from './onnx-proto.js';
 
 export type EngineName = 'js' | 'ort';
@@ -98,8 +99,8 @@ export const jsKernel: GemmKernel = { name: 'js', gemm: jsGemm };
 
 /** The synchronous session object of onnxruntime-node's native binding. */
 interface NativeSession {
-  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: ort.InferenceSession.SessionOptions): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>, options: ort.InferenceSession.RunOptions): Record<string, ort.Tensor>;
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Ort.InferenceSession.SessionOptions): void;
+  run(feeds: Record<string, Ort.Tensor>, fetches: Record<string, Ort.Tensor | null>, options: Ort.InferenceSession.RunOptions): Record<string, Ort.Tensor>;
   dispose(): void;
 }
 interface NativeBinding {
@@ -108,13 +109,15 @@ interface NativeBinding {
 }
 
 export interface OrtKernelOptions {
-  /** Default: 2 (the machine's core count here); ORT's own default would take every core. */
+  /** Default: the core count (os.availableParallelism()). */
   intraOpThreads?: number;
   /**
    * Products with m·k·n below this run in JS: ORT costs ~7 µs a call whatever the size, which
    * JS matches up to about 16·16·32 (docs/engine.md). 0 sends every product to ORT.
    */
   minWork?: number;
+  /** Let ORT's intra-op threads spin between products. Default false (see below); for benchmarks. */
+  spinning?: boolean;
 }
 
 export const DEFAULT_MIN_ORT_WORK = 8192;
@@ -129,17 +132,21 @@ export class OrtKernel implements GemmKernel {
   private readonly sessions: NativeSession[] = [];
   readonly minWork: number;
 
-  constructor(native: NativeBinding, options: OrtKernelOptions = {}) {
+  constructor(
+    private readonly ort: typeof Ort,
+    native: NativeBinding,
+    options: OrtKernelOptions = {},
+  ) {
     native.initOrt();
     this.minWork = options.minWork ?? DEFAULT_MIN_ORT_WORK;
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
+    const sessionOptions: Ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
-      intraOpNumThreads: options.intraOpThreads ?? 2,
+      intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       // Spinning worker threads would keep both cores busy between products, starving the
       // JS that runs in between (and other processes on a shared two-core machine).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     };
     for (let v = 0; v < 4; v++) {
       const bytes = gemmModel((v & 2) !== 0, (v & 1) !== 0);
@@ -152,8 +159,8 @@ export class OrtKernel implements GemmKernel {
   gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): Float32Array {
     if (m * k * n < this.minWork || m === 0 || n === 0 || k === 0) return jsGemm(a, b, m, k, n, transA, transB);
     const session = this.sessions[(transA ? 2 : 0) + (transB ? 1 : 0)];
-    const A = new ort.Tensor('float32', a, transA ? [k, m] : [m, k]);
-    const B = new ort.Tensor('float32', b, transB ? [n, k] : [k, n]);
+    const A = new this.ort.Tensor('float32', a, transA ? [k, m] : [m, k]);
+    const B = new this.ort.Tensor('float32', b, transB ? [n, k] : [k, n]);
     const out = session.run({ A, B }, { Y: null }, {});
     return out.Y.data as Float32Array;
   }
@@ -166,12 +173,16 @@ export class OrtKernel implements GemmKernel {
 
 let ortLoadError: string | undefined;
 
-/** An ORT kernel, or undefined (with `ortUnavailableReason()` saying why) when it cannot load. */
+/**
+ * An ORT kernel, or undefined (with `ortUnavailableReason()` saying why) when it cannot load.
+ * onnxruntime-node is loaded here, not imported at the top, so the JS engine works without it.
+ */
 export function createOrtKernel(options: OrtKernelOptions = {}): OrtKernel | undefined {
   try {
     const require = createRequire(import.meta.url);
+    const ort = require('onnxruntime-node') as typeof Ort;
     const native = require('onnxruntime-node/dist/binding.js') as NativeBinding;
-    return new OrtKernel(native, options);
+    return new OrtKernel(ort, native, options);
   } catch (e) {
     ortLoadError = e instanceof Error ? e.message : String(e);
     return undefined;

@@ -126,8 +126,12 @@ export class AdamW {
     return { gradNorm, clipped: this.maxGradNorm > 0 && gradNorm > this.maxGradNorm };
   }
 
+  /**
+   * Drops the gradients (null counts as zero everywhere): the next backward then adopts its
+   * fresh gradient arrays instead of adding them into zeroed ones, one pass less per parameter.
+   */
   zeroGrad(): void {
-    for (const p of this.params) p.tensor.zeroGrad();
+    for (const p of this.params) p.tensor.grad = null;
   }
 
   /** Copies of the moments and step count (for checkpoints). */
