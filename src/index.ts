@@ -2,3 +2,6 @@
 export * from './telemetry/index.js';
 export * from './sources/index.js';
 export * from './windows/index.js';
+export * from './encode/index.js';
+export * from './model/index.js';
+export * from './eval/index.js';

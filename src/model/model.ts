@@ -13,8 +13,9 @@ import { ModelRng, noGrad, ops, Tensor, type Activation, type Param } from './en
 import { Linear, MLP } from './layers.js';
 import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
 
-export type Modality = 'metrics' | 'traces' | 'logs';
-export const MODALITIES: readonly Modality[] = ['metrics', 'traces', 'logs'];
+import { MODALITIES, type Modality } from '../telemetry/index.js';
+// One modality vocabulary for the whole project (the data model's).
+export { MODALITIES, type Modality };
 
 /** A modality's input width: a number, or the backbone vector and feature vector it joins. */
 export type InputDim = number | { backbone: number; features: number };
