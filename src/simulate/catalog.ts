@@ -2,7 +2,7 @@
  * The simulated system: Online Boutique's services, their operations, the calls each operation
  * makes, and the log lines each service writes. Static data only; model.ts compiles it.
  */
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 
 export type Lang = 'go' | 'csharp' | 'node' | 'python' | 'java' | 'redis' | 'locust';
 

@@ -5,7 +5,7 @@
 import { UserError } from '../telemetry/index.js';
 import type { FaultLabel } from '../telemetry/index.js';
 import type { Model } from './model.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 
 export const FAULT_TYPES = [
   'cpu-contention',

@@ -16,7 +16,7 @@ import type { FaultType, PlannedFault } from './faults.js';
 import { MetricEmitter } from './metrics.js';
 import { buildModel } from './model.js';
 import type { Model } from './model.js';
-import { SeededRng } from './rng.js';
+import { SeededRng } from '../telemetry/index.js';
 import { SystemState } from './state.js';
 import { TraceEmitter } from './traces.js';
 import { LoadCurve, REGIMES, checkTimeline, regimeTimeline } from './workload.js';
@@ -27,7 +27,7 @@ export type { FaultType } from './faults.js';
 export { REGIMES, REGIME_LEVEL } from './workload.js';
 export type { Regime, RegimeInterval } from './workload.js';
 export { POD_METRICS, NODE_METRICS } from './metrics.js';
-export { SeededRng } from './rng.js';
+export { SeededRng } from '../telemetry/index.js';
 
 /** Monday 2026-01-05 08:00 UTC: a fixed start keeps output reproducible. */
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 5, 8, 0, 0);

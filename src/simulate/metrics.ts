@@ -4,7 +4,7 @@
  */
 import type { MetricSeries } from '../telemetry/index.js';
 import type { Model } from './model.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 import { BASE_SIGMA } from './state.js';
 import type { SystemState } from './state.js';
 

@@ -7,7 +7,7 @@ import { sortEntities } from '../telemetry/index.js';
 import type { Entity } from '../telemetry/index.js';
 import { BASE_RPS, ENTRIES, OPS, SERVICES, opKey } from './catalog.js';
 import type { CallDef, EntryDef, OpDef, ServiceDef } from './catalog.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 
 export interface ServiceRt {
   idx: number;

@@ -5,7 +5,7 @@
  */
 import type { Model } from './model.js';
 import type { PlannedFault } from './faults.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 import type { LoadCurve, Regime } from './workload.js';
 
 const MiB = 1024 * 1024;

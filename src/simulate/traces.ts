@@ -8,7 +8,7 @@ import type { LogRecord, Severity, Span } from '../telemetry/index.js';
 import { BASE_RPS, callErrorLine, cur, email, overloadLine, pid, retryLine, slowLine, uuid } from './catalog.js';
 import type { CallFailure, LogCtx, Tpl } from './catalog.js';
 import type { CallRt, Model } from './model.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 import { BASE_SIGMA, HOP_MS, RTO_MS, WRONG_DETECT, WRONG_FAILS } from './state.js';
 import type { SystemState } from './state.js';
 

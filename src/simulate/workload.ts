@@ -3,7 +3,7 @@
  * whose transitions lean on the time of day, and the load level that follows it smoothly.
  */
 import { UserError } from '../telemetry/index.js';
-import type { SeededRng } from './rng.js';
+import type { SeededRng } from '../telemetry/index.js';
 
 export type Regime = 'low' | 'normal' | 'peak' | 'burst';
 export const REGIMES: readonly Regime[] = ['low', 'normal', 'peak', 'burst'];

@@ -3,3 +3,4 @@ export * from './problems.js';
 export * from './time.js';
 export * from './entities.js';
 export * from './dataset.js';
+export * from './random.js';

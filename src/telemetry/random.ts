@@ -1,7 +1,7 @@
 /**
- * The simulator's seeded pseudo-random generator (sfc32, seeded through splitmix32). Every
- * random choice of the simulator goes through one of these, never Math.random, so the same
- * seed gives the same output byte for byte.
+ * The project's seeded pseudo-random generator (sfc32, seeded through splitmix32). Every random
+ * choice (simulator, weight init, dropout, batch sampling) goes through one of these, never
+ * Math.random, so the same seed gives the same output bit for bit.
  */
 
 function splitmix32(state: number): () => number {
@@ -71,6 +71,11 @@ export class SeededRng {
     return this.u32() / 4294967296;
   }
 
+  /** uniform in [0, 1) (alias of next) */
+  float(): number {
+    return this.u32() / 4294967296;
+  }
+
   /** integer in [0, n) */
   int(n: number): number {
     return Math.floor(this.next() * n);
@@ -105,7 +110,10 @@ export class SeededRng {
     return weights.length - 1;
   }
 
-  shuffle<T>(items: T[]): T[] {
+  /** Fisher–Yates in place. */
+  shuffle<T>(items: T[]): T[];
+  shuffle(items: Int32Array): Int32Array;
+  shuffle<T>(items: T[] | Int32Array): T[] | Int32Array {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
       const t = items[i];
