@@ -5,3 +5,4 @@ export * from './windows/index.js';
 export * from './encode/index.js';
 export * from './model/index.js';
 export * from './eval/index.js';
+export * from './simulate/index.js';
