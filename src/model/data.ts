@@ -1,0 +1,360 @@
+/**
+ * Training and inference data of the StateModel: one `EncodedWindow` per window, holding per
+ * modality the model input (backbone vector ⊕ numeric features) at system level and, where
+ * asked, per service.
+ *
+ * Windows come from a telemetry folder through the encode stage (`encodeWindows`, no file
+ * written) or from an `encode` output file (`readEncodedWindows`), which is how vectors that
+ * were embedded once are reused without the backbone. `toStateBatch` builds the model's batch:
+ * a modality a window lacks is marked absent (never zero-filled as if present), and `mask`
+ * forces modalities absent for every window — needed where a modality's presence is itself a
+ * label leak (Nezha: traces and logs exist only near faults).
+ */
+import { Table } from 'apache-arrow';
+import {
+  FEATURE_LAYOUTS,
+  SYSTEM_ENTITY,
+  VIEWS_FORMAT_VERSION,
+  encodeDataset,
+  readColumnar,
+  type Backbone,
+  type EmbeddingCache,
+  type EncodeProgress,
+  type EncodedRow,
+} from '../encode/index.js';
+import { UserError, type Dataset } from '../telemetry/index.js';
+import type { Window, WindowSpec } from '../windows/index.js';
+import { MODALITIES, type InputDim, type Modality, type StateBatch, type StateModel } from './model.js';
+
+export type ModalityInputs = Partial<Record<Modality, Float32Array>>;
+
+export interface WindowLabelInfo {
+  abnormal: boolean;
+  rootCause?: string;
+  rootCauseService?: string;
+  type?: string;
+}
+
+export interface EncodedWindow {
+  /** Which folder (or file) the window came from: keeps windows of several sources apart. */
+  source: string;
+  window: Window;
+  label: WindowLabelInfo;
+  caseId?: string;
+  /** The source's own split, for case-based sources that define one. */
+  split?: 'train' | 'test';
+  /** System level: backbone vector ⊕ raw features per modality; a missing key = absent. */
+  inputs: ModalityInputs;
+  /** Per service (only when encoded with entities). */
+  entities?: Map<string, ModalityInputs>;
+}
+
+export interface EncodeWindowsOptions {
+  spec: WindowSpec;
+  backbone: Backbone;
+  cache?: EmbeddingCache;
+  /** Per-service inputs besides the system's. Default false (training needs system rows only). */
+  entities?: boolean;
+  /** Windows the views' baselines learn from (default all). */
+  fitFilter?: (w: Window) => boolean;
+  onProgress?: (p: EncodeProgress) => void;
+  /** Name of the source (default the dataset's root). */
+  source?: string;
+  /** Modalities to read (default all three). */
+  modalities?: readonly Modality[];
+}
+
+/** How wide each modality's model input is for a backbone of `backboneDim`. */
+export function windowInputDims(backboneDim: number): Record<Modality, { backbone: number; features: number }> {
+  return {
+    metrics: { backbone: backboneDim, features: FEATURE_LAYOUTS.metrics.length },
+    traces: { backbone: backboneDim, features: FEATURE_LAYOUTS.traces.length },
+    logs: { backbone: backboneDim, features: FEATURE_LAYOUTS.logs.length },
+  };
+}
+
+function joinInput(vector: Float32Array, features: Float32Array): Float32Array {
+  const x = new Float32Array(vector.length + features.length);
+  x.set(vector, 0);
+  x.set(features, vector.length);
+  return x;
+}
+
+/** Groups encode rows into windows, in the order the windows first appear. */
+class WindowCollector {
+  readonly byIndex = new Map<number, EncodedWindow>();
+  constructor(
+    private readonly source: string,
+    private readonly splitOf: Map<string, 'train' | 'test' | undefined>,
+  ) {}
+
+  add(r: Pick<EncodedRow, 'windowIndex' | 'windowStart' | 'windowEnd' | 'caseId' | 'entity' | 'modality' | 'abnormal' | 'rootCause' | 'rootCauseService' | 'faultType'>, input: Float32Array): void {
+    let w = this.byIndex.get(r.windowIndex);
+    if (!w) {
+      w = {
+        source: this.source,
+        window: { index: r.windowIndex, start: r.windowStart, end: r.windowEnd, ...(r.caseId !== undefined ? { caseId: r.caseId } : {}) },
+        label: { abnormal: r.abnormal, rootCause: r.rootCause, rootCauseService: r.rootCauseService, type: r.faultType },
+        inputs: {},
+      };
+      if (r.caseId !== undefined) {
+        w.caseId = r.caseId;
+        const split = this.splitOf.get(r.caseId);
+        if (split) w.split = split;
+      }
+      this.byIndex.set(r.windowIndex, w);
+    }
+    if (r.entity === SYSTEM_ENTITY) w.inputs[r.modality] = input;
+    else {
+      w.entities ??= new Map();
+      let e = w.entities.get(r.entity);
+      if (!e) w.entities.set(r.entity, (e = {}));
+      e[r.modality] = input;
+    }
+  }
+
+  windows(): EncodedWindow[] {
+    return [...this.byIndex.values()].sort((a, b) => a.window.index - b.window.index);
+  }
+}
+
+/**
+ * Every window of `ds` that has data in some modality, encoded in memory (views + backbone
+ * vectors through `encodeDataset`, no file). Windows without any data are left out, as in the
+ * `encode` output.
+ */
+export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Promise<EncodedWindow[]> {
+  const source = opts.source ?? ds.root;
+  const collector = new WindowCollector(source, new Map(ds.cases?.map((c) => [c.id, c.split])));
+  await encodeDataset(ds, {
+    spec: opts.spec,
+    backbone: opts.backbone,
+    cache: opts.cache,
+    entities: opts.entities ?? false,
+    fitFilter: opts.fitFilter,
+    onProgress: opts.onProgress,
+    modalities: opts.modalities,
+    onRows: (rows) => {
+      for (const r of rows) collector.add(r, joinInput(r.vector, r.features));
+    },
+  });
+  return collector.windows();
+}
+
+/** What an `encode` output file says about how it was made. */
+export interface EncodedFileInfo {
+  path: string;
+  backboneId: string;
+  dim: number;
+  viewsVersion: number;
+  featureLayouts: Record<Modality, readonly string[]>;
+  window?: WindowSpec;
+  entities: boolean;
+  /** The dataset's format and root, as recorded by encode. */
+  dataset?: { format?: string; root?: string };
+}
+
+function metaJSON<T>(meta: Map<string, string>, key: string): T | undefined {
+  const v = meta.get(`runtimeslicer.${key}`);
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Windows from an `encode` output file (Arrow IPC): the vectors are read, not embedded again.
+ * `splitOf` gives case splits where the caller knows them (the file has none).
+ */
+export async function readEncodedWindows(
+  path: string,
+  opts: { entities?: boolean; source?: string; splitOf?: Map<string, 'train' | 'test' | undefined> } = {},
+): Promise<{ info: EncodedFileInfo; windows: EncodedWindow[] }> {
+  let table: Table;
+  try {
+    table = await readColumnar(path);
+  } catch (e) {
+    throw new UserError(`${path}: not a readable encode output (Arrow IPC file): ${(e as Error).message.split('\n')[0]}`);
+  }
+  const meta = table.schema.metadata;
+  if (meta.get('runtimeslicer.format') !== 'runtimeslicer-views') throw new UserError(`${path}: not an encode output (no runtimeslicer-views metadata)`);
+  const dim = Number(meta.get('runtimeslicer.dim'));
+  const info: EncodedFileInfo = {
+    path,
+    backboneId: meta.get('runtimeslicer.backbone') ?? '',
+    dim,
+    viewsVersion: Number(meta.get('runtimeslicer.views_version')),
+    featureLayouts: metaJSON<Record<Modality, string[]>>(meta, 'feature_layouts') ?? { metrics: [], traces: [], logs: [] },
+    window: metaJSON<WindowSpec>(meta, 'window'),
+    entities: meta.get('runtimeslicer.entities') === 'true',
+    dataset: metaJSON<{ format?: string; root?: string }>(meta, 'dataset'),
+  };
+  const withEntities = opts.entities ?? false;
+  const collector = new WindowCollector(opts.source ?? info.dataset?.root ?? path, opts.splitOf ?? new Map());
+  const modNames = MODALITIES;
+  for (const batch of table.batches) {
+    const n = batch.numRows;
+    const col = (name: string) => {
+      const c = batch.getChild(name);
+      if (!c) throw new UserError(`${path}: column ${name} is missing`);
+      return c;
+    };
+    const idx = col('window_index').data[0].values as Int32Array;
+    const startV = col('window_start');
+    const endV = col('window_end');
+    const caseV = col('case_id');
+    const entV = col('entity');
+    const modData = col('modality').data[0];
+    const modIdx = modData.values as Int8Array;
+    const dictValues = (modData.dictionary?.toArray() ?? []) as string[];
+    const vecData = col('vector').data[0];
+    const vecValues = vecData.children[0].values as Float32Array;
+    const vecOffset = vecData.offset * dim + vecData.children[0].offset;
+    const featData = col('features').data[0];
+    const featOffsets = featData.valueOffsets as Int32Array;
+    const featValues = featData.children[0].values as Float32Array;
+    const abnV = col('abnormal');
+    const rcV = col('root_cause');
+    const rcsV = col('root_cause_service');
+    const ftV = col('fault_type');
+    for (let i = 0; i < n; i++) {
+      const entity = entV.get(i) as string;
+      if (!withEntities && entity !== SYSTEM_ENTITY) continue;
+      const mod = (dictValues[modIdx[modData.offset + i]] ?? modNames[modIdx[modData.offset + i]]) as Modality;
+      const fs = featOffsets[featData.offset + i];
+      const fe = featOffsets[featData.offset + i + 1];
+      const input = new Float32Array(dim + (fe - fs));
+      input.set(vecValues.subarray(vecOffset + i * dim, vecOffset + (i + 1) * dim), 0);
+      input.set(featValues.subarray(fs, fe), dim);
+      collector.add(
+        {
+          windowIndex: idx[col('window_index').data[0].offset + i],
+          windowStart: Number(startV.get(i)),
+          windowEnd: Number(endV.get(i)),
+          caseId: (caseV.get(i) as string | null) ?? undefined,
+          entity,
+          modality: mod,
+          abnormal: abnV.get(i) as boolean,
+          rootCause: (rcV.get(i) as string | null) ?? undefined,
+          rootCauseService: (rcsV.get(i) as string | null) ?? undefined,
+          faultType: (ftV.get(i) as string | null) ?? undefined,
+        },
+        input,
+      );
+    }
+  }
+  return { info, windows: collector.windows() };
+}
+
+/** The views' identity that a checkpoint records and data must match. */
+export function currentFeatureLayouts(): { viewsVersion: number; layouts: Record<Modality, readonly string[]> } {
+  return { viewsVersion: VIEWS_FORMAT_VERSION, layouts: { metrics: FEATURE_LAYOUTS.metrics, traces: FEATURE_LAYOUTS.traces, logs: FEATURE_LAYOUTS.logs } };
+}
+
+export interface BatchOptions {
+  /** Modalities forced absent in every row. */
+  mask?: readonly Modality[];
+  /** Build the batch from this service's inputs instead of the system's (absent where the window has none). */
+  entity?: string;
+  /** Expected input width per modality (e.g. the model's); a window that differs is an error. */
+  widths?: Partial<Record<Modality, number>>;
+}
+
+function inputsOf(w: EncodedWindow, entity: string | undefined): ModalityInputs | undefined {
+  if (entity === undefined || entity === SYSTEM_ENTITY) return w.inputs;
+  return w.entities?.get(entity);
+}
+
+/**
+ * The StateModel batch of `windows`: per modality, [n, width] rows and a presence mask. Rows of
+ * absent windows stay 0 and are never read by the model (masked). A modality no window has
+ * (or that `mask` names) is left out of the batch.
+ */
+export function toStateBatch(windows: readonly EncodedWindow[], opts: BatchOptions = {}): StateBatch {
+  const n = windows.length;
+  if (n === 0) throw new RangeError('toStateBatch: no windows');
+  const masked = new Set(opts.mask ?? []);
+  const batch: StateBatch = { size: n };
+  for (const m of MODALITIES) {
+    if (masked.has(m)) continue;
+    let width = opts.widths?.[m] ?? 0;
+    for (let i = 0; i < n && width === 0; i++) width = inputsOf(windows[i], opts.entity)?.[m]?.length ?? 0;
+    if (width === 0) continue;
+    const x = new Float32Array(n * width);
+    const present = new Uint8Array(n);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const v = inputsOf(windows[i], opts.entity)?.[m];
+      if (!v) continue;
+      if (v.length !== width) {
+        throw new UserError(`${windows[i].source}: window at ${new Date(windows[i].window.start).toISOString()} has a ${v.length}-wide ${m} input, expected ${width} (different backbone or feature layout?)`);
+      }
+      x.set(v, i * width);
+      present[i] = 1;
+      any = true;
+    }
+    if (any) batch[m] = { x, present };
+  }
+  return batch;
+}
+
+export interface WindowEmbeddings {
+  size: number;
+  stateDim: number;
+  modalityDim: number;
+  /** One unit row per window. */
+  state: Float32Array[];
+  /** One unit row per window and modality; undefined where the modality is absent. */
+  modalities: Record<Modality, (Float32Array | undefined)[]>;
+}
+
+/** The model's input widths per modality (0 where it has no head). */
+export function modelWidths(model: StateModel): Partial<Record<Modality, number>> {
+  const out: Partial<Record<Modality, number>> = {};
+  for (const m of MODALITIES) {
+    const d: InputDim | undefined = model.config.inputDims[m];
+    if (d !== undefined) out[m] = model.inputWidth(m);
+  }
+  return out;
+}
+
+/**
+ * State and modality embeddings of `windows` in batches (inference: no graph, no dropout).
+ * Modalities the model has no head for, or that `mask` names, are absent.
+ */
+export function embedWindows(
+  model: StateModel,
+  windows: readonly EncodedWindow[],
+  opts: { mask?: readonly Modality[]; batchSize?: number; entity?: string } = {},
+): WindowEmbeddings {
+  const bs = opts.batchSize ?? 1024;
+  if (!(Number.isInteger(bs) && bs > 0)) throw new RangeError(`embedWindows: batchSize must be a positive integer, got ${bs}`);
+  const widths = modelWidths(model);
+  const mask = [...(opts.mask ?? []), ...MODALITIES.filter((m) => widths[m] === undefined)];
+  const { stateDim, modalityDim } = model.config;
+  const out: WindowEmbeddings = {
+    size: windows.length,
+    stateDim,
+    modalityDim,
+    state: [],
+    modalities: { metrics: [], traces: [], logs: [] },
+  };
+  for (let b = 0; b < windows.length; b += bs) {
+    const part = windows.slice(b, b + bs);
+    const e = model.embed(toStateBatch(part, { mask, entity: opts.entity, widths }));
+    for (let i = 0; i < part.length; i++) {
+      out.state.push(e.s.slice(i * stateDim, (i + 1) * stateDim));
+      for (const m of MODALITIES) out.modalities[m].push(e.present[m][i] ? e.z[m].slice(i * modalityDim, (i + 1) * modalityDim) : undefined);
+    }
+  }
+  return out;
+}
+
+/** Names of every service that has inputs in some window, sorted. */
+export function entityNames(windows: readonly EncodedWindow[]): string[] {
+  const s = new Set<string>();
+  for (const w of windows) for (const k of w.entities?.keys() ?? []) s.add(k);
+  return [...s].sort();
+}
