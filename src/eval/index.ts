@@ -1,1 +1,2 @@
 export * from './embedding-metrics.js';
+export * from './probe.js';
