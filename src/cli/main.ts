@@ -4,6 +4,8 @@ import { register as simulate } from './simulate.js';
 import { register as templates } from './templates.js';
 import { register as demo } from './demo.js';
 import { register as encode } from './encode.js';
+import { register as train } from './train.js';
+import { register as embed } from './embed.js';
 
 const program = new Command();
 program
@@ -13,7 +15,7 @@ program
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const reg of [demo, simulate, inspect, templates, encode]) reg(program);
+for (const reg of [demo, simulate, inspect, templates, encode, train, embed]) reg(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,7 +10,28 @@
  * forces modalities absent for every window — needed where a modality's presence is itself a
  * label leak (Nezha: traces and logs exist only near faults).
  */
-import { Table } from 'apache-arrow';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import {
+  AsyncByteQueue,
+  Bool,
+  Dictionary,
+  Field,
+  Float32,
+  Int32,
+  Int8,
+  List,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  TimestampMillisecond,
+  Utf8,
+  makeData,
+  vectorFromArray,
+  type Data,
+  type Table,
+} from 'apache-arrow';
 import {
   FEATURE_LAYOUTS,
   SYSTEM_ENTITY,
@@ -43,6 +64,8 @@ export interface EncodedWindow {
   caseId?: string;
   /** The source's own split, for case-based sources that define one. */
   split?: 'train' | 'test';
+  /** Case-based sources: the failure the case comes from (cases of one failure stay on one side of a split). */
+  group?: string;
   /** System level: backbone vector ⊕ raw features per modality; a missing key = absent. */
   inputs: ModalityInputs;
   /** Per service (only when encoded with entities). */
@@ -85,7 +108,7 @@ class WindowCollector {
   readonly byIndex = new Map<number, EncodedWindow>();
   constructor(
     private readonly source: string,
-    private readonly splitOf: Map<string, 'train' | 'test' | undefined>,
+    private readonly caseInfo: Map<string, { split?: 'train' | 'test'; group?: string }>,
   ) {}
 
   add(r: Pick<EncodedRow, 'windowIndex' | 'windowStart' | 'windowEnd' | 'caseId' | 'entity' | 'modality' | 'abnormal' | 'rootCause' | 'rootCauseService' | 'faultType'>, input: Float32Array): void {
@@ -99,8 +122,9 @@ class WindowCollector {
       };
       if (r.caseId !== undefined) {
         w.caseId = r.caseId;
-        const split = this.splitOf.get(r.caseId);
-        if (split) w.split = split;
+        const c = this.caseInfo.get(r.caseId);
+        if (c?.split) w.split = c.split;
+        if (c?.group) w.group = c.group;
       }
       this.byIndex.set(r.windowIndex, w);
     }
@@ -125,7 +149,7 @@ class WindowCollector {
  */
 export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Promise<EncodedWindow[]> {
   const source = opts.source ?? ds.root;
-  const collector = new WindowCollector(source, new Map(ds.cases?.map((c) => [c.id, c.split])));
+  const collector = new WindowCollector(source, new Map(ds.cases?.map((c) => [c.id, { split: c.split, group: c.group }])));
   await encodeDataset(ds, {
     spec: opts.spec,
     backbone: opts.backbone,
@@ -166,11 +190,11 @@ function metaJSON<T>(meta: Map<string, string>, key: string): T | undefined {
 
 /**
  * Windows from an `encode` output file (Arrow IPC): the vectors are read, not embedded again.
- * `splitOf` gives case splits where the caller knows them (the file has none).
+ * `cases` gives case splits and groups where the caller knows them (the file has neither).
  */
 export async function readEncodedWindows(
   path: string,
-  opts: { entities?: boolean; source?: string; splitOf?: Map<string, 'train' | 'test' | undefined> } = {},
+  opts: { entities?: boolean; source?: string; cases?: Map<string, { split?: 'train' | 'test'; group?: string }> } = {},
 ): Promise<{ info: EncodedFileInfo; windows: EncodedWindow[] }> {
   let table: Table;
   try {
@@ -192,7 +216,7 @@ export async function readEncodedWindows(
     dataset: metaJSON<{ format?: string; root?: string }>(meta, 'dataset'),
   };
   const withEntities = opts.entities ?? false;
-  const collector = new WindowCollector(opts.source ?? info.dataset?.root ?? path, opts.splitOf ?? new Map());
+  const collector = new WindowCollector(opts.source ?? info.dataset?.root ?? path, opts.cases ?? new Map());
   const modNames = MODALITIES;
   for (const batch of table.batches) {
     const n = batch.numRows;
@@ -357,4 +381,177 @@ export function entityNames(windows: readonly EncodedWindow[]): string[] {
   const s = new Set<string>();
   for (const w of windows) for (const k of w.entities?.keys() ?? []) s.add(k);
   return [...s].sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `embed` output
+
+/** Bumped when a column of the embeddings file changes meaning or type. */
+export const EMBEDDINGS_FORMAT_VERSION = 1;
+export const EMBEDDING_KINDS = ['state', 'metrics', 'traces', 'logs'] as const;
+export type EmbeddingKind = (typeof EMBEDDING_KINDS)[number];
+
+export interface EmbeddingRow {
+  window: EncodedWindow;
+  /** SYSTEM_ENTITY or a service */
+  entity: string;
+  kind: EmbeddingKind;
+  vector: Float32Array;
+}
+
+const KIND_DICT = vectorFromArray(EMBEDDING_KINDS as unknown as string[], new Utf8());
+const KIND_TYPE = new Dictionary(new Utf8(), new Int8(), 1);
+const KIND_INDEX: Record<EmbeddingKind, number> = { state: 0, metrics: 1, traces: 2, logs: 3 };
+
+export function embeddingsSchema(metadata: Record<string, string | number | boolean | object> = {}): Schema {
+  const meta = new Map<string, string>();
+  meta.set('runtimeslicer.format', 'runtimeslicer-embeddings');
+  meta.set('runtimeslicer.format_version', String(EMBEDDINGS_FORMAT_VERSION));
+  for (const [k, v] of Object.entries(metadata)) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return new Schema(
+    [
+      new Field('window_index', new Int32(), false),
+      new Field('window_start', new TimestampMillisecond('UTC'), false),
+      new Field('window_end', new TimestampMillisecond('UTC'), false),
+      new Field('case_id', new Utf8(), true),
+      new Field('entity', new Utf8(), false),
+      new Field('kind', KIND_TYPE, false),
+      new Field('vector', new List(new Field('item', new Float32(), false)), false),
+      new Field('abnormal', new Bool(), false),
+      new Field('root_cause', new Utf8(), true),
+      new Field('root_cause_service', new Utf8(), true),
+      new Field('fault_type', new Utf8(), true),
+    ],
+    meta,
+  );
+}
+
+function utf8Data(values: (string | undefined)[]): Data<Utf8> {
+  return vectorFromArray(
+    values.map((v) => v ?? null),
+    new Utf8(),
+  ).data[0];
+}
+
+function embeddingBatch(schema: Schema, rows: readonly EmbeddingRow[]): RecordBatch {
+  const n = rows.length;
+  const idx = new Int32Array(n);
+  const start = new BigInt64Array(n);
+  const end = new BigInt64Array(n);
+  const kind = new Int8Array(n);
+  const offsets = new Int32Array(n + 1);
+  let len = 0;
+  for (const r of rows) len += r.vector.length;
+  const values = new Float32Array(len);
+  const abnormal = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    idx[i] = r.window.window.index;
+    start[i] = BigInt(Math.round(r.window.window.start));
+    end[i] = BigInt(Math.round(r.window.window.end));
+    kind[i] = KIND_INDEX[r.kind];
+    values.set(r.vector, offsets[i]);
+    offsets[i + 1] = offsets[i] + r.vector.length;
+    if (r.window.label.abnormal) abnormal[i >> 3] |= 1 << (i & 7);
+  }
+  const type = (name: string) => schema.fields.find((f) => f.name === name)!.type;
+  const children: Data[] = [
+    makeData({ type: new Int32(), data: idx, length: n }),
+    makeData({ type: type('window_start') as TimestampMillisecond, data: start, length: n }),
+    makeData({ type: type('window_end') as TimestampMillisecond, data: end, length: n }),
+    utf8Data(rows.map((r) => r.window.caseId)),
+    utf8Data(rows.map((r) => r.entity)),
+    makeData({ type: KIND_TYPE, data: kind, length: n, dictionary: KIND_DICT }),
+    makeData({ type: type('vector') as List<Float32>, length: n, nullCount: 0, valueOffsets: offsets, child: makeData({ type: new Float32(), data: values, length: len }) }),
+    makeData({ type: new Bool(), data: abnormal, length: n }),
+    utf8Data(rows.map((r) => r.window.label.rootCause)),
+    utf8Data(rows.map((r) => r.window.label.rootCauseService)),
+    utf8Data(rows.map((r) => r.window.label.type)),
+  ];
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+}
+
+type SinkInput = Parameters<AsyncByteQueue['write']>[0];
+
+/** Keeps the Arrow writer's bytes until they are written to the file (one batch at a time). */
+class BytesSink extends AsyncByteQueue {
+  chunks: Uint8Array[] = [];
+  override write(value: SinkInput): void {
+    const v = value as ArrayBufferView | ArrayBuffer;
+    const u8 = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v as ArrayBuffer);
+    if (u8.byteLength > 0) this.chunks.push(u8);
+  }
+  take(): Uint8Array[] {
+    const c = this.chunks;
+    this.chunks = [];
+    return c;
+  }
+}
+
+/**
+ * Streams embedding rows into an Arrow IPC file (temporary file renamed into place on close).
+ * Same conventions as the encode output; `kind` is 'state' or a modality, `vector` a list.
+ */
+export class EmbeddingsWriter {
+  rows = 0;
+  private readonly writer = new RecordBatchFileWriter();
+  private readonly sink = new BytesSink();
+  private batches = 0;
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    readonly schema: Schema,
+    private readonly tmp: string,
+    private readonly fh: FileHandle,
+  ) {
+    this.writer.reset(this.sink, schema);
+  }
+
+  static async open(path: string, metadata: Record<string, string | number | boolean | object> = {}): Promise<EmbeddingsWriter> {
+    const dir = dirname(resolvePath(path));
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new UserError(`output folder does not exist: ${dir} (expected an existing folder for ${path})`);
+    const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+    return new EmbeddingsWriter(path, embeddingsSchema(metadata), tmp, await open(tmp, 'w'));
+  }
+
+  async write(rows: readonly EmbeddingRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.writer.write(embeddingBatch(this.schema, rows));
+    this.rows += rows.length;
+    this.batches++;
+    for (const c of this.sink.take()) await this.fh.write(c);
+  }
+
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (this.batches === 0) this.writer.write(embeddingBatch(this.schema, []));
+    this.writer.finish();
+    for (const c of this.sink.take()) await this.fh.write(c);
+    await this.fh.close();
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await rm(this.tmp, { force: true });
+  }
+}
+
+/** The rows of one embedWindows result: state always, a modality where present. */
+export function embeddingRows(windows: readonly EncodedWindow[], e: WindowEmbeddings, entity: string = SYSTEM_ENTITY): EmbeddingRow[] {
+  const out: EmbeddingRow[] = [];
+  for (let i = 0; i < windows.length; i++) {
+    out.push({ window: windows[i], entity, kind: 'state', vector: e.state[i] });
+    for (const m of MODALITIES) {
+      const v = e.modalities[m][i];
+      if (v) out.push({ window: windows[i], entity, kind: m, vector: v });
+    }
+  }
+  return out;
 }

@@ -1,0 +1,300 @@
+import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { EmbeddingCache, createBackbone, type Backbone } from '../encode/index.js';
+import { loadDataset } from '../sources/index.js';
+import { UserError } from '../telemetry/index.js';
+// Direct imports until src/model/index.ts re-exports these (that file belongs to the model helper).
+import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow } from '../model/data.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../model/sampler.js';
+import { trainStateModel, type LossMeans, type TrainProgress } from '../model/trainer.js';
+import { Progress, durationArg, positiveIntArg, positiveNumberArg, run } from './common.js';
+
+interface TrainCliOptions {
+  data: string[];
+  backbone: string;
+  out: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  window: number;
+  stride: number;
+  faultDuration: number;
+  stateDim: number;
+  hidden: number;
+  modalityDim: number;
+  tau: number;
+  lambdaT: number;
+  lambdaA: number;
+  weakLabels?: boolean;
+  temporal: boolean;
+  modal: boolean;
+  anomaly: boolean;
+  exclude?: string;
+  trainSplit?: 'train' | 'test';
+  valShare: number;
+  patience: number;
+  resume?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  allowRemote?: boolean;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function shareArg(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`expected a number in [0, 1), got "${value}"`);
+  return n;
+}
+
+function nonNegativeArg(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function splitArg(value: string): 'train' | 'test' {
+  if (value !== 'train' && value !== 'test') throw new InvalidArgumentError(`expected train or test, got "${value}"`);
+  return value;
+}
+
+function isEncodedFile(path: string): boolean {
+  return /\.(arrow|feather|ipc)$/i.test(path) && existsSync(path) && statSync(path).isFile();
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '–' : v.toFixed(3);
+}
+
+function lossText(l: LossMeans | undefined): string {
+  if (!l) return '';
+  return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)})`;
+}
+
+/** Encodes (or reads) every --data source with one backbone; windows carry their source. */
+export async function loadTrainingSources(
+  paths: readonly string[],
+  o: { backbone: Backbone; cache?: EmbeddingCache; spec: { lengthMs: number; strideMs: number }; faultDuration: number; exclude?: Exclusions; trainSplit?: 'train' | 'test'; show: boolean; entities?: boolean },
+): Promise<{ windows: EncodedWindow[]; sources: { path: string; windows: number; format: string }[] }> {
+  const windows: EncodedWindow[] = [];
+  const sources: { path: string; windows: number; format: string }[] = [];
+  for (const path of paths) {
+    if (isEncodedFile(path)) {
+      const r = await readEncodedWindows(path, { entities: o.entities });
+      const { viewsVersion, layouts } = currentFeatureLayouts();
+      if (r.info.backboneId !== o.backbone.id) throw new UserError(`${path} was encoded with backbone ${r.info.backboneId}, not ${o.backbone.id} (--backbone): every source must use one backbone`);
+      if (r.info.viewsVersion !== viewsVersion) throw new UserError(`${path} has views format version ${r.info.viewsVersion}, this RuntimeSlicer writes ${viewsVersion}: re-encode it`);
+      for (const m of ['metrics', 'traces', 'logs'] as const) {
+        if (JSON.stringify(r.info.featureLayouts[m]) !== JSON.stringify(layouts[m])) throw new UserError(`${path}: its ${m} feature layout differs from this RuntimeSlicer's: re-encode it`);
+      }
+      windows.push(...r.windows);
+      sources.push({ path, windows: r.windows.length, format: 'encoded' });
+      continue;
+    }
+    const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+    const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
+    const bar = { current: undefined as Progress | undefined, phase: '' };
+    try {
+      const ws = await encodeWindows(ds, {
+        spec: o.spec,
+        backbone: o.backbone,
+        cache: o.cache,
+        entities: o.entities,
+        // the views' baselines learn from training windows only
+        fitFilter: trainingWindowFilter(ds.root, { exclude: o.exclude, trainSplit: o.trainSplit }, (id) => splitOf.get(id)),
+        onProgress: (p) => {
+          if (p.phase !== bar.phase) {
+            bar.phase = p.phase;
+            bar.current?.stop();
+            bar.current = new Progress(`${p.phase === 'fit' ? 'fitting baselines' : 'encoding'} ${path}`, p.total, o.show);
+          }
+          bar.current?.update(p.windows);
+        },
+      });
+      windows.push(...ws);
+      sources.push({ path: ds.root, windows: ws.length, format: ds.format });
+    } finally {
+      bar.current?.stop();
+    }
+  }
+  return { windows, sources };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('pre-train the state model (contrastive, no task labels) on one or more telemetry folders; writes a model checkpoint')
+    .requiredOption('--data <path>', 'telemetry folder or encode output (.arrow); repeat to mix sources', collect)
+    .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
+    .requiredOption('--out <model>', 'checkpoint file to write (state goes to <model>.resume after each epoch)')
+    .option('--epochs <n>', 'training epochs', positiveIntArg, 20)
+    .option('--batch <n>', 'windows per batch', positiveIntArg, 256)
+    .option('--lr <rate>', 'peak learning rate (linear warm-up over 5% of the steps, then cosine decay)', positiveNumberArg, 1e-3)
+    .option('--seed <n>', 'seed of the weights, the validation split and the batches', positiveIntArg, 0)
+    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
+    .option('--stride <duration>', 'window stride', durationArg, 60_000)
+    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .option('--state-dim <n>', 'width of the state embedding', positiveIntArg, 128)
+    .option('--modality-dim <n>', 'width of the modality embeddings', positiveIntArg, 256)
+    .option('--hidden <n>', 'hidden width of the projection heads and the fusion', positiveIntArg, 512)
+    .option('--tau <t>', 'InfoNCE temperature', positiveNumberArg, 0.1)
+    .option('--lambda-t <w>', 'weight of the temporal term', nonNegativeArg, 0.5)
+    .option('--lambda-a <w>', 'weight of the weak anomaly term (with --weak-labels)', nonNegativeArg, 0.1)
+    .option('--weak-labels', 'use the anomaly labels of training windows (never of excluded ones) for the weak separation term')
+    .option('--no-temporal', 'drop the temporal term (ablation)')
+    .option('--no-modal', 'drop the cross-modal InfoNCE term (ablation)')
+    .option('--no-anomaly', 'drop the weak anomaly term (ablation)')
+    .option('--exclude <file>', 'JSON list of held-out case ids, window start times or {source?, start, end} ranges (docs/training.md)')
+    .option('--train-split <split>', 'case-based data: train only on cases of this split (train)', splitArg)
+    .option('--val-share <share>', 'share of windows held out in whole time blocks for early stopping (0 = none)', shareArg, 0.1)
+    .option('--patience <n>', 'epochs without validation improvement before stopping (0 = never)', positiveIntArg, 5)
+    .option('--resume', 'continue from <model>.resume when it exists')
+    .option('--no-cache', 'do not use the on-disk embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
+    .option('--allow-remote', 'allow fetching an onnx: hub model (off by default)')
+    .option('--json', 'print the training summary as one JSON object')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runtimeslicer train --data ../shared/datasets/nezha-trainticket --data sim-run --out model.rsm\n  runtimeslicer train --data ../shared/datasets/aiops22-pod --train-split train --exclude heldout.json --out model.rsm --epochs 30',
+    )
+    .action((o: TrainCliOptions) => run(() => trainCommand(o)));
+}
+
+async function trainCommand(o: TrainCliOptions): Promise<void> {
+  const t0 = performance.now();
+  const out = resolve(o.out);
+  if (!existsSync(resolve(out, '..'))) throw new UserError(`output folder does not exist: ${resolve(out, '..')} (expected an existing folder for ${o.out})`);
+  if (o.batch < 2) throw new UserError(`--batch must be at least 2, got ${o.batch}`);
+  const exclude = o.exclude ? await Exclusions.read(o.exclude) : undefined;
+  const show = !o.json && process.stderr.isTTY === true;
+  const spec = { lengthMs: o.window, strideMs: o.stride };
+  const backbone = await createBackbone(o.backbone, { allowRemote: o.allowRemote });
+  const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nruntimeslicer: stopping after this epoch (state kept in the resume file); Ctrl-C again to quit now\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const te = performance.now();
+    const { windows, sources } = await loadTrainingSources(o.data, { backbone, cache, spec, faultDuration: o.faultDuration, exclude, trainSplit: o.trainSplit, show });
+    const encodeMs = performance.now() - te;
+    const sel = selectTrainingWindows(windows, { exclude, trainSplit: o.trainSplit });
+    if (sel.kept.length < 2) throw new UserError(`only ${sel.kept.length} training window(s) left (of ${windows.length}; ${sel.excluded} excluded, ${sel.otherSplit} in another split)`);
+    const resumeFile = `${out}.resume`;
+    if (o.resume && !existsSync(resumeFile) && !o.json) process.stderr.write(`runtimeslicer: no ${resumeFile}; starting from scratch\n`);
+    let bar: SingleBar | undefined;
+    let barEpoch = -1;
+    const lines: string[] = [];
+    const result = await trainStateModel(sel.kept, {
+      inputDims: windowInputDims(backbone.dim),
+      model: { hidden: o.hidden, modalityDim: o.modalityDim, stateDim: o.stateDim },
+      epochs: o.epochs,
+      batchSize: o.batch,
+      lr: o.lr,
+      seed: o.seed,
+      valShare: o.valShare,
+      patience: o.patience,
+      loss: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA },
+      terms: { modal: o.modal, temporal: o.temporal, anomaly: o.anomaly },
+      weakLabels: o.weakLabels,
+      resumeFile,
+      resume: o.resume,
+      fingerprint: { sources: sources.map((s) => [s.path, s.windows]), backbone: backbone.id, window: spec, exclude: exclude?.rules ?? [], trainSplit: o.trainSplit ?? null },
+      signal: controller.signal,
+      onProgress: (p: TrainProgress) => {
+        if (!show) return;
+        if (p.epoch !== barEpoch) {
+          bar?.stop();
+          barEpoch = p.epoch;
+          bar = new SingleBar(
+            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {total} = modal {modal} + temporal {temporal} + anomaly {anomaly} | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+            Presets.shades_classic,
+          );
+          bar.start(p.batches, 0, {});
+        }
+        bar?.update(p.batch, { total: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), lr: p.lr.toExponential(2) });
+      },
+      onEpoch: (m) => {
+        bar?.stop();
+        bar = undefined;
+        barEpoch = -1;
+        const line = `epoch ${m.epoch + 1}: train ${lossText(m.train)}${m.val ? ` | val ${lossText(m.val)}` : ''}${m.improved && m.val ? ' *' : ''} (${(m.ms / 1000).toFixed(1)} s)`;
+        lines.push(line);
+        if (!o.json) process.stderr.write(line + '\n');
+      },
+    });
+    bar?.stop();
+    const summary = {
+      out,
+      stopReason: result.stopReason,
+      epochs: result.epochs,
+      bestEpoch: result.bestEpoch + 1,
+      bestValLoss: result.bestValLoss,
+      steps: result.steps,
+      windows: windows.length,
+      excluded: sel.excluded,
+      otherSplit: sel.otherSplit,
+      trainWindows: result.trainWindows,
+      valWindows: result.valWindows,
+      purged: result.purged,
+      backbone: backbone.id,
+      terms: result.terms,
+      parameters: result.model.parameterCount(),
+      sources,
+      last: result.history[result.history.length - 1],
+      timings: { encodeMs, trainMs: result.timings.trainMs, valMs: result.timings.valMs, totalMs: performance.now() - t0 },
+    };
+    if (result.stopReason === 'interrupted') {
+      process.stdout.write(o.json ? JSON.stringify({ ...summary, out: undefined, resumeFile }) + '\n' : `interrupted after epoch ${result.epochs}; continue with --resume (state in ${resumeFile})\n`);
+      process.exitCode = 130;
+      return;
+    }
+    const { viewsVersion, layouts } = currentFeatureLayouts();
+    await saveCheckpoint(out, {
+      model: result.model,
+      backbone: { id: backbone.id, spec: o.backbone, dim: backbone.dim },
+      window: spec,
+      features: { viewsVersion, layouts },
+      loss: { options: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA }, terms: result.terms },
+      training: {
+        epochs: result.epochs,
+        bestEpoch: result.bestEpoch + 1,
+        steps: result.steps,
+        bestValLoss: result.bestValLoss,
+        stopReason: result.stopReason,
+        trainWindows: result.trainWindows,
+        valWindows: result.valWindows,
+        sources: sources.map((s) => s.path),
+        seed: o.seed,
+        excluded: sel.excluded,
+        trainSplit: o.trainSplit ?? null,
+        weakLabels: !!o.weakLabels,
+        history: result.history.map((h) => ({ epoch: h.epoch + 1, train: h.train, val: h.val })),
+      },
+    });
+    await rm(resumeFile, { force: true });
+    process.stdout.write(
+      o.json
+        ? JSON.stringify(summary) + '\n'
+        : `wrote ${out}: ${result.epochs} epochs (${result.stopReason}, best ${result.bestEpoch + 1}), ${result.trainWindows} training + ${result.valWindows} validation windows from ${sources.length} source(s), ${(summary.timings.totalMs / 1000).toFixed(1)} s\n`,
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+    cache?.close();
+    await backbone.dispose?.();
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * The pre-training loop of the StateModel: AdamW with linear warm-up then cosine decay, early
+ * stopping on a validation split of whole time blocks, per-epoch metrics, and resume.
+ *
+ * Determinism: weights come from the model seed, epoch e's batches from (seed, e) alone
+ * (sampler.ts), the learning rate from the step count. After each epoch the whole state —
+ * weights, AdamW moments, step and epoch, best validation loss and weights, history — goes to
+ * the resume file atomically, so a run interrupted at any point and resumed from its last
+ * epoch ends with the same weights as one never interrupted (with dropout 0, the default:
+ * the model's dropout generator has no saved state).
+ */
+import { existsSync } from 'node:fs';
+import { UserError } from '../telemetry/index.js';
+import { readContainer, writeContainer } from './checkpoint.js';
+import { toStateBatch, type EncodedWindow } from './data.js';
+import { AdamW, noGrad, ops, type Tensor } from './engine/index.js';
+import { anomalySeparationLoss, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
+import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
+import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
+import { BatchSampler, validationSplit, type SampledBatch } from './sampler.js';
+
+export interface LossTerms {
+  modal: boolean;
+  temporal: boolean;
+  anomaly: boolean;
+}
+
+export interface TrainerOptions {
+  /** Model input widths per modality (backbone ⊕ features); a modality left out gets no head. */
+  inputDims: Partial<Record<Modality, InputDim>>;
+  /** Model shape besides the inputs (hidden, modalityDim, stateDim, gate, activation, dropout). */
+  model?: Omit<StateModelConfig, 'inputDims' | 'seed'>;
+  /** Default 20. */
+  epochs?: number;
+  /** Default 256. */
+  batchSize?: number;
+  /** Peak learning rate. Default 1e-3. */
+  lr?: number;
+  /** Default 0.01. */
+  weightDecay?: number;
+  /** Default 1. */
+  maxGradNorm?: number;
+  /** Share of all steps spent warming up linearly from 0. Default 0.05. */
+  warmupShare?: number;
+  /** The cosine decays to lr × this. Default 0.01. */
+  minLrRatio?: number;
+  /** Seeds the weights, the validation split and every epoch's batches. Default 0. */
+  seed?: number;
+  /** Share of windows held out (whole blocks) for validation and early stopping. Default 0.1; 0 = none. */
+  valShare?: number;
+  /** Time block of the validation split, ms. Default 30 min. */
+  valBlockMs?: number;
+  /** Epochs without a validation improvement before stopping; 0 = never stop early. Default 5. */
+  patience?: number;
+  /** Improvement smaller than this does not count. Default 1e-4. */
+  minDelta?: number;
+  loss?: LossOptions;
+  /** Which loss terms to use (ablations). Default all three; anomaly needs weakLabels. */
+  terms?: Partial<LossTerms>;
+  /** Use the training windows' anomaly labels for the weak separation term. Default false. */
+  weakLabels?: boolean;
+  /** Sampler: windows per temporal run (default 6) and share of runs per batch (default 0.5). */
+  runLength?: number;
+  temporalShare?: number;
+  /** Where the state goes after each epoch. */
+  resumeFile?: string;
+  /** Continue from `resumeFile` when it exists. */
+  resume?: boolean;
+  /** Anything else that must match for a resume to be valid (e.g. the data sources). */
+  fingerprint?: Record<string, unknown>;
+  /** Stops after the current epoch (its state saved) when aborted. */
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Sees the windows of every batch, training and validation (for audits and tests). */
+  onBatch?: (windows: readonly EncodedWindow[], phase: 'train' | 'val' | 'normalizer') => void;
+}
+
+export interface LossMeans {
+  /** Mean over the batches where the term applied; undefined when it never did. */
+  modal?: number;
+  temporal?: number;
+  anomaly?: number;
+  total?: number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  step: number;
+  totalSteps: number;
+  lr: number;
+  /** Running means over this epoch's batches so far. */
+  loss: LossMeans;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  lr: number;
+  steps: number;
+  /** Batches that had no applicable loss term (no update). */
+  skipped: number;
+  train: LossMeans;
+  val?: LossMeans;
+  improved: boolean;
+  ms: number;
+}
+
+export interface TrainResult {
+  /** The model with the best validation weights (the last epoch's without validation). */
+  model: StateModel;
+  history: EpochMetrics[];
+  bestEpoch: number;
+  bestValLoss?: number;
+  stopReason: 'epochs' | 'early-stop' | 'interrupted';
+  epochs: number;
+  steps: number;
+  trainWindows: number;
+  valWindows: number;
+  purged: number;
+  terms: LossTerms;
+  /** The epoch the run resumed at (0 when it started fresh). */
+  resumedAt: number;
+  timings: { trainMs: number; valMs: number; totalMs: number };
+}
+
+interface Resolved {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  warmupShare: number;
+  minLrRatio: number;
+  seed: number;
+  valShare: number;
+  valBlockMs: number;
+  patience: number;
+  minDelta: number;
+  runLength: number;
+  temporalShare: number;
+  weakLabels: boolean;
+}
+
+function resolve(o: TrainerOptions): Resolved {
+  const r: Resolved = {
+    epochs: o.epochs ?? 20,
+    batchSize: o.batchSize ?? 256,
+    lr: o.lr ?? 1e-3,
+    weightDecay: o.weightDecay ?? 0.01,
+    maxGradNorm: o.maxGradNorm ?? 1,
+    warmupShare: o.warmupShare ?? 0.05,
+    minLrRatio: o.minLrRatio ?? 0.01,
+    seed: o.seed ?? 0,
+    valShare: o.valShare ?? 0.1,
+    valBlockMs: o.valBlockMs ?? 30 * 60_000,
+    patience: o.patience ?? 5,
+    minDelta: o.minDelta ?? 1e-4,
+    runLength: o.runLength ?? 6,
+    temporalShare: o.temporalShare ?? 0.5,
+    weakLabels: o.weakLabels ?? false,
+  };
+  if (!(Number.isInteger(r.epochs) && r.epochs >= 1)) throw new UserError(`epochs must be a positive integer, got ${r.epochs}`);
+  if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new UserError(`learning rate must be a positive number, got ${r.lr}`);
+  if (!(r.warmupShare >= 0 && r.warmupShare < 1)) throw new UserError(`warm-up share must be in [0, 1), got ${r.warmupShare}`);
+  if (!(r.minLrRatio >= 0 && r.minLrRatio <= 1)) throw new UserError(`minimum lr ratio must be in [0, 1], got ${r.minLrRatio}`);
+  if (!(Number.isInteger(r.patience) && r.patience >= 0)) throw new UserError(`patience must be a non-negative integer, got ${r.patience}`);
+  return r;
+}
+
+/** lr at `step` (0-based) of `total`: linear warm-up over `warmup` steps, then cosine to lr·minRatio. */
+export function learningRate(step: number, total: number, peak: number, warmupShare: number, minRatio: number): number {
+  const warmup = warmupShare > 0 ? Math.max(1, Math.round(warmupShare * total)) : 0;
+  if (step < warmup) return (peak * (step + 1)) / warmup;
+  const span = Math.max(1, total - warmup);
+  const t = Math.min(1, (step - warmup) / span);
+  const min = peak * minRatio;
+  return min + (peak - min) * 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
+interface BatchLoss {
+  total?: Tensor;
+  modal?: number;
+  temporal?: number;
+  anomaly?: number;
+}
+
+/** total = modal + λ_t·temporal + λ_a·anomaly over the enabled terms that apply to this batch (docs/losses.md). */
+export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'labels'>, terms: LossTerms, loss: Required<LossOptions>): BatchLoss {
+  const out: BatchLoss = {};
+  const parts: Tensor[] = [];
+  if (terms.modal) {
+    const m = modalConsistencyLoss(f, loss.temperature);
+    if (m.loss) {
+      parts.push(m.loss);
+      out.modal = m.loss.item();
+    }
+  }
+  if (terms.temporal && loss.temporalWeight > 0) {
+    const t = temporalConsistencyLoss(f.s, b.overlaps, loss.temporalSlack);
+    if (t) {
+      parts.push(ops.scale(t, loss.temporalWeight));
+      out.temporal = t.item();
+    }
+  }
+  if (terms.anomaly && b.labels && loss.anomalyWeight > 0) {
+    const a = anomalySeparationLoss(f.s, b.labels, loss.anomalyCap);
+    if (a) {
+      parts.push(ops.scale(a, loss.anomalyWeight));
+      out.anomaly = a.item();
+    }
+  }
+  if (parts.length > 0) {
+    let total = parts[0];
+    for (let k = 1; k < parts.length; k++) total = ops.add(total, parts[k]);
+    out.total = total;
+  }
+  return out;
+}
+
+class MeanAcc {
+  private sum = { modal: 0, temporal: 0, anomaly: 0, total: 0 };
+  private n = { modal: 0, temporal: 0, anomaly: 0, total: 0 };
+  add(l: BatchLoss, weight = 1): void {
+    for (const k of ['modal', 'temporal', 'anomaly'] as const) {
+      const v = l[k];
+      if (v !== undefined) {
+        this.sum[k] += v * weight;
+        this.n[k] += weight;
+      }
+    }
+    if (l.total) {
+      this.sum.total += l.total.item() * weight;
+      this.n.total += weight;
+    }
+  }
+  means(): LossMeans {
+    const out: LossMeans = {};
+    for (const k of ['modal', 'temporal', 'anomaly', 'total'] as const) if (this.n[k] > 0) out[k] = this.sum[k] / this.n[k];
+    return out;
+  }
+}
+
+interface ResumeState {
+  epoch: number;
+  step: number;
+  adamStep: number;
+  best: number | null;
+  bestEpoch: number;
+  bad: number;
+  history: EpochMetrics[];
+  normalizers: Partial<Record<Modality, FeatureNormalizerJSON>>;
+  fingerprint: Record<string, unknown>;
+  stopped?: string;
+}
+
+function concat(arrays: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
+  let o = 0;
+  for (const a of arrays) {
+    out.set(a, o);
+    o += a.length;
+  }
+  return out;
+}
+
+function split(flat: Float32Array, sizes: readonly number[]): Float32Array[] {
+  const out: Float32Array[] = [];
+  let o = 0;
+  for (const s of sizes) {
+    out.push(flat.slice(o, o + s));
+    o += s;
+  }
+  return out;
+}
+
+function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+/**
+ * Trains a StateModel on `windows` (the training windows: exclusions already applied). A share
+ * of them, in whole time blocks, is held out for validation (see sampler.ts).
+ */
+export async function trainStateModel(windows: readonly EncodedWindow[], options: TrainerOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const o = resolve(options);
+  const loss = resolveLossOptions(options.loss);
+  const terms: LossTerms = {
+    modal: options.terms?.modal ?? true,
+    temporal: options.terms?.temporal ?? true,
+    anomaly: (options.terms?.anomaly ?? true) && o.weakLabels,
+  };
+  if (!terms.modal && !terms.temporal && !terms.anomaly) throw new UserError('every loss term is switched off: nothing to train (drop one of --no-modal / --no-temporal, or add --weak-labels)');
+  const inputDims: Partial<Record<Modality, InputDim>> = {};
+  for (const m of MODALITIES) {
+    const d = options.inputDims[m];
+    if (d !== undefined && windows.some((w) => w.inputs[m] !== undefined)) inputDims[m] = d;
+  }
+  if (Object.keys(inputDims).length === 0) throw new UserError('no training window has any modality: nothing to train on');
+  const vs = validationSplit(windows, { share: o.valShare, seed: o.seed, blockMs: o.valBlockMs });
+  if (vs.train.length < 2) throw new UserError(`${vs.train.length} training window(s) after the validation split: need at least 2 (more data, or a smaller --val-share)`);
+  const model = new StateModel({ ...options.model, inputDims, seed: o.seed });
+  const widths: Partial<Record<Modality, number>> = {};
+  for (const m of MODALITIES) if (inputDims[m] !== undefined) widths[m] = model.inputWidth(m);
+  const mask = MODALITIES.filter((m) => widths[m] === undefined);
+  const batchOf = (ws: readonly EncodedWindow[], phase: 'train' | 'val' | 'normalizer') => {
+    options.onBatch?.(ws, phase);
+    return toStateBatch(ws, { widths, mask });
+  };
+  // Normalisers from the training part only (not validation, not excluded windows).
+  model.fitNormalizers(batchOf(vs.train, 'normalizer'));
+  const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+  const sampler = new BatchSampler(vs.train, { batchSize: o.batchSize, seed: o.seed, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly });
+  // One fixed set of validation batches, so epochs are compared on the same pairs and negatives.
+  const valSampler = new BatchSampler(vs.val, { batchSize: o.batchSize, seed: o.seed + 1, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly });
+  const valBatches = vs.val.length >= 2 ? valSampler.epoch(0) : [];
+  const perEpoch = sampler.batchesPerEpoch;
+  const totalSteps = o.epochs * perEpoch;
+  const fingerprint: Record<string, unknown> = {
+    ...(options.fingerprint ?? {}),
+    trainer: o,
+    loss,
+    terms,
+    model: model.config,
+    trainWindows: vs.train.length,
+    valWindows: vs.val.length,
+    firstWindow: vs.train[0] ? [vs.train[0].source, vs.train[0].window.start] : null,
+  };
+
+  let epoch0 = 0;
+  let step = 0;
+  let best = Infinity;
+  let bestEpoch = -1;
+  let bestFlat: Float32Array | undefined;
+  let bad = 0;
+  let history: EpochMetrics[] = [];
+  let stopped: TrainResult['stopReason'] | undefined;
+  if (options.resume && options.resumeFile && existsSync(options.resumeFile)) {
+    const { header, arrays } = await readContainer(options.resumeFile, 'resume');
+    const st = header.state as ResumeState | undefined;
+    if (!st || typeof st.epoch !== 'number') throw new UserError(`${options.resumeFile}: corrupt resume file (no trainer state)`);
+    const differs = diffKeys(st.fingerprint ?? {}, JSON.parse(JSON.stringify(fingerprint)) as Record<string, unknown>);
+    if (differs.length > 0) throw new UserError(`${options.resumeFile}: written for a different run (differs in ${differs.join(', ')}); delete it or drop --resume`);
+    const weights = arrays.get('weights');
+    const m = arrays.get('adam.m');
+    const v = arrays.get('adam.v');
+    if (!weights || !m || !v || weights.length !== model.parameterCount()) throw new UserError(`${options.resumeFile}: corrupt resume file (weights or optimiser state missing)`);
+    model.setFlat(weights);
+    for (const k of MODALITIES) {
+      const n = st.normalizers[k];
+      if (n) model.normalizers[k] = FeatureNormalizer.fromJSON(n);
+    }
+    const sizes = model.parameters().map((p) => p.tensor.size);
+    opt.loadState({ step: st.adamStep, m: split(m, sizes), v: split(v, sizes) });
+    bestFlat = arrays.get('best')?.slice();
+    epoch0 = st.epoch;
+    step = st.step;
+    best = st.best ?? Infinity;
+    bestEpoch = st.bestEpoch;
+    bad = st.bad;
+    history = st.history;
+    if (st.stopped === 'early-stop') stopped = 'early-stop';
+  }
+  const resumedAt = epoch0;
+
+  const saveResume = async (nextEpoch: number, stop?: string) => {
+    if (!options.resumeFile) return;
+    const s = opt.state();
+    const state: ResumeState = {
+      epoch: nextEpoch,
+      step,
+      adamStep: s.step,
+      best: Number.isFinite(best) ? best : null,
+      bestEpoch,
+      bad,
+      history,
+      normalizers: model.toJSON().normalizers,
+      fingerprint,
+      stopped: stop,
+    };
+    const arrays: [string, Float32Array][] = [
+      ['weights', model.getFlat()],
+      ['adam.m', concat(s.m)],
+      ['adam.v', concat(s.v)],
+    ];
+    if (bestFlat) arrays.push(['best', bestFlat]);
+    await writeContainer(options.resumeFile, 'resume', { format: 'runtimeslicer-trainer-state', state }, arrays);
+  };
+
+  let trainMs = 0;
+  let valMs = 0;
+  for (let e = epoch0; e < o.epochs && !stopped; e++) {
+    const te = performance.now();
+    const batches = sampler.epoch(e);
+    const acc = new MeanAcc();
+    let skipped = 0;
+    let lr = o.lr;
+    for (let k = 0; k < batches.length; k++) {
+      const b = batches[k];
+      lr = learningRate(step, totalSteps, o.lr, o.warmupShare, o.minLrRatio);
+      opt.lr = lr;
+      const f = model.forward(batchOf(b.rows.map((i) => vs.train[i]), 'train'), { training: true });
+      const l = batchLoss(f, b, terms, loss);
+      if (l.total && l.total.requiresGrad) {
+        opt.zeroGrad();
+        l.total.backward();
+        opt.step();
+      } else skipped++;
+      step++;
+      acc.add(l);
+      options.onProgress?.({ epoch: e, epochs: o.epochs, batch: k + 1, batches: batches.length, step, totalSteps, lr, loss: acc.means() });
+    }
+    const tv = performance.now();
+    trainMs += tv - te;
+    let val: LossMeans | undefined;
+    if (valBatches.length > 0) {
+      const vacc = new MeanAcc();
+      noGrad(() => {
+        for (const b of valBatches) vacc.add(batchLoss(model.forward(batchOf(b.rows.map((i) => vs.val[i]), 'val')), b, terms, loss), b.rows.length);
+      });
+      val = vacc.means();
+    }
+    valMs += performance.now() - tv;
+    let improved: boolean;
+    if (val?.total !== undefined) {
+      improved = val.total < best - o.minDelta;
+      if (improved) {
+        best = val.total;
+        bestEpoch = e;
+        bestFlat = model.getFlat();
+        bad = 0;
+      } else bad++;
+    } else {
+      // Without a validation loss the last epoch is the one kept.
+      improved = true;
+      bestEpoch = e;
+      bestFlat = undefined;
+    }
+    const metrics: EpochMetrics = { epoch: e, lr, steps: batches.length, skipped, train: acc.means(), val, improved, ms: performance.now() - te };
+    history.push(metrics);
+    options.onEpoch?.(metrics);
+    if (o.patience > 0 && bad >= o.patience) stopped = 'early-stop';
+    await saveResume(e + 1, stopped);
+    if (!stopped && options.signal?.aborted && e + 1 < o.epochs) stopped = 'interrupted';
+  }
+  if (bestFlat && stopped !== 'interrupted') model.setFlat(bestFlat);
+  return {
+    model,
+    history,
+    bestEpoch,
+    bestValLoss: Number.isFinite(best) ? best : undefined,
+    stopReason: stopped ?? 'epochs',
+    epochs: history.length,
+    steps: step,
+    trainWindows: vs.train.length,
+    valWindows: vs.val.length,
+    purged: vs.purged,
+    terms,
+    resumedAt,
+    timings: { trainMs, valMs, totalMs: performance.now() - t0 },
+  };
+}
