@@ -148,7 +148,8 @@ export function selectTrainingWindows(windows: readonly EncodedWindow[], opts: S
   let excluded = 0;
   let otherSplit = 0;
   for (const w of windows) {
-    if (opts.exclude?.matches(w.source, w.window)) excluded++;
+    const caseId = w.caseId ?? w.window.caseId;
+    if (opts.exclude?.matches(w.source, caseId === w.window.caseId ? w.window : { ...w.window, caseId })) excluded++;
     else if (opts.trainSplit && w.split !== undefined && w.split !== opts.trainSplit) otherSplit++;
     else kept.push(w);
   }
