@@ -5,7 +5,7 @@ import { datasetWindows, windowStream, type Window, type WindowSlice, type Windo
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, type EncodedRow } from './columnar.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions } from './views/index.js';
+import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary } from './views/index.js';
 
 export interface EncodeProgress {
   phase: 'fit' | 'encode';
@@ -150,18 +150,20 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const total = datasetWindows(ds, opts.spec, opts.range).length;
   const builder = new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities });
 
-  // Pass 1: baselines.
+  // Pass 1 reads every modality once: baselines are learnt from the training windows, and each
+  // window's traces and logs are kept as a small summary that needs no baseline.
+  const pass = builder.beginFit();
+  const summaries: (WindowSummary | undefined)[] = [];
   let fitSeen = 0;
-  const fitStream = async function* (): AsyncGenerator<WindowSlice> {
-    for await (const s of timed(windowStream(ds, opts.spec, streamOpts), read)) {
-      const t = performance.now();
-      yield s;
-      viewsMs += performance.now() - t;
-      fitSeen++;
-      opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
-    }
-  };
-  await builder.fit(fitStream(), opts.fitFilter);
+  for await (const slice of timed(windowStream(ds, opts.spec, streamOpts), read)) {
+    const t = performance.now();
+    const s = pass.add(slice, !opts.fitFilter || opts.fitFilter(slice.window));
+    if (s.traces || s.logs) summaries[fitSeen] = s;
+    viewsMs += performance.now() - t;
+    fitSeen++;
+    opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
+  }
+  pass.finish();
 
   // Pass 2: views, vectors, rows.
   const writer = opts.out
@@ -200,10 +202,16 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     opts.onRows?.(out);
     rows += out.length;
   };
+  // Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows.
+  const metricsOnly = { range: opts.range, modalities: (opts.modalities ?? ['metrics']).filter((m) => m === 'metrics') };
   try {
-    for await (const slice of timed(windowStream(ds, opts.spec, streamOpts), read)) {
+    for await (const slice of timed(windowStream(ds, opts.spec, metricsOnly), read)) {
       const t = performance.now();
-      const v = builder.transform(slice);
+      const k = windows;
+      const s = summaries[k] ?? { window: slice.window };
+      summaries[k] = undefined;
+      if (s.window.index !== slice.window.index) throw new Error(`encode: window ${slice.window.index} read where ${s.window.index} was summarised`);
+      const v = builder.render(s, slice);
       const r = viewRows(slice, v.system, v.entities);
       viewsMs += performance.now() - t;
       pending.push(...r);

@@ -1,13 +1,13 @@
-import type { LogRecord } from '../../telemetry/index.js';
+import type { LogRecord, MetricSeries } from '../../telemetry/index.js';
 import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
 import { VIEWS_FORMAT_VERSION } from './layout.js';
-import { LogsFit, ShapeMemo, logView, logWindow, type LogBaselines, type LogScopeBaseline } from './logs.js';
+import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary } from './logs.js';
 import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SliceMemo } from './memo.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
-import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines } from './traces.js';
+import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines, type TraceWindow } from './traces.js';
 
 /** What the backbone reads (`text`) and what the model reads beside it (`features`). */
 export interface View {
@@ -29,6 +29,30 @@ export interface WindowViews {
   system: ModalityViews;
   /** keyed by service, in name order */
   entities: Map<string, ModalityViews>;
+}
+
+/**
+ * What a window's views need besides the fitted baselines and its metric series: per-window
+ * trace figures and log counts per (service, line shape), which refer to no baseline, so one
+ * reading of the data serves both fitting and building views (`beginFit`, `render`).
+ */
+export interface WindowSummary {
+  window: Window;
+  /** when the window has spans */
+  traces?: TraceWindow;
+  /** when the window has logs */
+  logs?: LogSummary;
+}
+
+/** One fitting pass over a stream of windows (`ViewBuilder.beginFit`). */
+export interface ViewFitPass {
+  /**
+   * Summarises the next window of the stream (windows in stream order) and learns from it when
+   * `train`. Labels are never looked at.
+   */
+  add(slice: WindowSlice, train: boolean): WindowSummary;
+  /** Freezes what was learnt into the builder's baselines. */
+  finish(): ViewBuilder;
 }
 
 export interface ViewBuilderOptions {
@@ -102,8 +126,12 @@ export class ViewBuilder {
   private logBase: LogBaselines = emptyLogs();
   private spanIndex: SpanIndex;
   private seriesKeys: SeriesKeyCache;
-  private shapes = this.newShapeMemo();
-  private logIds = this.newLogIds();
+  /** line shapes of every pass, with the first body of each */
+  private shapes = new ShapeTable();
+  private serviceNumbers = new ServiceNumbers();
+  /** shape → template id of the fitted miner (−1: none), worked out on first use */
+  private shapeIds: number[] = [];
+  private logShapes = this.newLogShapes();
   private _fitted = false;
   private _trainWindows = 0;
 
@@ -147,38 +175,78 @@ export class ViewBuilder {
    * once and keeps bounded state; labels are never looked at. Refitting starts over.
    */
   async fit(slices: AsyncIterable<WindowSlice> | Iterable<WindowSlice>, isTrain?: (w: Window) => boolean): Promise<this> {
+    const pass = this.beginFit();
+    for await (const slice of slices) if (!isTrain || isTrain(slice.window)) pass.add(slice, true);
+    pass.finish();
+    return this;
+  }
+
+  /**
+   * Starts a fitting pass that also hands back each window's summary, so that a caller reads
+   * the data once: `add` every window in stream order (training or not), `finish`, then
+   * `render` each summary with the window's metric series. The builder keeps its previous
+   * baselines until `finish`.
+   */
+  beginFit(): ViewFitPass {
     const rng = new SeededRandom(this.seed);
     const metrics = new MetricsFit(this.reservoirSize, rng, this.serviceOf);
     const traces = new TracesFit(this.reservoirSize, rng);
     const logs = new LogsFit(this.reservoirSize, rng);
     const miner = new TemplateMiner(this.minerOptions);
-    // The miner learns one line per shape (lines of a shape mask alike); records shared with
-    // the previous window keep their ids.
-    const shapes = new ShapeMemo((body) => miner.add(body).templateId);
-    const logIds = new SliceMemo<LogRecord, number>((r) => shapes.get(r.body));
+    const shapes = this.shapes;
+    // The miner learns one line per shape (lines of a shape mask alike): the first line of the
+    // shape in a training window. Records shared with the previous window keep their shape.
+    const trainIds: number[] = [];
+    const logShapes = new SliceMemo<LogRecord, number>((r) => shapes.idOf(r.body));
     const spanIndex = new SpanIndex(this.serviceOf);
+    const bodyOf = (shape: number) => shapes.bodies[shape];
     let n = 0;
-    for await (const slice of slices) {
-      if (isTrain && !isTrain(slice.window)) continue;
-      n++;
-      if (slice.metrics.length) metrics.add(slice.metrics);
-      if (slice.spans.length) traces.add(traceWindow(slice.spans, slice.window, spanIndex));
-      if (slice.logs.length) logs.add(logWindow(slice.logs, slice.window, this.serviceOf, logIds.map(slice.logs), this.minerOptions));
-    }
-    this.miner = miner;
-    this.metricBase = metrics.finish();
-    this.indexMetricKeys();
-    this.traceBase = traces.finish();
-    this.logBase = logs.finish(
-      (id) => miner.resolve(id),
-      (id) => miner.template(id),
-    );
-    this.shapes = this.newShapeMemo();
-    this.logIds = this.newLogIds();
-    this.spanIndex = new SpanIndex(this.serviceOf);
-    this._trainWindows = n;
-    this._fitted = true;
-    return this;
+    let done = false;
+    const add = (slice: WindowSlice, train: boolean): WindowSummary => {
+      if (done) throw new Error('ViewBuilder: add after finish');
+      const w = slice.window;
+      const summary: WindowSummary = { window: w };
+      if (train) {
+        n++;
+        if (slice.metrics.length) metrics.add(slice.metrics);
+      }
+      if (slice.spans.length) {
+        const tw = traceWindow(slice.spans, w, spanIndex);
+        summary.traces = tw;
+        if (train) traces.add(tw);
+      }
+      if (slice.logs.length) {
+        const sh = logShapes.map(slice.logs);
+        if (train) {
+          for (let i = 0; i < sh.length; i++) {
+            if (trainIds[sh[i]] === undefined) trainIds[sh[i]] = miner.add(slice.logs[i].body).templateId;
+          }
+        }
+        const ls = summarizeLogs(slice.logs, w, this.serviceOf, sh, this.serviceNumbers);
+        summary.logs = ls;
+        if (train) logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
+      }
+      return summary;
+    };
+    const finish = (): ViewBuilder => {
+      if (done) return this;
+      done = true;
+      this.miner = miner;
+      this.metricBase = metrics.finish();
+      this.indexMetricKeys();
+      this.traceBase = traces.finish();
+      this.logBase = logs.finish(
+        (id) => miner.resolve(id),
+        (id) => miner.template(id),
+      );
+      this.shapeIds = [];
+      this.logShapes = this.newLogShapes();
+      this.spanIndex = new SpanIndex(this.serviceOf);
+      this._trainWindows = n;
+      this._fitted = true;
+      return this;
+    };
+    return { add, finish };
   }
 
   private indexMetricKeys(): void {
@@ -189,22 +257,55 @@ export class ViewBuilder {
     }
   }
 
-  private newShapeMemo(): ShapeMemo {
-    return new ShapeMemo((body) => this.miner.match(body)?.templateId ?? -1);
+  private newLogShapes(): SliceMemo<LogRecord, number> {
+    return new SliceMemo((r) => this.shapes.idOf(r.body));
   }
 
-  private newLogIds(): SliceMemo<LogRecord, number> {
-    return new SliceMemo((r) => this.shapes.get(r.body));
+  /** Template id of a line shape under the fitted miner, −1 when none matches. */
+  private shapeId(shape: number): number {
+    let id = this.shapeIds[shape];
+    if (id === undefined) {
+      id = this.miner.match(this.shapes.bodies[shape])?.templateId ?? -1;
+      this.shapeIds[shape] = id;
+    }
+    return id;
   }
 
+  /**
+   * The baseline-free part of one window (outside a fitting pass), for `render`. Windows of
+   * one stream share work: summarise them in stream order.
+   */
+  summarize(slice: WindowSlice): WindowSummary {
+    const w = slice.window;
+    const summary: WindowSummary = { window: w };
+    if (slice.spans.length) summary.traces = traceWindow(slice.spans, w, this.spanIndex);
+    if (slice.logs.length) summary.logs = summarizeLogs(slice.logs, w, this.serviceOf, this.logShapes.map(slice.logs), this.serviceNumbers);
+    return summary;
+  }
 
   /** Views of one window. Works unfitted too (no baselines: every z is 0 in features, n/a in text). */
   transform(slice: WindowSlice): WindowViews {
-    const w = slice.window;
+    return this.render(this.summarize(slice), slice);
+  }
+
+  /**
+   * Views of a summarised window (`summarize`, or a fitting pass's `add`), given the window's
+   * metric series and label (a slice of the same window, which may hold metrics only).
+   */
+  render(summary: WindowSummary, slice: { metrics: readonly MetricSeries[]; label: WindowLabel }): WindowViews {
+    const w = summary.window;
+    const metrics = slice.metrics;
     const budget = this.textBudget;
-    const mw = slice.metrics.length ? metricWindow(slice.metrics, w, this.metricBase, this.seriesKeys) : undefined;
-    const tw = slice.spans.length ? traceWindow(slice.spans, w, this.spanIndex) : undefined;
-    const lw = slice.logs.length ? logWindow(slice.logs, w, this.serviceOf, this.logIds.map(slice.logs), this.minerOptions) : undefined;
+    const mw = metrics.length ? metricWindow(metrics, w, this.metricBase, this.seriesKeys) : undefined;
+    const tw = summary.traces;
+    const lw = summary.logs
+      ? logWindowOf(
+          summary.logs,
+          (s) => this.shapeId(s),
+          (s) => this.shapes.bodies[s],
+          this.minerOptions,
+        )
+      : undefined;
     const system: ModalityViews = {};
     if (mw) system.metrics = this.metricView(mw, undefined);
     if (tw) {
@@ -295,8 +396,6 @@ export class ViewBuilder {
       },
     });
     vb.miner = TemplateMiner.fromJSON(state.miner);
-    vb.shapes = vb.newShapeMemo();
-    vb.logIds = vb.newLogIds();
     vb.metricBase = new Map(state.metrics.map(([k, n, median, scale]) => [k, { n, median, scale }]));
     vb.indexMetricKeys();
     const stats = (t: Triple[]): StatBaselines => Object.fromEntries(STAT_NAMES.map((s, i) => [s, untri(t[i])])) as StatBaselines;

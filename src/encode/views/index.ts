@@ -1,4 +1,4 @@
-export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState } from './builder.js';
+export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ViewFitPass } from './builder.js';
 export {
   VIEWS_FORMAT_VERSION,
   METRIC_FEATURES,

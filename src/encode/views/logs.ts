@@ -153,76 +153,200 @@ export class ShapeMemo {
   }
 }
 
-const isError = (r: LogRecord) => r.severity === 'error' || r.severity === 'fatal';
-
-function newScope(): LogScope {
-  return { records: 0, errors: 0, warns: 0, tmpl: new Map() };
-}
-
-function bump(s: LogScope, id: number, err: number, warn: number): void {
-  s.records++;
-  s.errors += err;
-  s.warns += warn;
-  let t = s.tmpl.get(id);
-  if (!t) s.tmpl.set(id, (t = { count: 0, errors: 0, warns: 0 }));
-  t.count++;
-  t.errors += err;
-  t.warns += warn;
+/**
+ * A copy of `s` that shares no memory with the text it was cut from (V8 keeps a substring as a
+ * view of its parent): a body kept for a whole pass must not pin a decoded block of the file.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 /**
- * Counts a window's logs per service and template. `ids[i]` is record i's template id, or
- * −1 when no known template matches; those lines are grouped by a miner local to the window
- * (deterministic: it sees them in the window's order) and get negative ids.
+ * The line shapes a builder has seen, numbered in order of first sight, each with the body of
+ * its first line: a window's logs are summarised as counts per (service, shape), and the shape
+ * is what decides a line's template (see `ShapeMemo`).
  */
-export function logWindow(logs: readonly LogRecord[], w: Window, serviceOf: (entity: string) => string, ids: readonly number[], minerOptions: TemplateMinerOptions): LogWindow {
+export class ShapeTable {
+  private byKey = new Map<number, number>();
+  readonly bodies: string[] = [];
+
+  /** The shape number of a line (a new one for a shape not seen before). */
+  idOf(body: string): number {
+    const key = shapeKey(body);
+    let i = this.byKey.get(key);
+    if (i === undefined) {
+      i = this.bodies.length;
+      this.byKey.set(key, i);
+      this.bodies.push(ownCopy(body));
+    }
+    return i;
+  }
+
+  get size(): number {
+    return this.bodies.length;
+  }
+}
+
+/**
+ * A window's logs without reference to any baseline or template: record counts per (service,
+ * line shape), in order of each pair's first record. Small (a window holds a few hundred such
+ * pairs where it holds thousands of records) and enough to build the window's `LogWindow` once
+ * the templates are known: lines of one shape get one template.
+ */
+export interface LogSummary {
+  /** observed minutes (first to last record, at least a minute) */
+  minutes: number;
+  /** per (service, shape) group */
+  services: string[];
+  shapes: Int32Array;
+  counts: Int32Array;
+  errors: Int32Array;
+  warns: Int32Array;
+}
+
+/** Shapes below this bound and service numbers combine into one exact numeric group key. */
+const SHAPE_KEY_SPAN = 2 ** 26;
+
+/** Numbers services for group keys; shared by the windows of a builder. */
+export class ServiceNumbers {
+  private ids = new Map<string, number>();
+  of(service: string): number {
+    let i = this.ids.get(service);
+    if (i === undefined) this.ids.set(service, (i = this.ids.size));
+    return i;
+  }
+}
+
+/** Summarises a window's logs; `shapes[i]` is record i's shape number (ShapeTable). */
+export function summarizeLogs(logs: readonly LogRecord[], w: Window, serviceOf: (entity: string) => string, shapes: readonly number[], services: ServiceNumbers): LogSummary {
+  const n = logs.length;
   let min = Infinity;
   let max = -Infinity;
+  const groupOf = new Map<number, number>();
+  const svc: string[] = [];
+  let gShape = new Int32Array(64);
+  let gCount = new Int32Array(64);
+  let gErr = new Int32Array(64);
+  let gWarn = new Int32Array(64);
+  let lastSvc = '';
+  let lastSvcId = -1;
+  for (let i = 0; i < n; i++) {
+    const r = logs[i];
+    if (r.time < min) min = r.time;
+    if (r.time > max) max = r.time;
+    const s = r.service || serviceOf(r.entity);
+    if (s !== lastSvc || lastSvcId < 0) {
+      lastSvc = s;
+      lastSvcId = services.of(s);
+    }
+    const shape = shapes[i];
+    if (shape >= SHAPE_KEY_SPAN) throw new RangeError(`logs: more than ${SHAPE_KEY_SPAN} line shapes`);
+    const key = lastSvcId * SHAPE_KEY_SPAN + shape;
+    let g = groupOf.get(key);
+    if (g === undefined) {
+      g = svc.length;
+      groupOf.set(key, g);
+      svc.push(s);
+      if (g >= gShape.length) {
+        const grow = (a: Int32Array) => {
+          const b = new Int32Array(a.length * 2);
+          b.set(a);
+          return b;
+        };
+        gShape = grow(gShape);
+        gCount = grow(gCount);
+        gErr = grow(gErr);
+        gWarn = grow(gWarn);
+      }
+      gShape[g] = shape;
+    }
+    gCount[g]++;
+    if (isError(r)) gErr[g]++;
+    else if (r.severity === 'warn') gWarn[g]++;
+  }
+  const m = svc.length;
+  return { minutes: observedMinutes(min, max, w), services: svc, shapes: gShape.slice(0, m), counts: gCount.slice(0, m), errors: gErr.slice(0, m), warns: gWarn.slice(0, m) };
+}
+
+/**
+ * A window's per-scope template counts from its summary. `idOf(shape)` is the shape's template
+ * id, or −1 when no known template matches: such shapes are grouped by a miner local to the
+ * window (one line per shape, in order of first record: deterministic) and get negative ids.
+ */
+export function logWindowOf(ls: LogSummary, idOf: (shape: number) => number, bodyOf: (shape: number) => string, minerOptions: TemplateMinerOptions): LogWindow {
   const system = newScope();
   const services = new Map<string, LogScope>();
   const newText = new Map<number, string>();
   let local: TemplateMiner | undefined;
-  for (let li = 0; li < logs.length; li++) {
-    const r = logs[li];
-    if (r.time < min) min = r.time;
-    if (r.time > max) max = r.time;
-    let id = ids[li];
+  let localIds: Map<number, number> | undefined;
+  const m = ls.services.length;
+  let lastSvc = '';
+  let lastScope: LogScope | undefined;
+  for (let g = 0; g < m; g++) {
+    const shape = ls.shapes[g];
+    let id = idOf(shape);
     if (id < 0) {
       local ??= new TemplateMiner(minerOptions);
-      const m = local.add(r.body);
-      id = -m.templateId;
-      newText.set(id, m.template);
-    }
-    const svc = r.service || serviceOf(r.entity);
-    let s = services.get(svc);
-    if (!s) services.set(svc, (s = newScope()));
-    const err = isError(r) ? 1 : 0;
-    const warn = r.severity === 'warn' ? 1 : 0;
-    bump(s, id, err, warn);
-    bump(system, id, err, warn);
-  }
-  if (local) {
-    // Local templates merge as the window goes on: count under the surviving id.
-    const remap = (s: LogScope) => {
-      for (const [id, t] of [...s.tmpl]) {
-        if (id >= 0) continue;
-        const to = -local!.resolve(-id);
-        if (to === id) continue;
-        s.tmpl.delete(id);
-        const into = s.tmpl.get(to);
-        if (into) {
-          into.count += t.count;
-          into.errors += t.errors;
-          into.warns += t.warns;
-        } else s.tmpl.set(to, t);
+      localIds ??= new Map();
+      let lid = localIds.get(shape);
+      if (lid === undefined) {
+        const r = local.add(bodyOf(shape));
+        lid = -r.templateId;
+        localIds.set(shape, lid);
+        newText.set(lid, r.template);
       }
-    };
-    remap(system);
-    for (const s of services.values()) remap(s);
-    for (const id of [...newText.keys()]) newText.set(id, local.template(-id) ?? newText.get(id)!);
+      id = lid;
+    }
+    const svc = ls.services[g];
+    let s = svc === lastSvc ? lastScope : services.get(svc);
+    if (!s) services.set(svc, (s = newScope()));
+    lastSvc = svc;
+    lastScope = s;
+    bumpN(s, id, ls.counts[g], ls.errors[g], ls.warns[g]);
+    bumpN(system, id, ls.counts[g], ls.errors[g], ls.warns[g]);
   }
+  if (local) remapLocal(local, system, services, newText);
   const sorted = new Map([...services.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-  return { minutes: observedMinutes(min, max, w), system, services: sorted, newText };
+  return { minutes: ls.minutes, system, services: sorted, newText };
+}
+
+function bumpN(s: LogScope, id: number, count: number, err: number, warn: number): void {
+  s.records += count;
+  s.errors += err;
+  s.warns += warn;
+  const t = s.tmpl.get(id);
+  if (t) {
+    t.count += count;
+    t.errors += err;
+    t.warns += warn;
+  } else s.tmpl.set(id, { count, errors: err, warns: warn });
+}
+
+/** Local templates merge as the window goes on: counts move under the surviving id. */
+function remapLocal(local: TemplateMiner, system: LogScope, services: Map<string, LogScope>, newText: Map<number, string>): void {
+  const remap = (s: LogScope) => {
+    for (const [id, t] of [...s.tmpl]) {
+      if (id >= 0) continue;
+      const to = -local.resolve(-id);
+      if (to === id) continue;
+      s.tmpl.delete(id);
+      const into = s.tmpl.get(to);
+      if (into) {
+        into.count += t.count;
+        into.errors += t.errors;
+        into.warns += t.warns;
+      } else s.tmpl.set(to, t);
+    }
+  };
+  remap(system);
+  for (const s of services.values()) remap(s);
+  for (const id of [...newText.keys()]) newText.set(id, local.template(-id) ?? newText.get(id)!);
+}
+
+const isError = (r: LogRecord) => r.severity === 'error' || r.severity === 'fatal';
+
+function newScope(): LogScope {
+  return { records: 0, errors: 0, warns: 0, tmpl: new Map() };
 }
 
 export interface TemplateBaseline {
