@@ -78,6 +78,7 @@ export default async function (args: string[]): Promise<void> {
       fileTimes.push((performance.now() - t) / 1000);
     }
     console.log(`engine ${engineInfo().name}; ${n} windows (${data}), batch ${batchSize}${entities ? ', with per-service rows' : ''}; ${model.parameterCount()} parameters`);
+    console.log(`first (cold) runs: model ${modelTimes[0].toFixed(3)} s, file → file ${fileTimes[0].toFixed(3)} s (ORT sessions and JIT warm up)`);
     console.log(`model only: median ${median(modelTimes).toFixed(3)} s over ${runs} runs = ${(n / median(modelTimes)).toFixed(0)} windows/s (target ≥ 5000)`);
     console.log(`encode file → embeddings file (${rows} rows): median ${median(fileTimes).toFixed(3)} s = ${(n / median(fileTimes)).toFixed(0)} windows/s`);
     if (args.includes('--folder')) {
