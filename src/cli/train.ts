@@ -96,6 +96,18 @@ export async function loadTrainingSources(
       for (const m of ['metrics', 'traces', 'logs'] as const) {
         if (JSON.stringify(r.info.featureLayouts[m]) !== JSON.stringify(layouts[m])) throw new UserError(`${path}: its ${m} feature layout differs from this RuntimeSlicer's: re-encode it`);
       }
+      const root = r.info.dataset?.root;
+      if (r.windows.some((w) => w.caseId !== undefined) && root && existsSync(root)) {
+        // The file has no case splits or groups: take them from the folder it was encoded from.
+        const cases = new Map((await loadDataset(root, { faultDurationMs: o.faultDuration })).cases?.map((c) => [c.id, c]));
+        for (const w of r.windows) {
+          const c = w.caseId !== undefined ? cases.get(w.caseId) : undefined;
+          if (c?.split) w.split = c.split;
+          if (c?.group) w.group = c.group;
+        }
+      } else if (o.trainSplit && r.windows.some((w) => w.caseId !== undefined)) {
+        throw new UserError(`${path}: --train-split needs the cases' splits, but the folder it was encoded from (${root ?? 'unrecorded'}) is not there; pass the folder instead`);
+      }
       windows.push(...r.windows);
       sources.push({ path, windows: r.windows.length, format: 'encoded' });
       continue;
