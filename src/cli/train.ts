@@ -233,12 +233,12 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
           bar?.stop();
           barEpoch = p.epoch;
           bar = new SingleBar(
-            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {total} = modal {modal} + temporal {temporal} + anomaly {anomaly} | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {loss} = modal {modal} + temporal {temporal} + anomaly {anomaly} | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
             Presets.shades_classic,
           );
           bar.start(p.batches, 0, {});
         }
-        bar?.update(p.batch, { total: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), lr: p.lr.toExponential(2) });
+        bar?.update(p.batch, { loss: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), lr: p.lr.toExponential(2) });
       },
       onEpoch: (m) => {
         bar?.stop();
