@@ -233,7 +233,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
           bar?.stop();
           barEpoch = p.epoch;
           bar = new SingleBar(
-            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {loss} = modal {modal} + temporal {temporal} + anomaly {anomaly} | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {loss} (modal {modal}, temporal {temporal}, anomaly {anomaly}) | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
             Presets.shades_classic,
           );
           bar.start(p.batches, 0, {});
