@@ -193,9 +193,11 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
   const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
   const controller = new AbortController();
   let interrupts = 0;
+  let training = false;
   const onSigint = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    // Before the first epoch there is nothing to keep: quit at once.
+    if (interrupts > 1 || !training) process.exit(130);
     process.stderr.write('\nruntimeslicer: stopping after this epoch (state kept in the resume file); Ctrl-C again to quit now\n');
     controller.abort();
   };
@@ -210,6 +212,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
     if (o.resume && !existsSync(resumeFile) && !o.json) process.stderr.write(`runtimeslicer: no ${resumeFile}; starting from scratch\n`);
     let bar: SingleBar | undefined;
     let barEpoch = -1;
+    training = true;
     const lines: string[] = [];
     const result = await trainStateModel(sel.kept, {
       inputDims: windowInputDims(backbone.dim),
