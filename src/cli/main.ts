@@ -6,6 +6,7 @@ import { register as demo } from './demo.js';
 import { register as encode } from './encode.js';
 import { register as train } from './train.js';
 import { register as embed } from './embed.js';
+import { register as probe } from './probe.js';
 
 const program = new Command();
 program
@@ -15,7 +16,7 @@ program
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const reg of [demo, simulate, inspect, templates, encode, train, embed]) reg(program);
+for (const reg of [demo, simulate, inspect, templates, encode, train, embed, probe]) reg(program);
 
 try {
   await program.parseAsync(process.argv);

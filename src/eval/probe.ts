@@ -23,7 +23,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, type Dataset, type DatasetCase, type DatasetFormat, type FaultLabel, type Modality } from '../telemetry/index.js';
 import { MODALITIES, type StateModel } from '../model/index.js';
-import { embedWindows, type EncodedWindow } from '../model/data.js'; // TODO: via index.js once exported
+import { embedWindows, type EncodedWindow } from '../model/data.js';
 import { cosineDistances, silhouette } from './embedding-metrics.js';
 
 export type ProbeKind = 'nezha' | 'simulator' | 'aiops22';
@@ -71,8 +71,15 @@ export interface ProbeMeasure {
   /** queries scored (rows with no admissible neighbour are left out) */
   n: number;
   classes: number;
-  /** the same figure for an embedding that knows nothing (see docs/probe.md) */
+  /**
+   * What a guess that ignores the embedding scores. Accuracy: the better of always guessing the
+   * most frequent label and guessing the most frequent label among the rows the query may use
+   * as neighbours (`referenceChance`); balanced accuracy likewise with 1/classes; purities: the
+   * share of the admissible rows carrying the query's label; silhouettes: 0.
+   */
   chance: number;
+  /** accuracy measures: the plain majority-class share of the queries */
+  majority?: number;
   /** per embedder name */
   values: Record<string, number>;
 }
@@ -391,6 +398,33 @@ function sharesFault(a: Set<string>, b: Set<string>): boolean {
   return false;
 }
 
+/**
+ * What a guess that ignores the embedding scores on each scored query, given the rows it may
+ * use as neighbours: `hit` — predicting the majority label of those rows (ties split evenly) —
+ * and `share` — the share of those rows carrying the query's label (random neighbours). With
+ * nothing excluded these are the majority-class share and the random-neighbour purity; with
+ * neighbours restricted (far in time, other failures, the train split) they are the honest
+ * reference, since the restriction changes which labels are within reach.
+ */
+export function referenceChance(labels: readonly string[], scored: readonly number[], admissible: Admissible, n: number): { hit: number[]; share: number[] } {
+  const hit: number[] = [];
+  const share: number[] = [];
+  for (const i of scored) {
+    const c = new Map<string, number>();
+    let total = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i || !admissible(i, j)) continue;
+      c.set(labels[j], (c.get(labels[j]) ?? 0) + 1);
+      total++;
+    }
+    const top = Math.max(0, ...c.values());
+    const tied = [...c.values()].filter((v) => v === top).length;
+    hit.push(c.get(labels[i]) === top ? 1 / tied : 0);
+    share.push(total > 0 ? (c.get(labels[i]) ?? 0) / total : 0);
+  }
+  return { hit, share };
+}
+
 class Scorer {
   readonly measures: ProbeMeasure[] = [];
   constructor(
@@ -411,8 +445,6 @@ class Scorer {
       /** for class-purity: the class whose neighbourhood is scored */
       cls?: string;
       queries?: readonly number[];
-      /** labels of the reference rows a chance guess could learn from (default: all rows) */
-      chanceFrom?: readonly string[];
     },
   ): void {
     const n = set.windows.length;
@@ -421,33 +453,33 @@ class Scorer {
     const scored = results[0]?.scored ?? [];
     const qLabels = scored.map((i) => labels[i]);
     const classes = new Set(qLabels).size;
+    const ref = referenceChance(labels, scored, admissible, n);
     for (const metric of spec.metrics) {
       const values: Record<string, number> = {};
       let chance: number;
+      let majority: number | undefined;
       let nq = scored.length;
       if (metric === 'accuracy') {
         this.embedders.forEach((e, t) => (values[e.name] = accuracyOf(results[t], labels)));
-        if (spec.chanceFrom) {
-          const ref = counts(spec.chanceFrom);
-          const top = [...ref.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-          chance = mean(qLabels.map((l) => (l === top ? 1 : 0)));
-        } else chance = majorityShare(qLabels);
+        majority = majorityShare(qLabels);
+        chance = Math.max(majority, mean(ref.hit));
       } else if (metric === 'balanced-accuracy') {
         this.embedders.forEach((e, t) => (values[e.name] = balancedAccuracyOf(results[t], labels)));
-        chance = classes > 0 ? 1 / classes : NaN;
+        const byClass = new Map<string, number[]>();
+        scored.forEach((i, q) => byClass.set(labels[i], [...(byClass.get(labels[i]) ?? []), ref.hit[q]]));
+        chance = Math.max(classes > 0 ? 1 / classes : NaN, mean([...byClass.values()].map(mean)));
       } else if (metric === 'purity') {
         this.embedders.forEach((e, t) => (values[e.name] = mean(results[t].purity)));
-        chance = randomPurity(qLabels);
+        chance = mean(ref.share);
       } else {
         const cls = spec.cls as string;
         this.embedders.forEach((e, t) => (values[e.name] = mean(results[t].purity.filter((_, q) => labels[results[t].scored[q]] === cls))));
-        const nc = qLabels.filter((l) => l === cls).length;
-        chance = qLabels.length > 1 ? (nc - 1) / (qLabels.length - 1) : NaN;
-        nq = nc;
+        chance = mean(ref.share.filter((_, q) => labels[scored[q]] === cls));
+        nq = qLabels.filter((l) => l === cls).length;
       }
       const suffix = { accuracy: 'acc', 'balanced-accuracy': 'bacc', purity: 'purity', 'class-purity': `purity.${spec.cls}` }[metric];
       const what = { accuracy: 'kNN accuracy', 'balanced-accuracy': 'kNN balanced accuracy', purity: 'kNN purity', 'class-purity': `kNN purity of ${spec.cls} windows` }[metric];
-      this.measures.push({ id: `${spec.id}.${suffix}`, label: `${spec.label}: ${what}`, metric, n: nq, classes, chance, values });
+      this.measures.push({ id: `${spec.id}.${suffix}`, label: `${spec.label}: ${what}`, metric, n: nq, classes, chance, ...(majority !== undefined ? { majority } : {}), values });
     }
   }
 
@@ -626,10 +658,8 @@ function probeCases(src: ProbeSource, sc: Scorer, samples: Record<string, number
     samples['cases.test'] = test.length;
     notes.push(`cases: the authors' split leaks — ${leaky} of ${new Set(test.map((i) => group[i])).size} test failures also have train cases; the *.authors figures are for comparison with published numbers only`);
     const trainOnly: Admissible = (_i, j) => train[j];
-    const trainTypes = types.filter((_, j) => train[j]);
-    const trainServices = services.filter((_, j) => train[j]);
-    sc.knn(set, types, trainOnly, { id: 'cases.type.authors', label: "cases, fault type, authors' split (leaky)", metrics: ['accuracy'], queries: test, chanceFrom: trainTypes });
-    sc.knn(set, services, trainOnly, { id: 'cases.service.authors', label: "cases, root-cause service, authors' split (leaky)", metrics: ['accuracy'], queries: test, chanceFrom: trainServices });
+    sc.knn(set, types, trainOnly, { id: 'cases.type.authors', label: "cases, fault type, authors' split (leaky)", metrics: ['accuracy'], queries: test });
+    sc.knn(set, services, trainOnly, { id: 'cases.service.authors', label: "cases, root-cause service, authors' split (leaky)", metrics: ['accuracy'], queries: test });
   }
 }
 

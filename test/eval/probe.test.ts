@@ -9,6 +9,7 @@ import {
   majorityShare,
   probeDataset,
   randomPurity,
+  referenceChance,
   rawBackboneEmbedder,
   readRegimes,
   regimeOf,
@@ -85,6 +86,18 @@ test('chance levels: majority share and random-neighbour purity', () => {
   assert.equal(majorityShare(['a', 'a', 'a', 'b']), 0.75);
   // a: 3/4 · 2/3, b: 1/4 · 0
   assert.equal(randomPurity(['a', 'a', 'a', 'b']), 0.5);
+});
+
+test('reference chance follows the rows a query may use as neighbours', () => {
+  const labels = ['a', 'a', 'a', 'b', 'b'];
+  // Nothing excluded: majority of the others, and the random-neighbour share.
+  const all = referenceChance(labels, [0, 3], () => true, 5);
+  assert.deepEqual(all.hit, [0.5, 0]); // a sees a,a,b,b (a tie: half a hit); b sees a,a,a,b
+  assert.deepEqual(all.share, [0.5, 0.25]);
+  // Only the b rows admissible (as a train split of b's): guessing their majority hits b only.
+  const only = referenceChance(labels, [0, 1, 3], (_i, j) => j >= 3, 5);
+  assert.deepEqual(only.hit, [0, 0, 1]);
+  assert.deepEqual(only.share, [0, 0, 1]);
 });
 
 test('raw backbone baseline: averages present, unmasked backbone parts only (features ignored)', () => {
