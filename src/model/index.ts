@@ -72,3 +72,7 @@ export {
   type OverlapPairs,
   type PairTerm,
 } from './losses.js';
+export * from './data.js';
+export * from './sampler.js';
+export * from './trainer.js';
+export * from './checkpoint.js';
