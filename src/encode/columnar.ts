@@ -1,5 +1,6 @@
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
   AsyncByteQueue,
   Bool,
@@ -23,6 +24,8 @@ import {
   type Table,
 } from 'apache-arrow';
 import type { Modality } from '../telemetry/index.js';
+import type { Backbone } from './backbones/index.js';
+import { WorkerChannel, failureOf, startModuleWorker } from './views/thread.js';
 
 /**
  * The `encode` output: one Arrow IPC file (random-access "file" format, readable by pyarrow's
@@ -93,57 +96,163 @@ export function columnarSchema(opts: ColumnarOptions): Schema {
   return new Schema(fields, meta);
 }
 
-function utf8(values: (string | undefined)[]): Data<Utf8> {
-  return vectorFromArray(
-    values.map((v) => v ?? null),
-    new Utf8(),
-  ).data[0];
+/**
+ * Rows of one batch, column by column and without their vectors: what the views produce per
+ * batch, cheap to hand to a worker thread (typed arrays and strings, no per-row objects).
+ */
+export interface RowBlock {
+  length: number;
+  windowIndex: Int32Array;
+  windowStart: Float64Array;
+  windowEnd: Float64Array;
+  caseId: (string | null)[];
+  entity: string[];
+  /** index into MODALITY_VALUES */
+  modality: Int8Array;
+  abnormal: Uint8Array;
+  rootCause: (string | null)[];
+  rootCauseService: (string | null)[];
+  faultType: (string | null)[];
+  /** row i's features are features[featureOffsets[i] .. featureOffsets[i + 1]) */
+  featureOffsets: Int32Array;
+  features: Float32Array;
+  /** the views' texts (for the `text` column, or for a thread that embeds them) */
+  texts?: string[];
+}
+
+export const MODALITY_CODE: Readonly<Record<Modality, number>> = MODALITY_INDEX;
+
+/** Packs rows into a block (vectors left out); `texts` (one per row) fill `block.texts`. */
+export function rowBlock(rows: readonly Omit<EncodedRow, 'vector' | 'text'>[], texts?: readonly string[]): RowBlock {
+  const n = rows.length;
+  const b: RowBlock = {
+    length: n,
+    windowIndex: new Int32Array(n),
+    windowStart: new Float64Array(n),
+    windowEnd: new Float64Array(n),
+    caseId: new Array(n),
+    entity: new Array(n),
+    modality: new Int8Array(n),
+    abnormal: new Uint8Array(n),
+    rootCause: new Array(n),
+    rootCauseService: new Array(n),
+    faultType: new Array(n),
+    featureOffsets: new Int32Array(n + 1),
+    features: new Float32Array(0),
+  };
+  let featLen = 0;
+  for (const r of rows) featLen += r.features.length;
+  b.features = new Float32Array(featLen);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    b.windowIndex[i] = r.windowIndex;
+    b.windowStart[i] = r.windowStart;
+    b.windowEnd[i] = r.windowEnd;
+    b.caseId[i] = r.caseId ?? null;
+    b.entity[i] = r.entity;
+    b.modality[i] = MODALITY_INDEX[r.modality];
+    b.abnormal[i] = r.abnormal ? 1 : 0;
+    b.rootCause[i] = r.rootCause ?? null;
+    b.rootCauseService[i] = r.rootCauseService ?? null;
+    b.faultType[i] = r.faultType ?? null;
+    b.features.set(r.features, b.featureOffsets[i]);
+    b.featureOffsets[i + 1] = b.featureOffsets[i] + r.features.length;
+  }
+  if (texts) b.texts = texts.slice();
+  return b;
+}
+
+/** Row i of a block with its vector, as `onRows` receives it. */
+export function blockRow(b: RowBlock, i: number, vector: Float32Array, features?: Float32Array): EncodedRow {
+  return {
+    windowIndex: b.windowIndex[i],
+    windowStart: b.windowStart[i],
+    windowEnd: b.windowEnd[i],
+    caseId: b.caseId[i] ?? undefined,
+    entity: b.entity[i],
+    modality: MODALITY_VALUES[b.modality[i]],
+    text: b.texts?.[i],
+    vector,
+    features: features ?? b.features.subarray(b.featureOffsets[i], b.featureOffsets[i + 1]),
+    abnormal: b.abnormal[i] === 1,
+    rootCause: b.rootCause[i] ?? undefined,
+    rootCauseService: b.rootCauseService[i] ?? undefined,
+    faultType: b.faultType[i] ?? undefined,
+  };
+}
+
+/**
+ * A utf8 column built in one buffer: each string is encoded straight into place (one native
+ * write), where a generic builder goes through a TextEncoder and a growing buffer per value.
+ */
+function utf8(values: readonly (string | null | undefined)[]): Data<Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let bytes = 0;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v == null) nulls++;
+    else bytes += Buffer.byteLength(v, 'utf8');
+    offsets[i + 1] = bytes;
+  }
+  const data = new Uint8Array(bytes);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v != null && v.length > 0) buf.write(v, offsets[i], 'utf8');
+  }
+  let nullBitmap: Uint8Array | undefined;
+  if (nulls > 0) {
+    nullBitmap = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (values[i] != null) nullBitmap[i >> 3] |= 1 << (i & 7);
+  }
+  return makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap, valueOffsets: offsets, data });
 }
 
 /** Builds one record batch from rows (all columns typed-array backed, no per-cell objects). */
 export function rowsToBatch(schema: Schema, rows: readonly EncodedRow[], dim: number, includeText: boolean): RecordBatch {
-  const n = rows.length;
-  const idx = new Int32Array(n);
+  const vec = new Float32Array(rows.length * dim);
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i].vector;
+    if (v.length !== dim) throw new Error(`columnar: row ${i} has a ${v.length}-d vector, expected ${dim}`);
+    vec.set(v, i * dim);
+  }
+  return blockToBatch(schema, rowBlock(rows, includeText ? rows.map((r) => r.text ?? '') : undefined), vec, dim, includeText);
+}
+
+/** One record batch from a block and its vectors (`vectors` holds `dim` floats per row, in row order). */
+export function blockToBatch(schema: Schema, b: RowBlock, vectors: Float32Array, dim: number, includeText: boolean): RecordBatch {
+  const n = b.length;
+  if (vectors.length !== n * dim) throw new Error(`columnar: ${vectors.length} vector values for ${n} rows of dimension ${dim}`);
   const start = new BigInt64Array(n);
   const end = new BigInt64Array(n);
-  const mod = new Int8Array(n);
-  const vec = new Float32Array(n * dim);
-  const offsets = new Int32Array(n + 1);
-  let featLen = 0;
-  for (const r of rows) featLen += r.features.length;
-  const feats = new Float32Array(featLen);
   const abnormal = new Uint8Array((n + 7) >> 3);
   for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    idx[i] = r.windowIndex;
-    start[i] = BigInt(Math.round(r.windowStart));
-    end[i] = BigInt(Math.round(r.windowEnd));
-    mod[i] = MODALITY_INDEX[r.modality];
-    if (r.vector.length !== dim) throw new Error(`columnar: row ${i} has a ${r.vector.length}-d vector, expected ${dim}`);
-    vec.set(r.vector, i * dim);
-    feats.set(r.features, offsets[i]);
-    offsets[i + 1] = offsets[i] + r.features.length;
-    if (r.abnormal) abnormal[i >> 3] |= 1 << (i & 7);
+    start[i] = BigInt(Math.round(b.windowStart[i]));
+    end[i] = BigInt(Math.round(b.windowEnd[i]));
+    if (b.abnormal[i]) abnormal[i >> 3] |= 1 << (i & 7);
   }
+  const featLen = b.featureOffsets[n];
   const type = (name: string) => schema.fields.find((f) => f.name === name)!.type;
   const children: Data[] = [
-    makeData({ type: new Int32(), data: idx, length: n }),
+    makeData({ type: new Int32(), data: b.windowIndex, length: n }),
     makeData({ type: type('window_start') as TimestampMillisecond, data: start, length: n }),
     makeData({ type: type('window_end') as TimestampMillisecond, data: end, length: n }),
-    utf8(rows.map((r) => r.caseId)),
-    utf8(rows.map((r) => r.entity)),
-    makeData({ type: MODALITY_TYPE, data: mod, length: n, dictionary: MODALITY_DICT }),
+    utf8(b.caseId),
+    utf8(b.entity),
+    makeData({ type: MODALITY_TYPE, data: b.modality, length: n, dictionary: MODALITY_DICT }),
   ];
-  if (includeText) children.push(utf8(rows.map((r) => r.text ?? '')));
+  if (includeText) children.push(utf8(b.texts ?? new Array<string>(n).fill('')));
   const vecType = type('vector') as FixedSizeList<Float32>;
   const featType = type('features') as List<Float32>;
   children.push(
-    makeData({ type: vecType, length: n, nullCount: 0, child: makeData({ type: new Float32(), data: vec, length: n * dim }) }),
-    makeData({ type: featType, length: n, nullCount: 0, valueOffsets: offsets, child: makeData({ type: new Float32(), data: feats, length: featLen }) }),
+    makeData({ type: vecType, length: n, nullCount: 0, child: makeData({ type: new Float32(), data: vectors, length: n * dim }) }),
+    makeData({ type: featType, length: n, nullCount: 0, valueOffsets: b.featureOffsets, child: makeData({ type: new Float32(), data: b.features.subarray(0, featLen), length: featLen }) }),
     makeData({ type: new Bool(), data: abnormal, length: n }),
-    utf8(rows.map((r) => r.rootCause)),
-    utf8(rows.map((r) => r.rootCauseService)),
-    utf8(rows.map((r) => r.faultType)),
+    utf8(b.rootCause),
+    utf8(b.rootCauseService),
+    utf8(b.faultType),
   );
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new RecordBatch(schema, struct);
@@ -192,9 +301,13 @@ export class ColumnarWriter {
     this.writer.reset(this.sink, this.schema);
   }
 
-  static async open(path: string, opts: ColumnarOptions): Promise<ColumnarWriter> {
+  /** The temporary file a writer for `path` fills before renaming it. */
+  static tempPath(path: string): string {
+    return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+  }
+
+  static async open(path: string, opts: ColumnarOptions, tmp = ColumnarWriter.tempPath(path)): Promise<ColumnarWriter> {
     if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new RangeError(`columnar: dim must be a positive integer, got ${opts.dim}`);
-    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
     const fh = await open(tmp, 'w');
     return new ColumnarWriter(path, tmp, fh, opts);
   }
@@ -209,6 +322,16 @@ export class ColumnarWriter {
     if (rows.length === 0) return;
     this.writer.write(rowsToBatch(this.schema, rows, this.opts.dim, !!this.opts.includeText));
     this.rows += rows.length;
+    this.batches++;
+    await this.drain();
+  }
+
+  /** Appends one record batch holding a block's rows and their vectors (`dim` floats per row). */
+  async writeBlock(block: RowBlock, vectors: Float32Array): Promise<void> {
+    if (this.closed) throw new Error('columnar: write after close');
+    if (block.length === 0) return;
+    this.writer.write(blockToBatch(this.schema, block, vectors, this.opts.dim, !!this.opts.includeText));
+    this.rows += block.length;
     this.batches++;
     await this.drain();
   }
@@ -244,4 +367,174 @@ export class ColumnarWriter {
 /** Reads an encode output back (whole file in memory: for tests and small outputs). */
 export async function readColumnar(path: string): Promise<Table> {
   return tableFromIPC(await readFile(path));
+}
+
+// ---- the writer in a worker thread ----
+
+const SINK_KIND = 'runtimeslicer:columnar-sink';
+
+export interface SinkSettings {
+  /** output file; absent: the thread only embeds (vectors come back) */
+  out?: string;
+  columnar: ColumnarOptions;
+  /** a backbone spec the thread embeds with (a cheap, pure one: `hash`); absent: vectors come with each block */
+  backboneSpec?: string;
+  /** the id the thread's backbone must have (the main thread's) */
+  backboneId?: string;
+  /** send each block's vectors back (the caller wants the rows) */
+  returnVectors: boolean;
+}
+
+type SinkIn = { type: 'block'; block: RowBlock; vectors?: Float32Array } | { type: 'close' } | { type: 'abort' };
+type SinkOut =
+  | { type: 'ready' }
+  | { type: 'done'; rows: number; vectors?: Float32Array }
+  | { type: 'closed'; embedMs: number; writeMs: number }
+  | { type: 'aborted' };
+
+/**
+ * Embedding (when given a backbone spec) and Arrow writing in a worker thread, fed one block of
+ * rows at a time, so that they overlap the views on the main thread. Blocks are handled in
+ * order; `done` hands back the outcome of the oldest block not yet collected.
+ */
+export class ColumnarSink {
+  private outstanding = 0;
+  private constructor(
+    private readonly ch: WorkerChannel<SinkIn, SinkOut>,
+    private readonly tmp: string | undefined,
+    readonly settings: SinkSettings,
+  ) {}
+
+  /** Starts the thread and waits until it has opened the file and made its backbone. */
+  static async start(settings: SinkSettings): Promise<ColumnarSink> {
+    const tmp = settings.out ? ColumnarWriter.tempPath(settings.out) : undefined;
+    const ch = new WorkerChannel<SinkIn, SinkOut>(startModuleWorker(import.meta.url, { kind: SINK_KIND, settings, tmp }));
+    const sink = new ColumnarSink(ch, tmp, settings);
+    try {
+      const m = await ch.next();
+      if (m.type !== 'ready') throw new Error(`columnar sink: unexpected ${m.type}`);
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    return sink;
+  }
+
+  /** Blocks handed over and not yet collected with `done`. */
+  get pending(): number {
+    return this.outstanding;
+  }
+
+  /** Hands a block over; `vectors` (`dim` floats per row) are moved, not copied. */
+  post(block: RowBlock, vectors?: Float32Array): void {
+    const transfer = [block.windowIndex.buffer, block.windowStart.buffer, block.windowEnd.buffer, block.modality.buffer, block.abnormal.buffer, block.featureOffsets.buffer, block.features.buffer] as ArrayBuffer[];
+    if (vectors) transfer.push(vectors.buffer as ArrayBuffer);
+    this.ch.post({ type: 'block', block, vectors }, transfer);
+    this.outstanding++;
+  }
+
+  /** Waits for the oldest block handed over: its row count, and its vectors when asked for. */
+  async done(): Promise<{ rows: number; vectors?: Float32Array }> {
+    const m = await this.ch.next();
+    if (m.type !== 'done') throw new Error(`columnar sink: unexpected ${m.type}`);
+    this.outstanding--;
+    return m;
+  }
+
+  /** Writes the footer and moves the file into place; the thread's own embed and write times. */
+  async close(): Promise<{ embedMs: number; writeMs: number }> {
+    while (this.outstanding > 0) await this.done();
+    this.ch.post({ type: 'close' });
+    const m = await this.ch.next();
+    if (m.type !== 'closed') throw new Error(`columnar sink: unexpected ${m.type}`);
+    await this.ch.stop();
+    return m;
+  }
+
+  /** Ends the thread and removes the temporary file; the destination is left as it was. */
+  async abort(): Promise<void> {
+    await this.ch.stop();
+    if (this.tmp) await rm(this.tmp, { force: true });
+  }
+}
+
+/** The thread's side: one block at a time, in order. */
+function runSink(settings: SinkSettings, tmp: string | undefined): void {
+  const port = parentPort!;
+  let writer: ColumnarWriter | undefined;
+  let backbone: Backbone | undefined;
+  let embedMs = 0;
+  let writeMs = 0;
+  let failed = false;
+  const dim = settings.columnar.dim;
+  const fail = (e: unknown) => {
+    failed = true;
+    port.postMessage(failureOf(e));
+  };
+  let chain: Promise<void> = (async () => {
+    if (settings.out) writer = await ColumnarWriter.open(settings.out, settings.columnar, tmp);
+    if (settings.backboneSpec) {
+      const { createBackbone } = await import('./backbones/index.js');
+      backbone = await createBackbone(settings.backboneSpec);
+      if (settings.backboneId && backbone.id !== settings.backboneId) throw new Error(`columnar sink: backbone ${backbone.id} is not ${settings.backboneId}`);
+      if (backbone.dim !== dim) throw new Error(`columnar sink: backbone dim ${backbone.dim}, expected ${dim}`);
+    }
+    port.postMessage({ type: 'ready' } satisfies SinkOut);
+  })().catch(fail);
+  const handle = async (m: SinkIn): Promise<void> => {
+    if (failed) return;
+    if (m.type === 'block') {
+      const b = m.block;
+      let vectors = m.vectors;
+      if (!vectors) {
+        if (!backbone) throw new Error('columnar sink: a block without vectors, and no backbone');
+        const t = performance.now();
+        vectors = await embedInto(backbone, b.texts ?? [], dim);
+        embedMs += performance.now() - t;
+      }
+      const t = performance.now();
+      await writer?.writeBlock(b, vectors);
+      writeMs += performance.now() - t;
+      if (settings.returnVectors) port.postMessage({ type: 'done', rows: b.length, vectors } satisfies SinkOut, [vectors.buffer as ArrayBuffer]);
+      else port.postMessage({ type: 'done', rows: b.length } satisfies SinkOut);
+    } else if (m.type === 'close') {
+      const t = performance.now();
+      await writer?.close();
+      writeMs += performance.now() - t;
+      port.postMessage({ type: 'closed', embedMs, writeMs } satisfies SinkOut);
+    }
+  };
+  port.on('message', (m: SinkIn) => {
+    chain = chain.then(() => handle(m)).catch(fail);
+  });
+}
+
+/** Vectors of `texts`, `dim` floats per text in one array; identical texts are embedded once. */
+async function embedInto(backbone: Backbone, texts: readonly string[], dim: number): Promise<Float32Array> {
+  const first = new Map<string, number>();
+  const distinct: string[] = [];
+  const at = new Int32Array(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    let k = first.get(texts[i]);
+    if (k === undefined) {
+      k = distinct.length;
+      first.set(texts[i], k);
+      distinct.push(texts[i]);
+    }
+    at[i] = k;
+  }
+  const rows = await backbone.embed(distinct);
+  if (rows.length !== distinct.length) throw new Error(`backbone ${backbone.id} returned ${rows.length} rows for ${distinct.length} texts`);
+  const out = new Float32Array(texts.length * dim);
+  for (let i = 0; i < texts.length; i++) {
+    const v = rows[at[i]];
+    if (v.length !== dim) throw new Error(`backbone ${backbone.id} returned a ${v.length}-d vector, expected ${dim}`);
+    out.set(v, i * dim);
+  }
+  return out;
+}
+
+if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === SINK_KIND) {
+  const d = workerData as { settings: SinkSettings; tmp?: string };
+  runSink(d.settings, d.tmp);
 }

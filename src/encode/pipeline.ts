@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
-import { datasetWindows, windowStream, type Window, type WindowSlice, type WindowSpec } from '../windows/index.js';
+import { MODALITIES, UserError, type Dataset, type Modality } from '../telemetry/index.js';
+import { datasetWindows, labelWindows, windowStream, type Window, type WindowLabel, type WindowSpec } from '../windows/index.js';
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
-import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, type EncodedRow } from './columnar.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary } from './views/index.js';
+import { COLUMNAR_FORMAT_VERSION, ColumnarSink, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './columnar.js';
+import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { LogSummaryThread } from './views/logthread.js';
 
 export interface EncodeProgress {
   phase: 'fit' | 'encode';
@@ -42,7 +43,16 @@ export interface EncodeOptions {
   onProgress?: (p: EncodeProgress) => void;
   /** called with every batch of rows (after embedding), e.g. to keep them in memory */
   onRows?: (rows: readonly EncodedRow[]) => void;
+  /**
+   * Use a worker thread for embedding (a `hash` backbone made from `backboneSpec`, without a
+   * cache) and for writing the Arrow file, so they overlap building the views. Default true;
+   * the output is the same either way.
+   */
+  threads?: boolean;
 }
+
+/** Blocks handed to the writer thread and not yet written, at most (bounds memory). */
+const MAX_BLOCKS_IN_FLIGHT = 2;
 
 export interface EncodeTimings {
   /** reading and windowing, both passes */
@@ -53,6 +63,10 @@ export interface EncodeTimings {
   embedMs: number;
   /** Arrow batches */
   writeMs: number;
+  /** main thread waiting for worker threads (their work is counted in embed/write as done there) */
+  waitMs: number;
+  /** what ran in worker threads: 'embed', 'write' */
+  threaded: string[];
   totalMs: number;
 }
 
@@ -85,7 +99,7 @@ async function* timed<T>(src: AsyncIterable<T>, acc: { ms: number }): AsyncGener
 }
 
 /** Rows of one window's views, in a fixed order: system first, then services; metrics, traces, logs. */
-function viewRows(slice: WindowSlice, system: ModalityViews, entities: Map<string, ModalityViews>): { row: Omit<EncodedRow, 'vector'>; text: string }[] {
+function viewRows(slice: { window: Window; label: WindowLabel }, system: ModalityViews, entities: Map<string, ModalityViews>): { row: Omit<EncodedRow, 'vector'>; text: string }[] {
   const w = slice.window;
   const l = slice.label;
   const out: { row: Omit<EncodedRow, 'vector'>; text: string }[] = [];
@@ -125,15 +139,16 @@ function viewRows(slice: WindowSlice, system: ModalityViews, entities: Map<strin
 export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<EncodeResult> {
   const t0 = performance.now();
   const ownBackbone = !opts.backbone;
-  const backbone = opts.backbone ?? (await createBackbone(opts.backboneSpec ?? 'hash', opts.backboneOptions));
+  const spec = ownBackbone ? (opts.backboneSpec ?? 'hash') : undefined;
+  const backbone = opts.backbone ?? (await createBackbone(spec!, opts.backboneOptions));
   try {
-    return await encodeWith(ds, opts, backbone, t0);
+    return await encodeWith(ds, opts, backbone, spec, t0);
   } finally {
     if (ownBackbone) await backbone.dispose?.();
   }
 }
 
-async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, t0: number): Promise<EncodeResult> {
+async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, spec: string | undefined, t0: number): Promise<EncodeResult> {
   const read = { ms: 0 };
   let viewsMs = 0;
   let embedMs = 0;
@@ -147,65 +162,159 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new UserError(`output folder does not exist: ${dir} (expected an existing folder for ${opts.out})`);
   }
-  const total = datasetWindows(ds, opts.spec, opts.range).length;
+  const all = datasetWindows(ds, opts.spec, opts.range);
+  const total = all.length;
   const builder = new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities });
+  const threads = opts.threads ?? true;
+  const threaded: string[] = [];
+  let waitMs = 0;
 
   // Pass 1 reads every modality once: baselines are learnt from the training windows, and each
-  // window's traces and logs are kept as a small summary that needs no baseline.
+  // window's traces and logs are kept as a small summary that needs no baseline. Logs are read
+  // and summarised in a worker thread where the source allows it.
+  const train = Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0));
+  const wanted = opts.modalities ?? MODALITIES;
+  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, train) : undefined;
+  if (logThread) threaded.push('logs');
   const pass = builder.beginFit();
   const summaries: (WindowSummary | undefined)[] = [];
   let fitSeen = 0;
-  for await (const slice of timed(windowStream(ds, opts.spec, streamOpts), read)) {
-    const t = performance.now();
-    const s = pass.add(slice, !opts.fitFilter || opts.fitFilter(slice.window));
-    if (s.traces || s.logs) summaries[fitSeen] = s;
-    viewsMs += performance.now() - t;
-    fitSeen++;
-    opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
+  // Metrics are cut into windows here (as index ranges, not views), except for case-based
+  // sources, whose windows each get their own case's series from windowStream.
+  const caseBased = !!ds.caseData && all.length > 0 && all.every((w) => w.caseId !== undefined);
+  const ownMetrics = !caseBased && wanted.includes('metrics');
+  const metricWindows = () => new MetricWindows(ds.metrics(MetricWindows.readRange(all)), ds.disorderMs);
+  const nextStart = (k: number) => (k + 1 < all.length ? all[k + 1].start : Infinity);
+  let metrics1: MetricWindows | undefined;
+  try {
+    const pass1 = wanted.filter((m) => !(m === 'logs' && logThread) && !(m === 'metrics' && ownMetrics));
+    if (ownMetrics) metrics1 = metricWindows();
+    for await (const slice of timed(windowStream(ds, opts.spec, { range: opts.range, modalities: pass1 }), read)) {
+      let foreign: ForeignLogs | undefined;
+      if (logThread) {
+        const tw = performance.now();
+        foreign = await logThread.logsOf(slice.window.index);
+        waitMs += performance.now() - tw;
+      }
+      let input: ViewInput = slice;
+      if (metrics1) {
+        const tr = performance.now();
+        input = { window: slice.window, metrics: await metrics1.window(slice.window, nextStart(fitSeen)), spans: slice.spans, logs: slice.logs };
+        read.ms += performance.now() - tr;
+      }
+      const t = performance.now();
+      const s = pass.add(input, train[fitSeen] === 1, foreign);
+      if (s.traces || s.logs) summaries[fitSeen] = s;
+      viewsMs += performance.now() - t;
+      fitSeen++;
+      opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
+    }
+  } finally {
+    await logThread?.stop();
+    await metrics1?.close();
   }
   pass.finish();
 
-  // Pass 2: views, vectors, rows.
-  const writer = opts.out
-    ? await ColumnarWriter.open(opts.out, {
-        dim: backbone.dim,
-        includeText: opts.includeText,
-        metadata: {
-          backbone: backbone.id,
-          dim: backbone.dim,
-          window: { lengthMs: opts.spec.lengthMs, strideMs: opts.spec.strideMs },
-          views_version: VIEWS_FORMAT_VERSION,
-          columnar_version: COLUMNAR_FORMAT_VERSION,
-          feature_layouts: FEATURE_LAYOUTS,
-          system_entity: SYSTEM_ENTITY,
-          entities,
-          dataset: { format: ds.format, root: ds.root },
-          train_windows: builder.trainWindows,
-        },
-      })
-    : undefined;
-  let pending: { row: Omit<EncodedRow, 'vector'>; text: string }[] = [];
+  // Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows. Embedding
+  // and writing go to a worker thread where they can (`threads`), overlapping the views.
+  const columnar: ColumnarOptions = {
+    dim: backbone.dim,
+    includeText: opts.includeText,
+    metadata: {
+      backbone: backbone.id,
+      dim: backbone.dim,
+      window: { lengthMs: opts.spec.lengthMs, strideMs: opts.spec.strideMs },
+      views_version: VIEWS_FORMAT_VERSION,
+      columnar_version: COLUMNAR_FORMAT_VERSION,
+      feature_layouts: FEATURE_LAYOUTS,
+      system_entity: SYSTEM_ENTITY,
+      entities,
+      dataset: { format: ds.format, root: ds.root },
+      train_windows: builder.trainWindows,
+    },
+  };
+  // Only a backbone made here from a `hash` spec is made again in the thread: it is pure JS,
+  // cheap to make, and gives the same vectors anywhere; others embed on the main thread.
+  const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
+  let sink: ColumnarSink | undefined;
+  let writer: ColumnarWriter | undefined;
+  if (threads && (opts.out || sinkEmbeds)) {
+    sink = await ColumnarSink.start({ out: opts.out, columnar, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
+    if (sinkEmbeds) threaded.push('embed');
+    if (opts.out) threaded.push('write');
+  } else if (opts.out) writer = await ColumnarWriter.open(opts.out, columnar);
+  type Pending = { row: Omit<EncodedRow, 'vector'>; text: string };
+  let pending: Pending[] = [];
+  /** batches handed to the sink, oldest first, with what `onRows` needs of them */
+  const handed: { batch: Pending[]; vectors?: Float32Array[] }[] = [];
   let rows = 0;
   let texts = 0;
   let windows = 0;
+  const dim = backbone.dim;
+  const deliver = (batch: Pending[], vectorOf: (i: number) => Float32Array) => {
+    if (opts.onRows) opts.onRows(batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectorOf(i) })));
+    rows += batch.length;
+  };
+  const collect = async () => {
+    const t = performance.now();
+    const r = await sink!.done();
+    waitMs += performance.now() - t;
+    const h = handed.shift()!;
+    const packed = r.vectors;
+    deliver(h.batch, (i) => h.vectors?.[i] ?? packed!.subarray(i * dim, (i + 1) * dim));
+  };
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    const t = performance.now();
-    const vectors = await embedTexts(backbone, batch.map((p) => p.text), opts.cache);
-    embedMs += performance.now() - t;
-    const out: EncodedRow[] = batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectors[i] }));
+    const textsOf = batch.map((p) => p.text);
+    let vectors: Float32Array[] | undefined;
+    if (!sinkEmbeds) {
+      const t = performance.now();
+      vectors = await embedTexts(backbone, textsOf, opts.cache);
+      embedMs += performance.now() - t;
+    }
+    if (sink) {
+      const block = rowBlock(
+        batch.map((p) => p.row),
+        opts.includeText || sinkEmbeds ? textsOf : undefined,
+      );
+      let packed: Float32Array | undefined;
+      if (vectors) {
+        packed = new Float32Array(vectors.length * dim);
+        for (let i = 0; i < vectors.length; i++) {
+          if (vectors[i].length !== dim) throw new Error(`encode: backbone ${backbone.id} returned a ${vectors[i].length}-d vector, expected ${dim}`);
+          packed.set(vectors[i], i * dim);
+        }
+      }
+      sink.post(block, packed);
+      handed.push({ batch, vectors: opts.onRows ? vectors : undefined });
+      // a bounded queue: the thread works on one block while the next is being built
+      while (sink.pending > MAX_BLOCKS_IN_FLIGHT) await collect();
+      return;
+    }
+    const out: EncodedRow[] = batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectors![i] }));
     const tw = performance.now();
     await writer?.write(out);
     writeMs += performance.now() - tw;
     opts.onRows?.(out);
     rows += out.length;
   };
-  // Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows.
-  const metricsOnly = { range: opts.range, modalities: (opts.modalities ?? ['metrics']).filter((m) => m === 'metrics') };
+  const labels = labelWindows(all, ds.labels, ds.cases);
+  const pass2 = async function* (): AsyncGenerator<{ window: Window; label: WindowLabel; metrics: MetricData }> {
+    if (!ownMetrics) {
+      yield* windowStream(ds, opts.spec, { range: opts.range, modalities: wanted.filter((m) => m === 'metrics') });
+      return;
+    }
+    const mws = metricWindows();
+    try {
+      for (let k = 0; k < all.length; k++) yield { window: all[k], label: labels[k], metrics: await mws.window(all[k], nextStart(k)) };
+    } finally {
+      await mws.close();
+    }
+  };
   try {
-    for await (const slice of timed(windowStream(ds, opts.spec, metricsOnly), read)) {
+    for await (const slice of timed(pass2(), read)) {
       const t = performance.now();
       const k = windows;
       const s = summaries[k] ?? { window: slice.window };
@@ -214,17 +323,26 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
       const v = builder.render(s, slice);
       const r = viewRows(slice, v.system, v.entities);
       viewsMs += performance.now() - t;
-      pending.push(...r);
+      for (const x of r) pending.push(x);
       texts += r.length;
       windows++;
       if (pending.length >= batchTexts) await flush();
       opts.onProgress?.({ phase: 'encode', windows, total, rows: rows + pending.length });
     }
     await flush();
+    if (sink) {
+      while (sink.pending > 0) await collect();
+      const t = performance.now();
+      const st = await sink.close();
+      waitMs += performance.now() - t;
+      embedMs += st.embedMs;
+      writeMs += st.writeMs;
+    }
     const tw = performance.now();
     await writer?.close();
     writeMs += performance.now() - tw;
   } catch (e) {
+    await sink?.abort();
     await writer?.abort();
     throw e;
   }
@@ -237,7 +355,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     dim: backbone.dim,
     backboneId: backbone.id,
     builder,
-    timings: { readMs: read.ms, viewsMs, embedMs, writeMs, totalMs: performance.now() - t0 },
+    timings: { readMs: read.ms, viewsMs, embedMs, writeMs, waitMs, threaded, totalMs: performance.now() - t0 },
   };
 }
 

@@ -1,10 +1,11 @@
-import type { LogRecord, MetricSeries } from '../../telemetry/index.js';
+import type { LogRecord, Span } from '../../telemetry/index.js';
 import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
 import { VIEWS_FORMAT_VERSION } from './layout.js';
 import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary } from './logs.js';
 import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SliceMemo } from './memo.js';
+import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } from './parts.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines, type TraceWindow } from './traces.js';
@@ -44,13 +45,37 @@ export interface WindowSummary {
   logs?: LogSummary;
 }
 
+/**
+ * A window's logs summarised by another `ShapeTable` (a worker thread's): `summary.shapes` are
+ * that table's numbers.
+ */
+export interface ForeignLogs {
+  summary: LogSummary;
+  /** that table's shapes first seen in this window, in number order: [shape key, first body] */
+  newShapes: [number, string][];
+  /** training windows: the first line of each shape not seen in training before, in line order (null: the shape's first body) */
+  trainLines: [number, string | null][];
+}
+
+/**
+ * One window's data as views read it: a `WindowSlice`, or the same with its metrics as parts
+ * (`MetricWindows`), which saves a typed-array view per series and window.
+ */
+export interface ViewInput {
+  window: Window;
+  metrics: MetricData;
+  spans: readonly Span[];
+  logs: readonly LogRecord[];
+}
+
 /** One fitting pass over a stream of windows (`ViewBuilder.beginFit`). */
 export interface ViewFitPass {
   /**
    * Summarises the next window of the stream (windows in stream order) and learns from it when
-   * `train`. Labels are never looked at.
+   * `train`. Labels are never looked at. `logs`, when given, replaces the slice's logs (which
+   * are then not read).
    */
-  add(slice: WindowSlice, train: boolean): WindowSummary;
+  add(slice: ViewInput, train: boolean, logs?: ForeignLogs): WindowSummary;
   /** Freezes what was learnt into the builder's baselines. */
   finish(): ViewBuilder;
 }
@@ -129,6 +154,7 @@ export class ViewBuilder {
   /** line shapes of every pass, with the first body of each */
   private shapes = new ShapeTable();
   private serviceNumbers = new ServiceNumbers();
+  private seriesParts = new SeriesParts();
   /** shape → template id of the fitted miner (−1: none), worked out on first use */
   private shapeIds: number[] = [];
   private logShapes = this.newLogShapes();
@@ -200,22 +226,45 @@ export class ViewBuilder {
     const logShapes = new SliceMemo<LogRecord, number>((r) => shapes.idOf(r.body));
     const spanIndex = new SpanIndex(this.serviceOf);
     const bodyOf = (shape: number) => shapes.bodies[shape];
+    // shapes of a foreign table: their numbers here, and their first bodies
+    const foreignShape: number[] = [];
+    const foreignBody: string[] = [];
     let n = 0;
     let done = false;
-    const add = (slice: WindowSlice, train: boolean): WindowSummary => {
+    const addForeign = (f: ForeignLogs, train: boolean): LogSummary => {
+      for (const [key, body] of f.newShapes) {
+        foreignShape.push(shapes.idOfKey(key, body));
+        foreignBody.push(body);
+      }
+      const ls = f.summary;
+      for (let g = 0; g < ls.shapes.length; g++) ls.shapes[g] = foreignShape[ls.shapes[g]];
+      if (train) {
+        for (const [sh, body] of f.trainLines) {
+          const local = foreignShape[sh];
+          if (trainIds[local] === undefined) trainIds[local] = miner.add(body ?? foreignBody[sh]).templateId;
+        }
+      }
+      return ls;
+    };
+    const seriesParts = new SeriesParts();
+    const add = (slice: ViewInput, train: boolean, foreign?: ForeignLogs): WindowSummary => {
       if (done) throw new Error('ViewBuilder: add after finish');
       const w = slice.window;
       const summary: WindowSummary = { window: w };
       if (train) {
         n++;
-        if (slice.metrics.length) metrics.add(slice.metrics);
+        if (metricCount(slice.metrics)) metrics.add(isParts(slice.metrics) ? slice.metrics : seriesParts.of(slice.metrics));
       }
       if (slice.spans.length) {
         const tw = traceWindow(slice.spans, w, spanIndex);
         summary.traces = tw;
         if (train) traces.add(tw);
       }
-      if (slice.logs.length) {
+      if (foreign) {
+        const ls = addForeign(foreign, train);
+        summary.logs = ls;
+        if (train) logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
+      } else if (slice.logs.length) {
         const sh = logShapes.map(slice.logs);
         if (train) {
           for (let i = 0; i < sh.length; i++) {
@@ -261,6 +310,10 @@ export class ViewBuilder {
     return new SliceMemo((r) => this.shapes.idOf(r.body));
   }
 
+  private partsOf(m: MetricData): MetricParts {
+    return isParts(m) ? m : this.seriesParts.of(m);
+  }
+
   /** Template id of a line shape under the fitted miner, −1 when none matches. */
   private shapeId(shape: number): number {
     let id = this.shapeIds[shape];
@@ -292,11 +345,10 @@ export class ViewBuilder {
    * Views of a summarised window (`summarize`, or a fitting pass's `add`), given the window's
    * metric series and label (a slice of the same window, which may hold metrics only).
    */
-  render(summary: WindowSummary, slice: { metrics: readonly MetricSeries[]; label: WindowLabel }): WindowViews {
+  render(summary: WindowSummary, slice: { metrics: MetricData; label: WindowLabel }): WindowViews {
     const w = summary.window;
-    const metrics = slice.metrics;
     const budget = this.textBudget;
-    const mw = metrics.length ? metricWindow(metrics, w, this.metricBase, this.seriesKeys) : undefined;
+    const mw = metricCount(slice.metrics) ? metricWindow(this.partsOf(slice.metrics), w, this.metricBase, this.seriesKeys) : undefined;
     const tw = summary.traces;
     const lw = summary.logs
       ? logWindowOf(

@@ -1,4 +1,5 @@
-export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ViewFitPass } from './builder.js';
+export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ViewFitPass, type ForeignLogs, type ViewInput } from './builder.js';
+export { MetricWindows, type MetricParts, type MetricData } from './parts.js';
 export {
   VIEWS_FORMAT_VERSION,
   METRIC_FEATURES,

@@ -157,7 +157,7 @@ export class ShapeMemo {
  * A copy of `s` that shares no memory with the text it was cut from (V8 keeps a substring as a
  * view of its parent): a body kept for a whole pass must not pin a decoded block of the file.
  */
-function ownCopy(s: string): string {
+export function ownCopy(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
@@ -168,15 +168,21 @@ function ownCopy(s: string): string {
  */
 export class ShapeTable {
   private byKey = new Map<number, number>();
+  private keys: number[] = [];
   readonly bodies: string[] = [];
 
   /** The shape number of a line (a new one for a shape not seen before). */
   idOf(body: string): number {
-    const key = shapeKey(body);
+    return this.idOfKey(shapeKey(body), body);
+  }
+
+  /** The shape number of a line whose `shapeKey` is known (another table's entry). */
+  idOfKey(key: number, body: string): number {
     let i = this.byKey.get(key);
     if (i === undefined) {
       i = this.bodies.length;
       this.byKey.set(key, i);
+      this.keys.push(key);
       this.bodies.push(ownCopy(body));
     }
     return i;
@@ -184,6 +190,11 @@ export class ShapeTable {
 
   get size(): number {
     return this.bodies.length;
+  }
+
+  /** The key of shape `i`. */
+  keyOf(i: number): number {
+    return this.keys[i];
   }
 }
 

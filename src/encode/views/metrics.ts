@@ -1,8 +1,8 @@
-import type { MetricSeries } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
 import { METRIC_CATEGORIES, METRIC_FEATURES, indexOf, metricCategory } from './layout.js';
 import { Reservoir, SeededRandom, Z_CLIP, clipZ, fmt, fmtZ, maxFinite, pct, quantileSorted, slog, zOf, type Baseline, type ScaleFloor } from './stats.js';
 import { assembleRanked, clip } from './text.js';
+import type { MetricParts } from './parts.js';
 
 /** Metric values: a 2% share of the level, else one part in a million of the unit. */
 export const METRIC_FLOOR: ScaleFloor = { rel: 0.02, abs: 1e-6 };
@@ -57,18 +57,22 @@ export class MetricsFit {
     this.keys = new SeriesKeyCache(serviceOf);
   }
 
-  add(series: readonly MetricSeries[]): void {
-    for (const s of series) {
-      const k = this.keys.get(s.entity, s.name);
+  add(m: MetricParts): void {
+    const { chunks, chunk, lo, hi, first } = m;
+    for (let j = 0; j < m.count; j++) {
+      const s0 = chunks[chunk[first[j]]];
+      const k = this.keys.get(s0.entity, s0.name);
       let r = this.res.get(k.key);
       if (!r) this.res.set(k.key, (r = new Reservoir(this.cap, this.rng)));
       const last = k.last;
-      const { times, values } = s;
       let t = last;
-      for (let i = 0; i < times.length; i++) {
-        if (times[i] <= last) continue;
-        r.add(values[i]);
-        if (times[i] > t) t = times[i];
+      for (let p = first[j]; p < first[j + 1]; p++) {
+        const { times, values } = chunks[chunk[p]];
+        for (let i = lo[p]; i < hi[p]; i++) {
+          if (times[i] <= last) continue;
+          r.add(values[i]);
+          if (times[i] > t) t = times[i];
+        }
       }
       k.last = t;
     }
@@ -86,7 +90,8 @@ export class MetricsFit {
 
 /** Per-window figures of every series, column-wise (one typed array per statistic). */
 export interface MetricWindow {
-  series: readonly MetricSeries[];
+  entity: string[];
+  name: string[];
   services: string[];
   keys: string[];
   /** mean of the window's valid points (NaN when none) */
@@ -106,10 +111,11 @@ export interface MetricWindow {
   entitiesPerService: Map<string, number>;
 }
 
-export function metricWindow(series: readonly MetricSeries[], w: Window, baselines: Map<string, Baseline>, keys: SeriesKeyCache): MetricWindow {
-  const n = series.length;
+export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, Baseline>, keys: SeriesKeyCache): MetricWindow {
+  const n = m.count;
   const mw: MetricWindow = {
-    series,
+    entity: new Array(n),
+    name: new Array(n),
     services: new Array(n),
     keys: new Array(n),
     level: new Float64Array(n),
@@ -126,11 +132,14 @@ export function metricWindow(series: readonly MetricSeries[], w: Window, baselin
   };
   const stamp = ++keys.windowStamp;
   const lengthMin = (w.end - w.start) / 60_000;
+  const { chunks, chunk, lo, hi, first } = m;
   for (let i = 0; i < n; i++) {
-    const s = series[i];
-    const sk = keys.get(s.entity, s.name);
+    const s0 = chunks[chunk[first[i]]];
+    const sk = keys.get(s0.entity, s0.name);
     const service = sk.service;
     const key = sk.key;
+    mw.entity[i] = s0.entity;
+    mw.name[i] = s0.name;
     mw.services[i] = service;
     mw.keys[i] = key;
     mw.cat[i] = sk.cat;
@@ -142,35 +151,38 @@ export function metricWindow(series: readonly MetricSeries[], w: Window, baselin
       mw.entitiesPerService.set(service, (mw.entitiesPerService.get(service) ?? 0) + 1);
     }
     const b = baselines.get(key);
-    const { times, values } = s;
-    const m = values.length;
-    mw.points[i] = m;
     // One pass: mean, least-squares slope (time in minutes from the window start), peak.
     let k = 0;
+    let points = 0;
     let sum = 0;
     let st = 0;
     let stt = 0;
     let stv = 0;
     let peak = NaN;
     let peakAbs = -1;
-    for (let j = 0; j < m; j++) {
-      const v = values[j];
-      if (!Number.isFinite(v)) continue;
-      const t = (times[j] - w.start) / 60_000;
-      k++;
-      sum += v;
-      st += t;
-      stt += t * t;
-      stv += t * v;
-      if (b) {
-        const zp = (v - b.median) / b.scale;
-        const a = Math.abs(zp);
-        if (a > peakAbs) {
-          peakAbs = a;
-          peak = zp;
+    for (let p = first[i]; p < first[i + 1]; p++) {
+      const { times, values } = chunks[chunk[p]];
+      points += hi[p] - lo[p];
+      for (let j = lo[p]; j < hi[p]; j++) {
+        const v = values[j];
+        if (!Number.isFinite(v)) continue;
+        const t = (times[j] - w.start) / 60_000;
+        k++;
+        sum += v;
+        st += t;
+        stt += t * t;
+        stv += t * v;
+        if (b) {
+          const zp = (v - b.median) / b.scale;
+          const a = Math.abs(zp);
+          if (a > peakAbs) {
+            peakAbs = a;
+            peak = zp;
+          }
         }
       }
     }
+    mw.points[i] = points;
     mw.valid[i] = k;
     const level = k > 0 ? sum / k : NaN;
     mw.level[i] = level;
@@ -296,7 +308,7 @@ function rankingOf(mw: MetricWindow): Ranking {
   for (let i = 0; i < n; i++) {
     if (mw.valid[i] === 0) continue;
     score[i] = mw.hasBase[i] ? maxFinite(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
-    tie[i] = mw.keys[i] + SEP + mw.series[i].entity;
+    tie[i] = mw.keys[i] + SEP + mw.entity[i];
     all.push(i);
   }
   all.sort((a, b) => score[b] - score[a] || (tie[a] < tie[b] ? -1 : tie[a] > tie[b] ? 1 : 0));
@@ -357,11 +369,11 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
 }
 
 function seriesLine(mw: MetricWindow, i: number, withService: boolean): string {
-  const s = mw.series[i];
+  const entity = mw.entity[i];
   const service = mw.services[i];
-  const replicas = (mw.entitiesPerService.get(service) ?? 1) > 1 && s.entity !== service;
-  const who = withService ? (replicas ? `${service} (${s.entity}) ` : `${service} `) : replicas ? `(${s.entity}) ` : '';
-  const name = clip(s.name, 80);
+  const replicas = (mw.entitiesPerService.get(service) ?? 1) > 1 && entity !== service;
+  const who = withService ? (replicas ? `${service} (${entity}) ` : `${service} `) : replicas ? `(${entity}) ` : '';
+  const name = clip(mw.name[i], 80);
   if (!mw.hasBase[i]) return `${who}${name} ${fmt(mw.level[i])} (new series)`;
   const parts = [`base ${fmt(mw.base[i])}`, `z ${fmtZ(mw.z[i])}`];
   if (Math.abs(mw.peak[i] - mw.z[i]) >= 1) parts.push(`peak ${fmtZ(mw.peak[i])}`);

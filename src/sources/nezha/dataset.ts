@@ -259,9 +259,12 @@ class NezhaSource implements NezhaDataset {
   }
 
   logs(range?: TimeRange): AsyncIterable<LogRecord[]> {
-    const ctx = { problems: this.problems, names: this.names };
-    const files = selectMinuteFiles(this.layout.logFiles, range);
-    return reorderMinutes(files, (f) => readLogFile(f, range, ctx), (r) => r.time, this.disorderMs, this.problems);
+    return minuteLogs(this.layout.logFiles, range, this.disorderMs, { problems: this.problems, names: this.names });
+  }
+
+  /** What `readNezhaLogs` needs to read this dataset's log stream elsewhere (plain data). */
+  logStreamSpec(): NezhaLogStreamSpec {
+    return { logFiles: this.layout.logFiles.map((f) => ({ ...f })), disorderMs: this.disorderMs };
   }
 
   topology(): Promise<Topology> {
@@ -313,6 +316,30 @@ class NezhaSource implements NezhaDataset {
     const list = [...edges.values()].sort((a, b) => b.count - a.count || (a.caller + a.callee < b.caller + b.callee ? -1 : 1));
     return { entities: sortEntities(entities.values()), edges: list };
   }
+}
+
+function minuteLogs(logFiles: MinuteFile[], range: TimeRange | undefined, disorderMs: number, ctx: { problems: ProblemLog; names: Names }): AsyncIterable<LogRecord[]> {
+  const files = selectMinuteFiles(logFiles, range);
+  return reorderMinutes(files, (f) => readLogFile(f, range, ctx), (r) => r.time, disorderMs, ctx.problems);
+}
+
+/**
+ * A Nezha dataset's log stream as plain data (file list and ordering bound), so that another
+ * thread can read the same stream (`readNezhaLogs`) without opening the dataset again.
+ */
+export interface NezhaLogStreamSpec {
+  logFiles: MinuteFile[];
+  disorderMs: number;
+}
+
+/** The log-stream spec of a dataset opened by `openNezha`; undefined for any other dataset. */
+export function nezhaLogStreamSpec(ds: Dataset): NezhaLogStreamSpec | undefined {
+  return ds instanceof NezhaSource ? ds.logStreamSpec() : undefined;
+}
+
+/** The same records, in the same order, as the dataset's `logs(range)`; problems go to `problems`. */
+export function readNezhaLogs(spec: NezhaLogStreamSpec, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<LogRecord[]> {
+  return minuteLogs(spec.logFiles, range, spec.disorderMs, { problems, names: new Names() });
 }
 
 export async function openNezha(path: string, opts: LoadOptions = {}): Promise<NezhaDataset> {

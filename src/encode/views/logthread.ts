@@ -1,0 +1,182 @@
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { ProblemLog, type Dataset, type LogRecord, type TimeRange } from '../../telemetry/index.js';
+import { nezhaLogStreamSpec, readNezhaLogs, type NezhaLogStreamSpec } from '../../sources/index.js';
+import { windowStream, type WindowSpec } from '../../windows/index.js';
+import type { ForeignLogs } from './builder.js';
+import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from './logs.js';
+import { SliceMemo } from './memo.js';
+import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
+
+/**
+ * Log summaries of a fitting pass made in a worker thread: it reads and parses the log files,
+ * cuts them into the pass's windows, works out each line's shape and counts per (service,
+ * shape), while the main thread reads the other modalities. Only the summaries, the new shapes
+ * and the first training line of each shape cross over; the main thread's miner learns from
+ * those exactly as from the records themselves.
+ *
+ * Sources it can read in a thread: Nezha exports opened by `openNezha` (their log stream is
+ * plain files). Any other dataset reads its logs on the main thread.
+ */
+
+const KIND = 'runtimeslicer:log-summaries';
+
+interface Settings {
+  nezha: NezhaLogStreamSpec;
+  timeRange: TimeRange;
+  spec: WindowSpec;
+  range?: TimeRange;
+  /** per window position: 1 for a training window */
+  train: Uint8Array;
+  /** entity → service, for records that name no service */
+  services: [string, string][];
+}
+
+interface Part {
+  index: number;
+  logs: ForeignLogs;
+}
+
+type Problem = [string, number, string];
+
+type Out =
+  | { type: 'parts'; parts: Part[]; upTo: number; problems: Problem[] }
+  | { type: 'end'; windows: number; problems: Problem[] };
+
+/** The main thread's side: each window's log summary, in window order. */
+export class LogSummaryThread {
+  private parts: Part[] = [];
+  private upTo = -1;
+  private ended = false;
+
+  private constructor(
+    private readonly ch: WorkerChannel<never, Out>,
+    private readonly problems: ProblemLog,
+  ) {}
+
+  /**
+   * Starts the thread for a pass over `ds` cut by `spec` (within `range`), or returns
+   * undefined when `ds` cannot be read from another thread. `train[i]` says whether window i
+   * (position in the pass) is a training window.
+   */
+  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array): LogSummaryThread | undefined {
+    const nezha = nezhaLogStreamSpec(ds);
+    if (!nezha || ds.cases?.length) return undefined;
+    const settings: Settings = {
+      nezha,
+      timeRange: { start: ds.timeRange.start, end: ds.timeRange.end },
+      spec: { lengthMs: spec.lengthMs, strideMs: spec.strideMs },
+      range: range ? { start: range.start, end: range.end } : undefined,
+      train,
+      services: ds.entities.map((e) => [e.id, e.service || e.id]),
+    };
+    return new LogSummaryThread(new WorkerChannel<never, Out>(startModuleWorker(import.meta.url, { kind: KIND, settings })), ds.problems);
+  }
+
+  /** The logs of window `index` (windows asked for in increasing order); undefined: none. */
+  async logsOf(index: number): Promise<ForeignLogs | undefined> {
+    for (;;) {
+      while (this.parts.length > 0 && this.parts[0].index < index) this.parts.shift();
+      if (this.parts.length > 0) return this.parts[0].index === index ? this.parts.shift()!.logs : undefined;
+      if (this.ended || this.upTo >= index) return undefined;
+      const m = await this.ch.next();
+      for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
+      if (m.type === 'end') this.ended = true;
+      else {
+        for (const p of m.parts) this.parts.push(p);
+        this.upTo = m.upTo;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.ch.stop();
+  }
+}
+
+/** Problems of the thread's reading, handed to the main thread's log with the next message. */
+class ForwardedProblems extends ProblemLog {
+  pending: Problem[] = [];
+  override add(file: string, line: number, reason: string): void {
+    super.add(file, line, reason);
+    this.pending.push([file, line, reason]);
+  }
+  take(): Problem[] {
+    const p = this.pending;
+    this.pending = [];
+    return p;
+  }
+}
+
+/** Windows with logs sent together, and windows passed between messages at most. */
+const PARTS_PER_MESSAGE = 8;
+const WINDOWS_PER_MESSAGE = 64;
+
+async function run(s: Settings): Promise<void> {
+  const port = parentPort!;
+  const problems = new ForwardedProblems(0);
+  const empty = async function* <T>(): AsyncGenerator<T[]> {};
+  // Only what windowStream reads: the main thread's time range (hence the same windows) and the log stream.
+  const source: Dataset = {
+    format: 'nezha',
+    root: '',
+    entities: [],
+    timeRange: s.timeRange,
+    labels: [],
+    problems,
+    disorderMs: s.nezha.disorderMs,
+    notes: [],
+    topology: async () => ({ entities: [], edges: [] }),
+    metrics: () => empty(),
+    spans: () => empty(),
+    logs: (range) => readNezhaLogs(s.nezha, range, problems),
+  };
+  const serviceMap = new Map(s.services);
+  const serviceOf = (e: string) => serviceMap.get(e) ?? e;
+  const table = new ShapeTable();
+  const memo = new SliceMemo<LogRecord, number>((r) => table.idOf(r.body));
+  const numbers = new ServiceNumbers();
+  let seenInTraining = new Uint8Array(0);
+  let announced = 0;
+  let parts: Part[] = [];
+  let sinceMessage = 0;
+  let windows = 0;
+  const send = (upTo: number) => {
+    port.postMessage({ type: 'parts', parts, upTo, problems: problems.take() } satisfies Out);
+    parts = [];
+    sinceMessage = 0;
+  };
+  for await (const slice of windowStream(source, s.spec, { range: s.range, modalities: ['logs'] })) {
+    const w = slice.window;
+    windows++;
+    sinceMessage++;
+    const logs = slice.logs;
+    if (logs.length > 0) {
+      const sh = memo.map(logs);
+      const newShapes: [number, string][] = [];
+      for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
+      const trainLines: [number, string | null][] = [];
+      if (s.train[w.index]) {
+        if (seenInTraining.length < table.size) {
+          const grown = new Uint8Array(Math.max(table.size, 2 * seenInTraining.length));
+          grown.set(seenInTraining);
+          seenInTraining = grown;
+        }
+        for (let i = 0; i < logs.length; i++) {
+          const k = sh[i];
+          if (seenInTraining[k]) continue;
+          seenInTraining[k] = 1;
+          const body = logs[i].body;
+          trainLines.push([k, body === table.bodies[k] ? null : ownCopy(body)]);
+        }
+      }
+      parts.push({ index: w.index, logs: { summary: summarizeLogs(logs, w, serviceOf, sh, numbers), newShapes, trainLines } });
+    }
+    if (parts.length >= PARTS_PER_MESSAGE || sinceMessage >= WINDOWS_PER_MESSAGE) send(w.index);
+  }
+  if (parts.length > 0) send(Number.MAX_SAFE_INTEGER);
+  port.postMessage({ type: 'end', windows, problems: problems.take() } satisfies Out);
+}
+
+if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === KIND) {
+  run((workerData as { settings: Settings }).settings).catch((e: unknown) => parentPort!.postMessage(failureOf(e)));
+}

@@ -1,0 +1,90 @@
+import { Worker, type Transferable } from 'node:worker_threads';
+
+/**
+ * Worker threads of the encode stage: the log reader of the fitting pass and the embedding and
+ * Arrow-writing sink of the second pass run beside the main thread, so both cores work.
+ */
+
+/**
+ * Starts a module of this package in a worker thread. From the compiled package the module is
+ * the worker's entry. From the TypeScript sources (tests and benchmarks run under tsx) a worker
+ * does not inherit tsx's loader for its entry, so a small bootstrap registers tsx first.
+ */
+export function startModuleWorker(moduleUrl: string, workerData: unknown): Worker {
+  if (moduleUrl.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(moduleUrl)}); });`;
+    return new Worker(code, { eval: true, workerData });
+  }
+  return new Worker(new URL(moduleUrl), { workerData });
+}
+
+/** An error from a worker, as sent in a message (errors do not survive structured clone whole). */
+export interface WorkerFailure {
+  type: 'error';
+  message: string;
+  name?: string;
+  stack?: string;
+}
+
+export function failureOf(e: unknown): WorkerFailure {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { type: 'error', message: err.message, name: err.name, stack: err.stack };
+}
+
+function errorOf(f: WorkerFailure): Error {
+  const e = new Error(f.message);
+  if (f.name) e.name = f.name;
+  if (f.stack) e.stack = f.stack;
+  return e;
+}
+
+/**
+ * The main thread's side of a worker: messages in arrival order through `next()`; a failure
+ * message, an error event or an early exit rejects the waiting and every later `next()`.
+ */
+export class WorkerChannel<Out, In extends { type: string }> {
+  private queue: In[] = [];
+  private waiting: { resolve: (m: In) => void; reject: (e: Error) => void }[] = [];
+  private failed: Error | undefined;
+  private exited = false;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (m: In | WorkerFailure) => {
+      if (m.type === 'error') this.fail(errorOf(m as WorkerFailure));
+      else {
+        const w = this.waiting.shift();
+        if (w) w.resolve(m as In);
+        else this.queue.push(m as In);
+      }
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new Error(`worker thread exited (code ${code}) before its work was done`));
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const w of this.waiting.splice(0)) w.reject(this.failed);
+  }
+
+  post(message: Out, transfer?: readonly Transferable[]): void {
+    if (this.failed) throw this.failed;
+    this.worker.postMessage(message, transfer as Transferable[] | undefined);
+  }
+
+  next(): Promise<In> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  /** Ends the thread (whatever it was doing); safe to call twice. */
+  async stop(): Promise<void> {
+    this.failed ??= new Error('worker thread stopped');
+    if (!this.exited) await this.worker.terminate();
+  }
+}
