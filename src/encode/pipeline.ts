@@ -5,7 +5,7 @@ import { datasetWindows, labelWindows, windowStream, type Window, type WindowLab
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarSink, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './columnar.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ForeignMiner, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
 
 export interface EncodeProgress {
@@ -174,7 +174,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   // and summarised in a worker thread where the source allows it.
   const train = Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0));
   const wanted = opts.modalities ?? MODALITIES;
-  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, train) : undefined;
+  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, train, builder.templateMinerOptions) : undefined;
   if (logThread) threaded.push('logs');
   const pass = builder.beginFit();
   const summaries: (WindowSummary | undefined)[] = [];
@@ -186,6 +186,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const metricWindows = () => new MetricWindows(ds.metrics(MetricWindows.readRange(all)), ds.disorderMs);
   const nextStart = (k: number) => (k + 1 < all.length ? all[k + 1].start : Infinity);
   let metrics1: MetricWindows | undefined;
+  let foreignMiner: ForeignMiner | undefined;
   try {
     const pass1 = wanted.filter((m) => !(m === 'logs' && logThread) && !(m === 'metrics' && ownMetrics));
     if (ownMetrics) metrics1 = metricWindows();
@@ -209,11 +210,16 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
       fitSeen++;
       opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
     }
+    if (logThread) {
+      const tw = performance.now();
+      foreignMiner = await logThread.miner();
+      waitMs += performance.now() - tw;
+    }
   } finally {
     await logThread?.stop();
     await metrics1?.close();
   }
-  pass.finish();
+  pass.finish(foreignMiner);
 
   // Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows. Embedding
   // and writing go to a worker thread where they can (`threads`), overlapping the views.

@@ -2,7 +2,7 @@ import type { LogRecord, Span } from '../../telemetry/index.js';
 import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
 import { VIEWS_FORMAT_VERSION } from './layout.js';
-import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary } from './logs.js';
+import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary, type LogWindow } from './logs.js';
 import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SliceMemo } from './memo.js';
 import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } from './parts.js';
@@ -53,8 +53,19 @@ export interface ForeignLogs {
   summary: LogSummary;
   /** that table's shapes first seen in this window, in number order: [shape key, first body] */
   newShapes: [number, string][];
-  /** training windows: the first line of each shape not seen in training before, in line order (null: the shape's first body) */
-  trainLines: [number, string | null][];
+  /**
+   * Training windows: the window's template counts under the template miner being trained
+   * where the lines were read (which learns from the first training line of each shape, in
+   * stream order, as `add` does); the pass then takes that miner at `finish` (`ForeignMiner`).
+   */
+  trained?: LogWindow;
+}
+
+/** The template miner trained beside a pass that was given `ForeignLogs`. */
+export interface ForeignMiner {
+  state: TemplateMinerState;
+  /** per shape of the foreign table: its template id under that miner (−1: none matches its first body) */
+  shapeIds: Int32Array;
 }
 
 /**
@@ -76,8 +87,8 @@ export interface ViewFitPass {
    * are then not read).
    */
   add(slice: ViewInput, train: boolean, logs?: ForeignLogs): WindowSummary;
-  /** Freezes what was learnt into the builder's baselines. */
-  finish(): ViewBuilder;
+  /** Freezes what was learnt into the builder's baselines (with the miner trained elsewhere when logs were foreign). */
+  finish(miner?: ForeignMiner): ViewBuilder;
 }
 
 export interface ViewBuilderOptions {
@@ -187,6 +198,11 @@ export class ViewBuilder {
     this.miner = new TemplateMiner(this.minerOptions);
   }
 
+  /** Options of the template miner `fit` trains (as given, with `params` off unless asked for). */
+  get templateMinerOptions(): TemplateMinerOptions {
+    return this.minerOptions;
+  }
+
   get fitted(): boolean {
     return this._fitted;
   }
@@ -228,21 +244,17 @@ export class ViewBuilder {
     const bodyOf = (shape: number) => shapes.bodies[shape];
     // shapes of a foreign table: their numbers here, and their first bodies
     const foreignShape: number[] = [];
-    const foreignBody: string[] = [];
     let n = 0;
     let done = false;
+    let foreignSeen = false;
     const addForeign = (f: ForeignLogs, train: boolean): LogSummary => {
-      for (const [key, body] of f.newShapes) {
-        foreignShape.push(shapes.idOfKey(key, body));
-        foreignBody.push(body);
-      }
+      foreignSeen = true;
+      for (const [key, body] of f.newShapes) foreignShape.push(shapes.idOfKey(key, body));
       const ls = f.summary;
       for (let g = 0; g < ls.shapes.length; g++) ls.shapes[g] = foreignShape[ls.shapes[g]];
       if (train) {
-        for (const [sh, body] of f.trainLines) {
-          const local = foreignShape[sh];
-          if (trainIds[local] === undefined) trainIds[local] = miner.add(body ?? foreignBody[sh]).templateId;
-        }
+        if (!f.trained) throw new Error('ViewBuilder: foreign logs of a training window come without their template counts');
+        logs.add(f.trained);
       }
       return ls;
     };
@@ -261,9 +273,7 @@ export class ViewBuilder {
         if (train) traces.add(tw);
       }
       if (foreign) {
-        const ls = addForeign(foreign, train);
-        summary.logs = ls;
-        if (train) logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
+        summary.logs = addForeign(foreign, train);
       } else if (slice.logs.length) {
         const sh = logShapes.map(slice.logs);
         if (train) {
@@ -277,18 +287,21 @@ export class ViewBuilder {
       }
       return summary;
     };
-    const finish = (): ViewBuilder => {
+    const finish = (foreignMiner?: ForeignMiner): ViewBuilder => {
       if (done) return this;
       done = true;
-      this.miner = miner;
+      if (foreignSeen && !foreignMiner) throw new Error('ViewBuilder: a pass given foreign logs finishes with their miner');
+      const final = foreignMiner ? TemplateMiner.fromJSON(foreignMiner.state) : miner;
+      this.miner = final;
       this.metricBase = metrics.finish();
       this.indexMetricKeys();
       this.traceBase = traces.finish();
       this.logBase = logs.finish(
-        (id) => miner.resolve(id),
-        (id) => miner.template(id),
+        (id) => final.resolve(id),
+        (id) => final.template(id),
       );
       this.shapeIds = [];
+      if (foreignMiner) for (let k = 0; k < foreignShape.length; k++) this.shapeIds[foreignShape[k]] = foreignMiner.shapeIds[k];
       this.logShapes = this.newLogShapes();
       this.spanIndex = new SpanIndex(this.serviceOf);
       this._trainWindows = n;
@@ -392,13 +405,23 @@ export class ViewBuilder {
   }
 
   private metricView(mw: MetricWindow, service: string | undefined): View {
-    const idx = service === undefined ? [...mw.keys.keys()] : mw.byService.get(service)!;
-    const present = new Set<string>();
-    for (const i of idx) if (mw.hasBase[i]) present.add(mw.keys[i]);
+    const idx = service === undefined ? allIndices(mw.keys.length) : mw.byService.get(service)!;
+    // distinct baseline keys among the scope's series (replicas share theirs)
+    const stamp = ++this.seriesKeys.viewStamp;
+    let present = 0;
+    for (let q = 0; q < idx.length; q++) {
+      const i = idx[q];
+      if (!mw.hasBase[i]) continue;
+      const ref = mw.refs[i].keyRef;
+      if (ref.stamp !== stamp) {
+        ref.stamp = stamp;
+        present++;
+      }
+    }
     const baseKeys = service === undefined ? this.metricBase.size : (this.metricKeysOf.get(service) ?? 0);
     return {
-      text: metricText(mw, idx, service, this.textBudget, baseKeys, present.size),
-      features: metricFeatures(mw, idx, baseKeys, present.size),
+      text: metricText(mw, idx, service, this.textBudget, baseKeys, present),
+      features: metricFeatures(mw, idx, baseKeys, present),
     };
   }
 
@@ -471,6 +494,13 @@ export class ViewBuilder {
     vb._trainWindows = state.trainWindows;
     return vb;
   }
+}
+
+let indices: number[] = [];
+/** 0 .. n − 1 (shared, read only: windows mostly hold the same number of series) */
+function allIndices(n: number): readonly number[] {
+  if (indices.length !== n) indices = Array.from({ length: n }, (_, i) => i);
+  return indices;
 }
 
 export { SYSTEM };

@@ -2,17 +2,19 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ProblemLog, type Dataset, type LogRecord, type TimeRange } from '../../telemetry/index.js';
 import { nezhaLogStreamSpec, readNezhaLogs, type NezhaLogStreamSpec } from '../../sources/index.js';
 import { windowStream, type WindowSpec } from '../../windows/index.js';
-import type { ForeignLogs } from './builder.js';
-import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from './logs.js';
+import { TemplateMiner, type TemplateMinerOptions } from '../templates/index.js';
+import type { ForeignLogs, ForeignMiner } from './builder.js';
+import { ServiceNumbers, ShapeTable, logWindowOf, summarizeLogs } from './logs.js';
 import { SliceMemo } from './memo.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
 
 /**
  * Log summaries of a fitting pass made in a worker thread: it reads and parses the log files,
  * cuts them into the pass's windows, works out each line's shape and counts per (service,
- * shape), while the main thread reads the other modalities. Only the summaries, the new shapes
- * and the first training line of each shape cross over; the main thread's miner learns from
- * those exactly as from the records themselves.
+ * shape), and trains the template miner (on the first training line of each shape, in stream
+ * order, as `ViewBuilder.fit` does), while the main thread reads the other modalities. Only
+ * the summaries, the new shapes, the training windows' template counts and, at the end, the
+ * trained miner cross over.
  *
  * Sources it can read in a thread: Nezha exports opened by `openNezha` (their log stream is
  * plain files). Any other dataset reads its logs on the main thread.
@@ -29,6 +31,7 @@ interface Settings {
   train: Uint8Array;
   /** entity → service, for records that name no service */
   services: [string, string][];
+  miner: TemplateMinerOptions;
 }
 
 interface Part {
@@ -40,13 +43,14 @@ type Problem = [string, number, string];
 
 type Out =
   | { type: 'parts'; parts: Part[]; upTo: number; problems: Problem[] }
-  | { type: 'end'; windows: number; problems: Problem[] };
+  | { type: 'end'; windows: number; problems: Problem[]; miner: ForeignMiner };
 
 /** The main thread's side: each window's log summary, in window order. */
 export class LogSummaryThread {
   private parts: Part[] = [];
   private upTo = -1;
   private ended = false;
+  private trained: ForeignMiner | undefined;
 
   private constructor(
     private readonly ch: WorkerChannel<never, Out>,
@@ -58,7 +62,7 @@ export class LogSummaryThread {
    * undefined when `ds` cannot be read from another thread. `train[i]` says whether window i
    * (position in the pass) is a training window.
    */
-  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array): LogSummaryThread | undefined {
+  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, miner: TemplateMinerOptions): LogSummaryThread | undefined {
     const nezha = nezhaLogStreamSpec(ds);
     if (!nezha || ds.cases?.length) return undefined;
     const settings: Settings = {
@@ -68,6 +72,7 @@ export class LogSummaryThread {
       range: range ? { start: range.start, end: range.end } : undefined,
       train,
       services: ds.entities.map((e) => [e.id, e.service || e.id]),
+      miner,
     };
     return new LogSummaryThread(new WorkerChannel<never, Out>(startModuleWorker(import.meta.url, { kind: KIND, settings })), ds.problems);
   }
@@ -80,12 +85,20 @@ export class LogSummaryThread {
       if (this.ended || this.upTo >= index) return undefined;
       const m = await this.ch.next();
       for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
-      if (m.type === 'end') this.ended = true;
-      else {
+      if (m.type === 'end') {
+        this.ended = true;
+        this.trained = m.miner;
+      } else {
         for (const p of m.parts) this.parts.push(p);
         this.upTo = m.upTo;
       }
     }
+  }
+
+  /** The miner trained on the pass's training windows (after the last window). */
+  async miner(): Promise<ForeignMiner> {
+    while (!this.ended) await this.logsOf(Number.MAX_SAFE_INTEGER);
+    return this.trained!;
   }
 
   async stop(): Promise<void> {
@@ -135,7 +148,10 @@ async function run(s: Settings): Promise<void> {
   const table = new ShapeTable();
   const memo = new SliceMemo<LogRecord, number>((r) => table.idOf(r.body));
   const numbers = new ServiceNumbers();
-  let seenInTraining = new Uint8Array(0);
+  const miner = new TemplateMiner(s.miner);
+  /** per shape: its template id under the miner in training (−1: not seen in training yet) */
+  let trainIds = new Int32Array(0);
+  const bodyOf = (k: number) => table.bodies[k];
   let announced = 0;
   let parts: Part[] = [];
   let sinceMessage = 0;
@@ -154,27 +170,27 @@ async function run(s: Settings): Promise<void> {
       const sh = memo.map(logs);
       const newShapes: [number, string][] = [];
       for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
-      const trainLines: [number, string | null][] = [];
+      const summary = summarizeLogs(logs, w, serviceOf, sh, numbers);
+      const part: Part = { index: w.index, logs: { summary, newShapes } };
       if (s.train[w.index]) {
-        if (seenInTraining.length < table.size) {
-          const grown = new Uint8Array(Math.max(table.size, 2 * seenInTraining.length));
-          grown.set(seenInTraining);
-          seenInTraining = grown;
+        if (trainIds.length < table.size) {
+          const grown = new Int32Array(Math.max(table.size, 2 * trainIds.length)).fill(-1);
+          grown.set(trainIds);
+          trainIds = grown;
         }
-        for (let i = 0; i < logs.length; i++) {
-          const k = sh[i];
-          if (seenInTraining[k]) continue;
-          seenInTraining[k] = 1;
-          const body = logs[i].body;
-          trainLines.push([k, body === table.bodies[k] ? null : ownCopy(body)]);
-        }
+        // the miner learns the first training line of each shape (lines of a shape mask alike)
+        for (let i = 0; i < logs.length; i++) if (trainIds[sh[i]] < 0) trainIds[sh[i]] = miner.add(logs[i].body).templateId;
+        part.logs.trained = logWindowOf(summary, (k) => trainIds[k], bodyOf, s.miner);
       }
-      parts.push({ index: w.index, logs: { summary: summarizeLogs(logs, w, serviceOf, sh, numbers), newShapes, trainLines } });
+      parts.push(part);
     }
     if (parts.length >= PARTS_PER_MESSAGE || sinceMessage >= WINDOWS_PER_MESSAGE) send(w.index);
   }
   if (parts.length > 0) send(Number.MAX_SAFE_INTEGER);
-  port.postMessage({ type: 'end', windows, problems: problems.take() } satisfies Out);
+  // templates of every shape under the final miner, as the builder would ask for them
+  const shapeIds = new Int32Array(table.size);
+  for (let k = 0; k < table.size; k++) shapeIds[k] = miner.match(table.bodies[k])?.templateId ?? -1;
+  port.postMessage({ type: 'end', windows, problems: problems.take(), miner: { state: miner.toJSON(), shapeIds } } satisfies Out);
 }
 
 if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === KIND) {

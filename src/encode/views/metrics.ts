@@ -25,20 +25,35 @@ export interface SeriesKeys {
   last: number;
   /** the entity's own record, shared by its series: counts distinct entities per window */
   entity: { stamp: number };
+  /** shared by the series of one baseline key: counts distinct keys per view */
+  keyRef: { stamp: number };
+  /** ranking tie-break: key \0 entity */
+  tie: string;
 }
 
 export class SeriesKeyCache {
   private byEntity = new Map<string, { stamp: number; names: Map<string, SeriesKeys> }>();
+  private keyRefs = new Map<string, { stamp: number }>();
+  // series come grouped by entity: the last entity's record saves a lookup
+  private lastEntity: string | undefined;
+  private lastRecord: { stamp: number; names: Map<string, SeriesKeys> } | undefined;
   /** numbers the windows for `entity.stamp` */
   windowStamp = 0;
+  /** numbers the views for `keyRef.stamp` */
+  viewStamp = 0;
   constructor(private readonly serviceOf: (entity: string) => string) {}
   get(entity: string, name: string): SeriesKeys {
-    let e = this.byEntity.get(entity);
+    let e = entity === this.lastEntity ? this.lastRecord : this.byEntity.get(entity);
     if (!e) this.byEntity.set(entity, (e = { stamp: -1, names: new Map() }));
+    this.lastEntity = entity;
+    this.lastRecord = e;
     let k = e.names.get(name);
     if (!k) {
       const service = this.serviceOf(entity);
-      k = { service, key: metricKey(service, name), cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entity: e };
+      const key = metricKey(service, name);
+      let keyRef = this.keyRefs.get(key);
+      if (!keyRef) this.keyRefs.set(key, (keyRef = { stamp: -1 }));
+      k = { service, key, cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entity: e, keyRef, tie: key + SEP + entity };
       e.names.set(name, k);
     }
     return k;
@@ -90,6 +105,8 @@ export class MetricsFit {
 
 /** Per-window figures of every series, column-wise (one typed array per statistic). */
 export interface MetricWindow {
+  /** per series: its keys (shared records) */
+  refs: SeriesKeys[];
   entity: string[];
   name: string[];
   services: string[];
@@ -114,6 +131,7 @@ export interface MetricWindow {
 export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, Baseline>, keys: SeriesKeyCache): MetricWindow {
   const n = m.count;
   const mw: MetricWindow = {
+    refs: new Array(n),
     entity: new Array(n),
     name: new Array(n),
     services: new Array(n),
@@ -138,6 +156,7 @@ export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, B
     const sk = keys.get(s0.entity, s0.name);
     const service = sk.service;
     const key = sk.key;
+    mw.refs[i] = sk;
     mw.entity[i] = s0.entity;
     mw.name[i] = s0.name;
     mw.services[i] = service;
@@ -202,6 +221,17 @@ export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, B
 }
 
 const F = indexOf(METRIC_FEATURES);
+const NC = METRIC_CATEGORIES.length;
+/** feature positions of each category: share, absz_max, z_mean */
+const CAT_SHARE = Int32Array.from(METRIC_CATEGORIES, (c) => F[`${c}_share`]);
+const CAT_ABSZ_MAX = Int32Array.from(METRIC_CATEGORIES, (c) => F[`${c}_absz_max`]);
+const CAT_Z_MEAN = Int32Array.from(METRIC_CATEGORIES, (c) => F[`${c}_z_mean`]);
+// Scratch of metricFeatures (called for every view; single-threaded, not re-entrant).
+let absz = new Float64Array(1024);
+const catN = new Float64Array(NC);
+const catMax = new Float64Array(NC);
+const catSum = new Float64Array(NC);
+const catZn = new Float64Array(NC);
 
 /**
  * Features of a set of series (the whole window, or one service's). `baselineKeys` are the
@@ -213,7 +243,7 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
   let points = 0;
   let valid = 0;
   let fresh = 0;
-  const absz = new Float64Array(n);
+  if (absz.length < n) absz = new Float64Array(Math.max(n, 2 * absz.length));
   let na = 0;
   let zsum = 0;
   let peakMax = 0;
@@ -221,12 +251,12 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
   let trendMax = 0;
   let trendN = 0;
   let trendGt3 = 0;
-  const nc = METRIC_CATEGORIES.length;
-  const catN = new Float64Array(nc);
-  const catMax = new Float64Array(nc);
-  const catSum = new Float64Array(nc);
-  const catZn = new Float64Array(nc);
-  for (const i of idx) {
+  catN.fill(0);
+  catMax.fill(0);
+  catSum.fill(0);
+  catZn.fill(0);
+  for (let q = 0; q < n; q++) {
+    const i = idx[q];
     points += mw.points[i];
     valid += mw.valid[i];
     if (!mw.hasBase[i]) fresh++;
@@ -260,19 +290,20 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
     let mean = 0;
     let gt3 = 0;
     let gt6 = 0;
-    for (const a of s) {
+    for (let q = 0; q < na; q++) {
+      const a = s[q];
       mean += a;
       if (a > 3) gt3++;
       if (a > 6) gt6++;
     }
-    mean /= s.length;
+    mean /= na;
     f[F.absz_mean] = Math.log1p(mean);
     f[F.absz_p50] = Math.log1p(quantileSorted(s, 0.5));
     f[F.absz_p90] = Math.log1p(quantileSorted(s, 0.9));
-    f[F.absz_max] = Math.log1p(s[s.length - 1]);
-    f[F.share_absz_gt3] = gt3 / s.length;
-    f[F.share_absz_gt6] = gt6 / s.length;
-    f[F.z_mean] = slog(zsum / s.length);
+    f[F.absz_max] = Math.log1p(s[na - 1]);
+    f[F.share_absz_gt3] = gt3 / na;
+    f[F.share_absz_gt6] = gt6 / na;
+    f[F.z_mean] = slog(zsum / na);
   }
   f[F.peak_absz_max] = Math.log1p(Math.min(peakMax, Z_CLIP));
   if (trendN > 0) {
@@ -280,11 +311,10 @@ export function metricFeatures(mw: MetricWindow, idx: readonly number[], baselin
     f[F.trend_absz_max] = Math.log1p(trendMax);
     f[F.share_trend_gt3] = trendGt3 / trendN;
   }
-  for (let c = 0; c < nc; c++) {
-    const name = METRIC_CATEGORIES[c];
-    f[F[`${name}_share`]] = n > 0 ? catN[c] / n : 0;
-    f[F[`${name}_absz_max`]] = Math.log1p(catMax[c]);
-    f[F[`${name}_z_mean`]] = catZn[c] > 0 ? slog(catSum[c] / catZn[c]) : 0;
+  for (let c = 0; c < NC; c++) {
+    f[CAT_SHARE[c]] = n > 0 ? catN[c] / n : 0;
+    f[CAT_ABSZ_MAX[c]] = Math.log1p(catMax[c]);
+    f[CAT_Z_MEAN[c]] = catZn[c] > 0 ? slog(catSum[c] / catZn[c]) : 0;
   }
   return f;
 }
@@ -308,7 +338,7 @@ function rankingOf(mw: MetricWindow): Ranking {
   for (let i = 0; i < n; i++) {
     if (mw.valid[i] === 0) continue;
     score[i] = mw.hasBase[i] ? maxFinite(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
-    tie[i] = mw.keys[i] + SEP + mw.entity[i];
+    tie[i] = mw.refs[i].tie;
     all.push(i);
   }
   all.sort((a, b) => score[b] - score[a] || (tie[a] < tie[b] ? -1 : tie[a] > tie[b] ? 1 : 0));
@@ -327,14 +357,17 @@ function rankingOf(mw: MetricWindow): Ranking {
 const CALM = 2;
 const ALWAYS = 3;
 
+const catBest = new Float64Array(NC);
+const catOrder: number[] = [];
+
 export function metricText(mw: MetricWindow, idx: readonly number[], scope: string | undefined, budget: number, baselineKeys: number, presentBaselineKeys: number): string {
   let valid = 0;
   let points = 0;
   let fresh = 0;
   let gt3 = 0;
-  const nc = METRIC_CATEGORIES.length;
-  const catBest = new Float64Array(nc).fill(NaN);
-  for (const i of idx) {
+  catBest.fill(NaN);
+  for (let q = 0; q < idx.length; q++) {
+    const i = idx[q];
     valid += mw.valid[i];
     points += mw.points[i];
     if (!mw.hasBase[i]) fresh++;
@@ -352,19 +385,18 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
     if (score[i] < CALM && r >= ALWAYS) calm++;
     else shown.push(i);
   }
-  const cats: string[] = [];
-  const order = [...Array(nc).keys()].filter((c) => Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1);
-  order.sort((a, b) => Math.abs(catBest[b]) - Math.abs(catBest[a]) || a - b);
-  for (const c of order.slice(0, 4)) cats.push(`${METRIC_CATEGORIES[c]} ${fmtZ(catBest[c])}`);
-  const extra: string[] = [];
-  if (fresh > 0) extra.push(`${fresh} new`);
+  catOrder.length = 0;
+  for (let c = 0; c < NC; c++) if (Number.isFinite(catBest[c]) && Math.abs(catBest[c]) >= 1) catOrder.push(c);
+  catOrder.sort((a, b) => Math.abs(catBest[b]) - Math.abs(catBest[a]) || a - b);
+  let cats = '';
+  for (let k = 0; k < catOrder.length && k < 4; k++) cats += `${k > 0 ? ', ' : ''}${METRIC_CATEGORIES[catOrder[k]]} ${fmtZ(catBest[catOrder[k]])}`;
   const absent = Math.max(0, baselineKeys - presentBaselineKeys);
-  if (absent > 0) extra.push(`${absent} absent`);
+  const extra = fresh > 0 && absent > 0 ? ` (${fresh} new, ${absent} absent)` : fresh > 0 ? ` (${fresh} new)` : absent > 0 ? ` (${absent} absent)` : '';
   const header =
     `metrics ${scope ?? 'system'}: ${idx.length} series, ${pct(points > 0 ? 1 - valid / points : 0)} missing` +
-    (extra.length ? ` (${extra.join(', ')})` : '') +
+    extra +
     `; |z|>3: ${gt3}` +
-    (cats.length ? `; strongest: ${cats.join(', ')}` : '');
+    (cats ? `; strongest: ${cats}` : '');
   return assembleRanked(header, shown.length, (r) => seriesLine(mw, shown[r], scope === undefined), budget, calm > 0 ? `${calm} calm series (|z|<${CALM})` : undefined);
 }
 

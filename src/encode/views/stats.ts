@@ -126,6 +126,20 @@ export function quantileSorted(s: ArrayLike<number>, q: number): number {
  * [1e-3, 1e5), no trailing zeros. `0.004999` → "0.005", `123456` → "1.23e5".
  */
 export function fmt(x: number): string {
+  // Views format the same values over and over (baselines, quantised levels): remember them.
+  let s = fmtCache.get(x);
+  if (s === undefined) {
+    s = fmtUncached(x);
+    if (fmtCache.size >= FMT_CACHE_MAX) fmtCache.clear();
+    fmtCache.set(x, s);
+  }
+  return s;
+}
+
+const FMT_CACHE_MAX = 1 << 16;
+const fmtCache = new Map<number, string>();
+
+function fmtUncached(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
   // round to 3 significant digits first, so that 999.96 is 1000 and not "1.00e+3"
@@ -148,8 +162,17 @@ function trimZeros(s: string): string {
 export function fmtZ(z: number): string {
   if (!Number.isFinite(z)) return 'n/a';
   const r = Math.round(z * 10) / 10;
-  return (r >= 0 ? '+' : '') + r.toFixed(1);
+  // |z| is clipped, so there are few distinct texts: one per tenth
+  let s = fmtZCache.get(r);
+  if (s === undefined) {
+    s = (r >= 0 ? '+' : '') + r.toFixed(1);
+    if (fmtZCache.size >= FMT_CACHE_MAX) fmtZCache.clear();
+    fmtZCache.set(r, s);
+  }
+  return s;
 }
+
+const fmtZCache = new Map<number, string>();
 
 export function pct(x: number): string {
   return `${fmt(100 * x)}%`;
