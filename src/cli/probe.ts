@@ -41,8 +41,8 @@ async function loadProbeModel(path: string): Promise<ProbeModel> {
 }
 
 interface ProbeCliOptions {
-  model: string[];
-  data: string[];
+  model?: string[];
+  data?: string[];
   backbone?: string;
   window?: number;
   stride?: number;
@@ -55,8 +55,8 @@ interface ProbeCliOptions {
   json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Column names for the models: file names, made unique when two share one. */
@@ -71,8 +71,8 @@ export function register(program: Command): void {
     .description(
       'score state embeddings against what each dataset can honestly tell (docs/probe.md): Nezha — fault type and root cause among fault windows, fault vs normal on metrics only; simulator folders — fault vs normal and workload regime; AIOps 2022 — type and root cause over cases grouped by failure. The raw backbone and time alone are scored beside each model',
     )
-    .option('--model <file>', 'trained model (repeatable; columns named by file); without one, only the baselines are scored', collect, [])
-    .option('--data <path>', 'telemetry folder (repeatable)', collect, [])
+    .option('--model <file>', 'trained model (repeatable; columns named by file); without one, only the baselines are scored', collect)
+    .option('--data <path>', 'telemetry folder (repeatable)', collect)
     .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
     .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
     .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
@@ -85,10 +85,12 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action((o: ProbeCliOptions) =>
       run(async () => {
-        if (o.data.length === 0) throw new UserError('--data <path> is required (repeatable)', 2);
+        const modelPaths = o.model ?? [];
+        const dataPaths = o.data ?? [];
+        if (dataPaths.length === 0) throw new UserError('--data <path> is required (repeatable)', 2);
         if (o.k < 1) throw new UserError('--k: expected a positive integer', 2);
         const models: ProbeModel[] = [];
-        for (const path of o.model) models.push(await loadProbeModel(path));
+        for (const path of modelPaths) models.push(await loadProbeModel(path));
         const specs = new Set(models.map((m) => m.backboneSpec));
         if (specs.size > 1) throw new UserError(`the models were trained on different backbones (${[...specs].join(', ')}); probe them one backbone at a time`);
         const backboneSpec = models[0]?.backboneSpec ?? o.backbone ?? 'hash';
@@ -104,13 +106,13 @@ export function register(program: Command): void {
         const reports: ProbeReport[] = [];
         try {
           for (const m of models) m.check(backbone);
-          const names = modelNames(o.model);
+          const names = modelNames(modelPaths);
           const embedders: NamedEmbedder[] = [
             { name: 'raw backbone', embed: rawBackboneEmbedder(backbone.dim) },
             { name: 'time only', embed: timeEmbedder },
             ...models.map((m, i) => ({ name: names[i], embed: modelEmbedder(m.model) })),
           ];
-          for (const path of o.data) {
+          for (const path of dataPaths) {
             const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
             let bar: Progress | undefined;
             let phase = '';
@@ -136,7 +138,7 @@ export function register(program: Command): void {
           await backbone.dispose?.();
         }
         if (o.json) {
-          process.stdout.write(JSON.stringify({ backbone: backbone.id, window: spec, models: o.model, reports }) + '\n');
+          process.stdout.write(JSON.stringify({ backbone: backbone.id, window: spec, models: modelPaths, reports }) + '\n');
         } else {
           process.stdout.write(`backbone ${backbone.id}, windows ${window / 60_000} min / ${stride / 60_000} min\n\n` + reports.map(formatProbeReport).join('\n'));
         }
