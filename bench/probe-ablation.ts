@@ -31,8 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../src/encode/index.js';
 import { loadDataset } from '../src/sources/index.js';
 import { simulate } from '../src/simulate/index.js';
-import { encodeWindows, windowInputDims, type EncodedWindow } from '../src/model/data.js';
-import { trainStateModel, type LossTerms } from '../src/model/trainer.js';
+import { encodeWindows, trainStateModel, windowInputDims, type EncodedWindow, type LossTerms } from '../src/model/index.js';
 import { modelEmbedder, probeDataset, probeSourceOf, rawBackboneEmbedder, timeEmbedder, type NamedEmbedder, type ProbeReport } from '../src/eval/index.js';
 import type { Dataset } from '../src/telemetry/index.js';
 

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import type { StateModel } from '../model/index.js';
 import type { Backbone } from '../encode/index.js';
 import { basename } from 'node:path';
 import { loadDataset } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, createBackbone } from '../encode/index.js';
-import { currentFeatureLayouts, encodeWindows } from '../model/data.js';
-import { checkCompatible, loadCheckpoint } from '../model/checkpoint.js';
+import { checkCompatible, currentFeatureLayouts, encodeWindows, loadCheckpoint, type StateModel } from '../model/index.js';
 import {
   DEFAULT_MIN_GAP_MS,
   DEFAULT_PROBE_K,

@@ -22,8 +22,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, type Dataset, type DatasetCase, type DatasetFormat, type FaultLabel, type Modality } from '../telemetry/index.js';
-import { MODALITIES, type StateModel } from '../model/index.js';
-import { embedWindows, type EncodedWindow } from '../model/data.js';
+import { MODALITIES, embedWindows, type EncodedWindow, type StateModel } from '../model/index.js';
 import { cosineDistances, silhouette } from './embedding-metrics.js';
 
 export type ProbeKind = 'nezha' | 'simulator' | 'aiops22';

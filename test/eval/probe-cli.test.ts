@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
 import { createBackbone } from '../../src/encode/index.js';
-import { StateModel } from '../../src/model/index.js';
-import { currentFeatureLayouts, windowInputDims } from '../../src/model/data.js';
-import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { StateModel, currentFeatureLayouts, saveCheckpoint, windowInputDims } from '../../src/model/index.js';
 import type { ProbeReport } from '../../src/eval/index.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));

@@ -21,7 +21,7 @@ import {
   type RegimeSpan,
 } from '../../src/eval/index.js';
 import { UserError, type FaultLabel, type Modality } from '../../src/telemetry/index.js';
-import type { EncodedWindow } from '../../src/model/data.js';
+import type { EncodedWindow } from '../../src/model/index.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 8);
