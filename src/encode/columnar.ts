@@ -376,7 +376,8 @@ const SINK_KIND = 'runtimeslicer:columnar-sink';
 export interface SinkSettings {
   /** output file; absent: the thread only embeds (vectors come back) */
   out?: string;
-  columnar: ColumnarOptions;
+  /** vector length */
+  dim: number;
   /** a backbone spec the thread embeds with (a cheap, pure one: `hash`); absent: vectors come with each block */
   backboneSpec?: string;
   /** the id the thread's backbone must have (the main thread's) */
@@ -385,7 +386,7 @@ export interface SinkSettings {
   returnVectors: boolean;
 }
 
-type SinkIn = { type: 'block'; block: RowBlock; vectors?: Float32Array } | { type: 'close' } | { type: 'abort' };
+type SinkIn = { type: 'open'; columnar: ColumnarOptions } | { type: 'block'; block: RowBlock; vectors?: Float32Array } | { type: 'close' } | { type: 'abort' };
 type SinkOut =
   | { type: 'ready' }
   | { type: 'done'; rows: number; vectors?: Float32Array }
@@ -405,19 +406,22 @@ export class ColumnarSink {
     readonly settings: SinkSettings,
   ) {}
 
-  /** Starts the thread and waits until it has opened the file and made its backbone. */
-  static async start(settings: SinkSettings): Promise<ColumnarSink> {
+  /**
+   * Starts the thread (it makes its backbone meanwhile); `open` then opens the output. Starting
+   * early keeps the thread's start-up off the critical path.
+   */
+  static spawn(settings: SinkSettings): ColumnarSink {
     const tmp = settings.out ? ColumnarWriter.tempPath(settings.out) : undefined;
     const ch = new WorkerChannel<SinkIn, SinkOut>(startModuleWorker(import.meta.url, { kind: SINK_KIND, settings, tmp }));
-    const sink = new ColumnarSink(ch, tmp, settings);
-    try {
-      const m = await ch.next();
-      if (m.type !== 'ready') throw new Error(`columnar sink: unexpected ${m.type}`);
-    } catch (e) {
-      await sink.abort();
-      throw e;
-    }
-    return sink;
+    return new ColumnarSink(ch, tmp, settings);
+  }
+
+  /** Opens the output (schema and metadata are known by now) and waits until the thread is ready. */
+  async open(columnar: ColumnarOptions): Promise<void> {
+    if (columnar.dim !== this.settings.dim) throw new Error(`columnar sink: dim ${columnar.dim}, expected ${this.settings.dim}`);
+    this.ch.post({ type: 'open', columnar });
+    const m = await this.ch.next();
+    if (m.type !== 'ready') throw new Error(`columnar sink: unexpected ${m.type}`);
   }
 
   /** Blocks handed over and not yet collected with `done`. */
@@ -466,24 +470,25 @@ function runSink(settings: SinkSettings, tmp: string | undefined): void {
   let embedMs = 0;
   let writeMs = 0;
   let failed = false;
-  const dim = settings.columnar.dim;
+  const dim = settings.dim;
   const fail = (e: unknown) => {
     failed = true;
     port.postMessage(failureOf(e));
   };
   let chain: Promise<void> = (async () => {
-    if (settings.out) writer = await ColumnarWriter.open(settings.out, settings.columnar, tmp);
     if (settings.backboneSpec) {
       const { createBackbone } = await import('./backbones/index.js');
       backbone = await createBackbone(settings.backboneSpec);
       if (settings.backboneId && backbone.id !== settings.backboneId) throw new Error(`columnar sink: backbone ${backbone.id} is not ${settings.backboneId}`);
       if (backbone.dim !== dim) throw new Error(`columnar sink: backbone dim ${backbone.dim}, expected ${dim}`);
     }
-    port.postMessage({ type: 'ready' } satisfies SinkOut);
   })().catch(fail);
   const handle = async (m: SinkIn): Promise<void> => {
     if (failed) return;
-    if (m.type === 'block') {
+    if (m.type === 'open') {
+      if (settings.out) writer = await ColumnarWriter.open(settings.out, m.columnar, tmp);
+      port.postMessage({ type: 'ready' } satisfies SinkOut);
+    } else if (m.type === 'block') {
       const b = m.block;
       let vectors = m.vectors;
       if (!vectors) {

@@ -5,8 +5,8 @@ import { datasetWindows, labelWindows, windowStream, type Window, type WindowLab
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarSink, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './columnar.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ForeignMiner, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
-import { LogSummaryThread } from './views/logthread.js';
+import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignParts, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { SummaryThread } from './views/summarythread.js';
 
 export interface EncodeProgress {
   phase: 'fit' | 'encode';
@@ -148,14 +148,24 @@ export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<E
   }
 }
 
+/** What the two passes share. */
+interface Run {
+  ds: Dataset;
+  opts: EncodeOptions;
+  backbone: Backbone;
+  builder: ViewBuilder;
+  /** the pass's windows */
+  all: Window[];
+  /** per window: 1 when the baselines learn from it */
+  train: Uint8Array;
+  wanted: readonly Modality[];
+  /** metrics are cut into windows here (as index ranges, not views): every source but case-based ones */
+  ownMetrics: boolean;
+  read: { ms: number };
+  t: { viewsMs: number; embedMs: number; writeMs: number; waitMs: number };
+}
+
 async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, spec: string | undefined, t0: number): Promise<EncodeResult> {
-  const read = { ms: 0 };
-  let viewsMs = 0;
-  let embedMs = 0;
-  let writeMs = 0;
-  const batchTexts = opts.batchTexts ?? 512;
-  const entities = opts.entities ?? true;
-  const streamOpts = { range: opts.range, modalities: opts.modalities };
   if (opts.out) {
     // fail before the (long) fit pass, not after it
     const dir = dirname(resolve(opts.out));
@@ -163,111 +173,159 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     if (!st?.isDirectory()) throw new UserError(`output folder does not exist: ${dir} (expected an existing folder for ${opts.out})`);
   }
   const all = datasetWindows(ds, opts.spec, opts.range);
-  const total = all.length;
-  const builder = new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities });
+  const wanted = opts.modalities ?? MODALITIES;
+  const caseBased = !!ds.caseData && all.length > 0 && all.every((w) => w.caseId !== undefined);
+  const run: Run = {
+    ds,
+    opts,
+    backbone,
+    builder: new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true }),
+    all,
+    train: Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0)),
+    wanted,
+    ownMetrics: !caseBased && wanted.includes('metrics'),
+    read: { ms: 0 },
+    t: { viewsMs: 0, embedMs: 0, writeMs: 0, waitMs: 0 },
+  };
+  // Worker threads, where the source and backbone allow (`threads`): traces and logs of the
+  // fitting pass are read and summarised beside the main thread, which reads the metrics; the
+  // writer thread starts now (and makes its backbone) so that it is ready for the second pass.
+  // Only a backbone made here from a `hash` spec is made again there: it is pure JS, cheap to
+  // make, and gives the same vectors anywhere; others embed on the main thread.
   const threads = opts.threads ?? true;
   const threaded: string[] = [];
-  let waitMs = 0;
-
-  // Pass 1 reads every modality once: baselines are learnt from the training windows, and each
-  // window's traces and logs are kept as a small summary that needs no baseline. Logs are read
-  // and summarised in a worker thread where the source allows it.
-  const train = Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0));
-  const wanted = opts.modalities ?? MODALITIES;
-  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, train, builder.templateMinerOptions) : undefined;
-  if (logThread) threaded.push('logs');
-  const pass = builder.beginFit();
-  const summaries: (WindowSummary | undefined)[] = [];
-  let fitSeen = 0;
-  // Metrics are cut into windows here (as index ranges, not views), except for case-based
-  // sources, whose windows each get their own case's series from windowStream.
-  const caseBased = !!ds.caseData && all.length > 0 && all.every((w) => w.caseId !== undefined);
-  const ownMetrics = !caseBased && wanted.includes('metrics');
-  const metricWindows = () => new MetricWindows(ds.metrics(MetricWindows.readRange(all)), ds.disorderMs);
-  const nextStart = (k: number) => (k + 1 < all.length ? all[k + 1].start : Infinity);
-  let metrics1: MetricWindows | undefined;
-  let foreignMiner: ForeignMiner | undefined;
+  const minerOptions = run.builder.templateMinerOptions;
+  const traceThread = threads && wanted.includes('traces') ? SummaryThread.start(ds, 'traces', opts.spec, opts.range, run.train, minerOptions) : undefined;
+  const logThread = threads && wanted.includes('logs') ? SummaryThread.start(ds, 'logs', opts.spec, opts.range, run.train, minerOptions) : undefined;
+  const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
+  let sink: ColumnarSink | undefined;
   try {
-    const pass1 = wanted.filter((m) => !(m === 'logs' && logThread) && !(m === 'metrics' && ownMetrics));
-    if (ownMetrics) metrics1 = metricWindows();
-    for await (const slice of timed(windowStream(ds, opts.spec, { range: opts.range, modalities: pass1 }), read)) {
-      let foreign: ForeignLogs | undefined;
-      if (logThread) {
+    if (threads && (opts.out || sinkEmbeds)) sink = ColumnarSink.spawn({ out: opts.out, dim: backbone.dim, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
+    if (traceThread) threaded.push('traces');
+    if (logThread) threaded.push('logs');
+    if (sink && sinkEmbeds) threaded.push('embed');
+    if (sink && opts.out) threaded.push('write');
+    const summaries = await fitPass(run, traceThread, logThread);
+    await traceThread?.stop();
+    await logThread?.stop();
+    const out = await viewPass(run, summaries, sink, sinkEmbeds);
+    const { viewsMs, embedMs, writeMs, waitMs } = run.t;
+    return {
+      path: opts.out,
+      windows: out.windows,
+      trainWindows: run.builder.trainWindows,
+      rows: out.rows,
+      texts: out.texts,
+      dim: backbone.dim,
+      backboneId: backbone.id,
+      builder: run.builder,
+      timings: { readMs: run.read.ms, viewsMs, embedMs, writeMs, waitMs, threaded, totalMs: performance.now() - t0 },
+    };
+  } catch (e) {
+    await sink?.abort();
+    throw e;
+  } finally {
+    await traceThread?.stop();
+    await logThread?.stop();
+  }
+}
+
+/**
+ * Pass 1 reads every modality once: baselines are learnt from the training windows, and each
+ * window's traces and logs are kept as a small summary that needs no baseline (indexed by
+ * window position; windows without traces or logs have none).
+ */
+async function fitPass(run: Run, traceThread: SummaryThread | undefined, logThread: SummaryThread | undefined): Promise<(WindowSummary | undefined)[]> {
+  const { ds, opts, all, train, t } = run;
+  const pass = run.builder.beginFit();
+  const summaries: (WindowSummary | undefined)[] = [];
+  const elsewhere = (m: Modality) => (m === 'metrics' && run.ownMetrics) || (m === 'traces' && !!traceThread) || (m === 'logs' && !!logThread);
+  const metrics = run.ownMetrics ? metricWindows(run) : undefined;
+  let k = 0;
+  try {
+    for await (const slice of timed(windowStream(ds, opts.spec, { range: opts.range, modalities: run.wanted.filter((m) => !elsewhere(m)) }), run.read)) {
+      let foreign: ForeignParts | undefined;
+      if (traceThread || logThread) {
         const tw = performance.now();
-        foreign = await logThread.logsOf(slice.window.index);
-        waitMs += performance.now() - tw;
+        foreign = { traces: (await traceThread?.partOf(k))?.traces, logs: (await logThread?.partOf(k))?.logs };
+        t.waitMs += performance.now() - tw;
       }
       let input: ViewInput = slice;
-      if (metrics1) {
+      if (metrics) {
         const tr = performance.now();
-        input = { window: slice.window, metrics: await metrics1.window(slice.window, nextStart(fitSeen)), spans: slice.spans, logs: slice.logs };
-        read.ms += performance.now() - tr;
+        input = { window: slice.window, metrics: await metrics.window(slice.window, nextStart(all, k)), spans: slice.spans, logs: slice.logs };
+        run.read.ms += performance.now() - tr;
       }
-      const t = performance.now();
-      const s = pass.add(input, train[fitSeen] === 1, foreign);
-      if (s.traces || s.logs) summaries[fitSeen] = s;
-      viewsMs += performance.now() - t;
-      fitSeen++;
-      opts.onProgress?.({ phase: 'fit', windows: fitSeen, total, rows: 0 });
+      const tv = performance.now();
+      const s = pass.add(input, train[k] === 1, foreign);
+      if (s.traces || s.logs) summaries[k] = s;
+      t.viewsMs += performance.now() - tv;
+      k++;
+      opts.onProgress?.({ phase: 'fit', windows: k, total: all.length, rows: 0 });
     }
-    if (logThread) {
-      const tw = performance.now();
-      foreignMiner = await logThread.miner();
-      waitMs += performance.now() - tw;
-    }
+    const tw = performance.now();
+    await traceThread?.finish();
+    const miner = await logThread?.finish();
+    t.waitMs += performance.now() - tw;
+    pass.finish(miner);
   } finally {
-    await logThread?.stop();
-    await metrics1?.close();
+    await metrics?.close();
   }
-  pass.finish(foreignMiner);
+  return summaries;
+}
 
-  // Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows. Embedding
-  // and writing go to a worker thread where they can (`threads`), overlapping the views.
+function metricWindows(run: Run): MetricWindows {
+  return new MetricWindows(run.ds.metrics(MetricWindows.readRange(run.all)), run.ds.disorderMs);
+}
+
+const nextStart = (all: readonly Window[], k: number) => (k + 1 < all.length ? all[k + 1].start : Infinity);
+
+type Pending = { row: Omit<EncodedRow, 'vector'>; text: string };
+
+/**
+ * Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows. With a writer
+ * thread, embedding (`sinkEmbeds`) and writing happen there, overlapping the views.
+ */
+async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink: ColumnarSink | undefined, sinkEmbeds: boolean): Promise<{ windows: number; rows: number; texts: number }> {
+  const { ds, opts, backbone, builder, all, t } = run;
+  const dim = backbone.dim;
   const columnar: ColumnarOptions = {
-    dim: backbone.dim,
+    dim,
     includeText: opts.includeText,
     metadata: {
       backbone: backbone.id,
-      dim: backbone.dim,
+      dim,
       window: { lengthMs: opts.spec.lengthMs, strideMs: opts.spec.strideMs },
       views_version: VIEWS_FORMAT_VERSION,
       columnar_version: COLUMNAR_FORMAT_VERSION,
       feature_layouts: FEATURE_LAYOUTS,
       system_entity: SYSTEM_ENTITY,
-      entities,
+      entities: builder.entities,
       dataset: { format: ds.format, root: ds.root },
       train_windows: builder.trainWindows,
     },
   };
-  // Only a backbone made here from a `hash` spec is made again in the thread: it is pure JS,
-  // cheap to make, and gives the same vectors anywhere; others embed on the main thread.
-  const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
-  let sink: ColumnarSink | undefined;
   let writer: ColumnarWriter | undefined;
-  if (threads && (opts.out || sinkEmbeds)) {
-    sink = await ColumnarSink.start({ out: opts.out, columnar, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
-    if (sinkEmbeds) threaded.push('embed');
-    if (opts.out) threaded.push('write');
+  if (sink) {
+    const tw = performance.now();
+    await sink.open(columnar);
+    t.waitMs += performance.now() - tw;
   } else if (opts.out) writer = await ColumnarWriter.open(opts.out, columnar);
-  type Pending = { row: Omit<EncodedRow, 'vector'>; text: string };
+  const batchTexts = opts.batchTexts ?? 512;
   let pending: Pending[] = [];
   /** batches handed to the sink, oldest first, with what `onRows` needs of them */
   const handed: { batch: Pending[]; vectors?: Float32Array[] }[] = [];
   let rows = 0;
   let texts = 0;
   let windows = 0;
-  const dim = backbone.dim;
-  const deliver = (batch: Pending[], vectorOf: (i: number) => Float32Array) => {
-    if (opts.onRows) opts.onRows(batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectorOf(i) })));
-    rows += batch.length;
-  };
   const collect = async () => {
-    const t = performance.now();
+    const tw = performance.now();
     const r = await sink!.done();
-    waitMs += performance.now() - t;
+    t.waitMs += performance.now() - tw;
     const h = handed.shift()!;
     const packed = r.vectors;
-    deliver(h.batch, (i) => h.vectors?.[i] ?? packed!.subarray(i * dim, (i + 1) * dim));
+    if (opts.onRows) opts.onRows(h.batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: h.vectors?.[i] ?? packed!.subarray(i * dim, (i + 1) * dim) })));
+    rows += h.batch.length;
   };
   const flush = async () => {
     if (pending.length === 0) return;
@@ -276,9 +334,9 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     const textsOf = batch.map((p) => p.text);
     let vectors: Float32Array[] | undefined;
     if (!sinkEmbeds) {
-      const t = performance.now();
+      const te = performance.now();
       vectors = await embedTexts(backbone, textsOf, opts.cache);
-      embedMs += performance.now() - t;
+      t.embedMs += performance.now() - te;
     }
     if (sink) {
       const block = rowBlock(
@@ -302,67 +360,56 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     const out: EncodedRow[] = batch.map((p, i) => ({ ...p.row, text: opts.includeText ? p.text : undefined, vector: vectors![i] }));
     const tw = performance.now();
     await writer?.write(out);
-    writeMs += performance.now() - tw;
+    t.writeMs += performance.now() - tw;
     opts.onRows?.(out);
     rows += out.length;
   };
   const labels = labelWindows(all, ds.labels, ds.cases);
-  const pass2 = async function* (): AsyncGenerator<{ window: Window; label: WindowLabel; metrics: MetricData }> {
-    if (!ownMetrics) {
-      yield* windowStream(ds, opts.spec, { range: opts.range, modalities: wanted.filter((m) => m === 'metrics') });
+  const slices = async function* (): AsyncGenerator<{ window: Window; label: WindowLabel; metrics: MetricData }> {
+    if (!run.ownMetrics) {
+      yield* windowStream(ds, opts.spec, { range: opts.range, modalities: run.wanted.filter((m) => m === 'metrics') });
       return;
     }
-    const mws = metricWindows();
+    const mws = metricWindows(run);
     try {
-      for (let k = 0; k < all.length; k++) yield { window: all[k], label: labels[k], metrics: await mws.window(all[k], nextStart(k)) };
+      for (let k = 0; k < all.length; k++) yield { window: all[k], label: labels[k], metrics: await mws.window(all[k], nextStart(all, k)) };
     } finally {
       await mws.close();
     }
   };
   try {
-    for await (const slice of timed(pass2(), read)) {
-      const t = performance.now();
+    for await (const slice of timed(slices(), run.read)) {
+      const tv = performance.now();
       const k = windows;
       const s = summaries[k] ?? { window: slice.window };
       summaries[k] = undefined;
       if (s.window.index !== slice.window.index) throw new Error(`encode: window ${slice.window.index} read where ${s.window.index} was summarised`);
       const v = builder.render(s, slice);
       const r = viewRows(slice, v.system, v.entities);
-      viewsMs += performance.now() - t;
+      t.viewsMs += performance.now() - tv;
       for (const x of r) pending.push(x);
       texts += r.length;
       windows++;
       if (pending.length >= batchTexts) await flush();
-      opts.onProgress?.({ phase: 'encode', windows, total, rows: rows + pending.length });
+      opts.onProgress?.({ phase: 'encode', windows, total: all.length, rows: rows + pending.length });
     }
     await flush();
     if (sink) {
       while (sink.pending > 0) await collect();
-      const t = performance.now();
+      const tw = performance.now();
       const st = await sink.close();
-      waitMs += performance.now() - t;
-      embedMs += st.embedMs;
-      writeMs += st.writeMs;
+      t.waitMs += performance.now() - tw;
+      t.embedMs += st.embedMs;
+      t.writeMs += st.writeMs;
     }
     const tw = performance.now();
     await writer?.close();
-    writeMs += performance.now() - tw;
+    t.writeMs += performance.now() - tw;
   } catch (e) {
-    await sink?.abort();
     await writer?.abort();
     throw e;
   }
-  return {
-    path: opts.out,
-    windows,
-    trainWindows: builder.trainWindows,
-    rows,
-    texts,
-    dim: backbone.dim,
-    backboneId: backbone.id,
-    builder,
-    timings: { readMs: read.ms, viewsMs, embedMs, writeMs, waitMs, threaded, totalMs: performance.now() - t0 },
-  };
+  return { windows, rows, texts };
 }
 
 /** Vectors for `texts` in order; identical texts are embedded once. */
