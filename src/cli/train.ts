@@ -32,6 +32,7 @@ interface TrainCliOptions {
   lambdaT: number;
   lambdaA: number;
   weakLabels?: boolean;
+  weakLabelsFrom?: string[];
   temporal: boolean;
   modal: boolean;
   anomaly: boolean;
@@ -78,6 +79,26 @@ function fmt(v: number | undefined): string {
 function lossText(l: LossMeans | undefined): string {
   if (!l) return '';
   return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)})`;
+}
+
+/**
+ * Which training windows offer their labels to the weak anomaly term: all (--weak-labels), those
+ * of some sources (--weak-labels-from), or none. `sources` lists, in --data order, how many
+ * windows each source contributed to `windows`.
+ */
+function weakLabelPolicy(o: TrainCliOptions, windows: readonly EncodedWindow[], sources: readonly { windows: number }[]): boolean | ((w: EncodedWindow) => boolean) {
+  if (!o.weakLabelsFrom?.length) return !!o.weakLabels;
+  const wanted = new Set(o.weakLabelsFrom.map((p) => resolve(p)));
+  const given = o.data.map((p) => resolve(p));
+  for (const p of wanted) if (!given.includes(p)) throw new UserError(`--weak-labels-from ${p}: not one of the --data sources`);
+  const chosen = new Set<EncodedWindow>();
+  let offset = 0;
+  given.forEach((p, i) => {
+    const n = sources[i].windows;
+    if (wanted.has(p)) for (let k = offset; k < offset + n; k++) chosen.add(windows[k]);
+    offset += n;
+  });
+  return (w) => chosen.has(w);
 }
 
 /** Encodes (or reads) every --data source with one backbone; windows carry their source. */
@@ -162,6 +183,7 @@ export function register(program: Command): void {
     .option('--lambda-t <w>', 'weight of the temporal term', nonNegativeArg, 0.5)
     .option('--lambda-a <w>', 'weight of the weak anomaly term (with --weak-labels)', nonNegativeArg, 0.1)
     .option('--weak-labels', 'use the anomaly labels of training windows (never of excluded ones) for the weak separation term')
+    .option('--weak-labels-from <path>', 'like --weak-labels, but only the windows of this --data source (repeatable); the others count as unlabelled', collect)
     .option('--no-temporal', 'drop the temporal term (ablation)')
     .option('--no-modal', 'drop the cross-modal InfoNCE term (ablation)')
     .option('--no-anomaly', 'drop the weak anomaly term (ablation)')
@@ -225,7 +247,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       patience: o.patience,
       loss: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA },
       terms: { modal: o.modal, temporal: o.temporal, anomaly: o.anomaly },
-      weakLabels: o.weakLabels,
+      weakLabels: weakLabelPolicy(o, windows, sources),
       resumeFile,
       resume: o.resume,
       fingerprint: { sources: sources.map((s) => [s.path, s.windows]), backbone: backbone.id, window: spec, exclude: exclude?.rules ?? [], trainSplit: o.trainSplit ?? null },
@@ -297,7 +319,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
         seed: o.seed,
         excluded: sel.excluded,
         trainSplit: o.trainSplit ?? null,
-        weakLabels: !!o.weakLabels,
+        weakLabels: o.weakLabelsFrom?.length ? o.weakLabelsFrom.map((p) => resolve(p)) : !!o.weakLabels,
         history: result.history.map((h) => ({ epoch: h.epoch + 1, train: h.train, val: h.val })),
       },
     });

@@ -262,7 +262,8 @@ export interface SamplerOptions {
   /** Share of each batch made of runs; the rest are single windows from anywhere. Default 0.5. */
   temporalShare?: number;
   /** Weak labels per row (1 abnormal, 0 normal) in each batch. Default false. */
-  weakLabels?: boolean;
+  /** true: every window's label; a predicate: only those windows' labels (others unknown). */
+  weakLabels?: boolean | ((w: EncodedWindow) => boolean);
 }
 
 export interface SampledBatch {
@@ -311,8 +312,12 @@ export function temporalOverlaps(windows: readonly EncodedWindow[]): OverlapPair
 }
 
 /** Weak labels of training windows: 1 abnormal, 0 normal. */
-export function weakLabelsOf(windows: readonly EncodedWindow[]): Float32Array {
-  return Float32Array.from(windows, (w) => (w.label.abnormal ? 1 : 0));
+/**
+ * 1 abnormal, 0 normal; −1 (unknown, left out of the anomaly term) for windows whose labels the
+ * user did not offer as weak supervision (`from` says which).
+ */
+export function weakLabelsOf(windows: readonly EncodedWindow[], from?: (w: EncodedWindow) => boolean): Float32Array {
+  return Float32Array.from(windows, (w) => (from && !from(w) ? -1 : w.label.abnormal ? 1 : 0));
 }
 
 export class BatchSampler {
@@ -437,7 +442,8 @@ export class BatchSampler {
   describe(rows: number[]): SampledBatch {
     const ws = rows.map((i) => this.windows[i]);
     const out: SampledBatch = { rows, overlaps: temporalOverlaps(ws) };
-    if (this.options.weakLabels) out.labels = weakLabelsOf(ws);
+    const weak = this.options.weakLabels;
+    if (weak) out.labels = weakLabelsOf(ws, typeof weak === 'function' ? weak : undefined);
     return out;
   }
 }

@@ -57,8 +57,12 @@ export interface TrainerOptions {
   loss?: LossOptions;
   /** Which loss terms to use (ablations). Default all three; anomaly needs weakLabels. */
   terms?: Partial<LossTerms>;
-  /** Use the training windows' anomaly labels for the weak separation term. Default false. */
-  weakLabels?: boolean;
+  /**
+   * Use the training windows' anomaly labels for the weak separation term: true for every
+   * training window, a predicate for some (e.g. one source's); others count as unknown.
+   * Default false.
+   */
+  weakLabels?: boolean | ((w: EncodedWindow) => boolean);
   /** Sampler: windows per temporal run (default 6) and share of runs per batch (default 0.5). */
   runLength?: number;
   temporalShare?: number;
@@ -141,7 +145,7 @@ interface Resolved {
   minDelta: number;
   runLength: number;
   temporalShare: number;
-  weakLabels: boolean;
+  weakLabels: boolean | ((w: EncodedWindow) => boolean);
 }
 
 function resolve(o: TrainerOptions): Resolved {
@@ -292,7 +296,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   const terms: LossTerms = {
     modal: options.terms?.modal ?? true,
     temporal: options.terms?.temporal ?? true,
-    anomaly: (options.terms?.anomaly ?? true) && o.weakLabels,
+    anomaly: (options.terms?.anomaly ?? true) && !!o.weakLabels,
   };
   if (!terms.modal && !terms.temporal && !terms.anomaly) throw new UserError('every loss term is switched off: nothing to train (drop one of --no-modal / --no-temporal, or add --weak-labels)');
   const inputDims: Partial<Record<Modality, InputDim>> = {};
@@ -314,9 +318,9 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   // Normalisers from the training part only (not validation, not excluded windows).
   model.fitNormalizers(batchOf(vs.train, 'normalizer'));
   const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
-  const sampler = new BatchSampler(vs.train, { batchSize: o.batchSize, seed: o.seed, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly });
+  const sampler = new BatchSampler(vs.train, { batchSize: o.batchSize, seed: o.seed, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly && o.weakLabels });
   // One fixed set of validation batches, so epochs are compared on the same pairs and negatives.
-  const valSampler = new BatchSampler(vs.val, { batchSize: o.batchSize, seed: o.seed + 1, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly });
+  const valSampler = new BatchSampler(vs.val, { batchSize: o.batchSize, seed: o.seed + 1, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly && o.weakLabels });
   const valBatches = vs.val.length >= 2 ? valSampler.epoch(0) : [];
   const perEpoch = sampler.batchesPerEpoch;
   const totalSteps = o.epochs * perEpoch;

@@ -135,3 +135,22 @@ test('weak labels come with the batch rows and only from the windows given', () 
   }
   assert.equal(new BatchSampler(ws, { batchSize: 40, seed: 2 }).epoch(0)[0].labels, undefined);
 });
+
+test('weak labels from some sources only: the other rows are unknown (−1), left out of the anomaly term', () => {
+  const ws = mixed();
+  const sources = [...new Set(ws.map((w) => w.source))];
+  assert.ok(sources.length >= 2);
+  const from = (w: (typeof ws)[number]) => w.source === sources[0];
+  const s = new BatchSampler(ws, { batchSize: 40, seed: 2, weakLabels: from });
+  let unknown = 0;
+  let known = 0;
+  for (const b of s.epoch(0)) {
+    b.rows.forEach((r, k) => {
+      const expected = ws[r].source === sources[0] ? (ws[r].label.abnormal ? 1 : 0) : -1;
+      assert.equal(b.labels![k], expected);
+      if (expected === -1) unknown++;
+      else known++;
+    });
+  }
+  assert.ok(unknown > 0 && known > 0);
+});
