@@ -12,10 +12,8 @@
  *   faults; every seed draws its own regime timeline and faults. Written to a temporary folder,
  *   removed at the end.
  * - Weak labels (the anomaly term): `sim` (default) takes them from the two training simulator
- *   runs only. The trainer reads a weak label from every training window and has no "unknown",
- *   so Nezha's windows enter the anomaly term with one constant label (normal): that carries
- *   no information about which Nezha windows are faults, and if anything pulls against
- *   separating them. `off`: no weak labels at all; the anomaly term is then inactive and the
+ *   runs only; Nezha's windows are unknown to the anomaly term (the trainer's `weakLabels`
+ *   predicate). `off`: no weak labels at all; the anomaly term is then inactive and the
  *   "−anomaly" model equals the full one. Nezha's labels never reach training either way.
  * - Early stopping: the trainer's (validation split of whole time blocks, patience 5) unless
  *   `--patience` says otherwise (0 = train every epoch).
@@ -132,9 +130,11 @@ export default async function main(args: string[]): Promise<void> {
     const tEnc = performance.now();
 
     const nezha = encoded.get(nezhaPath) as { ds: Dataset; windows: EncodedWindow[] };
-    // Nezha's labels stay out of training: with weak labels on, its windows carry one constant label.
-    const nezhaTrain = weak === 'sim' ? nezha.windows.map((w) => ({ ...w, label: { abnormal: false } })) : nezha.windows;
-    const train = [...nezhaTrain, ...(encoded.get(simPaths[11])?.windows ?? []), ...(encoded.get(simPaths[12])?.windows ?? [])];
+    const simTrain = [...(encoded.get(simPaths[11])?.windows ?? []), ...(encoded.get(simPaths[12])?.windows ?? [])];
+    const train = [...nezha.windows, ...simTrain];
+    // Nezha's labels stay out of training: only the simulator runs' windows offer weak labels.
+    const simSet = new Set(simTrain);
+    const weakLabels = weak === 'sim' ? (w: EncodedWindow) => simSet.has(w) : false;
     const inputDims = windowInputDims(backbone.dim);
 
     const baselines: NamedEmbedder[] = [
@@ -153,7 +153,7 @@ export default async function main(args: string[]): Promise<void> {
       const embedders: NamedEmbedder[] = [...baselines];
       for (const v of VARIANTS) {
         const t = performance.now();
-        const r = await trainStateModel(train, { inputDims, epochs, seed, terms: v.terms, weakLabels: weak === 'sim', patience });
+        const r = await trainStateModel(train, { inputDims, epochs, seed, terms: v.terms, weakLabels, patience });
         trainMs += performance.now() - t;
         training.push({ seed, variant: v.name, terms: r.terms, epochs: r.epochs, bestEpoch: r.bestEpoch, stopReason: r.stopReason, steps: r.steps, bestValLoss: r.bestValLoss, ms: Math.round(r.timings.totalMs) });
         log(`seed ${seed} ${v.name}: ${r.epochs} epochs (best ${r.bestEpoch}, ${r.stopReason}), ${r.steps} steps, ${(r.timings.totalMs / 1000).toFixed(1)} s, terms ${JSON.stringify(r.terms)}`);
