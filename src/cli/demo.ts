@@ -4,75 +4,108 @@ import { resolve } from 'node:path';
 import { simulate } from '../simulate/index.js';
 import { loadDataset } from '../sources/index.js';
 import { inspectDataset } from '../windows/index.js';
-import { encodeDataset } from '../encode/index.js';
+import { createBackbone, encodeDataset } from '../encode/index.js';
+import { encodeWindows, readEncodedWindows, trainStateModel, windowInputDims } from '../model/index.js';
+import { formatProbeReport, modelEmbedder, probeDataset, probeSourceOf, rawBackboneEmbedder, timeEmbedder } from '../eval/index.js';
 import { Progress, positiveIntArg, run } from './common.js';
 
+const SPEC = { lengthMs: 5 * 60_000, strideMs: 60_000 };
+
 /**
- * The main job end to end, as far as the project reaches today: simulate a system with faults,
- * read it back through the OTLP reader, window it and summarise; then the same on the real
- * Nezha data when ../shared/datasets is there.
+ * The main job end to end, as far as the project reaches today: simulate two runs of a system
+ * with faults, read one back and encode its views, pre-train the state model on it without
+ * task labels (weak anomaly labels only), and probe the embedding on the run it never saw;
+ * then read the real Nezha data when ../shared/datasets is there.
  */
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('end-to-end demo: simulate 6 h with 20 faults, read back, window 5m/1m, encode views, summarise (and the real Nezha data if present)')
-    .option('--out <dir>', 'where the simulated run is written', 'out/demo')
+    .description('end-to-end demo: simulate, read back, encode views, pre-train the state model, probe it on a held-out run (and read the real Nezha data if present)')
+    .option('--out <dir>', 'where the simulated runs and the views file are written', 'out/demo')
     .option('--seed <n>', 'random seed', positiveIntArg, 1)
     .option('--datasets <dir>', 'folder with the shared real datasets', '../shared/datasets')
     .action((o: { out: string; seed: number; datasets: string }) =>
       run(async () => {
         const say = (s: string) => process.stdout.write(s + '\n');
-        let example: { faultType?: string; rootCause?: string; text?: string } | undefined;
-        const sim = resolve(o.out, 'sim');
-        say(`1. simulating 6 h of an Online-Boutique-style system with 20 faults → ${sim}`);
-        const bar = new Progress('simulating', 360);
-        const t0 = performance.now();
-        await simulate({ outDir: sim, hours: 6, seed: o.seed, faults: 20, onProgress: (d) => bar.update(Math.round(d / 60_000)) });
+        const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+        const trainDir = resolve(o.out, 'sim-train');
+        const testDir = resolve(o.out, 'sim-heldout');
+
+        say(`1. simulating two runs of an Online-Boutique-style system (6 h, 20 faults; 4 h, 12 faults) → ${o.out}`);
+        let t = performance.now();
+        const bar = new Progress('simulating', 600);
+        await simulate({ outDir: trainDir, hours: 6, seed: o.seed, faults: 20, onProgress: (d) => bar.update(Math.round(d / 60_000)) });
+        await simulate({ outDir: testDir, hours: 4, seed: o.seed + 1000, faults: 12, onProgress: (d) => bar.update(360 + Math.round(d / 60_000)) });
         bar.stop();
-        say(`   done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        say('2. reading it back (OTLP JSON + faults.json) and windowing it (5m windows, 1m stride)');
-        const spec = { lengthMs: 5 * 60_000, strideMs: 60_000 };
-        const r = await inspectDataset(await loadDataset(sim), spec);
+        say(`   done in ${secs(t)}`);
+
+        say('2. reading the first run back (OTLP JSON + faults.json) and windowing it (5m windows, 1m stride)');
+        const train = await loadDataset(trainDir);
+        const r = await inspectDataset(train, SPEC);
         say(`   ${r.entities} entities, ${r.metrics.samples} metric samples, ${r.traces.spans} spans, ${r.logs.records} logs`);
-        say(`   ${r.faults.total} faults (${Object.entries(r.faults.byType).map(([t, n]) => `${t} ${n}`).join(', ')}); ${r.windows} windows, ${r.abnormalWindows} abnormal`);
-        const arrow = resolve(o.out, 'sim-views.arrow');
-        say(`3. views (text + numeric features per modality, system and per service) embedded with the hash backbone → ${arrow}`);
+        say(`   ${r.faults.total} faults (${Object.entries(r.faults.byType).map(([k, n]) => `${k} ${n}`).join(', ')}); ${r.windows} windows, ${r.abnormalWindows} abnormal`);
+
+        const arrow = resolve(o.out, 'sim-train-views.arrow');
+        say(`3. views (text + numeric features per modality, system and per service), hash backbone → ${arrow}`);
+        t = performance.now();
+        let example: { faultType?: string; rootCause?: string; text?: string } | undefined;
         const b3 = new Progress('encoding', r.windows);
-        let shown = false;
-        const enc = await encodeDataset(await loadDataset(sim), {
-          spec,
+        const enc = await encodeDataset(train, {
+          spec: SPEC,
           backboneSpec: 'hash',
           out: arrow,
-          // baselines from the first two hours only: the later windows are judged against them
-          fitFilter: (w) => w.end <= Date.parse(r.timeRange.start) + 2 * 3_600_000,
+          includeText: true,
           onProgress: (p) => p.phase === 'encode' && b3.update(p.windows),
           onRows: (rows) => {
-            const row = rows.find((x) => x.abnormal && x.entity === '__system__' && x.modality === 'traces');
-            if (shown || !row) return;
-            shown = true;
-            example = row;
+            example ??= rows.find((x) => x.abnormal && x.entity === '__system__' && x.modality === 'logs');
           },
-          includeText: true,
         });
         b3.stop();
-        say(`   ${enc.rows} rows (${enc.windows} windows × system and services × modalities), ${enc.dim}-d, in ${(enc.timings.totalMs / 1000).toFixed(1)} s`);
+        say(`   ${enc.rows} rows (${enc.windows} windows × system and services × modalities), ${enc.dim}-d, in ${secs(t)}`);
         if (example) {
-          say(`   e.g. the trace view of an abnormal window (${example.faultType} at ${example.rootCause}):`);
-          for (const line of (example.text ?? '').split('\n').slice(0, 6)) say('     ' + line);
+          say(`   e.g. the log view of an abnormal window (${example.faultType} at ${example.rootCause}):`);
+          for (const line of (example.text ?? '').split('\n').slice(0, 5)) say('     ' + line.slice(0, 150));
         }
+
+        say('4. pre-training the state model on the first run (modal InfoNCE + temporal + weak anomaly terms)');
+        t = performance.now();
+        const backbone = await createBackbone('hash');
+        // the views file of step 3 is the training input: nothing is encoded twice
+        const trainWindows = (await readEncodedWindows(arrow)).windows;
+        const held = await loadDataset(testDir);
+        const heldWindows = await encodeWindows(held, { spec: SPEC, backbone });
+        const b4 = new Progress('training', 20);
+        const model = await trainStateModel(trainWindows, {
+          inputDims: windowInputDims(backbone.dim),
+          epochs: 20,
+          seed: o.seed,
+          weakLabels: true,
+          onProgress: (p) => b4.update(p.epoch + 1),
+        });
+        b4.stop();
+        say(`   ${model.epochs} epochs (${model.stopReason}, best ${model.bestEpoch + 1}) over ${model.trainWindows} windows in ${secs(t)}`);
+
+        say('5. probing the embedding on the held-out run (never seen in training): kNN purity and silhouette');
+        const report = probeDataset(await probeSourceOf(held, heldWindows, 'held-out run'), [
+          { name: 'raw backbone', embed: rawBackboneEmbedder(backbone.dim) },
+          { name: 'time only', embed: timeEmbedder },
+          { name: 'state model', embed: modelEmbedder(model.model) },
+        ]);
+        for (const line of formatProbeReport(report).trimEnd().split('\n')) say('   ' + line);
+
         const nezha = resolve(o.datasets, 'nezha-trainticket');
         if (existsSync(nezha)) {
-          say(`4. the real TrainTicket data (${nezha})`);
-          const b2 = new Progress('reading', 100);
-          const t1 = performance.now();
-          const n = await inspectDataset(await loadDataset(nezha), spec, (f) => b2.update(Math.round(100 * f)));
-          b2.stop();
-          say(`   read in ${((performance.now() - t1) / 1000).toFixed(1)} s: ${n.metrics.samples} metric samples (${(100 * n.metrics.nanShare).toFixed(2)}% NaN), ${n.traces.spans} spans, ${n.logs.records} logs`);
-          say(`   ${n.faults.total} faults (${Object.entries(n.faults.byType).map(([t, c]) => `${t} ${c}`).join(', ')}); ${n.windows} windows; ${n.problemsTotal} data problem(s) reported`);
+          say(`6. the real TrainTicket data (${nezha})`);
+          const b6 = new Progress('reading', 100);
+          t = performance.now();
+          const n = await inspectDataset(await loadDataset(nezha), SPEC, (f) => b6.update(Math.round(100 * f)));
+          b6.stop();
+          say(`   read in ${secs(t)}: ${n.metrics.samples} metric samples (${(100 * n.metrics.nanShare).toFixed(2)}% NaN), ${n.traces.spans} spans, ${n.logs.records} logs`);
+          say(`   ${n.faults.total} faults (${Object.entries(n.faults.byType).map(([k, c]) => `${k} ${c}`).join(', ')}); ${n.windows} windows; ${n.problemsTotal} data problem(s) reported`);
         } else {
-          say(`4. (skipped: ${nezha} not found)`);
+          say(`6. (skipped: ${nezha} not found)`);
         }
-        say('Next: `runtimeslicer inspect PATH` and `runtimeslicer encode PATH --out FILE` on your own OTLP export; contrastive training and the tasks come in later releases.');
+        say('Next: `runtimeslicer train --data ... --out model.rsm`, `embed` and `probe` on your own OTLP export (see README).');
       }),
     );
 }

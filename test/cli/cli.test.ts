@@ -78,3 +78,18 @@ test('simulate + inspect --json: one JSON object with the documented keys', () =
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('demo runs end to end: simulate, encode, train, probe on a held-out run', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'rs-demo-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'demo', '--out', tmp, '--datasets', join(tmp, 'none')], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(r.status, 0, r.stderr);
+    for (const step of ['1.', '2.', '3.', '4.', '5.', '6.']) assert.match(r.stdout, new RegExp(`^${step.replace('.', '\\.')} `, 'm'));
+    assert.match(r.stdout, /20 faults/);
+    assert.match(r.stdout, /state model/);
+    assert.ok(existsSync(join(tmp, 'sim-train-views.arrow')));
+    assert.match(r.stdout, /skipped: .*not found/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
