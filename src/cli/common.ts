@@ -1,5 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { UserError, parseDuration } from '../telemetry/index.js';
 
 /** Commander argument parser for durations like 5m, 30s, 1h. */
@@ -9,6 +9,17 @@ export function durationArg(value: string): number {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+}
+
+/** The window options every windowing command shares; help shows the defaults as durations. */
+export function windowOption(): Option {
+  return new Option('--window <duration>', 'window length').argParser(durationArg).default(5 * 60_000, '5m');
+}
+export function strideOption(): Option {
+  return new Option('--stride <duration>', 'window stride').argParser(durationArg).default(60_000, '1m');
+}
+export function faultDurationOption(): Option {
+  return new Option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)').argParser(durationArg).default(3 * 60_000, '3m');
 }
 
 export function positiveIntArg(value: string): number {

@@ -9,7 +9,7 @@ import { UserError } from '../telemetry/index.js';
 import { checkCompatible, loadCheckpoint } from '../model/checkpoint.js';
 import { EmbeddingsWriter, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/data.js';
 import type { Modality } from '../model/index.js';
-import { Progress, durationArg, positiveIntArg, run } from './common.js';
+import { Progress, durationArg, positiveIntArg, run, faultDurationOption } from './common.js';
 
 interface EmbedCliOptions {
   model: string;
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'windows per forward pass', positiveIntArg, 1024)
     .option('--window <duration>', 'window length (default: the model\'s)', durationArg)
     .option('--stride <duration>', 'window stride (default: the model\'s)', durationArg)
-    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .addOption(faultDurationOption())
     .option('--no-cache', 'do not use the on-disk embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
     .option('--allow-remote', 'allow fetching an onnx: hub model (off by default)')

@@ -4,7 +4,7 @@ import { loadDataset } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, encodeDataset, formatPreview, previewViews } from '../encode/index.js';
 import type { Window } from '../windows/index.js';
-import { Progress, durationArg, positiveIntArg, run } from './common.js';
+import { Progress, positiveIntArg, run, windowOption, strideOption, faultDurationOption } from './common.js';
 
 interface EncodeCliOptions {
   backbone: string;
@@ -36,9 +36,9 @@ export function register(program: Command): void {
     .argument('<path>', 'telemetry folder (Nezha, AIOps 2022 events, OTLP JSON)')
     .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
     .option('--out <file>', 'Arrow IPC file to write (.arrow)')
-    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
-    .option('--stride <duration>', 'window stride', durationArg, 60_000)
-    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .addOption(windowOption())
+    .addOption(strideOption())
+    .addOption(faultDurationOption())
     .option('--no-entities', 'system-level rows only (no per-service rows)')
     .option('--text', 'also write the view text of each row')
     .option('--show-text [n]', 'print the view texts of the first n non-empty windows instead of encoding', positiveIntArg)

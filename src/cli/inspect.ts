@@ -2,16 +2,16 @@ import type { Command } from 'commander';
 import { loadDataset } from '../sources/index.js';
 import { inspectDataset, type InspectReport } from '../windows/index.js';
 import { formatDuration } from '../telemetry/index.js';
-import { Progress, durationArg, run } from './common.js';
+import { Progress, run, windowOption, strideOption, faultDurationOption } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('inspect')
     .description('summarise a telemetry folder: format, entities, time range, counts, faults, windows, data problems')
     .argument('<path>', 'telemetry folder (Nezha, AIOps 2022 events, OTLP JSON) or OTLP file')
-    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
-    .option('--stride <duration>', 'window stride', durationArg, 60_000)
-    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .addOption(windowOption())
+    .addOption(strideOption())
+    .addOption(faultDurationOption())
     .option('--json', 'print one JSON object instead of text')
     .action((path: string, o: { window: number; stride: number; faultDuration: number; json?: boolean }) =>
       run(async () => {

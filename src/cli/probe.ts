@@ -17,7 +17,7 @@ import {
   type NamedEmbedder,
   type ProbeReport,
 } from '../eval/index.js';
-import { Progress, durationArg, positiveIntArg, run } from './common.js';
+import { Progress, durationArg, positiveIntArg, run, faultDurationOption } from './common.js';
 
 interface ProbeModel {
   model: StateModel;
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
     .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
     .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
-    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .addOption(faultDurationOption())
     .option('--k <n>', 'neighbours', positiveIntArg, DEFAULT_PROBE_K)
     .option('--min-gap <duration>', '(a) is also scored with neighbours at least this far apart in time', durationArg, DEFAULT_MIN_GAP_MS)
     .option('--no-cache', 'do not use the on-disk embedding cache')

@@ -12,7 +12,7 @@ import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDi
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../model/sampler.js';
 import { trainStateModel, type LossMeans, type TrainProgress } from '../model/trainer.js';
-import { Progress, durationArg, positiveIntArg, positiveNumberArg, run } from './common.js';
+import { Progress, positiveIntArg, positiveNumberArg, run, windowOption, strideOption, faultDurationOption } from './common.js';
 
 interface TrainCliOptions {
   data: string[];
@@ -173,9 +173,9 @@ export function register(program: Command): void {
     .option('--batch <n>', 'windows per batch', positiveIntArg, 256)
     .option('--lr <rate>', 'peak learning rate (linear warm-up over 5% of the steps, then cosine decay)', positiveNumberArg, 1e-3)
     .option('--seed <n>', 'seed of the weights, the validation split and the batches', positiveIntArg, 0)
-    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
-    .option('--stride <duration>', 'window stride', durationArg, 60_000)
-    .option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)', durationArg, 3 * 60_000)
+    .addOption(windowOption())
+    .addOption(strideOption())
+    .addOption(faultDurationOption())
     .option('--state-dim <n>', 'width of the state embedding', positiveIntArg, 128)
     .option('--modality-dim <n>', 'width of the modality embeddings', positiveIntArg, 256)
     .option('--hidden <n>', 'hidden width of the projection heads and the fusion', positiveIntArg, 512)
