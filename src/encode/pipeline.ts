@@ -195,7 +195,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const threads = opts.threads ?? true;
   const threaded: string[] = [];
   const minerOptions = run.builder.templateMinerOptions;
-  const traceThread = threads && wanted.includes('traces') ? SummaryThread.start(ds, 'traces', opts.spec, opts.range, run.train, minerOptions) : undefined;
+  const traceThread = threads && !process.env.RS_NO_TRACE_THREAD && wanted.includes('traces') ? SummaryThread.start(ds, 'traces', opts.spec, opts.range, run.train, minerOptions) : undefined;
   const logThread = threads && wanted.includes('logs') ? SummaryThread.start(ds, 'logs', opts.spec, opts.range, run.train, minerOptions) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
   let sink: ColumnarSink | undefined;

@@ -412,7 +412,7 @@ export class ViewBuilder {
   }
 
   private metricView(mw: MetricWindow, service: string | undefined): View {
-    const idx = service === undefined ? allIndices(mw.keys.length) : mw.byService.get(service)!;
+    const idx = service === undefined ? allIndices(mw.count) : mw.byService.get(service)!;
     // distinct baseline keys among the scope's series (replicas share theirs)
     const stamp = ++this.seriesKeys.viewStamp;
     let present = 0;

@@ -16,6 +16,8 @@ export function metricKey(service: string, name: string): string {
 
 /** What a series' (entity, name) maps to, worked out once per pair rather than per window. */
 export interface SeriesKeys {
+  entity: string;
+  name: string;
   service: string;
   /** baseline key: service \0 name */
   key: string;
@@ -24,7 +26,7 @@ export interface SeriesKeys {
   /** last point time learned (fit) */
   last: number;
   /** the entity's own record, shared by its series: counts distinct entities per window */
-  entity: { stamp: number };
+  entityRef: { stamp: number };
   /** shared by the series of one baseline key: counts distinct keys per view */
   keyRef: { stamp: number };
   /** ranking tie-break: key \0 entity */
@@ -53,7 +55,7 @@ export class SeriesKeyCache {
       const key = metricKey(service, name);
       let keyRef = this.keyRefs.get(key);
       if (!keyRef) this.keyRefs.set(key, (keyRef = { stamp: -1 }));
-      k = { service, key, cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entity: e, keyRef, tie: key + SEP + entity };
+      k = { entity, name, service, key, cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entityRef: e, keyRef, tie: key + SEP + entity };
       e.names.set(name, k);
     }
     return k;
@@ -105,12 +107,10 @@ export class MetricsFit {
 
 /** Per-window figures of every series, column-wise (one typed array per statistic). */
 export interface MetricWindow {
-  /** per series: its keys (shared records) */
+  /** series in the window */
+  count: number;
+  /** per series: its entity, name, service and baseline key (records shared across windows) */
   refs: SeriesKeys[];
-  entity: string[];
-  name: string[];
-  services: string[];
-  keys: string[];
   /** mean of the window's valid points (NaN when none) */
   level: Float64Array;
   z: Float64Array;
@@ -131,11 +131,8 @@ export interface MetricWindow {
 export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, Baseline>, keys: SeriesKeyCache): MetricWindow {
   const n = m.count;
   const mw: MetricWindow = {
+    count: n,
     refs: new Array(n),
-    entity: new Array(n),
-    name: new Array(n),
-    services: new Array(n),
-    keys: new Array(n),
     level: new Float64Array(n),
     z: new Float64Array(n),
     peak: new Float64Array(n),
@@ -157,16 +154,12 @@ export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, B
     const service = sk.service;
     const key = sk.key;
     mw.refs[i] = sk;
-    mw.entity[i] = s0.entity;
-    mw.name[i] = s0.name;
-    mw.services[i] = service;
-    mw.keys[i] = key;
     mw.cat[i] = sk.cat;
     let list = mw.byService.get(service);
     if (!list) mw.byService.set(service, (list = []));
     list.push(i);
-    if (sk.entity.stamp !== stamp) {
-      sk.entity.stamp = stamp;
+    if (sk.entityRef.stamp !== stamp) {
+      sk.entityRef.stamp = stamp;
       mw.entitiesPerService.set(service, (mw.entitiesPerService.get(service) ?? 0) + 1);
     }
     const b = baselines.get(key);
@@ -331,7 +324,7 @@ const rankings = new WeakMap<MetricWindow, Ranking>();
 function rankingOf(mw: MetricWindow): Ranking {
   let r = rankings.get(mw);
   if (r) return r;
-  const n = mw.keys.length;
+  const n = mw.count;
   const score = new Float64Array(n);
   const all: number[] = [];
   const tie: string[] = new Array(n);
@@ -344,9 +337,10 @@ function rankingOf(mw: MetricWindow): Ranking {
   all.sort((a, b) => score[b] - score[a] || (tie[a] < tie[b] ? -1 : tie[a] > tie[b] ? 1 : 0));
   const byService = new Map<string, number[]>();
   for (const i of all) {
-    const l = byService.get(mw.services[i]);
+    const svc = mw.refs[i].service;
+    const l = byService.get(svc);
     if (l) l.push(i);
-    else byService.set(mw.services[i], [i]);
+    else byService.set(svc, [i]);
   }
   r = { score, all, byService };
   rankings.set(mw, r);
@@ -401,11 +395,12 @@ export function metricText(mw: MetricWindow, idx: readonly number[], scope: stri
 }
 
 function seriesLine(mw: MetricWindow, i: number, withService: boolean): string {
-  const entity = mw.entity[i];
-  const service = mw.services[i];
+  const ref = mw.refs[i];
+  const entity = ref.entity;
+  const service = ref.service;
   const replicas = (mw.entitiesPerService.get(service) ?? 1) > 1 && entity !== service;
   const who = withService ? (replicas ? `${service} (${entity}) ` : `${service} `) : replicas ? `(${entity}) ` : '';
-  const name = clip(mw.name[i], 80);
+  const name = clip(ref.name, 80);
   if (!mw.hasBase[i]) return `${who}${name} ${fmt(mw.level[i])} (new series)`;
   const parts = [`base ${fmt(mw.base[i])}`, `z ${fmtZ(mw.z[i])}`];
   if (Math.abs(mw.peak[i] - mw.z[i]) >= 1) parts.push(`peak ${fmtZ(mw.peak[i])}`);

@@ -143,8 +143,12 @@ function fmtUncached(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
   // round to 3 significant digits first, so that 999.96 is 1000 and not "1.00e+3"
-  const r = Number(x.toPrecision(3));
+  const p = x.toPrecision(3);
+  const r = Number(p);
   const a = Math.abs(r);
+  // The usual case: `p` is already the fixed-point text of r (r is the double nearest to p, so
+  // r rounded to 3 digits again is p); only its trailing zeros go.
+  if (a >= 1e-3 && a < 1000 && p.indexOf('e') < 0) return trimZeros(p);
   if (a >= 1e5 || a < 1e-3) {
     const [m, e] = r.toExponential(2).split('e');
     return `${trimZeros(m)}e${e.startsWith('+') ? e.slice(1) : e}`;
@@ -154,8 +158,11 @@ function fmtUncached(x: number): string {
 }
 
 function trimZeros(s: string): string {
-  if (!s.includes('.')) return s;
-  return s.replace(/0+$/, '').replace(/\.$/, '');
+  if (s.indexOf('.') < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** A z as text: sign always shown, one decimal. */

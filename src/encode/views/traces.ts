@@ -63,45 +63,46 @@ export interface TraceWindow {
 const lnMs = (ms: number) => Math.log(Math.max(ms, 1e-3));
 const QS = [0.5, 0.9, 0.99];
 
-/** What a span contributes to edges, worked out once per span however many windows hold it. */
 /** A trace, or a (service, trace) pair: stamped with the last window that counted it. */
 interface Stamp {
   stamp: number;
   /** latest start of a span in it, for sweeping */
   last: number;
-  /** per service of the trace's spans (on trace stamps only) */
-  services?: Map<string, Stamp>;
 }
 
+/** A trace: its spans by span id, and a stamp per service of its spans. */
+interface TraceEntry extends Stamp {
+  spans: Map<string, SpanInfo>;
+  services: Map<string, Stamp>;
+}
+
+/** What a span contributes to edges, worked out once per span however many windows hold it. */
 interface SpanInfo {
-  /** traceId \0 spanId */
-  id: string;
-  parentKey: string | undefined;
+  parentId: string | undefined;
   service: string;
   start: number;
   /** the parent span's info, once found */
   parent: SpanInfo | undefined;
-  /** whether `id` is in the index's lookup table (sweeps take old spans out) */
-  indexed: boolean;
   /** edge ids: parent's service → service (once the parent is known), (entry) → service */
   edgeParent: number;
   edgeEntry: number;
-  trace: Stamp;
+  trace: TraceEntry;
   serviceTrace: Stamp;
 }
 
 /**
  * Span lookups shared by the windows of one pass: spans are keyed once (not once per window
- * that holds them) and a span's parent is found once. The table keeps spans of the recent
- * windows only (older ones are swept), so its size follows the window, not the dataset.
+ * that holds them) and a span's parent is found once. Spans are kept per trace (so no key
+ * strings are built: a trace id and a span id look a span up); traces whose spans all started
+ * before the current window are swept, so the table's size follows the window, not the dataset.
  *
  * A parent is the caller of a span in a window when the parent started inside that window,
  * which for slices of one stream is the same as "the parent is among the window's spans".
  */
 export class SpanIndex {
   private memo = new SliceMemo<Span, SpanInfo>((s) => this.info(s));
-  private byId = new Map<string, SpanInfo>();
-  private stamps = new Map<string, Stamp>();
+  private traces = new Map<string, TraceEntry>();
+  private spanCount = 0;
   /** numbers the windows, for distinct-trace counting by stamps */
   windowStamp = 0;
   private edgeIds = new Map<string, Map<string, number>>();
@@ -114,37 +115,26 @@ export class SpanIndex {
   /** A new span's info (spans shared with the previous window reuse theirs: `infosOf`). */
   private info(s: Span): SpanInfo {
     const service = s.service || this.serviceOf(s.entity);
-    const k: SpanInfo = {
-      id: s.traceId + '\u0000' + s.spanId,
-      parentKey: s.parentId === undefined ? undefined : s.traceId + '\u0000' + s.parentId,
-      service,
-      start: s.start,
-      parent: undefined,
-      indexed: true,
-      edgeParent: -1,
-      edgeEntry: -1,
-      trace: undefined as unknown as Stamp,
-      serviceTrace: undefined as unknown as Stamp,
-    };
-    this.stampsOf(k, s.traceId, service, s.start);
-    this.byId.set(k.id, k);
+    const start = s.start;
+    let t = this.traces.get(s.traceId);
+    if (!t) this.traces.set(s.traceId, (t = { stamp: -1, last: start, spans: new Map(), services: new Map() }));
+    else if (start > t.last) t.last = start;
+    let st = t.services.get(service);
+    if (!st) t.services.set(service, (st = { stamp: -1, last: start }));
+    const k: SpanInfo = { parentId: s.parentId, service, start, parent: undefined, edgeParent: -1, edgeEntry: -1, trace: t, serviceTrace: st };
+    const n = t.spans.size;
+    t.spans.set(s.spanId, k);
+    this.spanCount += t.spans.size - n;
     return k;
   }
 
   /** Infos of a window's spans (those shared with the previous window by position). */
   infosOf(spans: readonly Span[]): SpanInfo[] {
-    const infos = this.memo.map(spans);
-    for (const k of infos) {
-      if (!k.indexed) {
-        this.byId.set(k.id, k);
-        k.indexed = true;
-      }
-    }
-    return infos;
+    return this.memo.map(spans);
   }
 
   parentOf(k: SpanInfo): SpanInfo | undefined {
-    if (k.parent === undefined && k.parentKey !== undefined) k.parent = this.byId.get(k.parentKey);
+    if (k.parent === undefined && k.parentId !== undefined) k.parent = k.trace.spans.get(k.parentId);
     return k.parent;
   }
 
@@ -162,30 +152,20 @@ export class SpanIndex {
     return e;
   }
 
+  /** Spans in the table. */
   get size(): number {
-    return this.byId.size;
+    return this.spanCount;
   }
 
-  private stampsOf(k: SpanInfo, traceId: string, service: string, start: number): void {
-    let t = this.stamps.get(traceId);
-    if (!t) this.stamps.set(traceId, (t = { stamp: -1, last: start, services: new Map() }));
-    else if (start > t.last) t.last = start;
-    let st = t.services!.get(service);
-    if (!st) t.services!.set(service, (st = { stamp: -1, last: start }));
-    k.trace = t;
-    k.serviceTrace = st;
-  }
-
-  /** Forgets spans (and traces) that started before `t` (no later window can hold them). */
+  /** Forgets traces whose spans all started before `t` (no later window can hold them). */
   sweep(t: number): void {
-    for (const [id, k] of this.byId) {
-      if (k.start < t) {
-        this.byId.delete(id);
-        k.indexed = false;
+    // a forgotten trace that shows up again gets a new entry: counting stays right
+    for (const [id, e] of this.traces) {
+      if (e.last < t) {
+        this.traces.delete(id);
+        this.spanCount -= e.spans.size;
       }
     }
-    // a forgotten trace that shows up again gets a new stamp object: counting stays right
-    for (const [key, st] of this.stamps) if (st.last < t) this.stamps.delete(key);
   }
 }
 
@@ -220,7 +200,7 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
   for (let i = 0; i < n; i++) {
     const s = spans[i];
     const k = infos[i];
-    const p = k.parentKey === undefined ? undefined : index.parentOf(k);
+    const p = k.parentId === undefined ? undefined : index.parentOf(k);
     let g: number;
     if (p !== undefined && p.start >= w.start && p.start < w.end) {
       if (k.edgeParent < 0) k.edgeParent = index.edge(p.service, k.service);
