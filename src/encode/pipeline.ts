@@ -5,8 +5,8 @@ import { datasetWindows, labelWindows, windowStream, type Window, type WindowLab
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarSink, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './columnar.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignParts, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
-import { SummaryThread } from './views/summarythread.js';
+import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { LogSummaryThread } from './views/logthread.js';
 
 export interface EncodeProgress {
   phase: 'fit' | 'encode';
@@ -187,26 +187,24 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     read: { ms: 0 },
     t: { viewsMs: 0, embedMs: 0, writeMs: 0, waitMs: 0 },
   };
-  // Worker threads, where the source and backbone allow (`threads`): traces and logs of the
-  // fitting pass are read and summarised beside the main thread, which reads the metrics; the
-  // writer thread starts now (and makes its backbone) so that it is ready for the second pass.
+  // Worker threads, where the source and backbone allow (`threads`): logs of the fitting pass
+  // are read and summarised (and the template miner trained) beside the main thread, which
+  // reads metrics and traces; the writer thread starts now (and makes its backbone) so that it
+  // is ready for the second pass.
   // Only a backbone made here from a `hash` spec is made again there: it is pure JS, cheap to
   // make, and gives the same vectors anywhere; others embed on the main thread.
   const threads = opts.threads ?? true;
   const threaded: string[] = [];
   const minerOptions = run.builder.templateMinerOptions;
-  const traceThread = threads && !process.env.RS_NO_TRACE_THREAD && wanted.includes('traces') ? SummaryThread.start(ds, 'traces', opts.spec, opts.range, run.train, minerOptions) : undefined;
-  const logThread = threads && wanted.includes('logs') ? SummaryThread.start(ds, 'logs', opts.spec, opts.range, run.train, minerOptions) : undefined;
+  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, minerOptions) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
   let sink: ColumnarSink | undefined;
   try {
     if (threads && (opts.out || sinkEmbeds)) sink = ColumnarSink.spawn({ out: opts.out, dim: backbone.dim, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
-    if (traceThread) threaded.push('traces');
     if (logThread) threaded.push('logs');
     if (sink && sinkEmbeds) threaded.push('embed');
     if (sink && opts.out) threaded.push('write');
-    const summaries = await fitPass(run, traceThread, logThread);
-    await traceThread?.stop();
+    const summaries = await fitPass(run, logThread);
     await logThread?.stop();
     const out = await viewPass(run, summaries, sink, sinkEmbeds);
     const { viewsMs, embedMs, writeMs, waitMs } = run.t;
@@ -225,7 +223,6 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     await sink?.abort();
     throw e;
   } finally {
-    await traceThread?.stop();
     await logThread?.stop();
   }
 }
@@ -235,19 +232,19 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
  * window's traces and logs are kept as a small summary that needs no baseline (indexed by
  * window position; windows without traces or logs have none).
  */
-async function fitPass(run: Run, traceThread: SummaryThread | undefined, logThread: SummaryThread | undefined): Promise<(WindowSummary | undefined)[]> {
+async function fitPass(run: Run, logThread: LogSummaryThread | undefined): Promise<(WindowSummary | undefined)[]> {
   const { ds, opts, all, train, t } = run;
   const pass = run.builder.beginFit();
   const summaries: (WindowSummary | undefined)[] = [];
-  const elsewhere = (m: Modality) => (m === 'metrics' && run.ownMetrics) || (m === 'traces' && !!traceThread) || (m === 'logs' && !!logThread);
+  const elsewhere = (m: Modality) => (m === 'metrics' && run.ownMetrics) || (m === 'logs' && !!logThread);
   const metrics = run.ownMetrics ? metricWindows(run) : undefined;
   let k = 0;
   try {
     for await (const slice of timed(windowStream(ds, opts.spec, { range: opts.range, modalities: run.wanted.filter((m) => !elsewhere(m)) }), run.read)) {
-      let foreign: ForeignParts | undefined;
-      if (traceThread || logThread) {
+      let foreign: ForeignLogs | undefined;
+      if (logThread) {
         const tw = performance.now();
-        foreign = { traces: (await traceThread?.partOf(k))?.traces, logs: (await logThread?.partOf(k))?.logs };
+        foreign = await logThread.logsOf(k);
         t.waitMs += performance.now() - tw;
       }
       let input: ViewInput = slice;
@@ -264,8 +261,7 @@ async function fitPass(run: Run, traceThread: SummaryThread | undefined, logThre
       opts.onProgress?.({ phase: 'fit', windows: k, total: all.length, rows: 0 });
     }
     const tw = performance.now();
-    await traceThread?.finish();
-    const miner = await logThread?.finish();
+    const miner = await logThread?.miner();
     t.waitMs += performance.now() - tw;
     pass.finish(miner);
   } finally {

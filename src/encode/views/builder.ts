@@ -61,12 +61,6 @@ export interface ForeignLogs {
   trained?: LogWindow;
 }
 
-/** A window's summaries made elsewhere, per modality. */
-export interface ForeignParts {
-  logs?: ForeignLogs;
-  traces?: TraceWindow;
-}
-
 /** The template miner trained beside a pass that was given `ForeignLogs`. */
 export interface ForeignMiner {
   state: TemplateMinerState;
@@ -89,11 +83,10 @@ export interface ViewInput {
 export interface ViewFitPass {
   /**
    * Summarises the next window of the stream (windows in stream order) and learns from it when
-   * `train`. Labels are never looked at. `foreign` holds what was summarised elsewhere (a
-   * worker thread) of a modality the slice then does not hold; a window without data of that
-   * modality gets no foreign part.
+   * `train`. Labels are never looked at. `logs`, when given, are the window's logs summarised
+   * elsewhere (a worker thread); the slice then holds none.
    */
-  add(slice: ViewInput, train: boolean, foreign?: ForeignParts): WindowSummary;
+  add(slice: ViewInput, train: boolean, logs?: ForeignLogs): WindowSummary;
   /** Freezes what was learnt into the builder's baselines (with the miner trained elsewhere when logs were foreign). */
   finish(miner?: ForeignMiner): ViewBuilder;
 }
@@ -266,7 +259,7 @@ export class ViewBuilder {
       return ls;
     };
     const seriesParts = new SeriesParts();
-    const add = (slice: ViewInput, train: boolean, foreign?: ForeignParts): WindowSummary => {
+    const add = (slice: ViewInput, train: boolean, foreign?: ForeignLogs): WindowSummary => {
       if (done) throw new Error('ViewBuilder: add after finish');
       const w = slice.window;
       const summary: WindowSummary = { window: w };
@@ -274,13 +267,13 @@ export class ViewBuilder {
         n++;
         if (metricCount(slice.metrics)) metrics.add(isParts(slice.metrics) ? slice.metrics : seriesParts.of(slice.metrics));
       }
-      const tw = foreign?.traces ?? (slice.spans.length ? traceWindow(slice.spans, w, spanIndex) : undefined);
-      if (tw) {
+      if (slice.spans.length) {
+        const tw = traceWindow(slice.spans, w, spanIndex);
         summary.traces = tw;
         if (train) traces.add(tw);
       }
-      if (foreign?.logs) {
-        summary.logs = addForeign(foreign.logs, train);
+      if (foreign) {
+        summary.logs = addForeign(foreign, train);
       } else if (slice.logs.length) {
         const sh = logShapes.map(slice.logs);
         if (train) {

@@ -262,9 +262,9 @@ class NezhaSource implements NezhaDataset {
     return minuteLogs(this.layout.logFiles, range, this.disorderMs, { problems: this.problems, names: this.names });
   }
 
-  /** What `readNezhaLogs` and `readNezhaSpans` need to read this dataset's streams elsewhere (plain data). */
-  minuteStreamSpec(): NezhaMinuteStreams {
-    return { logFiles: this.layout.logFiles.map((f) => ({ ...f })), traceFiles: this.layout.traceFiles.map((f) => ({ ...f })), disorderMs: this.disorderMs };
+  /** What `readNezhaLogs` needs to read this dataset's log stream elsewhere (plain data). */
+  logStreamSpec(): NezhaLogStream {
+    return { logFiles: this.layout.logFiles.map((f) => ({ ...f })), disorderMs: this.disorderMs };
   }
 
   topology(): Promise<Topology> {
@@ -324,31 +324,22 @@ function minuteLogs(logFiles: MinuteFile[], range: TimeRange | undefined, disord
 }
 
 /**
- * A Nezha dataset's trace and log streams as plain data (file lists and ordering bound), so
- * that another thread can read the same streams (`readNezhaSpans`, `readNezhaLogs`) without
- * opening the dataset again.
+ * A Nezha dataset's log stream as plain data (file list and ordering bound), so that another
+ * thread can read the same stream (`readNezhaLogs`) without opening the dataset again.
  */
-export interface NezhaMinuteStreams {
-  traceFiles: MinuteFile[];
+export interface NezhaLogStream {
   logFiles: MinuteFile[];
   disorderMs: number;
 }
 
-/** The minute streams of a dataset opened by `openNezha`; undefined for any other dataset. */
-export function nezhaMinuteStreams(ds: Dataset): NezhaMinuteStreams | undefined {
-  return ds instanceof NezhaSource ? ds.minuteStreamSpec() : undefined;
+/** The log stream of a dataset opened by `openNezha`; undefined for any other dataset. */
+export function nezhaLogStream(ds: Dataset): NezhaLogStream | undefined {
+  return ds instanceof NezhaSource ? ds.logStreamSpec() : undefined;
 }
 
 /** The same records, in the same order, as the dataset's `logs(range)`; problems go to `problems`. */
-export function readNezhaLogs(spec: NezhaMinuteStreams, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<LogRecord[]> {
+export function readNezhaLogs(spec: NezhaLogStream, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<LogRecord[]> {
   return minuteLogs(spec.logFiles, range, spec.disorderMs, { problems, names: new Names() });
-}
-
-/** The same spans, in the same order, as the dataset's `spans(range)`; problems go to `problems`. */
-export function readNezhaSpans(spec: NezhaMinuteStreams, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<Span[]> {
-  const ctx = { problems, names: new Names() };
-  const files = selectMinuteFiles(spec.traceFiles, range);
-  return reorderMinutes(files, (f) => readTraceFile(f, range, ctx), (s) => s.start, spec.disorderMs, problems);
 }
 
 export async function openNezha(path: string, opts: LoadOptions = {}): Promise<NezhaDataset> {

@@ -5,8 +5,8 @@
  */
 import { findDays } from './layout.js';
 
-export { openNezha, nezhaMinuteStreams, readNezhaLogs, readNezhaSpans } from './dataset.js';
-export type { NezhaDataset, NezhaMinuteStreams } from './dataset.js';
+export { openNezha, nezhaLogStream, readNezhaLogs } from './dataset.js';
+export type { NezhaDataset, NezhaLogStream } from './dataset.js';
 export { dockerLogBody, severityOf } from './minutes.js';
 
 /** True when `path` is a Nezha export root, its rca_data/ or construct_data/ folder, or one day folder. */

@@ -1,36 +1,29 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ProblemLog, type Dataset, type LogRecord, type Span, type TimeRange } from '../../telemetry/index.js';
-import { nezhaMinuteStreams, readNezhaLogs, readNezhaSpans, type NezhaMinuteStreams } from '../../sources/index.js';
+import { ProblemLog, type Dataset, type LogRecord, type TimeRange } from '../../telemetry/index.js';
+import { nezhaLogStream, readNezhaLogs, type NezhaLogStream } from '../../sources/index.js';
 import { windowStream, type WindowSpec } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions } from '../templates/index.js';
 import type { ForeignLogs, ForeignMiner } from './builder.js';
 import { ServiceNumbers, ShapeTable, logWindowOf, summarizeLogs } from './logs.js';
 import { SliceMemo } from './memo.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
-import { SpanIndex, traceWindow, type TraceWindow } from './traces.js';
 
 /**
- * Per-window summaries of one modality made in a worker thread during a fitting pass, while
- * the main thread reads the others: the thread reads and parses the files, cuts them into the
- * pass's windows and summarises each window as `ViewBuilder.beginFit` would.
+ * Log summaries of a fitting pass made in a worker thread, while the main thread reads metrics
+ * and traces: the thread reads and parses the log files, cuts them into the pass's windows,
+ * works out each line's shape and counts per (service, shape), and trains the template miner
+ * on the first training line of each shape, in stream order (as `ViewBuilder.fit` does). Only
+ * the summaries, the new shapes, the training windows' template counts and, at the end, the
+ * trained miner cross over.
  *
- * - traces: each window's `TraceWindow` (per-edge and per-service figures).
- * - logs: each line's shape, counts per (service, shape), and the template miner trained on
- *   the first training line of each shape, in stream order (as `ViewBuilder.fit` does). Only
- *   the summaries, the new shapes, the training windows' template counts and, at the end, the
- *   trained miner cross over.
- *
- * Sources that can be read in a thread: Nezha exports opened by `openNezha` (their trace and
- * log streams are plain files). Any other dataset is read on the main thread.
+ * Sources that can be read in a thread: Nezha exports opened by `openNezha` (their log stream
+ * is plain files). Any other dataset reads its logs on the main thread.
  */
 
-const KIND = 'runtimeslicer:window-summaries';
-
-export type SummaryModality = 'traces' | 'logs';
+const KIND = 'runtimeslicer:log-summaries';
 
 interface Settings {
-  modality: SummaryModality;
-  streams: NezhaMinuteStreams;
+  streams: NezhaLogStream;
   timeRange: TimeRange;
   spec: WindowSpec;
   range?: TimeRange;
@@ -41,22 +34,21 @@ interface Settings {
   miner: TemplateMinerOptions;
 }
 
-/** What a window had of the thread's modality (windows without any have no part). */
-export interface SummaryPart {
+/** A window's logs (windows without logs have no part). */
+interface Part {
   index: number;
-  logs?: ForeignLogs;
-  traces?: TraceWindow;
+  logs: ForeignLogs;
 }
 
 type Problem = [string, number, string];
 
 type Out =
-  | { type: 'parts'; parts: SummaryPart[]; upTo: number; problems: Problem[] }
-  | { type: 'end'; windows: number; problems: Problem[]; miner?: ForeignMiner };
+  | { type: 'parts'; parts: Part[]; upTo: number; problems: Problem[] }
+  | { type: 'end'; windows: number; problems: Problem[]; miner: ForeignMiner };
 
-/** The main thread's side: each window's part, in window order. */
-export class SummaryThread {
-  private parts: SummaryPart[] = [];
+/** The main thread's side: each window's log summary, in window order. */
+export class LogSummaryThread {
+  private parts: Part[] = [];
   private upTo = -1;
   private ended = false;
   private trained: ForeignMiner | undefined;
@@ -67,16 +59,14 @@ export class SummaryThread {
   ) {}
 
   /**
-   * Starts a thread for one modality of a pass over `ds` cut by `spec` (within `range`), or
-   * returns undefined when `ds` cannot be read from another thread. `train[i]` says whether
-   * window i (position in the pass) is a training window; `miner`, the options of the template
-   * miner to train (logs).
+   * Starts the thread for a pass over `ds` cut by `spec` (within `range`), or returns
+   * undefined when `ds` cannot be read from another thread. `train[i]` says whether window i
+   * (position in the pass) is a training window; `miner`, the options of the miner to train.
    */
-  static start(ds: Dataset, modality: SummaryModality, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, miner: TemplateMinerOptions): SummaryThread | undefined {
-    const streams = nezhaMinuteStreams(ds);
+  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, miner: TemplateMinerOptions): LogSummaryThread | undefined {
+    const streams = nezhaLogStream(ds);
     if (!streams || ds.cases?.length) return undefined;
     const settings: Settings = {
-      modality,
       streams,
       timeRange: { start: ds.timeRange.start, end: ds.timeRange.end },
       spec: { lengthMs: spec.lengthMs, strideMs: spec.strideMs },
@@ -85,14 +75,14 @@ export class SummaryThread {
       services: ds.entities.map((e) => [e.id, e.service || e.id]),
       miner,
     };
-    return new SummaryThread(new WorkerChannel<never, Out>(startModuleWorker(import.meta.url, { kind: KIND, settings })), ds.problems);
+    return new LogSummaryThread(new WorkerChannel<never, Out>(startModuleWorker(import.meta.url, { kind: KIND, settings })), ds.problems);
   }
 
-  /** The part of window `index` (windows asked for in increasing order); undefined: no data. */
-  async partOf(index: number): Promise<SummaryPart | undefined> {
+  /** The logs of window `index` (windows asked for in increasing order); undefined: none. */
+  async logsOf(index: number): Promise<ForeignLogs | undefined> {
     for (;;) {
       while (this.parts.length > 0 && this.parts[0].index < index) this.parts.shift();
-      if (this.parts.length > 0) return this.parts[0].index === index ? this.parts.shift() : undefined;
+      if (this.parts.length > 0) return this.parts[0].index === index ? this.parts.shift()!.logs : undefined;
       if (this.ended || this.upTo >= index) return undefined;
       const m = await this.ch.next();
       for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
@@ -106,10 +96,10 @@ export class SummaryThread {
     }
   }
 
-  /** Waits for the end of the pass; the trained miner of a logs thread. */
-  async finish(): Promise<ForeignMiner | undefined> {
-    while (!this.ended) await this.partOf(Number.MAX_SAFE_INTEGER);
-    return this.trained;
+  /** The miner trained on the pass's training windows (after the last window). */
+  async miner(): Promise<ForeignMiner> {
+    while (!this.ended) await this.logsOf(Number.MAX_SAFE_INTEGER);
+    return this.trained!;
   }
 
   async stop(): Promise<void> {
@@ -131,7 +121,7 @@ class ForwardedProblems extends ProblemLog {
   }
 }
 
-/** Windows with data sent together, and windows passed between messages at most. */
+/** Windows with logs sent together, and windows passed between messages at most. */
 const PARTS_PER_MESSAGE = 8;
 const WINDOWS_PER_MESSAGE = 64;
 
@@ -139,7 +129,7 @@ async function run(s: Settings): Promise<void> {
   const port = parentPort!;
   const problems = new ForwardedProblems(0);
   const empty = async function* <T>(): AsyncGenerator<T[]> {};
-  // Only what windowStream reads: the main thread's time range (hence the same windows) and one stream.
+  // Only what windowStream reads: the main thread's time range (hence the same windows) and the log stream.
   const source: Dataset = {
     format: 'nezha',
     root: '',
@@ -151,13 +141,13 @@ async function run(s: Settings): Promise<void> {
     notes: [],
     topology: async () => ({ entities: [], edges: [] }),
     metrics: () => empty(),
-    spans: (range) => (s.modality === 'traces' ? readNezhaSpans(s.streams, range, problems) : empty()),
-    logs: (range) => (s.modality === 'logs' ? readNezhaLogs(s.streams, range, problems) : empty()),
+    spans: () => empty(),
+    logs: (range) => readNezhaLogs(s.streams, range, problems),
   };
   const serviceMap = new Map(s.services);
   const serviceOf = (e: string) => serviceMap.get(e) ?? e;
-  const summarize = s.modality === 'traces' ? traceSummaries(serviceOf) : logSummaries(s, serviceOf);
-  let parts: SummaryPart[] = [];
+  const summarize = logSummaries(s, serviceOf);
+  let parts: Part[] = [];
   let sinceMessage = 0;
   let windows = 0;
   const send = (upTo: number) => {
@@ -165,7 +155,7 @@ async function run(s: Settings): Promise<void> {
     parts = [];
     sinceMessage = 0;
   };
-  for await (const slice of windowStream(source, s.spec, { range: s.range, modalities: [s.modality] })) {
+  for await (const slice of windowStream(source, s.spec, { range: s.range, modalities: ['logs'] })) {
     windows++;
     sinceMessage++;
     const part = summarize.window(slice);
@@ -177,16 +167,8 @@ async function run(s: Settings): Promise<void> {
 }
 
 interface Summarizer {
-  window(slice: { window: { index: number; start: number; end: number }; spans: readonly Span[]; logs: readonly LogRecord[] }): SummaryPart | undefined;
-  end(): ForeignMiner | undefined;
-}
-
-function traceSummaries(serviceOf: (e: string) => string): Summarizer {
-  const index = new SpanIndex(serviceOf);
-  return {
-    window: (slice) => (slice.spans.length > 0 ? { index: slice.window.index, traces: traceWindow(slice.spans, slice.window, index) } : undefined),
-    end: () => undefined,
-  };
+  window(slice: { window: { index: number; start: number; end: number }; logs: readonly LogRecord[] }): Part | undefined;
+  end(): ForeignMiner;
 }
 
 function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer {
@@ -207,7 +189,7 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
       const newShapes: [number, string][] = [];
       for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
       const summary = summarizeLogs(logs, w, serviceOf, sh, numbers);
-      const part: SummaryPart = { index: w.index, logs: { summary, newShapes } };
+      const part: Part = { index: w.index, logs: { summary, newShapes } };
       if (s.train[w.index]) {
         if (trainIds.length < table.size) {
           const grown = new Int32Array(Math.max(table.size, 2 * trainIds.length)).fill(-1);
