@@ -64,6 +64,8 @@ export interface ForeignLogs {
 /** The template miner trained beside a pass that was given `ForeignLogs`. */
 export interface ForeignMiner {
   state: TemplateMinerState;
+  /** every template id the miner knows: [id, the id it answers to now (merges), its text] */
+  templates: [number, number, string][];
   /** per shape of the foreign table: its template id under that miner (−1: none matches its first body) */
   shapeIds: Int32Array;
 }
@@ -154,7 +156,9 @@ export class ViewBuilder {
   readonly entities: boolean;
   private readonly serviceOf: (entity: string) => string;
   private minerOptions: TemplateMinerOptions;
-  private miner: TemplateMiner;
+  private _miner: TemplateMiner | undefined;
+  /** the fitted miner's state, while the miner itself has not been made from it */
+  private minerState: TemplateMinerState | undefined;
   private metricBase = new Map<string, Baseline>();
   /** baseline metric keys per service, for the share of series absent in a window */
   private metricKeysOf = new Map<string, number>();
@@ -196,6 +200,21 @@ export class ViewBuilder {
     this.spanIndex = new SpanIndex(this.serviceOf);
     this.seriesKeys = new SeriesKeyCache(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
+  }
+
+  private get miner(): TemplateMiner {
+    this._miner ??= TemplateMiner.fromJSON(this.minerState!);
+    return this._miner;
+  }
+
+  private set miner(m: TemplateMiner) {
+    this._miner = m;
+    this.minerState = undefined;
+  }
+
+  private setMinerState(state: TemplateMinerState): void {
+    this._miner = undefined;
+    this.minerState = state;
   }
 
   /** Options of the template miner `fit` trains (as given, with `params` off unless asked for). */
@@ -291,15 +310,25 @@ export class ViewBuilder {
       if (done) return this;
       done = true;
       if (foreignSeen && !foreignMiner) throw new Error('ViewBuilder: a pass given foreign logs finishes with their miner');
-      const final = foreignMiner ? TemplateMiner.fromJSON(foreignMiner.state) : miner;
-      this.miner = final;
+      if (foreignMiner) {
+        // the miner itself is made from its state only when asked for (match, toJSON)
+        this.setMinerState(foreignMiner.state);
+        const resolved = new Map(foreignMiner.templates.map(([id, to]) => [id, to]));
+        const texts = new Map(foreignMiner.templates.map(([id, , text]) => [id, text]));
+        this.logBase = logs.finish(
+          (id) => resolved.get(id) ?? id,
+          (id) => texts.get(id),
+        );
+      } else {
+        this.miner = miner;
+        this.logBase = logs.finish(
+          (id) => miner.resolve(id),
+          (id) => miner.template(id),
+        );
+      }
       this.metricBase = metrics.finish();
       this.indexMetricKeys();
       this.traceBase = traces.finish();
-      this.logBase = logs.finish(
-        (id) => final.resolve(id),
-        (id) => final.template(id),
-      );
       this.shapeIds = [];
       if (foreignMiner) for (let k = 0; k < foreignShape.length; k++) this.shapeIds[foreignShape[k]] = foreignMiner.shapeIds[k];
       this.logShapes = this.newLogShapes();
@@ -443,7 +472,7 @@ export class ViewBuilder {
         scopes: [...this.logBase.scopes].map(([k, s]) => [k, s.windows, tri(s.rate), tri(s.errRate), tri(s.warnRate), [...s.templates].map(([id, t]) => [id, t.mean, t.sd] as Triple)]),
         texts: [...this.logBase.texts],
       },
-      miner: this.miner.toJSON(),
+      miner: this._miner ? this._miner.toJSON() : this.minerState!,
     };
   }
 

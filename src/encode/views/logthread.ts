@@ -206,7 +206,9 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
       // templates of every shape under the final miner, as the builder would ask for them
       const shapeIds = new Int32Array(table.size);
       for (let k = 0; k < table.size; k++) shapeIds[k] = miner.match(table.bodies[k])?.templateId ?? -1;
-      return { state: miner.toJSON(), shapeIds };
+      const state = miner.toJSON();
+      const templates: [number, number, string][] = state.clusters.map((c) => [c.id, miner.resolve(c.id), miner.template(c.id) ?? '']);
+      return { state, shapeIds, templates };
     },
   };
 }

@@ -83,6 +83,8 @@ interface SpanInfo {
   start: number;
   /** the parent span's info, once found */
   parent: SpanInfo | undefined;
+  /** spans its trace held when the parent was last looked for in vain (no new span: no new answer) */
+  parentMiss: number;
   /** edge ids: parent's service → service (once the parent is known), (entry) → service */
   edgeParent: number;
   edgeEntry: number;
@@ -121,7 +123,7 @@ export class SpanIndex {
     else if (start > t.last) t.last = start;
     let st = t.services.get(service);
     if (!st) t.services.set(service, (st = { stamp: -1, last: start }));
-    const k: SpanInfo = { parentId: s.parentId, service, start, parent: undefined, edgeParent: -1, edgeEntry: -1, trace: t, serviceTrace: st };
+    const k: SpanInfo = { parentId: s.parentId, service, start, parent: undefined, parentMiss: -1, edgeParent: -1, edgeEntry: -1, trace: t, serviceTrace: st };
     const n = t.spans.size;
     t.spans.set(s.spanId, k);
     this.spanCount += t.spans.size - n;
@@ -134,7 +136,13 @@ export class SpanIndex {
   }
 
   parentOf(k: SpanInfo): SpanInfo | undefined {
-    if (k.parent === undefined && k.parentId !== undefined) k.parent = k.trace.spans.get(k.parentId);
+    if (k.parent === undefined && k.parentId !== undefined) {
+      const spans = k.trace.spans;
+      if (k.parentMiss !== spans.size) {
+        k.parent = spans.get(k.parentId);
+        if (k.parent === undefined) k.parentMiss = spans.size;
+      }
+    }
     return k.parent;
   }
 
