@@ -1,5 +1,8 @@
 // A small three-service system (front → cart → db) for the views and pipeline tests: three
 // hours of metrics, traces and logs at a steady load, and one fault on `cart` near the end.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { memoryDataset } from '../../src/sources/index.js';
 import { SeededRandom } from '../../src/encode/views/index.js';
 import type { Dataset, Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../../src/telemetry/index.js';
@@ -82,3 +85,65 @@ export function fixture(opts: FixtureOptions = {}): Dataset {
 
 export const SPEC = { lengthMs: 5 * MIN, strideMs: MIN };
 export const isTrain = (w: { end: number }) => w.end <= TRAIN_END;
+
+/**
+ * The same kind of system written as a Nezha export (rca_data/<day>/ with metric, trace and log
+ * CSVs, some gzipped, and a fault list), for paths that only Nezha sources take (the log
+ * thread). One hour of metrics; traces and logs for the 20 minutes around the fault, with a
+ * malformed log line and spans whose parent lies outside the files.
+ */
+export function writeNezhaFixture(root: string): { start: number; trainEnd: number } {
+  const day = '2024-03-05';
+  const start = Date.UTC(2024, 2, 5, 10, 0, 0);
+  const fault = start + 40 * MIN;
+  const rca = join(root, 'rca_data', day);
+  const pods = { front: 'front-7c9d8f6b5-x2k4q', cart: 'cart-5f6d7c8b9-p9z8w', db: 'db-6d5c4b3a2-h7j6k' };
+  const rng = new SeededRandom(21);
+  const noise = (s: number) => (rng.next() - 0.5) * 2 * s;
+  const put = (path: string, text: string, gz: boolean) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(gz ? path + '.gz' : path, gz ? gzipSync(text) : text);
+  };
+  writeFileSync(join(mkdirp(rca), `${day}-fault_list.json`), JSON.stringify({ '10': [{ inject_time: '2024-03-05 10:40:00', inject_timestamp: '0', inject_pod: pods.cart, inject_type: 'exception' }] }));
+  for (const [svc, pod] of Object.entries(pods)) {
+    const rows = ['Time,TimeStamp,PodName,CpuUsageRate(%),MemoryUsage(Mi),PodClientLatencyP90(s)'];
+    for (let i = 0; i < 60; i++) {
+      const t = start + i * MIN;
+      const hot = svc === 'cart' && t >= fault && t < fault + 3 * MIN;
+      rows.push(`x,${t / 1000},${pod},${i % 13 === 5 ? 'NaN' : (20 + noise(2) + (hot ? 50 : 0)).toFixed(3)},${(300 + noise(5)).toFixed(1)},${hot ? 16 : 0.005}`);
+    }
+    put(join(rca, 'metric', `${pod}_metric.csv`), rows.join('\n') + '\n', svc !== 'db');
+  }
+  const ns = (ms: number) => `${BigInt(Math.round(ms * 1000)) * 1000n}`;
+  for (let m = 30; m < 50; m++) {
+    const minute = start + m * MIN;
+    const spans = ['TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration'];
+    const logs = ['Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log'];
+    const log = (ms: number, pod: string, trace: string, text: string) =>
+      `${new Date(ms).toISOString()},${ns(ms)},10.0.0.1,${pod},app,${trace},,"${JSON.stringify({ log: text + '\n', stream: 'stdout' }).replaceAll('"', '""')}"`;
+    for (let k = 0; k < 12; k++) {
+      const t = minute - 50_000 + k * 4_000 + Math.floor(rng.next() * 1000);
+      const hot = t >= fault && t < fault + 3 * MIN;
+      const tid = `${m.toString(16)}${k.toString(16)}${'ab'.repeat(15)}`;
+      const dur = (x: number) => Math.round(x * 1000);
+      spans.push(`${tid},s1,root,${pods.front},GET /cart,${ns(t)},${ns(t + 50)},${dur(50 + noise(5))}`);
+      spans.push(`${tid},s2,s1,${pods.cart},getCart,${ns(t + 2)},${ns(t + 32)},${dur((30 + noise(3)) * (hot ? 10 : 1))}`);
+      spans.push(`${tid},s3,${k % 5 === 0 ? 'gone' : 's2'},${pods.db},SELECT,${ns(t + 4)},${ns(t + 9)},${dur(5 + noise(1))}`);
+      const user = Math.floor(rng.next() * 1000);
+      logs.push(log(t, pods.front, tid, `10:${m}:00.000 INFO  GET /api/cart user=${user} status 200 in ${Math.round(45 + noise(5))} ms`));
+      logs.push(log(t + 1, pods.cart, tid, `10:${m}:00.001 INFO  cart loaded for user ${user} with ${1 + (user % 5)} items`));
+      if (k % 3 === 0) logs.push(log(t + 2, pods.db, tid, `10:${m}:00.002 INFO  query executed in ${Math.round(3 + noise(1))} ms rows ${user % 7}`));
+      if (hot) logs.push(log(t + 3, pods.cart, tid, `10:${m}:00.003 ERROR connection refused to db at 10.0.0.${user % 9}:5432 after ${user % 3} retries`));
+      if (m === 44 && k === 3) logs.push(`${new Date(t).toISOString()},${ns(t)},10.0.0.1,${pods.cart},app,${tid},,"{""log"":""x""}"tail, with, commas"`);
+    }
+    const name = `10_${String(m).padStart(2, '0')}`;
+    put(join(rca, 'trace', `${name}_trace.csv`), spans.join('\n') + '\n', m % 2 === 0);
+    put(join(rca, 'log', `${name}_log.csv`), logs.join('\n') + '\n', m % 2 === 1);
+  }
+  return { start, trainEnd: start + 38 * MIN };
+}
+
+function mkdirp(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

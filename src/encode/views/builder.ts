@@ -308,8 +308,8 @@ export class ViewBuilder {
     };
     const finish = (foreignMiner?: ForeignMiner): ViewBuilder => {
       if (done) return this;
-      done = true;
       if (foreignSeen && !foreignMiner) throw new Error('ViewBuilder: a pass given foreign logs finishes with their miner');
+      done = true;
       if (foreignMiner) {
         // the miner itself is made from its state only when asked for (match, toJSON)
         this.setMinerState(foreignMiner.state);

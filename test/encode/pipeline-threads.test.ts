@@ -1,0 +1,89 @@
+// Worker threads of encodeDataset (the log thread of the fitting pass, the embedding and
+// writing thread of the second): the output must not depend on them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HashBackbone, encodeDataset, readColumnar, type EncodeResult, type EncodedRow } from '../../src/encode/index.js';
+import { loadDataset } from '../../src/sources/index.js';
+import type { Dataset } from '../../src/telemetry/index.js';
+import { SPEC, fixture, isTrain, writeNezhaFixture } from './views-fixture.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'rs-encode-threads-'));
+}
+
+interface Run {
+  result: EncodeResult;
+  rows: EncodedRow[];
+  file: Buffer;
+  problems: string;
+}
+
+async function run(ds: Dataset, dir: string, name: string, threads: boolean, fitFilter?: (w: { end: number }) => boolean): Promise<Run> {
+  const out = join(dir, `${name}.arrow`);
+  const rows: EncodedRow[] = [];
+  const result = await encodeDataset(ds, { spec: SPEC, backboneSpec: 'hash:dim=32', out, includeText: true, threads, fitFilter, batchTexts: 64, onRows: (r) => rows.push(...r) });
+  return { result, rows, file: readFileSync(out), problems: JSON.stringify([ds.problems.total, ds.problems.byReason(), ds.problems.items]) };
+}
+
+function sameRuns(a: Run, b: Run): void {
+  assert.equal(a.rows.length, b.rows.length);
+  for (let i = 0; i < a.rows.length; i++) {
+    const x = a.rows[i];
+    const y = b.rows[i];
+    assert.equal(x.text, y.text, `row ${i}`);
+    assert.deepEqual([x.windowIndex, x.entity, x.modality, x.abnormal, x.rootCause], [y.windowIndex, y.entity, y.modality, y.abnormal, y.rootCause]);
+    assert.deepEqual(x.features, y.features, `row ${i} features`);
+    assert.deepEqual(x.vector, y.vector, `row ${i} vector`);
+  }
+  assert.equal(JSON.stringify(a.result.builder.toJSON()), JSON.stringify(b.result.builder.toJSON()));
+  assert.ok(a.file.equals(b.file), 'the same Arrow bytes');
+  assert.equal(a.problems, b.problems);
+}
+
+test('a Nezha export encodes the same with and without worker threads', async (t) => {
+  const dir = tmp();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { trainEnd } = writeNezhaFixture(join(dir, 'nezha'));
+  const fitFilter = (w: { end: number }) => w.end <= trainEnd;
+  const threaded = await run(await loadDataset(join(dir, 'nezha')), dir, 'threads', true, fitFilter);
+  const plain = await run(await loadDataset(join(dir, 'nezha')), dir, 'plain', false, fitFilter);
+  assert.deepEqual(threaded.result.timings.threaded, ['logs', 'embed', 'write']);
+  assert.deepEqual(plain.result.timings.threaded, []);
+  sameRuns(threaded, plain);
+  // what the comparison covered: log views (known, new and missing templates), the thread's
+  // problem report, training windows only in the baselines
+  const logs = threaded.rows.filter((r) => r.modality === 'logs');
+  assert.ok(logs.length > 0);
+  assert.ok(logs.some((r) => /NEW x\d+ \[error \d+\]/.test(r.text!)), 'fault lines are new templates');
+  assert.ok(logs.some((r) => /^x\d+ .*\(base /m.test(r.text!)), 'known templates');
+  assert.match(threaded.problems, /10_44_log\.csv/);
+  assert.ok(threaded.result.trainWindows > 0 && threaded.result.trainWindows < threaded.result.windows);
+  for (const r of threaded.rows) assert.deepEqual(r.vector, new HashBackbone({ dim: 32 }).embedOne(r.text!));
+  assert.deepEqual(readdirSync(dir).sort(), ['nezha', 'plain.arrow', 'threads.arrow']);
+});
+
+test('a memory dataset: the writer thread embeds and writes the same file', async (t) => {
+  const dir = tmp();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const threaded = await run(fixture({ minutes: 60 }), dir, 'threads', true, isTrain);
+  const plain = await run(fixture({ minutes: 60 }), dir, 'plain', false, isTrain);
+  assert.deepEqual(threaded.result.timings.threaded, ['embed', 'write'], 'memory datasets read logs on the main thread');
+  sameRuns(threaded, plain);
+  const table = await readColumnar(join(dir, 'threads.arrow'));
+  assert.equal(table.numRows, threaded.rows.length);
+  assert.equal(table.numRows, 60 * 4 * 3);
+});
+
+test('without an output file, vectors embedded in the writer thread come back to onRows', async () => {
+  const rows: EncodedRow[] = [];
+  const r = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', onRows: (x) => rows.push(...x), batchTexts: 50 });
+  assert.deepEqual(r.timings.threaded, ['embed']);
+  assert.equal(rows.length, r.rows);
+  const hb = new HashBackbone({ dim: 16 });
+  const texts: string[] = [];
+  await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', includeText: true, threads: false, onRows: (x) => texts.push(...x.map((y) => y.text!)) });
+  for (let i = 0; i < rows.length; i++) assert.deepEqual(rows[i].vector, hb.embedOne(texts[i]));
+});
