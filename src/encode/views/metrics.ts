@@ -31,6 +31,8 @@ export interface SeriesKeys {
   keyRef: { stamp: number };
   /** ranking tie-break: key \0 entity */
   tie: string;
+  /** position of `tie` among the ties of every series seen (−1: not ranked yet) */
+  tieRank: number;
 }
 
 export class SeriesKeyCache {
@@ -43,6 +45,16 @@ export class SeriesKeyCache {
   windowStamp = 0;
   /** numbers the views for `keyRef.stamp` */
   viewStamp = 0;
+  private all: SeriesKeys[] = [];
+
+  /**
+   * Ranks the tie-break strings of every series seen, so rankings compare numbers: a series
+   * set is stable over a run, so this runs again only when new series appear.
+   */
+  rankTies(): void {
+    const sorted = this.all.slice().sort((a, b) => (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0));
+    for (let r = 0; r < sorted.length; r++) sorted[r].tieRank = r;
+  }
   constructor(private readonly serviceOf: (entity: string) => string) {}
   get(entity: string, name: string): SeriesKeys {
     let e = entity === this.lastEntity ? this.lastRecord : this.byEntity.get(entity);
@@ -55,8 +67,9 @@ export class SeriesKeyCache {
       const key = metricKey(service, name);
       let keyRef = this.keyRefs.get(key);
       if (!keyRef) this.keyRefs.set(key, (keyRef = { stamp: -1 }));
-      k = { entity, name, service, key, cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entityRef: e, keyRef, tie: key + SEP + entity };
+      k = { entity, name, service, key, cat: METRIC_CATEGORIES.indexOf(metricCategory(name)), last: -Infinity, entityRef: e, keyRef, tie: key + SEP + entity, tieRank: -1 };
       e.names.set(name, k);
+      this.all.push(k);
     }
     return k;
   }
@@ -109,6 +122,8 @@ export class MetricsFit {
 export interface MetricWindow {
   /** series in the window */
   count: number;
+  /** where `refs` come from */
+  cache: SeriesKeyCache;
   /** per series: its entity, name, service and baseline key (records shared across windows) */
   refs: SeriesKeys[];
   /** mean of the window's valid points (NaN when none) */
@@ -132,6 +147,7 @@ export function metricWindow(m: MetricParts, w: Window, baselines: Map<string, B
   const n = m.count;
   const mw: MetricWindow = {
     count: n,
+    cache: keys,
     refs: new Array(n),
     level: new Float64Array(n),
     z: new Float64Array(n),
@@ -327,14 +343,16 @@ function rankingOf(mw: MetricWindow): Ranking {
   const n = mw.count;
   const score = new Float64Array(n);
   const all: number[] = [];
-  const tie: string[] = new Array(n);
+  const tie = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (mw.valid[i] === 0) continue;
     score[i] = mw.hasBase[i] ? maxFinite(Math.abs(mw.z[i]), 0.5 * Math.abs(mw.peak[i]), 0.5 * Math.abs(mw.trend[i])) : 3;
-    tie[i] = mw.refs[i].tie;
+    if (mw.refs[i].tieRank < 0) mw.cache.rankTies();
+    tie[i] = mw.refs[i].tieRank;
     all.push(i);
   }
-  all.sort((a, b) => score[b] - score[a] || (tie[a] < tie[b] ? -1 : tie[a] > tie[b] ? 1 : 0));
+  // ties by key, then entity: ranks of those strings (all distinct), compared as numbers
+  all.sort((a, b) => score[b] - score[a] || tie[a] - tie[b]);
   const byService = new Map<string, number[]>();
   for (const i of all) {
     const svc = mw.refs[i].service;
