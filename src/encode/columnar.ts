@@ -408,12 +408,13 @@ export class ColumnarSink {
 
   /**
    * Starts the thread (it makes its backbone meanwhile); `open` then opens the output. Starting
-   * early keeps the thread's start-up off the critical path.
+   * early keeps the thread's start-up off the critical path. Undefined where no thread can be
+   * started (see `startModuleWorker`).
    */
-  static spawn(settings: SinkSettings): ColumnarSink {
+  static spawn(settings: SinkSettings): ColumnarSink | undefined {
     const tmp = settings.out ? ColumnarWriter.tempPath(settings.out) : undefined;
-    const ch = new WorkerChannel<SinkIn, SinkOut>(startModuleWorker(import.meta.url, { kind: SINK_KIND, settings, tmp }));
-    return new ColumnarSink(ch, tmp, settings);
+    const worker = startModuleWorker(import.meta.url, { kind: SINK_KIND, settings, tmp });
+    return worker ? new ColumnarSink(new WorkerChannel<SinkIn, SinkOut>(worker), tmp, settings) : undefined;
   }
 
   /** Opens the output (schema and metadata are known by now) and waits until the thread is ready. */

@@ -206,7 +206,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     if (sink && opts.out) threaded.push('write');
     const summaries = await fitPass(run, logThread);
     await logThread?.stop();
-    const out = await viewPass(run, summaries, sink, sinkEmbeds);
+    const out = await viewPass(run, summaries, sink, !!sink && sinkEmbeds);
     const { viewsMs, embedMs, writeMs, waitMs } = run.t;
     return {
       path: opts.out,

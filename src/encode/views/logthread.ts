@@ -75,7 +75,8 @@ export class LogSummaryThread {
       services: ds.entities.map((e) => [e.id, e.service || e.id]),
       miner,
     };
-    return new LogSummaryThread(new WorkerChannel<never, Out>(startModuleWorker(import.meta.url, { kind: KIND, settings })), ds.problems);
+    const worker = startModuleWorker(import.meta.url, { kind: KIND, settings });
+    return worker ? new LogSummaryThread(new WorkerChannel<never, Out>(worker), ds.problems) : undefined;
   }
 
   /** The logs of window `index` (windows asked for in increasing order); undefined: none. */

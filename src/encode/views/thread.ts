@@ -6,13 +6,20 @@ import { Worker, type Transferable } from 'node:worker_threads';
  */
 
 /**
- * Starts a module of this package in a worker thread. From the compiled package the module is
- * the worker's entry. From the TypeScript sources (tests and benchmarks run under tsx) a worker
- * does not inherit tsx's loader for its entry, so a small bootstrap registers tsx first.
+ * Starts a module of this package in a worker thread, or returns undefined where it cannot
+ * (callers then do the work on the main thread). From the compiled package the module is the
+ * worker's entry. From the TypeScript sources (tests and benchmarks run under tsx) a worker
+ * does not inherit tsx's loader for its entry, so a small bootstrap registers tsx first; under
+ * any other TypeScript loader there are no threads.
  */
-export function startModuleWorker(moduleUrl: string, workerData: unknown): Worker {
+export function startModuleWorker(moduleUrl: string, workerData: unknown): Worker | undefined {
   if (moduleUrl.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx/esm/api');
+    let tsx: string;
+    try {
+      tsx = import.meta.resolve('tsx/esm/api');
+    } catch {
+      return undefined;
+    }
     const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(moduleUrl)}); });`;
     return new Worker(code, { eval: true, workerData });
   }
