@@ -1,8 +1,6 @@
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  AsyncByteQueue,
   Bool,
   Dictionary,
   Field,
@@ -12,7 +10,6 @@ import {
   Int8,
   List,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
   TimestampMillisecond,
@@ -26,6 +23,7 @@ import {
 import type { Modality } from '../telemetry/index.js';
 import type { Backbone } from './backbones/index.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './views/thread.js';
+import { AtomicArrowFile } from './arrow-file.js';
 
 /**
  * The `encode` output: one Arrow IPC file (random-access "file" format, readable by pyarrow's
@@ -258,109 +256,63 @@ export function blockToBatch(schema: Schema, b: RowBlock, vectors: Float32Array,
   return new RecordBatch(schema, struct);
 }
 
-type SinkInput = Parameters<AsyncByteQueue['write']>[0];
-
 /**
- * Where the Arrow writer puts its bytes: kept until ColumnarWriter hands them to the file, so
- * at most one batch is held in memory (arrow's own queue would grow while nobody reads it).
- */
-class CollectingSink extends AsyncByteQueue {
-  chunks: Uint8Array[] = [];
-  override write(value: SinkInput): void {
-    const v = value as ArrayBufferView | ArrayBuffer;
-    const u8 = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v as ArrayBuffer);
-    if (u8.byteLength > 0) this.chunks.push(u8);
-  }
-  take(): Uint8Array[] {
-    const c = this.chunks;
-    this.chunks = [];
-    return c;
-  }
-}
-
-/**
- * Streams record batches into a temporary file beside `path` and renames it to `path` on
- * `close`, so a reader never sees a half-written file and a failed run leaves no file (and an
- * older file at `path` untouched).
+ * The encode output: record batches of rows streamed into an atomic Arrow file (AtomicArrowFile:
+ * temporary file renamed into place on close).
  */
 export class ColumnarWriter {
   readonly schema: Schema;
   rows = 0;
-  batches = 0;
-  private readonly writer = new RecordBatchFileWriter();
-  private readonly sink = new CollectingSink();
-  private closed = false;
 
   private constructor(
-    readonly path: string,
-    private readonly tmp: string,
-    private readonly fh: FileHandle,
+    private readonly file: AtomicArrowFile,
     private readonly opts: ColumnarOptions,
   ) {
-    this.schema = columnarSchema(opts);
-    this.writer.reset(this.sink, this.schema);
+    this.schema = file.schema;
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  get batches(): number {
+    return this.file.batches;
   }
 
   /** The temporary file a writer for `path` fills before renaming it. */
   static tempPath(path: string): string {
-    return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+    return AtomicArrowFile.tempPath(path);
   }
 
   static async open(path: string, opts: ColumnarOptions, tmp = ColumnarWriter.tempPath(path)): Promise<ColumnarWriter> {
     if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new RangeError(`columnar: dim must be a positive integer, got ${opts.dim}`);
-    const fh = await open(tmp, 'w');
-    return new ColumnarWriter(path, tmp, fh, opts);
-  }
-
-  private async drain(): Promise<void> {
-    for (const c of this.sink.take()) await this.fh.write(c);
+    const schema = columnarSchema(opts);
+    const file = await AtomicArrowFile.open(path, schema, () => rowsToBatch(schema, [], opts.dim, !!opts.includeText), tmp);
+    return new ColumnarWriter(file, opts);
   }
 
   /** Appends one record batch holding `rows` (nothing for an empty list). */
   async write(rows: readonly EncodedRow[]): Promise<void> {
-    if (this.closed) throw new Error('columnar: write after close');
     if (rows.length === 0) return;
-    this.writer.write(rowsToBatch(this.schema, rows, this.opts.dim, !!this.opts.includeText));
+    await this.file.write(rowsToBatch(this.schema, rows, this.opts.dim, !!this.opts.includeText));
     this.rows += rows.length;
-    this.batches++;
-    await this.drain();
   }
 
   /** Appends one record batch holding a block's rows and their vectors (`dim` floats per row). */
   async writeBlock(block: RowBlock, vectors: Float32Array): Promise<void> {
-    if (this.closed) throw new Error('columnar: write after close');
     if (block.length === 0) return;
-    this.writer.write(blockToBatch(this.schema, block, vectors, this.opts.dim, !!this.opts.includeText));
+    await this.file.write(blockToBatch(this.schema, block, vectors, this.opts.dim, !!this.opts.includeText));
     this.rows += block.length;
-    this.batches++;
-    await this.drain();
   }
 
   /** Writes the footer and moves the file into place. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      // A file with no rows still carries its schema (and so its metadata): one empty batch.
-      if (this.batches === 0) this.writer.write(rowsToBatch(this.schema, [], this.opts.dim, !!this.opts.includeText));
-      this.writer.finish();
-      await this.drain();
-      await this.fh.close();
-    } catch (e) {
-      await this.fh.close().catch(() => undefined);
-      await rm(this.tmp, { force: true });
-      throw e;
-    }
-    await rename(this.tmp, this.path);
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   /** Drops the temporary file; the destination is left as it was. */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.fh.close().catch(() => undefined);
-    }
-    await rm(this.tmp, { force: true });
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }
 

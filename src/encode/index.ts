@@ -3,6 +3,7 @@
 export * from './views/index.js';
 export * from './pipeline.js';
 export * from './columnar.js';
+export * from './arrow-file.js';
 export * from './backbones/index.js';
 export * from './cache/index.js';
 export * from './templates/index.js';

@@ -10,10 +10,9 @@
  * forces modalities absent for every window — needed where a modality's presence is itself a
  * label leak (Nezha: traces and logs exist only near faults).
  */
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
 import {
-  AsyncByteQueue,
   Bool,
   Dictionary,
   Field,
@@ -22,7 +21,6 @@ import {
   Int8,
   List,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
   TimestampMillisecond,
@@ -33,6 +31,7 @@ import {
   type Table,
 } from 'apache-arrow';
 import {
+  AtomicArrowFile,
   FEATURE_LAYOUTS,
   SYSTEM_ENTITY,
   VIEWS_FORMAT_VERSION,
@@ -471,75 +470,43 @@ function embeddingBatch(schema: Schema, rows: readonly EmbeddingRow[]): RecordBa
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
 }
 
-type SinkInput = Parameters<AsyncByteQueue['write']>[0];
-
-/** Keeps the Arrow writer's bytes until they are written to the file (one batch at a time). */
-class BytesSink extends AsyncByteQueue {
-  chunks: Uint8Array[] = [];
-  override write(value: SinkInput): void {
-    const v = value as ArrayBufferView | ArrayBuffer;
-    const u8 = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v as ArrayBuffer);
-    if (u8.byteLength > 0) this.chunks.push(u8);
-  }
-  take(): Uint8Array[] {
-    const c = this.chunks;
-    this.chunks = [];
-    return c;
-  }
-}
-
 /**
  * Streams embedding rows into an Arrow IPC file (temporary file renamed into place on close).
  * Same conventions as the encode output; `kind` is 'state' or a modality, `vector` a list.
  */
 export class EmbeddingsWriter {
   rows = 0;
-  private readonly writer = new RecordBatchFileWriter();
-  private readonly sink = new BytesSink();
-  private batches = 0;
-  private done = false;
 
-  private constructor(
-    readonly path: string,
-    readonly schema: Schema,
-    private readonly tmp: string,
-    private readonly fh: FileHandle,
-  ) {
-    this.writer.reset(this.sink, schema);
+  private constructor(private readonly file: AtomicArrowFile) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  get schema(): Schema {
+    return this.file.schema;
   }
 
   static async open(path: string, metadata: Record<string, string | number | boolean | object> = {}): Promise<EmbeddingsWriter> {
     const dir = dirname(resolvePath(path));
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new UserError(`output folder does not exist: ${dir} (expected an existing folder for ${path})`);
-    const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-    return new EmbeddingsWriter(path, embeddingsSchema(metadata), tmp, await open(tmp, 'w'));
+    const schema = embeddingsSchema(metadata);
+    return new EmbeddingsWriter(await AtomicArrowFile.open(path, schema, () => embeddingBatch(schema, [])));
   }
 
   async write(rows: readonly EmbeddingRow[]): Promise<void> {
     if (rows.length === 0) return;
-    this.writer.write(embeddingBatch(this.schema, rows));
+    await this.file.write(embeddingBatch(this.schema, rows));
     this.rows += rows.length;
-    this.batches++;
-    for (const c of this.sink.take()) await this.fh.write(c);
   }
 
-  async close(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    if (this.batches === 0) this.writer.write(embeddingBatch(this.schema, []));
-    this.writer.finish();
-    for (const c of this.sink.take()) await this.fh.write(c);
-    await this.fh.close();
-    await rename(this.tmp, this.path);
+  close(): Promise<void> {
+    return this.file.close();
   }
 
-  async abort(): Promise<void> {
-    if (!this.done) {
-      this.done = true;
-      await this.fh.close().catch(() => undefined);
-    }
-    await rm(this.tmp, { force: true });
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }
 

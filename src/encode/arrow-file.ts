@@ -1,0 +1,88 @@
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
+
+type SinkInput = Parameters<AsyncByteQueue['write']>[0];
+
+/**
+ * Where the Arrow writer puts its bytes: kept until the file writer hands them to the file, so
+ * at most one batch is held in memory (arrow's own queue would grow while nobody reads it).
+ */
+class CollectingSink extends AsyncByteQueue {
+  chunks: Uint8Array[] = [];
+  override write(value: SinkInput): void {
+    const v = value as ArrayBufferView | ArrayBuffer;
+    const u8 = v instanceof Uint8Array ? v : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v as ArrayBuffer);
+    if (u8.byteLength > 0) this.chunks.push(u8);
+  }
+  take(): Uint8Array[] {
+    const c = this.chunks;
+    this.chunks = [];
+    return c;
+  }
+}
+
+/**
+ * An Arrow IPC file written batch by batch into a temporary file beside `path` and renamed to
+ * `path` on `close`: a reader never sees a half-written file, and a failed run leaves no file
+ * (and an older file at `path` untouched). Shared by the encode and embed outputs.
+ */
+export class AtomicArrowFile {
+  batches = 0;
+  private readonly writer = new RecordBatchFileWriter();
+  private readonly sink = new CollectingSink();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly schema: Schema,
+    readonly tmp: string,
+    private readonly fh: FileHandle,
+    /** a batch with no rows: a file without rows still carries its schema and metadata */
+    private readonly emptyBatch: () => RecordBatch,
+  ) {
+    this.writer.reset(this.sink, schema);
+  }
+
+  /** The temporary file a writer for `path` fills before renaming it. */
+  static tempPath(path: string): string {
+    return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+  }
+
+  static async open(path: string, schema: Schema, emptyBatch: () => RecordBatch, tmp = AtomicArrowFile.tempPath(path)): Promise<AtomicArrowFile> {
+    return new AtomicArrowFile(path, schema, tmp, await open(tmp, 'w'), emptyBatch);
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.closed) throw new Error('arrow file: write after close');
+    this.writer.write(batch);
+    this.batches++;
+    for (const c of this.sink.take()) await this.fh.write(c);
+  }
+
+  /** Writes the footer and moves the file into place. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.batches === 0) this.writer.write(this.emptyBatch());
+      this.writer.finish();
+      for (const c of this.sink.take()) await this.fh.write(c);
+      await this.fh.close();
+    } catch (e) {
+      await this.fh.close().catch(() => undefined);
+      await rm(this.tmp, { force: true });
+      throw e;
+    }
+    await rename(this.tmp, this.path);
+  }
+
+  /** Drops the temporary file; the destination is left as it was. */
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await rm(this.tmp, { force: true });
+  }
+}
