@@ -44,12 +44,17 @@ export interface EncodeOptions {
   /** called with every batch of rows (after embedding), e.g. to keep them in memory */
   onRows?: (rows: readonly EncodedRow[]) => void;
   /**
-   * Use a worker thread for embedding (a `hash` backbone made from `backboneSpec`, without a
-   * cache) and for writing the Arrow file, so they overlap building the views. Default true;
-   * the output is the same either way.
+   * Use worker threads where the source and backbone allow: the logs of the fitting pass (Nezha
+   * exports) are read and summarised in one, embedding (a `hash` backbone made from
+   * `backboneSpec`, without a cache) and writing the Arrow file happen in another, so both
+   * cores work. The output is the same either way. Default: on for passes of at least 1,000
+   * windows (a thread's start costs about half a second of CPU, which smaller runs do not win
+   * back).
    */
   threads?: boolean;
 }
+
+const THREADS_MIN_WINDOWS = 1000;
 
 /** Blocks handed to the writer thread and not yet written, at most (bounds memory). */
 const MAX_BLOCKS_IN_FLIGHT = 2;
@@ -193,7 +198,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   // is ready for the second pass.
   // Only a backbone made here from a `hash` spec is made again there: it is pure JS, cheap to
   // make, and gives the same vectors anywhere; others embed on the main thread.
-  const threads = opts.threads ?? true;
+  const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
   const minerOptions = run.builder.templateMinerOptions;
   const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, minerOptions) : undefined;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { HashBackbone, encodeDataset, readColumnar, type EncodeResult, type EncodedRow } from '../../src/encode/index.js';
 import { loadDataset } from '../../src/sources/index.js';
 import type { Dataset } from '../../src/telemetry/index.js';
-import { SPEC, fixture, isTrain, writeNezhaFixture } from './views-fixture.js';
+import { MIN, SPEC, fixture, isTrain, writeNezhaFixture } from './views-fixture.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'rs-encode-threads-'));
@@ -79,11 +79,35 @@ test('a memory dataset: the writer thread embeds and writes the same file', asyn
 
 test('without an output file, vectors embedded in the writer thread come back to onRows', async () => {
   const rows: EncodedRow[] = [];
-  const r = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', onRows: (x) => rows.push(...x), batchTexts: 50 });
+  const r = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', threads: true, onRows: (x) => rows.push(...x), batchTexts: 50 });
   assert.deepEqual(r.timings.threaded, ['embed']);
   assert.equal(rows.length, r.rows);
   const hb = new HashBackbone({ dim: 16 });
   const texts: string[] = [];
-  await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', includeText: true, threads: false, onRows: (x) => texts.push(...x.map((y) => y.text!)) });
+  const plain = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', includeText: true, onRows: (x) => texts.push(...x.map((y) => y.text!)) });
+  assert.deepEqual(plain.timings.threaded, [], 'small runs use no threads unless asked');
   for (let i = 0; i < rows.length; i++) assert.deepEqual(rows[i].vector, hb.embedOne(texts[i]));
+});
+
+test('a Nezha range whose last windows hold logs: the log thread ends the pass cleanly', { timeout: 60_000 }, async (t) => {
+  const dir = tmp();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { start } = writeNezhaFixture(join(dir, 'nezha'));
+  const range = { start: start + 20 * MIN, end: start + 45 * MIN };
+  const runs: [number, string[], EncodedRow[]][] = [];
+  for (const threads of [true, false]) {
+    const ds = await loadDataset(join(dir, 'nezha'));
+    const rows: EncodedRow[] = [];
+    const r = await encodeDataset(ds, { spec: SPEC, backboneSpec: 'hash:dim=8', includeText: true, threads, range, onRows: (x) => rows.push(...x) });
+    runs.push([r.windows, r.timings.threaded, rows]);
+  }
+  assert.equal(runs[0][0], 21);
+  assert.deepEqual(runs[0][1], ['logs', 'embed']);
+  const last = Math.max(...runs[0][2].map((r) => r.windowIndex));
+  assert.equal(last, 20);
+  assert.ok(runs[0][2].some((r) => r.windowIndex === last && r.modality === 'logs'), 'the last window has logs');
+  assert.deepEqual(
+    runs[0][2].map((r) => r.text),
+    runs[1][2].map((r) => r.text),
+  );
 });

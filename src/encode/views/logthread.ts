@@ -85,22 +85,26 @@ export class LogSummaryThread {
       while (this.parts.length > 0 && this.parts[0].index < index) this.parts.shift();
       if (this.parts.length > 0) return this.parts[0].index === index ? this.parts.shift()!.logs : undefined;
       if (this.ended || this.upTo >= index) return undefined;
-      const m = await this.ch.next();
-      for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
-      if (m.type === 'end') {
-        this.ended = true;
-        this.trained = m.miner;
-      } else {
-        for (const p of m.parts) this.parts.push(p);
-        this.upTo = m.upTo;
-      }
+      await this.receive();
     }
   }
 
   /** The miner trained on the pass's training windows (after the last window). */
   async miner(): Promise<ForeignMiner> {
-    while (!this.ended) await this.logsOf(Number.MAX_SAFE_INTEGER);
+    while (!this.ended) await this.receive();
     return this.trained!;
+  }
+
+  private async receive(): Promise<void> {
+    const m = await this.ch.next();
+    for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
+    if (m.type === 'end') {
+      this.ended = true;
+      this.trained = m.miner;
+    } else {
+      for (const p of m.parts) this.parts.push(p);
+      this.upTo = m.upTo;
+    }
   }
 
   async stop(): Promise<void> {
@@ -151,6 +155,7 @@ async function run(s: Settings): Promise<void> {
   let parts: Part[] = [];
   let sinceMessage = 0;
   let windows = 0;
+  let last = -1;
   const send = (upTo: number) => {
     port.postMessage({ type: 'parts', parts, upTo, problems: problems.take() } satisfies Out);
     parts = [];
@@ -159,11 +164,12 @@ async function run(s: Settings): Promise<void> {
   for await (const slice of windowStream(source, s.spec, { range: s.range, modalities: ['logs'] })) {
     windows++;
     sinceMessage++;
+    last = slice.window.index;
     const part = summarize.window(slice);
     if (part) parts.push(part);
     if (parts.length >= PARTS_PER_MESSAGE || sinceMessage >= WINDOWS_PER_MESSAGE) send(slice.window.index);
   }
-  if (parts.length > 0) send(Number.MAX_SAFE_INTEGER);
+  if (parts.length > 0) send(last);
   port.postMessage({ type: 'end', windows, problems: problems.take(), miner: summarize.end() } satisfies Out);
 }
 
