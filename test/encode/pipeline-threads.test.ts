@@ -2,9 +2,10 @@
 // writing thread of the second): the output must not depend on them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HashBackbone, encodeDataset, readColumnar, type EncodeResult, type EncodedRow } from '../../src/encode/index.js';
 import { loadDataset } from '../../src/sources/index.js';
 import type { Dataset } from '../../src/telemetry/index.js';
@@ -111,4 +112,32 @@ test('a Nezha range whose last windows hold logs: the log thread ends the pass c
     runs[0][2].map((r) => r.text),
     runs[1][2].map((r) => r.text),
   );
+});
+
+const DATASETS = process.env.RS_DATASETS ?? fileURLToPath(new URL('../../../shared/datasets', import.meta.url));
+const NEZHA = join(DATASETS, 'nezha-trainticket');
+const nezhaAbsent = !existsSync(NEZHA) && 'datasets absent (set RS_DATASETS or place shared/datasets beside the repo)';
+
+test('real Nezha data (40 min with a malformed log line): the same rows and problems with and without threads', { skip: nezhaAbsent, timeout: 120_000 }, async () => {
+  const range = { start: Date.UTC(2023, 0, 29, 10, 0), end: Date.UTC(2023, 0, 29, 10, 40) };
+  const fitFilter = (w: { end: number }) => w.end <= Date.UTC(2023, 0, 29, 10, 20);
+  const runs: { rows: EncodedRow[]; problems: string; threaded: string[]; json: string }[] = [];
+  for (const threads of [true, false]) {
+    const ds = await loadDataset(NEZHA);
+    const rows: EncodedRow[] = [];
+    const r = await encodeDataset(ds, { spec: SPEC, backboneSpec: 'hash:dim=16', includeText: true, entities: false, threads, range, fitFilter, onRows: (x) => rows.push(...x) });
+    runs.push({ rows, problems: JSON.stringify([ds.problems.total, ds.problems.byReason()]), threaded: r.timings.threaded, json: JSON.stringify(r.builder.toJSON()) });
+  }
+  const [a, b] = runs;
+  assert.deepEqual(a.threaded, ['logs', 'embed']);
+  assert.equal(a.rows.length, b.rows.length);
+  assert.ok(a.rows.some((r) => r.modality === 'logs') && a.rows.some((r) => r.modality === 'traces'));
+  for (let i = 0; i < a.rows.length; i++) {
+    assert.equal(a.rows[i].text, b.rows[i].text);
+    assert.deepEqual(a.rows[i].features, b.rows[i].features);
+    assert.deepEqual(a.rows[i].vector, b.rows[i].vector);
+  }
+  assert.equal(a.json, b.json);
+  assert.equal(a.problems, b.problems);
+  assert.match(a.problems, /two records run together/);
 });
