@@ -193,15 +193,14 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     t: { viewsMs: 0, embedMs: 0, writeMs: 0, waitMs: 0 },
   };
   // Worker threads, where the source and backbone allow (`threads`): logs of the fitting pass
-  // are read and summarised (and the template miner trained) beside the main thread, which
-  // reads metrics and traces; the writer thread starts now (and makes its backbone) so that it
+  // are read and summarised beside the main thread, which reads metrics and traces and trains
+  // the template miner; the writer thread starts now (and makes its backbone) so that it
   // is ready for the second pass.
   // Only a backbone made here from a `hash` spec is made again there: it is pure JS, cheap to
   // make, and gives the same vectors anywhere; others embed on the main thread.
   const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
-  const minerOptions = run.builder.templateMinerOptions;
-  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, minerOptions) : undefined;
+  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
   let sink: ColumnarSink | undefined;
   try {
@@ -266,9 +265,9 @@ async function fitPass(run: Run, logThread: LogSummaryThread | undefined): Promi
       opts.onProgress?.({ phase: 'fit', windows: k, total: all.length, rows: 0 });
     }
     const tw = performance.now();
-    const miner = await logThread?.miner();
+    await logThread?.finish();
     t.waitMs += performance.now() - tw;
-    pass.finish(miner);
+    pass.finish();
   } finally {
     await metrics?.close();
   }

@@ -5,9 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricWindows, SeededRandom, ViewBuilder, datasetServiceOf, type MetricParts, type View, type WindowViews } from '../../src/encode/views/index.js';
 import { fmt, fmtZ } from '../../src/encode/views/stats.js';
-import { ServiceNumbers, ShapeTable, logWindowOf, summarizeLogs } from '../../src/encode/views/logs.js';
+import { ServiceNumbers, ShapeTable, summarizeLogs } from '../../src/encode/views/logs.js';
 import { SliceMemo } from '../../src/encode/views/memo.js';
-import { TemplateMiner } from '../../src/encode/templates/index.js';
 import { memoryDataset } from '../../src/sources/index.js';
 import { datasetWindows, windowStream, type WindowSlice } from '../../src/windows/index.js';
 import type { Dataset, LogRecord, MetricSeries } from '../../src/telemetry/index.js';
@@ -56,7 +55,7 @@ test('one reading (beginFit, add, finish, render) gives the baselines and views 
   assert.match(flat(one.render(summaries[fault + 2], all[fault + 2])).find(([e, m]) => e === '__system__' && m === 'logs')![2], /NEW x\d+ \[error \d+\] cart: ERROR connection refused/);
 });
 
-test('logs summarised elsewhere (ForeignLogs, ForeignMiner) give the same builder and views', async () => {
+test('logs summarised elsewhere (ForeignLogs) give the same builder and views', async () => {
   const ds = fixture({ minutes: 150, testTwist: 2 });
   const serviceOf = datasetServiceOf(ds);
   const local = new ViewBuilder({ serviceOf });
@@ -65,13 +64,12 @@ test('logs summarised elsewhere (ForeignLogs, ForeignMiner) give the same builde
   const foreignPass = foreign.beginFit();
   // what the log thread does, in this thread
   const table = new ShapeTable();
-  // a shape the other side already knows under another number: numbers are mapped, not assumed
+  // a shape the other side never hears of: numbers are mapped, not assumed equal
   table.idOf('warm-up line 1');
+  let announced = 1;
   const memo = new SliceMemo<LogRecord, number>((r) => table.idOf(r.body));
   const numbers = new ServiceNumbers();
-  const miner = new TemplateMiner(foreign.templateMinerOptions);
-  const trainIds: number[] = [];
-  let announced = 0;
+  const trained = new Set<number>();
   const all = await slices(ds);
   const a = [];
   const b = [];
@@ -82,26 +80,27 @@ test('logs summarised elsewhere (ForeignLogs, ForeignMiner) give the same builde
     const newShapes: [number, string][] = [];
     for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
     const summary = summarizeLogs(s.logs, s.window, serviceOf, sh, numbers);
-    let trained;
+    let trainLines: [number, string | null][] | undefined;
     if (train) {
-      for (let i = 0; i < sh.length; i++) if (trainIds[sh[i]] === undefined) trainIds[sh[i]] = miner.add(s.logs[i].body).templateId;
-      trained = logWindowOf(summary, (k) => trainIds[k], (k) => table.bodies[k], foreign.templateMinerOptions);
+      trainLines = [];
+      for (let i = 0; i < sh.length; i++) {
+        if (trained.has(sh[i])) continue;
+        trained.add(sh[i]);
+        trainLines.push([sh[i] - 1, s.logs[i].body === table.bodies[sh[i]] ? null : s.logs[i].body]);
+      }
     }
-    b.push(foreignPass.add({ ...s, logs: [] }, train, s.logs.length ? { summary, newShapes, trained } : undefined));
+    const shifted = { ...summary, shapes: summary.shapes.map((k) => k - 1) };
+    b.push(foreignPass.add({ ...s, logs: [] }, train, s.logs.length ? { summary: shifted, newShapes, trainLines } : undefined));
   }
   localPass.finish();
-  assert.throws(() => foreignPass.finish(), /finishes with their miner/);
-  const state = miner.toJSON();
-  const shapeIds = Int32Array.from(table.bodies, (body) => miner.match(body)?.templateId ?? -1);
-  const templates = state.clusters.map((c): [number, number, string] => [c.id, miner.resolve(c.id), miner.template(c.id) ?? '']);
-  foreignPass.finish({ state, shapeIds, templates });
+  foreignPass.finish();
   assert.equal(JSON.stringify(foreign.toJSON()), JSON.stringify(local.toJSON()));
   for (let i = 0; i < all.length; i++) assert.deepEqual(flat(foreign.render(b[i], all[i])), flat(local.render(a[i], all[i])), `window ${i}`);
-  // a training window's foreign logs must come with their template counts
+  // a training window's foreign logs must come with their training lines
   const other = new ViewBuilder({ serviceOf }).beginFit();
   const s0 = all.find((s) => s.logs.length > 0)!;
   const summary = summarizeLogs(s0.logs, s0.window, serviceOf, s0.logs.map((r) => table.idOf(r.body)), numbers);
-  assert.throws(() => other.add({ ...s0, logs: [] }, true, { summary, newShapes: [] }), /without their template counts/);
+  assert.throws(() => other.add({ ...s0, logs: [] }, true, { summary, newShapes: [] }), /without their training lines/);
 });
 
 /** A window's metric points per series, as [entity, name, times, values]. */

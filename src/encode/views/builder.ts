@@ -54,20 +54,10 @@ export interface ForeignLogs {
   /** that table's shapes first seen in this window, in number order: [shape key, first body] */
   newShapes: [number, string][];
   /**
-   * Training windows: the window's template counts under the template miner being trained
-   * where the lines were read (which learns from the first training line of each shape, in
-   * stream order, as `add` does); the pass then takes that miner at `finish` (`ForeignMiner`).
+   * Training windows: the first line of each shape not seen in a training window before, in
+   * line order (null: the shape's first body), which is what the miner learns from.
    */
-  trained?: LogWindow;
-}
-
-/** The template miner trained beside a pass that was given `ForeignLogs`. */
-export interface ForeignMiner {
-  state: TemplateMinerState;
-  /** every template id the miner knows: [id, the id it answers to now (merges), its text] */
-  templates: [number, number, string][];
-  /** per shape of the foreign table: its template id under that miner (−1: none matches its first body) */
-  shapeIds: Int32Array;
+  trainLines?: [number, string | null][];
 }
 
 /**
@@ -89,8 +79,8 @@ export interface ViewFitPass {
    * elsewhere (a worker thread); the slice then holds none.
    */
   add(slice: ViewInput, train: boolean, logs?: ForeignLogs): WindowSummary;
-  /** Freezes what was learnt into the builder's baselines (with the miner trained elsewhere when logs were foreign). */
-  finish(miner?: ForeignMiner): ViewBuilder;
+  /** Freezes what was learnt into the builder's baselines. */
+  finish(): ViewBuilder;
 }
 
 export interface ViewBuilderOptions {
@@ -156,9 +146,7 @@ export class ViewBuilder {
   readonly entities: boolean;
   private readonly serviceOf: (entity: string) => string;
   private minerOptions: TemplateMinerOptions;
-  private _miner: TemplateMiner | undefined;
-  /** the fitted miner's state, while the miner itself has not been made from it */
-  private minerState: TemplateMinerState | undefined;
+  private miner: TemplateMiner;
   private metricBase = new Map<string, Baseline>();
   /** baseline metric keys per service, for the share of series absent in a window */
   private metricKeysOf = new Map<string, number>();
@@ -200,21 +188,6 @@ export class ViewBuilder {
     this.spanIndex = new SpanIndex(this.serviceOf);
     this.seriesKeys = new SeriesKeyCache(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
-  }
-
-  private get miner(): TemplateMiner {
-    this._miner ??= TemplateMiner.fromJSON(this.minerState!);
-    return this._miner;
-  }
-
-  private set miner(m: TemplateMiner) {
-    this._miner = m;
-    this.minerState = undefined;
-  }
-
-  private setMinerState(state: TemplateMinerState): void {
-    this._miner = undefined;
-    this.minerState = state;
   }
 
   /** Options of the template miner `fit` trains (as given, with `params` off unless asked for). */
@@ -265,15 +238,21 @@ export class ViewBuilder {
     const foreignShape: number[] = [];
     let n = 0;
     let done = false;
-    let foreignSeen = false;
+    const foreignBody: string[] = [];
     const addForeign = (f: ForeignLogs, train: boolean): LogSummary => {
-      foreignSeen = true;
-      for (const [key, body] of f.newShapes) foreignShape.push(shapes.idOfKey(key, body));
+      for (const [key, body] of f.newShapes) {
+        foreignShape.push(shapes.idOfKey(key, body));
+        foreignBody.push(body);
+      }
       const ls = f.summary;
       for (let g = 0; g < ls.shapes.length; g++) ls.shapes[g] = foreignShape[ls.shapes[g]];
       if (train) {
-        if (!f.trained) throw new Error('ViewBuilder: foreign logs of a training window come without their template counts');
-        logs.add(f.trained);
+        if (!f.trainLines) throw new Error('ViewBuilder: foreign logs of a training window come without their training lines');
+        for (const [sh, body] of f.trainLines) {
+          const local = foreignShape[sh];
+          if (trainIds[local] === undefined) trainIds[local] = miner.add(body ?? foreignBody[sh]).templateId;
+        }
+        logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
       }
       return ls;
     };
@@ -306,31 +285,18 @@ export class ViewBuilder {
       }
       return summary;
     };
-    const finish = (foreignMiner?: ForeignMiner): ViewBuilder => {
+    const finish = (): ViewBuilder => {
       if (done) return this;
-      if (foreignSeen && !foreignMiner) throw new Error('ViewBuilder: a pass given foreign logs finishes with their miner');
       done = true;
-      if (foreignMiner) {
-        // the miner itself is made from its state only when asked for (match, toJSON)
-        this.setMinerState(foreignMiner.state);
-        const resolved = new Map(foreignMiner.templates.map(([id, to]) => [id, to]));
-        const texts = new Map(foreignMiner.templates.map(([id, , text]) => [id, text]));
-        this.logBase = logs.finish(
-          (id) => resolved.get(id) ?? id,
-          (id) => texts.get(id),
-        );
-      } else {
-        this.miner = miner;
-        this.logBase = logs.finish(
-          (id) => miner.resolve(id),
-          (id) => miner.template(id),
-        );
-      }
+      this.miner = miner;
+      this.logBase = logs.finish(
+        (id) => miner.resolve(id),
+        (id) => miner.template(id),
+      );
       this.metricBase = metrics.finish();
       this.indexMetricKeys();
       this.traceBase = traces.finish();
       this.shapeIds = [];
-      if (foreignMiner) for (let k = 0; k < foreignShape.length; k++) this.shapeIds[foreignShape[k]] = foreignMiner.shapeIds[k];
       this.logShapes = this.newLogShapes();
       this.spanIndex = new SpanIndex(this.serviceOf);
       this._trainWindows = n;
@@ -472,7 +438,7 @@ export class ViewBuilder {
         scopes: [...this.logBase.scopes].map(([k, s]) => [k, s.windows, tri(s.rate), tri(s.errRate), tri(s.warnRate), [...s.templates].map(([id, t]) => [id, t.mean, t.sd] as Triple)]),
         texts: [...this.logBase.texts],
       },
-      miner: this._miner ? this._miner.toJSON() : this.minerState!,
+      miner: this.miner.toJSON(),
     };
   }
 

@@ -1,4 +1,4 @@
-export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ViewFitPass, type ForeignLogs, type ForeignMiner, type ViewInput } from './builder.js';
+export { ViewBuilder, type View, type ModalityViews, type WindowViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ViewFitPass, type ForeignLogs, type ViewInput } from './builder.js';
 export { MetricWindows, type MetricParts, type MetricData } from './parts.js';
 export {
   VIEWS_FORMAT_VERSION,

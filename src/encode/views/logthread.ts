@@ -2,19 +2,18 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ProblemLog, type Dataset, type LogRecord, type TimeRange } from '../../telemetry/index.js';
 import { nezhaLogStream, readNezhaLogs, type NezhaLogStream } from '../../sources/index.js';
 import { windowStream, type WindowSpec } from '../../windows/index.js';
-import { TemplateMiner, type TemplateMinerOptions } from '../templates/index.js';
-import type { ForeignLogs, ForeignMiner } from './builder.js';
-import { ServiceNumbers, ShapeTable, logWindowOf, summarizeLogs } from './logs.js';
+import type { ForeignLogs } from './builder.js';
+import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from './logs.js';
 import { SliceMemo } from './memo.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
 
 /**
  * Log summaries of a fitting pass made in a worker thread, while the main thread reads metrics
  * and traces: the thread reads and parses the log files, cuts them into the pass's windows,
- * works out each line's shape and counts per (service, shape), and trains the template miner
- * on the first training line of each shape, in stream order (as `ViewBuilder.fit` does). Only
- * the summaries, the new shapes, the training windows' template counts and, at the end, the
- * trained miner cross over.
+ * and works out each line's shape and counts per (service, shape). Only the summaries, the new
+ * shapes and the first training line of each shape cross over; the main thread's template
+ * miner learns from those exactly as from the records themselves. (The miner stays on the
+ * main thread: with it, this thread would be the slower of the two.)
  *
  * Sources that can be read in a thread: Nezha exports opened by `openNezha` (their log stream
  * is plain files). Any other dataset reads its logs on the main thread.
@@ -31,7 +30,6 @@ interface Settings {
   train: Uint8Array;
   /** entity → service, for records that name no service */
   services: [string, string][];
-  miner: TemplateMinerOptions;
 }
 
 /** A window's logs (windows without logs have no part). */
@@ -44,14 +42,13 @@ type Problem = [string, number, string];
 
 type Out =
   | { type: 'parts'; parts: Part[]; upTo: number; problems: Problem[] }
-  | { type: 'end'; windows: number; problems: Problem[]; miner: ForeignMiner };
+  | { type: 'end'; windows: number; problems: Problem[] };
 
 /** The main thread's side: each window's log summary, in window order. */
 export class LogSummaryThread {
   private parts: Part[] = [];
   private upTo = -1;
   private ended = false;
-  private trained: ForeignMiner | undefined;
 
   private constructor(
     private readonly ch: WorkerChannel<never, Out>,
@@ -61,9 +58,9 @@ export class LogSummaryThread {
   /**
    * Starts the thread for a pass over `ds` cut by `spec` (within `range`), or returns
    * undefined when `ds` cannot be read from another thread. `train[i]` says whether window i
-   * (position in the pass) is a training window; `miner`, the options of the miner to train.
+   * (position in the pass) is a training window.
    */
-  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, miner: TemplateMinerOptions): LogSummaryThread | undefined {
+  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array): LogSummaryThread | undefined {
     const streams = nezhaLogStream(ds);
     if (!streams || ds.cases?.length) return undefined;
     const settings: Settings = {
@@ -73,7 +70,6 @@ export class LogSummaryThread {
       range: range ? { start: range.start, end: range.end } : undefined,
       train,
       services: ds.entities.map((e) => [e.id, e.service || e.id]),
-      miner,
     };
     const worker = startModuleWorker(import.meta.url, { kind: KIND, settings });
     return worker ? new LogSummaryThread(new WorkerChannel<never, Out>(worker), ds.problems) : undefined;
@@ -89,19 +85,16 @@ export class LogSummaryThread {
     }
   }
 
-  /** The miner trained on the pass's training windows (after the last window). */
-  async miner(): Promise<ForeignMiner> {
+  /** Waits for the thread's end (its last problems). */
+  async finish(): Promise<void> {
     while (!this.ended) await this.receive();
-    return this.trained!;
   }
 
   private async receive(): Promise<void> {
     const m = await this.ch.next();
     for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
-    if (m.type === 'end') {
-      this.ended = true;
-      this.trained = m.miner;
-    } else {
+    if (m.type === 'end') this.ended = true;
+    else {
       for (const p of m.parts) this.parts.push(p);
       this.upTo = m.upTo;
     }
@@ -170,22 +163,19 @@ async function run(s: Settings): Promise<void> {
     if (parts.length >= PARTS_PER_MESSAGE || sinceMessage >= WINDOWS_PER_MESSAGE) send(slice.window.index);
   }
   if (parts.length > 0) send(last);
-  port.postMessage({ type: 'end', windows, problems: problems.take(), miner: summarize.end() } satisfies Out);
+  port.postMessage({ type: 'end', windows, problems: problems.take() } satisfies Out);
 }
 
 interface Summarizer {
   window(slice: { window: { index: number; start: number; end: number }; logs: readonly LogRecord[] }): Part | undefined;
-  end(): ForeignMiner;
 }
 
 function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer {
   const table = new ShapeTable();
   const memo = new SliceMemo<LogRecord, number>((r) => table.idOf(r.body));
   const numbers = new ServiceNumbers();
-  const miner = new TemplateMiner(s.miner);
-  /** per shape: its template id under the miner in training (−1: not seen in training yet) */
-  let trainIds = new Int32Array(0);
-  const bodyOf = (k: number) => table.bodies[k];
+  /** per shape: seen in a training window yet */
+  let trained = new Uint8Array(0);
   let announced = 0;
   return {
     window: (slice) => {
@@ -195,27 +185,25 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
       const sh = memo.map(logs);
       const newShapes: [number, string][] = [];
       for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
-      const summary = summarizeLogs(logs, w, serviceOf, sh, numbers);
-      const part: Part = { index: w.index, logs: { summary, newShapes } };
+      const part: Part = { index: w.index, logs: { summary: summarizeLogs(logs, w, serviceOf, sh, numbers), newShapes } };
       if (s.train[w.index]) {
-        if (trainIds.length < table.size) {
-          const grown = new Int32Array(Math.max(table.size, 2 * trainIds.length)).fill(-1);
-          grown.set(trainIds);
-          trainIds = grown;
+        if (trained.length < table.size) {
+          const grown = new Uint8Array(Math.max(table.size, 2 * trained.length));
+          grown.set(trained);
+          trained = grown;
         }
         // the miner learns the first training line of each shape (lines of a shape mask alike)
-        for (let i = 0; i < logs.length; i++) if (trainIds[sh[i]] < 0) trainIds[sh[i]] = miner.add(logs[i].body).templateId;
-        part.logs!.trained = logWindowOf(summary, (k) => trainIds[k], bodyOf, s.miner);
+        const lines: [number, string | null][] = [];
+        for (let i = 0; i < logs.length; i++) {
+          const k = sh[i];
+          if (trained[k]) continue;
+          trained[k] = 1;
+          const body = logs[i].body;
+          lines.push([k, body === table.bodies[k] ? null : ownCopy(body)]);
+        }
+        part.logs.trainLines = lines;
       }
       return part;
-    },
-    end: () => {
-      // templates of every shape under the final miner, as the builder would ask for them
-      const shapeIds = new Int32Array(table.size);
-      for (let k = 0; k < table.size; k++) shapeIds[k] = miner.match(table.bodies[k])?.templateId ?? -1;
-      const state = miner.toJSON();
-      const templates: [number, number, string][] = state.clusters.map((c) => [c.id, miner.resolve(c.id), miner.template(c.id) ?? '']);
-      return { state, shapeIds, templates };
     },
   };
 }
