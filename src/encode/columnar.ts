@@ -118,8 +118,6 @@ export interface RowBlock {
   texts?: string[];
 }
 
-export const MODALITY_CODE: Readonly<Record<Modality, number>> = MODALITY_INDEX;
-
 /** Packs rows into a block (vectors left out); `texts` (one per row) fill `block.texts`. */
 export function rowBlock(rows: readonly Omit<EncodedRow, 'vector' | 'text'>[], texts?: readonly string[]): RowBlock {
   const n = rows.length;
@@ -158,25 +156,6 @@ export function rowBlock(rows: readonly Omit<EncodedRow, 'vector' | 'text'>[], t
   }
   if (texts) b.texts = texts.slice();
   return b;
-}
-
-/** Row i of a block with its vector, as `onRows` receives it. */
-export function blockRow(b: RowBlock, i: number, vector: Float32Array, features?: Float32Array): EncodedRow {
-  return {
-    windowIndex: b.windowIndex[i],
-    windowStart: b.windowStart[i],
-    windowEnd: b.windowEnd[i],
-    caseId: b.caseId[i] ?? undefined,
-    entity: b.entity[i],
-    modality: MODALITY_VALUES[b.modality[i]],
-    text: b.texts?.[i],
-    vector,
-    features: features ?? b.features.subarray(b.featureOffsets[i], b.featureOffsets[i + 1]),
-    abnormal: b.abnormal[i] === 1,
-    rootCause: b.rootCause[i] ?? undefined,
-    rootCauseService: b.rootCauseService[i] ?? undefined,
-    faultType: b.faultType[i] ?? undefined,
-  };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from '../../src/encode/views/index.js';
 import { memoryDataset } from '../../src/sources/index.js';
 import { TemplateMiner } from '../../src/encode/templates/index.js';
-import { ShapeMemo, lineShape, shapeKey } from '../../src/encode/views/logs.js';
+import { ShapeTable, lineShape, shapeKey } from '../../src/encode/views/logs.js';
 import { fmt, quantileSorted, selectQuantiles } from '../../src/encode/views/stats.js';
 import { SliceMemo } from '../../src/encode/views/memo.js';
 import { windowStream, type WindowSlice } from '../../src/windows/index.js';
@@ -295,11 +295,20 @@ test('line shapes: digit runs and long hex ids collapse, and a shape maps to the
     '2023-01-30 11:40:03.500 WARN payment 77 failed after 1 retries',
     'connection to 10.0.0.7:5432 refused',
   ];
+  // the builder's way: the miner learns the first line of each shape, every line of a shape
+  // gets that template
   const direct = new TemplateMiner({ params: false });
-  const viaMemo = new TemplateMiner({ params: false });
-  const memo = new ShapeMemo((b) => viaMemo.add(b).templateId);
+  const viaShapes = new TemplateMiner({ params: false });
+  const table = new ShapeTable();
+  const idOfShape: number[] = [];
   for (const l of lines) direct.add(l);
-  const ids = lines.map((l) => memo.get(l));
+  const ids = lines.map((l) => {
+    const k = table.idOf(l);
+    idOfShape[k] ??= viaShapes.add(l).templateId;
+    return idOfShape[k];
+  });
+  assert.equal(table.size, 3);
+  assert.equal(table.bodies[0], lines[0], 'a shape keeps its first line');
   for (let i = 0; i < lines.length; i++) assert.equal(ids[i], direct.match(lines[i])!.templateId, lines[i]);
   assert.equal(ids[0], ids[1]);
   assert.equal(ids[2], ids[3]);

@@ -2,7 +2,7 @@ import type { LogRecord, Span } from '../../telemetry/index.js';
 import type { Window, WindowLabel, WindowSlice } from '../../windows/index.js';
 import { TemplateMiner, type TemplateMinerOptions, type TemplateMinerState } from '../templates/index.js';
 import { VIEWS_FORMAT_VERSION } from './layout.js';
-import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary, type LogWindow } from './logs.js';
+import { LogsFit, ServiceNumbers, ShapeTable, logView, logWindowOf, summarizeLogs, type LogBaselines, type LogScopeBaseline, type LogSummary } from './logs.js';
 import { MetricsFit, SeriesKeyCache, metricFeatures, metricText, metricWindow, type MetricWindow } from './metrics.js';
 import { SliceMemo } from './memo.js';
 import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } from './parts.js';
@@ -188,11 +188,6 @@ export class ViewBuilder {
     this.spanIndex = new SpanIndex(this.serviceOf);
     this.seriesKeys = new SeriesKeyCache(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
-  }
-
-  /** Options of the template miner `fit` trains (as given, with `params` off unless asked for). */
-  get templateMinerOptions(): TemplateMinerOptions {
-    return this.minerOptions;
   }
 
   get fitted(): boolean {

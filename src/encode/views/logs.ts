@@ -41,7 +41,7 @@ export interface LogWindow {
  * digits of one case), replaced by `0`. Parts are what the template miner masks: runs of
  * characters between white space and the separators `= , ; ( ) [ ] { } < > " ' | : / \ @ # .`.
  * Lines of one shape mask alike, so they get the same template: the views ask the miner once
- * per shape instead of once per line (Nezha: ≈95k lines a day, a few thousand shapes).
+ * per shape instead of once per line (Nezha: ≈95k lines a day, a few hundred shapes).
  */
 export function lineShape(body: string): string {
   let out = '';
@@ -137,22 +137,6 @@ export function shapeKey(body: string): number {
   return (h1 >>> 0) * 2097152 + (h2 >>> 11);
 }
 
-/** Shape → template id, bounded (cleared when full: ids stay right, only the saving is lost). */
-export class ShapeMemo {
-  private map = new Map<number, number>();
-  constructor(private readonly lookup: (body: string) => number, private readonly max = 200_000) {}
-  get(body: string): number {
-    const key = shapeKey(body);
-    let id = this.map.get(key);
-    if (id === undefined) {
-      id = this.lookup(body);
-      if (this.map.size >= this.max) this.map.clear();
-      this.map.set(key, id);
-    }
-    return id;
-  }
-}
-
 /**
  * A copy of `s` that shares no memory with the text it was cut from (V8 keeps a substring as a
  * view of its parent): a body kept for a whole pass must not pin a decoded block of the file.
@@ -164,7 +148,7 @@ export function ownCopy(s: string): string {
 /**
  * The line shapes a builder has seen, numbered in order of first sight, each with the body of
  * its first line: a window's logs are summarised as counts per (service, shape), and the shape
- * is what decides a line's template (see `ShapeMemo`).
+ * is what decides a line's template (see `lineShape`).
  */
 export class ShapeTable {
   private byKey = new Map<number, number>();
