@@ -41,7 +41,11 @@ export interface EncodeOptions {
   range?: { start: number; end: number };
   modalities?: readonly Modality[];
   onProgress?: (p: EncodeProgress) => void;
-  /** called with every batch of rows (after embedding), e.g. to keep them in memory */
+  /**
+   * Called with every batch of rows (after embedding), e.g. to keep them in memory. A row's
+   * `vector` may be a view into one buffer shared by its batch (copy it with `slice()` to
+   * keep a single row's without the batch's).
+   */
   onRows?: (rows: readonly EncodedRow[]) => void;
   /**
    * Use worker threads where the source and backbone allow: the logs of the fitting pass (Nezha
@@ -60,17 +64,17 @@ const THREADS_MIN_WINDOWS = 1000;
 const MAX_BLOCKS_IN_FLIGHT = 2;
 
 export interface EncodeTimings {
-  /** reading and windowing, both passes */
+  /** reading and windowing on the main thread, both passes */
   readMs: number;
-  /** fit and transform of the views */
+  /** views on the main thread: summaries and fitting, then rendering */
   viewsMs: number;
-  /** backbone (and cache) */
+  /** backbone (and cache); measured in the writer thread when it embeds */
   embedMs: number;
-  /** Arrow batches */
+  /** Arrow batches; measured in the writer thread when it writes */
   writeMs: number;
-  /** main thread waiting for worker threads (their work is counted in embed/write as done there) */
+  /** main thread waiting for worker threads */
   waitMs: number;
-  /** what ran in worker threads: 'embed', 'write' */
+  /** what ran in worker threads: 'logs' (fitting pass), 'embed', 'write' */
   threaded: string[];
   totalMs: number;
 }
@@ -136,10 +140,11 @@ function viewRows(slice: { window: Window; label: WindowLabel }, system: Modalit
 }
 
 /**
- * The whole `encode` stage: streams the dataset twice — once to fit the views' baselines on
- * the training windows, once to build every window's views — embeds all texts through one
- * backbone in batches that span windows (cached by content when a cache is given), and writes
- * one Arrow row per (window, entity, modality).
+ * The whole `encode` stage: one pass reads every modality, fits the views' baselines on the
+ * training windows and keeps each window's trace and log summary; a second pass reads the
+ * metrics again and builds every window's views. All texts go through one backbone in batches
+ * that span windows (cached by content when a cache is given), and one Arrow row is written per
+ * (window, entity, modality). See docs/views.md (the `encode` pipeline) for the threads.
  */
 export async function encodeDataset(ds: Dataset, opts: EncodeOptions): Promise<EncodeResult> {
   const t0 = performance.now();
@@ -194,10 +199,10 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   };
   // Worker threads, where the source and backbone allow (`threads`): logs of the fitting pass
   // are read and summarised beside the main thread, which reads metrics and traces and trains
-  // the template miner; the writer thread starts now (and makes its backbone) so that it
-  // is ready for the second pass.
-  // Only a backbone made here from a `hash` spec is made again there: it is pure JS, cheap to
-  // make, and gives the same vectors anywhere; others embed on the main thread.
+  // the template miner; the writer thread starts now (and makes its backbone) so that it is
+  // ready for the second pass. Only a backbone made here from a `hash` spec is made again
+  // there: it is pure JS, cheap to make, and gives the same vectors anywhere; others embed on
+  // the main thread.
   const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
   const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train) : undefined;
