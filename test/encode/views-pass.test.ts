@@ -192,6 +192,19 @@ test('number texts: the fast path agrees with the plain definition', () => {
     const x = (rng.next() - 0.5) * 2 * 10 ** (Math.floor(rng.next() * 16) - 8);
     xs.push(x, Math.round(x * 1000) / 1000);
   }
+  // halfway cases and their neighbouring doubles, where rounding must follow toPrecision
+  const f64 = new Float64Array(1);
+  const bits = new BigInt64Array(f64.buffer);
+  const step = (x: number, d: number) => {
+    f64[0] = x;
+    bits[0] += BigInt(d);
+    return f64[0];
+  };
+  for (let e = -4; e <= 3; e++) {
+    for (const n of [99, 100, 101, 123, 499, 500, 999, 1000]) {
+      for (const d of [-1, 0, 1]) xs.push(step((n + 0.5) * 10 ** (e - 2), d), -step((n + 0.5) * 10 ** (e - 2), d));
+    }
+  }
   for (const x of xs) {
     assert.equal(fmt(x), plain(x), String(x));
     assert.equal(fmt(x), plain(x), `${x} (cached)`);

@@ -139,9 +139,31 @@ export function fmt(x: number): string {
 const FMT_CACHE_MAX = 1 << 16;
 const fmtCache = new Map<number, string>();
 
+const SCALE = [1, 10, 100, 1000, 1e4, 1e5];
+
+/**
+ * `fmt` for 1e-3 ≤ |x| < 999.5 without toPrecision: x scaled to three integer digits is
+ * within 1e-13 of its exact value, so rounding it gives toPrecision's digits unless it sits
+ * within 1e-6 of a tie (or rounds into the next decade): then undefined, and toPrecision
+ * decides.
+ */
+function fmtFixed(x: number): string | undefined {
+  const a = Math.abs(x);
+  if (!(a >= 0.001 && a < 999.5)) return undefined;
+  const e = a >= 100 ? 2 : a >= 10 ? 1 : a >= 1 ? 0 : a >= 0.1 ? -1 : a >= 0.01 ? -2 : -3;
+  const scaled = a * SCALE[2 - e];
+  const n = Math.round(scaled);
+  if (n < 100 || n >= 1000 || Math.abs(scaled - Math.floor(scaled) - 0.5) < 1e-6) return undefined;
+  const d = String(n);
+  const body = e === 2 ? d : e === 1 ? `${d.slice(0, 2)}.${d[2]}` : e === 0 ? `${d[0]}.${d.slice(1)}` : e === -1 ? `0.${d}` : e === -2 ? `0.0${d}` : `0.00${d}`;
+  return (x < 0 ? '-' : '') + trimZeros(body);
+}
+
 function fmtUncached(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return '0';
+  const fixed = fmtFixed(x);
+  if (fixed !== undefined) return fixed;
   // round to 3 significant digits first, so that 999.96 is 1000 and not "1.00e+3"
   const p = x.toPrecision(3);
   const r = Number(p);
