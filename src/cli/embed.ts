@@ -5,10 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { EmbeddingCache, SYSTEM_ENTITY, createBackbone } from '../encode/index.js';
 import { loadDataset } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-// Direct imports until src/model/index.ts re-exports these (that file belongs to the model helper).
-import { checkCompatible, loadCheckpoint } from '../model/checkpoint.js';
-import { EmbeddingsWriter, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/data.js';
-import type { Modality } from '../model/index.js';
+import { checkCompatible, loadCheckpoint, EmbeddingsWriter, type Modality, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/index.js';
 import { Progress, durationArg, positiveIntArg, run, faultDurationOption } from './common.js';
 
 interface EmbedCliOptions {

@@ -7,11 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { EmbeddingCache, createBackbone, type Backbone } from '../encode/index.js';
 import { loadDataset } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-// Direct imports until src/model/index.ts re-exports these (that file belongs to the model helper).
-import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow } from '../model/data.js';
-import { saveCheckpoint } from '../model/checkpoint.js';
-import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../model/sampler.js';
-import { trainStateModel, type LossMeans, type TrainProgress } from '../model/trainer.js';
+import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, Exclusions, selectTrainingWindows, trainingWindowFilter, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
 import { Progress, positiveIntArg, positiveNumberArg, run, windowOption, strideOption, faultDurationOption } from './common.js';
 
 interface TrainCliOptions {
