@@ -146,7 +146,9 @@ export class ViewBuilder {
   readonly entities: boolean;
   private readonly serviceOf: (entity: string) => string;
   private minerOptions: TemplateMinerOptions;
-  private miner: TemplateMiner;
+  private _miner: TemplateMiner | undefined;
+  /** the fitted miner's state, while no miner has been made from it (see `finish`) */
+  private minerState: TemplateMinerState | undefined;
   private metricBase = new Map<string, Baseline>();
   /** baseline metric keys per service, for the share of series absent in a window */
   private metricKeysOf = new Map<string, number>();
@@ -188,6 +190,16 @@ export class ViewBuilder {
     this.spanIndex = new SpanIndex(this.serviceOf);
     this.seriesKeys = new SeriesKeyCache(this.serviceOf);
     this.miner = new TemplateMiner(this.minerOptions);
+  }
+
+  private get miner(): TemplateMiner {
+    this._miner ??= TemplateMiner.fromJSON(this.minerState!);
+    return this._miner;
+  }
+
+  private set miner(m: TemplateMiner) {
+    this._miner = m;
+    this.minerState = undefined;
   }
 
   get fitted(): boolean {
@@ -283,15 +295,20 @@ export class ViewBuilder {
     const finish = (): ViewBuilder => {
       if (done) return this;
       done = true;
-      this.miner = miner;
       this.logBase = logs.finish(
         (id) => miner.resolve(id),
         (id) => miner.template(id),
       );
+      // The templates of the shapes seen so far are all the views of this pass need; the miner
+      // itself is kept as its state and made again only when asked (a new shape, toJSON): its
+      // indexes of long lines run to tens of MB, which every later garbage collection would
+      // walk through.
+      this.shapeIds = Array.from(shapes.bodies, (body) => miner.match(body)?.templateId ?? -1);
+      this._miner = undefined;
+      this.minerState = miner.toJSON();
       this.metricBase = metrics.finish();
       this.indexMetricKeys();
       this.traceBase = traces.finish();
-      this.shapeIds = [];
       this.logShapes = this.newLogShapes();
       this.spanIndex = new SpanIndex(this.serviceOf);
       this._trainWindows = n;
@@ -433,7 +450,7 @@ export class ViewBuilder {
         scopes: [...this.logBase.scopes].map(([k, s]) => [k, s.windows, tri(s.rate), tri(s.errRate), tri(s.warnRate), [...s.templates].map(([id, t]) => [id, t.mean, t.sd] as Triple)]),
         texts: [...this.logBase.texts],
       },
-      miner: this.miner.toJSON(),
+      miner: this.minerState ?? this.miner.toJSON(),
     };
   }
 
