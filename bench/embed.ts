@@ -18,17 +18,9 @@ import { EmbeddingCache, HashBackbone, encodeDataset } from '../src/encode/index
 import { EmbeddingsWriter, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, toStateBatch, windowInputDims } from '../src/model/data.js';
 import { engineInfo, StateModel } from '../src/model/index.js';
 import { loadDataset } from '../src/sources/index.js';
+import { arg, median } from './util.js';
 
-function arg(args: string[], name: string, fallback: string): string {
-  const k = args.indexOf(`--${name}`);
-  return k >= 0 && k + 1 < args.length ? args[k + 1] : fallback;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 
 export default async function (args: string[]): Promise<void> {
   const datasets = process.env.RS_DATASETS ?? fileURLToPath(new URL('../../shared/datasets', import.meta.url));

@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HashBackbone, UseBackbone, useAvailable } from '../src/encode/backbones/index.js';
 import { cachedEmbed, EmbeddingCache } from '../src/encode/cache/index.js';
+import { median } from './util.js';
 
 /** mulberry32: seeded, so every run embeds the same texts. */
 function seededRandom(seed: number): () => number {
@@ -59,11 +60,6 @@ export function syntheticTexts(n: number, chars = 300, seed = 11): string[] {
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function flag(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(`--${name}`);

@@ -12,6 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { createOnnxBackbone } from '../src/encode/backbones/onnx.js';
+import { median } from './util.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/tiny-qwen3', import.meta.url));
 
@@ -59,11 +60,6 @@ function arg(args: string[], name: string, def: string): string {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export default async function encodeOnnx(args: string[]): Promise<void> {
   const model = arg(args, 'model', FIXTURE);

@@ -32,18 +32,9 @@ import { simulate } from '../src/simulate/index.js';
 import { encodeWindows, trainStateModel, windowInputDims, type EncodedWindow, type LossTerms } from '../src/model/index.js';
 import { modelEmbedder, probeDataset, probeSourceOf, rawBackboneEmbedder, timeEmbedder, type NamedEmbedder, type ProbeReport } from '../src/eval/index.js';
 import type { Dataset } from '../src/telemetry/index.js';
+import { arg, median } from './util.js';
 
-function arg(args: string[], name: string, fallback: string): string {
-  const k = args.indexOf(`--${name}`);
-  return k >= 0 && k + 1 < args.length ? args[k + 1] : fallback;
-}
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 
 const VARIANTS: { name: string; terms: Partial<LossTerms> }[] = [
   { name: 'full', terms: {} },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const names = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.d.ts'))
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'util.ts' && !f.endsWith('.d.ts'))
   .map((f) => f.slice(0, -3))
   .sort();
 

@@ -15,17 +15,9 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { AdamW, ModelRng, setEngine, StateModel, totalLoss, type StateBatch } from '../src/model/index.js';
 import * as ort from 'onnxruntime-node';
 import { createOrtKernel, gemmModel, jsKernel } from '../src/model/engine/index.js';
+import { arg, median } from './util.js';
 
-function arg(args: string[], name: string, fallback: string): string {
-  const k = args.indexOf(`--${name}`);
-  return k >= 0 && k + 1 < args.length ? args[k + 1] : fallback;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 
 /** Inputs where the three modalities share a latent per window, so the loss has signal. */
 function syntheticBatch(size: number, dim: number, rng: ModelRng): StateBatch {
