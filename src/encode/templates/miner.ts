@@ -240,11 +240,10 @@ export class TemplateMiner {
     return { version: STATE_VERSION, options: structuredClone(this.opt), clusters, tree };
   }
 
-  static fromJSON(state: TemplateMinerState): TemplateMiner {
-    if (state === null || typeof state !== 'object' || state.version !== STATE_VERSION)
-      throw new Error(`TemplateMiner.fromJSON: expected a state of version ${STATE_VERSION}`);
+  /** The options a saved state was made with, as constructor options (masks as RegExps again). */
+  static optionsOf(state: TemplateMinerState): TemplateMinerOptions {
     const o = state.options;
-    const m = new TemplateMiner({
+    return {
       depth: o.depth,
       similarity: o.similarity,
       maxChildren: o.maxChildren,
@@ -254,7 +253,13 @@ export class TemplateMiner {
       params: o.params,
       mask: o.mask,
       extraMasks: o.extraMasks.map((r) => new RegExp(r.source, r.flags)),
-    });
+    };
+  }
+
+  static fromJSON(state: TemplateMinerState): TemplateMiner {
+    if (state === null || typeof state !== 'object' || state.version !== STATE_VERSION)
+      throw new Error(`TemplateMiner.fromJSON: expected a state of version ${STATE_VERSION}`);
+    const m = new TemplateMiner(TemplateMiner.optionsOf(state));
     for (const e of state.clusters) {
       const c: Cluster = { id: e.id, tokens: e.tokens.slice(), count: e.count, into: undefined as unknown as Cluster, signature: '', siblingKeys: [], text: undefined };
       c.into = c;

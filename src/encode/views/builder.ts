@@ -458,24 +458,13 @@ export class ViewBuilder {
     if (state?.format !== 'runtimeslicer-views' || state.version !== VIEWS_FORMAT_VERSION) {
       throw new Error(`ViewBuilder.fromJSON: expected a runtimeslicer-views state of version ${VIEWS_FORMAT_VERSION}`);
     }
-    const o = state.miner.options;
     const vb = new ViewBuilder({
       serviceOf: opts.serviceOf,
       seed: state.options.seed,
       reservoirSize: state.options.reservoirSize,
       textBudget: opts.textBudget ?? state.options.textBudget,
       entities: opts.entities ?? state.options.entities,
-      miner: {
-        depth: o.depth,
-        similarity: o.similarity,
-        maxChildren: o.maxChildren,
-        variableValues: o.variableValues,
-        variableContext: o.variableContext,
-        mergeEqualConstants: o.mergeEqualConstants,
-        params: o.params,
-        mask: o.mask,
-        extraMasks: o.extraMasks.map((r) => new RegExp(r.source, r.flags)),
-      },
+      miner: TemplateMiner.optionsOf(state.miner),
     });
     vb.miner = TemplateMiner.fromJSON(state.miner);
     vb.metricBase = new Map(state.metrics.map(([k, n, median, scale]) => [k, { n, median, scale }]));
