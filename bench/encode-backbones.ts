@@ -14,17 +14,12 @@ import { join } from 'node:path';
 import { HashBackbone, UseBackbone, useAvailable } from '../src/encode/backbones/index.js';
 import { cachedEmbed, EmbeddingCache } from '../src/encode/cache/index.js';
 import { median } from './util.js';
+import { SeededRng } from '../src/telemetry/index.js';
 
-/** mulberry32: seeded, so every run embeds the same texts. */
+/** The project's seeded generator, as a plain function. */
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.next();
 }
 
 const SERVICES = ['frontend', 'checkoutservice', 'cartservice', 'paymentservice', 'redis-cart', 'adservice', 'currencyservice'];

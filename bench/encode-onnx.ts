@@ -13,19 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { createOnnxBackbone } from '../src/encode/backbones/onnx.js';
 import { median } from './util.js';
+import { SeededRng } from '../src/telemetry/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/tiny-qwen3', import.meta.url));
 
-/** mulberry32: small seeded PRNG so every run embeds the same texts. */
+/** The project's seeded generator, as a plain function. */
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.next();
 }
 
 export function syntheticStateTexts(n: number, words: number, seed = 7): string[] {

@@ -403,31 +403,24 @@ export class BatchSampler {
     };
     while (ri < runs.length || carry.length > 0 || si < singles.length) {
       const batch: number[] = [];
-      // runs up to the temporal quota
-      while (batch.length < quota) {
-        const r = takeRun();
-        if (!r) break;
-        const room = B - batch.length;
-        if (r.length > room) {
-          batch.push(...r.slice(0, room));
-          carry = r.slice(room);
-          break;
+      // Whole runs until `limit`; a run that does not fit is split and its rest carried over.
+      const addRuns = (limit: number) => {
+        while (batch.length < limit) {
+          const r = takeRun();
+          if (!r) return;
+          const room = B - batch.length;
+          if (r.length > room) {
+            batch.push(...r.slice(0, room));
+            carry = r.slice(room);
+            return;
+          }
+          batch.push(...r);
         }
-        batch.push(...r);
-      }
+      };
+      addRuns(quota); // runs up to the temporal quota
       // singles for the rest; runs again if singles ran out
       while (batch.length < B && si < singles.length) batch.push(singles[si++]);
-      while (batch.length < B) {
-        const r = takeRun();
-        if (!r) break;
-        const room = B - batch.length;
-        if (r.length > room) {
-          batch.push(...r.slice(0, room));
-          carry = r.slice(room);
-          break;
-        }
-        batch.push(...r);
-      }
+      addRuns(B);
       batches.push(batch);
     }
     const last = batches[batches.length - 1];

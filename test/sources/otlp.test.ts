@@ -11,6 +11,7 @@ import type { OtlpDataset } from '../../src/sources/otlp/index.js';
 import { ReorderBuffer } from '../../src/sources/otlp/reorder.js';
 import { UserError } from '../../src/telemetry/index.js';
 import type { Entity, FaultLabel, LogRecord, MetricSeries, Severity, Span, SpanStatus, TimeRange } from '../../src/telemetry/index.js';
+import { SeededRng } from '../../src/telemetry/index.js';
 
 const DATASETS = process.env.RS_DATASETS ?? fileURLToPath(new URL('../../../shared/datasets', import.meta.url));
 const EXAMPLES = join(DATASETS, 'otlp-examples');
@@ -478,16 +479,10 @@ test('ReorderBuffer drops and reports records later than its bound', () => {
 
 // ---- writer ----------------------------------------------------------------------------------
 
-/** mulberry32: small, seeded, good enough for generating test data. */
+/** The project's seeded generator, as a plain function. */
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.next();
 }
 
 interface Generated {
