@@ -51,6 +51,12 @@ export interface Dataset {
   readonly timeRange: TimeRange;
   readonly labels: FaultLabel[];
   readonly problems: ProblemLog;
+  /**
+   * One-line messages when a labels file (fault list, faults.json) exists but could not be read
+   * in full; absent or empty when labels read fine. Commands warn on it, and the ones that need
+   * labels refuse to go on (an unreadable label file must not turn every window "normal").
+   */
+  readonly labelIssues?: string[];
   readonly disorderMs: number;
   /** case-based sources only */
   readonly cases?: DatasetCase[];

@@ -114,7 +114,17 @@ export interface Problem {
   /** 1-based line number; 0 when it concerns the whole file */
   line: number;
   reason: string;
+  /** what sort of problem (for grouping); set by ProblemLog */
+  kind?: ProblemKind;
 }
+
+/**
+ * Sorts of data problems, for grouped reports: a record that does not parse; a file that is
+ * damaged (gzip/CRC/truncated) or cannot be read at all; a file of an unexpected layout or
+ * header; two clocks that disagree or records out of order; times that are invalid or far
+ * outside the data; labels (fault lists) that cannot be read; anything else.
+ */
+export type ProblemKind = 'malformed-record' | 'damaged-file' | 'unreadable-file' | 'layout' | 'clock' | 'time' | 'labels' | 'entity' | 'other';
 
 export type Modality = 'metrics' | 'traces' | 'logs';
 export const MODALITIES: readonly Modality[] = ['metrics', 'traces', 'logs'];
