@@ -47,7 +47,7 @@ import {
   type TimeRange,
   type Topology,
 } from '../../telemetry/index.js';
-import { headerIndex, lineBatches, readText, splitCsvLine } from '../io/index.js';
+import { ReadError, headerIndex, lineBatches, readText, splitCsvLine } from '../io/index.js';
 import { EVENT_FILES, locateAiops22, type Aiops22Files, type EventFile } from './files.js';
 import {
   AIOPS22_TYPE_NAMES,
@@ -151,8 +151,9 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
   if (files.otherCaseCsvs.length) {
     problems.add('', 0, `several case CSVs (${[files.caseCsv, ...files.otherCaseCsvs].join(', ')}); read ${files.caseCsv} only`);
   }
-  const rows = await readCaseCsv(files, problems);
-  const raw = files.rawLabelCsv ? await readRawLabels(files, problems) : new Map<string, RawRow>();
+  const labelIssues: string[] = [];
+  const rows = await readCaseCsv(files, problems, labelIssues);
+  const raw = files.rawLabelCsv ? await readRawLabels(files, problems, labelIssues) : new Map<string, RawRow>();
   if (!files.rawLabelCsv) problems.add('', 0, 'no raw_label.csv (timestamp,cmdb_id,failure_type,index): case windows taken from their events');
 
   // Graph: nodes.json names the pods; edges.json indexes into it.
@@ -170,10 +171,18 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
     else seen.set(pod, { file, count: 1 });
   };
   const droppedKeys = new Set<string>();
+  // An event far from its failure (or no epoch ms at all: 1e24, negative) would stretch the
+  // time range to millions of windows: such events are dropped and reported once per file.
+  const timeBounds = (ci: number): [number, number] => {
+    const f = raw.get(rows[ci].group);
+    return f ? [f.time - EVENT_SLACK_MS, f.time + EVENT_SLACK_MS] : [PLAUSIBLE_MS[0], PLAUSIBLE_MS[1]];
+  };
   for (const kind of EVENT_FILES) {
     const file = files.events[kind];
     const obj = await readJsonObject(join(files.root, file), file, problems);
     if (!obj) continue;
+    let outside = 0;
+    let outsideExample = '';
     const present = new Set<string>();
     for (const [key, list] of Object.entries(obj)) {
       const ci = caseIndex.get(key);
@@ -183,7 +192,7 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
       }
       present.add(key);
       if (!Array.isArray(list)) {
-        problems.add(file, 0, `case ${key}: expected a list of events`);
+        problems.add(file, 0, `case ${key}: expected a list of events`, 'malformed-record');
         continue;
       }
       const into = perCase[ci];
@@ -191,7 +200,12 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
         const e: unknown = list[i];
         const parsed = parseEvent(kind, e, ci, i);
         if (!parsed) {
-          problems.add(file, 0, `case ${key} event #${i}: expected ${EVENT_SHAPES[kind]}`);
+          problems.add(file, 0, `case ${key} event #${i}: expected ${EVENT_SHAPES[kind]}`, 'malformed-record');
+          continue;
+        }
+        const [lo, hi] = timeBounds(ci);
+        if (!(parsed.ev.time >= lo && parsed.ev.time < hi)) {
+          if (outside++ === 0) outsideExample = `case ${key} event #${i}: ${parsed.ev.time}`;
           continue;
         }
         if (parsed.kind === 'metric') {
@@ -213,6 +227,9 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
           if (t.callee !== t.caller) see(t.callee, file);
         }
       }
+    }
+    if (outside > 0) {
+      problems.add(file, 0, `${outside} event(s) with a time more than a day from their failure, or not epoch ms (e.g. ${outsideExample}); skipped`, 'time');
     }
     const missing = rows.filter((r) => !present.has(r.id)).length;
     if (missing) problems.add(file, 0, `${missing} case(s) of ${files.caseCsv} have no key here (no ${kind} events for them)`);
@@ -416,6 +433,7 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
     selfLoops,
     eventCounts,
     problems,
+    labelIssues,
     disorderMs: 0,
     notes,
     async topology(): Promise<Topology> {
@@ -456,6 +474,11 @@ export async function openAiops22(path: string, opts: LoadOptions = {}): Promise
   };
   return ds;
 }
+
+/** How far an event may lie from its failure's raw-label time. */
+const EVENT_SLACK_MS = 86_400_000;
+/** Event times of a case without a raw label: epoch ms between 2000 and 2100. */
+const PLAUSIBLE_MS = [Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)] as const;
 
 const EVENT_SHAPES: Record<EventFile, string> = {
   metric: '[ms, "node.pod", kpi, score]',
@@ -586,11 +609,19 @@ async function readCsvRows(
   columns: readonly string[],
   problems: ProblemLog,
   each: (f: string[], line: number, col: (name: string) => string) => void,
+  labelIssues?: string[],
 ): Promise<void> {
   let header: string[] | null = null;
   let idx: number[] = [];
   const fields: string[] = [];
-  for await (const { lines, firstLine } of lineBatches(path)) {
+  // A damaged file (truncated gzip, ...) keeps the rows before the damage and is reported.
+  // Both CSVs read here are label files: their damage is also a label issue (Dataset.labelIssues).
+  const onError = (d: { linesRead: number; bytesRead: number; reason: string }) => {
+    const what = `damaged file: ${d.reason} after ${d.linesRead} line(s) (${d.bytesRead} bytes); the lines before it were kept`;
+    problems.add(file, d.linesRead, what, 'damaged-file');
+    labelIssues?.push(`${file}: ${what}, the rest of its labels are lost`);
+  };
+  for await (const { lines, firstLine } of lineBatches(path, { onError })) {
     for (let k = 0; k < lines.length; k++) {
       const line = firstLine + k;
       const text = lines[k];
@@ -602,11 +633,11 @@ async function readCsvRows(
       if (text.trim() === '') continue;
       const f = splitCsvLine(text, fields);
       if (!f) {
-        problems.add(file, line, 'malformed CSV line (unbalanced quotes); skipped');
+        problems.add(file, line, 'malformed CSV line (unbalanced quotes); skipped', 'malformed-record');
         continue;
       }
       if (f.length !== header.length) {
-        problems.add(file, line, `expected ${header.length} fields, found ${f.length}; skipped`);
+        problems.add(file, line, `expected ${header.length} fields, found ${f.length}; skipped`, 'malformed-record');
         continue;
       }
       each(f, line, (name) => {
@@ -617,7 +648,7 @@ async function readCsvRows(
   }
 }
 
-async function readCaseCsv(files: Aiops22Files, problems: ProblemLog): Promise<CaseRow[]> {
+async function readCaseCsv(files: Aiops22Files, problems: ProblemLog, labelIssues: string[]): Promise<CaseRow[]> {
   const file = files.caseCsv;
   const rows: CaseRow[] = [];
   const firstLine = new Map<string, number>();
@@ -636,11 +667,11 @@ async function readCaseCsv(files: Aiops22Files, problems: ProblemLog): Promise<C
     if (!split) problems.add(file, line, `case ${id}: data_type "${dt}" is neither train nor test; kept without a split`);
     const service = col('service');
     rows.push({ id, line, group: ix.group, window: ix.window, level: col('level'), instance, typeOriginal, ...(split ? { split } : {}), ...(service ? { service } : {}) });
-  });
+  }, labelIssues);
   return rows;
 }
 
-async function readRawLabels(files: Aiops22Files, problems: ProblemLog): Promise<Map<string, RawRow>> {
+async function readRawLabels(files: Aiops22Files, problems: ProblemLog, labelIssues: string[]): Promise<Map<string, RawRow>> {
   const file = files.rawLabelCsv ?? '';
   const out = new Map<string, RawRow>();
   await readCsvRows(join(files.root, file), file, ['timestamp', 'level', 'cmdb_id', 'failure_type', 'index'], problems, (_f, line, col) => {
@@ -653,8 +684,13 @@ async function readRawLabels(files: Aiops22Files, problems: ProblemLog): Promise
     if (!pod || !typeOriginal) return problems.add(file, line, `failure ${id}: empty cmdb_id or failure_type; skipped`);
     if (out.has(id)) return problems.add(file, line, `duplicate failure ${id} (first on line ${out.get(id)?.line}); skipped`);
     out.set(id, { id, line, time: ts * 1000, level: col('level'), pod, typeOriginal });
-  });
+  }, labelIssues);
   return out;
+}
+
+/** Why a JSON file could not be read: damaged on disk (gzip) or not JSON. */
+function jsonFailure(e: unknown): string {
+  return e instanceof ReadError ? `damaged file: ${e.damage.reason}` : `not valid JSON (${(e as Error).message})`;
 }
 
 async function readJsonObject(path: string, file: string, problems: ProblemLog): Promise<Record<string, unknown> | null> {
@@ -662,11 +698,11 @@ async function readJsonObject(path: string, file: string, problems: ProblemLog):
   try {
     v = JSON.parse(await readText(path));
   } catch (e) {
-    problems.add(file, 0, `not valid JSON (${(e as Error).message}); no events read from it`);
+    problems.add(file, 0, `${jsonFailure(e)}; no events read from it`, e instanceof ReadError ? 'damaged-file' : 'unreadable-file');
     return null;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    problems.add(file, 0, 'expected a JSON object keyed by case index; no events read from it');
+    problems.add(file, 0, 'expected a JSON object keyed by case index; no events read from it', 'unreadable-file');
     return null;
   }
   return v as Record<string, unknown>;
@@ -678,11 +714,11 @@ async function readNodes(files: Aiops22Files, problems: ProblemLog): Promise<str
   try {
     v = JSON.parse(await readText(join(files.root, file)));
   } catch (e) {
-    problems.add(file, 0, `not valid JSON (${(e as Error).message}); pods taken from the events`);
+    problems.add(file, 0, `${jsonFailure(e)}; pods taken from the events`, e instanceof ReadError ? 'damaged-file' : 'unreadable-file');
     return undefined;
   }
   if (!Array.isArray(v) || !v.every(isName)) {
-    problems.add(file, 0, 'expected a JSON list of pod names; pods taken from the events');
+    problems.add(file, 0, 'expected a JSON list of pod names; pods taken from the events', 'unreadable-file');
     return undefined;
   }
   const dup = v.length - new Set(v).size;
@@ -696,12 +732,12 @@ async function readEdges(files: Aiops22Files, pods: readonly string[], problems:
   try {
     v = JSON.parse(await readText(join(files.root, file)));
   } catch (e) {
-    problems.add(file, 0, `not valid JSON (${(e as Error).message}); no stated edges`);
+    problems.add(file, 0, `${jsonFailure(e)}; no stated edges`, e instanceof ReadError ? 'damaged-file' : 'unreadable-file');
     return [];
   }
   const o = v as { src?: unknown; dst?: unknown } | null;
   if (!o || typeof o !== 'object' || !Array.isArray(o.src) || !Array.isArray(o.dst)) {
-    problems.add(file, 0, 'expected {"src": [...], "dst": [...]} (indices into nodes.json); no stated edges');
+    problems.add(file, 0, 'expected {"src": [...], "dst": [...]} (indices into nodes.json); no stated edges', 'unreadable-file');
     return [];
   }
   if (o.src.length !== o.dst.length) problems.add(file, 0, `src has ${o.src.length} entries but dst ${o.dst.length}; extra entries ignored`);

@@ -119,7 +119,7 @@ async function* reorderMinutes<T>(
     fresh = sortByTime(fresh, timeOf);
     let late = 0;
     for (const r of fresh) if (timeOf(r) < emitted - disorderMs) late++;
-    if (late > 0) problems.add(files[k].rel, 0, `${late} record(s) more than ${disorderMs / 1000} s earlier than records already streamed from earlier minute files`);
+    if (late > 0) problems.add(files[k].rel, 0, `${late} record(s) more than ${disorderMs / 1000} s earlier than records already streamed from earlier minute files`, 'time');
     held = mergeSorted(held, fresh, timeOf);
     const watermark = k + 1 < files.length ? files[k + 1].nominal - MINUTE_SLACK_MS : Infinity;
     let cut = 0;
@@ -200,8 +200,33 @@ function extremeFiles(files: MinuteFile[]): MinuteFile[] {
 const selectMinuteFiles = (files: MinuteFile[], range?: TimeRange) =>
   range ? files.filter((f) => f.nominal - MINUTE_SLACK_MS < range.end && f.nominal + MINUTE_SLACK_MS > range.start) : files;
 
+/**
+ * How a metric file's tables are taken: a service-level table's ServiceName is renamed to the
+ * service its pods have (front_service.csv says "Frontend" where the pods are frontend-…), and
+ * a table that repeats one already read from another file of the day is dropped.
+ */
+interface TableAdjust {
+  rename: Map<string, string>;
+  drop: Set<string>;
+}
+
+function adjustTables(tables: MetricTable[], adj: TableAdjust | undefined): MetricTable[] {
+  if (!adj) return tables;
+  const out: MetricTable[] = [];
+  for (const t of tables) {
+    if (adj.drop.has(t.entity)) continue;
+    const to = adj.rename.get(t.entity);
+    out.push(to ? { ...t, entity: to } : t);
+  }
+  return out;
+}
+
+/** Service names compared the way exports vary them: case, '-', '_' and spaces ignored. */
+const serviceKey = (s: string) => s.toLowerCase().replace(/[-_\s]/g, '');
+
 interface MetricCluster {
   files: MetricFile[];
+  adjust: (TableAdjust | undefined)[];
   /** the files' tables as parsed when the dataset was opened, while within the cache budget */
   cached: (MetricTable[] | undefined)[];
   start: number;
@@ -227,6 +252,7 @@ class NezhaSource implements NezhaDataset {
     readonly notes: string[],
     readonly days: string[],
     readonly referenceRanges: TimeRange[],
+    readonly labelIssues: string[],
   ) {
     this.sourceFiles = [...layout.faultLists, ...layout.metricFiles, ...layout.traceFiles, ...layout.logFiles].map((f) => f.rel);
     this.disorderMs = layout.traceFiles.length + layout.logFiles.length > 0 ? MINUTE_DISORDER_MS : 0;
@@ -240,7 +266,9 @@ class NezhaSource implements NezhaDataset {
       if (!(from < to)) continue;
       // Bad rows were reported when the dataset was opened: a re-read stays quiet.
       const quiet = new ProblemLog(0);
-      const tables: MetricTable[] = (await mapLimit(c.files, IO_CONCURRENCY, async (f, i) => c.cached[i] ?? readMetricFile(f, quiet))).flat();
+      const tables: MetricTable[] = (
+        await mapLimit(c.files, IO_CONCURRENCY, async (f, i) => c.cached[i] ?? adjustTables((await readMetricFile(f, quiet)).tables, c.adjust[i]))
+      ).flat();
       for (let t = Math.floor(from / METRIC_BLOCK_MS) * METRIC_BLOCK_MS; t < to; t += METRIC_BLOCK_MS) {
         const batch = sliceTables(tables, { start: Math.max(t, from), end: Math.min(t + METRIC_BLOCK_MS, to) });
         if (batch.length > 0) yield batch;
@@ -355,15 +383,53 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
     throw new UserError(`no metric, trace, log or fault-list files in the Nezha export at ${path} (expected <day>/metric/*.csv(.gz), <day>/trace/HH_MM_trace.csv(.gz), ...)`);
   }
 
-  const labels = (await Promise.all(layout.faultLists.map((f) => readFaultList(f.path, f.rel, f.day, faultDurationMs, problems)))).flat();
+  const faultLists = await Promise.all(layout.faultLists.map((f) => readFaultList(f.path, f.rel, f.day, faultDurationMs, problems)));
+  const labels = faultLists.flatMap((f) => f.labels);
+  const labelIssues = faultLists.flatMap((f) => f.issues);
   labels.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
 
   // Metric files are parsed here, once: their time spans and entities are needed now, and the
   // whole-day files are small, so the tables are kept for the metric stream (within a budget).
+  const derived: string[] = [];
+  const parsed = await mapLimit(layout.metricFiles, IO_CONCURRENCY, async (file) => {
+    const read = await readMetricFile(file, problems);
+    if (read.skipped) derived.push(`${file.rel} (${read.skipped})`);
+    return read.tables;
+  });
+  // Service-level tables take the name of the service whose pods emit telemetry.
+  const podServices = new Map<string, string>();
+  for (const tables of parsed) for (const t of tables) if (t.kind === 'pod') podServices.set(serviceKey(serviceOfPod(t.entity)), serviceOfPod(t.entity));
+  const adjusts: (TableAdjust | undefined)[] = parsed.map(() => undefined);
+  // Service-level tables of one service and day that share columns repeat each other: the one
+  // with the most rows is read (a damaged copy loses to a whole one), the others are noted.
+  const serviceTables = new Map<string, { i: number; t: MetricTable; name: string }[]>();
+  parsed.forEach((tables, i) => {
+    for (const t of tables) {
+      if (t.kind !== 'service') continue;
+      const name = podServices.get(serviceKey(t.entity)) ?? t.entity;
+      const adj = (adjusts[i] ??= { rename: new Map(), drop: new Set() });
+      if (name !== t.entity) adj.rename.set(t.entity, name);
+      const key = layout.metricFiles[i].day + '\u0000' + name;
+      const list = serviceTables.get(key) ?? [];
+      list.push({ i, t, name });
+      serviceTables.set(key, list);
+    }
+  });
+  for (const list of serviceTables.values()) {
+    if (list.length < 2) continue;
+    const best = list.reduce((a, b) => (b.t.times.length > a.t.times.length ? b : a));
+    const columns = new Set(best.t.columns.map((c) => c.name));
+    for (const o of list) {
+      if (o === best || !o.t.columns.some((c) => columns.has(c.name))) continue;
+      adjusts[o.i]!.drop.add(o.t.entity);
+      derived.push(`${layout.metricFiles[o.i].rel} (service-level table of ${o.name} ("${o.t.entity}"), also in ${layout.metricFiles[best.i].rel}, which has more or as many rows; not read twice)`);
+    }
+  }
   let cacheLeft = METRIC_CACHE_BYTES;
   const scans = (
-    await mapLimit(layout.metricFiles, IO_CONCURRENCY, async (file) => {
-      const tables = await readMetricFile(file, problems);
+    await mapLimit(layout.metricFiles, IO_CONCURRENCY, async (file, i) => {
+      const adjust = adjusts[i];
+      const tables = adjustTables(parsed[i], adjust);
       let rows = 0;
       let start = Infinity;
       let last = -Infinity;
@@ -377,7 +443,7 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
         bytes += t.times.byteLength + t.columns.reduce((sum, c) => sum + c.values.byteLength, 0);
       }
       cacheLeft -= bytes;
-      return { file, tables: cacheLeft >= 0 ? tables : undefined, entities: tables.map((t) => [t.entity, t.kind] as const), rows, start, last };
+      return { file, adjust, tables: cacheLeft >= 0 ? tables : undefined, entities: tables.map((t) => [t.entity, t.kind] as const), rows, start, last };
     })
   ).filter((s) => s.rows > 0);
   const podNodes = new Map<string, string>();
@@ -390,8 +456,9 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
   // stays in time order even where a day folder runs past midnight.
   const perDay = new Map<string, MetricCluster>();
   for (const s of scans) {
-    const c = perDay.get(s.file.day) ?? { files: [], cached: [], start: Infinity, end: -Infinity };
+    const c = perDay.get(s.file.day) ?? { files: [], adjust: [], cached: [], start: Infinity, end: -Infinity };
     c.files.push(s.file);
+    c.adjust.push(s.adjust);
     c.cached.push(s.tables);
     c.start = Math.min(c.start, s.start);
     c.end = Math.max(c.end, s.last + 1);
@@ -402,9 +469,10 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
     const prev = clusters[clusters.length - 1];
     if (prev && c.start < prev.end) {
       prev.files.push(...c.files);
+      prev.adjust.push(...c.adjust);
       prev.cached.push(...c.cached);
       prev.end = Math.max(prev.end, c.end);
-    } else clusters.push({ ...c, files: [...c.files], cached: [...c.cached] });
+    } else clusters.push({ ...c, files: [...c.files], adjust: [...c.adjust], cached: [...c.cached] });
   }
 
   let start = Infinity;
@@ -459,7 +527,8 @@ export async function openNezha(path: string, opts: LoadOptions = {}): Promise<N
     'Spans carry no status (status is "unset"); span durations were microseconds in the source and are ms here. Log severity is read from the log text.',
     'Pod names change when a system is redeployed (e.g. between days): key anything learned across days on the service.',
   ];
-  if (labels.length === 0) notes.push('No fault list found: no labels.');
+  if (labels.length === 0) notes.push(labelIssues.length > 0 ? 'Fault list(s) unreadable: no labels (see labelIssues).' : 'No fault list found: no labels.');
+  if (derived.length > 0) notes.push(`Derived tables in metric/ not read as entities: ${derived.sort().join('; ')}.`);
 
-  return new NezhaSource(found.root, layout, clusters, sortEntities(entities.values()), { start, end }, labels, problems, notes, dayNames, referenceRanges);
+  return new NezhaSource(found.root, layout, clusters, sortEntities(entities.values()), { start, end }, labels, problems, notes, dayNames, referenceRanges, labelIssues);
 }

@@ -2,37 +2,62 @@ import { csvField, csvFieldBounds, lineBatches, splitCsvLine } from '../io/index
 import type { MetricSeries, ProblemLog, TimeRange } from '../../telemetry/index.js';
 import type { MetricFile } from './layout.js';
 import { epochToMs, floatField } from './numbers.js';
-import { detach } from './minutes.js';
+import { detach, reportDamage } from './minutes.js';
+import { CLOCK_TOLERANCE_MS, ClockTally, dayBounds, textTimeMs } from './clocks.js';
 
 /**
- * Metric files: `<pod>_metric.csv` (one pod, column PodName) and service-level files such as
- * `front_service.csv` (column ServiceName). Time is the `TimeStamp` column (epoch seconds);
- * every other numeric column becomes a series named as its header.
+ * Metric files: `<pod>_metric.csv` (column PodName: one row per pod and minute) and
+ * service-level files such as `front_service.csv` (column ServiceName). The entity of a row is
+ * the value of that column, never the file name. Time is the `TimeStamp` column (epoch
+ * seconds), cross-checked against the `Time` text of the same row (see clocks.ts); every other
+ * numeric column becomes a series named as its header.
+ *
+ * Other tables in metric/ are derived views, not telemetry of one entity: a table with
+ * source/destination (or Source/Target) columns describes calls between services and is
+ * skipped with a note; any other table that names no pod or service is skipped and reported.
  */
 
 const TIME_COLUMNS = ['TimeStamp', 'Timestamp', 'timestamp'];
 /** Text columns that are never series even where a row happens to hold a number. */
 const TEXT_COLUMNS = new Set(['Time', 'TimeStamp', 'Timestamp', 'timestamp', 'PodName', 'ServiceName', 'NodeName', 'Node']);
+const EDGE_FROM = ['source', 'src', 'caller', 'from'];
+const EDGE_TO = ['destination', 'dest', 'target', 'callee', 'to'];
 
 export type MetricEntityKind = 'pod' | 'service';
 
 interface Header {
   timeCol: number;
+  /** the `Time` text column, -1 when absent */
+  textCol: number;
   entityCol: number;
   entityKind: MetricEntityKind;
   width: number;
   names: string[];
 }
 
-function readHeader(line: string, file: MetricFile, problems: ProblemLog): Header | null {
-  const names = splitCsvLine(line);
+/** What a metric file turned out to be. */
+export interface MetricFileRead {
+  tables: MetricTable[];
+  /** set when the file is a derived table that is deliberately not read (said once, as a note) */
+  skipped?: string;
+}
+
+/** A table of calls between services (derived from traces), recognised by its header. */
+export function isEdgeTable(names: string[]): boolean {
+  const lower = names.map((n) => n.trim().toLowerCase());
+  return lower.some((n) => EDGE_FROM.includes(n)) && lower.some((n) => EDGE_TO.includes(n));
+}
+
+function readHeader(line: string, file: MetricFile, problems: ProblemLog): Header | string | null {
+  const names = splitCsvLine(line.replace(/^\uFEFF/, ''));
   if (!names) {
-    problems.add(file.rel, 1, 'malformed CSV header');
+    problems.add(file.rel, 1, 'malformed CSV header; file skipped', 'layout');
     return null;
   }
+  if (isEdgeTable(names)) return 'a source/destination table of calls between services, derived from traces, not per pod';
   const timeCol = names.findIndex((n) => TIME_COLUMNS.includes(n));
   if (timeCol < 0) {
-    problems.add(file.rel, 1, `no TimeStamp column (expected epoch seconds in "TimeStamp"); file skipped`);
+    problems.add(file.rel, 1, `no TimeStamp column (expected epoch seconds in "TimeStamp"); file skipped`, 'layout');
     return null;
   }
   let entityCol = names.indexOf('PodName');
@@ -41,13 +66,12 @@ function readHeader(line: string, file: MetricFile, problems: ProblemLog): Heade
     entityCol = names.indexOf('ServiceName');
     entityKind = 'service';
   }
-  if (entityCol < 0) entityKind = file.stem.endsWith('_metric') ? 'pod' : 'service';
-  return { timeCol, entityCol, entityKind, width: names.length, names };
-}
-
-/** The entity a row without an entity column belongs to: `<pod>_metric` → pod, else the stem. */
-export function entityOfFile(file: MetricFile): string {
-  return file.stem.endsWith('_metric') ? file.stem.slice(0, -'_metric'.length) : file.stem;
+  if (entityCol < 0) {
+    // Naming the entity after the file would invent services (the issue of item 8).
+    problems.add(file.rel, 1, 'no PodName or ServiceName column: the rows name no pod or service; file skipped', 'layout');
+    return null;
+  }
+  return { timeCol, textCol: names.indexOf('Time'), entityCol, entityKind, width: names.length, names };
 }
 
 export function unitOf(column: string): string {
@@ -82,25 +106,35 @@ class Growable {
   }
 }
 
-/** Parses a metric file into one table per entity. Bad rows are reported and skipped. */
-export async function readMetricFile(file: MetricFile, problems: ProblemLog): Promise<MetricTable[]> {
+/**
+ * Parses a metric file into one table per entity. Bad rows are reported and skipped; a damaged
+ * file keeps the rows read before the damage, and the damage is reported.
+ */
+export async function readMetricFile(file: MetricFile, problems: ProblemLog): Promise<MetricFileRead> {
   let header: Header | null = null;
   const valueCols: number[] = [];
   let decided = false;
   const times = new Growable(1024);
   let cols: Growable[] = [];
   const rowEntity: number[] = [];
+  const rowLine: number[] = [];
   const entityIds: string[] = [];
   const entityIndex = new Map<string, number>();
   let lastEntity = '';
   let lastEntityIdx = 0;
   let starts = new Int32Array(64);
   let ends = new Int32Array(64);
-  for await (const { lines, firstLine } of lineBatches(file.path)) {
+  const clock = new ClockTally(dayBounds(file.day), 'TimeStamp', 'Time');
+  // Rows whose TimeStamp and Time disagree: row index, line, and the Time reading. Whether they
+  // are repaired or dropped is decided once the whole file is read (one offset for all?).
+  const odd: { row: number; text: number }[] = [];
+  for await (const { lines, firstLine } of lineBatches(file.path, { onError: reportDamage(problems, file.rel) })) {
     let i = 0;
     if (!header) {
-      header = readHeader(lines[0], file, problems);
-      if (!header) return [];
+      const h = readHeader(lines[0], file, problems);
+      if (typeof h === 'string') return { tables: [], skipped: h };
+      if (!h) return { tables: [] };
+      header = h;
       if (header.width > starts.length) {
         starts = new Int32Array(header.width + 1);
         ends = new Int32Array(header.width + 1);
@@ -113,12 +147,12 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
       if (line.length === 0) continue;
       const n = csvFieldBounds(line, starts, ends);
       if (n !== h.width) {
-        problems.add(file.rel, firstLine + i, n < 0 ? 'malformed CSV quoting' : `expected ${h.width} fields, found ${n}`);
+        problems.add(file.rel, firstLine + i, n < 0 ? 'malformed CSV quoting' : `expected ${h.width} fields, found ${n}`, 'malformed-record');
         continue;
       }
-      const t = floatField(line, starts[h.timeCol], ends[h.timeCol]);
-      if (!Number.isFinite(t)) {
-        problems.add(file.rel, firstLine + i, 'no time in the TimeStamp column');
+      const stamp = floatField(line, starts[h.timeCol], ends[h.timeCol]);
+      if (!Number.isFinite(stamp)) {
+        problems.add(file.rel, firstLine + i, 'no time in the TimeStamp column', 'malformed-record');
         continue;
       }
       if (!decided) {
@@ -132,41 +166,76 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
         }
         cols = valueCols.map(() => new Growable(1024));
       }
-      times.push(epochToMs(t));
+      const t = epochToMs(stamp);
+      if (h.textCol >= 0) {
+        const text = textTimeMs(line, starts[h.textCol], ends[h.textCol]);
+        // A Time that does not parse leaves TimeStamp unchecked rather than the row dropped.
+        if (text === text && Math.abs(t - text) > CLOCK_TOLERANCE_MS) {
+          clock.noteDisagree(t - text, firstLine + i);
+          odd.push({ row: times.length, text });
+        }
+      }
+      times.push(t);
+      rowLine.push(firstLine + i);
       for (let k = 0; k < valueCols.length; k++) {
         const c = valueCols[k];
         cols[k].push(floatField(line, starts[c], ends[c]));
       }
-      if (h.entityCol >= 0) {
-        const s = starts[h.entityCol];
-        const e = ends[h.entityCol];
-        if (lastEntity.length !== e - s || !line.startsWith(lastEntity, s) || entityIds.length === 0) {
-          lastEntity = csvField(line, s, e);
-          let idx = entityIndex.get(lastEntity);
-          if (idx === undefined) lastEntity = detach(lastEntity);
-          if (idx === undefined) {
-            idx = entityIds.length;
-            entityIds.push(lastEntity);
-            entityIndex.set(lastEntity, idx);
-          }
-          lastEntityIdx = idx;
+      const s = starts[h.entityCol];
+      const e = ends[h.entityCol];
+      if (lastEntity.length !== e - s || !line.startsWith(lastEntity, s) || entityIds.length === 0) {
+        lastEntity = csvField(line, s, e);
+        let idx = entityIndex.get(lastEntity);
+        if (idx === undefined) lastEntity = detach(lastEntity);
+        if (idx === undefined) {
+          idx = entityIds.length;
+          entityIds.push(lastEntity);
+          entityIndex.set(lastEntity, idx);
         }
-        rowEntity.push(lastEntityIdx);
+        lastEntityIdx = idx;
+      }
+      rowEntity.push(lastEntityIdx);
+    }
+  }
+  if (!header || times.length === 0) return { tables: [] };
+  const h = header;
+  const all = times.view();
+  // Rows dropped by the clock checks; null while every row is kept (the usual case).
+  let drop: Uint8Array | null = null;
+  const dropRow = (r: number) => {
+    drop ??= new Uint8Array(all.length);
+    drop[r] = 1;
+  };
+  if (odd.length > 0) {
+    // One offset on every disagreeing row: TimeStamp was shifted and Time is right. Otherwise
+    // neither clock can be trusted for those rows.
+    const repair = clock.consistent();
+    for (const o of odd) {
+      if (repair && clock.inDay(o.text)) {
+        all[o.row] = o.text;
+        clock.repaired++;
+      } else {
+        dropRow(o.row);
+        clock.dropped++;
       }
     }
   }
-  if (!header || times.length === 0) return [];
-  const h = header;
-  if (entityIds.length === 0) entityIds.push(entityOfFile(file));
+  for (let r = 0; r < all.length; r++) {
+    if (!clock.inDay(all[r]) && !(drop && drop[r])) {
+      clock.noteOutside(all[r], rowLine[r]);
+      dropRow(r);
+    }
+  }
+  clock.report(problems, file.rel);
   const tables: MetricTable[] = [];
   for (let ei = 0; ei < entityIds.length; ei++) {
     // Rows of one entity, in time order (stable for equal times).
     let idx: number[] | null = null;
-    if (entityIds.length > 1) {
+    if (entityIds.length > 1 || drop) {
       idx = [];
-      for (let r = 0; r < rowEntity.length; r++) if (rowEntity[r] === ei) idx.push(r);
+      for (let r = 0; r < rowEntity.length; r++) if (rowEntity[r] === ei && !(drop && drop[r])) idx.push(r);
+      if (idx.length === 0) continue;
     }
-    const all = times.view();
     const pick = (src: Float64Array): Float64Array => {
       if (!idx) return src.slice();
       const out = new Float64Array(idx.length);
@@ -185,7 +254,7 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
     }
     tables.push({ entity: entityIds[ei], kind: h.entityKind, times: t, columns });
   }
-  return tables;
+  return { tables };
 }
 
 function lowerBound(a: Float64Array, x: number): number {

@@ -3,6 +3,7 @@ import { serviceOfPod } from '../../telemetry/index.js';
 import type { LogRecord, ProblemLog, Severity, Span, TimeRange } from '../../telemetry/index.js';
 import type { MinuteFile } from './layout.js';
 import { intField, nanosFieldToMs } from './numbers.js';
+import { CLOCK_TOLERANCE_MS, ClockTally, dayBounds, textTimeMs } from './clocks.js';
 
 /**
  * The per-minute trace and log files. Both are parsed field-by-field from the line's
@@ -64,15 +65,30 @@ export interface MinuteContext {
   names: Names;
 }
 
+/**
+ * lineBatches' onError for a data file: the damage (truncated or corrupt gzip, ...) is one
+ * problem naming the file and how far it got; the rows read before it stay.
+ */
+export function reportDamage(problems: ProblemLog, rel: string) {
+  return (d: { linesRead: number; bytesRead: number; reason: string }): void => {
+    const rows = Math.max(0, d.linesRead - 1); // the header is line 1
+    const kept = rows > 0 ? `the ${rows} row(s) before it were kept` : 'no row was readable';
+    problems.add(rel, d.linesRead, `damaged file: ${d.reason} after ${d.linesRead} line(s) (${d.bytesRead} bytes); ${kept}`, 'damaged-file');
+  };
+}
+
+/** Duration (µs) and End − Start (ns) of the exported spans agree to the µs. */
+const DURATION_TOLERANCE_MS = 1;
+
 function columnsOf(line: string, file: MinuteFile, required: string[], ctx: MinuteContext): string[] | null {
   const header = splitCsvLine(line);
   if (!header) {
-    ctx.problems.add(file.rel, 1, 'malformed CSV header; file skipped');
+    ctx.problems.add(file.rel, 1, 'malformed CSV header; file skipped', 'layout');
     return null;
   }
   const missing = required.filter((r) => !r.split('|').some((alt) => header.includes(alt)));
   if (missing.length > 0) {
-    ctx.problems.add(file.rel, 1, `missing column(s) ${missing.join(', ')}; file skipped`);
+    ctx.problems.add(file.rel, 1, `missing column(s) ${missing.join(', ')}; file skipped`, 'layout');
     return null;
   }
   return header;
@@ -89,13 +105,13 @@ function locate(line: string, width: number, starts: Int32Array, ends: Int32Arra
   if (n === -2) {
     const m = csvFieldBounds(line, starts, ends, true);
     if (m === width) {
-      ctx.problems.add(file.rel, lineNo, 'text after a closing quote ignored (two records run together?); record kept');
+      ctx.problems.add(file.rel, lineNo, 'text after a closing quote ignored (two records run together?); record kept', 'malformed-record');
       return true;
     }
-    ctx.problems.add(file.rel, lineNo, `malformed CSV: text after a closing quote, ${m} fields instead of ${width} (two records run together?); skipped`);
+    ctx.problems.add(file.rel, lineNo, `malformed CSV: text after a closing quote, ${m} fields instead of ${width} (two records run together?); skipped`, 'malformed-record');
     return false;
   }
-  ctx.problems.add(file.rel, lineNo, n === -1 ? 'malformed CSV: unterminated quote; skipped' : `${n} fields instead of ${width}; skipped`);
+  ctx.problems.add(file.rel, lineNo, n === -1 ? 'malformed CSV: unterminated quote; skipped' : `${n} fields instead of ${width}; skipped`, 'malformed-record');
   return false;
 }
 
@@ -128,7 +144,12 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
   let starts = new Int32Array(16);
   let ends = new Int32Array(16);
   let started = false;
-  for await (const { lines, firstLine } of lineBatches(file.path)) {
+  // Start is checked against End − Duration; a start outside the day is repaired from them.
+  const clock = new ClockTally(dayBounds(file.day), 'StartTimeUnixNano', 'EndTimeUnixNano − Duration');
+  const { lo, hi } = clock.bounds;
+  let durationOff = 0;
+  let durationLine = 0;
+  for await (const { lines, firstLine } of lineBatches(file.path, { onError: reportDamage(ctx.problems, file.rel) })) {
     let i = 0;
     if (!started) {
       started = true;
@@ -146,14 +167,35 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
       const line = lines[i];
       if (line.length === 0) continue;
       if (!locate(line, width, starts, ends, file, firstLine + i, ctx)) continue;
-      const start = nanosFieldToMs(line, starts[cStart], ends[cStart]);
+      let start = nanosFieldToMs(line, starts[cStart], ends[cStart]);
       if (!(start > 0)) {
-        ctx.problems.add(file.rel, firstLine + i, 'StartTimeUnixNano is not a valid time; skipped');
+        ctx.problems.add(file.rel, firstLine + i, 'StartTimeUnixNano is not a valid time; skipped', 'time');
+        continue;
+      }
+      const end = cEnd >= 0 ? nanosFieldToMs(line, starts[cEnd], ends[cEnd]) : NaN;
+      let duration = cDur >= 0 ? intField(line, starts[cDur], ends[cDur]) / 1000 : NaN;
+      if (!Number.isFinite(duration)) duration = end - start;
+      else if (end === end) {
+        const alt = end - duration;
+        const off = Math.abs(start - alt);
+        if (off > DURATION_TOLERANCE_MS && off <= CLOCK_TOLERANCE_MS && durationOff++ === 0) durationLine = firstLine + i;
+        if (off > CLOCK_TOLERANCE_MS) {
+          clock.noteDisagree(start - alt, firstLine + i);
+          if (start >= lo && start < hi) clock.kept++;
+          else if (alt >= lo && alt < hi) {
+            start = alt;
+            clock.repaired++;
+          } else {
+            clock.dropped++;
+            continue;
+          }
+        }
+      }
+      if (!(start >= lo && start < hi)) {
+        clock.noteOutside(start, firstLine + i);
         continue;
       }
       if (range && !inRange(start, range)) continue;
-      let duration = cDur >= 0 ? intField(line, starts[cDur], ends[cDur]) / 1000 : NaN;
-      if (!Number.isFinite(duration) && cEnd >= 0) duration = nanosFieldToMs(line, starts[cEnd], ends[cEnd]) - start;
       if (!sameText(line, starts[cPod], ends[cPod], pod.pod)) pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
       let parentId: string | undefined;
       if (cParent >= 0) {
@@ -174,6 +216,15 @@ export async function* readTraceFile(file: MinuteFile, range: TimeRange | undefi
       });
     }
     if (out.length > 0) yield out;
+  }
+  clock.report(ctx.problems, file.rel);
+  if (durationOff > 0) {
+    ctx.problems.add(
+      file.rel,
+      durationLine,
+      `Duration disagrees with EndTimeUnixNano − StartTimeUnixNano by more than ${DURATION_TOLERANCE_MS} ms on ${durationOff} span(s) (first line ${durationLine}); Duration kept`,
+      'clock',
+    );
   }
 }
 
@@ -253,7 +304,11 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
   let starts = new Int32Array(16);
   let ends = new Int32Array(16);
   let started = false;
-  for await (const { lines, firstLine } of lineBatches(file.path)) {
+  // TimeUnixNano is checked against the Timestamp text; on disagreement the text wins when it
+  // lies within the day (as for metrics, where the text column is the trustworthy one).
+  const clock = new ClockTally(dayBounds(file.day), 'TimeUnixNano', 'Timestamp');
+  const { lo, hi } = clock.bounds;
+  for await (const { lines, firstLine } of lineBatches(file.path, { onError: reportDamage(ctx.problems, file.rel) })) {
     let i = 0;
     if (!started) {
       started = true;
@@ -280,11 +335,28 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
       if (!(time > 0)) {
         const iso = cIso >= 0 ? parseIsoUtc(line.slice(starts[cIso], ends[cIso])) : NaN;
         if (!(iso > 0)) {
-          ctx.problems.add(file.rel, firstLine + i, 'no valid time in TimeUnixNano or Timestamp; skipped');
+          ctx.problems.add(file.rel, firstLine + i, 'no valid time in TimeUnixNano or Timestamp; skipped', 'time');
           continue;
         }
-        if (cTime >= 0) ctx.problems.add(file.rel, firstLine + i, 'TimeUnixNano is not a valid time; time taken from Timestamp');
+        if (cTime >= 0) ctx.problems.add(file.rel, firstLine + i, 'TimeUnixNano is not a valid time; time taken from Timestamp', 'time');
         time = iso;
+      } else if (cIso >= 0) {
+        const text = textTimeMs(line, starts[cIso], ends[cIso]);
+        if (text === text && Math.abs(time - text) > CLOCK_TOLERANCE_MS) {
+          clock.noteDisagree(time - text, firstLine + i);
+          if (text >= lo && text < hi) {
+            time = text;
+            clock.repaired++;
+          } else if (time >= lo && time < hi) clock.kept++;
+          else {
+            clock.dropped++;
+            continue;
+          }
+        }
+      }
+      if (!(time >= lo && time < hi)) {
+        clock.noteOutside(time, firstLine + i);
+        continue;
       }
       if (range && !inRange(time, range)) continue;
       const ls = starts[cLog];
@@ -315,6 +387,7 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
     }
     if (out.length > 0) yield out;
   }
+  clock.report(ctx.problems, file.rel);
 }
 
 /**
@@ -327,7 +400,8 @@ export async function podNodesFromLogHead(path: string, bytes: number, into: Map
   let cPod = -1;
   const starts = new Int32Array(64);
   const ends = new Int32Array(64);
-  for await (const { lines } of lineBatches(path, { chunkSize: bytes })) {
+  // A damaged file is reported when its rows are read; its head is enough here.
+  for await (const { lines } of lineBatches(path, { chunkSize: bytes, onError: () => {} })) {
     let i = 0;
     if (!header) {
       header = splitCsvLine(lines[0]) ?? [];
