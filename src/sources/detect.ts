@@ -16,7 +16,7 @@ interface Reader {
 export const READERS: readonly Reader[] = [
   { format: 'nezha', describe: 'Nezha export (rca_data/ or construct_data/ with <YYYY-MM-DD>/metric|trace|log)', detect: detectNezha, open: openNezha },
   { format: 'aiops22', describe: 'AIOps 2022 events (a case CSV index,level,instance,anomaly_type,data_type + metric.json, log.json, trace.json)', detect: detectAiops22, open: openAiops22 },
-  { format: 'otlp', describe: 'OTLP/HTTP JSON (.json/.jsonl[.gz] export requests, optional faults.json)', detect: detectOtlp, open: openOtlp },
+  { format: 'otlp', describe: 'OTLP/HTTP JSON or protobuf (.json/.jsonl or .binpb/.pb/.protobuf export requests, .gz too, optional faults.json)', detect: detectOtlp, open: openOtlp },
 ];
 
 /**

@@ -34,6 +34,12 @@ export interface MetricSeries {
   unit?: string;
   times: Float64Array;
   values: Float64Array;
+  /**
+   * The source's aggregation temporality, for sources that state one (OTLP sums and
+   * histograms). Readers turn cumulative values into per-interval amounts, so `values` mean the
+   * same either way; this only records what the source sent.
+   */
+  temporality?: 'delta' | 'cumulative';
 }
 
 /** A single metric sample, for code that is not on a hot path. */
@@ -45,6 +51,17 @@ export interface MetricSample {
 }
 
 export type SpanStatus = 'ok' | 'error' | 'unset';
+
+/** OTLP SpanKind; absent where the source does not say (Nezha CSV). */
+export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+
+/** A timestamped event on a span, e.g. `exception` from recordException. */
+export interface SpanEvent {
+  /** ms */
+  time: number;
+  name: string;
+  attributes?: Record<string, string | number | boolean>;
+}
 
 export interface Span {
   traceId: string;
@@ -60,6 +77,10 @@ export interface Span {
   /** ms */
   duration: number;
   status: SpanStatus;
+  /** the status description the source gives with an error status */
+  statusMessage?: string;
+  kind?: SpanKind;
+  events?: SpanEvent[];
   attributes?: Record<string, string | number | boolean>;
 }
 

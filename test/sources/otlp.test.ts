@@ -86,6 +86,7 @@ test('loads the four OTLP spec examples with their values', { skip: !haveExample
       start: 1544712660000,
       duration: 1000,
       status: 'unset',
+      kind: 'server',
       attributes: { 'my.span.attr': 'some value' },
     },
   ]);

@@ -10,6 +10,12 @@ import { SliceMemo } from './memo.js';
  * for both, so that where a window boundary cuts a trace does not invent edges.
  */
 export const ENTRY = '(entry)';
+/**
+ * Bucket of spans that are no incoming call: client, producer and internal spans, where the
+ * source gives kinds. They count for their service's figures but make no edge: a call edge is
+ * a client (or producer) span and its server (or consumer) child, and the child carries it.
+ */
+export const LOCAL = '(local)';
 export const EDGE_ARROW = ' -> ';
 
 /** Rates (per minute): 5% of the level, at least half a call a minute. */
@@ -79,13 +85,15 @@ interface TraceEntry extends Stamp {
 /** What a span contributes to edges, worked out once per span however many windows hold it. */
 interface SpanInfo {
   parentId: string | undefined;
+  /** the span is not an incoming call (kind client, producer or internal) */
+  local: boolean;
   service: string;
   start: number;
   /** the parent span's info, once found */
   parent: SpanInfo | undefined;
   /** spans its trace held when the parent was last looked for in vain (no new span: no new answer) */
   parentMiss: number;
-  /** edge ids: parent's service → service (once the parent is known), (entry) → service */
+  /** edge ids: parent's service → service (once the parent is known), (entry) or (local) → service */
   edgeParent: number;
   edgeEntry: number;
   trace: TraceEntry;
@@ -123,7 +131,8 @@ export class SpanIndex {
     else if (start > t.last) t.last = start;
     let st = t.services.get(service);
     if (!st) t.services.set(service, (st = { stamp: -1, last: start }));
-    const k: SpanInfo = { parentId: s.parentId, service, start, parent: undefined, parentMiss: -1, edgeParent: -1, edgeEntry: -1, trace: t, serviceTrace: st };
+    const local = s.kind === 'client' || s.kind === 'producer' || s.kind === 'internal';
+    const k: SpanInfo = { parentId: s.parentId, local, service, start, parent: undefined, parentMiss: -1, edgeParent: -1, edgeEntry: -1, trace: t, serviceTrace: st };
     const n = t.spans.size;
     t.spans.set(s.spanId, k);
     this.spanCount += t.spans.size - n;
@@ -208,9 +217,13 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
   for (let i = 0; i < n; i++) {
     const s = spans[i];
     const k = infos[i];
-    const p = k.parentId === undefined ? undefined : index.parentOf(k);
+    // Spans without a kind (Nezha CSV) keep the parent rule: parent's service → service.
+    const p = k.parentId === undefined || k.local ? undefined : index.parentOf(k);
     let g: number;
-    if (p !== undefined && p.start >= w.start && p.start < w.end) {
+    if (k.local) {
+      if (k.edgeEntry < 0) k.edgeEntry = index.edge(LOCAL, k.service);
+      g = k.edgeEntry;
+    } else if (p !== undefined && p.start >= w.start && p.start < w.end) {
       if (k.edgeParent < 0) k.edgeParent = index.edge(p.service, k.service);
       g = k.edgeParent;
     } else {
@@ -291,6 +304,7 @@ export function traceWindow(spans: readonly Span[], w: Window, index: SpanIndex)
     out.services.set(svc, { spans: c, traces: svcTraceCount.get(svc) ?? 0, rate: c / minutes, errShare: err / c, lp50: s50, lp90: s90, lp99: s99 });
   }
   for (const [key, e] of order) {
+    if (callers[e] === LOCAL) continue;
     const [e50, e90, e99] = q(grouped.subarray(offsets[e], offsets[e + 1]));
     out.edges.set(key, { caller: callers[e], callee: callees[e], count: counts[e], rate: counts[e] / minutes, errShare: errors[e] / counts[e], lp50: e50, lp90: e90, lp99: e99 });
   }

@@ -5,20 +5,15 @@
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Gzip } from 'node:zlib';
-
-function tempName(path: string): string {
-  // Not a data-file extension, so readers of the folder ignore leftovers of a crashed writer.
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-}
+import { sweepStaleTemps, tempPathFor as tempName } from '../io/index.js';
 
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const tmp = tempName(path);
+  await sweepStaleTemps(path);
   try {
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, path);
@@ -55,6 +50,7 @@ export class AtomicFile {
   }
 
   private async flush(): Promise<void> {
+    if (!this.gzip && !this.handle) await sweepStaleTemps(this.path);
     if (this.compress) {
       if (!this.gzip) {
         this.gzip = createGzip({ level: 1 });

@@ -3,7 +3,8 @@
  * in docs/formats/otlp-mapping.md; keep the two in step.
  */
 import { serviceOfPod } from '../../telemetry/index.js';
-import type { Entity, LogRecord, Modality, Span } from '../../telemetry/index.js';
+import type { Entity, LogRecord, Modality, ProblemKind, Span, SpanEvent } from '../../telemetry/index.js';
+import type { PointKind, RawPoint, Temporality } from './temporality.js';
 import {
   asArray,
   bigNanosToMs,
@@ -14,12 +15,25 @@ import {
   int64,
   isObject,
   nanosBig,
+  nanosTime,
   primitiveValue,
   severityOf,
+  spanKind,
   spanStatus,
   stringAttributes,
 } from './values.js';
 import type { Json } from './values.js';
+
+/**
+ * Longest string kept in a span event attribute or status message (characters): exception
+ * stack traces run to many kB each, and the type and message are the evidence. Cut text ends
+ * with "…".
+ */
+export const MAX_EVENT_TEXT = 2000;
+
+function capText(s: string): string {
+  return s.length > MAX_EVENT_TEXT ? s.slice(0, MAX_EVENT_TEXT - 1) + '…' : s;
+}
 
 /** OTel SDKs name a service they were not told about `unknown_service`; we do the same. */
 export const UNKNOWN_SERVICE = 'unknown_service';
@@ -51,11 +65,12 @@ export function entityOfResource(resource: unknown): Entity {
 export interface DecodeSink {
   /** every resource, records or not */
   resource?(entity: Entity): void;
-  point?(entity: string, name: string, unit: string, time: number, value: number): void;
+  /** a metric data point; DeltaConverter (temporality.ts) turns it into series points */
+  metric?(point: RawPoint): void;
   span?(span: Span): void;
   log?(log: LogRecord): void;
   /** a record that cannot be read (the caller knows file and line) */
-  problem?(reason: string): void;
+  problem?(reason: string, kind?: ProblemKind): void;
 }
 
 export interface DecodeOptions {
@@ -73,9 +88,22 @@ export function requestKinds(req: Json): Modality[] {
 }
 
 export function decodeRequest(req: Json, sink: DecodeSink, want: ReadonlySet<Modality>, opts: DecodeOptions = {}): void {
-  if (want.has('metrics')) for (const rm of asArray(req.resourceMetrics)) decodeResourceMetrics(rm, sink);
-  if (want.has('traces')) for (const rs of asArray(req.resourceSpans)) decodeResourceSpans(rs, sink, opts);
-  if (want.has('logs')) for (const rl of asArray(req.resourceLogs)) decodeResourceLogs(rl, sink, opts);
+  if (want.has('metrics')) for (const rm of resources(req, 'resourceMetrics', sink)) decodeResourceMetrics(rm, sink);
+  if (want.has('traces')) for (const rs of resources(req, 'resourceSpans', sink)) decodeResourceSpans(rs, sink, opts);
+  if (want.has('logs')) for (const rl of resources(req, 'resourceLogs', sink)) decodeResourceLogs(rl, sink, opts);
+}
+
+/** The resource list under `key`; one of another shape ("nope", {…}, [1, 2]) is reported. */
+function resources(req: Json, key: string, sink: DecodeSink): Json[] {
+  const v = req[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    sink.problem?.(`${key} is ${typeof v === 'object' ? 'an object' : `a ${typeof v}`}, not an array: ignored`, 'layout');
+    return [];
+  }
+  const out = v.filter(isObject);
+  if (out.length < v.length) sink.problem?.(`${key} has ${v.length - out.length} element(s) that are not objects: ignored`, 'layout');
+  return out;
 }
 
 // ---- metrics -------------------------------------------------------------------------------
@@ -96,90 +124,96 @@ export function seriesName(name: string, attributes: unknown): string {
 
 const NO_RECORDED_VALUE = 1;
 
+/** aggregationTemporality as an int or enum name. */
+function temporalityOf(x: unknown): Temporality {
+  if (x === 1 || x === '1' || x === 'AGGREGATION_TEMPORALITY_DELTA') return 'delta';
+  if (x === 2 || x === '2' || x === 'AGGREGATION_TEMPORALITY_CUMULATIVE') return 'cumulative';
+  return 'unspecified';
+}
+
 function decodeResourceMetrics(rm: unknown, sink: DecodeSink): void {
   if (!isObject(rm)) return;
   const entity = entityOfResource(rm.resource);
   sink.resource?.(entity);
-  if (!sink.point) return;
-  const point = sink.point;
+  if (!sink.metric) return;
+  const out = sink.metric;
   const id = entity.id;
   for (const sm of asArray(rm.scopeMetrics)) {
     if (!isObject(sm)) continue;
     for (const m of asArray(sm.metrics)) {
       if (!isObject(m) || typeof m.name !== 'string' || m.name.length === 0) {
-        sink.problem?.('metric without a name');
+        sink.problem?.('metric without a name', 'malformed-record');
         continue;
       }
-      const name = m.name;
+      const metric = m.name;
       const unit = typeof m.unit === 'string' ? m.unit : '';
-      const numeric = isObject(m.gauge) ? m.gauge : isObject(m.sum) ? m.sum : null;
-      if (numeric) {
-        for (const dp of asArray(numeric.dataPoints)) {
-          if (!isObject(dp)) continue;
-          const t = pointTime(dp, sink);
-          if (t === null) continue;
-          let v: number;
-          if ((int64(dp.flags) & NO_RECORDED_VALUE) !== 0) v = NaN;
-          else if (dp.asDouble !== undefined) v = double(dp.asDouble);
-          else if (dp.asInt !== undefined) v = int64(dp.asInt);
-          else v = NaN; // no value at all: missing, never a silent 0
-          point(id, seriesName(name, dp.attributes), unit, t, v);
-        }
-        continue;
-      }
-      const hist = isObject(m.histogram) ? m.histogram : isObject(m.exponentialHistogram) ? m.exponentialHistogram : null;
-      if (hist) {
-        for (const dp of asArray(hist.dataPoints)) {
-          if (!isObject(dp)) continue;
-          const t = pointTime(dp, sink);
-          if (t === null) continue;
-          const none = (int64(dp.flags) & NO_RECORDED_VALUE) !== 0;
-          const count = none ? NaN : int64(dp.count);
-          const emit = (suffix: string, u: string, v: number) => point(id, seriesName(name + suffix, dp.attributes), u, t, v);
-          emit('.count', '1', count);
+      let kind: PointKind;
+      let data: Json;
+      if (isObject(m.gauge)) [kind, data] = ['gauge', m.gauge];
+      else if (isObject(m.sum)) [kind, data] = ['sum', m.sum];
+      else if (isObject(m.histogram)) [kind, data] = ['histogram', m.histogram];
+      else if (isObject(m.exponentialHistogram)) [kind, data] = ['histogram', m.exponentialHistogram];
+      else if (isObject(m.summary)) [kind, data] = ['summary', m.summary];
+      else continue; // a metric with no data field (or one we do not know) carries nothing to sample
+      const temporality = kind === 'sum' || kind === 'histogram' ? temporalityOf(data.aggregationTemporality) : 'unspecified';
+      const monotonic = kind === 'sum' ? data.isMonotonic === true : undefined;
+      for (const dp of asArray(data.dataPoints)) {
+        if (!isObject(dp)) continue;
+        const time = pointTime(dp, sink);
+        if (time === null) continue;
+        const st = nanosTime(dp.startTimeUnixNano);
+        const p: RawPoint = { entity: id, metric, series: seriesName(metric, dp.attributes), unit, kind, temporality, time, start: typeof st === 'number' ? st : null };
+        if (monotonic !== undefined) p.monotonic = monotonic;
+        const none = (int64(dp.flags) & NO_RECORDED_VALUE) !== 0;
+        if (kind === 'gauge' || kind === 'sum') {
+          if (none) p.value = NaN;
+          else if (dp.asDouble !== undefined) p.value = double(dp.asDouble);
+          else if (dp.asInt !== undefined) p.value = checkedInt(dp.asInt, 'asInt', sink);
+          else p.value = NaN; // no value at all: missing, never a silent 0
+        } else {
+          p.count = none ? NaN : checkedInt(dp.count, 'count', sink);
           // sum, min and max are optional fields: a point without them yields no sample there.
-          if (dp.sum !== undefined || none) {
-            const sum = none ? NaN : double(dp.sum);
-            emit('.sum', unit, sum);
-            emit('.mean', unit, count > 0 ? sum / count : NaN);
-          }
-          if (dp.min !== undefined) emit('.min', unit, none ? NaN : double(dp.min));
-          if (dp.max !== undefined) emit('.max', unit, none ? NaN : double(dp.max));
-        }
-        continue;
-      }
-      if (isObject(m.summary)) {
-        for (const dp of asArray(m.summary.dataPoints)) {
-          if (!isObject(dp)) continue;
-          const t = pointTime(dp, sink);
-          if (t === null) continue;
-          const none = (int64(dp.flags) & NO_RECORDED_VALUE) !== 0;
-          const count = none ? NaN : int64(dp.count);
-          const sum = none ? NaN : double(dp.sum);
-          const emit = (suffix: string, u: string, v: number) => point(id, seriesName(name + suffix, dp.attributes), u, t, v);
-          emit('.count', '1', count);
-          emit('.sum', unit, sum);
-          emit('.mean', unit, count > 0 ? sum / count : NaN);
-          for (const q of asArray(dp.quantileValues)) {
-            if (!isObject(q)) continue;
-            const quantile = double(q.quantile ?? 0);
-            emit(`.q${quantile}`, unit, none ? NaN : double(q.value ?? 0));
+          if (dp.sum !== undefined || none) p.sum = none ? NaN : double(dp.sum);
+          if (kind === 'histogram') {
+            if (dp.min !== undefined) p.min = none ? NaN : double(dp.min);
+            if (dp.max !== undefined) p.max = none ? NaN : double(dp.max);
+          } else {
+            const qs: [number, number][] = [];
+            for (const q of asArray(dp.quantileValues)) {
+              if (!isObject(q)) continue;
+              qs.push([double(q.quantile ?? 0), none ? NaN : double(q.value ?? 0)]);
+            }
+            p.quantiles = qs;
           }
         }
-        continue;
+        out(p);
       }
-      // A metric with no data field (or one we do not know) carries nothing to sample.
     }
   }
 }
 
+/** A 64-bit integer field; junk ("12abc", 1.5) is reported and read as NaN (missing). */
+function checkedInt(x: unknown, field: string, sink: DecodeSink): number {
+  const v = int64(x);
+  if (!Number.isInteger(v) && x !== undefined) {
+    const text = typeof x === 'string' ? JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x) : String(x);
+    sink.problem?.(`data point ${field} ${text} is not an integer (value missing)`, 'malformed-record');
+    return NaN;
+  }
+  return v;
+}
+
 function pointTime(dp: Json, sink: DecodeSink): number | null {
-  const n = nanosBig(dp.timeUnixNano);
-  if (n === null) {
-    sink.problem?.('data point without timeUnixNano');
+  const t = nanosTime(dp.timeUnixNano);
+  if (t === null) {
+    sink.problem?.('data point without timeUnixNano', 'malformed-record');
     return null;
   }
-  return bigNanosToMs(n);
+  if (typeof t === 'string') {
+    sink.problem?.(`data point dropped: ${t}`, 'time');
+    return null;
+  }
+  return t;
 }
 
 // ---- traces --------------------------------------------------------------------------------
@@ -200,16 +234,26 @@ function decodeResourceSpans(rs: unknown, sink: DecodeSink, opts: DecodeOptions)
         sink.problem?.('span without traceId or spanId');
         continue;
       }
-      const start = nanosBig(s.startTimeUnixNano);
+      const start = nanosTime(s.startTimeUnixNano);
       if (start === null) {
-        sink.problem?.('span without startTimeUnixNano');
+        sink.problem?.('span without startTimeUnixNano', 'malformed-record');
         continue;
       }
-      const end = nanosBig(s.endTimeUnixNano);
-      let durNanos = end === null ? 0n : end - start;
-      if (durNanos < 0n) {
-        sink.problem?.('span ends before it starts (duration set to 0)');
-        durNanos = 0n;
+      if (typeof start === 'string') {
+        sink.problem?.(`span dropped: start ${start}`, 'time');
+        continue;
+      }
+      const end = nanosTime(s.endTimeUnixNano);
+      let duration = 0;
+      if (typeof end === 'string') sink.problem?.(`span end ${end} (duration set to 0)`, 'time');
+      else if (end !== null) {
+        // the difference of the exact nanoseconds (both valid, so nanosBig reads them)
+        const nanos = nanosBig(s.endTimeUnixNano)! - nanosBig(s.startTimeUnixNano)!;
+        duration = nanos < 0n ? -1 : bigNanosToMs(nanos);
+        if (duration < 0) {
+          sink.problem?.('span ends before it starts (duration set to 0)', 'time');
+          duration = 0;
+        }
       }
       const span: Span = {
         traceId,
@@ -217,19 +261,61 @@ function decodeResourceSpans(rs: unknown, sink: DecodeSink, opts: DecodeOptions)
         entity: entity.id,
         service,
         operation: typeof s.name === 'string' ? s.name : '',
-        start: bigNanosToMs(start),
-        duration: bigNanosToMs(durNanos),
+        start,
+        duration,
         status: spanStatus(s.status),
       };
       const parent = hexId(s.parentSpanId);
       if (parent) span.parentId = parent;
+      const kind = spanKind(s.kind);
+      if (kind) span.kind = kind;
       if (!opts.light) {
         const attrs = flattenAttributes(s.attributes);
         if (attrs) span.attributes = attrs;
-      }
+        if (isObject(s.status) && typeof s.status.message === 'string' && s.status.message.length > 0) span.statusMessage = capText(s.status.message);
+        const events = spanEvents(s.events, sink);
+        if (events.length > 0) span.events = events;
+      } else checkEventTimes(s.events, sink);
       sink.span(span);
     }
   }
+}
+
+/**
+ * The metadata pass (light) builds no events but reports the ones that will be dropped: the
+ * streams report nothing, so problems are reported once.
+ */
+function checkEventTimes(list: unknown, sink: DecodeSink): void {
+  if (!sink.problem) return;
+  for (const e of asArray(list)) if (isObject(e)) eventTime(e, sink);
+}
+
+function eventTime(e: Json, sink: DecodeSink): number | null {
+  const time = nanosTime(e.timeUnixNano);
+  if (typeof time === 'number') return time;
+  sink.problem?.(`span event dropped: ${time ?? 'no timeUnixNano'}`, time === null ? 'malformed-record' : 'time');
+  return null;
+}
+
+/** Span events, times validated, text capped (MAX_EVENT_TEXT). */
+function spanEvents(list: unknown, sink: DecodeSink): SpanEvent[] {
+  const out: SpanEvent[] = [];
+  for (const e of asArray(list)) {
+    if (!isObject(e)) continue;
+    const time = eventTime(e, sink);
+    if (time === null) continue;
+    const ev: SpanEvent = { time, name: typeof e.name === 'string' ? e.name : '' };
+    const attrs = flattenAttributes(e.attributes);
+    if (attrs) {
+      for (const k of Object.keys(attrs)) {
+        const v = attrs[k];
+        if (typeof v === 'string') attrs[k] = capText(v);
+      }
+      ev.attributes = attrs;
+    }
+    out.push(ev);
+  }
+  return out;
 }
 
 // ---- logs ----------------------------------------------------------------------------------
@@ -244,13 +330,17 @@ function decodeResourceLogs(rl: unknown, sink: DecodeSink, opts: DecodeOptions):
     if (!isObject(sl)) continue;
     for (const r of asArray(sl.logRecords)) {
       if (!isObject(r)) continue;
-      const n = nanosBig(r.timeUnixNano) ?? nanosBig(r.observedTimeUnixNano);
-      if (n === null) {
-        sink.problem?.('log record without timeUnixNano or observedTimeUnixNano');
+      // timeUnixNano 0 means unknown: the spec says to use observedTimeUnixNano then.
+      const own = nanosTime(r.timeUnixNano);
+      const time = typeof own === 'number' ? own : nanosTime(r.observedTimeUnixNano);
+      if (typeof time !== 'number') {
+        if (typeof own === 'string' || typeof time === 'string') sink.problem?.(`log record dropped: ${typeof own === 'string' ? own : time}`, 'time');
+        else sink.problem?.('log record without timeUnixNano or observedTimeUnixNano', 'malformed-record');
         continue;
       }
+      if (typeof own === 'string') sink.problem?.(`log record ${own}: observedTimeUnixNano used`, 'time');
       const log: LogRecord = {
-        time: bigNanosToMs(n),
+        time,
         entity: entity.id,
         service,
         severity: severityOf(r.severityNumber, r.severityText),

@@ -154,24 +154,32 @@ export function entryLines(text: string): number[] {
   return out;
 }
 
-/** Reads `<dir>/faults.json` if present. Problems go to the log; never throws for bad content. */
-export async function readFaults(dir: string, problems: ProblemLog, file = FAULTS_FILE): Promise<FaultLabel[]> {
+/**
+ * Reads `<dir>/faults.json` if present. Problems go to the log (kind 'labels') and, as one-line
+ * "faults.json:LINE reason" messages, to `issues` (the dataset's labelIssues); never throws for
+ * bad content.
+ */
+export async function readFaults(dir: string, problems: ProblemLog, file = FAULTS_FILE, issues: string[] = []): Promise<FaultLabel[]> {
+  const report = (line: number, reason: string) => {
+    problems.add(file, line, reason, 'labels');
+    issues.push(`${file}${line > 0 ? `:${line}` : ''}: ${reason}`);
+  };
   let text: string;
   try {
     text = await readFile(`${dir}/${file}`, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    problems.add(file, 0, `cannot read: ${(e as Error).message}`);
+    report(0, `cannot read: ${(e as Error).message}`);
     return [];
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    problems.add(file, errorLine(text, e), `malformed JSON: ${(e as Error).message}`);
+    report(errorLine(text, e), `malformed JSON: ${(e as Error).message}`);
     return [];
   }
-  return parseFaults(doc, (line, reason) => problems.add(file, line, reason), entryLines(text));
+  return parseFaults(doc, report, entryLines(text));
 }
 
 function timeText(ms: number): string | number {

@@ -2,18 +2,22 @@
  * Finding OTLP JSON files and reading the requests in them. A file is either one JSON document
  * (possibly pretty-printed over many lines) or one request per line (the collector's file
  * exporter); which one is decided from its first two non-empty lines, the same way every time
- * the file is read.
+ * the file is read. Protobuf files (.binpb, .pb, .protobuf) are read by protobuf.ts into the
+ * same request objects, a message's ordinal standing for the line.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { lineBatches, openBytes } from '../io/index.js';
+import type { ReadDamage } from '../io/index.js';
+import { PROTOBUF_FILE, readProtobufRequests, sniffProtobuf } from './protobuf.js';
 import { isObject } from './values.js';
 import type { Json } from './values.js';
+import type { ProblemKind } from '../../telemetry/index.js';
 
 export const FAULTS_FILE = 'faults.json';
 /** Sidecar files beside the telemetry (labels, the simulator's regime timeline): not data. */
 const SIDECAR_FILES = new Set([FAULTS_FILE, 'regimes.json']);
-const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+const DATA_FILE = /\.(json|jsonl|ndjson|binpb|pb|protobuf)(\.gz)?$/i;
 const LINES_ONLY = /\.(jsonl|ndjson)(\.gz)?$/i;
 const OTLP_KEY = /"resource(Metrics|Spans|Logs)"\s*:/;
 
@@ -56,8 +60,9 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-/** Whether the start of a file (gunzipped if need be) names an OTLP request key. */
+/** Whether the start of a file (gunzipped if need be) names an OTLP request key, or decodes as one (protobuf). */
 export async function sniffOtlp(path: string, bytes = 1 << 16): Promise<boolean> {
+  if (PROTOBUF_FILE.test(path)) return sniffProtobuf(path);
   const stream = openBytes(path);
   const parts: Buffer[] = [];
   let n = 0;
@@ -68,7 +73,9 @@ export async function sniffOtlp(path: string, bytes = 1 << 16): Promise<boolean>
       if (n >= bytes) break;
     }
   } catch {
-    return false; // unreadable or not gzip after all
+    // unreadable or not gzip after all; a damaged .gz is still OTLP if its readable start says
+    // so (readRequests then reports the damage and keeps the lines before it)
+    if (n === 0) return false;
   } finally {
     stream.destroy();
   }
@@ -132,8 +139,8 @@ export interface RequestAt {
 export interface ReadRequestsOptions {
   /** the mode an earlier read decided, so both reads agree */
   mode?: FileMode;
-  /** bad lines (with their 1-based line); null: skip them silently */
-  report?: ((line: number, reason: string) => void) | null;
+  /** bad lines (with their 1-based line; the kind when it is not a malformed record); null: skip them silently */
+  report?: ((line: number, reason: string, kind?: ProblemKind) => void) | null;
   /** told the mode once decided */
   onMode?: (m: FileMode) => void;
   /** one-request-per-line files: lines not worth parsing (known from an earlier read) */
@@ -147,6 +154,12 @@ export async function* readRequests(path: string, opts: ReadRequestsOptions = {}
   const { mode, onMode, skipLine } = opts;
   const report = opts.report ?? null;
   const lastLine = opts.lastLine ?? Infinity;
+  if (PROTOBUF_FILE.test(path)) {
+    // length-delimited messages index like lines; a bare message is one document
+    const onFraming = (f: 'delimited' | 'bare') => onMode?.(f === 'delimited' ? 'lines' : 'document');
+    for await (const r of readProtobufRequests(path, { report, onFraming, skip: skipLine, last: lastLine })) yield { req: r.req, line: r.line };
+    return;
+  }
   let decided: FileMode | undefined = mode ?? (LINES_ONLY.test(path) ? 'lines' : undefined);
   if (decided) onMode?.(decided);
   // Lines seen before the mode is known; also the whole text in document mode.
@@ -165,7 +178,12 @@ export async function* readRequests(path: string, opts: ReadRequestsOptions = {}
       return;
     }
     if (Array.isArray(v)) {
-      for (const x of v) if (isObject(x)) yield { req: x, line: lineNo };
+      let bad = 0;
+      for (const x of v) {
+        if (isObject(x)) yield { req: x, line: lineNo };
+        else bad++;
+      }
+      if (bad > 0) report?.(lineNo, `line is a JSON array with ${bad} element(s) that are not objects`);
       return;
     }
     if (!isObject(v)) {
@@ -175,7 +193,10 @@ export async function* readRequests(path: string, opts: ReadRequestsOptions = {}
     yield { req: v, line: lineNo };
   }
 
-  for await (const { lines, firstLine } of lineBatches(path)) {
+  // A damaged file (cut or corrupt gzip, I/O error): the lines before the damage count, the
+  // damage is reported at the line after them.
+  const onError = (d: ReadDamage) => report?.(d.linesRead + 1, `damaged file: ${d.reason} after ${d.linesRead} line(s); the rest is unreadable`, 'damaged-file');
+  for await (const { lines, firstLine } of lineBatches(path, { onError })) {
     if (decided === 'lines' && firstLine > lastLine) return;
     let i = 0;
     if (decided === undefined) {

@@ -1,7 +1,12 @@
-export { detectOtlp, openOtlp, OtlpDataset, DEFAULT_MAX_REORDER_MS } from './reader.js';
+export { detectOtlp, openOtlp, OtlpDataset, DEFAULT_MAX_REORDER_MS, DEFAULT_METRIC_LOOKBACK_MS } from './reader.js';
 export type { OtlpLoadOptions, OtlpCounts } from './reader.js';
 export { OtlpWriter, writeFaults, writeOtlpDataset, otlpId, splitSeriesName, OTLP_FILES } from './writer.js';
 export type { EntityLookup, OtlpWriterOptions } from './writer.js';
 export { readFaults, parseFaults, faultsDocument, FAULTS_VERSION } from './faults.js';
 export type { FaultsFile, FaultEntry } from './faults.js';
-export { entityOfResource, seriesName, UNKNOWN_SERVICE } from './decode.js';
+export { entityOfResource, seriesName, UNKNOWN_SERVICE, MAX_EVENT_TEXT } from './decode.js';
+export { DeltaConverter } from './temporality.js';
+export type { RawPoint, PointKind, Temporality, EmitPoint } from './temporality.js';
+export { MIN_TIME_MS, MAX_TIME_MS } from './values.js';
+export { decodeOtlpMessage, readProtobufRequests, signalFromName, PROTOBUF_FILE } from './protobuf.js';
+export type { OtlpSignal, ProtobufRequestAt } from './protobuf.js';

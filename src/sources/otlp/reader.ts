@@ -19,6 +19,7 @@ import type {
   LogRecord,
   MetricSeries,
   Modality,
+  ProblemKind,
   Span,
   TimeRange,
   Topology,
@@ -29,6 +30,8 @@ import { listDataFiles, readRequests, sniffOtlp } from './files.js';
 import type { DataFile, FileMode, ReadRequestsOptions } from './files.js';
 import { readFaults } from './faults.js';
 import { LatenessMeter, ReorderBuffer } from './reorder.js';
+import { DeltaConverter } from './temporality.js';
+import type { EmitPoint, RawPoint } from './temporality.js';
 
 export interface OtlpLoadOptions extends LoadOptions {
   /**
@@ -38,10 +41,17 @@ export interface OtlpLoadOptions extends LoadOptions {
   maxReorderMs?: number;
   /** How long a trace is remembered to link late children to parents (topology). Default 30 min. */
   traceHorizonMs?: number;
+  /**
+   * How far before a range a metric read starts, to find each cumulative stream's previous
+   * point (its per-interval amount is the difference). Streams exported less often than this
+   * get NaN for their first point in the range. Default 10 minutes.
+   */
+  metricLookbackMs?: number;
 }
 
 export const DEFAULT_MAX_REORDER_MS = 10 * 60_000;
 const DEFAULT_TRACE_HORIZON_MS = 30 * 60_000;
+export const DEFAULT_METRIC_LOOKBACK_MS = 10 * 60_000;
 
 interface FileStats {
   min: number;
@@ -109,18 +119,33 @@ export async function openOtlp(path: string, opts: OtlpLoadOptions = {}): Promis
   const files: FileInfo[] = [];
   for (const f of all) {
     if (await sniffOtlp(f.path)) files.push({ ...f, stats: {}, lines: {} });
-    else problems.add(f.rel, 0, 'not OTLP JSON (no resourceMetrics, resourceSpans or resourceLogs near its start): skipped');
+    else problems.add(f.rel, 0, 'not OTLP JSON or protobuf (no resourceMetrics, resourceSpans or resourceLogs near its start, and no Export*ServiceRequest message): skipped', 'layout');
   }
   if (files.length === 0) {
     throw new UserError(
-      `no OTLP JSON in ${path} (expected .json, .jsonl or .json.gz files holding resourceMetrics, resourceSpans or resourceLogs)`,
+      `no OTLP JSON or protobuf in ${path} (expected .json, .jsonl or .json.gz files holding resourceMetrics, resourceSpans or resourceLogs, or .binpb/.pb/.protobuf[.gz] Export*ServiceRequest messages)${firstProblems(problems)}`,
     );
   }
   const ds = new OtlpDataset(root, files, problems, opts);
   await ds.scan();
+  // Files that looked like OTLP but held nothing readable (broken JSON, another shape, every
+  // record invalid) must not pass as an empty dataset of 1970.
+  const { metricPoints, spans, logs } = ds.counts;
+  if (metricPoints + spans + logs === 0) throw new UserError(`no readable telemetry in ${path}${firstProblems(problems)}`);
   // faults.json sits beside the data: in the folder, or beside a single file.
-  ds.setLabels(await readFaults(dir, problems));
+  const issues: string[] = [];
+  ds.setLabels(await readFaults(dir, problems, undefined, issues));
+  if (issues.length > 0) ds.labelIssues = issues;
   return ds;
+}
+
+/** ": a.json:1 reason; b.json:3 reason (and N more)" for one-line errors; '' when none. */
+function firstProblems(problems: ProblemLog, n = 3): string {
+  const items = problems.items;
+  if (items.length === 0) return '';
+  const shown = items.slice(0, n).map((p) => `${p.file}${p.line > 0 ? `:${p.line}` : ''} ${p.reason}`);
+  const more = problems.total > n ? ` (and ${problems.total - n} more problems)` : '';
+  return `: ${shown.join('; ')}${more}`;
 }
 
 export class OtlpDataset implements Dataset {
@@ -128,6 +153,8 @@ export class OtlpDataset implements Dataset {
   entities: Entity[] = [];
   timeRange: TimeRange = { start: 0, end: 0 };
   labels: FaultLabel[] = [];
+  /** faults.json problems, one line each (see Dataset.labelIssues) */
+  labelIssues?: string[];
   disorderMs = 0;
   readonly notes: string[] = [];
   readonly counts: OtlpCounts = { files: 0, requests: 0, resources: 0, metricPoints: 0, spans: 0, logs: 0 };
@@ -140,9 +167,12 @@ export class OtlpDataset implements Dataset {
   /** most records the last stream of each modality held at once (memory is bounded by this) */
   readonly peakBuffered: Record<Modality, number> = { metrics: 0, traces: 0, logs: 0 };
   private dataRange = { start: Infinity, end: -Infinity };
+  /** earliest record of any modality (labels not included): where the data begins */
+  private telemetryStart = -Infinity;
   private topo: Promise<Topology> | null = null;
   private readonly maxReorderMs: number;
   private readonly traceHorizonMs: number;
+  private readonly metricLookbackMs: number;
 
   constructor(
     readonly root: string,
@@ -152,12 +182,15 @@ export class OtlpDataset implements Dataset {
   ) {
     this.maxReorderMs = Math.max(0, opts.maxReorderMs ?? DEFAULT_MAX_REORDER_MS);
     this.traceHorizonMs = opts.traceHorizonMs ?? DEFAULT_TRACE_HORIZON_MS;
+    this.metricLookbackMs = Math.max(0, opts.metricLookbackMs ?? DEFAULT_METRIC_LOOKBACK_MS);
   }
 
   /** The metadata pass. Called once by openOtlp. */
   async scan(): Promise<void> {
     const entities = new Map<string, Entity>();
     let series = new Map<string, Set<string>>();
+    // only for the series names (values are not kept here)
+    const scanConverter = new DeltaConverter();
     const fresh = (): Record<Modality, LatenessMeter> => ({ metrics: new LatenessMeter(), traces: new LatenessMeter(), logs: new LatenessMeter() });
     let meters = fresh();
     // times of the current request, per modality, for the line index
@@ -177,13 +210,14 @@ export class OtlpDataset implements Dataset {
         if (!old) entities.set(e.id, e);
         else if (old.node === undefined && e.node !== undefined && old.kind === e.kind) old.node = e.node;
       },
-      point: (entity, name, _unit, t) => {
-        seen('metrics', t);
-        let names = series.get(entity);
-        if (!names) series.set(entity, (names = new Set()));
-        names.add(name);
-        this.cover(t, t);
-      },
+      metric: (p) =>
+        scanConverter.convert(p, (name, _unit, t) => {
+          seen('metrics', t);
+          let names = series.get(p.entity);
+          if (!names) series.set(p.entity, (names = new Set()));
+          names.add(name);
+          this.cover(t, t);
+        }),
       span: (s) => {
         seen('traces', s.start);
         this.cover(s.start, s.start + s.duration);
@@ -192,7 +226,7 @@ export class OtlpDataset implements Dataset {
         seen('logs', l.time);
         this.cover(l.time, l.time);
       },
-      problem: (reason) => this.problems.add(file.rel, line, reason),
+      problem: (reason, kind) => this.problems.add(file.rel, line, reason, kind ?? 'malformed-record'),
     };
     for (file of this.files) {
       meters = fresh();
@@ -200,12 +234,12 @@ export class OtlpDataset implements Dataset {
       const f = file;
       const index: Record<Modality, LineIndex> = { metrics: { line: [], min: [], max: [] }, traces: { line: [], min: [], max: [] }, logs: { line: [], min: [], max: [] } };
       let indexed = 0;
-      const report = (l: number, reason: string) => this.problems.add(f.rel, l, reason);
+      const report = (l: number, reason: string, kind: ProblemKind = 'malformed-record') => this.problems.add(f.rel, l, reason, kind);
       for await (const r of readRequests(file.path, { report, onMode: (m) => (f.mode = m) })) {
         line = r.line;
         this.counts.requests++;
         if (requestKinds(r.req).length === 0) {
-          if (unknown++ < 1) this.problems.add(file.rel, r.line, 'not an OTLP export request (no resourceMetrics, resourceSpans or resourceLogs)');
+          if (unknown++ < 1) this.problems.add(file.rel, r.line, 'not an OTLP export request (no resourceMetrics, resourceSpans or resourceLogs)', 'layout');
           continue;
         }
         decodeRequest(r.req, sink, ALL, { light: true });
@@ -247,6 +281,7 @@ export class OtlpDataset implements Dataset {
       this.reorder[mod] = { horizonMs, measuredMs: measured };
       this.disorderMs = Math.max(this.disorderMs, measured - horizonMs);
     }
+    this.telemetryStart = this.dataRange.start;
     this.updateRange();
     let seriesCount = 0;
     for (const names of series.values()) seriesCount += names.size;
@@ -255,7 +290,9 @@ export class OtlpDataset implements Dataset {
       `OTLP JSON: ${this.counts.files} file(s), ${this.counts.metricPoints} metric points in ${seriesCount} series, ` +
         `${this.counts.spans} spans, ${this.counts.logs} log records, ${this.entities.length} entities.`,
       'Metric series are named <metric>{k=v,...} when data points carry attributes; histograms and summaries ' +
-        'become <metric>.count/.sum/.mean (and .min/.max, .q<quantile>) series (docs/formats/otlp-mapping.md).',
+        'become <metric>.count/.sum/.mean (and .min/.max for delta histograms, .q<quantile>) series; counters give ' +
+        'per-interval increases and <metric>.rate. Cumulative sums and histograms are turned into per-interval ' +
+        'amounts (resets by start time), so delta and cumulative series mean the same (docs/formats/otlp-mapping.md).',
     );
     if (this.disorderMs > 0) {
       this.notes.push(`Records arrive up to ${this.disorderMs} ms more out of order than the reorder buffer holds (disorderMs).`);
@@ -318,7 +355,7 @@ export class OtlpDataset implements Dataset {
     // Records later than measured cannot happen unless a file changed since the metadata pass;
     // they are reported and dropped rather than breaking the ordering contract.
     const buf = new ReorderBuffer<T>(timeOf, horizonMs, measuredMs - horizonMs, batch, (x, behind) =>
-      this.problems.add(file, line, `late record: ${mod} at ${isoTime(timeOf(x))} came ${behind} ms behind the stream (dropped)`),
+      this.problems.add(file, line, `late record: ${mod} at ${isoTime(timeOf(x))} came ${behind} ms behind the stream (dropped)`, 'clock'),
     );
     const start = range?.start ?? -Infinity;
     const end = range?.end ?? Infinity;
@@ -369,46 +406,49 @@ export class OtlpDataset implements Dataset {
   }
 
   async *metrics(range?: TimeRange): AsyncGenerator<MetricSeries[]> {
-    interface Pt {
-      t: number;
-      v: number;
-      s: number;
-    }
+    // Cumulative points become per-interval amounts by difference to the stream's previous
+    // point, so a range read starts a look-back early to find it (temporality.ts).
+    const read: TimeRange | undefined = range && { start: range.start - this.metricLookbackMs, end: range.end };
+    const from = range?.start ?? -Infinity;
+    // A cumulative stream that started before what is read may have had points there: its first
+    // point's amount is unknown. Nothing is before the data's first record.
+    const converter = new DeltaConverter(Math.max(read?.start ?? -Infinity, this.telemetryStart));
     // entity → name → series number; two levels spare a string concatenation per point
     const index = new Map<string, Map<string, number>>();
-    const meta: { entity: string; name: string; unit: string }[] = [];
-    const decode = (req: Record<string, unknown>, push: (x: Pt) => void) =>
-      decodeRequest(
-        req,
-        {
-          point: (entity, name, unit, t, v) => {
-            let names = index.get(entity);
-            if (!names) index.set(entity, (names = new Map()));
-            let s = names.get(name);
-            if (s === undefined) {
-              s = meta.length;
-              names.set(name, s);
-              meta.push({ entity, name, unit });
-            }
-            push({ t, v, s });
-          },
-        },
-        ONLY.metrics,
-      );
-    for await (const pts of this.ordered<Pt>('metrics', range, 20_000, (p) => p.t, decode)) {
-      const groups = new Map<number, { times: number[]; values: number[] }>();
+    const meta: { entity: string; name: string; unit: string; temporality?: 'delta' | 'cumulative' }[] = [];
+    const decode = (req: Record<string, unknown>, push: (x: RawPoint) => void) => decodeRequest(req, { metric: push }, ONLY.metrics);
+    let entity = '';
+    let groups = new Map<number, { times: number[]; values: number[] }>();
+    // one emitter for all points (no closure per point); `entity` is the current point's
+    const emit: EmitPoint = (name, unit, t, v, temporality) => {
+      if (t < from) return; // look-back only
+      let names = index.get(entity);
+      if (!names) index.set(entity, (names = new Map()));
+      let s = names.get(name);
+      if (s === undefined) {
+        s = meta.length;
+        names.set(name, s);
+        meta.push(temporality ? { entity, name, unit, temporality } : { entity, name, unit });
+      }
+      let g = groups.get(s);
+      if (!g) groups.set(s, (g = { times: [], values: [] }));
+      g.times.push(t);
+      g.values.push(v);
+    };
+    for await (const pts of this.ordered<RawPoint>('metrics', read, 20_000, (p) => p.time, decode)) {
+      groups = new Map();
       for (const p of pts) {
-        let g = groups.get(p.s);
-        if (!g) groups.set(p.s, (g = { times: [], values: [] }));
-        g.times.push(p.t);
-        g.values.push(p.v);
+        entity = p.entity;
+        converter.convert(p, emit);
       }
       const out: MetricSeries[] = [];
       for (const [s, g] of groups) {
         const m = meta[s];
-        out.push({ entity: m.entity, name: m.name, unit: m.unit, times: Float64Array.from(g.times), values: Float64Array.from(g.values) });
+        const series: MetricSeries = { entity: m.entity, name: m.name, unit: m.unit, times: Float64Array.from(g.times), values: Float64Array.from(g.values) };
+        if (m.temporality) series.temporality = m.temporality;
+        out.push(series);
       }
-      yield out;
+      if (out.length > 0) yield out;
     }
   }
 
@@ -450,7 +490,9 @@ export class OtlpDataset implements Dataset {
         if (!tr) traces.set(s.traceId, (tr = { last: s.start, spans: new Map(), orphans: [] }));
         tr.last = Math.max(tr.last, s.start);
         tr.spans.set(s.spanId, s.entity);
-        if (s.parentId) {
+        // With kinds, only a server (consumer) span is the callee end of a call; client,
+        // producer and internal children are the caller's own work.
+        if (s.parentId && !(s.kind === 'client' || s.kind === 'producer' || s.kind === 'internal')) {
           const p = tr.spans.get(s.parentId);
           if (p !== undefined) link(p, s.entity);
           else tr.orphans.push({ parent: s.parentId, entity: s.entity });

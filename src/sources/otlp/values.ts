@@ -3,7 +3,7 @@
  * attributes, 64-bit integers, doubles, hex ids, enums. Shared by the reader and the writer so
  * both sides agree on every corner.
  */
-import type { Severity, SpanStatus } from '../../telemetry/index.js';
+import type { Severity, SpanKind, SpanStatus } from '../../telemetry/index.js';
 
 export type Primitive = string | number | boolean;
 
@@ -74,6 +74,37 @@ export function nanosBig(x: unknown): bigint | null {
     /* unreadable: treated as absent */
   }
   return null;
+}
+
+/**
+ * The range of times a record may carry. Outside it a time is a producer bug (or a unit
+ * mistake), and a year-1970 or year-33658 record would stretch the dataset's time range into
+ * millions of windows; such records are reported and dropped.
+ */
+export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+
+/**
+ * A nanosecond timestamp field to ms: null when absent or 0 (OTLP's "unset"); a reason (string)
+ * when present but unusable: not a decimal integer, negative, not finite, or outside
+ * [MIN_TIME_MS, MAX_TIME_MS). Never throws.
+ */
+export function nanosTime(x: unknown): number | null | string {
+  if (x === undefined || x === null || x === 0 || x === '0' || x === '') return null;
+  let n: bigint;
+  if (typeof x === 'string') {
+    if (!/^\d+$/.test(x)) return `time ${JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)} is not a decimal integer of nanoseconds`;
+    n = BigInt(x);
+  } else if (typeof x === 'number') {
+    if (!Number.isFinite(x) || x < 0) return `time ${x} ns is not a finite non-negative number`;
+    n = BigInt(Math.round(x));
+  } else {
+    return `time is a ${Array.isArray(x) ? 'array' : typeof x}, not nanoseconds`;
+  }
+  if (n === 0n) return null;
+  const ms = bigNanosToMs(n);
+  if (!(ms >= MIN_TIME_MS && ms < MAX_TIME_MS)) return `time ${n} ns is outside 2000-01-01..2100-01-01`;
+  return ms;
 }
 
 /** Nanoseconds (exact) to ms, keeping sub-ms digits down to the float's resolution. */
@@ -187,6 +218,25 @@ export function encodeStatus(s: SpanStatus): { code: number } | undefined {
   if (s === 'error') return { code: 2 };
   if (s === 'ok') return { code: 1 };
   return undefined;
+}
+
+const SPAN_KINDS: (SpanKind | undefined)[] = [undefined, 'internal', 'server', 'client', 'producer', 'consumer'];
+
+/** Span.kind as an int (1..5) or enum name (SPAN_KIND_SERVER); undefined when unspecified. */
+export function spanKind(k: unknown): SpanKind | undefined {
+  if (typeof k === 'number') return SPAN_KINDS[k];
+  if (typeof k === 'string') {
+    const m = /^SPAN_KIND_(INTERNAL|SERVER|CLIENT|PRODUCER|CONSUMER)$/.exec(k);
+    if (m) return m[1].toLowerCase() as SpanKind;
+    if (/^\d$/.test(k)) return SPAN_KINDS[Number(k)];
+  }
+  return undefined;
+}
+
+export function encodeSpanKind(k: SpanKind | undefined): number | undefined {
+  if (k === undefined) return undefined;
+  const i = SPAN_KINDS.indexOf(k);
+  return i > 0 ? i : undefined;
 }
 
 const SEVERITY_BY_RANGE: Severity[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];

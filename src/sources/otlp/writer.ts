@@ -11,7 +11,7 @@ import { msToNanos, serviceOfPod } from '../../telemetry/index.js';
 import type { Dataset, Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../../telemetry/index.js';
 import { AtomicFile } from './atomic.js';
 import { writeFaults as writeFaultsFile } from './faults.js';
-import { encodeAttributes, encodeDouble, encodeSeverity, encodeStatus, encodeValue } from './values.js';
+import { encodeAttributes, encodeDouble, encodeSeverity, encodeSpanKind, encodeStatus, encodeValue } from './values.js';
 import type { KeyValue } from './values.js';
 import { seriesName } from './decode.js';
 
@@ -164,7 +164,22 @@ export class OtlpWriter {
           o.endTimeUnixNano = endNanos;
           const attributes = encodeAttributes(s.attributes);
           if (attributes) o.attributes = attributes;
-          const status = encodeStatus(s.status);
+          const kind = encodeSpanKind(s.kind);
+          if (kind !== undefined) o.kind = kind;
+          if (s.events && s.events.length > 0) {
+            o.events = s.events.map((e) => {
+              const ev: Record<string, unknown> = { timeUnixNano: msToNanos(e.time), name: e.name };
+              const a = encodeAttributes(e.attributes);
+              if (a) ev.attributes = a;
+              return ev;
+            });
+          }
+          const status: Record<string, unknown> | undefined = encodeStatus(s.status);
+          if (s.statusMessage) {
+            // a message without a code is allowed (code unset): it is kept either way
+            if (status) status.message = s.statusMessage;
+            else o.status = { message: s.statusMessage };
+          }
           if (status) o.status = status;
           g.spans.push(o);
           this.counts.spans++;
