@@ -206,7 +206,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
   const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train) : undefined;
-  const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && !opts.cache;
+  const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && (!opts.cache || backbone.cacheable === false);
   let sink: ColumnarSink | undefined;
   try {
     if (threads && (opts.out || sinkEmbeds)) sink = ColumnarSink.spawn({ out: opts.out, dim: backbone.dim, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
@@ -419,7 +419,8 @@ async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink
 
 /** Vectors for `texts` in order; identical texts are embedded once. */
 export async function embedTexts(backbone: Backbone, texts: string[], cache?: EmbeddingCache): Promise<Float32Array[]> {
-  if (cache) return cachedEmbed(backbone, texts, cache);
+  // Backbones cheaper to recompute than to read back (hash) skip the cache.
+  if (cache && backbone.cacheable !== false) return cachedEmbed(backbone, texts, cache);
   const first = new Map<string, number>();
   const distinct: string[] = [];
   const at = texts.map((t) => {

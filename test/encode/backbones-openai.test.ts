@@ -2,8 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBackbone, OpenAIBackbone } from '../../src/encode/backbones/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBackbone, DIMENSION_PROBE_TEXT, OpenAIBackbone } from '../../src/encode/backbones/index.js';
+import { encodeDataset, readColumnar } from '../../src/encode/index.js';
 import { UserError } from '../../src/telemetry/index.js';
+import { SPEC, fixture } from './views-fixture.js';
 
 /** What the fake server saw of one request. */
 interface Seen {
@@ -72,7 +77,7 @@ function assertRows(rows: Float32Array[], input: string[]): void {
   }
 }
 
-test('openai: batches, order by index, model, bearer key from env, dim learned, normalised', async () => {
+test('openai: batches, order by index, model, bearer key from env, dim asked at creation, normalised', async () => {
   const saved = process.env.RUNTIMESLICER_OPENAI_API_KEY;
   process.env.RUNTIMESLICER_OPENAI_API_KEY = 'sk-test-123';
   try {
@@ -82,12 +87,14 @@ test('openai: batches, order by index, model, bearer key from env, dim learned, 
         const progress: number[] = [];
         const b = await createBackbone(`openai:${base}?model=Qwen/Qwen3-Embedding-0.6B`, { onProgress: (d) => progress.push(d) });
         assert.ok(b instanceof OpenAIBackbone);
-        assert.equal(b.dim, 0); // unknown before the first answer
+        // No dim= in the spec: one probe request at creation tells the row length.
+        assert.equal(b.dim, 8);
+        assert.deepEqual(log.map((s) => s.input), [[DIMENSION_PROBE_TEXT]]);
+        assert.deepEqual(progress, []); // the probe is not progress
         const rows = await b.embed(texts);
         assertRows(rows, texts);
-        assert.equal(b.dim, 8);
-        assert.equal(log.length, 3); // 64 + 64 + 22
-        assert.deepEqual(log.map((s) => s.input.length).sort((x, y) => x - y), [22, 64, 64]);
+        assert.equal(log.length, 4); // probe + 64 + 64 + 22
+        assert.deepEqual(log.slice(1).map((s) => s.input.length).sort((x, y) => x - y), [22, 64, 64]);
         assert.ok(log.every((s) => s.model === 'Qwen/Qwen3-Embedding-0.6B' && s.auth === 'Bearer sk-test-123' && s.dimensions === undefined));
         assert.equal(progress.at(-1), 150);
         assert.match(b.id, /^openai:http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings\?model=Qwen\/Qwen3-Embedding-0\.6B$/);
@@ -135,7 +142,7 @@ test('openai: 429 is retried, honouring Retry-After over the backoff', { timeout
     },
     async (base, log) => {
       // A 60 s backoff would outlast the test's timeout: only Retry-After: 0 lets it pass.
-      const b = await createBackbone(`openai:${base}?model=m&backoff=60000`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&backoff=60000`);
       const rows = await b.embed(texts.slice(0, 5));
       assertRows(rows, texts.slice(0, 5));
       assert.equal(log.length, 2);
@@ -151,7 +158,7 @@ test('openai: 500 is retried with backoff; persistent 503 gives up with a UserEr
       return true;
     },
     async (base, log) => {
-      const b = await createBackbone(`openai:${base}?model=m&backoff=1`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&backoff=1`);
       assertRows(await b.embed(texts.slice(0, 3)), texts.slice(0, 3));
       assert.equal(log.length, 2);
     },
@@ -162,7 +169,7 @@ test('openai: 500 is retried with backoff; persistent 503 gives up with a UserEr
       return true;
     },
     async (base, log) => {
-      const b = await createBackbone(`openai:${base}?model=m&backoff=1&retries=2`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&backoff=1&retries=2`);
       await assert.rejects(b.embed(['a']), (e: unknown) => {
         assert.ok(e instanceof UserError);
         assert.match(e.message, /answered 503: model loading \(gave up after 3 attempts/);
@@ -177,7 +184,7 @@ test('openai: a request that outlasts the timeout is aborted and retried', { tim
   await withServer(
     (n) => n === 1, // first request: never answered (the socket is closed at the end)
     async (base, log) => {
-      const b = await createBackbone(`openai:${base}?model=m&timeout=300&backoff=1`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&timeout=300&backoff=1`);
       assertRows(await b.embed(texts.slice(0, 4)), texts.slice(0, 4));
       assert.equal(log.length, 2);
     },
@@ -185,7 +192,7 @@ test('openai: a request that outlasts the timeout is aborted and retried', { tim
   await withServer(
     () => true, // never answers
     async (base, log) => {
-      const b = await createBackbone(`openai:${base}?model=m&timeout=200&retries=1&backoff=1`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&timeout=200&retries=1&backoff=1`);
       await assert.rejects(b.embed(['a']), /did not answer within 200 ms \(gave up after 2 attempts/);
       assert.equal(log.length, 2);
     },
@@ -230,7 +237,7 @@ test('openai: 4xx fails at once with the server message; 401 names the key varia
       return true;
     },
     async (base, log) => {
-      const b = await createBackbone(`openai:${base}?model=m&backoff=1&batch=10`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&backoff=1&batch=10`);
       await assert.rejects(b.embed(texts), (e: unknown) => {
         assert.ok(e instanceof UserError);
         assert.match(e.message, /answered 400: model 'm' not found second line$/);
@@ -246,7 +253,7 @@ test('openai: 4xx fails at once with the server message; 401 names the key varia
       return true;
     },
     async (base) => {
-      const b = await createBackbone(`openai:${base}?model=m`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8`);
       await assert.rejects(b.embed(['a']), /answered 401: bad key; set RUNTIMESLICER_OPENAI_API_KEY/);
     },
   );
@@ -261,8 +268,15 @@ test('openai: connection refused is retried, then a UserError', async () => {
       dead = base;
     },
   );
-  const b = await createBackbone(`openai:${dead}?model=m&retries=1&backoff=1`);
+  const b = await createBackbone(`openai:${dead}?model=m&dim=8&retries=1&backoff=1`);
   await assert.rejects(b.embed(['a']), (e: unknown) => e instanceof UserError && /cannot reach .* ECONNREFUSED .*gave up after 2 attempts/.test(e.message));
+  // Without dim= the server is asked at creation: one line naming it, before any work.
+  await assert.rejects(createBackbone(`openai:${dead}?model=m&retries=1&backoff=1`), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /^cannot reach embeddings server at http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings: ECONNREFUSED \(gave up after 2 attempts/);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
 });
 
 test('openai: at most `concurrency` requests in flight', async () => {
@@ -272,10 +286,69 @@ test('openai: at most `concurrency` requests in flight', async () => {
       return false;
     },
     async (base, log, state) => {
-      const b = await createBackbone(`openai:${base}?model=m&batch=5&concurrency=2`);
+      const b = await createBackbone(`openai:${base}?model=m&dim=8&batch=5&concurrency=2`);
       assertRows(await b.embed(texts.slice(0, 40)), texts.slice(0, 40));
       assert.equal(log.length, 8);
       assert.equal(state.maxInFlight, 2);
+    },
+  );
+});
+
+test('openai: the documented form without dim encodes a dataset end to end', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-openai-encode-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await withServer(
+    () => false,
+    async (base, log) => {
+      const out = join(dir, 'views.arrow');
+      const r = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: `openai:${base}?model=Qwen/Qwen3-Embedding-0.6B`, out, includeText: true });
+      assert.equal(r.dim, 8);
+      assert.ok(r.rows > 0);
+      assert.deepEqual(log[0].input, [DIMENSION_PROBE_TEXT]);
+      const table = await readColumnar(out);
+      assert.equal(table.numRows, r.rows);
+      const vectors = table.getChild('vector')!;
+      const textsCol = table.getChild('text')!;
+      for (let i = 0; i < table.numRows; i += 17) {
+        const v = (vectors.get(i) as { toArray(): Float32Array }).toArray();
+        assert.equal(v.length, 8);
+        const want = unit(fakeEmbedding(textsCol.get(i) as string));
+        for (let k = 0; k < 8; k++) assert.ok(Math.abs(v[k] - want[k]) < 1e-6);
+      }
+    },
+  );
+});
+
+test('openai: a failing probe gives the server\'s one-line error; dims that change between responses are an error', async () => {
+  await withServer(
+    (_n, _seen, res) => {
+      res.writeHead(404).end(JSON.stringify({ error: { message: "model 'x' not found" } }));
+      return true;
+    },
+    async (base) => {
+      await assert.rejects(createBackbone(`openai:${base}?model=x`), (e: unknown) => e instanceof UserError && /answered 404: model 'x' not found$/.test(e.message));
+    },
+  );
+  await withServer(
+    (n, seen, res) => {
+      // 8-d for the probe, then 12-d: a server that was swapped behind the URL.
+      if (n === 1) return false;
+      res.writeHead(200).end(JSON.stringify({ data: seen.input.map((t, index) => ({ index, embedding: fakeEmbedding(t, 12) })) }));
+      return true;
+    },
+    async (base) => {
+      const b = await createBackbone(`openai:${base}?model=m`);
+      assert.equal(b.dim, 8);
+      await assert.rejects(b.embed(['a']), (e: unknown) => e instanceof UserError && /returned a 12-d embedding, expected 8-d/.test(e.message));
+    },
+  );
+  await withServer(
+    (_n, _seen, res) => {
+      res.writeHead(200).end(JSON.stringify({ data: [{ index: 0, embedding: [] }] }));
+      return true;
+    },
+    async (base) => {
+      await assert.rejects(createBackbone(`openai:${base}?model=m`), /returned an empty embedding/);
     },
   );
 });

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HashBackbone, type Backbone } from '../../src/encode/backbones/index.js';
 import { cachedEmbed, defaultCacheDir, EmbeddingCache } from '../../src/encode/cache/index.js';
+import { encodeDataset } from '../../src/encode/index.js';
+import { SPEC, fixture } from './views-fixture.js';
 
 /** Wraps a backbone and counts what reaches it. */
 class Counting implements Backbone {
@@ -190,7 +192,7 @@ if (child) {
     }
   });
 
-  test('two processes writing the same cache at once leave it consistent', { timeout: 120_000 }, async () => {
+  test('two processes writing the same cache at once leave it consistent, each key stored once', { timeout: 120_000 }, async () => {
     const dir = tmp();
     const barrier = tmp();
     try {
@@ -231,7 +233,9 @@ if (child) {
       const st = cache.stats(id);
       assert.equal(st.skippedBytes, 0);
       assert.equal(st.entries, 2500);
-      assert.ok(st.records >= 2500 && st.records <= 3000, `${st.records}`);
+      // The 500 texts both children embed are stored once: the lock around re-read + append.
+      assert.equal(st.records, 2500);
+      assert.equal(readdirSync(join(packPath(dir), '..')).sort().join(','), 'id.txt,rows.pack', 'no lock file left');
       assert.equal(st.bytes, st.records * (8 + 32 + 4 + 64 * 4 + 4));
       const hash = new HashBackbone({ dim: 64 });
       const b = new Counting(hash);
@@ -243,6 +247,91 @@ if (child) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(barrier, { recursive: true, force: true });
+    }
+  });
+
+  test('a folder that cannot be written: one warning, vectors still right, nothing thrown', async () => {
+    // Root ignores permission bits, so use pseudo file systems: mkdir under /proc fails with
+    // ENOENT (and Node's recursive mkdir loops forever there), under /sys with EPERM.
+    for (const dir of ['/proc/rs-cache-test/embeddings', '/sys/rs-cache-test/embeddings']) {
+      const warnings: string[] = [];
+      const cache = new EmbeddingCache({ dir, onWarning: (m) => warnings.push(m) });
+      const hash = new HashBackbone({ dim: 16 });
+      const b = new Counting(hash); // a cacheable wrapper: it goes through the cache
+      const texts = Array.from({ length: 40 }, (_, i) => textOf(i % 30));
+      const rows = await cachedEmbed(b, texts, cache, { batchSize: 8 });
+      rows.forEach((r, i) => assert.deepEqual(r, hash.embedOne(texts[i])));
+      assert.equal(b.texts, 30);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0], new RegExp(`^embedding cache folder ${dir} is not writable \\((folders cannot be created there|operation not permitted): mkdir /(proc|sys)/rs-cache-test\\); going on without storing vectors \\(use --cache-dir DIR or --no-cache\\)$`));
+      assert.ok(cache.disabledReason);
+      cache.put('bb', ['a'], [new Float32Array([1])]); // no throw, no second warning
+      assert.equal(warnings.length, 1);
+      assert.deepEqual(cache.size(), { entries: 0, bytes: 0 });
+      cache.clear(); // nothing there: nothing to do
+      cache.close();
+    }
+    // The default warning goes to stderr as one line.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      import { EmbeddingCache } from ${JSON.stringify(fileURLToPath(new URL('../../src/encode/cache/index.js', import.meta.url)))};
+      const c = new EmbeddingCache({ dir: '/proc/rs-cache-test' });
+      c.put('bb', ['a', 'b'], [new Float32Array([1]), new Float32Array([2])]);
+      c.put('bb', ['c'], [new Float32Array([3])]);
+      console.log('done');`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'done\n');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^warning: embedding cache folder \/proc\/rs-cache-test is not writable/);
+    // clear() where there is nothing to remove is not an error, even on a pseudo file system.
+    assert.doesNotThrow(() => new EmbeddingCache({ dir: '/proc/self' }).clear());
+  });
+
+  test('a lock left by a dead process is taken over; the append goes through and leaves no lock', () => {
+    const dir = tmp();
+    try {
+      const cache = new EmbeddingCache({ dir });
+      cache.put('bb', ['a'], [new Float32Array([1, 2])]);
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const lock = `${packPath(dir)}.lock`;
+      writeFileSync(lock, `${dead.stdout} ${hostname()}\n`);
+      const t0 = Date.now();
+      cache.put('bb', ['b'], [new Float32Array([3, 4])]);
+      assert.ok(Date.now() - t0 < 5_000, 'no wait for a dead owner');
+      assert.deepEqual(new EmbeddingCache({ dir }).get('bb', ['a', 'b']), [new Float32Array([1, 2]), new Float32Array([3, 4])]);
+      assert.equal(existsSync(lock), false);
+      cache.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('hash is not cached: cachedEmbed embeds (each distinct text once) and stores nothing', async () => {
+    const dir = tmp();
+    try {
+      const hash = new HashBackbone({ dim: 32 });
+      assert.equal(hash.cacheable, false);
+      const cache = new EmbeddingCache({ dir });
+      const texts = Array.from({ length: 50 }, (_, i) => textOf(i % 20));
+      let calls = 0;
+      const spy = Object.assign(Object.create(hash) as HashBackbone, {
+        embed: async (t: string[]) => {
+          calls += t.length;
+          return hash.embed(t);
+        },
+      });
+      const rows = await cachedEmbed(spy, texts, cache);
+      assert.equal(calls, 20);
+      rows.forEach((r, i) => assert.deepEqual(r, hash.embedOne(texts[i])));
+      assert.notEqual(rows[0], rows[20]); // repeats are copies
+      assert.deepEqual(cache.size(), { entries: 0, bytes: 0 });
+      assert.deepEqual(readdirSync(dir), []);
+      // encodeDataset with a cache and a hash spec stores nothing either.
+      const r = await encodeDataset(fixture({ minutes: 20 }), { spec: SPEC, backboneSpec: 'hash:dim=16', cache });
+      assert.ok(r.rows > 0);
+      assert.deepEqual(readdirSync(dir), []);
+      cache.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -158,6 +158,8 @@ class FeatureTable {
 export class HashBackbone implements Backbone {
   readonly id: string;
   readonly dim: number;
+  /** Hashing a text (~µs) is cheaper than reading its row back from disk, and needs no space. */
+  readonly cacheable = false;
   private readonly minN: number;
   private readonly maxN: number;
   private readonly bigrams: boolean;

@@ -7,7 +7,7 @@ import type { Backbone, BackboneOptions } from './types.js';
 export type { Backbone, BackboneOptions } from './types.js';
 export { HashBackbone, HASH_BACKBONE_VERSION, type HashOptions } from './hash.js';
 export { UseBackbone, useAvailable } from './use.js';
-export { OpenAIBackbone, type OpenAIOptions } from './openai.js';
+export { OpenAIBackbone, DIMENSION_PROBE_TEXT, type OpenAIOptions } from './openai.js';
 
 export const BACKBONE_SPEC_FORMS = [
   'hash[:dim=1024,chars=3-5,bigrams=1,seed=0]',
@@ -45,9 +45,13 @@ export async function createBackbone(spec: string, opts: BackboneOptions = {}): 
       const { createOnnxBackbone } = await import('./onnx.js');
       return createOnnxBackbone(target, options, opts);
     }
-    case 'openai':
+    case 'openai': {
       if (!rest) throw invalid(spec, 'openai: needs a base URL');
-      return new OpenAIBackbone(parseOpenAISpec(spec, rest, opts));
+      const b = new OpenAIBackbone(parseOpenAISpec(spec, rest, opts));
+      // Callers size writers and models from `dim`: without dim= in the spec, ask now.
+      await b.init();
+      return b;
+    }
     default:
       throw invalid(spec, 'unknown backbone');
   }

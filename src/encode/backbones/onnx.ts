@@ -114,6 +114,10 @@ export async function createOnnxBackbone(
   const threads = parseInt('threads', options.threads, 1) ?? Math.min(2, availableParallelism());
 
   const src = resolveSource(target, options, opts);
+  // onnxruntime ≥ 1.2x on Linux starts Microsoft's 1DS telemetry with each environment, which
+  // leaves an empty /tmp/mat-debug-<pid>.log per process; it reads this variable at that point.
+  // A user who set it (to anything) keeps their choice.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const tf = await import('@huggingface/transformers');
   const previous = { allowRemote: tf.env.allowRemoteModels, allowLocal: tf.env.allowLocalModels };
   let tokenizer: Tokenizer;

@@ -15,7 +15,7 @@ export interface OpenAIOptions {
   /** e.g. `http://localhost:8080/v1`; `/embeddings` is appended. */
   baseUrl: string;
   model: string;
-  /** Expected row length; checked on every response. Learned from the first one if absent. */
+  /** Expected row length; checked on every response. Asked of the server by `init()` if absent. */
   dim?: number;
   /** Sent as `dimensions` (models that can shorten their output, e.g. text-embedding-3-*). */
   dimensions?: number;
@@ -42,10 +42,15 @@ class TransientError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    /** set when no answer came at all (refused, DNS, reset): the network reason */
+    readonly unreachable?: string,
   ) {
     super(message);
   }
 }
+
+/** What the one request at creation embeds to learn the row length. */
+export const DIMENSION_PROBE_TEXT = 'dimension probe';
 
 export class OpenAIBackbone implements Backbone {
   readonly id: string;
@@ -100,9 +105,28 @@ export class OpenAIBackbone implements Backbone {
     this.id = `openai:${this.url}?model=${options.model}${dims}`;
   }
 
-  /** Row length; 0 until the first response when no `dim=`/`dimensions=` was given. */
+  /**
+   * Row length. Without `dim=`/`dimensions=` it is 0 until `init()` (which `createBackbone`
+   * awaits) or the first response: writers and models size themselves from it up front.
+   */
   get dim(): number {
     return this.learnedDim ?? 0;
+  }
+
+  /**
+   * Learns the row length when the spec did not give it, by embedding one short text: the
+   * documented `openai:…?model=…` form has no dim, and every consumer needs it before the
+   * first batch. Costs one request; idempotent.
+   */
+  async init(): Promise<void> {
+    if (this.learnedDim !== undefined) return;
+    const ctx: CallContext = { stopped: false, controllers: new Set() };
+    this.calls.add(ctx);
+    try {
+      await this.request([DIMENSION_PROBE_TEXT], ctx);
+    } finally {
+      this.calls.delete(ctx);
+    }
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
@@ -150,6 +174,7 @@ export class OpenAIBackbone implements Backbone {
     const { retries, backoffMs } = this.opts;
     let lastMessage = '';
     let lastRetryAfter: number | undefined;
+    let unreachable: string | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(this.delay(attempt, lastRetryAfter));
       if (ctx.stopped) throw new Error('openai: request cancelled');
@@ -159,9 +184,12 @@ export class OpenAIBackbone implements Backbone {
         if (!(e instanceof TransientError)) throw e;
         lastMessage = e.message;
         lastRetryAfter = e.retryAfterMs;
+        unreachable = e.unreachable;
       }
     }
-    throw new UserError(`openai: ${lastMessage} (gave up after ${retries + 1} attempts; backoff from ${backoffMs} ms)`);
+    const tries = `gave up after ${retries + 1} attempts; backoff from ${backoffMs} ms`;
+    if (unreachable !== undefined) throw new UserError(`cannot reach embeddings server at ${this.url}: ${unreachable} (${tries})`);
+    throw new UserError(`openai: ${lastMessage} (${tries})`);
   }
 
   private delay(attempt: number, retryAfterMs: number | undefined): number {
@@ -197,7 +225,8 @@ export class OpenAIBackbone implements Backbone {
     } catch (e) {
       if (timedOut) throw new TransientError(`${this.url} did not answer within ${this.opts.timeoutMs} ms`);
       if (controller.signal.aborted) throw new Error('openai: request cancelled');
-      throw new TransientError(`cannot reach ${this.url}: ${networkReason(e)}`);
+      const reason = networkReason(e);
+      throw new TransientError(`cannot reach ${this.url}: ${reason}`, undefined, reason);
     } finally {
       clearTimeout(timer);
       ctx.controllers.delete(controller);
@@ -234,6 +263,7 @@ export class OpenAIBackbone implements Backbone {
       }
       const row = toRow(item.embedding);
       if (!row) throw new UserError(`openai: ${this.url} returned an embedding that is neither a number array nor base64 floats (index ${index})`);
+      if (row.length === 0) throw new UserError(`openai: ${this.url} returned an empty embedding (index ${index}, model=${this.opts.model})`);
       if (this.learnedDim === undefined) this.learnedDim = row.length;
       else if (row.length !== this.learnedDim) {
         throw new UserError(`openai: ${this.url} returned a ${row.length}-d embedding, expected ${this.learnedDim}-d (model=${this.opts.model})`);

@@ -6,8 +6,13 @@
 export interface Backbone {
   /** Stable identity of the weights and settings: part of every cache key. */
   readonly id: string;
-  /** Row length; 0 until the first embed for backbones that learn it then (openai: without dim=). */
+  /** Row length; known once `createBackbone` returns (openai: asks the server when the spec has no dim=). */
   readonly dim: number;
+  /**
+   * false when recomputing a row is cheaper than reading it back from the embedding cache
+   * (`hash`): the cache is then skipped, neither read nor written. Absent means true.
+   */
+  readonly cacheable?: boolean;
   /** One row per text, each of length `dim`, in input order. */
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Frees native resources (sessions, sockets); safe to call twice. */

@@ -1,8 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { endianness, homedir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../telemetry/index.js';
 import type { Backbone } from '../backbones/index.js';
+import { PackLock, describeFsError, isUnwritable, mkdirs } from './lock.js';
 import { Pack } from './pack.js';
 
 /**
@@ -14,7 +16,14 @@ import { Pack } from './pack.js';
  *
  * Each process keeps, per backbone, a hash→offset index of the pack in a Map and reads rows
  * with positioned reads; before embedding misses it re-reads the pack's new tail, so rows
- * appended meanwhile by other processes (or earlier calls) are hits.
+ * appended meanwhile by other processes (or earlier calls) are hits. Appends hold
+ * `rows.pack.lock` (see lock.ts) around "re-read the tail, drop keys now present, append", so
+ * two processes embedding the same texts at once store each row once.
+ *
+ * A folder that cannot be written (read-only file system, no permission, disk full) is not
+ * an error: the cache warns once (`onWarning`, default stderr) and the run goes on without
+ * storing rows, since the vectors are the same either way. Backbones with `cacheable: false`
+ * (`hash`) bypass the cache in `cachedEmbed`.
  */
 
 export const CACHE_LAYOUT_VERSION = 'v1';
@@ -22,6 +31,8 @@ export const CACHE_LAYOUT_VERSION = 'v1';
 export interface EmbeddingCacheOptions {
   /** Default: $RUNTIMESLICER_CACHE/embeddings, else ~/.cache/runtimeslicer/embeddings. */
   dir?: string;
+  /** Told once when the folder cannot be written and the cache turns itself off. Default: a `warning:` line on stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export interface CacheSize {
@@ -40,11 +51,20 @@ export function defaultCacheDir(): string {
 export class EmbeddingCache {
   readonly dir: string;
   private readonly packs = new Map<string, Pack>();
+  private readonly onWarning: (message: string) => void;
+  /** Why writes are off (the folder is not writable); undefined while they work. */
+  private writeOff: string | undefined;
 
   constructor(options: EmbeddingCacheOptions = {}) {
     // Rows are stored as the machine's float32 bytes; every platform Node runs on is LE.
     if (endianness() !== 'LE') throw new Error('embedding cache: only little-endian machines are supported');
     this.dir = options.dir ?? defaultCacheDir();
+    this.onWarning = options.onWarning ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+  }
+
+  /** Undefined while rows are stored; else why not (the folder could not be written). */
+  get disabledReason(): string | undefined {
+    return this.writeOff;
   }
 
   /** Hex sha256(id + '\0' + text) for each text (the id's part hashed once). */
@@ -61,20 +81,7 @@ export class EmbeddingCache {
   /** Stores rows (already-present keys are skipped). */
   put(backboneId: string, texts: string[], rows: Float32Array[]): void {
     if (texts.length !== rows.length) throw new Error(`embedding cache: ${texts.length} texts but ${rows.length} rows`);
-    const pack = this.pack(backboneId);
-    pack.refresh();
-    const keys = this.keys(backboneId, texts);
-    const seen = new Set<string>();
-    const newKeys: string[] = [];
-    const newRows: Float32Array[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const hex = keys[i];
-      if (pack.index.has(hex) || seen.has(hex)) continue;
-      seen.add(hex);
-      newKeys.push(keys[i]);
-      newRows.push(rows[i]);
-    }
-    this.appendTo(pack, backboneId, newKeys, newRows);
+    this.appendTo(this.pack(backboneId), backboneId, this.keys(backboneId, texts), rows);
   }
 
   /** @internal used by cachedEmbed, which already has the keys. */
@@ -97,18 +104,40 @@ export class EmbeddingCache {
     return out;
   }
 
-  /** @internal */
+  /** @internal Stores rows whose keys the pack does not hold yet, under the pack's lock. */
   appendTo(pack: Pack, backboneId: string, keys: string[], rows: Float32Array[]): void {
-    if (rows.length === 0) return;
+    if (rows.length === 0 || this.writeOff !== undefined) return;
     const dim = pack.dim ?? rows[0].length;
     for (const r of rows) {
       if (r.length !== dim) throw new Error(`embedding cache: backbone ${backboneId} gave a ${r.length}-d row, the cache holds ${dim}-d rows`);
     }
-    this.ensureDir(pack, backboneId);
-    pack.append(
-      keys.map((k) => Buffer.from(k, 'hex')),
-      rows,
-    );
+    try {
+      this.ensureDir(pack, backboneId);
+      const lock = PackLock.acquire(`${pack.path}.lock`);
+      try {
+        // Another process may have stored some of these rows since our last look.
+        pack.refresh();
+        const newKeys: Buffer[] = [];
+        const newRows: Float32Array[] = [];
+        const seen = new Set<string>();
+        for (let i = 0; i < keys.length; i++) {
+          if (pack.index.has(keys[i]) || seen.has(keys[i])) continue;
+          seen.add(keys[i]);
+          newKeys.push(Buffer.from(keys[i], 'hex'));
+          newRows.push(rows[i]);
+        }
+        if (pack.dim !== undefined && pack.dim !== dim) {
+          throw new Error(`embedding cache: backbone ${backboneId} gave a ${dim}-d row, the cache holds ${pack.dim}-d rows`);
+        }
+        pack.append(newKeys, newRows);
+      } finally {
+        lock.release();
+      }
+    } catch (e) {
+      if (!isUnwritable(e)) throw e;
+      this.writeOff = describeFsError(e);
+      this.onWarning(`embedding cache folder ${this.dir} is not writable (${this.writeOff}); going on without storing vectors (use --cache-dir DIR or --no-cache)`);
+    }
   }
 
   /** @internal the pack of one backbone (created on first write). */
@@ -128,7 +157,7 @@ export class EmbeddingCache {
   private ensureDir(pack: Pack, backboneId: string): void {
     const d = this.backboneDir(backboneId);
     if (existsSync(pack.path)) return;
-    mkdirSync(d, { recursive: true });
+    mkdirs(d);
     const idFile = join(d, 'id.txt');
     if (!existsSync(idFile)) {
       // tmp + rename: a concurrent reader sees the whole id or none.
@@ -175,16 +204,23 @@ export class EmbeddingCache {
     return ids.sort();
   }
 
-  /** Removes every cached row (of all backbones), or of one backbone. */
+  /** Removes every cached row (of all backbones), or of one backbone. A UserError when the folder cannot be written. */
   clear(backboneId?: string): void {
+    let target: string;
     if (backboneId !== undefined) {
       this.packs.get(backboneId)?.close();
       this.packs.delete(backboneId);
-      rmSync(this.backboneDir(backboneId), { recursive: true, force: true });
-      return;
+      target = this.backboneDir(backboneId);
+    } else {
+      this.close();
+      target = join(this.dir, CACHE_LAYOUT_VERSION);
     }
-    this.close();
-    rmSync(join(this.dir, CACHE_LAYOUT_VERSION), { recursive: true, force: true });
+    try {
+      rmSync(target, { recursive: true, force: true });
+    } catch (e) {
+      if (!isUnwritable(e)) throw e;
+      throw new UserError(`cannot clear embedding cache folder ${this.dir}: ${describeFsError(e)}`);
+    }
   }
 
   close(): void {
@@ -238,6 +274,7 @@ export async function cachedEmbed(
   options: CachedEmbedOptions = {},
 ): Promise<Float32Array[]> {
   const batchSize = options.batchSize ?? 256;
+  if (backbone.cacheable === false) return embedOnce(backbone, texts, options.onProgress);
   const hex = cache.keys(backbone.id, texts);
   const pack = cache.pack(backbone.id);
   const found = cache.lookup(pack, hex);
@@ -270,5 +307,26 @@ export async function cachedEmbed(
     }
     options.onProgress?.(done, texts.length);
   }
+  return out;
+}
+
+/** Rows for `texts` without a cache: each distinct text embedded once, repeats get copies. */
+async function embedOnce(backbone: Backbone, texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
+  const first = new Map<string, number>();
+  const distinct: string[] = [];
+  const at = texts.map((t) => {
+    let i = first.get(t);
+    if (i === undefined) {
+      i = distinct.length;
+      first.set(t, i);
+      distinct.push(t);
+    }
+    return i;
+  });
+  const rows = await backbone.embed(distinct);
+  if (rows.length !== distinct.length) throw new Error(`backbone ${backbone.id} returned ${rows.length} rows for ${distinct.length} texts`);
+  const used = new Uint8Array(rows.length);
+  const out = at.map((i) => (used[i]++ === 0 ? rows[i] : rows[i].slice()));
+  onProgress?.(texts.length, texts.length);
   return out;
 }

@@ -180,6 +180,8 @@ let ortLoadError: string | undefined;
 export function createOrtKernel(options: OrtKernelOptions = {}): OrtKernel | undefined {
   try {
     const require = createRequire(import.meta.url);
+    // Else onnxruntime's telemetry leaves an empty /tmp/mat-debug-<pid>.log per process.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const ort = require('onnxruntime-node') as typeof Ort;
     const native = require('onnxruntime-node/dist/binding.js') as NativeBinding;
     return new OrtKernel(ort, native, options);
