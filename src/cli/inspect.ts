@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { loadDataset } from '../sources/index.js';
 import { inspectDataset, type InspectReport } from '../windows/index.js';
 import { formatDuration } from '../telemetry/index.js';
-import { Progress, run, windowOption, strideOption, faultDurationOption } from './common.js';
+import { Progress, run, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +14,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object instead of text')
     .action((path: string, o: { window: number; stride: number; faultDuration: number; json?: boolean }) =>
       run(async () => {
-        const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+        warnStrideGap({ lengthMs: o.window, strideMs: o.stride });
+        const ds = await openDataset(path, { faultDurationMs: o.faultDuration });
         const bar = new Progress('reading', 100, !o.json && process.stderr.isTTY === true);
         const r = await inspectDataset(ds, { lengthMs: o.window, strideMs: o.stride }, (f) => bar.update(Math.round(f * 100)));
         bar.stop();
@@ -38,9 +38,22 @@ function formatReport(r: InspectReport): string {
   if (r.cases) lines.push(`cases       ${r.cases.total}  (${Object.entries(r.cases.bySplit).map(([k, n]) => `${k} ${n}`).join(', ')})`);
   lines.push(`windows     ${r.windows} of ${formatDuration(r.window.lengthMs)} every ${formatDuration(r.window.strideMs)}; ${r.abnormalWindows} overlap a fault`);
   lines.push(`problems    ${r.problemsTotal}${r.problemsTotal ? '' : ' (none)'}`);
-  for (const [reason, n] of Object.entries(r.problemsByReason)) lines.push(`  ${n} × ${reason}`);
-  for (const p of r.problems.slice(0, 20)) lines.push(`  ${p.file}${p.line ? ':' + p.line : ''}: ${p.reason}`);
-  if (r.problems.length > 20) lines.push(`  … ${r.problemsTotal - 20} more (see --json)`);
+  lines.push(...formatProblems(r));
   for (const n of r.notes) lines.push(`note        ${n}`);
   return lines.join('\n') + '\n';
+}
+
+/** Examples shown per kind in text; --json has more (and `problems` has the first thousand). */
+const TEXT_EXAMPLES = 3;
+
+/** One line per kind of problem, then its first few examples as file:line: reason. */
+function formatProblems(r: InspectReport): string[] {
+  const lines: string[] = [];
+  const width = Math.max(0, ...r.problemsByKind.map((g) => g.kind.length));
+  for (const g of r.problemsByKind) {
+    lines.push(`  ${g.kind.padEnd(width)}  ${g.count}`);
+    for (const p of g.examples.slice(0, TEXT_EXAMPLES)) lines.push(`    ${p.file}${p.line ? ':' + p.line : ''}: ${p.reason}`);
+    if (g.count > TEXT_EXAMPLES) lines.push(`    … ${g.count - Math.min(TEXT_EXAMPLES, g.examples.length)} more of this kind`);
+  }
+  return lines;
 }

@@ -1,4 +1,4 @@
-import { isoTime, type Dataset, type Problem } from '../telemetry/index.js';
+import { isoTime, type Dataset, type Problem, type ProblemKind } from '../telemetry/index.js';
 import { datasetWindows } from './stream.js';
 import type { WindowSpec } from './grid.js';
 
@@ -22,8 +22,16 @@ export interface InspectReport {
   abnormalWindows: number;
   problemsTotal: number;
   problemsByReason: Record<string, number>;
+  /** every kind of problem with its count and the first few examples, most frequent first */
+  problemsByKind: ProblemGroup[];
   problems: Problem[];
   notes: string[];
+}
+
+export interface ProblemGroup {
+  kind: ProblemKind;
+  count: number;
+  examples: { file: string; line: number; reason: string }[];
 }
 
 /**
@@ -31,12 +39,14 @@ export interface InspectReport {
  * `onProgress` gets the fraction of the time range read so far (by the slowest stream).
  */
 export async function inspectDataset(ds: Dataset, spec: WindowSpec, onProgress?: (fraction: number) => void): Promise<InspectReport> {
+  // The window plan first: one above the bound is refused before any data is read.
+  const windows = datasetWindows(ds, spec);
   const { start, end } = ds.timeRange;
   const span = Math.max(1, end - start);
   const progress = [0, 0, 0];
   const report = (i: number, t: number) => {
     progress[i] = Math.min(1, Math.max(progress[i], (t - start) / span));
-    onProgress?.(Math.min(...progress));
+    onProgress?.(Math.min(progress[0], progress[1], progress[2]));
   };
 
   const series = new Set<string>();
@@ -81,7 +91,6 @@ export async function inspectDataset(ds: Dataset, spec: WindowSpec, onProgress?:
   const serviceNames = [...new Set(ds.entities.map((e) => (e.kind === 'service' ? e.id : e.service)).filter((s): s is string => !!s))].sort();
   const byType: Record<string, number> = {};
   for (const f of ds.labels) byType[f.type] = (byType[f.type] ?? 0) + 1;
-  const windows = datasetWindows(ds, spec);
   const sortedFaults = [...ds.labels].sort((a, b) => a.start - b.start);
   let abnormal = 0;
   for (const w of windows) if (sortedFaults.some((f) => f.start < w.end && f.end > w.start)) abnormal++;
@@ -109,6 +118,7 @@ export async function inspectDataset(ds: Dataset, spec: WindowSpec, onProgress?:
     abnormalWindows: abnormal,
     problemsTotal: ds.problems.total,
     problemsByReason: ds.problems.byReason(),
+    problemsByKind: ds.problems.byKind().map((g) => ({ kind: g.kind, count: g.count, examples: g.examples.map((p) => ({ file: p.file, line: p.line, reason: p.reason })) })),
     problems: ds.problems.items,
     notes: ds.notes,
   };
