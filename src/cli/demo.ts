@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { simulate } from '../simulate/index.js';
-import { loadDataset } from '../sources/index.js';
+import { checkOutput, loadDataset } from '../sources/index.js';
 import { inspectDataset } from '../windows/index.js';
 import { createBackbone, encodeDataset } from '../encode/index.js';
 import { encodeWindows, readEncodedWindows, trainStateModel, windowInputDims } from '../model/index.js';
 import { formatProbeReport, modelEmbedder, probeDataset, probeSourceOf, rawBackboneEmbedder, timeEmbedder } from '../eval/index.js';
-import { Progress, positiveIntArg, run } from './common.js';
+import { Progress, nonNegativeIntArg, run } from './common.js';
 
 const SPEC = { lengthMs: 5 * 60_000, strideMs: 60_000 };
 
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('end-to-end demo: simulate, read back, encode views, pre-train the state model, probe it on a held-out run (and read the real Nezha data if present)')
     .option('--out <dir>', 'where the simulated runs and the views file are written', 'out/demo')
-    .option('--seed <n>', 'random seed', positiveIntArg, 1)
+    .option('--seed <n>', 'random seed', nonNegativeIntArg, 1)
     .option('--datasets <dir>', 'folder with the shared real datasets', '../shared/datasets')
     .action((o: { out: string; seed: number; datasets: string }) =>
       run(async () => {
@@ -30,6 +30,7 @@ export function register(program: Command): void {
         const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
         const trainDir = resolve(o.out, 'sim-train');
         const testDir = resolve(o.out, 'sim-heldout');
+        checkOutput(o.out, [], { folder: true }); // writable before minutes of simulation
 
         say(`1. simulating two runs of an Online-Boutique-style system (6 h, 20 faults; 4 h, 12 faults) → ${o.out}`);
         let t = performance.now();

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { EmbeddingCache, SYSTEM_ENTITY, createBackbone } from '../encode/index.js';
-import { loadDataset } from '../sources/index.js';
+import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { checkCompatible, loadCheckpoint, EmbeddingsWriter, type Modality, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/index.js';
-import { Progress, durationArg, positiveIntArg, run, faultDurationOption } from './common.js';
+import { Progress, durationArg, positiveIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 interface EmbedCliOptions {
   model: string;
@@ -53,10 +53,12 @@ export function register(program: Command): void {
 
 async function embedCommand(o: EmbedCliOptions): Promise<void> {
   const t0 = performance.now();
-  if (o.batch < 1) throw new UserError(`--batch must be at least 1, got ${o.batch}`);
+  // before any work: never replace the model or the data, and fail now if it cannot be written
+  const out = checkOutput(o.out, [o.model, o.data]);
   const { header, model } = await loadCheckpoint(o.model);
   const show = !o.json && process.stderr.isTTY === true;
   const spec = { lengthMs: o.window ?? header.window.lengthMs, strideMs: o.stride ?? header.window.strideMs };
+  warnStrideGap(spec);
   let windows: EncodedWindow[];
   const te = performance.now();
   if (/\.(arrow|feather|ipc)$/i.test(o.data) && existsSync(o.data) && statSync(o.data).isFile()) {
@@ -67,7 +69,7 @@ async function embedCommand(o: EmbedCliOptions): Promise<void> {
   } else {
     const { viewsVersion, layouts } = currentFeatureLayouts();
     checkCompatible(header, { viewsVersion, layouts }, 'this RuntimeSlicer\'s views');
-    const ds = await loadDataset(o.data, { faultDurationMs: o.faultDuration });
+    const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration });
     const backbone = await createBackbone(header.backbone.spec, { allowRemote: o.allowRemote });
     const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
     let bar: Progress | undefined;
@@ -88,6 +90,8 @@ async function embedCommand(o: EmbedCliOptions): Promise<void> {
           bar?.update(p.windows);
         },
       });
+      bar?.stop();
+      noteDataProblems(ds, o.data);
     } finally {
       bar?.stop();
       cache?.close();
@@ -96,7 +100,7 @@ async function embedCommand(o: EmbedCliOptions): Promise<void> {
   }
   const encodeMs = performance.now() - te;
   const tm = performance.now();
-  const writer = await EmbeddingsWriter.open(resolve(o.out), {
+  const writer = await EmbeddingsWriter.open(out, {
     model: resolve(o.model),
     backbone: header.backbone.id,
     state_dim: model.config.stateDim,
@@ -129,7 +133,7 @@ async function embedCommand(o: EmbedCliOptions): Promise<void> {
   }
   const modelMs = performance.now() - tm;
   const summary = {
-    out: resolve(o.out),
+    out,
     windows: embedded,
     rows: writer.rows,
     stateDim: model.config.stateDim,

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { loadDataset } from '../sources/index.js';
+import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, encodeDataset, formatPreview, previewViews } from '../encode/index.js';
 import type { Window } from '../windows/index.js';
-import { Progress, positiveIntArg, run, windowOption, strideOption, faultDurationOption } from './common.js';
+import { Progress, positiveIntArg, run, splitArg, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 interface EncodeCliOptions {
   backbone: string;
@@ -35,23 +35,28 @@ export function register(program: Command): void {
     .description('build each window\'s views (text + numeric features per modality, system and per service) and embed them with a backbone; writes an Arrow IPC file')
     .argument('<path>', 'telemetry folder (Nezha, AIOps 2022 events, OTLP JSON)')
     .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
-    .option('--out <file>', 'Arrow IPC file to write (.arrow)')
+    .option('--out <file>', 'Arrow IPC file to write (.arrow); never one of the inputs or inside the input folder')
     .addOption(windowOption())
     .addOption(strideOption())
     .addOption(faultDurationOption())
     .option('--no-entities', 'system-level rows only (no per-service rows)')
     .option('--text', 'also write the view text of each row')
-    .option('--show-text [n]', 'print the view texts of the first n non-empty windows instead of encoding', positiveIntArg)
+    .option('--show-text [n]', 'print the view texts of the first n non-empty windows (default 3) instead of encoding; writes nothing, so not with --out', positiveIntArg)
     .option('--no-cache', 'do not use the on-disk embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
     .option('--allow-remote', 'allow fetching an onnx: hub model (off by default: nothing is downloaded unless asked)')
     .option('--fit-before <time>', 'learn baselines only from windows ending before this time (ISO-8601 or epoch ms)', timeArg)
-    .option('--fit-split <split>', 'case-based data: learn baselines only from cases of this split (train|test)')
+    .option('--fit-split <split>', 'case-based data: learn baselines only from cases of this split (train|test)', splitArg)
     .option('--json', 'print the result summary as one JSON object')
     .action((path: string, o: EncodeCliOptions) =>
       run(async () => {
-        const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+        if (o.showText !== undefined && o.out) throw new UserError('--show-text prints view texts instead of encoding and writes no file: drop --out, or drop --show-text to encode', 2);
+        if (o.showText === undefined && !o.out) throw new UserError('--out <file> is required (or use --show-text)', 2);
+        // before any work: an output that replaces the input, or cannot be written, is refused now
+        if (o.out) checkOutput(o.out, [path]);
         const spec = { lengthMs: o.window, strideMs: o.stride };
+        warnStrideGap(spec);
+        const ds = await openDataset(path, { faultDurationMs: o.faultDuration });
         const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
         const fitFilter =
           o.fitBefore !== undefined || o.fitSplit
@@ -62,7 +67,7 @@ export function register(program: Command): void {
           process.stdout.write(formatPreview(await previewViews(ds, spec, n, { fitFilter })));
           return;
         }
-        if (!o.out) throw new UserError('--out <file> is required (or use --show-text)', 2);
+        if (!o.out) return; // checked above; narrows the type
         const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
         const show = !o.json && process.stderr.isTTY === true;
         let bar: Progress | undefined;
@@ -88,6 +93,7 @@ export function register(program: Command): void {
           });
           bar?.stop();
           const summary = { out: r.path, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
+          noteDataProblems(ds, path);
           process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s\n`);
         } finally {
           bar?.stop();

@@ -7,6 +7,16 @@ import { register as encode } from './encode.js';
 import { register as train } from './train.js';
 import { register as embed } from './embed.js';
 import { register as probe } from './probe.js';
+import { reportError } from './common.js';
+
+// Errors that escape a command body (a stray promise, a throw in a callback) get the same one
+// line as those inside it: never a bare stack trace unless RUNTIMESLICER_DEBUG asks for one.
+const fatal = (e: unknown) => {
+  process.exitCode = reportError(e);
+  process.exit();
+};
+process.on('unhandledRejection', fatal);
+process.on('uncaughtException', fatal);
 
 const program = new Command();
 program
@@ -25,6 +35,6 @@ try {
     // help and version are exits with code 0; usage errors have been printed by commander.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else {
-    throw e;
+    process.exitCode = reportError(e);
   }
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Backbone } from '../encode/index.js';
 import { basename } from 'node:path';
-import { loadDataset } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, createBackbone } from '../encode/index.js';
 import { checkCompatible, currentFeatureLayouts, encodeWindows, loadCheckpoint, type StateModel } from '../model/index.js';
@@ -17,7 +16,7 @@ import {
   type NamedEmbedder,
   type ProbeReport,
 } from '../eval/index.js';
-import { Progress, durationArg, positiveIntArg, run, faultDurationOption } from './common.js';
+import { Progress, durationArg, positiveIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 interface ProbeModel {
   model: StateModel;
@@ -86,7 +85,6 @@ export function register(program: Command): void {
         const modelPaths = o.model ?? [];
         const dataPaths = o.data ?? [];
         if (dataPaths.length === 0) throw new UserError('--data <path> is required (repeatable)', 2);
-        if (o.k < 1) throw new UserError('--k: expected a positive integer', 2);
         const models: ProbeModel[] = [];
         for (const path of modelPaths) models.push(await loadProbeModel(path));
         const specs = new Set(models.map((m) => m.backboneSpec));
@@ -98,6 +96,7 @@ export function register(program: Command): void {
         const window = o.window ?? models[0]?.window?.lengthMs ?? 5 * 60_000;
         const stride = o.stride ?? models[0]?.window?.strideMs ?? 60_000;
         const spec = { lengthMs: window, strideMs: stride };
+        warnStrideGap(spec);
         const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
         const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
         const show = !o.json && process.stderr.isTTY === true;
@@ -111,7 +110,7 @@ export function register(program: Command): void {
             ...models.map((m, i) => ({ name: names[i], embed: modelEmbedder(m.model) })),
           ];
           for (const path of dataPaths) {
-            const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+            const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: 'probe' });
             let bar: Progress | undefined;
             let phase = '';
             const windows = await encodeWindows(ds, {
@@ -128,6 +127,7 @@ export function register(program: Command): void {
               },
             });
             bar?.stop();
+            noteDataProblems(ds, path);
             const src = await probeSourceOf(ds, windows, path);
             reports.push(probeDataset(src, embedders, { k: o.k, minGapMs: o.minGap }));
           }

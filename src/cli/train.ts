@@ -5,10 +5,11 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { EmbeddingCache, createBackbone, type Backbone } from '../encode/index.js';
-import { loadDataset } from '../sources/index.js';
+import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, Exclusions, selectTrainingWindows, trainingWindowFilter, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
-import { Progress, positiveIntArg, positiveNumberArg, run, windowOption, strideOption, faultDurationOption } from './common.js';
+import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
+import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../windows/index.js';
+import { Progress, intArg, nonNegativeIntArg, positiveIntArg, positiveNumberArg, run, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption } from './common.js';
 
 interface TrainCliOptions {
   data: string[];
@@ -59,11 +60,6 @@ function nonNegativeArg(value: string): number {
   return n;
 }
 
-function splitArg(value: string): 'train' | 'test' {
-  if (value !== 'train' && value !== 'test') throw new InvalidArgumentError(`expected train or test, got "${value}"`);
-  return value;
-}
-
 function isEncodedFile(path: string): boolean {
   return /\.(arrow|feather|ipc)$/i.test(path) && existsSync(path) && statSync(path).isFile();
 }
@@ -100,7 +96,7 @@ function weakLabelPolicy(o: TrainCliOptions, windows: readonly EncodedWindow[], 
 /** Encodes (or reads) every --data source with one backbone; windows carry their source. */
 export async function loadTrainingSources(
   paths: readonly string[],
-  o: { backbone: Backbone; cache?: EmbeddingCache; spec: { lengthMs: number; strideMs: number }; faultDuration: number; exclude?: Exclusions; trainSplit?: 'train' | 'test'; show: boolean; entities?: boolean },
+  o: { backbone: Backbone; cache?: EmbeddingCache; spec: { lengthMs: number; strideMs: number }; faultDuration: number; exclude?: Exclusions; trainSplit?: 'train' | 'test'; show: boolean; entities?: boolean; needsLabels?: string },
 ): Promise<{ windows: EncodedWindow[]; sources: { path: string; windows: number; format: string }[] }> {
   const windows: EncodedWindow[] = [];
   const sources: { path: string; windows: number; format: string }[] = [];
@@ -116,7 +112,7 @@ export async function loadTrainingSources(
       const root = r.info.dataset?.root;
       if (r.windows.some((w) => w.caseId !== undefined) && root && existsSync(root)) {
         // The file has no case splits or groups: take them from the folder it was encoded from.
-        const cases = new Map((await loadDataset(root, { faultDurationMs: o.faultDuration })).cases?.map((c) => [c.id, c]));
+        const cases = new Map((await openDataset(root, { faultDurationMs: o.faultDuration, needsLabels: o.needsLabels })).cases?.map((c) => [c.id, c]));
         for (const w of r.windows) {
           const c = w.caseId !== undefined ? cases.get(w.caseId) : undefined;
           if (c?.split) w.split = c.split;
@@ -125,11 +121,11 @@ export async function loadTrainingSources(
       } else if (o.trainSplit && r.windows.some((w) => w.caseId !== undefined)) {
         throw new UserError(`${path}: --train-split needs the cases' splits, but the folder it was encoded from (${root ?? 'unrecorded'}) is not there; pass the folder instead`);
       }
-      windows.push(...r.windows);
+      for (const w of r.windows) windows.push(w);
       sources.push({ path, windows: r.windows.length, format: 'encoded' });
       continue;
     }
-    const ds = await loadDataset(path, { faultDurationMs: o.faultDuration });
+    const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: o.needsLabels });
     const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
     const bar = { current: undefined as Progress | undefined, phase: '' };
     try {
@@ -149,8 +145,9 @@ export async function loadTrainingSources(
           bar.current?.update(p.windows);
         },
       });
-      windows.push(...ws);
+      for (const w of ws) windows.push(w);
       sources.push({ path: ds.root, windows: ws.length, format: ds.format });
+      noteDataProblems(ds, path);
     } finally {
       bar.current?.stop();
     }
@@ -166,9 +163,9 @@ export function register(program: Command): void {
     .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
     .requiredOption('--out <model>', 'checkpoint file to write (state goes to <model>.resume after each epoch)')
     .option('--epochs <n>', 'training epochs', positiveIntArg, 20)
-    .option('--batch <n>', 'windows per batch', positiveIntArg, 256)
+    .option('--batch <n>', 'windows per batch (at least 2: the contrastive terms need a pair)', intArg(2), 256)
     .option('--lr <rate>', 'peak learning rate (linear warm-up over 5% of the steps, then cosine decay)', positiveNumberArg, 1e-3)
-    .option('--seed <n>', 'seed of the weights, the validation split and the batches', positiveIntArg, 0)
+    .option('--seed <n>', 'seed of the weights, the validation split and the batches', nonNegativeIntArg, 0)
     .addOption(windowOption())
     .addOption(strideOption())
     .addOption(faultDurationOption())
@@ -186,7 +183,7 @@ export function register(program: Command): void {
     .option('--exclude <file>', 'JSON list of held-out case ids, window start times or {source?, start, end} ranges (docs/training.md)')
     .option('--train-split <split>', 'case-based data: train only on cases of this split (train)', splitArg)
     .option('--val-share <share>', 'share of windows held out in whole time blocks for early stopping (0 = none)', shareArg, 0.1)
-    .option('--patience <n>', 'epochs without validation improvement before stopping (0 = never)', positiveIntArg, 5)
+    .option('--patience <n>', 'epochs without validation improvement before stopping (0 = never)', nonNegativeIntArg, 5)
     .option('--resume', 'continue from <model>.resume when it exists')
     .option('--no-cache', 'do not use the on-disk embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
@@ -201,12 +198,15 @@ export function register(program: Command): void {
 
 async function trainCommand(o: TrainCliOptions): Promise<void> {
   const t0 = performance.now();
-  const out = resolve(o.out);
-  if (!existsSync(resolve(out, '..'))) throw new UserError(`output folder does not exist: ${resolve(out, '..')} (expected an existing folder for ${o.out})`);
-  if (o.batch < 2) throw new UserError(`--batch must be at least 2, got ${o.batch}`);
+  // before any work (not after epoch 1): the checkpoint and its resume file must be writable
+  // and must not replace a --data source or the --exclude file
+  const inputs = [...o.data, o.exclude];
+  const out = checkOutput(o.out, inputs);
+  checkOutput(`${out}.resume`, inputs, { label: 'the resume file' });
   const exclude = o.exclude ? await Exclusions.read(o.exclude) : undefined;
   const show = !o.json && process.stderr.isTTY === true;
   const spec = { lengthMs: o.window, strideMs: o.stride };
+  warnStrideGap(spec);
   const backbone = await createBackbone(o.backbone, { allowRemote: o.allowRemote });
   const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
   const controller = new AbortController();
@@ -222,7 +222,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
   process.on('SIGINT', onSigint);
   try {
     const te = performance.now();
-    const { windows, sources } = await loadTrainingSources(o.data, { backbone, cache, spec, faultDuration: o.faultDuration, exclude, trainSplit: o.trainSplit, show });
+    const { windows, sources } = await loadTrainingSources(o.data, { backbone, cache, spec, faultDuration: o.faultDuration, exclude, trainSplit: o.trainSplit, show, needsLabels: o.weakLabels || o.weakLabelsFrom?.length ? 'train --weak-labels' : undefined });
     const encodeMs = performance.now() - te;
     const sel = selectTrainingWindows(windows, { exclude, trainSplit: o.trainSplit });
     if (sel.kept.length < 2) throw new UserError(`only ${sel.kept.length} training window(s) left (of ${windows.length}; ${sel.excluded} excluded, ${sel.otherSplit} in another split)`);
@@ -260,6 +260,9 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
           bar.start(p.batches, 0, {});
         }
         bar?.update(p.batch, { loss: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), lr: p.lr.toExponential(2) });
+      },
+      onSplitWarnings: (ws) => {
+        for (const w of ws) process.stderr.write(`runtimeslicer: warning: validation split: ${w}\n`);
       },
       onEpoch: (m) => {
         bar?.stop();

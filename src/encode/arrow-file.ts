@@ -1,6 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
+import { sweepStaleTemps, tempPathFor } from '../sources/index.js';
 
 type SinkInput = Parameters<AsyncByteQueue['write']>[0];
 
@@ -46,10 +46,11 @@ export class AtomicArrowFile {
 
   /** The temporary file a writer for `path` fills before renaming it. */
   static tempPath(path: string): string {
-    return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+    return tempPathFor(path);
   }
 
   static async open(path: string, schema: Schema, emptyBatch: () => RecordBatch, tmp = AtomicArrowFile.tempPath(path)): Promise<AtomicArrowFile> {
+    await sweepStaleTemps(path);
     return new AtomicArrowFile(path, schema, tmp, await open(tmp, 'w'), emptyBatch);
   }
 

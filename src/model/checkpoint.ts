@@ -15,10 +15,10 @@
  * exact length, and refuses anything else with a one-line UserError. docs/training.md has the
  * header fields.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { sweepStaleTemps, systemErrorCause, tempPathFor } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import type { LossOptions } from './losses.js';
@@ -63,12 +63,13 @@ export async function writeContainer(path: string, kind: ContainerHeader['kind']
   prefix.writeUInt32LE(headerBytes.length, 12);
   sha256(headerBytes).copy(prefix, 16);
   const pad = Buffer.alloc((4 - ((PREFIX + headerBytes.length) % 4)) % 4);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(path);
+  await sweepStaleTemps(path);
   let fh;
   try {
     fh = await open(tmp, 'w');
   } catch (e) {
-    throw new UserError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (expected a writable folder)`);
+    throw new UserError(`cannot write ${path}: ${systemErrorCause((e as NodeJS.ErrnoException).code) ?? (e as Error).message}`);
   }
   try {
     await fh.write(prefix);
