@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { loadDataset } from '../sources/index.js';
+import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
+import { prepareLocalizer, rankCaseEvents, type Ranking } from '../tasks/index.js';
+import { durationArg, positiveIntArg, run } from './common.js';
+
+interface LocalizeCliOptions {
+  data: string;
+  at?: string;
+  case?: string;
+  window: number;
+  slice: number;
+  top: number;
+  json?: boolean;
+}
+
+/** "2023-01-29 08:43:04" (UTC), ISO 8601, or epoch seconds / milliseconds. */
+export function parseTimeArg(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return n < 1e11 ? n * 1000 : n;
+  }
+  const iso = t.replace(' ', 'T');
+  const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`;
+  const ms = Date.parse(withZone);
+  if (!Number.isFinite(ms)) throw new UserError(`--at: not a time: "${text}" (expected e.g. "2023-01-29 08:43:04" in UTC, an ISO time or epoch seconds)`, 2);
+  return ms;
+}
+
+const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
+
+function formatRanking(r: Ranking, top: number, header: string): string {
+  const lines = [header, `families with data: ${r.families.join(', ') || '(none)'}`, ''];
+  r.services.slice(0, top).forEach((s, i) => {
+    lines.push(`${String(i + 1).padStart(2)}. ${s.service}  score ${s.score.toFixed(1)}  (${s.evidence.map((e) => `${e.family} ${e.z.toFixed(1)}`).join(', ')})`);
+    for (const e of s.evidence.slice(0, 2)) for (const it of e.items.slice(0, 2)) {
+      lines.push(`      ${e.family}: ${it.subject}${it.pod ? ` [${it.pod}]` : ''}: ${num(it.value)} vs ${num(it.reference)}${it.unit ? ` ${it.unit}` : ''} (deviation ${it.deviation.toFixed(1)}${it.support !== undefined ? `, n ${it.support}` : ''})`);
+    }
+  });
+  if (r.pods.length) {
+    lines.push('', 'pods:');
+    r.pods.slice(0, top).forEach((p, i) => lines.push(`${String(i + 1).padStart(2)}. ${p.pod} (${p.service})  ${p.score.toFixed(1)}`));
+  }
+  return lines.join('\n');
+}
+
+async function localizeCase(ds: Dataset, o: LocalizeCliOptions): Promise<void> {
+  const cases = ds.cases ?? [];
+  let id = o.case;
+  if (!id && o.at !== undefined) {
+    const t = parseTimeArg(o.at);
+    id = cases.find((c) => t >= c.start && t < c.end)?.id;
+    if (!id) throw new UserError(`no case of ${ds.root} contains ${isoTime(t)}; pass --case ID`);
+  }
+  if (!id) throw new UserError('this dataset is made of cases: pass --case ID (or --at TIME inside one)', 2);
+  if (!cases.some((c) => c.id === id)) throw new UserError(`no case "${id}" in ${ds.root}`);
+  const r = rankCaseEvents(ds, cases.map((c) => c.id)).get(id)!;
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ case: id, method: 'metric-event-idf', ...r }, null, 2) + '\n');
+    return;
+  }
+  const lines = [`case ${id}: metric events weighted by (pod, KPI) IDF over all cases (no labels)`, ''];
+  r.services.slice(0, o.top).forEach((s, i) => {
+    lines.push(`${String(i + 1).padStart(2)}. ${s.service}  score ${s.score.toFixed(1)}`);
+    for (const it of s.items) lines.push(`      ${it.pod} ${it.kpi}: ${it.events} event(s), idf ${it.idf.toFixed(2)}`);
+  });
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('localize')
+    .description('rank services and pods by label-free root-cause evidence in a window (call-edge gaps, self time, log templates per span, pod resources), each calibrated against normal windows (docs/localize.md)')
+    .requiredOption('--data <path>', 'telemetry folder')
+    .option('--at <time>', 'window start: "YYYY-MM-DD HH:MM:SS" (UTC), ISO time or epoch seconds')
+    .option('--case <id>', 'case-based datasets (AIOps 2022): the case to rank')
+    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
+    .option('--slice <duration>', 'normal-window length; the window is judged slice by slice', durationArg, 60_000)
+    .option('--top <n>', 'suspects shown', positiveIntArg, 10)
+    .option('--json', 'print one JSON object')
+    .action((o: LocalizeCliOptions) =>
+      run(async () => {
+        const ds = await loadDataset(o.data);
+        if (ds.labelIssues?.length) for (const m of ds.labelIssues) process.stderr.write(`runtimeslicer: warning: ${m}\n`);
+        if (ds.cases?.length) return localizeCase(ds, o);
+        if (o.at === undefined) throw new UserError('localize: --at TIME is required', 2);
+        const start = parseTimeArg(o.at);
+        const query = { start, end: start + o.window };
+        if (query.end <= ds.timeRange.start || query.start >= ds.timeRange.end) {
+          throw new UserError(`--at ${isoTime(start)}: the window has no data (${o.data} covers ${isoTime(ds.timeRange.start)} – ${isoTime(ds.timeRange.end)})`);
+        }
+        const prep = await prepareLocalizer(ds, [query], { sliceMs: o.slice });
+        const r = prep.rank(query);
+        if (o.json) {
+          process.stdout.write(
+            JSON.stringify(
+              { at: isoTime(start), windowMs: o.window, sliceMs: o.slice, normalWindows: { traceLog: prep.normalTraceWindows.length, metric: prep.normalMetricWindows }, ...r, services: r.services.slice(0, o.top), pods: r.pods.slice(0, o.top) },
+              null,
+              2,
+            ) + '\n',
+          );
+          return;
+        }
+        const header = `localize ${o.data} [${isoTime(query.start)}, +${formatDuration(o.window)}) in ${formatDuration(o.slice)} slices; normal windows: ${prep.normalTraceWindows.length} with traces/logs, ${prep.normalMetricWindows} for metrics`;
+        process.stdout.write(formatRanking(r, o.top, header) + '\n');
+      }),
+    );
+}

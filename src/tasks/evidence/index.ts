@@ -1,0 +1,16 @@
+export type { FamilyName, EvidenceItem, ServiceRaw, RawScores, TemplatedLog, WindowInput, EvidenceFamily } from './types.js';
+export { MetricStore } from './metric-store.js';
+export { edgeGaps, EDGE_MIN_CALLS, MIN_REFERENCE_WINDOWS, LOG_SCALE_FLOOR } from './edges.js';
+export type { EdgeSummary, EdgeReference, EdgeWindow } from './edges.js';
+export { selfTime } from './self-time.js';
+export type { SelfSummary, SelfReference } from './self-time.js';
+export { logTemplates, LOG_MIN_SPANS } from './log-templates.js';
+export type { LogSummary, LogReference } from './log-templates.js';
+export { logRates } from './log-rates.js';
+export type { RateSummary, RateReference } from './log-rates.js';
+export { resourceFamily, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE } from './resources.js';
+export type { ResourceSummary } from './resources.js';
+export { assignTemplates } from './templates.js';
+export type { TemplatedLogs } from './templates.js';
+export { median, quantile, robustLocation, welchT } from './stats.js';
+export type { RobustLocation, Moments } from './stats.js';

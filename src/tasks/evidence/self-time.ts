@@ -1,0 +1,132 @@
+import type { Span } from '../../telemetry/index.js';
+import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
+import { childrenOf, inRange, indexSpans, isRemoteCall, parentOf, spanKind, type SpanIndex } from './spans.js';
+import { EDGE_MIN_CALLS, LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
+import { median, robustLocation, type RobustLocation } from './stats.js';
+
+export interface SelfWindow {
+  service: string;
+  operation: string;
+  selfMs: number[];
+  byPod: Map<string, number[]>;
+}
+export type SelfSummary = Map<string, SelfWindow>;
+export type SelfReference = Map<string, RobustLocation>;
+
+/**
+ * Intervals of a service's outgoing calls under `s`: a same-service span that calls another
+ * service (a client span, or where kinds are missing, one with a child in another service)
+ * counts whole — its duration includes the network and the callee, which are not this
+ * service's own time.
+ */
+function outgoing(idx: SpanIndex, s: Span, out: [number, number][], depth = 0): void {
+  if (depth > 64) return;
+  for (const c of childrenOf(idx, s)) {
+    if (c.service !== s.service) {
+      out.push([c.start, c.start + c.duration]);
+      continue;
+    }
+    const kind = spanKind(c);
+    const callsOut = kind === 'client' || kind === 'producer' || childrenOf(idx, c).some((g) => g.service !== c.service);
+    if (callsOut) out.push([c.start, c.start + c.duration]);
+    else outgoing(idx, c, out, depth + 1);
+  }
+}
+
+function unionLength(iv: [number, number][], lo: number, hi: number): number {
+  iv.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let cs = -Infinity;
+  let ce = -Infinity;
+  for (const [a0, b0] of iv) {
+    const a = Math.max(a0, lo);
+    const b = Math.min(b0, hi);
+    if (b <= a) continue;
+    if (a > ce) {
+      if (ce > cs) total += ce - cs;
+      cs = a;
+      ce = b;
+    } else ce = Math.max(ce, b);
+  }
+  if (ce > cs) total += ce - cs;
+  return total;
+}
+
+/**
+ * Exclusive self time of entry spans (a service's first span of a request): duration minus the
+ * union of its outgoing calls. CPU starvation or a slow local resource raises it; a slow
+ * callee does not.
+ */
+export const selfTime: EvidenceFamily<SelfSummary, SelfReference> = {
+  name: 'self-time',
+  summarize(w: WindowInput): SelfSummary | undefined {
+    if (!w.spans.length) return undefined;
+    const idx = indexSpans(w.spans);
+    const out: SelfSummary = new Map();
+    for (const s of w.spans) {
+      if (!inRange(s.start, w.range)) continue;
+      const p = parentOf(idx, s);
+      if (p && !(p.service !== s.service && isRemoteCall(p, s))) continue;
+      if (!p && s.parentId) continue; // parent outside the context: cannot tell an entry
+      const iv: [number, number][] = [];
+      outgoing(idx, s, iv);
+      const self = Math.max(0, s.duration - unionLength(iv, s.start, s.start + s.duration));
+      const k = `${s.service}\t${s.operation}`;
+      let e = out.get(k);
+      if (!e) out.set(k, (e = { service: s.service, operation: s.operation, selfMs: [], byPod: new Map() }));
+      e.selfMs.push(self);
+      const pl = e.byPod.get(s.entity);
+      if (pl) pl.push(self);
+      else e.byPod.set(s.entity, [self]);
+    }
+    return out.size ? out : undefined;
+  },
+  fit(normal: readonly SelfSummary[]): SelfReference {
+    const per = new Map<string, number[]>();
+    for (const s of normal) for (const [k, e] of s) {
+      if (e.selfMs.length < EDGE_MIN_CALLS) continue;
+      const v = Math.log1p(median(e.selfMs));
+      const l = per.get(k);
+      if (l) l.push(v);
+      else per.set(k, [v]);
+    }
+    const ref: SelfReference = new Map();
+    for (const [k, v] of per) if (v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, robustLocation(v, LOG_SCALE_FLOOR));
+    return ref;
+  },
+  score(s: SelfSummary, ref: SelfReference): RawScores {
+    const out: RawScores = new Map();
+    for (const [k, e] of s) {
+      const r = ref.get(k);
+      if (!r || e.selfMs.length < EDGE_MIN_CALLS) continue;
+      const med = median(e.selfMs);
+      // only a rise: a service doing less of its own work is not where a delay comes from
+      const dev = Math.max(0, (Math.log1p(med) - r.center) / r.scale);
+      let o = out.get(e.service);
+      if (!o) out.set(e.service, (o = { score: -Infinity, pods: new Map(), parts: new Map(), podParts: new Map(), items: [] }));
+      o.score = Math.max(o.score, dev);
+      o.parts!.set(e.operation, dev);
+      for (const [pod, v] of e.byPod) {
+        if (v.length < EDGE_MIN_CALLS) continue;
+        const pd = Math.max(0, (Math.log1p(median(v)) - r.center) / r.scale);
+        o.pods!.set(pod, Math.max(o.pods!.get(pod) ?? -Infinity, pd));
+        let pp = o.podParts!.get(pod);
+        if (!pp) o.podParts!.set(pod, (pp = new Map()));
+        pp.set(e.operation, pd);
+      }
+      const item: EvidenceItem = {
+        family: 'self-time',
+        service: e.service,
+        subject: e.operation,
+        value: med,
+        reference: Math.expm1(r.center),
+        deviation: dev,
+        unit: 'ms',
+        support: e.selfMs.length,
+      };
+      o.items.push(item);
+    }
+    for (const o of out.values()) o.items = o.items.sort((a, b) => b.deviation - a.deviation).slice(0, 3);
+    return out;
+  },
+};

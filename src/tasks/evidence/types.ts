@@ -1,0 +1,74 @@
+import type { LogRecord, Span, TimeRange } from '../../telemetry/index.js';
+import type { MetricStore } from './metric-store.js';
+
+export type FamilyName = 'edge-gap' | 'self-time' | 'log-template' | 'log-rate' | 'resource';
+
+/** One piece of evidence behind a suspect, with the value seen and what normal looks like. */
+export interface EvidenceItem {
+  family: FamilyName;
+  service: string;
+  pod?: string;
+  /** what was measured: an edge "a → b", an operation, "operation | template", a metric */
+  subject: string;
+  value: number;
+  reference: number;
+  /** the family's raw deviation for this item (before calibration) */
+  deviation: number;
+  unit?: string;
+  /** spans / calls / points behind `value` */
+  support?: number;
+}
+
+/** A family's raw (uncalibrated) score for one service in one window. */
+export interface ServiceRaw {
+  score: number;
+  /** per pod, where the family sees pods */
+  pods?: Map<string, number>;
+  /**
+   * Sub-scores (per metric, operation or template) when the family compares many things per
+   * service: the localizer calibrates each against its own null before taking the max, so a
+   * normally bursty metric or template cannot dominate by being bursty.
+   */
+  parts?: Map<string, number>;
+  /** per pod, per part */
+  podParts?: Map<string, Map<string, number>>;
+  items: EvidenceItem[];
+}
+
+export type RawScores = Map<string, ServiceRaw>;
+
+/** A log record with its template id (see `assignTemplates`). */
+export interface TemplatedLog {
+  record: LogRecord;
+  template: number;
+}
+
+/**
+ * What the families see of one window. `spans`/`logs` may reach a little beyond `range`
+ * (context for parent/child look-ups); families only count spans that start inside `range`.
+ */
+export interface WindowInput {
+  range: TimeRange;
+  spans: Span[];
+  logs: TemplatedLog[];
+  metrics?: MetricStore;
+  templateText?: (id: number) => string | undefined;
+  /**
+   * Periods left out of rolling histories: for a normal window, the labelled fault periods, so
+   * no reference ever sees a fault's data (a query's history is taken as it is).
+   */
+  historySkip?: readonly TimeRange[];
+  /** service of a pod (metric entities); metrics of entities without one are skipped */
+  serviceOf?: (entity: string) => string | undefined;
+}
+
+/**
+ * An evidence family: a per-window summary, a reference fitted from the summaries of normal
+ * windows, and a raw per-service score of a summary against a reference.
+ */
+export interface EvidenceFamily<S, R> {
+  readonly name: FamilyName;
+  summarize(w: WindowInput): S | undefined;
+  fit(normal: readonly S[]): R;
+  score(s: S, ref: R): RawScores;
+}

@@ -1,0 +1,297 @@
+import type { TimeRange } from '../../telemetry/index.js';
+import {
+  edgeGaps,
+  logRates,
+  logTemplates,
+  resourceFamily,
+  quantile,
+  robustLocation,
+  selfTime,
+  DEFAULT_HISTORY_MS,
+  type EvidenceFamily,
+  type EvidenceItem,
+  type FamilyName,
+  type RawScores,
+  type ResourceSummary,
+  type RobustLocation,
+  type ServiceRaw,
+  type WindowInput,
+} from '../evidence/index.js';
+
+/** Constants of the calibration; docs/localize.md gives the reason for each default. */
+export interface LocalizerOptions {
+  /** rolling history of the resource family (default 30 min) */
+  historyMs?: number;
+  /** floor on a null's scale, in the raw score's own (z-like) units (default 1) */
+  zFloor?: number;
+  /** null values a service needs before its own null is used, else the family's pooled null (default 8) */
+  minNull?: number;
+  /** load tiers (quantiles of the normal windows' load) a null is split into (default 3) */
+  loadTiers?: number;
+  /** folds for the out-of-fold null of families with a fitted reference (default 10) */
+  folds?: number;
+  /** the families used (default all); for ablations and for sources where one is known bad */
+  families?: FamilyName[];
+}
+
+export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
+  historyMs: DEFAULT_HISTORY_MS,
+  zFloor: 1,
+  minNull: 8,
+  loadTiers: 3,
+  folds: 10,
+  families: ['edge-gap', 'self-time', 'log-template', 'log-rate', 'resource'],
+};
+
+/** One family's calibrated evidence for a suspect. */
+export interface FamilyEvidence {
+  family: FamilyName;
+  /** calibrated: robust z of the raw score against the service's normal-window null */
+  z: number;
+  raw: number;
+  /** the slice of the window where it was strongest */
+  window: TimeRange;
+  items: EvidenceItem[];
+}
+
+export interface Suspect {
+  service: string;
+  /** max over families of the calibrated z */
+  score: number;
+  evidence: FamilyEvidence[];
+}
+
+export interface PodSuspect {
+  pod: string;
+  service: string;
+  score: number;
+}
+
+export interface Ranking {
+  range: TimeRange;
+  services: Suspect[];
+  pods: PodSuspect[];
+  /** families that had data in the window */
+  families: FamilyName[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFamily = EvidenceFamily<any, any>;
+
+/** Null values of one key, with the load level of each value's window. */
+interface NullList {
+  values: number[];
+  loads: number[];
+}
+
+/** A fitted null: a robust location per load tier (tier 0 is all values). */
+interface FittedNull {
+  tiers: RobustLocation[];
+}
+
+function pushNull(m: Map<string, NullList>, key: string, v: number, load: number): void {
+  if (!Number.isFinite(v)) return;
+  let l = m.get(key);
+  if (!l) m.set(key, (l = { values: [], loads: [] }));
+  l.values.push(v);
+  l.loads.push(load);
+}
+
+/**
+ * The label-free localizer: references and nulls are fitted from normal windows only (the
+ * caller chooses them; labels may only exclude fault periods), and a query window is ranked by
+ * each family's score calibrated against the same service's null, combined by max.
+ *
+ * Two levels: a family that compares many things per service (metrics, operations, templates)
+ * gives sub-scores ("parts"); each is first turned into a robust z against its own null, the
+ * service's value is the max of those, and that max is calibrated again against the same
+ * max over the service's normal windows — so a service with many templates gets no advantage
+ * from the number of chances it has.
+ */
+export class EvidenceLocalizer {
+  private readonly opt: Required<LocalizerOptions>;
+  readonly families: AnyFamily[];
+  private readonly refs = new Map<FamilyName, unknown>();
+  /** per family: part nulls keyed "service\tpart", service nulls, pod nulls keyed by service */
+  private readonly partNulls = new Map<FamilyName, Map<string, FittedNull>>();
+  private readonly pooledPart = new Map<FamilyName, FittedNull>();
+  private readonly serviceNulls = new Map<FamilyName, Map<string, FittedNull>>();
+  private readonly pooledService = new Map<FamilyName, FittedNull>();
+  private readonly podNulls = new Map<FamilyName, Map<string, FittedNull>>();
+  private readonly pooledPod = new Map<FamilyName, FittedNull>();
+  /** load tier bounds (from the normal windows' loads) */
+  private tierBounds: number[] = [];
+  /** normal windows behind each family's null */
+  readonly nullWindows = new Map<FamilyName, number>();
+
+  private constructor(opt: LocalizerOptions) {
+    this.opt = { ...LOCALIZER_DEFAULTS, ...opt };
+    this.families = [edgeGaps, selfTime, logTemplates, logRates, resourceFamily(this.opt.historyMs)].filter((f) => this.opt.families.includes(f.name));
+  }
+
+  /** Fits references and nulls from normal windows (all of them the same length as a query slice). */
+  static fit(normal: readonly WindowInput[], opt: LocalizerOptions = {}): EvidenceLocalizer {
+    const loc = new EvidenceLocalizer(opt);
+    const resource = resourceFamily(loc.opt.historyMs);
+    const loads = normal.map((w) => (resource.summarize(w) as ResourceSummary | undefined)?.load ?? NaN);
+    const finite = loads.filter(Number.isFinite).sort((a, b) => a - b);
+    const tiers = loc.opt.loadTiers;
+    if (finite.length >= tiers * loc.opt.minNull) loc.tierBounds = Array.from({ length: tiers - 1 }, (_, i) => quantile(finite, (i + 1) / tiers));
+    for (const fam of loc.families) {
+      const sums: { s: unknown; load: number }[] = [];
+      normal.forEach((w, i) => {
+        const s = fam.summarize(w);
+        if (s !== undefined) sums.push({ s, load: loads[i] });
+      });
+      loc.nullWindows.set(fam.name, sums.length);
+      loc.refs.set(fam.name, fam.fit(sums.map((x) => x.s)));
+      // out-of-fold raw scores: a window is never judged against a reference that contains it
+      const raws: { raw: RawScores; load: number }[] = [];
+      const k = Math.min(loc.opt.folds, sums.length);
+      for (let f = 0; f < k; f++) {
+        const ref = fam.name === 'resource' ? null : fam.fit(sums.filter((_, i) => i % k !== f).map((x) => x.s));
+        for (let i = f; i < sums.length; i += k) raws.push({ raw: fam.score(sums[i].s, ref), load: sums[i].load });
+      }
+      const parts = new Map<string, NullList>();
+      const pooledPart: NullList = { values: [], loads: [] };
+      for (const { raw, load } of raws) for (const [svc, r] of raw) {
+        for (const [p, v] of r.parts ?? []) (pushNull(parts, `${svc}\t${p}`, v, load), pushNull(new Map([['', pooledPart]]), '', v, load));
+        for (const pp of r.podParts?.values() ?? []) for (const [p, v] of pp) pushNull(parts, `${svc}\t${p}`, v, load);
+      }
+      loc.partNulls.set(fam.name, new Map([...parts].map(([key, l]) => [key, loc.fitNull(l)])));
+      loc.pooledPart.set(fam.name, loc.fitNull(pooledPart));
+      const services = new Map<string, NullList>();
+      const pods = new Map<string, NullList>();
+      const allS: NullList = { values: [], loads: [] };
+      const allP: NullList = { values: [], loads: [] };
+      for (const { raw, load } of raws) for (const [svc, r] of raw) {
+        const v = loc.level1(fam.name, svc, r, load);
+        pushNull(services, svc, v, load);
+        if (Number.isFinite(v)) (allS.values.push(v), allS.loads.push(load));
+        for (const pv of loc.level1Pods(fam.name, svc, r, load).values()) {
+          pushNull(pods, svc, pv, load);
+          if (Number.isFinite(pv)) (allP.values.push(pv), allP.loads.push(load));
+        }
+      }
+      loc.serviceNulls.set(fam.name, new Map([...services].map(([key, l]) => [key, loc.fitNull(l)])));
+      loc.pooledService.set(fam.name, loc.fitNull(allS));
+      loc.podNulls.set(fam.name, new Map([...pods].map(([key, l]) => [key, loc.fitNull(l)])));
+      loc.pooledPod.set(fam.name, loc.fitNull(allP));
+    }
+    return loc;
+  }
+
+  private tierOf(load: number): number {
+    if (!this.tierBounds.length || !Number.isFinite(load)) return -1;
+    let t = 0;
+    while (t < this.tierBounds.length && load > this.tierBounds[t]) t++;
+    return t;
+  }
+
+  /** The null over all values, then per load tier where a tier has enough values. */
+  private fitNull(l: NullList): FittedNull {
+    const all = robustLocation(l.values, this.opt.zFloor);
+    if (!this.tierBounds.length) return { tiers: [all] };
+    const by: number[][] = Array.from({ length: this.tierBounds.length + 1 }, () => []);
+    l.values.forEach((v, i) => {
+      const t = this.tierOf(l.loads[i]);
+      if (t >= 0) by[t].push(v);
+    });
+    return { tiers: [all, ...by.map((v) => (v.length >= this.opt.minNull ? robustLocation(v, this.opt.zFloor) : all))] };
+  }
+
+  private z(n: FittedNull | undefined, v: number, load: number): number {
+    if (!n || n.tiers[0].n === 0) return NaN;
+    const t = this.tierOf(load);
+    const r = t >= 0 && n.tiers.length > t + 1 ? n.tiers[t + 1] : n.tiers[0];
+    return (v - r.center) / r.scale;
+  }
+
+  private pick(own: FittedNull | undefined, pooled: FittedNull | undefined): FittedNull | undefined {
+    return own && own.tiers[0].n >= this.opt.minNull ? own : pooled;
+  }
+
+  private partZ(family: FamilyName, svc: string, part: string, v: number, load: number): number {
+    return this.z(this.pick(this.partNulls.get(family)?.get(`${svc}\t${part}`), this.pooledPart.get(family)), v, load);
+  }
+
+  /** A service's first-level value: the max of its calibrated parts, or its raw score. */
+  private level1(family: FamilyName, svc: string, r: ServiceRaw, load: number): number {
+    if (!r.parts) return r.score;
+    let best = -Infinity;
+    for (const [p, v] of r.parts) best = Math.max(best, this.partZ(family, svc, p, v, load));
+    return best;
+  }
+
+  private level1Pods(family: FamilyName, svc: string, r: ServiceRaw, load: number): Map<string, number> {
+    const out = new Map<string, number>();
+    if (r.podParts) {
+      for (const [pod, pp] of r.podParts) {
+        let best = -Infinity;
+        for (const [p, v] of pp) best = Math.max(best, this.partZ(family, svc, p, v, load));
+        out.set(pod, best);
+      }
+    } else for (const [pod, v] of r.pods ?? []) out.set(pod, v);
+    return out;
+  }
+
+  /** Calibrated z of a service's raw result (state-matched by load where loads are known). */
+  calibrate(family: FamilyName, service: string, r: ServiceRaw, load: number): { z: number; pods: Map<string, number> } {
+    const z = this.z(this.pick(this.serviceNulls.get(family)?.get(service), this.pooledService.get(family)), this.level1(family, service, r, load), load);
+    const podNull = this.pick(this.podNulls.get(family)?.get(service), this.pooledPod.get(family));
+    const pods = new Map<string, number>();
+    for (const [pod, v] of this.level1Pods(family, service, r, load)) pods.set(pod, this.z(podNull, v, load));
+    return { z, pods };
+  }
+
+  /** Ranks services and pods over a query made of slices (each as long as a normal window). */
+  rank(slices: readonly WindowInput[], range?: TimeRange): Ranking {
+    const best = new Map<string, Map<FamilyName, FamilyEvidence>>();
+    const pods = new Map<string, { service: string; score: number }>();
+    const podFromService = new Map<string, Set<string>>();
+    const seen = new Set<FamilyName>();
+    const resource = resourceFamily(this.opt.historyMs);
+    for (const w of slices) {
+      const load = (resource.summarize(w) as ResourceSummary | undefined)?.load ?? NaN;
+      for (const s of w.spans) {
+        let set = podFromService.get(s.service);
+        if (!set) podFromService.set(s.service, (set = new Set()));
+        set.add(s.entity);
+      }
+      for (const fam of this.families) {
+        const sum = fam.summarize(w);
+        if (sum === undefined) continue;
+        seen.add(fam.name);
+        const raw = fam.score(sum, this.refs.get(fam.name));
+        for (const [svc, r] of raw) {
+          if (!Number.isFinite(r.score)) continue;
+          const cal = this.calibrate(fam.name, svc, r, load);
+          const z = cal.z;
+          if (!Number.isFinite(z)) continue;
+          let m = best.get(svc);
+          if (!m) best.set(svc, (m = new Map()));
+          const prev = m.get(fam.name);
+          if (!prev || z > prev.z) m.set(fam.name, { family: fam.name, z, raw: r.score, window: w.range, items: r.items });
+          for (const [pod, pz] of cal.pods) {
+            if (!Number.isFinite(pz)) continue;
+            const p = pods.get(pod);
+            if (!p || pz > p.score) pods.set(pod, { service: svc, score: pz });
+          }
+          // families without pods (logs) lend the service's z to the pods seen serving it
+          if (!r.pods && !r.podParts) for (const pod of podFromService.get(svc) ?? []) {
+            const p = pods.get(pod);
+            if (!p || z > p.score) pods.set(pod, { service: svc, score: z });
+          }
+        }
+      }
+    }
+    const services: Suspect[] = [...best].map(([service, m]) => {
+      const evidence = [...m.values()].sort((a, b) => b.z - a.z);
+      return { service, score: evidence[0].z, evidence };
+    });
+    services.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+    const podList = [...pods].map(([pod, p]) => ({ pod, ...p })).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
+    const r = range ?? { start: Math.min(...slices.map((s) => s.range.start)), end: Math.max(...slices.map((s) => s.range.end)) };
+    return { range: r, services, pods: podList, families: [...seen] };
+  }
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaseData, Dataset, MetricSeries } from '../../src/telemetry/index.js';
+import { ProblemLog } from '../../src/telemetry/index.js';
+import { rankCaseEvents } from '../../src/tasks/index.js';
+import { parseTimeArg } from '../../src/cli/localize.js';
+
+const ev = (pod: string, kpi: string, n = 1): MetricSeries => ({
+  entity: pod,
+  name: kpi,
+  times: Float64Array.from({ length: n }, (_, i) => i * 1000),
+  values: Float64Array.from({ length: n }, () => 3),
+});
+
+function caseDataset(cases: Record<string, MetricSeries[]>): Dataset {
+  const pods = ['noisy-0', 'quiet-0', 'other-0'];
+  return {
+    format: 'aiops22',
+    root: '(memory)',
+    entities: pods.map((p) => ({ id: p, kind: 'pod' as const, service: p.replace(/-0$/, '') })),
+    timeRange: { start: 0, end: 1 },
+    labels: [],
+    problems: new ProblemLog(),
+    disorderMs: 0,
+    notes: [],
+    caseData: (id: string): CaseData | undefined => (cases[id] ? { metrics: cases[id], spans: [], logs: [] } : undefined),
+    topology: async () => ({ entities: [], edges: [] }),
+    metrics: async function* () {},
+    spans: async function* () {},
+    logs: async function* () {},
+  };
+}
+
+test('metric events are weighted by how rarely their (pod, KPI) pair fires across cases', () => {
+  // noisy-0's cpu fires in every case; quiet-0's memory only in case c3
+  const cases: Record<string, MetricSeries[]> = {
+    c1: [ev('noisy-0', 'cpu', 2), ev('other-0', 'io')],
+    c2: [ev('noisy-0', 'cpu', 2)],
+    c3: [ev('noisy-0', 'cpu', 2), ev('quiet-0', 'memory')],
+    c4: [ev('noisy-0', 'cpu', 2)],
+  };
+  const r = rankCaseEvents(caseDataset(cases), Object.keys(cases));
+  assert.equal(r.get('c3')!.services[0].service, 'quiet');
+  assert.equal(r.get('c3')!.pods[0].pod, 'quiet-0');
+  assert.equal(r.get('c1')!.services[0].service, 'other');
+  // a pair present in every case carries (almost) no weight
+  assert.ok(r.get('c2')!.services[0].score < 0.5);
+});
+
+test('localize --at accepts the Nezha time format (UTC), ISO times and epoch seconds', () => {
+  assert.equal(parseTimeArg('2023-01-29 08:43:04'), Date.UTC(2023, 0, 29, 8, 43, 4));
+  assert.equal(parseTimeArg('2023-01-29T09:43:04+01:00'), Date.UTC(2023, 0, 29, 8, 43, 4));
+  assert.equal(parseTimeArg('1674981784'), 1674981784000);
+  assert.throws(() => parseTimeArg('yesterday'), /not a time/);
+});

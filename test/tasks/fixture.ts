@@ -1,0 +1,97 @@
+/**
+ * A small generated system for the localizer tests: gateway → a → {b, c}, one pod each, a
+ * request every few seconds, client spans with a 2–4 ms network gap, per-span logs at b, and
+ * a CPU metric per pod every 15 s. Faults are applied by time range.
+ */
+import type { Entity, FaultLabel, LogRecord, MetricSeries, Span, TimeRange } from '../../src/telemetry/index.js';
+
+export const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
+export const MIN = 60_000;
+
+export interface FixtureFaults {
+  /** extra ms on every call into c */
+  delayIntoC?: TimeRange;
+  /** b's spans stop logging "step two" */
+  silenceB?: TimeRange;
+  /** b's pod CPU ×6 */
+  cpuB?: TimeRange;
+  /** anything goes: scramble every record in these ranges (for the reference test) */
+  scramble?: TimeRange[];
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const within = (t: number, r?: TimeRange) => !!r && t >= r.start && t < r.end;
+
+export const PODS: Record<string, string> = { gateway: 'gateway-1', a: 'a-1', b: 'b-1', c: 'c-1' };
+
+export function fixture(minutes: number, faults: FixtureFaults = {}, labels: FaultLabel[] = [], seed = 7) {
+  const r = rng(seed);
+  // scrambling draws from its own generator, so the data outside the scrambled ranges is the
+  // same with and without it
+  const wild = rng(seed + 1);
+  const spans: Span[] = [];
+  const logs: LogRecord[] = [];
+  const scrambled = (t: number) => faults.scramble?.some((x) => within(t, x)) ?? false;
+  let n = 0;
+  const span = (trace: string, parent: string | undefined, svc: string, op: string, start: number, duration: number): Span => {
+    const s: Span = { traceId: trace, spanId: `s${n++}`, parentId: parent, entity: PODS[svc], service: svc, operation: op, start, duration, status: 'unset' };
+    spans.push(s);
+    return s;
+  };
+  for (let t = T0; t < T0 + minutes * MIN; t += 2000 + r() * 2000) {
+    const trace = `t${n}`;
+    // a trace is scrambled when all of it lies inside a scrambled range (records carry their own times)
+    const sc = scrambled(t) && scrambled(t + 10_000);
+    const gap = () => {
+      const g = 2 + r() * 2;
+      return sc ? 500 + wild() * 3000 : g;
+    };
+    const delayC = within(t, faults.delayIntoC) ? 1000 : 0;
+    const bDur = (sc ? 40 : 5) + r() * 3;
+    const cDur = 4 + r() * 3;
+    const gB = gap();
+    const gC = gap() + delayC;
+    const aSelf = 3 + r() * 2;
+    const aDur = aSelf + bDur + gB + cDur + gC;
+    const gA = gap();
+    const gw = span(trace, undefined, 'gateway', '/api', t, aDur + gA + 1);
+    const gwClient = span(trace, gw.spanId, 'gateway', 'HTTP GET', t + 0.5, aDur + gA);
+    const a = span(trace, gwClient.spanId, 'a', '/a/run', t + 0.5 + gA / 2, aDur);
+    const aToB = span(trace, a.spanId, 'a', 'HTTP POST', a.start + aSelf / 2, bDur + gB);
+    const b = span(trace, aToB.spanId, 'b', '/b/work', aToB.start + gB / 2, bDur);
+    const aToC = span(trace, a.spanId, 'a', 'HTTP GET', aToB.start + aToB.duration, cDur + gC);
+    span(trace, aToC.spanId, 'c', '/c/get', aToC.start + gC / 2, cDur);
+    const log = (body: string, at: number) => logs.push({ time: at, entity: PODS.b, service: 'b', severity: 'info', body, traceId: trace, spanId: b.spanId });
+    log(`INFO b.Worker#12 step one done for order ${Math.floor(r() * 1e6)}`, b.start + 1);
+    const took = Math.floor(r() * 90);
+    if (!within(t, faults.silenceB) && !sc) log(`INFO b.Worker#40 step two finished in ${took} ms`, b.start + 3);
+    if (sc) log(`ERROR b.Worker#99 scrambled ${Math.floor(wild() * 1e6)}`, b.start + 2);
+  }
+  const metrics: MetricSeries[] = [];
+  for (const [svc, pod] of Object.entries(PODS)) {
+    const times: number[] = [];
+    const values: number[] = [];
+    for (let t = T0; t < T0 + minutes * MIN; t += 15_000) {
+      times.push(t);
+      let v = 20 + r() * 4;
+      if (svc === 'b' && within(t, faults.cpuB)) v *= 6;
+      if (scrambled(t)) v = 500 * wild();
+      values.push(v);
+    }
+    metrics.push({ entity: pod, name: 'CpuUsage(m)', unit: 'm', times: Float64Array.from(times), values: Float64Array.from(values) });
+  }
+  const entities: Entity[] = [
+    ...Object.keys(PODS).map((s) => ({ id: s, kind: 'service' as const, service: s })),
+    ...Object.entries(PODS).map(([s, p]) => ({ id: p, kind: 'pod' as const, service: s })),
+  ];
+  return { entities, spans, logs, metrics, labels };
+}
