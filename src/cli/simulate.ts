@@ -1,21 +1,22 @@
 import type { Command } from 'commander';
 import { simulate } from '../simulate/index.js';
-import { Progress, positiveIntArg, positiveNumberArg, run } from './common.js';
+import { Progress, nonNegativeIntArg, positiveNumberArg, run } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('simulate')
     .description('simulate an Online-Boutique-style system under shifting workload regimes with injected faults; writes OTLP JSON + faults.json')
-    .requiredOption('--out <dir>', 'output folder (created; existing files there are replaced)')
+    .requiredOption('--out <dir>', 'output folder: new, empty, or a previous simulator output (whose files are replaced); a folder with other files is refused')
     .option('--hours <n>', 'simulated hours', positiveNumberArg, 6)
-    .option('--seed <n>', 'random seed (same seed, same output)', positiveIntArg, 1)
-    .option('--faults <n>', 'number of injected faults', positiveIntArg, 20)
+    .option('--seed <n>', 'random seed (same seed, same output)', nonNegativeIntArg, 1)
+    .option('--faults <n>', 'number of injected faults', nonNegativeIntArg, 20)
+    .option('--topology <name|file>', 'boutique (default), chain, mesh, or a topology JSON file (docs/simulator.md)', 'boutique')
     .option('--json', 'print the summary as one JSON object')
-    .action((o: { out: string; hours: number; seed: number; faults: number; json?: boolean }) =>
+    .action((o: { out: string; hours: number; seed: number; faults: number; topology: string; json?: boolean }) =>
       run(async () => {
         const total = o.hours * 3_600_000;
         const bar = new Progress('simulating', Math.round(total / 60_000), !o.json && process.stderr.isTTY === true);
-        const summary = await simulate({ outDir: o.out, hours: o.hours, seed: o.seed, faults: o.faults, onProgress: (done) => bar.update(Math.round(done / 60_000)) });
+        const summary = await simulate({ outDir: o.out, hours: o.hours, seed: o.seed, faults: o.faults, topology: o.topology, onProgress: (done) => bar.update(Math.round(done / 60_000)) });
         bar.stop();
         process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${o.out}\n${JSON.stringify(summary, null, 2)}\n`);
       }),

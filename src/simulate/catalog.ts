@@ -1,6 +1,7 @@
 /**
  * The simulated system: Online Boutique's services, their operations, the calls each operation
- * makes, and the log lines each service writes. Static data only; model.ts compiles it.
+ * makes, and the log lines each service writes: the default topology (topology.ts has the
+ * others). Static data only; model.ts compiles it.
  */
 import type { SeededRng } from '../telemetry/index.js';
 

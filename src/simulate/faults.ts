@@ -27,20 +27,26 @@ export interface PlannedFault {
   toStep: number;
   /**
    * Intensity, by type: cpu-contention the app's share of its CPU limit; memory-leak the share
-   * of the limit reached at the end; network-delay ms added per hop; packet-loss the loss rate;
+   * of the limit reached at the end; network-delay ms added on every call into the pod; packet-loss the loss rate;
    * code-exception / wrong-return-value the share of requests affected; pod-kill unused.
    */
   intensity: number;
+  /**
+   * A second draw in [0, 1) for how the fault shows (where an exception is thrown, whether the
+   * faulty service logs an error itself): derived from the intensity, not from the generator,
+   * so that adding it left every seed's fault plan as it was.
+   */
+  variant: number;
 }
 
 const MIN_GAP_MS = 2 * 60_000;
 const MIN_FAULT_MS = 3 * 60_000;
 const MAX_FAULT_MS = 10 * 60_000;
 
-function eligible(type: FaultType, service: string): boolean {
-  if (service === 'loadgenerator') return false;
+function eligible(type: FaultType, model: Model, service: number): boolean {
+  if (model.clients.has(service)) return false;
   // A key-value store has no application code to throw or to return wrong values.
-  if (service === 'redis-cart' && (type === 'code-exception' || type === 'wrong-return-value')) return false;
+  if (model.services[service].def.lang === 'redis' && (type === 'code-exception' || type === 'wrong-return-value')) return false;
   return true;
 }
 
@@ -100,7 +106,8 @@ export function planFaults(
     const maxSteps = Math.min(Math.round(MAX_FAULT_MS / stepMs), slotSteps - gapSteps);
     const durSteps = rng.intBetween(minFaultSteps, Math.max(minFaultSteps, maxSteps));
     const from = slot0 + rng.int(slotSteps - gapSteps - durSteps + 1);
-    const candidates = model.pods.filter((p) => eligible(type, model.services[p.service].def.name));
+    const candidates = model.pods.filter((p) => eligible(type, model, p.service));
+    if (candidates.length === 0) throw new UserError(`fault type ${type}: no pod of topology ${model.topology} can take it (load drivers and key-value stores cannot)`);
     const pod = rng.pick(candidates);
     const svc = model.services[pod.service].def.name;
     out.push({
@@ -117,8 +124,12 @@ export function planFaults(
       pod: pod.idx,
       fromStep: from,
       toStep: from + durSteps,
-      intensity: intensity(type, rng),
+      intensity: 0,
+      variant: 0,
     });
+    const f = out[out.length - 1];
+    f.intensity = intensity(type, rng);
+    f.variant = (f.intensity * 7919 + k * 0.618) % 1;
   }
   return out;
 }

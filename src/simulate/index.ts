@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../telemetry/index.js';
 import type { Entity, FaultLabel, LogRecord, MetricSeries, Span } from '../telemetry/index.js';
-import { OtlpWriter, writeFaults } from '../sources/otlp/index.js';
+import { OtlpWriter, writeFaults, OTLP_FILES } from '../sources/otlp/index.js';
+import { checkOutput, isTempFileName } from '../sources/io/index.js';
 import { FAULT_TYPES, planFaults } from './faults.js';
 import type { FaultType, PlannedFault } from './faults.js';
 import { MetricEmitter } from './metrics.js';
@@ -20,6 +21,8 @@ import { SeededRng } from '../telemetry/index.js';
 import { SystemState } from './state.js';
 import { TraceEmitter } from './traces.js';
 import { LoadCurve, REGIMES, checkTimeline, regimeTimeline } from './workload.js';
+import { resolveTopology } from './topology.js';
+import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 
 export { FAULT_TYPES } from './faults.js';
@@ -28,6 +31,8 @@ export { REGIMES, REGIME_LEVEL } from './workload.js';
 export type { Regime, RegimeInterval } from './workload.js';
 export { POD_METRICS, NODE_METRICS } from './metrics.js';
 export { SeededRng } from '../telemetry/index.js';
+export { TOPOLOGIES, compileTopology, resolveTopology } from './topology.js';
+export type { Topology as SimulatorTopology, TopologySpec, TopologyServiceSpec, TopologyOpSpec, TopologyCallSpec } from './topology.js';
 
 /** Monday 2026-01-05 08:00 UTC: a fixed start keeps output reproducible. */
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
@@ -58,6 +63,8 @@ export interface SimulationOptions {
   traceScale?: number;
   /** simulated time per batch, ms, rounded to whole steps (default BLOCK_MS; simulate() writes per WRITE_BLOCK_MS) */
   blockMs?: number;
+  /** a built-in topology (boutique, chain, mesh), a JSON file's path, or a spec (default boutique) */
+  topology?: string | TopologySpec;
 }
 
 export interface SimulateOptions extends SimulationOptions {
@@ -89,6 +96,8 @@ export interface Simulation {
   readonly end: number;
   readonly stepMs: number;
   readonly seed: number;
+  /** the topology's name */
+  readonly topology: string;
   readonly entities: Entity[];
   readonly labels: FaultLabel[];
   readonly regimes: RegimeInterval[];
@@ -100,6 +109,7 @@ export interface Simulation {
 export interface SimulateSummary {
   outDir: string;
   seed: number;
+  topology: string;
   start: number;
   end: number;
   stepMs: number;
@@ -146,7 +156,7 @@ function calibrate(model: Model, rng: SeededRng, start: number, stepMs: number):
 export function createSimulation(opts: SimulationOptions): Simulation {
   const { stepMs, startMs } = checkOptions(opts);
   const root = new SeededRng(opts.seed, 'runtimeslicer-sim');
-  const model = buildModel(root.fork('topology'));
+  const model = buildModel(root.fork('topology'), resolveTopology(opts.topology));
   const steps = Math.max(1, Math.round((opts.hours * 3_600_000) / stepMs));
   const start = startMs;
   const end = start + steps * stepMs;
@@ -187,6 +197,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     end,
     stepMs,
     seed: opts.seed,
+    topology: model.topology,
     entities: model.entities,
     labels: planned.map((f) => f.label),
     regimes,
@@ -197,6 +208,28 @@ export function createSimulation(opts: SimulationOptions): Simulation {
 
 export const REGIMES_FILE = 'regimes.json';
 
+/** Every name `simulate` writes into its folder (the OTLP files plain or gzipped). */
+const SIMULATOR_FILES = new Set([...Object.values(OTLP_FILES).flatMap((f) => [f, `${f}.gz`]), 'faults.json', REGIMES_FILE]);
+
+/**
+ * The output folder must be new, empty, or a previous simulator output (whose files are
+ * replaced): a folder with anything else in it is refused, naming one foreign file, so a typo
+ * in --out cannot mix simulated telemetry into (or overwrite) someone's data.
+ */
+async function prepareOutDir(dir: string): Promise<void> {
+  checkOutput(dir, [], { folder: true, label: 'the simulator output folder' });
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    // created below
+  }
+  // leftovers of a killed writer (today's naming, or the older `.name.<pid>-<hex>.tmp`) are ours
+  const foreign = names.find((n) => !SIMULATOR_FILES.has(n) && !isTempFileName(n) && !/^\..+\.\d+-[0-9a-f]+\.tmp$/.test(n));
+  if (foreign !== undefined) throw new UserError(`the simulator output folder ${dir} holds ${foreign}, which the simulator does not write: refusing to write there (choose a new or empty folder)`);
+  await mkdir(dir, { recursive: true });
+}
+
 /**
  * Simulates and writes an OTLP JSON folder: metrics, traces and logs (through OtlpWriter),
  * faults.json and regimes.json ([{start, end, regime}], epoch ms).
@@ -204,7 +237,7 @@ export const REGIMES_FILE = 'regimes.json';
 export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
   const t0 = performance.now();
   const sim = createSimulation({ ...opts, blockMs: opts.blockMs ?? WRITE_BLOCK_MS });
-  await mkdir(opts.outDir, { recursive: true });
+  await prepareOutDir(opts.outDir);
   const writer = new OtlpWriter(opts.outDir);
   const total = sim.end - sim.start;
   let ok = false;
@@ -233,6 +266,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   return {
     outDir: opts.outDir,
     seed: sim.seed,
+    topology: sim.topology,
     start: sim.start,
     end: sim.end,
     stepMs: sim.stepMs,

@@ -5,9 +5,13 @@
  */
 import { sortEntities } from '../telemetry/index.js';
 import type { Entity } from '../telemetry/index.js';
-import { BASE_RPS, ENTRIES, OPS, SERVICES, opKey } from './catalog.js';
+import { opKey } from './catalog.js';
 import type { CallDef, EntryDef, OpDef, ServiceDef } from './catalog.js';
 import type { SeededRng } from '../telemetry/index.js';
+import { opLogs } from './steps.js';
+import type { OpLogs } from './steps.js';
+import { BOUTIQUE } from './topology.js';
+import type { Topology } from './topology.js';
 
 export interface ServiceRt {
   idx: number;
@@ -36,6 +40,8 @@ export interface OpRt {
   cpuPerReq: number;
   /** a span longer than this logs a warning, ms */
   slowMs: number;
+  /** the lines its spans write as they run */
+  logs: OpLogs;
 }
 
 export interface PodRt {
@@ -74,21 +80,26 @@ export interface Model {
   order: number[];
   entities: Entity[];
   serviceByName: Map<string, number>;
+  /** the topology's name and user requests/s at load 1 */
+  topology: string;
+  baseRps: number;
+  /** load drivers: never a fault's root cause */
+  clients: Set<number>;
 }
 
 const MiB = 1024 * 1024;
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
-export function buildModel(rng: SeededRng): Model {
-  const services: ServiceRt[] = SERVICES.map((def, idx) => ({ idx, def, pods: [], ops: [], ip: `10.96.${rng.intBetween(0, 255)}.${rng.intBetween(1, 254)}` }));
+export function buildModel(rng: SeededRng, topo: Topology = BOUTIQUE): Model {
+  const services: ServiceRt[] = topo.services.map((def, idx) => ({ idx, def, pods: [], ops: [], ip: `10.96.${rng.intBetween(0, 255)}.${rng.intBetween(1, 254)}` }));
   const serviceByName = new Map(services.map((s) => [s.def.name, s.idx]));
   const opByKey = new Map<string, number>();
-  const ops: OpRt[] = OPS.map((def, idx) => {
+  const ops: OpRt[] = topo.ops.map((def, idx) => {
     const service = serviceByName.get(def.service);
     if (service === undefined) throw new Error(`catalog: unknown service ${def.service}`);
     opByKey.set(opKey(def), idx);
     services[service].ops.push(idx);
-    return { idx, def, service, calls: [], unitRate: 0, cpuPerReq: (def.ownMs / 1000) * 0.85, slowMs: 0 };
+    return { idx, def, service, calls: [], unitRate: 0, cpuPerReq: (def.ownMs / 1000) * 0.85, slowMs: 0, logs: opLogs(def, services[service].def) };
   });
   for (const op of ops) {
     op.calls = op.def.calls.map((c) => {
@@ -98,14 +109,14 @@ export function buildModel(rng: SeededRng): Model {
     });
   }
   const order = topoOrder(ops);
-  const entries: EntryRt[] = ENTRIES.map((def) => {
+  const entries: EntryRt[] = topo.entries.map((def) => {
     const op = opByKey.get(def.op);
     if (op === undefined) throw new Error(`catalog: unknown entry ${def.op}`);
     return { def, op };
   });
 
   // Rates at load 1: entries by weight, then down the call graph (callers before callees).
-  for (const e of entries) ops[e.op].unitRate += BASE_RPS * e.def.weight;
+  for (const e of entries) ops[e.op].unitRate += topo.baseRps * e.def.weight;
   for (let i = order.length - 1; i >= 0; i--) {
     const op = ops[order[i]];
     for (const c of op.calls) ops[c.callee].unitRate += op.unitRate * c.meanCount;
@@ -170,7 +181,8 @@ export function buildModel(rng: SeededRng): Model {
     }
   }
 
-  const model: Model = { services, ops, pods, nodes, entries, order, entities: [], serviceByName };
+  const clients = new Set(topo.clients.map((c) => serviceByName.get(c)).filter((i): i is number => i !== undefined));
+  const model: Model = { services, ops, pods, nodes, entries, order, entities: [], serviceByName, topology: topo.name, baseRps: topo.baseRps, clients };
   model.entities = sortEntities([
     ...services.map((s): Entity => ({ id: s.def.name, kind: 'service', service: s.def.name })),
     ...pods.map((p): Entity => ({ id: p.id, kind: 'pod', service: services[p.service].def.name, node: nodes[p.node].id })),

@@ -14,8 +14,17 @@ const MiB = 1024 * 1024;
 export const BASE_SIGMA = 0.45;
 /** A caller notices wrong data in this share of responses... */
 export const WRONG_DETECT = 0.8;
-/** ...and fails its own request in this share of those (else it logs and carries on). */
-export const WRONG_FAILS = 0.5;
+/**
+ * ...and fails its own request in this share of those (else it logs and carries on): never,
+ * as in the real return-value faults, where little but a log line changes.
+ */
+export const WRONG_FAILS = 0;
+/** Where the faulty service logs the wrong value itself, callers notice it less often. */
+export const WRONG_DETECT_LOGGED = 0.25;
+/** Share of exception faults whose service logs an ERROR line (most real ones log none). */
+export const EXC_LOGGED_SHARE = 0.35;
+/** Share of return faults whose service logs the wrong value itself (else only callers do). */
+export const WRONG_LOGGED_SHARE = 0.75;
 /** TCP retransmission timeout, ms: what a lost packet costs. */
 export const RTO_MS = 200;
 /** Mean network latency per hop, ms. */
@@ -47,6 +56,10 @@ export class SystemState {
   readonly loss: Float64Array;
   readonly exc: Float64Array;
   readonly wrong: Float64Array;
+  /** per pod, during an exception or return fault: the fault's variant, and who logs it */
+  readonly variant: Float64Array;
+  readonly excLogs: Uint8Array;
+  readonly wrongLogs: Uint8Array;
   readonly oom: Float64Array;
   readonly overload: Float64Array;
   readonly rho: Float64Array;
@@ -89,6 +102,9 @@ export class SystemState {
     this.loss = f();
     this.exc = f();
     this.wrong = f();
+    this.variant = f();
+    this.excLogs = new Uint8Array(P);
+    this.wrongLogs = new Uint8Array(P);
     this.oom = f();
     this.overload = f();
     this.rho = f();
@@ -126,6 +142,9 @@ export class SystemState {
     this.loss.fill(0);
     this.exc.fill(0);
     this.wrong.fill(0);
+    this.variant.fill(0);
+    this.excLogs.fill(0);
+    this.wrongLogs.fill(0);
     this.leak.fill(0);
     this.startupCpu.fill(0);
     const decay = Math.exp(-this.stepMs / 90_000);
@@ -153,9 +172,13 @@ export class SystemState {
           break;
         case 'code-exception':
           this.exc[p] = f.intensity;
+          this.variant[p] = f.variant;
+          this.excLogs[p] = f.variant < EXC_LOGGED_SHARE ? 1 : 0;
           break;
         case 'wrong-return-value':
           this.wrong[p] = f.intensity;
+          this.variant[p] = f.variant;
+          this.wrongLogs[p] = f.variant < WRONG_LOGGED_SHARE ? 1 : 0;
           break;
         case 'pod-kill': {
           const back = f.fromStep + this.downSteps;
@@ -216,8 +239,9 @@ export class SystemState {
       const op = m.ops[o];
       for (const p of m.services[op.service].pods) {
         const i = p * O + o;
-        const ownErr = 1 - (1 - this.exc[p]) * (1 - this.overload[p]) * (1 - this.oom[p]);
-        let dur = this.own[i] + this.delay[p];
+        // Exceptions are caught (the span succeeds); a network delay sits on the edges into a pod.
+        const ownErr = 1 - (1 - this.overload[p]) * (1 - this.oom[p]);
+        let dur = this.own[i];
         let ok = 1 - ownErr;
         let tail = 0;
         if (this.loss[p] > 0) tail = Math.min(0.6, 2 * this.loss[p]);
@@ -231,6 +255,7 @@ export class SystemState {
           let fail = 0;
           let sig = 0;
           let live = 0;
+          let delay = 0;
           for (const q of pods) {
             if (this.down[q]) {
               downShare++;
@@ -243,6 +268,7 @@ export class SystemState {
             d += this.dur[j];
             fail += this.fail[j] + (1 - this.fail[j]) * this.wrong[q] * WRONG_DETECT * WRONG_FAILS;
             sig += this.sigma[j];
+            delay += this.delay[q];
             live++;
           }
           downShare /= pods.length;
@@ -252,6 +278,7 @@ export class SystemState {
             fail /= live;
             sig /= live;
             drop /= live;
+            delay /= live;
           } else {
             d = 0;
             fail = 1;
@@ -259,7 +286,7 @@ export class SystemState {
           }
           const attemptFail = downShare + (1 - downShare) * drop;
           const transportFail = attemptFail * attemptFail;
-          let callDur = d + 2 * HOP_MS + this.delay[p] + lossMean * RTO_MS * (1 + 2 * lossMean) + attemptFail * (d + 2);
+          let callDur = d + 2 * HOP_MS + delay + lossMean * RTO_MS * (1 + 2 * lossMean) + attemptFail * (d + 2);
           const timeout = c.def.timeoutMs;
           let pTimeout = 0;
           if (callDur > 0) {
