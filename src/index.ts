@@ -2,6 +2,7 @@
 export * from './telemetry/index.js';
 export * from './sources/index.js';
 export * from './windows/index.js';
+export * from './stats/index.js';
 export * from './encode/index.js';
 export * from './model/index.js';
 export * from './eval/index.js';

@@ -2,10 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { EmbeddingCache, SYSTEM_ENTITY, createBackbone } from '../encode/index.js';
+import { EmbeddingCache, EmbeddingsWriter, SYSTEM_ENTITY, createBackbone } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-import { checkCompatible, loadCheckpoint, EmbeddingsWriter, type Modality, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/index.js';
+import { checkCompatible, loadCheckpoint, type Modality, currentFeatureLayouts, embedWindows, embeddingRows, encodeWindows, entityNames, readEncodedWindows, type EncodedWindow } from '../model/index.js';
 import { Progress, durationArg, positiveIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 interface EmbedCliOptions {

@@ -7,6 +7,11 @@ import { register as encode } from './encode.js';
 import { register as train } from './train.js';
 import { register as embed } from './embed.js';
 import { register as probe } from './probe.js';
+import { register as localize } from './localize.js';
+import { registerPlot } from './plot.js';
+import { register as states } from './states.js';
+import { registerReport } from './report.js';
+import { registerEvaluate as evaluate } from './evaluate.js';
 import { reportError } from './common.js';
 
 // Errors that escape a command body (a stray promise, a throw in a callback) get the same one
@@ -26,7 +31,7 @@ program
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const reg of [demo, simulate, inspect, templates, encode, train, embed, probe]) reg(program);
+for (const reg of [demo, simulate, inspect, templates, encode, train, embed, probe, localize, states, evaluate, registerPlot, registerReport]) reg(program);
 
 try {
   await program.parseAsync(process.argv);

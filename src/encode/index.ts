@@ -2,8 +2,8 @@
 // backbones, the embedding cache, and the pipeline that writes vectors to an Arrow file.
 export * from './views/index.js';
 export * from './pipeline.js';
-export * from './columnar.js';
-export * from './arrow-file.js';
+export { ColumnarSink, type SinkSettings } from './columnar.js';
+export * from './formats/index.js';
 export * from './backbones/index.js';
 export * from './cache/index.js';
 export * from './templates/index.js';

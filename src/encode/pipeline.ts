@@ -4,7 +4,8 @@ import { MODALITIES, UserError, type Dataset, type Modality } from '../telemetry
 import { datasetWindows, labelWindows, windowStream, type Window, type WindowLabel, type WindowSpec } from '../windows/index.js';
 import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
-import { COLUMNAR_FORMAT_VERSION, ColumnarSink, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './columnar.js';
+import { ColumnarSink } from './columnar.js';
+import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './formats/index.js';
 import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
 

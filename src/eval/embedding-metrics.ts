@@ -1,102 +1,72 @@
+import { classSizes, cosineDistances, knnLooAccuracy, knnPurity, silhouette } from '../stats/index.js';
+
 /**
  * Label-free quality measures of an embedding space, for probes: leave-one-out kNN accuracy,
  * kNN purity and the silhouette coefficient, all under cosine distance. Rows are compared
  * pairwise (O(n²·d)), which is fine for the few thousand windows a probe looks at.
+ *
+ * `knnLooAccuracy`, `knnPurity` and `silhouette` (src/stats/space.ts) are the bare statistics (NaN when undefined).
+ * A report must not print them on a handful of samples: with two windows of one class every
+ * score is 1.000 and equals chance. `measurability` is the one rule for when a figure may be
+ * reported, and `embeddingMeasures` applies it (docs/probe.md, "Not measurable").
  */
 
-function norms(rows: readonly Float32Array[]): Float64Array {
-  const out = new Float64Array(rows.length);
-  rows.forEach((r, i) => {
-    let s = 0;
-    for (let k = 0; k < r.length; k++) s += r[k] * r[k];
-    out[i] = Math.sqrt(s) || 1;
-  });
-  return out;
-}
+/** Fewest samples (scored queries; rows for the silhouette) a reported figure may rest on. */
+export const MIN_MEASURE_SAMPLES = 10;
+/** Fewest classes (labels) among them that have at least `MIN_CLASS_MEMBERS` members each. */
+export const MIN_MEASURE_CLASSES = 2;
+/** A class counts towards `MIN_MEASURE_CLASSES` only with this many members. */
+export const MIN_CLASS_MEMBERS = 2;
 
-/** Cosine distance matrix, row-major n×n. */
-export function cosineDistances(rows: readonly Float32Array[]): Float64Array {
-  const n = rows.length;
-  const nm = norms(rows);
-  const d = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const a = rows[i];
-    for (let j = i + 1; j < n; j++) {
-      const b = rows[j];
-      let s = 0;
-      for (let k = 0; k < a.length; k++) s += a[k] * b[k];
-      const v = 1 - s / (nm[i] * nm[j]);
-      d[i * n + j] = v;
-      d[j * n + i] = v;
-    }
-  }
-  return d;
-}
-
-/** Indices of the k nearest other rows of row i (ties broken by index, so results are stable). */
-function neighbours(d: Float64Array, n: number, i: number, k: number): number[] {
-  const idx: number[] = [];
-  for (let j = 0; j < n; j++) if (j !== i) idx.push(j);
-  idx.sort((a, b) => d[i * n + a] - d[i * n + b] || a - b);
-  return idx.slice(0, k);
+/** Why a figure is not reported: the sample count, the number of distinct classes and the rule broken. */
+export interface NotMeasurable {
+  n: number;
+  classes: number;
+  reason: string;
 }
 
 /**
- * Leave-one-out kNN classification accuracy: each row is predicted by the majority label of its
- * k nearest other rows (ties: the label of the nearest among the tied).
+ * Whether a figure over samples with these class sizes may be reported: undefined when it may,
+ * else why not. `n` defaults to the sum of the class sizes (a class-restricted purity passes the
+ * size of its own class).
  */
-export function knnLooAccuracy(rows: readonly Float32Array[], labels: readonly string[], k = 5, dist?: Float64Array): number {
-  const n = rows.length;
-  if (n < 2) return NaN;
-  const d = dist ?? cosineDistances(rows);
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const nb = neighbours(d, n, i, k);
-    const votes = new Map<string, number>();
-    for (const j of nb) votes.set(labels[j], (votes.get(labels[j]) ?? 0) + 1);
-    const best = Math.max(...votes.values());
-    const pred = nb.map((j) => labels[j]).find((l) => votes.get(l) === best)!;
-    if (pred === labels[i]) correct++;
-  }
-  return correct / n;
-}
-
-/** Mean share of each row's k nearest other rows that carry its own label. */
-export function knnPurity(rows: readonly Float32Array[], labels: readonly string[], k = 5, dist?: Float64Array): number {
-  const n = rows.length;
-  if (n < 2) return NaN;
-  const d = dist ?? cosineDistances(rows);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const nb = neighbours(d, n, i, k);
-    sum += nb.filter((j) => labels[j] === labels[i]).length / nb.length;
-  }
-  return sum / n;
-}
-
-/**
- * Mean silhouette s(i) = (b − a) / max(a, b) under cosine distance, a = mean distance to its own
- * label, b = the smallest mean distance to another label; rows alone in their label score 0.
- */
-export function silhouette(rows: readonly Float32Array[], labels: readonly string[], dist?: Float64Array): number {
-  const n = rows.length;
-  const names = [...new Set(labels)];
-  if (n < 2 || names.length < 2) return NaN;
-  const d = dist ?? cosineDistances(rows);
-  const code = labels.map((l) => names.indexOf(l));
-  const size = names.map((_, c) => code.filter((x) => x === c).length);
+export function measurability(classSizes: Iterable<number>, n?: number): NotMeasurable | undefined {
   let total = 0;
-  const sums = new Float64Array(names.length);
-  for (let i = 0; i < n; i++) {
-    sums.fill(0);
-    for (let j = 0; j < n; j++) if (j !== i) sums[code[j]] += d[i * n + j];
-    const own = code[i];
-    if (size[own] <= 1) continue;
-    const a = sums[own] / (size[own] - 1);
-    let b = Infinity;
-    for (let c = 0; c < names.length; c++) if (c !== own && size[c] > 0) b = Math.min(b, sums[c] / size[c]);
-    const m = Math.max(a, b);
-    total += m > 0 ? (b - a) / m : 0;
+  let classes = 0;
+  let big = 0;
+  for (const c of classSizes) {
+    if (c <= 0) continue;
+    total += c;
+    classes++;
+    if (c >= MIN_CLASS_MEMBERS) big++;
   }
-  return total / n;
+  const count = n ?? total;
+  if (count < MIN_MEASURE_SAMPLES) return { n: count, classes, reason: `fewer than ${MIN_MEASURE_SAMPLES} samples` };
+  if (classes < MIN_MEASURE_CLASSES) return { n: count, classes, reason: classes === 1 ? 'a single class' : 'no class' };
+  if (big < MIN_MEASURE_CLASSES) return { n: count, classes, reason: `fewer than ${MIN_MEASURE_CLASSES} classes with ≥ ${MIN_CLASS_MEMBERS} members` };
+  return undefined;
+}
+
+/** `not measurable (n=2, classes=1: fewer than 10 samples)`, as text reports print it. */
+export function formatNotMeasurable(m: NotMeasurable): string {
+  return `not measurable (n=${m.n}, classes=${m.classes}: ${m.reason})`;
+}
+
+/** A reported figure: a number, or null with the reason. */
+export type MeasureValue = { value: number; notMeasurable?: undefined } | { value: null; notMeasurable: NotMeasurable };
+
+/**
+ * kNN accuracy, kNN purity and silhouette of labelled rows, each null with `notMeasurable`
+ * when the rows are too few or the classes too few or too small (`measurability`).
+ */
+export function embeddingMeasures(rows: readonly Float32Array[], labels: readonly string[], k = 5): { knnAccuracy: MeasureValue; knnPurity: MeasureValue; silhouette: MeasureValue } {
+  if (rows.length !== labels.length) throw new RangeError(`embeddingMeasures: ${rows.length} rows but ${labels.length} labels`);
+  const nm = measurability(classSizes(labels).values());
+  if (nm) return { knnAccuracy: { value: null, notMeasurable: nm }, knnPurity: { value: null, notMeasurable: nm }, silhouette: { value: null, notMeasurable: nm } };
+  const d = cosineDistances(rows);
+  return {
+    knnAccuracy: { value: knnLooAccuracy(rows, labels, k, d) },
+    knnPurity: { value: knnPurity(rows, labels, k, d) },
+    silhouette: { value: silhouette(rows, labels, d) },
+  };
 }

@@ -1,2 +1,50 @@
-export * from './embedding-metrics.js';
-export * from './probe.js';
+export {
+  MIN_MEASURE_SAMPLES,
+  MIN_MEASURE_CLASSES,
+  MIN_CLASS_MEMBERS,
+  measurability,
+  formatNotMeasurable,
+  embeddingMeasures,
+  type NotMeasurable,
+  type MeasureValue,
+} from './embedding-metrics.js';
+export { rawBackboneEmbedder, timeEmbedder, modelEmbedder, l2normalize, type Embedder, type NamedEmbedder } from './embedders.js';
+export { readRegimes, regimeOf, type RegimeSpan } from './regimes.js';
+export {
+  probeDataset,
+  probeSourceOf,
+  probeKindOf,
+  faultWindows,
+  DEFAULT_PROBE_K,
+  DEFAULT_MIN_GAP_MS,
+  type ProbeKind,
+  type ProbeSource,
+  type ProbeMetric,
+  type ProbeMeasure,
+  type ProbeReport,
+  type ProbeOptions,
+} from './probe.js';
+export { formatProbeReport } from './probe-format.js';
+export {
+  evaluateDataset,
+  DEFAULT_EVALUATE_SPEC,
+  buildSetup,
+  podExtents,
+  runEvaluation,
+  rawFeatures,
+  rawBackbone,
+  modelRepresentation,
+  evidenceRankings,
+  formatEvaluateMarkdown,
+  writeEvaluateJson,
+  EVALUATE_SCHEMA_VERSION,
+  FIXED_METHODS,
+  type EvaluateOptions,
+  type EvalSetup,
+  type EvalCase,
+  type RunResult,
+  type Representation,
+  type EvalReport,
+  type EvalRow,
+  type EvalCaseResult,
+} from './evaluate/index.js';

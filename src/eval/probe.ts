@@ -19,20 +19,26 @@
  * same samples with the same masks: the raw backbone (average of the present modalities'
  * backbone vectors), time alone (how much the labels follow the clock), and learned models.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { UserError, type Dataset, type DatasetCase, type DatasetFormat, type FaultLabel, type Modality } from '../telemetry/index.js';
-import { MODALITIES, embedWindows, type EncodedWindow, type StateModel } from '../model/index.js';
-import { cosineDistances, silhouette } from './embedding-metrics.js';
+import type { Dataset, DatasetCase, DatasetFormat, FaultLabel, Modality } from '../telemetry/index.js';
+import { MODALITIES, type EncodedWindow } from '../model/index.js';
+import {
+  classSizes,
+  cosineDistances,
+  knnAccuracy,
+  knnBalancedAccuracy,
+  knnWithExclusion,
+  majorityShare,
+  mean,
+  referenceChance,
+  silhouette,
+  type Admissible,
+} from '../stats/index.js';
+import { failureGroupOf, faultSchedule, faultsPerWindow, inSchedule, pickFaultWindows, sharesFault, windowsShareTime as sharesTime } from '../windows/index.js';
+import { measurability, type NotMeasurable } from './embedding-metrics.js';
+import type { NamedEmbedder } from './embedders.js';
+import { readRegimes, regimeOf, type RegimeSpan } from './regimes.js';
 
 export type ProbeKind = 'nezha' | 'simulator' | 'aiops22';
-
-/** One interval of the simulator's regimes.json. */
-export interface RegimeSpan {
-  start: number;
-  end: number;
-  regime: string;
-}
 
 /** One dataset's windows and the labels the probe reads (never the model). */
 export interface ProbeSource {
@@ -48,17 +54,6 @@ export interface ProbeSource {
   regimes?: readonly RegimeSpan[];
 }
 
-/**
- * Maps windows to one vector each, with the modalities in `mask` treated as absent in every
- * window. Called only with windows that keep at least one modality after masking.
- */
-export type Embedder = (windows: readonly EncodedWindow[], mask: readonly Modality[]) => Float32Array[];
-
-export interface NamedEmbedder {
-  name: string;
-  embed: Embedder;
-}
-
 export type ProbeMetric = 'accuracy' | 'balanced-accuracy' | 'purity' | 'class-purity' | 'silhouette';
 
 export interface ProbeMeasure {
@@ -71,16 +66,21 @@ export interface ProbeMeasure {
   n: number;
   classes: number;
   /**
+   * Set when the samples are too few, or the classes too few or too small, for the figure to
+   * mean anything (`measurability`); `chance` and every value are then null.
+   */
+  notMeasurable?: NotMeasurable;
+  /**
    * What a guess that ignores the embedding scores. Accuracy: the better of always guessing the
    * most frequent label and guessing the most frequent label among the rows the query may use
    * as neighbours (`referenceChance`); balanced accuracy likewise with 1/classes; purities: the
-   * share of the admissible rows carrying the query's label; silhouettes: 0.
+   * share of the admissible rows carrying the query's label; silhouettes: 0. Null when not measurable.
    */
-  chance: number;
+  chance: number | null;
   /** accuracy measures: the plain majority-class share of the queries */
   majority?: number;
-  /** per embedder name */
-  values: Record<string, number>;
+  /** per embedder name; null when not measurable */
+  values: Record<string, number | null>;
 }
 
 export interface ProbeReport {
@@ -113,124 +113,6 @@ export function probeKindOf(format: DatasetFormat): ProbeKind {
   return format === 'otlp' ? 'simulator' : format;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Embedders
-
-function l2normalize(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const n = Math.sqrt(s);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
-
-/**
- * The raw-backbone baseline: per window, the system-level backbone vectors (the first
- * `backboneDim` values of each modality's input) of the modalities present and not masked,
- * each L2-normalised, averaged, and normalised again.
- */
-export function rawBackboneEmbedder(backboneDim: number): Embedder {
-  if (!(Number.isInteger(backboneDim) && backboneDim > 0)) throw new RangeError(`rawBackboneEmbedder: backboneDim must be a positive integer, got ${backboneDim}`);
-  return (windows, mask) => {
-    const masked = new Set(mask);
-    return windows.map((w) => {
-      const out = new Float32Array(backboneDim);
-      for (const m of MODALITIES) {
-        const x = w.inputs[m];
-        if (!x || masked.has(m)) continue;
-        if (x.length < backboneDim) throw new RangeError(`rawBackboneEmbedder: a ${m} input has ${x.length} values, fewer than the backbone's ${backboneDim}`);
-        const v = l2normalize(x.slice(0, backboneDim));
-        for (let i = 0; i < backboneDim; i++) out[i] += v[i];
-      }
-      return l2normalize(out);
-    });
-  };
-}
-
-/**
- * Time alone, as a reference: window starts mapped onto a quarter circle, so cosine distance
- * grows with the time between two windows. What this scores, the labels give away by their
- * timing (faults of one kind injected back to back, regimes that last).
- */
-export const timeEmbedder: Embedder = (windows) => {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const w of windows) {
-    lo = Math.min(lo, w.window.start);
-    hi = Math.max(hi, w.window.start);
-  }
-  const span = hi > lo ? hi - lo : 1;
-  return windows.map((w) => {
-    const a = ((w.window.start - lo) / span) * (Math.PI / 2);
-    return Float32Array.of(Math.cos(a), Math.sin(a));
-  });
-};
-
-/** The learned state embedding s of `model`, with the same masks. */
-export function modelEmbedder(model: StateModel): Embedder {
-  return (windows, mask) => embedWindows(model, windows, { mask }).state;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Labels from sidecars
-
-/**
- * The simulator's regimes.json beside a folder's OTLP output, or undefined when there is none.
- * A file that is there but malformed is a user error.
- */
-export async function readRegimes(folder: string): Promise<RegimeSpan[] | undefined> {
-  const st = await stat(folder).catch(() => undefined);
-  if (!st?.isDirectory()) return undefined;
-  const path = join(folder, 'regimes.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message}); expected [{start, end, regime}]`);
-  }
-  if (!Array.isArray(data)) throw new UserError(`${path}: expected a JSON array of {start, end, regime}`);
-  return data.map((x: unknown, i) => {
-    const r = x as Partial<RegimeSpan> | null;
-    if (!r || typeof r.regime !== 'string' || !Number.isFinite(r.start) || !Number.isFinite(r.end) || !((r.end as number) > (r.start as number))) {
-      throw new UserError(`${path}: entry ${i} is not {start, end, regime} with epoch-ms start < end`);
-    }
-    return { start: r.start as number, end: r.end as number, regime: r.regime };
-  });
-}
-
-/**
- * The regime covering most of `w` (overlap summed over the intervals of each regime; ties: the
- * regime met first) and, of that regime's intervals, the one covering most of `w`; undefined
- * when no interval overlaps.
- */
-export function regimeOf(w: { start: number; end: number }, regimes: readonly RegimeSpan[]): { regime: string; interval: number } | undefined {
-  const overlap = regimes.map((r) => Math.max(0, Math.min(w.end, r.end) - Math.max(w.start, r.start)));
-  const total = new Map<string, number>();
-  regimes.forEach((r, i) => {
-    if (overlap[i] > 0) total.set(r.regime, (total.get(r.regime) ?? 0) + overlap[i]);
-  });
-  if (total.size === 0) return undefined;
-  let regime = '';
-  let best = -1;
-  for (const [k, v] of total) {
-    if (v > best) {
-      best = v;
-      regime = k;
-    }
-  }
-  let interval = -1;
-  regimes.forEach((r, i) => {
-    if (r.regime === regime && (interval < 0 || overlap[i] > overlap[interval])) interval = i;
-  });
-  return { regime, interval };
-}
-
 /**
  * What the probe reads of a dataset: its kind, faults, cases and (simulator folders) the
  * regimes.json beside the data.
@@ -239,111 +121,6 @@ export async function probeSourceOf(ds: Dataset, windows: readonly EncodedWindow
   const kind = probeKindOf(ds.format);
   const regimes = kind === 'simulator' ? await readRegimes(ds.root) : undefined;
   return { name, kind, windows, faults: ds.labels, cases: ds.cases, regimes };
-}
-
-// ---------------------------------------------------------------------------------------------
-// kNN with admissible neighbours
-
-/** Decides whether row j may serve as a neighbour of query row i. */
-export type Admissible = (i: number, j: number) => boolean;
-
-export interface KnnResult {
-  /** queries that had at least one admissible neighbour */
-  scored: number[];
-  /** predicted label per scored query */
-  predicted: string[];
-  /** share of a scored query's neighbours that carry its label */
-  purity: number[];
-}
-
-/**
- * kNN over a distance matrix: for each query, its k nearest admissible rows (ties: lower
- * index), the majority label among them (ties: the label of the nearest tied neighbour) and
- * the share carrying the query's own label. Selection keeps a k-long sorted list, O(n·k).
- */
-export function knnWithExclusion(dist: Float64Array, n: number, labels: readonly string[], k: number, queries: readonly number[], admissible: Admissible): KnnResult {
-  if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`k must be a positive integer, got ${k}`);
-  const scored: number[] = [];
-  const predicted: string[] = [];
-  const purity: number[] = [];
-  const nbIdx = new Int32Array(k);
-  const nbDist = new Float64Array(k);
-  for (const i of queries) {
-    let m = 0;
-    for (let j = 0; j < n; j++) {
-      if (j === i || !admissible(i, j)) continue;
-      const d = dist[i * n + j];
-      if (m === k && !(d < nbDist[k - 1])) continue;
-      let p = m < k ? m++ : k - 1;
-      while (p > 0 && nbDist[p - 1] > d) {
-        nbDist[p] = nbDist[p - 1];
-        nbIdx[p] = nbIdx[p - 1];
-        p--;
-      }
-      nbDist[p] = d;
-      nbIdx[p] = j;
-    }
-    if (m === 0) continue;
-    const votes = new Map<string, number>();
-    let own = 0;
-    for (let t = 0; t < m; t++) {
-      const l = labels[nbIdx[t]];
-      votes.set(l, (votes.get(l) ?? 0) + 1);
-      if (l === labels[i]) own++;
-    }
-    const top = Math.max(...votes.values());
-    let pred = '';
-    for (let t = 0; t < m; t++) {
-      if (votes.get(labels[nbIdx[t]]) === top) {
-        pred = labels[nbIdx[t]];
-        break;
-      }
-    }
-    scored.push(i);
-    predicted.push(pred);
-    purity.push(own / m);
-  }
-  return { scored, predicted, purity };
-}
-
-function counts(labels: readonly string[]): Map<string, number> {
-  const c = new Map<string, number>();
-  for (const l of labels) c.set(l, (c.get(l) ?? 0) + 1);
-  return c;
-}
-
-/** Share of the most frequent label: what always guessing it scores. */
-export function majorityShare(labels: readonly string[]): number {
-  if (labels.length === 0) return NaN;
-  return Math.max(...counts(labels).values()) / labels.length;
-}
-
-/** Expected purity of k random other rows: Σ_c p_c · (n_c − 1) / (n − 1). */
-export function randomPurity(labels: readonly string[]): number {
-  const n = labels.length;
-  if (n < 2) return NaN;
-  let s = 0;
-  for (const c of counts(labels).values()) s += (c / n) * ((c - 1) / (n - 1));
-  return s;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function accuracyOf(r: KnnResult, labels: readonly string[]): number {
-  return mean(r.scored.map((i, t) => (r.predicted[t] === labels[i] ? 1 : 0)));
-}
-
-/** Mean per-class recall: 1/C for a guess that ignores the input. */
-function balancedAccuracyOf(r: KnnResult, labels: readonly string[]): number {
-  const hit = new Map<string, number>();
-  const all = new Map<string, number>();
-  r.scored.forEach((i, t) => {
-    all.set(labels[i], (all.get(labels[i]) ?? 0) + 1);
-    if (r.predicted[t] === labels[i]) hit.set(labels[i], (hit.get(labels[i]) ?? 0) + 1);
-  });
-  return mean([...all.keys()].map((c) => (hit.get(c) ?? 0) / (all.get(c) as number)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,47 +160,6 @@ function hasAll(w: EncodedWindow): boolean {
   return MODALITIES.every((m) => w.inputs[m] !== undefined);
 }
 
-function sharesTime(a: EncodedWindow, b: EncodedWindow): boolean {
-  return a.source === b.source && a.window.start < b.window.end && b.window.start < a.window.end;
-}
-
-/** Ids of the faults whose active period overlaps each window. */
-function faultsPerWindow(windows: readonly EncodedWindow[], faults: readonly FaultLabel[]): Set<string>[] {
-  return windows.map((w) => new Set(faults.filter((f) => f.start < w.window.end && w.window.start < f.end).map((f) => f.id)));
-}
-
-function sharesFault(a: Set<string>, b: Set<string>): boolean {
-  for (const x of a) if (b.has(x)) return true;
-  return false;
-}
-
-/**
- * What a guess that ignores the embedding scores on each scored query, given the rows it may
- * use as neighbours: `hit` — predicting the majority label of those rows (ties split evenly) —
- * and `share` — the share of those rows carrying the query's label (random neighbours). With
- * nothing excluded these are the majority-class share and the random-neighbour purity; with
- * neighbours restricted (far in time, other failures, the train split) they are the honest
- * reference, since the restriction changes which labels are within reach.
- */
-export function referenceChance(labels: readonly string[], scored: readonly number[], admissible: Admissible, n: number): { hit: number[]; share: number[] } {
-  const hit: number[] = [];
-  const share: number[] = [];
-  for (const i of scored) {
-    const c = new Map<string, number>();
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      if (j === i || !admissible(i, j)) continue;
-      c.set(labels[j], (c.get(labels[j]) ?? 0) + 1);
-      total++;
-    }
-    const top = Math.max(0, ...c.values());
-    const tied = [...c.values()].filter((v) => v === top).length;
-    hit.push(c.get(labels[i]) === top ? 1 / tied : 0);
-    share.push(total > 0 ? (c.get(labels[i]) ?? 0) / total : 0);
-  }
-  return { hit, share };
-}
-
 class Scorer {
   readonly measures: ProbeMeasure[] = [];
   constructor(
@@ -459,13 +195,17 @@ class Scorer {
       let majority: number | undefined;
       let nq = scored.length;
       if (metric === 'accuracy') {
-        this.embedders.forEach((e, t) => (values[e.name] = accuracyOf(results[t], labels)));
+        this.embedders.forEach((e, t) => (values[e.name] = knnAccuracy(results[t], labels)));
         majority = majorityShare(qLabels);
         chance = Math.max(majority, mean(ref.hit));
       } else if (metric === 'balanced-accuracy') {
-        this.embedders.forEach((e, t) => (values[e.name] = balancedAccuracyOf(results[t], labels)));
+        this.embedders.forEach((e, t) => (values[e.name] = knnBalancedAccuracy(results[t], labels)));
         const byClass = new Map<string, number[]>();
-        scored.forEach((i, q) => byClass.set(labels[i], [...(byClass.get(labels[i]) ?? []), ref.hit[q]]));
+        scored.forEach((i, q) => {
+          const list = byClass.get(labels[i]);
+          if (list) list.push(ref.hit[q]);
+          else byClass.set(labels[i], [ref.hit[q]]);
+        });
         chance = Math.max(classes > 0 ? 1 / classes : NaN, mean([...byClass.values()].map(mean)));
       } else if (metric === 'purity') {
         this.embedders.forEach((e, t) => (values[e.name] = mean(results[t].purity)));
@@ -478,7 +218,8 @@ class Scorer {
       }
       const suffix = { accuracy: 'acc', 'balanced-accuracy': 'bacc', purity: 'purity', 'class-purity': `purity.${spec.cls}` }[metric];
       const what = { accuracy: 'kNN accuracy', 'balanced-accuracy': 'kNN balanced accuracy', purity: 'kNN purity', 'class-purity': `kNN purity of ${spec.cls} windows` }[metric];
-      this.measures.push({ id: `${spec.id}.${suffix}`, label: `${spec.label}: ${what}`, metric, n: nq, classes, chance, ...(majority !== undefined ? { majority } : {}), values });
+      const nm = measurability(classSizes(qLabels).values(), nq);
+      this.measures.push(honest({ id: `${spec.id}.${suffix}`, label: `${spec.label}: ${what}`, metric, n: nq, classes, chance, ...(majority !== undefined ? { majority } : {}), values }, nm));
     }
   }
 
@@ -486,29 +227,26 @@ class Scorer {
     const values: Record<string, number> = {};
     const dummy: Float32Array[] = set.windows.map(() => new Float32Array(0));
     for (const e of this.embedders) values[e.name] = silhouette(dummy, labels, this.dc.get(set, e));
-    this.measures.push({ id: `${spec.id}.silhouette`, label: `${spec.label}: silhouette`, metric: 'silhouette', n: labels.length, classes: new Set(labels).size, chance: 0, values });
+    const sizes = classSizes(labels);
+    this.measures.push(honest({ id: `${spec.id}.silhouette`, label: `${spec.label}: silhouette`, metric: 'silhouette', n: labels.length, classes: sizes.size, chance: 0, values }, measurability(sizes.values())));
   }
 }
 
+/** A measure below the minimums keeps its n and classes, and loses every number. */
+function honest(m: ProbeMeasure, nm: NotMeasurable | undefined): ProbeMeasure {
+  if (!nm) return m;
+  const values: Record<string, null> = {};
+  for (const e of Object.keys(m.values)) values[e] = null;
+  const { majority: _majority, ...rest } = m;
+  return { ...rest, chance: null, values, notMeasurable: nm };
+}
+
 /**
- * The fault windows of (a): per fault, the latest window starting at or before its start that
- * contains the start (with a 1-minute stride: the window starting at the minute of injection),
- * kept when it has all three modalities. One window per fault, so every fault weighs the same.
+ * The fault windows of (a): per fault, the window starting at the minute of injection (see
+ * `pickFaultWindows`), kept when it has all three modalities.
  */
 export function faultWindows(windows: readonly EncodedWindow[], faults: readonly FaultLabel[]): { picked: { window: EncodedWindow; fault: FaultLabel }[]; missing: FaultLabel[]; partial: FaultLabel[] } {
-  const picked: { window: EncodedWindow; fault: FaultLabel }[] = [];
-  const missing: FaultLabel[] = [];
-  const partial: FaultLabel[] = [];
-  for (const f of [...faults].sort((a, b) => a.start - b.start)) {
-    let best: EncodedWindow | undefined;
-    for (const w of windows) {
-      if (w.window.start <= f.start && f.start < w.window.end && (!best || w.window.start > best.window.start)) best = w;
-    }
-    if (!best) missing.push(f);
-    else if (!hasAll(best)) partial.push(f);
-    else picked.push({ window: best, fault: f });
-  }
-  return { picked, missing, partial };
+  return pickFaultWindows(windows, faults, hasAll);
 }
 
 function shortType(f: { type?: string }): string {
@@ -567,28 +305,6 @@ function probeNezha(src: ProbeSource, sc: Scorer, opts: Required<ProbeOptions>, 
   }
 }
 
-const DAY_MS = 86_400_000;
-
-/** Per UTC day, from the first fault's start to the last fault's end. */
-function faultSchedule(faults: readonly FaultLabel[]): Map<number, { start: number; end: number }> {
-  const out = new Map<number, { start: number; end: number }>();
-  for (const f of faults) {
-    const day = Math.floor(f.start / DAY_MS);
-    const r = out.get(day);
-    if (!r) out.set(day, { start: f.start, end: f.end });
-    else {
-      r.start = Math.min(r.start, f.start);
-      r.end = Math.max(r.end, f.end);
-    }
-  }
-  return out;
-}
-
-function inSchedule(w: EncodedWindow, hours: Map<number, { start: number; end: number }>): boolean {
-  const r = hours.get(Math.floor(w.window.start / DAY_MS));
-  return r !== undefined && w.window.start < r.end && r.start < w.window.end;
-}
-
 function probeSimulator(src: ProbeSource, sc: Scorer, samples: Record<string, number>, notes: string[]): void {
   // (c) windows with all three modalities; presence is not a signal there, and is kept equal.
   const set: SampleSet = { key: 'c', windows: src.windows.filter(hasAll), mask: [] };
@@ -628,12 +344,6 @@ function probeSimulator(src: ProbeSource, sc: Scorer, samples: Record<string, nu
   sc.silhouette(rset, rl, { id: 'c.regime', label: '(c) workload regime' });
 }
 
-/** Failure group of an AIOps 2022 case id `<cloudbed>_<failure>_<window>` when no case list says. */
-function groupFromCaseId(id: string): string {
-  const k = id.lastIndexOf('_');
-  return k > 0 ? id.slice(0, k) : id;
-}
-
 function probeCases(src: ProbeSource, sc: Scorer, samples: Record<string, number>, notes: string[]): void {
   const byId = new Map(src.cases?.map((c) => [c.id, c]));
   const set: SampleSet = { key: 'cases', windows: src.windows.filter((w) => w.caseId !== undefined && w.label.type !== undefined), mask: [] };
@@ -642,7 +352,7 @@ function probeCases(src: ProbeSource, sc: Scorer, samples: Record<string, number
     notes.push('cases: fewer than two labelled cases; nothing scored');
     return;
   }
-  const group = set.windows.map((w) => byId.get(w.caseId as string)?.group ?? groupFromCaseId(w.caseId as string));
+  const group = set.windows.map((w) => failureGroupOf({ caseId: w.caseId, group: w.group ?? byId.get(w.caseId as string)?.group }));
   const split = set.windows.map((w) => w.split ?? byId.get(w.caseId as string)?.split);
   samples['cases.failures'] = new Set(group).size;
   const types = set.windows.map((w) => shortType(w.label));
@@ -679,26 +389,4 @@ export function probeDataset(src: ProbeSource, embedders: readonly NamedEmbedder
   else if (src.kind === 'simulator') probeSimulator(src, sc, samples, notes);
   else probeCases(src, sc, samples, notes);
   return { source: src.name, kind: src.kind, k: opts.k, embedders: names, measures: sc.measures, samples, notes };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Presentation
-
-function fmt(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(3) : '—';
-}
-
-function pad(s: string, w: number, right = false): string {
-  return right ? s.padStart(w) : s.padEnd(w);
-}
-
-/** A plain-text table: one row per measure; columns n, chance, then one per embedder. */
-export function formatProbeReport(r: ProbeReport): string {
-  const head = ['measure', 'n', 'chance', ...r.embedders];
-  const rows = r.measures.map((m) => [m.label, String(m.n), fmt(m.chance), ...r.embedders.map((e) => fmt(m.values[e]))]);
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells: string[]) => cells.map((x, c) => pad(x, widths[c], c > 0)).join('  ');
-  const out = [`${r.source} (${r.kind}, k=${r.k}; samples ${Object.entries(r.samples).map(([k, v]) => `${k}=${v}`).join(', ')})`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  for (const n of r.notes) out.push(`note: ${n}`);
-  return out.join('\n') + '\n';
 }

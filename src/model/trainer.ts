@@ -17,7 +17,8 @@ import { AdamW, noGrad, ops, type Tensor } from './engine/index.js';
 import { anomalySeparationLoss, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
 import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
 import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
-import { BatchSampler, validationSplit, type SampledBatch } from './sampler.js';
+import { BatchSampler, type SampledBatch } from './sampler.js';
+import { validationSplit } from '../windows/index.js';
 
 export interface LossTerms {
   modal: boolean;
@@ -76,6 +77,8 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
+  /** Called once, before the first epoch, with what the validation split could not honour. */
+  onSplitWarnings?: (warnings: readonly string[]) => void;
   /** Sees the windows of every batch, training and validation (for audits and tests). */
   onBatch?: (windows: readonly EncodedWindow[], phase: 'train' | 'val' | 'normalizer') => void;
 }
@@ -124,6 +127,8 @@ export interface TrainResult {
   trainWindows: number;
   valWindows: number;
   purged: number;
+  /** Why the validation split differs from --val-share, if it does (`ValidationSplit.warnings`). */
+  valWarnings: string[];
   terms: LossTerms;
   /** The epoch the run resumed at (0 when it started fresh). */
   resumedAt: number;
@@ -306,6 +311,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   }
   if (Object.keys(inputDims).length === 0) throw new UserError('no training window has any modality: nothing to train on');
   const vs = validationSplit(windows, { share: o.valShare, seed: o.seed, blockMs: o.valBlockMs });
+  if (vs.warnings.length) options.onSplitWarnings?.(vs.warnings);
   if (vs.train.length < 2) throw new UserError(`${vs.train.length} training window(s) after the validation split: need at least 2 (more data, or a smaller --val-share)`);
   const model = new StateModel({ ...options.model, inputDims, seed: o.seed });
   const widths: Partial<Record<Modality, number>> = {};
@@ -463,6 +469,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     trainWindows: vs.train.length,
     valWindows: vs.val.length,
     purged: vs.purged,
+    valWarnings: vs.warnings,
     terms,
     resumedAt,
     timings: { trainMs, valMs, totalMs: performance.now() - t0 },

@@ -1,4 +1,18 @@
 import type { DatasetCase, FaultLabel, TimeRange } from '../telemetry/index.js';
+import { UserError } from '../telemetry/dataset.js';
+
+/**
+ * Largest window plan accepted by default. Every window costs a few hundred bytes before any
+ * data is attached (window, label, slice), so ten million is already a few GB: a plan beyond it
+ * is almost always a unit slip (`--window 1ms`) or a bad clock, and is refused before any data
+ * is read rather than dying out of memory later.
+ */
+export const MAX_WINDOWS = 10_000_000;
+
+export interface WindowLimits {
+  /** refuse plans with more windows than this (default `MAX_WINDOWS`) */
+  maxWindows?: number;
+}
 
 export interface WindowSpec {
   lengthMs: number;
@@ -21,10 +35,11 @@ export interface Window {
  * Every window lies within the stride-aligned hull of `range`; a range shorter than one window
  * still gets one window.
  */
-export function gridWindows(range: TimeRange, spec: WindowSpec): Window[] {
+export function gridWindows(range: TimeRange, spec: WindowSpec, limits: WindowLimits = {}): Window[] {
   const { lengthMs: L, strideMs: S } = spec;
-  if (!(L > 0) || !(S > 0)) throw new RangeError('window length and stride must be positive');
-  if (!(range.end > range.start)) return [];
+  const n = gridWindowCount(range, spec);
+  checkWindowCount(n, limits, range, spec);
+  if (n === 0) return [];
   const first = Math.floor(range.start / S) * S;
   const hullEnd = Math.ceil(range.end / S) * S;
   const out: Window[] = [];
@@ -35,8 +50,37 @@ export function gridWindows(range: TimeRange, spec: WindowSpec): Window[] {
   return out;
 }
 
+/** How many windows `gridWindows` makes for `range`, computed without making them. */
+export function gridWindowCount(range: TimeRange, spec: WindowSpec): number {
+  const { lengthMs: L, strideMs: S } = spec;
+  if (!(L > 0) || !(S > 0)) throw new RangeError('window length and stride must be positive');
+  if (!(range.end > range.start)) return 0;
+  const first = Math.floor(range.start / S) * S;
+  const hullEnd = Math.ceil(range.end / S) * S;
+  // Same rule as the loop in gridWindows: windows that fit in the hull, at least one.
+  return hullEnd - first < L ? 1 : Math.floor((hullEnd - first - L) / S) + 1;
+}
+
+/** Throws the one-line UserError for a plan above the bound (see `MAX_WINDOWS`). */
+export function checkWindowCount(count: number, limits: WindowLimits = {}, range?: TimeRange, spec?: WindowSpec): void {
+  const max = limits.maxWindows ?? MAX_WINDOWS;
+  if (count <= max) return;
+  const what = spec && range ? ` (${fmtMs(spec.lengthMs)} windows every ${fmtMs(spec.strideMs)} over ${fmtMs(range.end - range.start)})` : '';
+  throw new UserError(`${fmtCount(count)} windows${what} exceed the bound of ${fmtCount(max)} windows; use a longer --window/--stride or a shorter time range`);
+}
+
+const fmtCount = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+
+function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']];
+  for (const [u, name] of units) if (ms >= u) return `${+(ms / u).toFixed(2)} ${name}`;
+  return `${+ms.toFixed(3)} ms`;
+}
+
 /** Case-based sources: each case is one window, ordered by start time. */
-export function caseWindows(cases: readonly DatasetCase[]): Window[] {
+export function caseWindows(cases: readonly DatasetCase[], limits: WindowLimits = {}): Window[] {
+  checkWindowCount(cases.length, limits);
   return [...cases]
     .sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1))
     .map((c, index) => ({ index, start: c.start, end: c.end, caseId: c.id }));
@@ -97,6 +141,8 @@ export function labelWindows(windows: readonly Window[], faults: readonly FaultL
       if (sorted[mid].start < from) lo = mid + 1;
       else hi = mid;
     }
+    // Most windows of a long plan overlap no fault: skip the candidate list for them.
+    if (lo >= sorted.length || sorted[lo].start >= w.end) return { abnormal: false, faults: [] };
     const near: FaultLabel[] = [];
     for (let i = lo; i < sorted.length && sorted[i].start < w.end; i++) near.push(sorted[i]);
     return labelWindow(w, near);

@@ -1,5 +1,5 @@
 import type { Dataset, LogRecord, MetricSeries, Modality, Span, TimeRange } from '../telemetry/index.js';
-import { caseWindows, gridWindows, labelWindows, type Window, type WindowLabel, type WindowSpec } from './grid.js';
+import { caseWindows, gridWindows, labelWindows, type Window, type WindowLabel, type WindowLimits, type WindowSpec } from './grid.js';
 
 /** The data of one window: metric points, spans and logs whose own timestamp lies in it. */
 export interface WindowSlice {
@@ -11,18 +11,35 @@ export interface WindowSlice {
   logs: LogRecord[];
 }
 
-export interface WindowStreamOptions {
+export interface WindowStreamOptions extends WindowLimits {
   /** restrict to windows inside this range */
   range?: TimeRange;
   /** modalities to read (default all three); the others stay empty */
   modalities?: readonly Modality[];
 }
 
-/** The windows a dataset is cut into: its cases where it has them, else the stride grid. */
-export function datasetWindows(ds: Dataset, spec: WindowSpec, range?: TimeRange): Window[] {
-  const all = ds.cases && ds.cases.length > 0 ? caseWindows(ds.cases) : gridWindows(range ?? ds.timeRange, spec);
-  const kept = range ? all.filter((w) => w.start >= range.start && w.end <= range.end) : all;
-  return kept.map((w, index) => ({ ...w, index }));
+/**
+ * The windows a dataset is cut into: its cases where it has them, else the stride grid.
+ * Every window plan goes through here, so this is where a plan above `limits.maxWindows`
+ * (default `MAX_WINDOWS`) is refused, from the time range alone, before any data is read.
+ */
+export function datasetWindows(ds: Dataset, spec: WindowSpec, range?: TimeRange, limits: WindowLimits = {}): Window[] {
+  const all = ds.cases && ds.cases.length > 0 ? caseWindows(ds.cases, limits) : gridWindows(range ?? ds.timeRange, spec, limits);
+  if (!range) return all;
+  const kept: Window[] = [];
+  for (const w of all) if (w.start >= range.start && w.end <= range.end) kept.push({ ...w, index: kept.length });
+  return kept;
+}
+
+/** The time span a list of windows covers (a loop: spreading millions of values into Math.min overflows the stack). */
+export function windowsHull(windows: readonly Window[]): TimeRange {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const w of windows) {
+    if (w.start < start) start = w.start;
+    if (w.end > end) end = w.end;
+  }
+  return { start, end };
 }
 
 /**
@@ -151,7 +168,7 @@ function concatSeries(parts: MetricSeries[]): MetricSeries {
  * modality stream has moved past its end (plus the source's declared disorder).
  */
 export async function* windowStream(ds: Dataset, spec: WindowSpec, opts: WindowStreamOptions = {}): AsyncGenerator<WindowSlice> {
-  const windows = datasetWindows(ds, spec, opts.range);
+  const windows = datasetWindows(ds, spec, opts.range, opts);
   if (windows.length === 0) return;
   const labels = labelWindows(windows, ds.labels, ds.cases);
   const want = new Set<Modality>(opts.modalities ?? ['metrics', 'traces', 'logs']);
@@ -170,10 +187,7 @@ export async function* windowStream(ds: Dataset, spec: WindowSpec, opts: WindowS
     return;
   }
   // Case windows can be out of order in time relative to the stride grid; read the span they cover.
-  const readRange: TimeRange = {
-    start: Math.min(...windows.map((w) => w.start)),
-    end: Math.max(...windows.map((w) => w.end)),
-  };
+  const readRange = windowsHull(windows);
   const empty = async function* <T>(): AsyncGenerator<T[]> {};
   // Metric chunks are timed by their last point: a chunk is kept while any of its points may be needed.
   const metrics = new Feed<MetricSeries>(want.has('metrics') ? ds.metrics(readRange) : empty<MetricSeries>(), lastTime);

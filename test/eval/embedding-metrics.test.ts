@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { knnLooAccuracy, knnPurity, silhouette, cosineDistances } from '../../src/eval/index.js';
+import { knnLooAccuracy, knnPurity, silhouette, cosineDistances } from '../../src/stats/index.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;

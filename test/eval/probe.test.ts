@@ -3,20 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { knnWithExclusion, majorityShare, randomPurity, referenceChance, cosineDistances } from '../../src/stats/index.js';
 import {
   faultWindows,
-  knnWithExclusion,
-  majorityShare,
   probeDataset,
-  randomPurity,
-  referenceChance,
   rawBackboneEmbedder,
   readRegimes,
   regimeOf,
   timeEmbedder,
-  cosineDistances,
   type Embedder,
   type NamedEmbedder,
+  type ProbeMeasure,
   type ProbeReport,
   type RegimeSpan,
 } from '../../src/eval/index.js';
@@ -41,10 +38,14 @@ function input(dir: number, noise: number, r: () => number): Float32Array {
   return x;
 }
 
-function measure(r: ProbeReport, id: string) {
+/** A measure with figures (these fixtures are all large enough to be measurable). */
+type Measured = ProbeMeasure & { chance: number; values: Record<string, number> };
+
+function measure(r: ProbeReport, id: string): Measured {
   const m = r.measures.find((x) => x.id === id);
   assert.ok(m, `measure ${id} missing; have ${r.measures.map((x) => x.id).join(', ')}`);
-  return m;
+  assert.equal(m.notMeasurable, undefined, `measure ${id} is not measurable: ${JSON.stringify(m.notMeasurable)}`);
+  return m as Measured;
 }
 
 function win(source: string, index: number, start: number, label: EncodedWindow['label'], inputs: EncodedWindow['inputs'], extra: Partial<EncodedWindow> = {}): EncodedWindow {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchSampler, Exclusions, selectTrainingWindows, temporalOverlaps, trainingWindowFilter, validationSplit } from '../../src/model/sampler.js';
+import { BatchSampler, temporalOverlaps } from '../../src/model/sampler.js';
+import { Exclusions, selectTrainingWindows, trainingWindowFilter, validationSplit } from '../../src/windows/index.js';
 import type { EncodedWindow } from '../../src/model/data.js';
 import { UserError } from '../../src/telemetry/index.js';
 import { fakeWindow } from './data-fixture.js';
@@ -107,7 +108,8 @@ test('validation split: whole blocks, no overlap with training, failure groups k
       assert.ok(t.window.end <= x.window.start || x.window.end <= t.window.start, 'a training window overlaps a validation window');
     }
   }
-  // grid blocks: validation windows of a source come in 30-min blocks
+  // grid blocks: validation windows of a source come in whole blocks (30 min here, never longer)
+  assert.equal(v.blockMs, 30 * 60_000);
   for (const x of v.val.filter((w) => w.caseId === undefined)) {
     const block = Math.floor(x.window.start / (30 * 60_000));
     const mates = ws.filter((w) => w.source === x.source && w.caseId === undefined && Math.floor(w.window.start / (30 * 60_000)) === block);

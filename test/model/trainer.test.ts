@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { HashBackbone } from '../../src/encode/index.js';
 import { loadDataset } from '../../src/sources/index.js';
 import { encodeWindows, windowInputDims, type EncodedWindow } from '../../src/model/data.js';
-import { Exclusions, selectTrainingWindows } from '../../src/model/sampler.js';
+import { Exclusions, selectTrainingWindows } from '../../src/windows/index.js';
 import { learningRate, trainStateModel, type TrainerOptions } from '../../src/model/trainer.js';
 import { UserError } from '../../src/telemetry/index.js';
 import { SPEC, simulatedFolder } from './data-fixture.js';

@@ -1,6 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
-import { sweepStaleTemps, tempPathFor } from '../sources/index.js';
+import { sweepStaleTemps, tempPathFor } from '../../sources/index.js';
 
 type SinkInput = Parameters<AsyncByteQueue['write']>[0];
 

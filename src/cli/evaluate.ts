@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import { basename } from 'node:path';
+import { EmbeddingCache, createBackbone } from '../encode/index.js';
+import { checkOutput } from '../sources/index.js';
+import { UserError } from '../telemetry/index.js';
+import { DEFAULT_BURST_GAP_MS } from '../windows/index.js';
+import { checkCompatible, currentFeatureLayouts, loadCheckpoint, type StateModel } from '../model/index.js';
+import { evaluateDataset, formatEvaluateMarkdown, writeEvaluateJson } from '../eval/index.js';
+import { Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+
+interface EvaluateCliOptions {
+  data?: string;
+  model?: string[];
+  json?: string;
+  folds: number;
+  seed: number;
+  burstGap: number;
+  backbone?: string;
+  window?: number;
+  stride?: number;
+  faultDuration: number;
+  evidence: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  allowRemote?: boolean;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Column names for the models: `model` for one, file names (made unique) for several. */
+function modelNames(paths: readonly string[]): string[] {
+  if (paths.length === 1) return ['model'];
+  const base = paths.map((p) => basename(p));
+  return base.map((b, i) => (base.indexOf(b) === i && base.lastIndexOf(b) === i ? b : paths[i]));
+}
+
+/** `runtimeslicer evaluate`: the harness of docs/evaluate.md. */
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description(
+      'detection, localization and classification under grouped folds (docs/evaluate.md): leak sentinels (time-only, nearest-fault, prior), raw view features, raw backbone vectors, the evidence localizer and each --model in one run; a Table-1-shaped Markdown table on stdout',
+    )
+    .option('--data <path>', 'telemetry folder (Nezha export, AIOps 2022 events, OTLP / simulator output)')
+    .option('--model <file>', 'trained model (repeatable): a column each, named "model" (one) or by file', collect)
+    .option('--json <file>', 'also write the report as one JSON object to this file (atomically)')
+    .option('--folds <n>', 'folds', intArg(2), 5)
+    .option('--seed <n>', 'seed of the fold assignment', nonNegativeIntArg, 0)
+    .option('--burst-gap <duration>', 'Nezha layout: a fault this close to the previous one joins its injection burst (a fold group)', durationArg, DEFAULT_BURST_GAP_MS)
+    .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
+    .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
+    .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
+    .addOption(faultDurationOption())
+    .option('--no-evidence', 'leave out the evidence localizer column (the slowest)')
+    .option('--no-cache', 'do not use the on-disk embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
+    .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .action((o: EvaluateCliOptions) =>
+      run(async () => {
+        if (!o.data) throw new UserError('--data <path> is required', 2);
+        const modelPaths = o.model ?? [];
+        const jsonOut = o.json !== undefined ? checkOutput(o.json, [o.data, ...modelPaths], { label: '--json' }) : undefined;
+        const loaded: { name: string; model: StateModel; spec: string; window?: { lengthMs: number; strideMs: number }; check: (id: string, dim: number) => void }[] = [];
+        const names = modelNames(modelPaths);
+        const views = currentFeatureLayouts();
+        for (const [i, path] of modelPaths.entries()) {
+          const { header, model } = await loadCheckpoint(path);
+          loaded.push({
+            name: names[i],
+            model,
+            spec: header.backbone.spec,
+            window: header.window,
+            check: (id, dim) => checkCompatible(header, { backboneId: id, dim, viewsVersion: views.viewsVersion, layouts: views.layouts }, `data for ${path}`),
+          });
+        }
+        const specs = new Set(loaded.map((m) => m.spec));
+        if (specs.size > 1) throw new UserError(`the models were trained on different backbones (${[...specs].join(', ')}); evaluate them one backbone at a time`);
+        const backboneSpec = loaded[0]?.spec ?? o.backbone ?? 'hash';
+        if (o.backbone !== undefined && loaded.length > 0 && o.backbone !== backboneSpec) throw new UserError(`--backbone ${o.backbone} does not match the model's backbone ${backboneSpec}`);
+        const spec = { lengthMs: o.window ?? loaded[0]?.window?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? loaded[0]?.window?.strideMs ?? 60_000 };
+        warnStrideGap(spec);
+        const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'evaluate' });
+        const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
+        const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+        const show = process.stderr.isTTY === true;
+        let bar: Progress | undefined;
+        let phase = '';
+        try {
+          for (const m of loaded) m.check(backbone.id, backbone.dim);
+          const result = await evaluateDataset(ds, {
+            backbone,
+            cache,
+            spec,
+            folds: o.folds,
+            seed: o.seed,
+            burstGapMs: o.burstGap,
+            models: loaded.map((m) => ({ name: m.name, model: m.model })),
+            evidence: o.evidence,
+            name: basename(o.data.replace(/\/+$/, '')),
+            onProgress: (p) => {
+              if (p.phase !== phase) {
+                phase = p.phase;
+                bar?.stop();
+                bar = new Progress(`${basename(o.data as string)}: ${p.phase === 'fit' ? 'fitting baselines' : 'encoding'}`, p.total, show);
+              }
+              bar?.update(p.windows);
+            },
+            onPhase: (ph) => {
+              if (ph !== 'encoding') {
+                bar?.stop();
+                bar = undefined;
+                if (show) process.stderr.write(`${ph}…\n`);
+              }
+            },
+          });
+          bar?.stop();
+          noteDataProblems(ds, o.data);
+          process.stdout.write(formatEvaluateMarkdown(result.report));
+          if (jsonOut) await writeEvaluateJson(jsonOut, result.report);
+        } finally {
+          bar?.stop();
+          cache?.close();
+          await backbone.dispose?.();
+        }
+      }),
+    );
+}

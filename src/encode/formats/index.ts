@@ -1,0 +1,27 @@
+/**
+ * The project's Arrow file formats in one place: the `encode` output (views.ts), the `embed`
+ * output (embeddings.ts), and the atomic file both are written through (arrow-file.ts).
+ */
+export { AtomicArrowFile } from './arrow-file.js';
+export {
+  COLUMNAR_FORMAT_VERSION,
+  MODALITY_VALUES,
+  columnarSchema,
+  rowBlock,
+  rowsToBatch,
+  blockToBatch,
+  ColumnarWriter,
+  readColumnar,
+  type EncodedRow,
+  type ColumnarOptions,
+  type RowBlock,
+} from './views.js';
+export {
+  EMBEDDINGS_FORMAT_VERSION,
+  EMBEDDING_KINDS,
+  embeddingsSchema,
+  EmbeddingsWriter,
+  type EmbeddingKind,
+  type EmbeddingRow,
+  type EmbeddedWindow,
+} from './embeddings.js';

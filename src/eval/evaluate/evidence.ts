@@ -1,0 +1,32 @@
+/**
+ * The evidence column: the label-free localizer of src/tasks (issue 11, deliverable 2) ranking
+ * each case. Grid data: one `prepareLocalizer` over the dataset with every case's window as a
+ * query (queries are never used as normal windows). Its normal windows are chosen by fault
+ * *times* only (any window touching a fault's active period is dropped), never by a root cause
+ * or type, so no test-fold label reaches it beyond the time the task itself gives. Case data
+ * (AIOps 2022): `rankCaseEvents`, an IDF over event counts of all cases (no labels).
+ */
+import type { Dataset } from '../../telemetry/index.js';
+import { prepareLocalizer, rankCaseEvents } from '../../tasks/index.js';
+import type { CaseRanking } from './run.js';
+import type { EvalSetup } from './setup.js';
+
+export async function evidenceRankings(ds: Dataset, setup: EvalSetup): Promise<Map<string, CaseRanking>> {
+  const out = new Map<string, CaseRanking>();
+  if (setup.kind === 'aiops22') {
+    const ranked = rankCaseEvents(ds, setup.cases.map((c) => c.id));
+    for (const c of setup.cases) {
+      const r = ranked.get(c.id);
+      if (r) out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod) });
+    }
+    return out;
+  }
+  const queries = setup.cases.map((c) => ({ start: c.w.window.start, end: c.w.window.end }));
+  if (queries.length === 0) return out;
+  const prepared = await prepareLocalizer(ds, queries);
+  setup.cases.forEach((c, i) => {
+    const r = prepared.rank(queries[i]);
+    out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod) });
+  });
+  return out;
+}

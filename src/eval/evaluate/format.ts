@@ -1,0 +1,92 @@
+/**
+ * `evaluate` output: a Markdown table in the shape of the paper's Table 1 (per method: anomaly
+ * detection P/R/F1, failure localization P/R/F1/MRR, failure diagnosis P/R/F1/MRR), then the
+ * levels and breakdowns Table 1 has no room for; and the JSON report, written atomically.
+ */
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { sweepStaleTemps, tempPathFor } from '../../sources/index.js';
+import type { ProtocolName } from '../../windows/index.js';
+import type { EvalReport, EvalRow, LevelName, MetricName, TaskName } from './types.js';
+
+function find(rows: readonly EvalRow[], protocol: ProtocolName, task: TaskName, level: LevelName, method: string, metric: MetricName, faultType?: string): EvalRow | undefined {
+  return rows.find((r) => r.protocol === protocol && r.task === task && r.level === level && r.method === method && r.metric === metric && r.faultType === faultType);
+}
+
+function cell(r: EvalRow | undefined): string {
+  if (!r) return '';
+  if (r.value === null) return 'n/m';
+  return r.value.toFixed(3);
+}
+
+function table(head: string[], body: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
+}
+
+export function formatEvaluateMarkdown(r: EvalReport): string {
+  const out: string[] = [];
+  const p = r.protocol.name;
+  out.push(`## ${r.dataset}`, '', `protocol: ${p}, ${r.protocol.folds} folds over ${r.protocol.groups} groups, seed ${r.protocol.seed}`, '');
+  const n = (task: TaskName, level: LevelName) => r.rows.find((x) => x.protocol === p && x.task === task && x.level === level)?.n ?? 0;
+  out.push(
+    `Table 1 shape. AD: detection, metrics-only, window level (n=${n('detection', 'metrics-only')} windows); FL: localization, service level (n=${n('localization', 'service')} cases); FD: classification of the fault type (n=${n('classification', 'type')} cases). P/R/F1 macro; n/m = not measurable.`,
+    '',
+  );
+  const body = r.methods.map((m) => [
+    m,
+    ...(['precision', 'recall', 'f1', 'event-f1'] as MetricName[]).map((x) => cell(find(r.rows, p, 'detection', 'metrics-only', m, x))),
+    ...(['precision', 'recall', 'f1', 'mrr'] as MetricName[]).map((x) => cell(find(r.rows, p, 'localization', 'service', m, x))),
+    ...(['precision', 'recall', 'f1', 'mrr'] as MetricName[]).map((x) => cell(find(r.rows, p, 'classification', 'type', m, x))),
+  ]);
+  out.push(table(['method', 'AD P', 'AD R', 'AD F1', 'AD event-F1', 'FL P', 'FL R', 'FL F1', 'FL MRR', 'FD P', 'FD R', 'FD F1', 'FD MRR'], body), '');
+
+  const locMetrics: MetricName[] = ['ac@1', 'ac@3', 'ac@5', 'avg@5', 'mrr'];
+  out.push('Localization', '');
+  out.push(
+    table(
+      ['method', ...locMetrics.map((x) => `service ${x}`), ...locMetrics.map((x) => `pod ${x}`)],
+      r.methods.map((m) => [m, ...locMetrics.map((x) => cell(find(r.rows, p, 'localization', 'service', m, x))), ...locMetrics.map((x) => cell(find(r.rows, p, 'localization', 'pod', m, x)))]),
+    ),
+    '',
+  );
+  const types = [...new Set(r.rows.filter((x) => x.protocol === p && x.faultType !== undefined).map((x) => x.faultType as string))].sort();
+  if (types.length > 0) {
+    const count = (t: string) => r.rows.find((x) => x.protocol === p && x.faultType === t)?.n ?? 0;
+    out.push('Service AC@1 / AC@3 by fault type', '');
+    out.push(table(['method', ...types.map((t) => `${t} (${count(t)})`)], r.methods.map((m) => [m, ...types.map((t) => `${cell(find(r.rows, p, 'localization', 'service', m, 'ac@1', t))} / ${cell(find(r.rows, p, 'localization', 'service', m, 'ac@3', t))}`)])), '');
+  }
+  if (r.rows.some((x) => x.level === 'all-modalities')) {
+    const dm: MetricName[] = ['precision', 'recall', 'f1', 'event-precision', 'event-recall', 'event-f1'];
+    out.push(`Detection, all modalities (n=${n('detection', 'all-modalities')} windows)`, '');
+    out.push(table(['method', ...dm], r.methods.filter((m) => find(r.rows, p, 'detection', 'all-modalities', m, 'f1')).map((m) => [m, ...dm.map((x) => cell(find(r.rows, p, 'detection', 'all-modalities', m, x)))])), '');
+  }
+  const cm: MetricName[] = ['macro-f1', 'weighted-f1', 'weighted-precision', 'weighted-recall', 'mrr'];
+  out.push('Classification', '');
+  out.push(table(['method', ...cm], r.methods.filter((m) => find(r.rows, p, 'classification', 'type', m, 'mrr')).map((m) => [m, ...cm.map((x) => cell(find(r.rows, p, 'classification', 'type', m, x)))])), '');
+  if (r.protocol.also?.includes('authors-split')) {
+    const a: ProtocolName = 'authors-split';
+    out.push("Authors' split (LEAKY: failures on both sides; for comparison with published figures only)", '');
+    out.push(
+      table(
+        ['method', 'FL ac@1', 'FL mrr', 'FL f1', 'FD weighted-f1', 'FD mrr'],
+        r.methods.map((m) => [m, cell(find(r.rows, a, 'localization', 'service', m, 'ac@1')), cell(find(r.rows, a, 'localization', 'service', m, 'mrr')), cell(find(r.rows, a, 'localization', 'service', m, 'f1')), cell(find(r.rows, a, 'classification', 'type', m, 'weighted-f1')), cell(find(r.rows, a, 'classification', 'type', m, 'mrr'))]),
+      ),
+      '',
+    );
+  }
+  for (const note of r.notes) out.push(`- ${note}`);
+  return out.join('\n') + '\n';
+}
+
+/** The JSON report, written under a temporary name and renamed: a reader never sees half of it. */
+export async function writeEvaluateJson(path: string, r: EvalReport): Promise<void> {
+  const tmp = tempPathFor(path);
+  await sweepStaleTemps(path);
+  try {
+    await writeFile(tmp, JSON.stringify(r) + '\n', 'utf8');
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

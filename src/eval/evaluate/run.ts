@@ -1,0 +1,306 @@
+/**
+ * One `evaluate` run over a prepared protocol (`buildSetup`): every column does every task it
+ * can, fold by fold, fitting only on the training folds, and the figures are collected as rows.
+ *
+ * The columns: the leak sentinels (time-only, nearest-fault, prior), the vector columns
+ * (raw-features, raw-backbone, each model: `Representation`), and the evidence localizer's
+ * rankings when given (localization only). Test-fold labels are read only to score.
+ */
+import type { Modality } from '../../telemetry/index.js';
+import type { EncodedWindow } from '../../model/index.js';
+import { rankOf } from '../../stats/index.js';
+import type { ProtocolName } from '../../windows/index.js';
+import type { Representation } from './represent.js';
+import {
+  deviation,
+  detectionThreshold,
+  evenly,
+  featureStats,
+  fitServiceReference,
+  knnScore,
+  prepareRows,
+  prototypes,
+  rankByPrototype,
+  type ServiceReference,
+  type TimedRow,
+} from './scoring.js';
+import { nearestAlarm, nearestRanking, priorOrder, timeOnlyAlarm, timeOnlyRanking, type Labelled } from './sentinels.js';
+import { detectionRows, rankingRows } from './rows.js';
+import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
+import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow } from './types.js';
+
+/** Normal windows a service's localization reference draws on per fold (evenly spaced). */
+export const REFERENCE_POOL = 600;
+/** Training-normal windows a detection profile keeps per fold (evenly spaced). */
+export const DETECTION_REFERENCES = 400;
+
+export interface CaseRanking {
+  services: string[];
+  pods: string[];
+}
+
+export interface RunOptions {
+  /** the evidence localizer's ranking per case id (localization only) */
+  evidence?: Map<string, CaseRanking>;
+  notes?: string[];
+}
+
+interface Prediction {
+  services?: string[];
+  pods?: string[];
+  types?: string[];
+}
+
+export interface RunResult {
+  report: EvalReport;
+  /** protocol → case id → method → prediction (what the no-leak test compares) */
+  predictions: Map<ProtocolName, Map<string, Map<string, Prediction>>>;
+  /** detection level → method → alarm per window of the set (undefined: not scored) */
+  alarms: Map<string, Map<string, (boolean | undefined)[]>>;
+}
+
+interface Split {
+  protocol: ProtocolName;
+  leaky: boolean;
+  fold: number;
+  test: EvalCase[];
+  train: EvalCase[];
+  /** windows whose fold is a training fold (grid data) */
+  trainWindow: (i: number) => boolean;
+}
+
+function splitsOf(setup: EvalSetup): Split[] {
+  const out: Split[] = [];
+  for (let f = 0; f < setup.folds.k; f++) {
+    out.push({
+      protocol: setup.protocol,
+      leaky: false,
+      fold: f,
+      test: setup.cases.filter((c) => c.fold === f),
+      train: setup.cases.filter((c) => c.fold !== f),
+      trainWindow: (i) => setup.windowFolds[i] !== undefined && setup.windowFolds[i] !== f,
+    });
+  }
+  if (setup.authorsSplit) {
+    out.push({ protocol: 'authors-split', leaky: true, fold: -1, test: setup.cases.filter((c) => c.split === 'test'), train: setup.cases.filter((c) => c.split === 'train'), trainWindow: () => false });
+  }
+  return out;
+}
+
+const expandPods = (setup: EvalSetup, services: readonly string[], at: number) => services.flatMap((s) => setup.podsOf(s, at));
+
+/** Per representation and service, the entity rows of a label-free pool of windows, computed once. */
+class EntityRows {
+  private readonly cache = new Map<string, (Float64Array | undefined)[]>();
+  readonly pool: EncodedWindow[];
+  readonly index = new Map<EncodedWindow, number>();
+  constructor(setup: EvalSetup) {
+    const withEntities = setup.windows.filter((w) => w.entities !== undefined && w.entities.size > 0);
+    this.pool = [...new Set([...setup.cases.map((c) => c.w), ...evenly(withEntities, REFERENCE_POOL)])];
+    this.pool.forEach((w, i) => this.index.set(w, i));
+  }
+  rows(rep: Representation, service: string): (Float64Array | undefined)[] {
+    const key = `${rep.name}\u0000${service}`;
+    let r = this.cache.get(key);
+    if (!r) this.cache.set(key, (r = rep.entity(this.pool, service)));
+    return r;
+  }
+}
+
+function localizeWith(setup: EvalSetup, rep: Representation, ent: EntityRows, split: Split): Map<string, string[]> {
+  const windowIdx = new Map(setup.windows.map((w, i) => [w, i]));
+  const trainCaseWindows = new Map(split.train.map((c) => [c.w, c.service]));
+  const testWindows = new Set(split.test.map((c) => c.w));
+  // reference windows: training-fold normal windows of the pool, and training cases
+  const normalRef = ent.pool.filter((w) => {
+    if (testWindows.has(w) || trainCaseWindows.has(w) || w.label.abnormal) return false;
+    const i = windowIdx.get(w);
+    return i !== undefined && split.trainWindow(i);
+  });
+  const refs = new Map<string, ServiceReference | undefined>();
+  for (const s of setup.services) {
+    const rows = ent.rows(rep, s);
+    const use: Float64Array[] = [];
+    for (const w of normalRef) {
+      const r = rows[ent.index.get(w) as number];
+      if (r) use.push(r);
+    }
+    for (const [w, svc] of trainCaseWindows) {
+      if (svc === s) continue;
+      const r = rows[ent.index.get(w) as number];
+      if (r) use.push(r);
+    }
+    refs.set(s, fitServiceReference(rep.kind, use));
+  }
+  const out = new Map<string, string[]>();
+  for (const c of split.test) {
+    const scored = setup.services.map((s) => ({ s, v: deviation(ent.rows(rep, s)[ent.index.get(c.w) as number], refs.get(s)) }));
+    scored.sort((a, b) => (b.v === a.v ? (a.s < b.s ? -1 : 1) : b.v - a.v));
+    out.set(c.id, scored.map((e) => e.s));
+  }
+  return out;
+}
+
+function classifyWith(rep: Representation, caseRows: Map<EncodedWindow, Float64Array | undefined>, split: Split): Map<string, string[]> {
+  const train = split.train.filter((c) => caseRows.get(c.w) !== undefined);
+  const out = new Map<string, string[]>();
+  if (train.length === 0) return out;
+  const rows = train.map((c) => caseRows.get(c.w) as Float64Array);
+  const stats = rep.kind === 'features' ? featureStats(rows) : undefined;
+  const protos = prototypes(rep.kind, prepareRows(rep.kind, rows, stats), train.map((c) => c.type));
+  for (const c of split.test) {
+    const x = caseRows.get(c.w);
+    if (x) out.set(c.id, rankByPrototype(rep.kind, prepareRows(rep.kind, [x], stats)[0], protos));
+  }
+  return out;
+}
+
+function detectWith(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number): (boolean | undefined)[] {
+  const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
+  for (let f = 0; f < k; f++) {
+    const refIdx = set.windows.map((w, i) => (set.folds[i] !== undefined && set.folds[i] !== f && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
+    const pick = evenly(refIdx, DETECTION_REFERENCES);
+    if (pick.length < 2 * 5) continue;
+    const raw = pick.map((i) => rows[i] as Float64Array);
+    const stats = rep.kind === 'features' ? featureStats(raw) : undefined;
+    const timed = (i: number, row: Float64Array): TimedRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
+    const refs = prepareRows(rep.kind, raw, stats).map((r, t) => timed(pick[t], r));
+    const thr = detectionThreshold(rep.kind, refs);
+    set.windows.forEach((_, i) => {
+      if (set.folds[i] !== f || !rows[i]) return;
+      const s = knnScore(rep.kind, timed(i, prepareRows(rep.kind, [rows[i] as Float64Array], stats)[0]), refs);
+      alarms[i] = Number.isFinite(s) && s > thr;
+    });
+  }
+  return alarms;
+}
+
+function detectSentinels(set: DetectionSet, k: number): Map<string, (boolean | undefined)[]> {
+  const out = new Map<string, (boolean | undefined)[]>([
+    ['time-only', set.windows.map(() => undefined)],
+    ['nearest-fault', set.windows.map(() => undefined)],
+    ['prior', set.windows.map(() => undefined)],
+  ]);
+  for (let f = 0; f < k; f++) {
+    const train: Labelled[] = [];
+    set.windows.forEach((w, i) => {
+      if (set.folds[i] !== undefined && set.folds[i] !== f) train.push({ start: w.window.start, end: w.window.end, label: w.label.abnormal ? 'abnormal' : 'normal' });
+    });
+    if (train.length === 0) continue;
+    const prior = train.filter((t) => t.label === 'abnormal').length / train.length > 0.5;
+    set.windows.forEach((w, i) => {
+      if (set.folds[i] !== f) return;
+      (out.get('time-only') as (boolean | undefined)[])[i] = timeOnlyAlarm(w.window, train);
+      (out.get('nearest-fault') as (boolean | undefined)[])[i] = nearestAlarm(w.window, train);
+      (out.get('prior') as (boolean | undefined)[])[i] = prior;
+    });
+  }
+  return out;
+}
+
+export function runEvaluation(setup: EvalSetup, reps: readonly Representation[], opts: RunOptions = {}): RunResult {
+  const methods = [...(opts.evidence ? ['evidence'] : []), ...reps.map((r) => r.name), 'time-only', 'nearest-fault', 'prior'];
+  const predictions = new Map<ProtocolName, Map<string, Map<string, Prediction>>>();
+  const put = (p: ProtocolName, id: string, m: string, pr: Prediction) => {
+    let a = predictions.get(p);
+    if (!a) predictions.set(p, (a = new Map()));
+    let b = a.get(id);
+    if (!b) a.set(id, (b = new Map()));
+    b.set(m, { ...b.get(m), ...pr });
+  };
+  const ent = new EntityRows(setup);
+  const caseRows = new Map<string, Map<EncodedWindow, Float64Array | undefined>>();
+  for (const rep of reps) {
+    const ws = setup.cases.map((c) => c.w);
+    const rows = rep.system(ws, [] as Modality[]);
+    caseRows.set(rep.name, new Map(ws.map((w, i) => [w, rows[i]])));
+  }
+  for (const split of splitsOf(setup)) {
+    const p = split.protocol;
+    const svcOrder = priorOrder(split.train.map((c) => c.service), setup.services);
+    const typeOrder = priorOrder(split.train.map((c) => c.type), []);
+    const svcTrain = split.train.map((c) => ({ start: c.start, end: c.end, label: c.service }));
+    const typeTrain = split.train.map((c) => ({ start: c.start, end: c.end, label: c.type }));
+    for (const c of split.test) {
+      const sentinel = (m: string, services: string[], types: string[]) => put(p, c.id, m, { services, pods: expandPods(setup, services, c.start), types });
+      sentinel('time-only', timeOnlyRanking(c.start, svcTrain, svcOrder), timeOnlyRanking(c.start, typeTrain, typeOrder));
+      sentinel('nearest-fault', nearestRanking(c.start, svcTrain, svcOrder), nearestRanking(c.start, typeTrain, typeOrder));
+      sentinel('prior', svcOrder, typeOrder);
+      const ev = opts.evidence?.get(c.id);
+      if (ev) {
+        const services = [...ev.services, ...setup.services.filter((s) => !ev.services.includes(s))];
+        const pods = [...ev.pods, ...expandPods(setup, services, c.start).filter((x) => !ev.pods.includes(x))];
+        put(p, c.id, 'evidence', { services, pods });
+      }
+    }
+    for (const rep of reps) {
+      const loc = localizeWith(setup, rep, ent, split);
+      for (const [id, services] of loc) put(p, id, rep.name, { services, pods: expandPods(setup, services, split.test.find((c) => c.id === id)?.start ?? 0) });
+      for (const [id, types] of classifyWith(rep, caseRows.get(rep.name) as Map<EncodedWindow, Float64Array | undefined>, split)) put(p, id, rep.name, { types });
+    }
+  }
+
+  // detection
+  const alarms = new Map<string, Map<string, (boolean | undefined)[]>>();
+  for (const set of setup.detection) {
+    const per = new Map<string, (boolean | undefined)[]>();
+    for (const rep of reps) per.set(rep.name, detectWith(rep, set, rep.system(set.windows, set.mask), setup.folds.k));
+    for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);
+    alarms.set(set.level, per);
+  }
+
+  // rows
+  const rows: EvalRow[] = [];
+  const protocols: ProtocolName[] = [setup.protocol, ...(setup.authorsSplit ? (['authors-split'] as ProtocolName[]) : [])];
+  for (const set of setup.detection) for (const [m, a] of alarms.get(set.level) as Map<string, (boolean | undefined)[]>) rows.push(...detectionRows(set, m, a, setup.protocol));
+  if (setup.detection.length === 0) {
+    for (const m of methods.filter((x) => x !== 'evidence')) {
+      rows.push({ task: 'detection', level: 'metrics-only', method: m, metric: 'event-f1', value: null, n: 0, protocol: setup.protocol, notMeasurable: { n: 0, classes: 1, reason: 'no normal windows in this source (every case is a fault)' } });
+    }
+  }
+  const cases: EvalCaseResult[] = [];
+  for (const p of protocols) {
+    const leaky = p === 'authors-split';
+    const pred = predictions.get(p) ?? new Map();
+    const evaluated = setup.cases.filter((c) => pred.has(c.id) && (p !== 'authors-split' || c.split === 'test'));
+    for (const m of methods) {
+      const has = (c: EvalCase, what: keyof Prediction) => pred.get(c.id)?.get(m)?.[what] !== undefined;
+      const locCases = evaluated.filter((c) => has(c, 'services'));
+      if (locCases.length > 0 || m === 'evidence') {
+        rows.push(...rankingRows('localization', 'service', m, locCases.map((c) => c.service), locCases.map((c) => pred.get(c.id).get(m).services), p, leaky));
+        rows.push(...rankingRows('localization', 'pod', m, locCases.map((c) => c.pod), locCases.map((c) => pred.get(c.id).get(m).pods), p, leaky));
+        for (const t of [...new Set(locCases.map((c) => c.type))].sort()) {
+          const tc = locCases.filter((c) => c.type === t);
+          rows.push(...rankingRows('localization', 'service', m, tc.map((c) => c.service), tc.map((c) => pred.get(c.id).get(m).services), p, leaky, t));
+        }
+      }
+      const clsCases = evaluated.filter((c) => has(c, 'types'));
+      if (clsCases.length > 0) rows.push(...rankingRows('classification', 'type', m, clsCases.map((c) => c.type), clsCases.map((c) => pred.get(c.id).get(m).types), p, leaky));
+    }
+    for (const c of evaluated) {
+      const ranks: EvalCaseResult['ranks'] = {};
+      const top: EvalCaseResult['top'] = {};
+      for (const [m, pr] of pred.get(c.id) as Map<string, Prediction>) {
+        const rk = (list: string[] | undefined, t: string) => {
+          if (!list) return null;
+          const r = rankOf(list, t);
+          return Number.isFinite(r) ? r : null;
+        };
+        ranks[m] = { service: rk(pr.services, c.service), pod: rk(pr.pods, c.pod), type: rk(pr.types, c.type) };
+        top[m] = { services: (pr.services ?? []).slice(0, 5), ...(pr.types ? { type: pr.types[0] } : {}) };
+      }
+      cases.push({ id: c.id, protocol: p, fold: p === 'authors-split' ? -1 : c.fold, group: c.group, start: new Date(c.start).toISOString(), type: c.type, rootCause: c.pod, rootCauseService: c.service, ranks, top });
+    }
+  }
+  const notes = [...setup.notes, ...(opts.notes ?? [])];
+  const report: EvalReport = {
+    schemaVersion: EVALUATE_SCHEMA_VERSION,
+    dataset: setup.dataset,
+    protocol: { name: setup.protocol, folds: setup.folds.k, seed: setup.folds.seed, groups: new Set(setup.folds.groupOf.values()).size, ...(setup.authorsSplit ? { also: ['authors-split' as ProtocolName] } : {}) },
+    methods,
+    rows,
+    cases,
+    notes,
+  };
+  return { report, predictions, alarms };
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulate } from '../../src/simulate/index.js';
+import { loadDataset } from '../../src/sources/index.js';
+import { createBackbone } from '../../src/encode/index.js';
+import { encodeWindows, type EncodedWindow } from '../../src/model/index.js';
+import { buildSetup, rawBackbone, rawFeatures, runEvaluation, type EvalSetup, type RunResult } from '../../src/eval/index.js';
+
+/** A copy of `setup` whose fold-`fold` labels are corrupted: types, root causes, and every window's abnormal flag. */
+function corrupt(setup: EvalSetup, fold: number): EvalSetup {
+  const swap = new Map<EncodedWindow, EncodedWindow>();
+  const windows = setup.windows.map((w, i) => {
+    const c = setup.windowFolds[i] === fold ? { ...w, label: { abnormal: !w.label.abnormal, rootCause: 'nobody', rootCauseService: 'nobody', type: 'nothing' } } : w;
+    swap.set(w, c);
+    return c;
+  });
+  const at = (w: EncodedWindow) => swap.get(w) ?? w;
+  const services = setup.services;
+  const cases = setup.cases.map((c, i) =>
+    c.fold === fold ? { ...c, type: `fake-${i % 2}`, service: services[(services.indexOf(c.service) + 1 + i) % services.length], pod: 'fake-pod', w: at(c.w) } : { ...c, w: at(c.w) },
+  );
+  const detection = setup.detection.map((d) => ({ ...d, windows: d.windows.map(at), injections: d.injections.filter((f) => f.fold !== fold) }));
+  return { ...setup, windows, cases, detection };
+}
+
+function predictionsOf(r: RunResult, ids: Set<string>): string {
+  const out: unknown[] = [];
+  for (const [p, byCase] of r.predictions) for (const [id, byMethod] of byCase) if (ids.has(id)) out.push([p, id, [...byMethod].sort()]);
+  return JSON.stringify(out);
+}
+
+function alarmsOf(r: RunResult, setup: EvalSetup, fold: number): string {
+  const out: unknown[] = [];
+  for (const d of setup.detection) {
+    const per = r.alarms.get(d.level)!;
+    for (const [m, a] of [...per].sort()) out.push([d.level, m, a.filter((_, i) => d.folds[i] === fold)]);
+  }
+  return JSON.stringify(out);
+}
+
+test('no test-fold label reaches a fit: corrupting one fold\'s labels changes none of its predictions', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'rs-eval-leak-'));
+  try {
+    const sim = join(tmp, 'sim');
+    await simulate({ outDir: sim, hours: 4, seed: 11, faults: 10 });
+    const ds = await loadDataset(sim);
+    const backbone = await createBackbone('hash:dim=32');
+    const windows = await encodeWindows(ds, { spec: { lengthMs: 5 * 60_000, strideMs: 60_000 }, backbone, entities: true });
+    const setup = buildSetup(ds, windows, 'sim', { folds: 3, seed: 1 });
+    assert.equal(setup.protocol, 'time-block');
+    assert.ok(setup.cases.length >= 6, `cases: ${setup.cases.length}`);
+    const reps = [rawFeatures(backbone.dim), rawBackbone(backbone.dim)];
+    const base = runEvaluation(setup, reps);
+    for (let fold = 0; fold < 3; fold++) {
+      const ids = new Set(setup.cases.filter((c) => c.fold === fold).map((c) => c.id));
+      const bad = corrupt(setup, fold);
+      const r = runEvaluation(bad, reps);
+      assert.equal(predictionsOf(r, ids), predictionsOf(base, ids), `fold ${fold}: test-fold predictions changed with its labels`);
+      assert.equal(alarmsOf(r, bad, fold), alarmsOf(base, setup, fold), `fold ${fold}: test-fold alarms changed with its labels`);
+    }
+    // the check has teeth: corrupting the *training* folds does change a test fold's predictions
+    const ids0 = new Set(setup.cases.filter((c) => c.fold === 0).map((c) => c.id));
+    let bad = setup;
+    for (const f of [1, 2]) bad = corrupt(bad, f);
+    assert.notEqual(predictionsOf(runEvaluation(bad, reps), ids0), predictionsOf(base, ids0));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
