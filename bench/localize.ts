@@ -1,5 +1,7 @@
 /**
  * `npm run bench -- localize [--data DIR] [--only nezha|aiops22] [--window 2m] [--families a,b]
+ * [--calibration auto|tail|robust] [--event-calibration none|robust|tail]
+ * [--mean-abs]
  * [--verbose [--items]]`: the label-free
  * evidence localizer (src/tasks/) on the real data, AC@k and MRR at service and pod level, per
  * fault type. Labels are used only to pick the query windows and to score the ranking; the
@@ -44,7 +46,12 @@ async function nezha(root: string, windowMs: number, verbose: boolean, args: str
   const ds = await loadDataset(root);
   const queries = ds.labels.map((l) => ({ start: l.start, end: l.start + windowMs }));
   const fam = arg(args, 'families', '');
-  const prep = await prepareLocalizer(ds, queries, fam ? { families: fam.split(',') as FamilyName[] } : {});
+  const cal = arg(args, 'calibration', '');
+  const prep = await prepareLocalizer(ds, queries, {
+    ...(fam ? { families: fam.split(',') as FamilyName[] } : {}),
+    ...(cal === 'tail' || cal === 'robust' || cal === 'auto' ? { calibration: cal } : {}),
+    ...(args.includes('--mean-abs') ? { madOnly: false } : {}),
+  });
   const t1 = performance.now();
   const cases: Case[] = [];
   ds.labels.forEach((l, i) => {
@@ -68,10 +75,11 @@ async function nezha(root: string, windowMs: number, verbose: boolean, args: str
   table('nezha-trainticket, label-free evidence localizer', cases, ['serviceRank', 'podRank']);
 }
 
-async function aiops22(root: string): Promise<void> {
+async function aiops22(root: string, args: string[]): Promise<void> {
   const ds = await loadDataset(root);
   const cases = ds.cases ?? [];
-  const ranked = rankCaseEvents(ds, cases.map((c) => c.id));
+  const cal = arg(args, 'event-calibration', '');
+  const ranked = rankCaseEvents(ds, cases.map((c) => c.id), cal === 'robust' || cal === 'tail' || cal === 'none' ? { calibrate: cal } : {});
   const out: Case[] = cases.map((c) => {
     const r = ranked.get(c.id)!;
     return { type: c.label.type, serviceRank: rankOf(r.services.map((s) => s.service), c.label.rootCauseService), podRank: rankOf(r.pods.map((p) => p.pod), c.label.rootCause) };
@@ -92,7 +100,7 @@ export default async function main(args: string[]): Promise<void> {
     else console.log(`skipped nezha-trainticket: ${nz} absent`);
   }
   if (only !== 'nezha') {
-    if (existsSync(ai)) await aiops22(ai);
+    if (existsSync(ai)) await aiops22(ai, args);
     else console.log(`skipped aiops22-pod: ${ai} absent`);
   }
 }

@@ -10,6 +10,11 @@ export {
   quantile,
   robustLocation,
   welchT,
+  minCountVariance,
+  normalUpperQuantile,
+  empiricalNull,
+  tailZ,
+  TAIL_TRUST_SHARE,
   EDGE_MIN_CALLS,
   MIN_REFERENCE_WINDOWS,
   LOG_SCALE_FLOOR,
@@ -41,6 +46,7 @@ export type {
   TemplatedLogs,
   RobustLocation,
   Moments,
+  EmpiricalNull,
 } from './evidence/index.js';
 export { EvidenceLocalizer, LOCALIZER_DEFAULTS, prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS, rankCaseEvents } from './localize/index.js';
-export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking } from './localize/index.js';
+export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions } from './localize/index.js';

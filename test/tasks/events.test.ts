@@ -47,6 +47,19 @@ test('metric events are weighted by how rarely their (pod, KPI) pair fires acros
   assert.ok(r.get('c2')!.services[0].score < 0.5);
 });
 
+test("each pod's event score is calibrated against its own scores over all cases", () => {
+  // noisy-0 has ten KPIs and five of them fire (3 events each) in every case: a large sum
+  // everywhere; quiet-0 fires one rare KPI once, in c3 only
+  const cases: Record<string, MetricSeries[]> = {};
+  for (let i = 0; i < 10; i++) {
+    cases[`c${i}`] = Array.from({ length: 5 }, (_, j) => ev('noisy-0', `k${(i + j) % 10}`, 3));
+  }
+  cases.c3.push(ev('quiet-0', 'memory'));
+  const ids = Object.keys(cases);
+  assert.equal(rankCaseEvents(caseDataset(cases), ids, { calibrate: 'none' }).get('c3')!.services[0].service, 'noisy');
+  assert.equal(rankCaseEvents(caseDataset(cases), ids).get('c3')!.services[0].service, 'quiet');
+});
+
 test('localize --at accepts the Nezha time format (UTC), ISO times and epoch seconds', () => {
   assert.equal(parseTimeArg('2023-01-29 08:43:04'), Date.UTC(2023, 0, 29, 8, 43, 4));
   assert.equal(parseTimeArg('2023-01-29T09:43:04+01:00'), Date.UTC(2023, 0, 29, 8, 43, 4));

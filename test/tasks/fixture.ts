@@ -1,7 +1,8 @@
 /**
  * A small generated system for the localizer tests: gateway → a → {b, c}, one pod each, a
  * request every few seconds, client spans with a 2–4 ms network gap, per-span logs at b, and
- * a CPU metric per pod every 15 s. Faults are applied by time range.
+ * a CPU metric per pod every 15 s; d is an idle pod (metrics only, ≈ 0.02 m of CPU). Faults are
+ * applied by time range.
  */
 import type { Entity, FaultLabel, LogRecord, MetricSeries, Span, TimeRange } from '../../src/telemetry/index.js';
 
@@ -15,6 +16,12 @@ export interface FixtureFaults {
   silenceB?: TimeRange;
   /** b's pod CPU ×6 */
   cpuB?: TimeRange;
+  /** the idle pod d's CPU jumps from ≈ 0.02 m to 0.3 m (15×, but a third of a millicore) */
+  bumpD?: TimeRange;
+  /** a is starved: its pod's CPU ×6 and its outgoing calls 300 ms slower */
+  starveA?: TimeRange;
+  /** the collector writes every log record twice */
+  duplicateLogs?: TimeRange;
   /** anything goes: scramble every record in these ranges (for the reference test) */
   scramble?: TimeRange[];
 }
@@ -31,7 +38,7 @@ function rng(seed: number): () => number {
 
 const within = (t: number, r?: TimeRange) => !!r && t >= r.start && t < r.end;
 
-export const PODS: Record<string, string> = { gateway: 'gateway-1', a: 'a-1', b: 'b-1', c: 'c-1' };
+export const PODS: Record<string, string> = { gateway: 'gateway-1', a: 'a-1', b: 'b-1', c: 'c-1', d: 'd-1' };
 
 export function fixture(minutes: number, faults: FixtureFaults = {}, labels: FaultLabel[] = [], seed = 7) {
   const r = rng(seed);
@@ -56,10 +63,11 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
       return sc ? 500 + wild() * 3000 : g;
     };
     const delayC = within(t, faults.delayIntoC) ? 1000 : 0;
+    const starved = within(t, faults.starveA) ? 300 : 0;
     const bDur = (sc ? 40 : 5) + r() * 3;
     const cDur = 4 + r() * 3;
-    const gB = gap();
-    const gC = gap() + delayC;
+    const gB = gap() + starved;
+    const gC = gap() + delayC + starved;
     const aSelf = 3 + r() * 2;
     const aDur = aSelf + bDur + gB + cDur + gC;
     const gA = gap();
@@ -70,7 +78,11 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
     const b = span(trace, aToB.spanId, 'b', '/b/work', aToB.start + gB / 2, bDur);
     const aToC = span(trace, a.spanId, 'a', 'HTTP GET', aToB.start + aToB.duration, cDur + gC);
     span(trace, aToC.spanId, 'c', '/c/get', aToC.start + gC / 2, cDur);
-    const log = (body: string, at: number) => logs.push({ time: at, entity: PODS.b, service: 'b', severity: 'info', body, traceId: trace, spanId: b.spanId });
+    const log = (body: string, at: number) => {
+      const rec: LogRecord = { time: at, entity: PODS.b, service: 'b', severity: 'info', body, traceId: trace, spanId: b.spanId };
+      logs.push(rec);
+      if (within(t, faults.duplicateLogs)) logs.push({ ...rec });
+    };
     log(`INFO b.Worker#12 step one done for order ${Math.floor(r() * 1e6)}`, b.start + 1);
     const took = Math.floor(r() * 90);
     if (!within(t, faults.silenceB) && !sc) log(`INFO b.Worker#40 step two finished in ${took} ms`, b.start + 3);
@@ -82,8 +94,10 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
     const values: number[] = [];
     for (let t = T0; t < T0 + minutes * MIN; t += 15_000) {
       times.push(t);
-      let v = 20 + r() * 4;
+      let v = svc === 'd' ? 0.02 + r() * 0.01 : 20 + r() * 4;
       if (svc === 'b' && within(t, faults.cpuB)) v *= 6;
+      if (svc === 'a' && within(t, faults.starveA)) v *= 6;
+      if (svc === 'd' && within(t, faults.bumpD)) v = 0.3;
       if (scrambled(t)) v = 500 * wild();
       values.push(v);
     }

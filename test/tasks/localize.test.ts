@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryDataset } from '../../src/sources/memory/index.js';
 import type { FaultLabel, TimeRange } from '../../src/telemetry/index.js';
-import { normalWindows, prepareLocalizer, welchT } from '../../src/tasks/index.js';
+import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT } from '../../src/tasks/index.js';
 import { MIN, PODS, T0, fixture, type FixtureFaults } from './fixture.js';
 
 // 60 minutes of normal operation, then the query window [60 min, 62 min).
@@ -78,4 +78,50 @@ test('welchT: pooled variance, vanished and new templates are finite', () => {
   // a template repeated a variable number of times per span is not extreme for a small shift
   const variable = { n: 100, sum: 300, sumSq: 300 * 3 + 100 * 25 };
   assert.ok(Math.abs(welchT({ n: 20, sum: 70, sumSq: 70 * 3.5 + 20 * 25 }, variable)) < 2);
+});
+
+test("an idle pod's tiny CPU bump does not outrank a vanished template", async () => {
+  // d idles at ≈ 0.02 m: 0.3 m is 15× its own level but 1 % of what a typical pod here uses
+  const r = await rankWith({ silenceB: QUERY, bumpD: QUERY });
+  assert.equal(r.services[0].service, 'b');
+  const d = r.services.find((s) => s.service === 'd');
+  assert.ok(!d || d.score < 3, `d scored ${d?.score}`);
+});
+
+test('a starved caller does not make its callees the top suspects', async () => {
+  // a's CPU is saturated and every call it makes is slow: the gaps on a → b and a → c are
+  // explained by a's own state, so b and c get no edge evidence from them
+  const r = await rankWith({ starveA: QUERY });
+  assert.equal(r.services[0].service, 'a');
+  assert.equal(r.services[0].evidence[0].family, 'resource');
+  for (const callee of ['b', 'c']) {
+    const s = r.services.find((x) => x.service === callee);
+    const edge = s?.evidence.find((e) => e.family === 'edge-gap');
+    assert.ok(!edge || edge.z < 3, `${callee} edge-gap z ${edge?.z}`);
+  }
+});
+
+test("the collector's duplicated log records are not a change in records per span", async () => {
+  const r = await rankWith({ duplicateLogs: QUERY });
+  const b = r.services.find((s) => s.service === 'b');
+  const logs = b?.evidence.find((e) => e.family === 'log-template');
+  assert.ok(!logs || logs.z < 3, `b log-template z ${logs?.z}`);
+});
+
+test('welchT: a template that vanishes from a few spans is strong evidence when it was regular', () => {
+  // logged exactly once per span in 1,000 reference spans, absent from all 7 spans now
+  const t = welchT({ n: 7, sum: 0, sumSq: 0 }, { n: 1000, sum: 1000, sumSq: 1000 });
+  assert.ok(t < -10, `t ${t}`);
+  // a one-off record in a window is not extreme
+  assert.ok(Math.abs(welchT({ n: 20, sum: 1, sumSq: 1 }, { n: 2000, sum: 0, sumSq: 0 })) < 2);
+});
+
+test('tailZ: the empirical tail up to the top 1 %, robust excess beyond it', () => {
+  const values = Array.from({ length: 999 }, (_, i) => (i % 100) / 100);
+  values.push(500); // one contaminated window as the null's maximum
+  const n = empiricalNull(values, 1);
+  assert.ok(Math.abs(tailZ(n, 0.5)) < 0.1);
+  // beyond the 1 % anchor the excess counts, even below the contaminated maximum
+  assert.ok(tailZ(n, 100) > 90);
+  assert.ok(tailZ(n, 0.995) < 3.5);
 });

@@ -63,15 +63,16 @@ export const edgeGaps: EvidenceFamily<EdgeSummary, EdgeReference> = {
     // per callee: the deviations of its incoming edges; the median across edges, so one starved
     // caller (whose calls all look slow) does not convict the callee, while a delay at the
     // callee, which every caller sees, does
-    const perCallee = new Map<string, { devs: number[]; pods: Map<string, number[]>; items: EvidenceItem[] }>();
+    const perCallee = new Map<string, { devs: number[]; pods: Map<string, number[]>; items: EvidenceItem[]; incoming: Map<string, number> }>();
     for (const [k, e] of s) {
       const r = ref.get(k);
       if (!r || e.gaps.length < EDGE_MIN_CALLS) continue;
       const med = median(e.gaps);
       const dev = (Math.log1p(med) - r.center) / r.scale;
       let c = perCallee.get(e.callee);
-      if (!c) perCallee.set(e.callee, (c = { devs: [], pods: new Map(), items: [] }));
+      if (!c) perCallee.set(e.callee, (c = { devs: [], pods: new Map(), items: [], incoming: new Map() }));
       c.devs.push(dev);
+      c.incoming.set(e.caller, dev);
       for (const [pod, g] of e.byPod) {
         if (g.length < EDGE_MIN_CALLS) continue;
         const pd = (Math.log1p(median(g)) - r.center) / r.scale;
@@ -97,6 +98,7 @@ export const edgeGaps: EvidenceFamily<EdgeSummary, EdgeReference> = {
         score: median(c.devs),
         pods: new Map([...c.pods].map(([p, d]) => [p, median(d)])),
         items: c.items.slice(0, 3),
+        incoming: c.incoming,
       });
     }
     return out;

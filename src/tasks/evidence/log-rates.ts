@@ -22,9 +22,14 @@ export const logRates: EvidenceFamily<RateSummary, RateReference> = {
   summarize(w: WindowInput): RateSummary | undefined {
     const counts = new Map<string, Map<number, number>>();
     const text = new Map<number, string>();
+    const seen = new Set<string>();
     for (const l of w.logs) {
       const r = l.record;
       if (r.spanId || !inRange(r.time, w.range)) continue;
+      // the collector's duplicates (same entity, time and text) are one event
+      const dup = `${r.entity}\t${r.time}\t${r.body}`;
+      if (seen.has(dup)) continue;
+      seen.add(dup);
       let m = counts.get(r.service);
       if (!m) counts.set(r.service, (m = new Map()));
       m.set(l.template, (m.get(l.template) ?? 0) + 1);

@@ -35,12 +35,18 @@ export const logTemplates: EvidenceFamily<LogSummary, LogReference> = {
     if (!w.spans.length || !w.logs.length) return undefined;
     const idx = indexSpans(w.spans);
     const perSpan = new Map<string, Map<number, number>>();
+    const seen = new Set<string>();
     let joined = 0;
     for (const l of w.logs) {
       const r = l.record;
       if (!r.traceId || !r.spanId) continue;
       const k = key(r.traceId, r.spanId);
       if (!idx.byId.has(k)) continue;
+      // a record repeated with the same span, time and text is the collector's duplicate (Nezha's
+      // logs double every line of some services for minutes at a time), not a second event
+      const dup = `${k}\t${r.time}\t${r.body}`;
+      if (seen.has(dup)) continue;
+      seen.add(dup);
       joined++;
       let m = perSpan.get(k);
       if (!m) perSpan.set(k, (m = new Map()));

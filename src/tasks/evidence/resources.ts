@@ -5,7 +5,10 @@ import { robustLocation } from './stats.js';
 export const DEFAULT_HISTORY_MS = 30 * 60_000;
 /** History points needed before a metric is judged. */
 export const MIN_HISTORY_POINTS = 5;
-/** Scale floor as a share of the history's level: a 5% move is never extreme by itself. */
+/**
+ * Scale floor as a share of the history's level — the pod's own, or the typical pod's of the
+ * system where that is larger: a 5% move is never extreme by itself.
+ */
 export const LEVEL_FLOOR_SHARE = 0.05;
 
 /**
@@ -30,14 +33,12 @@ export function resourceFamily(historyMs = DEFAULT_HISTORY_MS): EvidenceFamily<R
     summarize(w: WindowInput): ResourceSummary | undefined {
       const store = w.metrics;
       if (!store) return undefined;
-      const pods: ResourceSummary['pods'] = new Map();
       let load = 0;
+      // first pass: each pod's window mean and history per resource metric
+      const seen: { pod: string; service: string; name: string; mean: number; n: number; hist: number[]; level: number }[] = [];
       for (const pod of store.entities()) {
         const service = w.serviceOf?.(pod);
         if (!service) continue;
-        let score = 0;
-        const items: EvidenceItem[] = [];
-        const devs = new Map<string, number>();
         let cpuSeen = false;
         for (const name of store.names(pod)) {
           if (!RESOURCE_METRIC.test(name) || NOT_RESOURCE.test(name)) continue;
@@ -47,16 +48,28 @@ export function resourceFamily(historyMs = DEFAULT_HISTORY_MS): EvidenceFamily<R
           if (!cpuSeen && /cpu/i.test(name)) ((load += Math.max(0, mean)), (cpuSeen = true));
           const hist = store.values(pod, name, { start: w.range.start - historyMs, end: w.range.start }, w.historySkip);
           if (hist.length < MIN_HISTORY_POINTS) continue;
-          const r = robustLocation(hist, Math.max(LEVEL_FLOOR_SHARE * Math.abs(median0(hist)), 1e-9));
-          const dev = (mean - r.center) / r.scale;
-          if (Math.abs(dev) > score) score = Math.abs(dev);
-          devs.set(name, dev);
-          items.push({ family: 'resource', service, pod, subject: name, value: mean, reference: r.center, deviation: dev, support: now.length });
+          seen.push({ pod, service, name, mean, n: now.length, hist, level: Math.abs(median0(hist)) });
         }
-        if (!items.length) continue;
-        items.sort((a, b) => Math.abs(b.deviation) - Math.abs(a.deviation));
-        pods.set(pod, { service, items: items.slice(0, 3), score, devs });
       }
+      // the typical pod's level of each metric (median over pods of their history's level):
+      // a pod idling near 0 has no level of its own to take 5 % of, so a move of a few
+      // thousandths of a core would otherwise be extreme; the floor is 5 % of the larger of
+      // its own level and the typical pod's
+      const levels = new Map<string, number[]>();
+      for (const x of seen) levels.set(x.name, [...(levels.get(x.name) ?? []), x.level]);
+      const typical = new Map([...levels].map(([name, v]) => [name, median0(v)]));
+      const pods: ResourceSummary['pods'] = new Map();
+      for (const x of seen) {
+        const floor = LEVEL_FLOOR_SHARE * Math.max(x.level, typical.get(x.name) ?? 0);
+        const r = robustLocation(x.hist, Math.max(floor, 1e-9));
+        const dev = (x.mean - r.center) / r.scale;
+        let p = pods.get(x.pod);
+        if (!p) pods.set(x.pod, (p = { service: x.service, items: [], score: 0, devs: new Map() }));
+        if (Math.abs(dev) > p.score) p.score = Math.abs(dev);
+        p.devs.set(x.name, dev);
+        p.items.push({ family: 'resource', service: x.service, pod: x.pod, subject: x.name, value: x.mean, reference: r.center, deviation: dev, support: x.n });
+      }
+      for (const p of pods.values()) p.items = p.items.sort((a, b) => Math.abs(b.deviation) - Math.abs(a.deviation)).slice(0, 3);
       return pods.size ? { pods, load } : undefined;
     },
     fit(): null {

@@ -32,6 +32,11 @@ export interface ServiceRaw {
   parts?: Map<string, number>;
   /** per pod, per part */
   podParts?: Map<string, Map<string, number>>;
+  /**
+   * Edge families: the deviation of each incoming edge, by caller service, so the localizer can
+   * leave out callers whose own resources explain their slow calls (a starved caller).
+   */
+  incoming?: Map<string, number>;
   items: EvidenceItem[];
 }
 

@@ -1,4 +1,16 @@
 import type { Dataset } from '../../telemetry/index.js';
+import { empiricalNull, tailZ } from '../evidence/stats.js';
+
+export interface CaseEventOptions {
+  /**
+   * `robust` (default): each pod's IDF-weighted event sum as a robust z against the same
+   * pod's sums over all cases; `tail`: the same as a `tailZ`; `none`: the sum itself. Each pod's sum
+   * is calibrated against its own sums over all cases (label-free: most cases are other pods'
+   * faults) — a pod with many KPIs that fire a little in every case gains nothing from its
+   * number of chances.
+   */
+  calibrate?: 'none' | 'robust' | 'tail';
+}
 
 export interface EventRanking {
   services: { service: string; score: number; items: { pod: string; kpi: string; events: number; idf: number }[] }[];
@@ -11,7 +23,7 @@ export interface EventRanking {
  * over all cases — a pair that fires in most cases (a noisy pod's routine KPI) says little.
  * Label-free: the IDF counts events, never root causes.
  */
-export function rankCaseEvents(ds: Dataset, caseIds: readonly string[]): Map<string, EventRanking> {
+export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: CaseEventOptions = {}): Map<string, EventRanking> {
   const serviceOf = new Map<string, string>();
   for (const e of ds.entities) if (e.kind === 'pod' && e.service) serviceOf.set(e.id, e.service);
   const perCase = new Map<string, Map<string, number>>();
@@ -30,6 +42,7 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[]): Map<str
   }
   const n = caseIds.length;
   const out = new Map<string, EventRanking>();
+  const podsOf = new Map<string, Map<string, { score: number; items: EventRanking['services'][number]['items'] }>>();
   for (const [id, counts] of perCase) {
     const pods = new Map<string, { score: number; items: EventRanking['services'][number]['items'] }>();
     for (const [k, events] of counts) {
@@ -40,6 +53,20 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[]): Map<str
       p.score += events * idf;
       p.items.push({ pod, kpi, events, idf });
     }
+    podsOf.set(id, pods);
+  }
+  const mode = opt.calibrate ?? 'robust';
+  if (mode !== 'none') {
+    // each pod's null: its score in every case (0 where it has no event)
+    const all = new Set<string>();
+    for (const pods of podsOf.values()) for (const p of pods.keys()) all.add(p);
+    const nulls = new Map([...all].map((pod) => [pod, empiricalNull([...podsOf.values()].map((m) => m.get(pod)?.score ?? 0), 1)]));
+    for (const pods of podsOf.values()) for (const [pod, p] of pods) {
+      const nl = nulls.get(pod)!;
+      p.score = mode === 'tail' ? tailZ(nl, p.score) : (p.score - nl.center) / nl.scale;
+    }
+  }
+  for (const [id, pods] of podsOf) {
     const podList = [...pods].map(([pod, p]) => ({ pod, service: serviceOf.get(pod) ?? pod, score: p.score })).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
     const services = new Map<string, EventRanking['services'][number]>();
     for (const p of podList) {

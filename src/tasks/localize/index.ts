@@ -3,4 +3,4 @@ export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } f
 export { prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
 export { rankCaseEvents } from './events.js';
-export type { EventRanking } from './events.js';
+export type { EventRanking, CaseEventOptions } from './events.js';

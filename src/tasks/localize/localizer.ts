@@ -4,8 +4,10 @@ import {
   logRates,
   logTemplates,
   resourceFamily,
+  median,
   quantile,
-  robustLocation,
+  empiricalNull,
+  tailZ,
   selfTime,
   DEFAULT_HISTORY_MS,
   type EvidenceFamily,
@@ -13,7 +15,7 @@ import {
   type FamilyName,
   type RawScores,
   type ResourceSummary,
-  type RobustLocation,
+  type EmpiricalNull,
   type ServiceRaw,
   type WindowInput,
 } from '../evidence/index.js';
@@ -32,6 +34,23 @@ export interface LocalizerOptions {
   folds?: number;
   /** the families used (default all); for ablations and for sources where one is known bad */
   families?: FamilyName[];
+  /**
+   * How a service's (and pod's) value becomes comparable across families: `robust` — a robust
+   * z against the null; `tail` (alone, tried and dropped: docs/localize.md) —
+   * the normal quantile of its empirical tail probability against the null, plus the robust
+   * excess beyond the null's largest value (contaminated nulls make it blind); `auto`
+   * (default) — `tail` where the null has `tailMinNull` values or more (a clean grid large
+   * enough to show its tail), else `robust` (a few windows, one contaminated one sets the max).
+   * Parts are always robust z (an intermediate statistic, re-calibrated at the service level).
+   */
+  calibration?: 'tail' | 'robust' | 'auto';
+  /** under `auto`, nulls with at least this many values use `tail`, smaller ones `robust` (default 100) */
+  tailMinNull?: number;
+  /**
+   * Null scales (parts, services, pods) as max(1.4826·MAD, zFloor) without the mean absolute
+   * deviation, which contaminated null windows inflate (see `empiricalNull`).
+   */
+  madOnly?: boolean;
 }
 
 export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
@@ -41,6 +60,9 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   loadTiers: 3,
   folds: 10,
   families: ['edge-gap', 'self-time', 'log-template', 'log-rate', 'resource'],
+  calibration: 'auto',
+  tailMinNull: 100,
+  madOnly: true,
 };
 
 /** One family's calibrated evidence for a suspect. */
@@ -86,7 +108,7 @@ interface NullList {
 
 /** A fitted null: a robust location per load tier (tier 0 is all values). */
 interface FittedNull {
-  tiers: RobustLocation[];
+  tiers: EmpiricalNull[];
 }
 
 function pushNull(m: Map<string, NullList>, key: string, v: number, load: number): void {
@@ -190,21 +212,34 @@ export class EvidenceLocalizer {
 
   /** The null over all values, then per load tier where a tier has enough values. */
   private fitNull(l: NullList): FittedNull {
-    const all = robustLocation(l.values, this.opt.zFloor);
+    const all = empiricalNull(l.values, this.opt.zFloor, !this.opt.madOnly);
     if (!this.tierBounds.length) return { tiers: [all] };
     const by: number[][] = Array.from({ length: this.tierBounds.length + 1 }, () => []);
     l.values.forEach((v, i) => {
       const t = this.tierOf(l.loads[i]);
       if (t >= 0) by[t].push(v);
     });
-    return { tiers: [all, ...by.map((v) => (v.length >= this.opt.minNull ? robustLocation(v, this.opt.zFloor) : all))] };
+    return { tiers: [all, ...by.map((v) => (v.length >= this.opt.minNull ? empiricalNull(v, this.opt.zFloor, !this.opt.madOnly) : all))] };
   }
 
-  private z(n: FittedNull | undefined, v: number, load: number): number {
-    if (!n || n.tiers[0].n === 0) return NaN;
+  private nullFor(n: FittedNull | undefined, load: number): EmpiricalNull | undefined {
+    if (!n || n.tiers[0].n === 0) return undefined;
     const t = this.tierOf(load);
-    const r = t >= 0 && n.tiers.length > t + 1 ? n.tiers[t + 1] : n.tiers[0];
-    return (v - r.center) / r.scale;
+    return t >= 0 && n.tiers.length > t + 1 ? n.tiers[t + 1] : n.tiers[0];
+  }
+
+  /** Robust z (parts, and services under `calibration: 'robust'`). */
+  private z(n: FittedNull | undefined, v: number, load: number): number {
+    const r = this.nullFor(n, load);
+    return r ? (v - r.center) / r.scale : NaN;
+  }
+
+  /** The final, cross-family comparable value of a service or pod (see `calibration`). */
+  private finalZ(n: FittedNull | undefined, v: number, load: number): number {
+    const r = this.nullFor(n, load);
+    if (!r) return NaN;
+    const tail = this.opt.calibration === 'tail' || (this.opt.calibration === 'auto' && r.n >= this.opt.tailMinNull);
+    return tail ? tailZ(r, v) : (v - r.center) / r.scale;
   }
 
   private pick(own: FittedNull | undefined, pooled: FittedNull | undefined): FittedNull | undefined {
@@ -237,11 +272,39 @@ export class EvidenceLocalizer {
 
   /** Calibrated z of a service's raw result (state-matched by load where loads are known). */
   calibrate(family: FamilyName, service: string, r: ServiceRaw, load: number): { z: number; pods: Map<string, number> } {
-    const z = this.z(this.pick(this.serviceNulls.get(family)?.get(service), this.pooledService.get(family)), this.level1(family, service, r, load), load);
+    const z = this.finalZ(this.pick(this.serviceNulls.get(family)?.get(service), this.pooledService.get(family)), this.level1(family, service, r, load), load);
     const podNull = this.pick(this.podNulls.get(family)?.get(service), this.pooledPod.get(family));
     const pods = new Map<string, number>();
-    for (const [pod, v] of this.level1Pods(family, service, r, load)) pods.set(pod, this.z(podNull, v, load));
+    for (const [pod, v] of this.level1Pods(family, service, r, load)) pods.set(pod, this.finalZ(podNull, v, load));
     return { z, pods };
+  }
+
+  /**
+   * Who is starved (issue 11, lesson b): a caller whose own resources are saturated makes all
+   * its outgoing calls slow, and the gap on its edges then points at the callee. An incoming
+   * edge is left out when its caller's calibrated resource z is at least the callee's
+   * calibrated edge z — the caller's own state explains the gap at least as well as a fault
+   * at the callee does. The callee's score is the median over the edges left; with none left it
+   * has no edge evidence (returns null). Returns `r` itself when no edge is left out.
+   */
+  private withoutStarvedCallers(r: ServiceRaw, edgeZ: number, resourceZ: ReadonlyMap<string, number>): ServiceRaw | null {
+    const kept: number[] = [];
+    const dropped = new Set<string>();
+    for (const [caller, dev] of r.incoming!) {
+      const rz = resourceZ.get(caller);
+      if (rz !== undefined && Number.isFinite(edgeZ) && rz >= edgeZ) dropped.add(caller);
+      else kept.push(dev);
+    }
+    if (!dropped.size) return r;
+    if (!kept.length) return null;
+    const items = r.items.filter((it) => ![...dropped].some((c) => it.subject.startsWith(`${c} →`)));
+    // per-pod medians mixed the dropped edges in: the pods take the service's value instead
+    return { score: median(kept), items, incoming: new Map([...r.incoming!].filter(([c]) => !dropped.has(c))) };
+  }
+
+  private rawOf(fam: AnyFamily, w: WindowInput): RawScores | undefined {
+    const sum = fam.summarize(w);
+    return sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
   }
 
   /** Ranks services and pods over a query made of slices (each as long as a normal window). */
@@ -251,21 +314,40 @@ export class EvidenceLocalizer {
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
     const resource = resourceFamily(this.opt.historyMs);
-    for (const w of slices) {
-      const load = (resource.summarize(w) as ResourceSummary | undefined)?.load ?? NaN;
+    const useResource = this.families.some((f) => f.name === 'resource');
+    const summaries = slices.map((w) => resource.summarize(w));
+    const loads = summaries.map((x) => x?.load ?? NaN);
+    const resourceRaw = summaries.map((x) => (useResource && x ? resource.score(x, null) : undefined));
+    // a caller's resource evidence over the whole query (its best slice, as for a suspect's
+    // score): starvation that began in the first slice still explains slow calls in the next,
+    // when the pod's rolling history already holds the first
+    const resourceZ = new Map<string, number>();
+    resourceRaw.forEach((raw, i) => {
+      for (const [svc, r] of raw ?? []) {
+        const z = this.calibrate('resource', svc, r, loads[i]).z;
+        if (Number.isFinite(z) && z > (resourceZ.get(svc) ?? -Infinity)) resourceZ.set(svc, z);
+      }
+    });
+    for (const [si, w] of slices.entries()) {
+      const load = loads[si];
       for (const s of w.spans) {
         let set = podFromService.get(s.service);
         if (!set) podFromService.set(s.service, (set = new Set()));
         set.add(s.entity);
       }
       for (const fam of this.families) {
-        const sum = fam.summarize(w);
-        if (sum === undefined) continue;
+        const raw = fam.name === 'resource' ? resourceRaw[si] : this.rawOf(fam, w);
+        if (raw === undefined) continue;
         seen.add(fam.name);
-        const raw = fam.score(sum, this.refs.get(fam.name));
-        for (const [svc, r] of raw) {
-          if (!Number.isFinite(r.score)) continue;
-          const cal = this.calibrate(fam.name, svc, r, load);
+        for (const [svc, r0] of raw) {
+          if (!Number.isFinite(r0.score)) continue;
+          let cal = this.calibrate(fam.name, svc, r0, load);
+          let r = r0;
+          if (r0.incoming && resourceZ.size) {
+            const d = this.withoutStarvedCallers(r0, cal.z, resourceZ);
+            if (d === null) continue;
+            if (d !== r0) ((r = d), (cal = this.calibrate(fam.name, svc, r, load)));
+          }
           const z = cal.z;
           if (!Number.isFinite(z)) continue;
           let m = best.get(svc);
