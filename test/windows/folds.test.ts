@@ -23,6 +23,18 @@ test('injection bursts: faults within 60 min of the previous share a group (tran
   assert.equal(new Set(g.values()).size, 3);
 });
 
+test('injection bursts with keys: a new root-cause service starts a new burst even within the gap', () => {
+  const items: FoldItem[] = [
+    ['a', 0], ['a', 9], ['a', 18], ['b', 27], ['b', 36], ['a', 45], ['c', 200],
+  ].map(([k, t], i) => ({ id: `f${i}`, start: (t as number) * MIN, key: k as string }));
+  const g = burstGroups(items);
+  assert.equal(g.get('f0'), g.get('f2'));
+  assert.notEqual(g.get('f2'), g.get('f3'));
+  assert.equal(g.get('f3'), g.get('f4'));
+  assert.notEqual(g.get('f4'), g.get('f5'), 'a again after b is a new burst');
+  assert.equal(new Set(g.values()).size, 4);
+});
+
 test('grouped folds never split a group, are seeded, and balance the sizes', () => {
   const rng = new SeededRng(5, 'test');
   const items: FoldItem[] = [];

@@ -154,7 +154,7 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
 
   const protocol: ProtocolName = kind === 'nezha' ? 'injection-burst' : 'time-block';
   const faults = [...ds.labels].sort((a, b) => a.start - b.start);
-  const folds = makeFolds(protocol, faults.map((f) => ({ id: f.id, start: f.start, end: f.end })), { k, seed, burstGapMs: opts.burstGapMs });
+  const folds = makeFolds(protocol, faults.map((f) => ({ id: f.id, start: f.start, end: f.end, key: f.rootCauseService })), { k, seed, burstGapMs: opts.burstGapMs });
   const lengthMs = ws.length > 0 ? ws[0].window.end - ws[0].window.start : 0;
   const windowFolds = ws.map((w) => foldOfWindow(folds, w.window, lengthMs));
   const fw = pickFaultWindows(ws, faults, (w) => MODALITIES.some((m) => w.inputs[m] !== undefined));
