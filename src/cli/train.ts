@@ -1,17 +1,39 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { EmbeddingCache, createBackbone, type Backbone } from '../encode/index.js';
+import { createBackbone, type Backbone, type EmbeddingCache } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
 import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../windows/index.js';
-import { Progress, intArg, nonNegativeIntArg, positiveIntArg, positiveNumberArg, run, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption } from './common.js';
+import {
+  PhaseProgress,
+  allowRemoteOption,
+  backboneOption,
+  cacheDirOption,
+  intArg,
+  isEncodedFile,
+  noCacheOption,
+  nonNegativeIntArg,
+  openCache,
+  positiveIntArg,
+  positiveNumberArg,
+  run,
+  showProgress,
+  splitArg,
+  warnStrideGap,
+  openDataset,
+  noteDataProblems,
+  windowOption,
+  strideOption,
+  faultDurationOption,
+  type CacheCliOptions,
+} from './common.js';
 
-interface TrainCliOptions {
+interface TrainCliOptions extends CacheCliOptions {
   data: string[];
   backbone: string;
   out: string;
@@ -38,9 +60,6 @@ interface TrainCliOptions {
   valShare: number;
   patience: number;
   resume?: boolean;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   json?: boolean;
 }
 
@@ -58,10 +77,6 @@ function nonNegativeArg(value: string): number {
   const n = Number(value);
   if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
   return n;
-}
-
-function isEncodedFile(path: string): boolean {
-  return /\.(arrow|feather|ipc)$/i.test(path) && existsSync(path) && statSync(path).isFile();
 }
 
 function fmt(v: number | undefined): string {
@@ -127,7 +142,7 @@ export async function loadTrainingSources(
     }
     const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: o.needsLabels });
     const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
-    const bar = { current: undefined as Progress | undefined, phase: '' };
+    const progress = new PhaseProgress(o.show, (phase) => `${phase} ${path}`);
     try {
       const ws = await encodeWindows(ds, {
         spec: o.spec,
@@ -136,20 +151,13 @@ export async function loadTrainingSources(
         entities: o.entities,
         // the views' baselines learn from training windows only
         fitFilter: trainingWindowFilter(ds.root, { exclude: o.exclude, trainSplit: o.trainSplit }, (id) => splitOf.get(id)),
-        onProgress: (p) => {
-          if (p.phase !== bar.phase) {
-            bar.phase = p.phase;
-            bar.current?.stop();
-            bar.current = new Progress(`${p.phase === 'fit' ? 'fitting baselines' : 'encoding'} ${path}`, p.total, o.show);
-          }
-          bar.current?.update(p.windows);
-        },
+        onProgress: progress.onProgress,
       });
       for (const w of ws) windows.push(w);
       sources.push({ path: ds.root, windows: ws.length, format: ds.format });
       noteDataProblems(ds, path);
     } finally {
-      bar.current?.stop();
+      progress.stop();
     }
   }
   return { windows, sources };
@@ -160,7 +168,7 @@ export function register(program: Command): void {
     .command('train')
     .description('pre-train the state model (contrastive, no task labels) on one or more telemetry folders; writes a model checkpoint')
     .requiredOption('--data <path>', 'telemetry folder or encode output (.arrow); repeat to mix sources', collect)
-    .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
+    .addOption(backboneOption())
     .requiredOption('--out <model>', 'checkpoint file to write (state goes to <model>.resume after each epoch)')
     .option('--epochs <n>', 'training epochs', positiveIntArg, 20)
     .option('--batch <n>', 'windows per batch (at least 2: the contrastive terms need a pair)', intArg(2), 256)
@@ -185,9 +193,9 @@ export function register(program: Command): void {
     .option('--val-share <share>', 'share of windows held out in whole time blocks for early stopping (0 = none)', shareArg, 0.1)
     .option('--patience <n>', 'epochs without validation improvement before stopping (0 = never)', nonNegativeIntArg, 5)
     .option('--resume', 'continue from <model>.resume when it exists')
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
-    .option('--allow-remote', 'allow fetching an onnx: hub model (off by default)')
+    .addOption(noCacheOption())
+    .addOption(cacheDirOption())
+    .addOption(allowRemoteOption())
     .option('--json', 'print the training summary as one JSON object')
     .addHelpText(
       'after',
@@ -204,11 +212,11 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
   const out = checkOutput(o.out, inputs);
   checkOutput(`${out}.resume`, inputs, { label: 'the resume file' });
   const exclude = o.exclude ? await Exclusions.read(o.exclude) : undefined;
-  const show = !o.json && process.stderr.isTTY === true;
+  const show = showProgress(o.json);
   const spec = { lengthMs: o.window, strideMs: o.stride };
   warnStrideGap(spec);
   const backbone = await createBackbone(o.backbone, { allowRemote: o.allowRemote });
-  const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+  const cache = openCache(o);
   const controller = new AbortController();
   let interrupts = 0;
   let training = false;
@@ -264,6 +272,9 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       onSplitWarnings: (ws) => {
         for (const w of ws) process.stderr.write(`runtimeslicer: warning: validation split: ${w}\n`);
       },
+      onTermWarnings: (ws) => {
+        for (const w of ws) process.stderr.write(`runtimeslicer: warning: ${w}\n`);
+      },
       onEpoch: (m) => {
         bar?.stop();
         bar = undefined;
@@ -289,6 +300,8 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       purged: result.purged,
       backbone: backbone.id,
       terms: result.terms,
+      valTerms: result.valTerms,
+      termWarnings: result.termWarnings,
       parameters: result.model.parameterCount(),
       sources,
       last: result.history[result.history.length - 1],

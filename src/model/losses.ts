@@ -5,8 +5,8 @@
  *
  * - modal: symmetric InfoNCE between the modality embeddings of the same window, over the
  *   pairs (m,t), (m,l), (t,l), each on the rows where both sides are present;
- * - temporal: overlapping windows' state embeddings kept at least as similar as their overlap
- *   allows, minus a slack δ;
+ * - temporal: soft-target InfoNCE over the batch — each window's state should be closest to the
+ *   windows it overlaps, in proportion to the overlap ρ (pairs with ρ ≤ δ are left out);
  * - anomaly (optional, weak labels of training folds only): normal and abnormal states kept
  *   below a similarity cap γ.
  */
@@ -20,7 +20,7 @@ export interface LossOptions {
   temperature?: number;
   /** λ_t, weight of the temporal term. Default 0.5. */
   temporalWeight?: number;
-  /** δ, slack of the temporal hinge (in cosine units). Default 0.1. */
+  /** δ, overlap ratio at or below which a pair is neither a temporal positive nor a negative. Default 0.1. */
   temporalSlack?: number;
   /** λ_a, weight of the anomaly term. Default 0.1. */
   anomalyWeight?: number;
@@ -45,6 +45,7 @@ export function resolveLossOptions(options: LossOptions = {}): Required<LossOpti
   for (const k of ['temporalWeight', 'anomalyWeight', 'temporalSlack'] as const) {
     if (!(r[k] >= 0)) throw new RangeError(`loss: ${k} must be ≥ 0, got ${r[k]}`);
   }
+  if (!(r.temporalSlack < 1)) throw new RangeError(`loss: temporalSlack must be < 1 (an overlap ratio), got ${r.temporalSlack}`);
   if (!(r.anomalyCap >= -1 && r.anomalyCap <= 1)) throw new RangeError(`loss: anomalyCap must be in [-1, 1], got ${r.anomalyCap}`);
   return r;
 }
@@ -136,31 +137,101 @@ export function modalConsistencyLoss(f: StateForward, temperature: number): { lo
 }
 
 /**
- * L_t = Σ_{ρij>0} ρij · max(0, (1 − cos(s_i, s_j)) − (1 − ρij) − δ) / Σ ρij
- *     = Σ ρij · max(0, ρij − δ − cos(s_i, s_j)) / Σ ρij
- * s has unit rows (cos = dot). Undefined when no pair has ρ > 0.
+ * Who is whose temporal neighbour in a batch of `n` rows, as soft targets (docs/losses.md,
+ * "Temporal consistency"). Row a is an anchor when it has at least one partner with ρ > δ
+ * and at least two candidates. Its candidates are every other row except the ambiguous ones
+ * (0 < ρ ≤ δ: they share a little time, so they are neither pulled nor pushed); its target
+ * puts q_aj = ρ_aj / Σ_k ρ_ak on the partners with ρ > δ and 0 on every other candidate.
  */
-export function temporalConsistencyLoss(s: Tensor, pairs: OverlapPairs, slack: number): Tensor | undefined {
-  const keep: number[] = [];
+export interface TemporalTargets {
+  /** Anchor rows. */
+  anchors: Int32Array;
+  /** [anchors, n] row-major target distributions. */
+  q: Float32Array;
+  /** [anchors, n] additive logit mask: 0 for a candidate, TEMPORAL_MASKED for self and ambiguous rows. */
+  mask: Float32Array;
+  /** Σ_a Σ_j q_aj·log q_aj (the targets' negative entropy), so the loss is a KL divergence ≥ 0. */
+  negEntropy: number;
+}
+
+/** Finite (not −∞) so that 0·(masked log-probability) stays 0 instead of NaN. */
+export const TEMPORAL_MASKED = -1e4;
+
+export function temporalTargets(n: number, pairs: OverlapPairs, slack: number): TemporalTargets | undefined {
+  if (n < 2) return undefined;
+  // ρ per ordered (a, j), both directions; a pair listed twice keeps its larger ρ.
+  const rho = new Map<number, number>();
   for (let p = 0; p < pairs.rho.length; p++) {
-    if (pairs.rho[p] > 0 && pairs.i[p] !== pairs.j[p]) keep.push(p);
+    const i = pairs.i[p];
+    const j = pairs.j[p];
+    const r = pairs.rho[p];
+    if (i === j || !(r > 0) || i < 0 || j < 0 || i >= n || j >= n) continue;
+    for (const key of [i * n + j, j * n + i]) rho.set(key, Math.max(rho.get(key) ?? 0, r));
   }
-  if (keep.length === 0) return undefined;
-  const I = Int32Array.from(keep, (p) => pairs.i[p]);
-  const J = Int32Array.from(keep, (p) => pairs.j[p]);
-  const margin = new Float32Array(keep.length);
-  const w = new Float32Array(keep.length);
-  let total = 0;
-  for (let q = 0; q < keep.length; q++) total += pairs.rho[keep[q]];
-  for (let q = 0; q < keep.length; q++) {
-    const rho = pairs.rho[keep[q]];
-    margin[q] = rho - slack;
-    w[q] = rho / total;
+  const byAnchor = new Map<number, Array<[number, number]>>();
+  for (const [key, r] of rho) {
+    const a = Math.floor(key / n);
+    let l = byAnchor.get(a);
+    if (!l) byAnchor.set(a, (l = []));
+    l.push([key - a * n, r]);
   }
-  // One Gram matrix instead of two row gathers: cheaper when windows overlap many neighbours.
-  const cos = ops.gatherEntries(ops.matmul(s, s, false, true), I, J);
-  const excess = ops.hinge(ops.sub(new Tensor(margin, keep.length, 1), cos));
-  return ops.weightedSum(excess, w);
+  const anchors: number[] = [];
+  const rowsQ: Float32Array[] = [];
+  const rowsM: Float32Array[] = [];
+  let negEntropy = 0;
+  for (const a of [...byAnchor.keys()].sort((x, y) => x - y)) {
+    const partners = byAnchor.get(a)!;
+    const q = new Float32Array(n);
+    const mask = new Float32Array(n);
+    mask[a] = TEMPORAL_MASKED;
+    let total = 0;
+    let ambiguous = 0;
+    for (const [j, r] of partners) {
+      if (r > slack) {
+        q[j] = r;
+        total += r;
+      } else {
+        mask[j] = TEMPORAL_MASKED;
+        ambiguous++;
+      }
+    }
+    if (total === 0 || n - 1 - ambiguous < 2) continue;
+    for (let j = 0; j < n; j++) {
+      if (q[j] > 0) {
+        q[j] /= total;
+        negEntropy += q[j] * Math.log(q[j]);
+      }
+    }
+    anchors.push(a);
+    rowsQ.push(q);
+    rowsM.push(mask);
+  }
+  if (anchors.length === 0) return undefined;
+  const q = new Float32Array(anchors.length * n);
+  const mask = new Float32Array(anchors.length * n);
+  rowsQ.forEach((r, k) => q.set(r, k * n));
+  rowsM.forEach((r, k) => mask.set(r, k * n));
+  return { anchors: Int32Array.from(anchors), q, mask, negEntropy };
+}
+
+/**
+ * Soft-target InfoNCE over the batch (docs/losses.md): for each anchor a,
+ *   p_aj = softmax_j( cos(s_a, s_j) / τ ) over its candidates,
+ *   L_t = (1/|A|) Σ_a KL(q_a ‖ p_a) = (1/|A|) Σ_a Σ_j q_aj·(log q_aj − log p_aj),
+ * q_aj ∝ ρ_aj on the partners with ρ > δ. Its minimum orders similarities like overlaps:
+ * cos_aj − cos_ak = τ·ln(ρ_aj/ρ_ak) between partners, every non-overlapping row further away.
+ * s has unit rows. Undefined when no row is an anchor (temporalTargets()).
+ */
+export function temporalConsistencyLoss(s: Tensor, pairs: OverlapPairs, slack: number, temperature = DEFAULT_LOSS_OPTIONS.temperature): Tensor | undefined {
+  if (!(temperature > 0)) throw new RangeError(`temporal loss: temperature must be > 0, got ${temperature}`);
+  const t = temporalTargets(s.rows, pairs, slack);
+  if (!t) return undefined;
+  const A = t.anchors.length;
+  // One Gram matrix for all anchors: cheaper than gathering pairs when runs overlap densely.
+  const logits = ops.add(ops.scale(ops.gatherRows(ops.matmul(s, s, false, true), t.anchors), 1 / temperature), new Tensor(t.mask, A, s.rows));
+  const w = new Float32Array(t.q.length);
+  for (let k = 0; k < w.length; k++) w[k] = -t.q[k] / A;
+  return ops.addScalar(ops.weightedSum(ops.logSoftmaxRows(logits), w), t.negEntropy / A);
 }
 
 /**
@@ -180,6 +251,50 @@ export function anomalySeparationLoss(s: Tensor, labels: ArrayLike<number>, cap:
   if (normal.length === 0 || abnormal.length === 0) return undefined;
   const cos = ops.matmul(ops.gatherRows(s, Int32Array.from(normal)), ops.gatherRows(s, Int32Array.from(abnormal)), false, true);
   return ops.mean(ops.hinge(cos, cap));
+}
+
+/** Which terms a batch can give a value to, from its composition alone (no forward pass). */
+export interface TermApplicability {
+  modal: boolean;
+  temporal: boolean;
+  anomaly: boolean;
+}
+
+/**
+ * The same conditions the loss functions apply, read off the batch: modal needs ≥ 2 rows with
+ * some pair of modalities; temporal needs an anchor (temporalTargets()); anomaly needs a
+ * normal and an abnormal label. `present[m][i]` is 1 where row i has modality m.
+ */
+export function applicableTerms(
+  n: number,
+  present: Partial<Record<Modality, ArrayLike<number>>>,
+  targets: LossTargets,
+  options: Pick<LossOptions, 'temporalSlack'> = {},
+): TermApplicability {
+  let modal = false;
+  for (const [a, b] of MODALITY_PAIRS) {
+    const pa = present[a];
+    const pb = present[b];
+    if (!pa || !pb) continue;
+    let both = 0;
+    for (let i = 0; i < n && both < 2; i++) if (pa[i] && pb[i]) both++;
+    if (both >= 2) {
+      modal = true;
+      break;
+    }
+  }
+  const slack = options.temporalSlack ?? DEFAULT_LOSS_OPTIONS.temporalSlack;
+  const temporal = !!targets.overlaps && temporalTargets(n, targets.overlaps, slack) !== undefined;
+  let normal = false;
+  let abnormal = false;
+  const labels = targets.labels;
+  if (labels) {
+    for (let i = 0; i < labels.length; i++) {
+      if (labels[i] === 0) normal = true;
+      else if (labels[i] === 1) abnormal = true;
+    }
+  }
+  return { modal, temporal, anomaly: normal && abnormal };
 }
 
 /** What the batch knows beyond its inputs. */
@@ -212,7 +327,7 @@ export interface LossResult {
 export function totalLoss(f: StateForward, targets: LossTargets = {}, options: LossOptions = {}): LossResult {
   const o = resolveLossOptions(options);
   const modal = modalConsistencyLoss(f, o.temperature);
-  const temporal = targets.overlaps && o.temporalWeight > 0 ? temporalConsistencyLoss(f.s, targets.overlaps, o.temporalSlack) : undefined;
+  const temporal = targets.overlaps && o.temporalWeight > 0 ? temporalConsistencyLoss(f.s, targets.overlaps, o.temporalSlack, o.temperature) : undefined;
   const anomaly = targets.labels && o.anomalyWeight > 0 ? anomalySeparationLoss(f.s, targets.labels, o.anomalyCap) : undefined;
   const terms: Tensor[] = [];
   if (modal.loss) terms.push(modal.loss);

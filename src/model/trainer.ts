@@ -14,7 +14,7 @@ import { UserError } from '../telemetry/index.js';
 import { readContainer, writeContainer } from './checkpoint.js';
 import { toStateBatch, type EncodedWindow } from './data.js';
 import { AdamW, noGrad, ops, type Tensor } from './engine/index.js';
-import { anomalySeparationLoss, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
+import { anomalySeparationLoss, applicableTerms, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
 import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
 import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
 import { BatchSampler, type SampledBatch } from './sampler.js';
@@ -79,6 +79,8 @@ export interface TrainerOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Called once, before the first epoch, with what the validation split could not honour. */
   onSplitWarnings?: (warnings: readonly string[]) => void;
+  /** Called once, before the first epoch, with the active loss terms that cannot be computed on training or validation batches. */
+  onTermWarnings?: (warnings: readonly string[]) => void;
   /** Sees the windows of every batch, training and validation (for audits and tests). */
   onBatch?: (windows: readonly EncodedWindow[], phase: 'train' | 'val' | 'normalizer') => void;
 }
@@ -129,6 +131,10 @@ export interface TrainResult {
   purged: number;
   /** Why the validation split differs from --val-share, if it does (`ValidationSplit.warnings`). */
   valWarnings: string[];
+  /** Active terms that stay 0 in training, or that validation cannot measure (`onTermWarnings`). */
+  termWarnings: string[];
+  /** The terms the validation loss (and early stopping) is made of; empty when it measures none. */
+  valTerms: Array<keyof LossTerms>;
   terms: LossTerms;
   /** The epoch the run resumed at (0 when it started fresh). */
   resumedAt: number;
@@ -208,7 +214,7 @@ export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'l
     }
   }
   if (terms.temporal && loss.temporalWeight > 0) {
-    const t = temporalConsistencyLoss(f.s, b.overlaps, loss.temporalSlack);
+    const t = temporalConsistencyLoss(f.s, b.overlaps, loss.temporalSlack, loss.temperature);
     if (t) {
       parts.push(ops.scale(t, loss.temporalWeight));
       out.temporal = t.item();
@@ -290,6 +296,36 @@ function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): strin
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
+const TERM_NAMES: ReadonlyArray<keyof LossTerms> = ['modal', 'temporal', 'anomaly'];
+
+/** Per term, in how many of `batches` (rows into `pool`) it can take a value. */
+function termCoverage(batches: readonly SampledBatch[], pool: readonly EncodedWindow[], modalities: readonly Modality[], loss: Required<LossOptions>): Record<keyof LossTerms, number> {
+  const count = { modal: 0, temporal: 0, anomaly: 0 };
+  for (const b of batches) {
+    const present: Partial<Record<Modality, Uint8Array>> = {};
+    for (const m of modalities) present[m] = Uint8Array.from(b.rows, (i) => (pool[i].inputs[m] !== undefined ? 1 : 0));
+    const a = applicableTerms(b.rows.length, present, b, loss);
+    for (const k of TERM_NAMES) if (a[k]) count[k]++;
+  }
+  return count;
+}
+
+/** Why `term` cannot take a value on any batch drawn from `pool` (for warnings and errors). */
+function whyNoTerm(term: keyof LossTerms, pool: readonly EncodedWindow[], modalities: readonly Modality[], loss: Required<LossOptions>, labelled: boolean): string {
+  if (term === 'modal') {
+    const multi = pool.filter((w) => modalities.filter((m) => w.inputs[m] !== undefined).length >= 2).length;
+    return multi === 0
+      ? `modal: no window has two modalities (${[...new Set(pool.flatMap((w) => modalities.filter((m) => w.inputs[m] !== undefined)))].join('/') || 'none'} only), so there is no cross-modal pair`
+      : `modal: only ${multi} window(s) have two modalities and no batch holds two of them with the same pair`;
+  }
+  if (term === 'temporal') return `temporal: no batch holds two windows of one timeline overlapping by more than δ = ${loss.temporalSlack} (stride ≥ window length, or one window per timeline?)`;
+  return labelled ? 'anomaly: no batch holds both a normal and an abnormal weakly labelled window' : 'anomaly: no weak labels';
+}
+
+function weightOf(term: keyof LossTerms, loss: Required<LossOptions>): number {
+  return term === 'modal' ? 1 : term === 'temporal' ? loss.temporalWeight : loss.anomalyWeight;
+}
+
 /**
  * Trains a StateModel on `windows` (the training windows: exclusions already applied). A share
  * of them, in whole time blocks, is held out for validation (see sampler.ts).
@@ -328,12 +364,37 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   // One fixed set of validation batches, so epochs are compared on the same pairs and negatives.
   const valSampler = new BatchSampler(vs.val, { batchSize: o.batchSize, seed: o.seed + 1, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly && o.weakLabels });
   const valBatches = vs.val.length >= 2 ? valSampler.epoch(0) : [];
+  // Which terms can do anything, decided before training from the batches' composition: a run
+  // whose every active term is 0 would write a model that learned nothing.
+  const modalities = MODALITIES.filter((m) => widths[m] !== undefined);
+  const active = TERM_NAMES.filter((k) => terms[k] && weightOf(k, loss) > 0);
+  const trainCover = termCoverage(sampler.epoch(0), vs.train, modalities, loss);
+  const trainable = active.filter((k) => trainCover[k] > 0);
+  const termWarnings: string[] = [];
+  const labelled = terms.anomaly && !!o.weakLabels;
+  if (trainable.length === 0) {
+    const why = active.map((k) => whyNoTerm(k, vs.train, modalities, loss, labelled));
+    throw new UserError(`nothing to train: every active loss term would be 0 (active: ${active.join(', ') || 'none, every weight is 0'}${why.length ? `; ${why.join('; ')}` : ''})`);
+  }
+  for (const k of active) if (!trainable.includes(k)) termWarnings.push(`training: the ${k} term stays 0 (${whyNoTerm(k, vs.train, modalities, loss, labelled).replace(/^\w+: /, '')}); training uses ${trainable.join(' + ')}`);
+  // Validation measures the same terms as training, each where it can: early stopping on those.
+  let valTerms: Array<keyof LossTerms> = [];
+  if (valBatches.length > 0) {
+    const valCover = termCoverage(valBatches, vs.val, modalities, loss);
+    valTerms = trainable.filter((k) => valCover[k] > 0);
+    const missing = trainable.filter((k) => valCover[k] === 0);
+    if (valTerms.length === 0) termWarnings.push(`validation: no training term can be measured on the ${vs.val.length} validation windows (${missing.map((k) => whyNoTerm(k, vs.val, modalities, loss, labelled)).join('; ')}): early stopping is off and the last epoch is kept`);
+    else for (const k of missing) termWarnings.push(`validation: the ${k} term cannot be measured on the validation windows (${whyNoTerm(k, vs.val, modalities, loss, labelled).replace(/^\w+: /, '')}); early stopping uses ${valTerms.join(' + ')}`);
+  }
+  if (termWarnings.length) options.onTermWarnings?.(termWarnings);
   const perEpoch = sampler.batchesPerEpoch;
   const totalSteps = o.epochs * perEpoch;
   const fingerprint: Record<string, unknown> = {
     ...(options.fingerprint ?? {}),
     trainer: o,
     loss,
+    // The temporal term changed from a hinge to a soft-target KL: older resume files do not match.
+    temporalLoss: 'soft-target-kl',
     terms,
     model: model.config,
     trainWindows: vs.train.length,
@@ -433,6 +494,14 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
         for (const b of valBatches) vacc.add(batchLoss(model.forward(batchOf(b.rows.map((i) => vs.val[i]), 'val')), b, terms, loss), b.rows.length);
       });
       val = vacc.means();
+      // The validation loss is the weighted sum of the per-term means over the terms it can
+      // measure (the same every epoch: fixed batches), not a mean of batch totals whose mix of
+      // terms varies from batch to batch.
+      if (valTerms.length > 0) {
+        let total = 0;
+        for (const k of valTerms) total += weightOf(k, loss) * (val[k] ?? 0);
+        val.total = total;
+      } else delete val.total;
     }
     valMs += performance.now() - tv;
     let improved: boolean;
@@ -451,6 +520,11 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
       bestFlat = undefined;
     }
     const metrics: EpochMetrics = { epoch: e, lr, steps: batches.length, skipped, train: acc.means(), val, improved, ms: performance.now() - te };
+    // Belt and braces after the composition check above: an epoch with no update, or a loss of
+    // exactly 0, means the model learns nothing.
+    if (skipped === batches.length || !((metrics.train.total ?? 0) > 0)) {
+      throw new UserError(`nothing to train: epoch ${e + 1} had loss ${metrics.train.total ?? 'none'} on ${batches.length} batch(es), ${skipped} without any term (active: ${active.join(', ')})`);
+    }
     history.push(metrics);
     options.onEpoch?.(metrics);
     if (o.patience > 0 && bad >= o.patience) stopped = 'early-stop';
@@ -470,6 +544,8 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     valWindows: vs.val.length,
     purged: vs.purged,
     valWarnings: vs.warnings,
+    termWarnings,
+    valTerms,
     terms,
     resumedAt,
     timings: { trainMs, valMs, totalMs: performance.now() - t0 },

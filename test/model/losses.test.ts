@@ -8,6 +8,8 @@ import {
   overlapPairs,
   StateModel,
   temporalConsistencyLoss,
+  temporalTargets,
+  TEMPORAL_MASKED,
   totalLoss,
   type OverlapPairs,
   type StateBatch,
@@ -33,18 +35,19 @@ for (const eng of ENGINES) {
   test(`[${eng.name}] temporal loss gradient matches central differences`, { skip: eng.skip }, () => {
     useEngine(eng);
     const rng = new ModelRng(22);
-    const s = param(rng, 5, 3);
+    const s = param(rng, 6, 3);
     const p = pairs([
       [0, 1, 0.9],
       [1, 2, 0.8],
       [0, 2, 0.7],
       [2, 3, 0.95],
       [3, 4, 0.3],
+      [4, 5, 0.05],
     ]);
-    const report = gradCheck(() => temporalConsistencyLoss(unit(s), p, 0.05)!, [s], { maxKinkFraction: 0.1 });
+    // τ = 0.5 keeps the softmax smooth enough for central differences in float32.
+    const report = gradCheck(() => temporalConsistencyLoss(unit(s), p, 0.1, 0.5)!, [s]);
     assert.ok(report.checked >= 12);
-    const active = temporalConsistencyLoss(unit(s), p, 0.05)!.item();
-    assert.ok(active > 0, 'the check ran where the hinge is active');
+    assert.ok(temporalConsistencyLoss(unit(s), p, 0.1, 0.5)!.item() > 0);
   });
 
   test(`[${eng.name}] anomaly loss gradient matches central differences`, { skip: eng.skip }, () => {
@@ -111,25 +114,53 @@ test('InfoNCE on perfectly aligned pairs is lower than on shuffled pairs', () =>
   assert.ok(aligned < 0.5 && mixed > Math.log(16) / 2);
 });
 
-test('temporal loss: zero for identical embeddings and for pairs that do not overlap; otherwise the formula', () => {
-  const same = unit(Tensor.from([1, 2, 3, 1, 2, 3, 1, 2, 3], 3, 3));
-  const p = pairs([
-    [0, 1, 0.9],
-    [1, 2, 0.5],
-  ]);
-  assert.equal(temporalConsistencyLoss(same, p, 0)!.item(), 0);
+test('temporal loss: the KL of the written formula; undefined without an anchor', () => {
   const orth = Tensor.from([1, 0, 0, 1], 2, 2);
   assert.equal(temporalConsistencyLoss(orth, pairs([[0, 1, 0]]), 0), undefined, 'ρ = 0 leaves the term out');
+  assert.equal(temporalConsistencyLoss(orth, pairs([[0, 1, 0.6]]), 0.1), undefined, 'two rows: one candidate, nothing to rank');
   assert.equal(overlapPairs([{ start: 0, end: 10 }, { start: 10, end: 20 }]).rho.length, 0, 'adjacent windows share no time');
-  // ρ = 0.6, cos = 0, δ = 0.1: max(0, 0.6 − 0.1 − 0) = 0.5, normalised by Σρ = 0.6 → 0.6·0.5/0.6.
-  assert.ok(Math.abs(temporalConsistencyLoss(orth, pairs([[0, 1, 0.6]]), 0.1)!.item() - 0.5) < 1e-6);
-  // Two pairs: weights ρ/Σρ. cos(row0,row1) = 0 → hinge 0.8; cos(row1,row2) = 1 → 0.
-  const three = Tensor.from([1, 0, 0, 1, 0, 1], 3, 2);
-  const v = temporalConsistencyLoss(three, pairs([[0, 1, 0.8], [1, 2, 0.4]]), 0)!.item();
-  assert.ok(Math.abs(v - (0.8 * 0.8) / 1.2) < 1e-6);
-  // Similar enough for the overlap (cos ≥ ρ − δ) costs nothing.
-  const close = unit(Tensor.from([1, 0, 1, 0.5], 2, 2)); // cos ≈ 0.894
-  assert.equal(temporalConsistencyLoss(close, pairs([[0, 1, 0.9]]), 0.05)!.item(), 0);
+  // Three rows, pair (0,1) ρ = 0.6: anchors 0 and 1, each with target 1 on the other and a
+  // single negative (row 2). KL(q‖p) = −log p_partner.
+  const s = unit(Tensor.from([1, 0, 0.6, 0.8, 0, 1], 3, 2));
+  const tau = 0.5;
+  const S = [
+    [1, 0.6, 0],
+    [0.6, 1, 0.8],
+    [0, 0.8, 1],
+  ];
+  const nll = (a: number, pos: number, neg: number) => -(S[a][pos] / tau - Math.log(Math.exp(S[a][pos] / tau) + Math.exp(S[a][neg] / tau)));
+  const expected = (nll(0, 1, 2) + nll(1, 0, 2)) / 2;
+  assert.ok(Math.abs(temporalConsistencyLoss(s, pairs([[0, 1, 0.6]]), 0.1, tau)!.item() - expected) < 1e-5);
+  // Soft targets: anchor 1 overlaps 0 (ρ 0.8) and 2 (ρ 0.4): q = (2/3, 1/3) over 4 rows.
+  const four = unit(Tensor.from([1, 0, 0.6, 0.8, 0, 1, -1, 0.1], 4, 2));
+  const t = temporalTargets(4, pairs([[0, 1, 0.8], [1, 2, 0.4]]), 0.1)!;
+  assert.deepEqual([...t.anchors], [0, 1, 2]);
+  assert.deepEqual([...t.q.slice(4, 8)].map((x) => +x.toFixed(4)), [0.6667, 0, 0.3333, 0]);
+  const v = temporalConsistencyLoss(four, pairs([[0, 1, 0.8], [1, 2, 0.4]]), 0.1, tau)!.item();
+  const G = (i: number, j: number) => four.data[2 * i] * four.data[2 * j] + four.data[2 * i + 1] * four.data[2 * j + 1];
+  const kl = (a: number, q: number[]) => {
+    const cands = [0, 1, 2, 3].filter((j) => j !== a);
+    const lse = Math.log(cands.reduce((acc, j) => acc + Math.exp(G(a, j) / tau), 0));
+    return cands.reduce((acc, j) => (q[j] > 0 ? acc + q[j] * (Math.log(q[j]) - (G(a, j) / tau - lse)) : acc), 0);
+  };
+  const want = (kl(0, [0, 1, 0, 0]) + kl(1, [2 / 3, 0, 1 / 3, 0]) + kl(2, [0, 1, 0, 0])) / 3;
+  assert.ok(Math.abs(v - want) < 1e-5, `${v} vs ${want}`);
+  // The slack: a pair with ρ ≤ δ is neither a positive nor a candidate.
+  const amb = temporalTargets(4, pairs([[0, 1, 0.8], [1, 2, 0.05]]), 0.1)!;
+  assert.deepEqual([...amb.anchors], [0, 1]);
+  assert.equal(amb.mask[4 + 2], TEMPORAL_MASKED, 'row 2 masked for anchor 1');
+  assert.equal(amb.q[4 + 2], 0);
+});
+
+test('temporal loss orders similarities like overlaps: lower when closer pairs are more similar', () => {
+  // Anchor 0 overlaps 1 (ρ 0.8) and 2 (ρ 0.2); row 3 is unrelated.
+  const p = pairs([[0, 1, 0.8], [0, 2, 0.2], [1, 2, 0.4]]);
+  const ordered = unit(Tensor.from([1, 0, 0.95, 0.31, 0.6, 0.8, -1, 0], 4, 2));
+  const reversed = unit(Tensor.from([1, 0, 0.6, 0.8, 0.95, 0.31, -1, 0], 4, 2));
+  const lo = temporalConsistencyLoss(ordered, p, 0.1)!.item();
+  const hi = temporalConsistencyLoss(reversed, p, 0.1)!.item();
+  assert.ok(lo < hi, `${lo} < ${hi}`);
+  assert.ok(lo > 0, 'never exactly 0 with a finite temperature');
 });
 
 test('overlapPairs lists each overlapping pair once with its ratio', () => {
@@ -182,4 +213,5 @@ test('loss options are checked', () => {
   const f = model.forward({ size: 2, metrics: { x: new Float32Array(4) }, traces: { x: new Float32Array(4) } });
   assert.throws(() => totalLoss(f, {}, { temperature: 0 }), /temperature/);
   assert.throws(() => totalLoss(f, {}, { anomalyCap: 2 }), /anomalyCap/);
+  assert.throws(() => totalLoss(f, {}, { temporalSlack: 1 }), /temporalSlack/);
 });
