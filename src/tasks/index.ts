@@ -50,3 +50,5 @@ export type {
 } from './evidence/index.js';
 export { EvidenceLocalizer, LOCALIZER_DEFAULTS, prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS, rankCaseEvents } from './localize/index.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions } from './localize/index.js';
+export { SHRINKAGE_N0, STATES_K_MAX, STATES_MIN_ROWS, shrinkWeight, singleState, fitFoldStates, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, fitTunedDetector, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0, fitTunedClassifier } from './tuned/index.js';
+export type { FoldStates, DetectorRow, TunedDetector, TunedDetectorOptions, TunedClassifier, TunedClassifierOptions } from './tuned/index.js';

@@ -42,4 +42,8 @@ test('nezha-trainticket: grouped by injection burst the leak sentinels sit near 
     assert.ok(ac1 <= 0.2, `${m} ac@1 ${ac1}`);
   }
   assert.ok(value(report, 'injection-burst', 'detection', 'metrics-only', 'raw-features', 'event-f1') !== undefined);
+  // the tuned detector with one state is the raw-features detector (same references, same threshold)
+  assert.equal(value(report, 'injection-burst', 'detection', 'metrics-only', 'tuned-global', 'event-f1'), value(report, 'injection-burst', 'detection', 'metrics-only', 'raw-features', 'event-f1'));
+  assert.ok(typeof value(report, 'injection-burst', 'detection', 'metrics-only', 'tuned', 'event-f1') === 'number');
+  assert.ok((report.timeline?.states?.length ?? 0) > 0 && (report.timeline?.alarms?.length ?? 0) > 0, 'timeline lanes');
 });

@@ -54,6 +54,10 @@ test('no test-fold label reaches a fit: corrupting one fold\'s labels changes no
     assert.ok(setup.cases.length >= 6, `cases: ${setup.cases.length}`);
     const reps = [rawFeatures(backbone.dim), rawBackbone(backbone.dim)];
     const base = runEvaluation(setup, reps);
+    for (const m of ['tuned', 'tuned-global']) assert.ok(base.report.methods.includes(m), `method ${m}`);
+    assert.ok([...base.alarms.get('metrics-only')!.keys()].includes('tuned'), 'tuned alarms are checked too');
+    assert.ok([...base.predictions.get('time-block')!.values()].some((m) => m.get('tuned')?.types !== undefined), 'tuned classifies');
+    assert.ok((base.report.timeline?.states?.length ?? 0) > 0 && (base.report.timeline?.faults?.length ?? 0) > 0, 'timeline states and faults');
     for (let fold = 0; fold < 3; fold++) {
       const ids = new Set(setup.cases.filter((c) => c.fold === fold).map((c) => c.id));
       const bad = corrupt(setup, fold);

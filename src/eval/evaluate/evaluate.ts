@@ -26,6 +26,8 @@ export interface EvaluateOptions {
   burstGapMs?: number;
   /** learned models, each a column under its name */
   models?: { name: string; model: StateModel }[];
+  /** the state-aware `tuned` / `tuned-global` columns (default true) */
+  tuned?: boolean;
   /** the evidence localizer column (default true) */
   evidence?: boolean;
   /** dataset name in the report (default the folder) */
@@ -64,7 +66,7 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   } else notes.push('evidence column left out (--no-evidence)');
   const reps: Representation[] = [rawFeatures(opts.backbone.dim), rawBackbone(opts.backbone.dim), ...(opts.models ?? []).map((m) => modelRepresentation(m.name, m.model))];
   opts.onPhase?.('scoring');
-  const result = runEvaluation(setup, reps, { evidence, notes });
+  const result = runEvaluation(setup, reps, { evidence, notes, tuned: opts.tuned, seed: opts.seed });
   lap('score');
   return { ...result, timings };
 }

@@ -6,4 +6,5 @@ export { DETECTION_K, DETECTION_QUANTILE, Z_CLIP, TOP_FEATURES } from './scoring
 export { TIME_ONLY_K, TIME_ONLY_DETECTION_K, priorOrder } from './sentinels.js';
 export { evidenceRankings } from './evidence.js';
 export { formatEvaluateMarkdown, writeEvaluateJson } from './format.js';
-export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type EvalReport, type EvalRow, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
+export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type EvalReport, type EvalRow, type EvalTimeline, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
+export { tunedDetect, tunedClassify, tunedName, tunedReps, TUNED_DETECTION_REFERENCES, TUNED_STATE_POOL, type TunedDetection, type TunedClassifyInput } from './tuned.js';

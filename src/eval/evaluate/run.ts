@@ -26,8 +26,9 @@ import {
 } from './scoring.js';
 import { nearestAlarm, nearestRanking, priorOrder, timeOnlyAlarm, timeOnlyRanking, type Labelled } from './sentinels.js';
 import { detectionRows, rankingRows } from './rows.js';
+import { spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
 import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
-import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow } from './types.js';
+import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow, type EvalTimeline } from './types.js';
 
 /** Normal windows a service's localization reference draws on per fold (evenly spaced). */
 export const REFERENCE_POOL = 600;
@@ -43,6 +44,10 @@ export interface RunOptions {
   /** the evidence localizer's ranking per case id (localization only) */
   evidence?: Map<string, CaseRanking>;
   notes?: string[];
+  /** the state-aware `tuned` / `tuned-global` columns (default true) */
+  tuned?: boolean;
+  /** seed of the states' k-means */
+  seed?: number;
 }
 
 interface Prediction {
@@ -199,7 +204,9 @@ function detectSentinels(set: DetectionSet, k: number): Map<string, (boolean | u
 }
 
 export function runEvaluation(setup: EvalSetup, reps: readonly Representation[], opts: RunOptions = {}): RunResult {
-  const methods = [...(opts.evidence ? ['evidence'] : []), ...reps.map((r) => r.name), 'time-only', 'nearest-fault', 'prior'];
+  const tReps = opts.tuned === false ? [] : tunedReps(reps);
+  const tunedMethods = tReps.flatMap((r) => [tunedName(r, false), tunedName(r, true)]);
+  const methods = [...(opts.evidence ? ['evidence'] : []), ...reps.map((r) => r.name), ...tunedMethods, 'time-only', 'nearest-fault', 'prior'];
   const predictions = new Map<ProtocolName, Map<string, Map<string, Prediction>>>();
   const put = (p: ProtocolName, id: string, m: string, pr: Prediction) => {
     let a = predictions.get(p);
@@ -215,6 +222,15 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
     const rows = rep.system(ws, [] as Modality[]);
     caseRows.set(rep.name, new Map(ws.map((w, i) => [w, rows[i]])));
   }
+  // metrics-only system rows (traces and logs masked), the space classification states are found in
+  const masked = new Map<string, Map<EncodedWindow, Float64Array | undefined>>();
+  const maskedRows = (rep: Representation, ws: readonly EncodedWindow[]): (Float64Array | undefined)[] => {
+    let m = masked.get(rep.name);
+    if (!m) masked.set(rep.name, (m = new Map()));
+    const missing = [...new Set(ws.filter((w) => !m!.has(w)))];
+    if (missing.length > 0) rep.system(missing, ['traces', 'logs']).forEach((r, i) => m!.set(missing[i], r));
+    return ws.map((w) => m!.get(w));
+  };
   for (const split of splitsOf(setup)) {
     const p = split.protocol;
     const svcOrder = priorOrder(split.train.map((c) => c.service), setup.services);
@@ -237,14 +253,52 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       const loc = localizeWith(setup, rep, ent, split);
       for (const [id, services] of loc) put(p, id, rep.name, { services, pods: expandPods(setup, services, split.test.find((c) => c.id === id)?.start ?? 0) });
       for (const [id, types] of classifyWith(rep, caseRows.get(rep.name) as Map<EncodedWindow, Float64Array | undefined>, split)) put(p, id, rep.name, { types });
+      if (!tReps.includes(rep)) continue;
+      // tuned: localization is the evidence ranking (the column's own without evidence). The
+      // suspect is that ranking's top service — for training cases too when the evidence ranks
+      // them (label-free), so prototypes learn from the suspects they will be shown; else a
+      // training case's true root cause (a training label, so fair).
+      const testIds = new Set(split.test.map((c) => c.id));
+      const suspectOf = (c: EvalCase) => opts.evidence?.get(c.id)?.services[0] ?? (testIds.has(c.id) ? loc.get(c.id)?.[0] : c.service);
+      const suspectRow = (c: EvalCase) => {
+        const top = suspectOf(c);
+        return top === undefined ? undefined : ent.rows(rep, top)[ent.index.get(c.w) as number];
+      };
+      const cr = caseRows.get(rep.name) as Map<EncodedWindow, Float64Array | undefined>;
+      const poolWs = statePoolOf(setup.windows, split.trainWindow);
+      const statePool = maskedRows(rep, poolWs).filter((r): r is Float64Array => r !== undefined);
+      const stateRowMap = new Map([...split.train, ...split.test].map((c) => [c, maskedRows(rep, [c.w])[0]]));
+      for (const global of [false, true]) {
+        const m = tunedName(rep, global);
+        for (const c of split.test) {
+          const ranked = opts.evidence?.has(c.id) ? predictions.get(p)?.get(c.id)?.get('evidence') : predictions.get(p)?.get(c.id)?.get(rep.name);
+          if (ranked?.services) put(p, c.id, m, { services: ranked.services, pods: ranked.pods });
+        }
+        const types = tunedClassify({ rep, train: split.train, test: split.test, caseRow: (c) => cr.get(c.w), suspectRow, statePool, stateRow: (c) => stateRowMap.get(c), global, seed: opts.seed });
+        for (const [id, t] of types) put(p, id, m, { types: t });
+      }
     }
   }
 
   // detection
+  let timelineStates: { set: DetectionSet; states: (number | undefined)[] } | undefined;
+  const stateNotes: string[] = [];
   const alarms = new Map<string, Map<string, (boolean | undefined)[]>>();
   for (const set of setup.detection) {
     const per = new Map<string, (boolean | undefined)[]>();
-    for (const rep of reps) per.set(rep.name, detectWith(rep, set, rep.system(set.windows, set.mask), setup.folds.k));
+    for (const rep of reps) {
+      const rows = rep.system(set.windows, set.mask);
+      per.set(rep.name, detectWith(rep, set, rows, setup.folds.k));
+      if (!tReps.includes(rep)) continue;
+      for (const global of [false, true]) {
+        const d = tunedDetect(rep, set, rows, setup.folds.k, global, opts.seed);
+        per.set(tunedName(rep, global), d.alarms);
+        if (global) continue;
+        if (rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
+        const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+        stateNotes.push(`${tunedName(rep, false)} detection states (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}`).join(' | ')}`);
+      }
+    }
     for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);
     alarms.set(set.level, per);
   }
@@ -292,7 +346,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       cases.push({ id: c.id, protocol: p, fold: p === 'authors-split' ? -1 : c.fold, group: c.group, start: new Date(c.start).toISOString(), type: c.type, rootCause: c.pod, rootCauseService: c.service, ranks, top });
     }
   }
-  const notes = [...setup.notes, ...(opts.notes ?? [])];
+  const notes = [...setup.notes, ...(opts.notes ?? []), ...stateNotes];
   const report: EvalReport = {
     schemaVersion: EVALUATE_SCHEMA_VERSION,
     dataset: setup.dataset,
@@ -301,6 +355,20 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
     rows,
     cases,
     notes,
+    ...(tReps.length > 0 ? { timeline: timelineOf(setup, alarms, timelineStates, tReps.map((r) => [tunedName(r, false), tunedName(r, true)]).flat()) } : {}),
   };
   return { report, predictions, alarms };
+}
+
+/** The report's state timeline: states and alarms of the tuned detector (metrics-only), and the faults. */
+function timelineOf(setup: EvalSetup, alarms: Map<string, Map<string, (boolean | undefined)[]>>, st: { set: DetectionSet; states: (number | undefined)[] } | undefined, methods: string[]): EvalTimeline {
+  const faults = setup.cases.map((c) => ({ id: c.id, start: c.start, end: c.end, type: c.type, rootCause: c.pod }));
+  if (!st) return { faults };
+  const states = spansOf(st.set.windows, st.states, () => true).map((x) => ({ start: x.start, end: x.end, state: x.value }));
+  const per = alarms.get('metrics-only');
+  const al = methods.flatMap((m) => {
+    const a = per?.get(m);
+    return a ? spansOf(st.set.windows, a, (v) => v).map((x) => ({ start: x.start, end: x.end, method: m })) : [];
+  });
+  return { states, alarms: al, faults };
 }

@@ -72,4 +72,20 @@ export interface EvalReport {
   rows: EvalRow[];
   cases: EvalCaseResult[];
   notes: string[];
+  /**
+   * The report's state timeline (docs/report.md), times in epoch ms: runtime states and alarms of
+   * the tuned detector over the metrics-only windows (states are fitted per fold, ids ordered by
+   * size within a fold), and the faults.
+   */
+  timeline?: EvalTimeline;
+}
+
+/**
+ * The shape the report reads (src/eval/report/read.ts, which also takes ISO times and state
+ * names); `evaluate` writes epoch ms and numbered states.
+ */
+export interface EvalTimeline {
+  states?: { start: number | string; end: number | string; state: number | string }[];
+  alarms?: { start: number | string; end: number | string; method: string }[];
+  faults?: { id?: string; start: number | string; end: number | string; type?: string; rootCause?: string }[];
 }

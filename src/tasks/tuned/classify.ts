@@ -1,0 +1,61 @@
+/**
+ * State-aware classification: prototypes (class means) of fault types per runtime state, falling
+ * back to the global prototype of a type where the state has fewer than `minPerState` training
+ * examples of it, and otherwise shrunk toward it: w · state mean + (1 − w) · global mean with
+ * w = n / (n + n0), n0 = TUNED_PROTOTYPE_N0 (a type seen 10 times in a state is half its own).
+ * Every type seen in training is ranked for every query (MRR over types).
+ */
+import { shrinkWeight, type FoldStates } from './adapter.js';
+
+export const TUNED_MIN_PER_STATE = 3;
+export const TUNED_PROTOTYPE_N0 = 10;
+
+export interface TunedClassifierOptions {
+  distance: (a: Float64Array, b: Float64Array) => number;
+  /** applied to every prototype (e.g. to unit length for cosine geometry) */
+  normalize?: (v: Float64Array) => Float64Array;
+  minPerState?: number;
+  n0?: number;
+}
+
+export interface TunedClassifier {
+  types: string[];
+  /** types ranked nearest first for a row in state `state` */
+  rank(x: Float64Array, state: number): string[];
+}
+
+function mean(rows: readonly Float64Array[], norm?: (v: Float64Array) => Float64Array): Float64Array {
+  const m = new Float64Array(rows[0].length);
+  for (const r of rows) for (let j = 0; j < m.length; j++) m[j] += r[j];
+  for (let j = 0; j < m.length; j++) m[j] /= rows.length;
+  return norm ? norm(m) : m;
+}
+
+export function fitTunedClassifier(rows: readonly Float64Array[], labels: readonly string[], states: FoldStates, opts: TunedClassifierOptions): TunedClassifier {
+  const m = opts.minPerState ?? TUNED_MIN_PER_STATE;
+  const types = [...new Set(labels)].sort();
+  const global = new Map(types.map((t) => [t, mean(rows.filter((_, i) => labels[i] === t), opts.normalize)]));
+  const perState: Map<string, Float64Array>[] = Array.from({ length: states.k }, (_, s) => {
+    const out = new Map<string, Float64Array>();
+    for (const t of types) {
+      const own = rows.filter((_, i) => labels[i] === t && states.labels[i] === s);
+      const g = global.get(t) as Float64Array;
+      if (own.length < m) {
+        out.set(t, g);
+        continue;
+      }
+      const w = shrinkWeight(own.length, opts.n0 ?? TUNED_PROTOTYPE_N0);
+      const o = mean(own);
+      const mix = o.map((v, j) => w * v + (1 - w) * g[j]);
+      out.set(t, opts.normalize ? opts.normalize(mix) : mix);
+    }
+    return out;
+  });
+  return {
+    types,
+    rank: (x, s) => {
+      const protos = perState[s] ?? global;
+      return types.map((t) => ({ t, d: opts.distance(x, protos.get(t) as Float64Array) })).sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1)).map((e) => e.t);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * State-aware detection: a kNN-distance density model of normal windows per runtime state, with
+ * a per-state threshold from the training rows and shrinkage toward the global model.
+ *
+ * - score of a window in state s: w_s · kNN(state-s references) + (1 − w_s) · kNN(all references),
+ *   w_s = n_s / (n_s + n0) (adapter.ts); kNN = mean distance to the k nearest references that do
+ *   not share time with the window (overlapping windows would be their own neighbours);
+ * - threshold of state s: the `quantile` of the same score over state s's own references, each
+ *   left out of its own neighbours, shrunk toward the global threshold by the same w_s. A state
+ *   with no references uses the global model alone.
+ * With one state this is exactly the global kNN detector (`tuned-global`).
+ */
+import { quantile } from '../../stats/index.js';
+import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
+
+export const TUNED_DETECTION_K = 5;
+export const TUNED_DETECTION_QUANTILE = 0.99;
+
+export interface DetectorRow {
+  row: Float64Array;
+  start: number;
+  end: number;
+  source: string;
+}
+
+export interface TunedDetectorOptions {
+  distance: (a: Float64Array, b: Float64Array) => number;
+  k?: number;
+  quantile?: number;
+  n0?: number;
+}
+
+export interface TunedDetector {
+  states: FoldStates;
+  /** per state: threshold, shrinkage weight, reference count */
+  perState: { threshold: number; weight: number; n: number }[];
+  globalThreshold: number;
+  score(q: DetectorRow, state: number): number;
+  alarm(q: DetectorRow, state: number): boolean;
+}
+
+const overlaps = (a: DetectorRow, b: DetectorRow) => a.source === b.source && a.start < b.end && b.start < a.end;
+
+function knn(q: DetectorRow, refs: readonly DetectorRow[], idx: readonly number[], k: number, distance: TunedDetectorOptions['distance'], skip?: number): number {
+  const best: number[] = [];
+  for (const i of idx) {
+    if (i === skip) continue;
+    const r = refs[i];
+    if (overlaps(q, r)) continue;
+    const d = distance(q.row, r.row);
+    if (best.length < k) {
+      best.push(d);
+      best.sort((x, y) => x - y);
+    } else if (d < best[k - 1]) {
+      best[k - 1] = d;
+      best.sort((x, y) => x - y);
+    }
+  }
+  return best.length === 0 ? NaN : best.reduce((a, b) => a + b, 0) / best.length;
+}
+
+/** Fits on training-normal references; `states.labels[i]` is the state of `refs[i]`. */
+export function fitTunedDetector(refs: readonly DetectorRow[], states: FoldStates, opts: TunedDetectorOptions): TunedDetector {
+  const k = opts.k ?? TUNED_DETECTION_K;
+  const q = opts.quantile ?? TUNED_DETECTION_QUANTILE;
+  const n0 = opts.n0 ?? SHRINKAGE_N0;
+  const all = refs.map((_, i) => i);
+  const members: number[][] = Array.from({ length: states.k }, () => []);
+  states.labels.forEach((s, i) => members[s].push(i));
+  const globalLoo = refs.map((r, i) => knn(r, refs, all, k, opts.distance, i));
+  const globalThreshold = quantile(globalLoo.filter(Number.isFinite), q);
+  // one state: the state model is the global model (w = 0 keeps it exact)
+  const weightOf = (n: number) => (states.k === 1 ? 0 : shrinkWeight(n, n0));
+  const perState = members.map((m) => {
+    const weight = weightOf(m.length);
+    if (weight === 0 || m.length <= k) return { threshold: globalThreshold, weight: 0, n: m.length };
+    const loo = m.map((i) => weight * knn(refs[i], refs, m, k, opts.distance, i) + (1 - weight) * globalLoo[i]).filter(Number.isFinite);
+    const own = loo.length > 0 ? quantile(loo, q) : globalThreshold;
+    return { threshold: weight * own + (1 - weight) * globalThreshold, weight, n: m.length };
+  });
+  const score = (x: DetectorRow, s: number): number => {
+    const g = knn(x, refs, all, k, opts.distance);
+    const ps = perState[s];
+    if (!ps || ps.weight === 0) return g;
+    return ps.weight * knn(x, refs, members[s], k, opts.distance) + (1 - ps.weight) * g;
+  };
+  return {
+    states,
+    perState,
+    globalThreshold,
+    score,
+    alarm: (x, s) => {
+      const v = score(x, s);
+      const t = perState[s]?.threshold ?? globalThreshold;
+      return Number.isFinite(v) && v > t;
+    },
+  };
+}
