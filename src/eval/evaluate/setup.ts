@@ -161,13 +161,18 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
   if (fw.missing.length > 0) notes.push(`${fw.missing.length} fault(s) without a window containing their start were left out of localization and classification`);
   if (fw.partial.length > 0) notes.push(`${fw.partial.length} fault(s) whose window has no data were left out`);
   const cases = fw.picked.map((p) => caseOf(p.fault.id, p.fault, p.window, folds.groupOf.get(p.fault.id) as string, foldOf(folds, p.fault.id) as number));
-  const injections = faults.map((f) => ({ start: f.start, fold: foldOf(folds, f.id) as number }));
+  // Detection is scored along the timeline, so its folds must be apart in time: bursts chained by
+  // time alone (the service-keyed bursts of the cases interleave in time, and "alarm near a
+  // training fault" then catches the test faults beside them).
+  const detFolds = protocol === 'injection-burst' ? makeFolds(protocol, faults.map((f) => ({ id: f.id, start: f.start, end: f.end })), { k, seed, burstGapMs: opts.burstGapMs }) : folds;
+  const detWindowFolds = detFolds === folds ? windowFolds : ws.map((w) => foldOfWindow(detFolds, w.window, lengthMs));
+  const injections = faults.map((f) => ({ start: f.start, fold: foldOf(detFolds, f.id) as number }));
   const detection: DetectionSet[] = [];
   const metricsIdx = ws.map((w, i) => (w.inputs.metrics !== undefined ? i : -1)).filter((i) => i >= 0);
-  detection.push({ level: 'metrics-only', windows: metricsIdx.map((i) => ws[i]), folds: metricsIdx.map((i) => windowFolds[i]), mask: ['traces', 'logs'], injections });
+  detection.push({ level: 'metrics-only', windows: metricsIdx.map((i) => ws[i]), folds: metricsIdx.map((i) => detWindowFolds[i]), mask: ['traces', 'logs'], injections });
   const minutes = opts.minuteWindows?.filter(hasAll);
   const allWs = minutes ?? ws.filter(hasAll);
-  const allFolds = minutes ? minutes.map((w) => foldOfWindow(folds, w.window, lengthMs)) : ws.map((w, i) => (hasAll(w) ? windowFolds[i] : -1)).filter((f) => f !== -1);
+  const allFolds = minutes ? minutes.map((w) => foldOfWindow(detFolds, w.window, lengthMs)) : ws.map((w, i) => (hasAll(w) ? detWindowFolds[i] : -1)).filter((f) => f !== -1);
   // a fault counts for event-F1 only where the set has data within its catching range
   const covered = (t: number) => allWs.some((w) => w.window.start >= t && w.window.start <= t + 5 * 60_000);
   detection.push({ level: 'all-modalities', windows: allWs, folds: allFolds, mask: [], injections: kind === 'nezha' ? injections.filter((f) => covered(f.start)) : injections });
@@ -175,6 +180,10 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
     notes.push(
       `nezha: traces and logs exist only near faults, so detection over whole days is metrics-only; all-modalities detection covers only the ${minutes ? 'one-minute windows' : 'windows'} that have metrics, traces and logs (normal = pre-injection and construct minutes; ${allWs.filter((w) => !w.label.abnormal).length} normal of ${allWs.length})`,
     );
+  }
+  if (detFolds !== folds) {
+    const dg = new Set(detFolds.groupOf.values()).size;
+    notes.push(`detection folds: injection bursts by time alone (${dg} group(s)${dg < k ? `, so in effect ${dg}-fold` : ''}), so no scored window has a training fault minutes away; localization and classification folds: one root-cause service's back-to-back faults (${new Set(folds.groupOf.values()).size} groups)`);
   }
   const groups = new Set(folds.groupOf.values()).size;
   if (groups < k) notes.push(`only ${groups} ${protocol === 'injection-burst' ? 'injection bursts' : 'time blocks'} for ${k} folds: ${k - groups} fold(s) are empty, so this is in effect ${groups}-fold (a group is never split)`);
