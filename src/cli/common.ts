@@ -1,7 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
-import { InvalidArgumentError, Option } from 'commander';
-import { UserError, formatDuration, parseDuration, type Dataset, type LoadOptions } from '../telemetry/index.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UserError, formatDuration, parseDuration, type Dataset, type LoadOptions, type Modality } from '../telemetry/index.js';
 import { loadDataset, systemErrorCause } from '../sources/index.js';
+import { EmbeddingCache, createBackbone, type EncodeProgress } from '../encode/index.js';
+import { checkCompatible, currentFeatureLayouts, encodeWindows, readEncodedWindows, type EncodedWindow, type LoadedCheckpoint } from '../model/index.js';
+import type { WindowSpec } from '../windows/index.js';
 
 /** Commander argument parser for durations like 5m, 30s, 1h. */
 export function durationArg(value: string): number {
@@ -21,6 +25,67 @@ export function strideOption(): Option {
 }
 export function faultDurationOption(): Option {
   return new Option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)').argParser(durationArg).default(3 * 60_000, '3m');
+}
+
+/** `--backbone <spec>` of the commands that encode from scratch (encode, train). */
+export function backboneOption(): Option {
+  return new Option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]').default('hash');
+}
+
+/** The embedding-cache and remote-model options every encoding command shares. */
+export function noCacheOption(): Option {
+  return new Option('--no-cache', 'do not use the on-disk embedding cache');
+}
+export function cacheDirOption(): Option {
+  return new Option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)');
+}
+export function allowRemoteOption(): Option {
+  return new Option('--allow-remote', 'allow fetching an onnx: hub model (off by default: nothing is downloaded unless asked)');
+}
+
+/**
+ * The options of commands that read data for a trained model (embed, states, plot, report):
+ * --window and --stride defaulting to the model's, --fault-duration, and the cache options.
+ * `prefix` starts the window help (e.g. "embedding plot "); `fallback` names the defaults used
+ * without a model (e.g. ["5m", "1m"]).
+ */
+export function addModelDataOptions(cmd: Command, o: { prefix?: string; fallback?: [string, string] } = {}): Command {
+  const prefix = o.prefix ?? '';
+  const or = (i: 0 | 1) => (o.fallback ? `, or ${o.fallback[i]}` : '');
+  return cmd
+    .option('--window <duration>', `${prefix}window length (default: the model's${or(0)})`, durationArg)
+    .option('--stride <duration>', `${prefix}window stride (default: the model's${or(1)})`, durationArg)
+    .addOption(faultDurationOption())
+    .addOption(noCacheOption())
+    .addOption(cacheDirOption())
+    .addOption(allowRemoteOption());
+}
+
+/** What --no-cache, --cache-dir and --allow-remote parse to. */
+export interface CacheCliOptions {
+  cache: boolean;
+  cacheDir?: string;
+  allowRemote?: boolean;
+}
+
+/** The embedding cache the options ask for (close it when done), or none with --no-cache. */
+export function openCache(o: CacheCliOptions): EmbeddingCache | undefined {
+  return o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+}
+
+/** Progress bars are shown when stderr is a terminal and stdout is not one JSON object. */
+export function showProgress(json?: boolean): boolean {
+  return !json && process.stderr.isTTY === true;
+}
+
+/**
+ * The window spec of a command run with a model: --window/--stride, else the model's, else
+ * 5m / 1m; warns once when the stride leaves gaps.
+ */
+export function modelWindowSpec(o: { window?: number; stride?: number }, modelWindow?: WindowSpec): WindowSpec {
+  const spec = { lengthMs: o.window ?? modelWindow?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? modelWindow?.strideMs ?? 60_000 };
+  warnStrideGap(spec);
+  return spec;
 }
 
 /**
@@ -44,6 +109,13 @@ export function positiveNumberArg(value: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
+}
+
+/** `--mask traces,logs` of embed and states: modalities treated as absent. */
+export function maskArg(value: string): Modality[] {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of parts) if (p !== 'metrics' && p !== 'traces' && p !== 'logs') throw new InvalidArgumentError(`expected a comma-separated list of metrics, traces, logs; got "${p}"`);
+  return parts as Modality[];
 }
 
 /** Commander parser for a case split name. */
@@ -83,6 +155,88 @@ export class Progress {
   stop(): void {
     this.bar?.stop();
     this.bar = undefined;
+  }
+}
+
+/**
+ * One progress bar per encode phase (fitting baselines, then encoding), on stderr and only when
+ * `show`. `label` turns the phase's words into the bar's label (e.g. prefixes the source).
+ */
+export class PhaseProgress {
+  private bar?: Progress;
+  private phase = '';
+  constructor(
+    private readonly show: boolean,
+    private readonly label: (phase: string) => string = (phase) => phase,
+  ) {}
+  readonly onProgress = (p: Pick<EncodeProgress, 'phase' | 'windows' | 'total'>): void => {
+    if (p.phase !== this.phase) {
+      this.phase = p.phase;
+      this.bar?.stop();
+      this.bar = new Progress(this.label(p.phase === 'fit' ? 'fitting baselines' : 'encoding'), p.total, this.show);
+    }
+    this.bar?.update(p.windows);
+  };
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+/** Whether `--data` names an encode output (.arrow) rather than a telemetry folder. */
+export function isEncodedFile(path: string): boolean {
+  return /\.(arrow|feather|ipc)$/i.test(path) && existsSync(path) && statSync(path).isFile();
+}
+
+export interface ModelWindowsOptions extends CacheCliOptions {
+  /** the model the windows are for; without one, `rawBackbone` encodes and only the metrics view is read */
+  ckpt?: LoadedCheckpoint;
+  rawBackbone?: string;
+  spec: WindowSpec;
+  entities?: boolean;
+  faultDuration: number;
+  show: boolean;
+}
+
+/**
+ * `--data` as encoded windows for a model: an encode output (.arrow) is read and checked against
+ * the model; a telemetry folder is encoded with the model's backbone (progress bar per phase).
+ * Shared by `embed` and `states`.
+ */
+export async function loadModelWindows(data: string, o: ModelWindowsOptions): Promise<EncodedWindow[]> {
+  const { ckpt } = o;
+  if (isEncodedFile(data)) {
+    const r = await readEncodedWindows(data, { entities: o.entities });
+    if (ckpt) checkCompatible(ckpt.header, { backboneId: r.info.backboneId, dim: r.info.dim, viewsVersion: r.info.viewsVersion, layouts: r.info.featureLayouts }, data);
+    if (o.entities && !r.info.entities) throw new UserError(`${data} has no per-service rows (encoded with --no-entities); drop --entities or re-encode`);
+    return r.windows;
+  }
+  const { viewsVersion, layouts } = currentFeatureLayouts();
+  if (ckpt) checkCompatible(ckpt.header, { viewsVersion, layouts }, 'this RuntimeSlicer\'s views');
+  const ds = await openDataset(data, { faultDurationMs: o.faultDuration });
+  const backboneSpec = ckpt ? ckpt.header.backbone.spec : o.rawBackbone;
+  if (!backboneSpec) throw new Error('loadModelWindows: no model and no raw backbone');
+  const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
+  // raw features never read the backbone's vectors: nothing worth caching
+  const cache = ckpt ? openCache(o) : undefined;
+  const progress = new PhaseProgress(o.show);
+  try {
+    if (ckpt) checkCompatible(ckpt.header, { backboneId: backbone.id, dim: backbone.dim }, `backbone ${ckpt.header.backbone.spec} here`);
+    const windows = await encodeWindows(ds, {
+      spec: o.spec,
+      backbone,
+      cache,
+      entities: o.entities,
+      // raw states read only the metrics view; the other views need not be built
+      modalities: ckpt ? undefined : ['metrics'],
+      onProgress: progress.onProgress,
+    });
+    progress.stop();
+    noteDataProblems(ds, data);
+    return windows;
+  } finally {
+    progress.stop();
+    cache?.close();
+    await backbone.dispose?.();
   }
 }
 

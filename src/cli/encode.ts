@@ -4,9 +4,9 @@ import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, encodeDataset, formatPreview, previewViews } from '../encode/index.js';
 import type { Window } from '../windows/index.js';
-import { Progress, positiveIntArg, run, splitArg, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, noCacheOption, openCache, positiveIntArg, run, showProgress, splitArg, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset, noteDataProblems, type CacheCliOptions } from './common.js';
 
-interface EncodeCliOptions {
+interface EncodeCliOptions extends CacheCliOptions {
   backbone: string;
   out?: string;
   window: number;
@@ -15,9 +15,6 @@ interface EncodeCliOptions {
   entities: boolean;
   text?: boolean;
   showText?: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   fitBefore?: number;
   fitSplit?: 'train' | 'test';
   json?: boolean;
@@ -34,7 +31,7 @@ export function register(program: Command): void {
     .command('encode')
     .description('build each window\'s views (text + numeric features per modality, system and per service) and embed them with a backbone; writes an Arrow IPC file')
     .argument('<path>', 'telemetry folder (Nezha, AIOps 2022 events, OTLP JSON)')
-    .option('--backbone <spec>', 'hash[:dim=1024] | use | onnx:<folder|hub id>[?opts] | openai:<base url>[?model=…]', 'hash')
+    .addOption(backboneOption())
     .option('--out <file>', 'Arrow IPC file to write (.arrow); never one of the inputs or inside the input folder')
     .addOption(windowOption())
     .addOption(strideOption())
@@ -42,9 +39,9 @@ export function register(program: Command): void {
     .option('--no-entities', 'system-level rows only (no per-service rows)')
     .option('--text', 'also write the view text of each row')
     .option('--show-text [n]', 'print the view texts of the first n non-empty windows (default 3) instead of encoding; writes nothing, so not with --out', positiveIntArg)
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
-    .option('--allow-remote', 'allow fetching an onnx: hub model (off by default: nothing is downloaded unless asked)')
+    .addOption(noCacheOption())
+    .addOption(cacheDirOption())
+    .addOption(allowRemoteOption())
     .option('--fit-before <time>', 'learn baselines only from windows ending before this time (ISO-8601 or epoch ms)', timeArg)
     .option('--fit-split <split>', 'case-based data: learn baselines only from cases of this split (train|test)', splitArg)
     .option('--json', 'print the result summary as one JSON object')
@@ -68,10 +65,8 @@ export function register(program: Command): void {
           return;
         }
         if (!o.out) return; // checked above; narrows the type
-        const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
-        const show = !o.json && process.stderr.isTTY === true;
-        let bar: Progress | undefined;
-        let phase = '';
+        const cache = openCache(o);
+        const progress = new PhaseProgress(showProgress(o.json));
         try {
           const r = await encodeDataset(ds, {
             spec,
@@ -82,21 +77,14 @@ export function register(program: Command): void {
             includeText: o.text,
             fitFilter,
             out: o.out,
-            onProgress: (p) => {
-              if (p.phase !== phase) {
-                phase = p.phase;
-                bar?.stop();
-                bar = new Progress(p.phase === 'fit' ? 'fitting baselines' : 'encoding', p.total, show);
-              }
-              bar?.update(p.windows);
-            },
+            onProgress: progress.onProgress,
           });
-          bar?.stop();
+          progress.stop();
           const summary = { out: r.path, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
           noteDataProblems(ds, path);
           process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s\n`);
         } finally {
-          bar?.stop();
+          progress.stop();
           cache?.close();
         }
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { inspectDataset, type InspectReport } from '../windows/index.js';
 import { formatDuration } from '../telemetry/index.js';
-import { Progress, run, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset } from './common.js';
+import { Progress, run, showProgress, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function register(program: Command): void {
       run(async () => {
         warnStrideGap({ lengthMs: o.window, strideMs: o.stride });
         const ds = await openDataset(path, { faultDurationMs: o.faultDuration });
-        const bar = new Progress('reading', 100, !o.json && process.stderr.isTTY === true);
+        const bar = new Progress('reading', 100, showProgress(o.json));
         const r = await inspectDataset(ds, { lengthMs: o.window, strideMs: o.stride }, (f) => bar.update(Math.round(f * 100)));
         bar.stop();
         process.stdout.write(o.json ? JSON.stringify(r) + '\n' : formatReport(r));

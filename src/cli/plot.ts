@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { basename } from 'node:path';
 import { UserError, type Modality } from '../telemetry/index.js';
-import { EmbeddingCache, createBackbone } from '../encode/index.js';
+import { createBackbone } from '../encode/index.js';
 import { MODALITIES, checkCompatible, currentFeatureLayouts, encodeWindows, loadCheckpoint } from '../model/index.js';
 import { modelEmbedder, rawBackboneEmbedder } from '../eval/index.js';
 import { checkOutput } from '../sources/index.js';
 import { DEFAULT_MAX_POINTS, PROJECTION_METHODS, embeddingPlot, formatMeasure, renderSvg, svgToPng, writeFileAtomic, type EmbeddingPlot, type ProjectionMethod } from '../plot/index.js';
-import { Progress, durationArg, faultDurationOption, noteDataProblems, nonNegativeIntArg, openDataset, positiveIntArg, run, warnStrideGap } from './common.js';
+import { addModelDataOptions, modelWindowSpec, nonNegativeIntArg, noteDataProblems, openCache, openDataset, PhaseProgress, positiveIntArg, run, showProgress, type CacheCliOptions } from './common.js';
 
 /** `--mask traces,logs`: modalities to treat as absent. */
 export function maskArg(value: string): Modality[] {
@@ -23,7 +23,7 @@ export function methodArg(value: string): ProjectionMethod {
   return value as ProjectionMethod;
 }
 
-export interface EmbeddingPlotRequest {
+export interface EmbeddingPlotRequest extends CacheCliOptions {
   model: string;
   data: string;
   method: ProjectionMethod;
@@ -34,9 +34,6 @@ export interface EmbeddingPlotRequest {
   window?: number;
   stride?: number;
   faultDuration: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   /** show a progress bar (stderr is a terminal and no --json) */
   show: boolean;
 }
@@ -49,29 +46,15 @@ export interface EmbeddingPlotRequest {
 export async function computeEmbeddingPlot(o: EmbeddingPlotRequest): Promise<EmbeddingPlot> {
   const { header, model } = await loadCheckpoint(o.model);
   const views = currentFeatureLayouts();
-  const spec = { lengthMs: o.window ?? header.window?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? header.window?.strideMs ?? 60_000 };
-  warnStrideGap(spec);
+  const spec = modelWindowSpec(o, header.window);
   const backbone = await createBackbone(header.backbone.spec, { allowRemote: o.allowRemote });
-  const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
+  const cache = openCache(o);
   try {
     checkCompatible(header, { backboneId: backbone.id, dim: backbone.dim, viewsVersion: views.viewsVersion, layouts: views.layouts }, `data for ${o.model}`);
     const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration });
-    let bar: Progress | undefined;
-    let phase = '';
-    const windows = await encodeWindows(ds, {
-      spec,
-      backbone,
-      cache,
-      onProgress: (p) => {
-        if (p.phase !== phase) {
-          phase = p.phase;
-          bar?.stop();
-          bar = new Progress(`${basename(o.data)}: ${p.phase === 'fit' ? 'fitting baselines' : 'encoding'}`, p.total, o.show);
-        }
-        bar?.update(p.windows);
-      },
-    });
-    bar?.stop();
+    const progress = new PhaseProgress(o.show, (phase) => `${basename(o.data)}: ${phase}`);
+    const windows = await encodeWindows(ds, { spec, backbone, cache, onProgress: progress.onProgress });
+    progress.stop();
     noteDataProblems(ds, o.data);
     if (windows.length === 0) throw new UserError(`${o.data} has no windows to plot`);
     const embedders = [
@@ -105,7 +88,7 @@ export function formatEmbeddingSummary(p: EmbeddingPlot): string {
   return lines.join('\n') + '\n';
 }
 
-interface PlotEmbeddingCliOptions {
+interface PlotEmbeddingCliOptions extends CacheCliOptions {
   model?: string;
   data?: string;
   out?: string;
@@ -118,16 +101,13 @@ interface PlotEmbeddingCliOptions {
   window?: number;
   stride?: number;
   faultDuration: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   json?: boolean;
 }
 
 /** `runtimeslicer plot embedding`: the paper's Figure 4 comparison (docs/report.md). */
 export function registerPlot(program: Command): void {
   const plot = program.command('plot').description('charts rendered headless to SVG (and PNG): see `plot embedding`');
-  plot
+  const embedding = plot
     .command('embedding')
     .description('2-D UMAP or t-SNE (seeded) of the raw backbone vectors beside the learned state embedding, coloured by k-means state and by fault type, with each panel\'s silhouette (docs/report.md)')
     .option('--model <file>', 'trained model (its backbone and window are used)')
@@ -138,13 +118,8 @@ export function registerPlot(program: Command): void {
     .option('--mask <modalities>', 'modalities to treat as absent, comma-separated (e.g. traces,logs)', maskArg)
     .option('--seed <n>', 'seed of the projection, k-means and sampling', nonNegativeIntArg, 0)
     .option('--k <n>', 'k-means states per space (default: chosen by silhouette, 2–8)', positiveIntArg)
-    .option('--max-points <n>', 'windows drawn at most (fault windows kept first)', positiveIntArg, DEFAULT_MAX_POINTS)
-    .option('--window <duration>', "window length (default: the model's)", durationArg)
-    .option('--stride <duration>', "window stride (default: the model's)", durationArg)
-    .addOption(faultDurationOption())
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder')
-    .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .option('--max-points <n>', 'windows drawn at most (fault windows kept first)', positiveIntArg, DEFAULT_MAX_POINTS);
+  addModelDataOptions(embedding)
     .option('--json', 'print the silhouettes as one JSON object')
     .action((o: PlotEmbeddingCliOptions) =>
       run(async () => {
@@ -155,7 +130,7 @@ export function registerPlot(program: Command): void {
         const out = checkOutput(o.out, inputs);
         const png = o.png !== undefined ? checkOutput(o.png, inputs, { label: '--png' }) : undefined;
         if (png !== undefined && png === out) throw new UserError('--png and --out name the same file', 2);
-        const p = await computeEmbeddingPlot({ ...o, model: o.model, data: o.data, mask: o.mask ?? [], show: !o.json && process.stderr.isTTY === true });
+        const p = await computeEmbeddingPlot({ ...o, model: o.model, data: o.data, mask: o.mask ?? [], show: showProgress(o.json) });
         const svg = await renderSvg(p.spec);
         await writeFileAtomic(out, svg);
         if (png !== undefined) await writeFileAtomic(png, svgToPng(svg));

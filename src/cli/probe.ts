@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Backbone } from '../encode/index.js';
 import { basename } from 'node:path';
 import { UserError } from '../telemetry/index.js';
-import { EmbeddingCache, createBackbone } from '../encode/index.js';
+import { createBackbone } from '../encode/index.js';
 import { checkCompatible, currentFeatureLayouts, encodeWindows, loadCheckpoint, type StateModel } from '../model/index.js';
 import {
   DEFAULT_MIN_GAP_MS,
@@ -16,7 +16,7 @@ import {
   type NamedEmbedder,
   type ProbeReport,
 } from '../eval/index.js';
-import { Progress, durationArg, positiveIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { PhaseProgress, allowRemoteOption, cacheDirOption, durationArg, faultDurationOption, modelWindowSpec, noCacheOption, noteDataProblems, openCache, openDataset, positiveIntArg, run, showProgress, type CacheCliOptions } from './common.js';
 
 interface ProbeModel {
   model: StateModel;
@@ -37,7 +37,7 @@ async function loadProbeModel(path: string): Promise<ProbeModel> {
   };
 }
 
-interface ProbeCliOptions {
+interface ProbeCliOptions extends CacheCliOptions {
   model?: string[];
   data?: string[];
   backbone?: string;
@@ -46,9 +46,6 @@ interface ProbeCliOptions {
   faultDuration: number;
   k: number;
   minGap: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   json?: boolean;
 }
 
@@ -76,9 +73,9 @@ export function register(program: Command): void {
     .addOption(faultDurationOption())
     .option('--k <n>', 'neighbours', positiveIntArg, DEFAULT_PROBE_K)
     .option('--min-gap <duration>', '(a) is also scored with neighbours at least this far apart in time', durationArg, DEFAULT_MIN_GAP_MS)
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
-    .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .addOption(noCacheOption())
+    .addOption(cacheDirOption())
+    .addOption(allowRemoteOption())
     .option('--json', 'print one JSON object')
     .action((o: ProbeCliOptions) =>
       run(async () => {
@@ -93,13 +90,10 @@ export function register(program: Command): void {
         if (o.backbone !== undefined && models.length > 0 && o.backbone !== backboneSpec) {
           throw new UserError(`--backbone ${o.backbone} does not match the model's backbone ${backboneSpec}`);
         }
-        const window = o.window ?? models[0]?.window?.lengthMs ?? 5 * 60_000;
-        const stride = o.stride ?? models[0]?.window?.strideMs ?? 60_000;
-        const spec = { lengthMs: window, strideMs: stride };
-        warnStrideGap(spec);
+        const spec = modelWindowSpec(o, models[0]?.window);
         const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
-        const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
-        const show = !o.json && process.stderr.isTTY === true;
+        const cache = openCache(o);
+        const show = showProgress(o.json);
         const reports: ProbeReport[] = [];
         try {
           for (const m of models) m.check(backbone);
@@ -111,22 +105,9 @@ export function register(program: Command): void {
           ];
           for (const path of dataPaths) {
             const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: 'probe' });
-            let bar: Progress | undefined;
-            let phase = '';
-            const windows = await encodeWindows(ds, {
-              spec,
-              backbone,
-              cache,
-              onProgress: (p) => {
-                if (p.phase !== phase) {
-                  phase = p.phase;
-                  bar?.stop();
-                  bar = new Progress(`${basename(path)}: ${p.phase === 'fit' ? 'fitting baselines' : 'encoding'}`, p.total, show);
-                }
-                bar?.update(p.windows);
-              },
-            });
-            bar?.stop();
+            const progress = new PhaseProgress(show, (phase) => `${basename(path)}: ${phase}`);
+            const windows = await encodeWindows(ds, { spec, backbone, cache, onProgress: progress.onProgress });
+            progress.stop();
             noteDataProblems(ds, path);
             const src = await probeSourceOf(ds, windows, path);
             reports.push(probeDataset(src, embedders, { k: o.k, minGapMs: o.minGap }));
@@ -138,7 +119,7 @@ export function register(program: Command): void {
         if (o.json) {
           process.stdout.write(JSON.stringify({ backbone: backbone.id, window: spec, models: modelPaths, reports }) + '\n');
         } else {
-          process.stdout.write(`backbone ${backbone.id}, windows ${window / 60_000} min / ${stride / 60_000} min\n\n` + reports.map(formatProbeReport).join('\n'));
+          process.stdout.write(`backbone ${backbone.id}, windows ${spec.lengthMs / 60_000} min / ${spec.strideMs / 60_000} min\n\n` + reports.map(formatProbeReport).join('\n'));
         }
       }),
     );

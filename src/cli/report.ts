@@ -5,10 +5,10 @@ import { UserError, type Modality } from '../telemetry/index.js';
 import { checkOutput } from '../sources/index.js';
 import { buildReportHtml, readEvalReport, writeReport, type ReportFigure } from '../eval/report/index.js';
 import { DEFAULT_MAX_POINTS, renderSvg, type ProjectionMethod } from '../plot/index.js';
-import { durationArg, faultDurationOption, nonNegativeIntArg, run } from './common.js';
+import { addModelDataOptions, nonNegativeIntArg, run, showProgress, type CacheCliOptions } from './common.js';
 import { computeEmbeddingPlot, formatEmbeddingSummary, maskArg, methodArg } from './plot.js';
 
-interface ReportCliOptions {
+interface ReportCliOptions extends CacheCliOptions {
   eval?: string;
   model?: string;
   data?: string;
@@ -19,14 +19,11 @@ interface ReportCliOptions {
   window?: number;
   stride?: number;
   faultDuration: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
 }
 
 /** `runtimeslicer report`: one self-contained HTML page from an EVAL.json (docs/report.md). */
 export function registerReport(program: Command): void {
-  program
+  const report = program
     .command('report')
     .description('one self-contained HTML page (no network) from `evaluate --json`: the Table 1 with the paper\'s figures where they apply, per-fault-type bars, a timeline, per-case rankings and, with --model and --data, the embedding plot (docs/report.md)')
     .option('--eval <file>', 'EVAL.json written by `runtimeslicer evaluate --json`')
@@ -35,13 +32,8 @@ export function registerReport(program: Command): void {
     .option('--data <path>', 'telemetry folder for the embedding plot (needs --model)')
     .option('--method <name>', 'embedding projection: umap or tsne', methodArg, 'umap')
     .option('--mask <modalities>', 'embedding plot: modalities to treat as absent, comma-separated', maskArg)
-    .option('--seed <n>', 'embedding plot seed', nonNegativeIntArg, 0)
-    .option('--window <duration>', "embedding plot window length (default: the model's)", durationArg)
-    .option('--stride <duration>', "embedding plot window stride (default: the model's)", durationArg)
-    .addOption(faultDurationOption())
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder')
-    .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .option('--seed <n>', 'embedding plot seed', nonNegativeIntArg, 0);
+  addModelDataOptions(report, { prefix: 'embedding plot ' })
     .action((o: ReportCliOptions) =>
       run(async () => {
         if (!o.eval) throw new UserError('--eval <file> is required', 2);
@@ -54,7 +46,7 @@ export function registerReport(program: Command): void {
         const report = await readEvalReport(o.eval);
         let embedding: ReportFigure | undefined;
         if (o.model !== undefined && o.data !== undefined) {
-          const p = await computeEmbeddingPlot({ ...o, model: o.model, data: o.data, mask: o.mask ?? [], maxPoints: DEFAULT_MAX_POINTS, show: process.stderr.isTTY === true });
+          const p = await computeEmbeddingPlot({ ...o, model: o.model, data: o.data, mask: o.mask ?? [], maxPoints: DEFAULT_MAX_POINTS, show: showProgress() });
           const summary = formatEmbeddingSummary(p);
           process.stdout.write(summary);
           embedding = { title: 'Raw backbone vs learned state embedding', svg: await renderSvg(p.spec), caption: summary.trim() };

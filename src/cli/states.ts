@@ -1,17 +1,14 @@
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { EmbeddingCache, createBackbone } from '../encode/index.js';
 import { readRegimes, regimeOf } from '../eval/index.js';
-import { checkCompatible, currentFeatureLayouts, encodeWindows, loadCheckpoint, readEncodedWindows, type EncodedWindow, type LoadedCheckpoint, type Modality } from '../model/index.js';
+import { loadCheckpoint, type Modality } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
 import { StatePartition, adjustedRandIndex, joinRows, rawMetricRows, stateRows, summarizeStates, type ClusterMethod, type StateSummary } from '../states/index.js';
 import { UserError, formatDuration, isoTime } from '../telemetry/index.js';
-import type { WindowSpec } from '../windows/index.js';
-import { Progress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, positiveIntArg, run, warnStrideGap } from './common.js';
+import { addModelDataOptions, intArg, loadModelWindows, maskArg, modelWindowSpec, nonNegativeIntArg, positiveIntArg, run, showProgress, type CacheCliOptions } from './common.js';
 
-interface StatesCliOptions {
+interface StatesCliOptions extends CacheCliOptions {
   model?: string;
   data: string;
   k?: number;
@@ -27,21 +24,12 @@ interface StatesCliOptions {
   window?: number;
   stride?: number;
   faultDuration: number;
-  cache: boolean;
-  cacheDir?: string;
-  allowRemote?: boolean;
   json?: boolean;
   out?: string;
 }
 
 /** The backbone raw-feature runs encode with when there is no model: its vectors are never read. */
 const RAW_BACKBONE = 'hash:dim=8';
-
-function maskArg(value: string): Modality[] {
-  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of parts) if (p !== 'metrics' && p !== 'traces' && p !== 'logs') throw new InvalidArgumentError(`expected a comma-separated list of metrics, traces, logs; got "${p}"`);
-  return parts as Modality[];
-}
 
 /** HH:MM (UTC) → minutes after midnight. */
 function clockArg(value: string): number {
@@ -51,7 +39,7 @@ function clockArg(value: string): number {
 }
 
 export function register(program: Command): void {
-  program
+  const states = program
     .command('states')
     .description('find runtime states without labels: cluster the windows\' state embeddings (k-means or a Gaussian mixture) and say what sets each state apart')
     .option('--model <file>', 'model checkpoint written by `train` (not needed with --raw)')
@@ -65,13 +53,8 @@ export function register(program: Command): void {
     .option('--entities', 'also encode each service\'s views, so the summary names the services that set a state apart')
     .option('--seed <n>', 'seed of the clustering', nonNegativeIntArg, 0)
     .option('--clock-split <HH:MM>', 'also compare the states with a before/after split of every day at this UTC time (ARI and shares)', clockArg)
-    .option('--batch <n>', 'windows per forward pass', positiveIntArg, 1024)
-    .option('--window <duration>', 'window length (default: the model\'s, or 5m)', durationArg)
-    .option('--stride <duration>', 'window stride (default: the model\'s, or 1m)', durationArg)
-    .addOption(faultDurationOption())
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
-    .option('--allow-remote', 'allow fetching an onnx: hub model (off by default)')
+    .option('--batch <n>', 'windows per forward pass', positiveIntArg, 1024);
+  addModelDataOptions(states, { fallback: ['5m', '1m'] })
     .option('--json', 'print the states as one JSON object')
     .option('--out <file>', 'save the fitted partition (JSON) for assigning new windows')
     .addHelpText(
@@ -79,47 +62,6 @@ export function register(program: Command): void {
       '\nOn a simulator folder the adjusted Rand index against its regimes.json is reported.\n\nExamples:\n  runtimeslicer states --model model.rsm --data ../shared/datasets/nezha-trainticket --mask traces,logs --clock-split 16:00\n  runtimeslicer states --raw --data sim/ --method gmm --json',
     )
     .action((o: StatesCliOptions) => run(() => statesCommand(o)));
-}
-
-async function loadWindows(o: StatesCliOptions, ckpt: LoadedCheckpoint | undefined, spec: WindowSpec, show: boolean): Promise<EncodedWindow[]> {
-  if (/\.(arrow|feather|ipc)$/i.test(o.data) && existsSync(o.data) && statSync(o.data).isFile()) {
-    const r = await readEncodedWindows(o.data, { entities: o.entities });
-    if (ckpt) checkCompatible(ckpt.header, { backboneId: r.info.backboneId, dim: r.info.dim, viewsVersion: r.info.viewsVersion, layouts: r.info.featureLayouts }, o.data);
-    if (o.entities && !r.info.entities) throw new UserError(`${o.data} has no per-service rows (encoded with --no-entities); drop --entities or re-encode`);
-    return r.windows;
-  }
-  const { viewsVersion, layouts } = currentFeatureLayouts();
-  if (ckpt) checkCompatible(ckpt.header, { viewsVersion, layouts }, 'this RuntimeSlicer\'s views');
-  const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration });
-  const backbone = await createBackbone(ckpt ? ckpt.header.backbone.spec : RAW_BACKBONE, { allowRemote: o.allowRemote });
-  const cache = o.cache && ckpt ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
-  let bar: Progress | undefined;
-  let phase = '';
-  try {
-    if (ckpt) checkCompatible(ckpt.header, { backboneId: backbone.id, dim: backbone.dim }, `backbone ${ckpt.header.backbone.spec} here`);
-    const windows = await encodeWindows(ds, {
-      spec,
-      backbone,
-      cache,
-      entities: o.entities,
-      // raw states read only the metrics view; the other views need not be built
-      modalities: ckpt ? undefined : ['metrics'],
-      onProgress: (p) => {
-        if (p.phase !== phase) {
-          phase = p.phase;
-          bar?.stop();
-          bar = new Progress(p.phase === 'fit' ? 'fitting baselines' : 'encoding', p.total, show);
-        }
-        bar?.update(p.windows);
-      },
-    });
-    noteDataProblems(ds, o.data);
-    return windows;
-  } finally {
-    bar?.stop();
-    cache?.close();
-    await backbone.dispose?.();
-  }
 }
 
 interface Comparison {
@@ -185,11 +127,9 @@ async function statesCommand(o: StatesCliOptions): Promise<void> {
   // before any work: fail now if the partition cannot be written, and never replace an input
   const out = o.out ? checkOutput(o.out, [o.model, o.data]) : undefined;
   const ckpt = o.model ? await loadCheckpoint(o.model) : undefined;
-  const show = !o.json && process.stderr.isTTY === true;
-  const spec: WindowSpec = { lengthMs: o.window ?? ckpt?.header.window.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? ckpt?.header.window.strideMs ?? 60_000 };
-  warnStrideGap(spec);
+  const spec = modelWindowSpec(o, ckpt?.header.window);
   const features = o.raw ? 'raw-metrics' : o.withRaw ? 'state-embedding+raw-metrics' : 'state-embedding';
-  const all = await loadWindows(o, ckpt, spec, show);
+  const all = await loadModelWindows(o.data, { ...o, ckpt, rawBackbone: RAW_BACKBONE, spec, show: showProgress(o.json) });
   let windows = all;
   let rows: Float32Array[];
   if (o.raw || o.withRaw) {

@@ -9,29 +9,7 @@ import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
 import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../windows/index.js';
-import {
-  PhaseProgress,
-  allowRemoteOption,
-  backboneOption,
-  cacheDirOption,
-  intArg,
-  isEncodedFile,
-  noCacheOption,
-  nonNegativeIntArg,
-  openCache,
-  positiveIntArg,
-  positiveNumberArg,
-  run,
-  showProgress,
-  splitArg,
-  warnStrideGap,
-  openDataset,
-  noteDataProblems,
-  windowOption,
-  strideOption,
-  faultDurationOption,
-  type CacheCliOptions,
-} from './common.js';
+import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, intArg, isEncodedFile, noCacheOption, nonNegativeIntArg, openCache, positiveIntArg, positiveNumberArg, run, showProgress, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption, type CacheCliOptions } from './common.js';
 
 interface TrainCliOptions extends CacheCliOptions {
   data: string[];

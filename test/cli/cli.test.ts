@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli, main, repo } from '../helpers/cli.js';
 
 test('--help lists the commands, exit 0', () => {
   const r = cli('--help');
@@ -79,16 +71,27 @@ test('simulate + inspect --json: one JSON object with the documented keys', () =
   }
 });
 
-test('demo runs end to end: simulate, encode, train, probe on a held-out run', () => {
+test('demo --quick runs end to end: simulate, pre-train, states, evaluate, localize, report', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'rs-demo-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'demo', '--out', tmp, '--datasets', join(tmp, 'none')], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'demo', '--quick', '--out', tmp, '--datasets', join(tmp, 'none')], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    for (const step of ['1.', '2.', '3.', '4.', '5.', '6.']) assert.match(r.stdout, new RegExp(`^${step.replace('.', '\\.')} `, 'm'));
-    assert.match(r.stdout, /20 faults/);
-    assert.match(r.stdout, /state model/);
+    for (const step of ['1.', '2.', '3.', '4.', '5.', '6.', '7.']) assert.match(r.stdout, new RegExp(`^${step.replace('.', '\\.')} `, 'm'));
     assert.ok(existsSync(join(tmp, 'sim-train-views.arrow')));
-    assert.match(r.stdout, /skipped: .*not found/);
+    assert.match(r.stdout, /adjusted Rand index against the simulated load regimes: -?\d\.\d{3}/);
+    assert.match(r.stdout, /^ {3}\| model \|/m, 'the Table 1 has the model column');
+    assert.match(r.stdout, /the truth is ranked (\d+|nowhere) of \d+/);
+    assert.match(r.stdout, /skipped with --quick/);
+    const report = join(tmp, 'report', 'index.html');
+    assert.ok(existsSync(join(tmp, 'eval-sim.json')));
+    assert.ok(existsSync(report));
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines[lines.length - 1], `report: ${report}`);
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /Table 1/);
+    assert.ok((html.match(/<svg/g) ?? []).length >= 2, 'the timeline and the embedding plot are inlined');
+    assert.match(html, /z=\d/, 'the localized case carries its suspects\' evidence');
+    assert.doesNotMatch(html, /No embedding plot/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

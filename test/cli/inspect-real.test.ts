@@ -1,17 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repo, runCli } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const datasets = process.env.RS_DATASETS ?? join(repo, '../shared/datasets');
 
 function inspect(path: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), 'inspect', path, '--json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  const r = runCli(['inspect', path, '--json'], { timeout: 300_000 });
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out);
 }
 
 test('inspect --json on nezha-trainticket', { skip: !existsSync(join(datasets, 'nezha-trainticket')) && 'datasets absent' }, () => {

@@ -2,22 +2,12 @@
 // warns, and the commands whose result depends on the labels stop (issue 10, item 7).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
+import { TINY, cli } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const TINY = ['--backbone', 'hash:dim=32', '--no-cache'];
 let tmp = '';
 let sim = '';
 

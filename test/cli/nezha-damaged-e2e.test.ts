@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { constants, gunzipSync } from 'node:zlib';
+import { repo, runCli } from '../helpers/cli.js';
 
 /*
  * The damaged second-system Nezha fixture (scripts/make-nezha-fixture.ts) end to end through
@@ -16,19 +16,10 @@ import { constants, gunzipSync } from 'node:zlib';
  * does not depend on how the generator describes itself.
  */
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const script = join(repo, 'scripts/make-nezha-fixture.ts');
 const haveScript = existsSync(script);
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));

@@ -4,27 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
-
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** An error the contract allows: the given exit code, exactly one line on stderr, no stack trace. */
-function assertOneLine(r: { code: number | null; err: string }, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, r.err);
-  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
-  assert.equal(r.err.trimEnd().split('\n').length, 1, `one line, got:\n${r.err}`);
-  assert.match(r.err, pattern);
-}
-
-const TINY = ['--backbone', 'hash:dim=32', '--no-cache'];
-const TINY_MODEL = [...TINY, '--hidden', '16', '--modality-dim', '8', '--state-dim', '4', '--batch', '4', '--val-share', '0', '--epochs', '1'];
+import { TINY, TINY_MODEL, assertOneLine, cli } from '../helpers/cli.js';
 
 let tmp = '';
 let sim = '';

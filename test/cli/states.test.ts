@@ -1,23 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_START_MS, simulate } from '../../src/simulate/index.js';
 import { StatePartition } from '../../src/states/index.js';
+import { TINY_MODEL, cliWith } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const TINY = ['--backbone', 'hash:dim=32', '--no-cache'];
-const TINY_MODEL = [...TINY, '--hidden', '16', '--modality-dim', '8', '--state-dim', '4', '--batch', '4', '--val-share', '0', '--epochs', '1'];
+const cli = cliWith({ timeout: 180_000 });
 
 let tmp = '';
 let sim = '';

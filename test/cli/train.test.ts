@@ -1,20 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readColumnar } from '../../src/encode/index.js';
 import { DEFAULT_START_MS, simulate } from '../../src/simulate/index.js';
+import { cliWith } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = cliWith({ timeout: 180_000 });
 
 const SMALL = ['--backbone', 'hash:dim=32', '--hidden', '32', '--modality-dim', '16', '--state-dim', '8', '--batch', '24'];
 

@@ -1,36 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
-import { createBackbone } from '../../src/encode/index.js';
-import { StateModel, currentFeatureLayouts, saveCheckpoint, windowInputDims } from '../../src/model/index.js';
 import type { EvalReport } from '../../src/eval/index.js';
+import { cliWith, writeUntrainedCheckpoint } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 240_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function checkpoint(path: string, spec: string): Promise<void> {
-  const backbone = await createBackbone(spec);
-  const model = new StateModel({ inputDims: windowInputDims(backbone.dim), hidden: 32, modalityDim: 16, stateDim: 8, fusionHidden: 32, seed: 3 });
-  const f = currentFeatureLayouts();
-  await saveCheckpoint(path, {
-    model,
-    backbone: { id: backbone.id, spec, dim: backbone.dim },
-    window: { lengthMs: 5 * 60_000, strideMs: 60_000 },
-    features: { viewsVersion: f.viewsVersion, layouts: f.layouts },
-    loss: { options: {}, terms: { modal: true, temporal: true, anomaly: false } },
-    training: { epochs: 0, bestEpoch: 0, steps: 0, stopReason: 'epochs', trainWindows: 0, valWindows: 0, sources: [], seed: 3 },
-  });
-}
+const cli = cliWith({ timeout: 240_000 });
 
 const METRICS = new Set(['ac@1', 'ac@3', 'ac@5', 'avg@5', 'mrr', 'precision', 'recall', 'f1', 'macro-f1', 'weighted-f1', 'weighted-precision', 'weighted-recall', 'event-f1', 'event-precision', 'event-recall']);
 
@@ -40,7 +17,7 @@ test('evaluate CLI on a simulator run: Table 1 on stdout, the JSON report with e
     const sim = join(tmp, 'sim');
     await simulate({ outDir: sim, hours: 4, seed: 7, faults: 10 });
     const model = join(tmp, 'tiny.rsmodel');
-    await checkpoint(model, 'hash:dim=32');
+    await writeUntrainedCheckpoint(model, 'hash:dim=32');
     const json = join(tmp, 'report.json');
     const r = cli('evaluate', '--data', sim, '--model', model, '--json', json, '--folds', '3', '--seed', '2', '--no-cache');
     assert.equal(r.code, 0, r.err);
@@ -49,7 +26,13 @@ test('evaluate CLI on a simulator run: Table 1 on stdout, the JSON report with e
     assert.equal(rep.schemaVersion, 1);
     assert.equal(rep.protocol.name, 'time-block');
     assert.equal(rep.protocol.folds, 3);
-    assert.deepEqual(rep.methods, ['evidence', 'raw-features', 'raw-backbone', 'model', 'time-only', 'nearest-fault', 'prior']);
+    assert.deepEqual(rep.methods, ['evidence', 'raw-features', 'raw-backbone', 'model', 'tuned', 'tuned-global', 'tuned:model', 'tuned-global:model', 'time-only', 'nearest-fault', 'prior']);
+    assert.match(r.out, /\| tuned \|/);
+    // the report's timeline lanes: states and alarms of the tuned detector, and the faults
+    const tl = rep.timeline;
+    assert.ok(tl && (tl.states?.length ?? 0) > 0 && (tl.faults?.length ?? 0) >= 6, 'timeline');
+    for (const x of [...(tl.states ?? []), ...(tl.alarms ?? [])]) assert.ok(typeof x.start === 'number' && typeof x.end === 'number' && x.end > x.start);
+    assert.ok((tl.alarms ?? []).every((a) => a.method.startsWith('tuned')));
     for (const row of rep.rows) {
       assert.ok(METRICS.has(row.metric), row.metric);
       assert.ok(row.value === null ? row.notMeasurable !== undefined : Number.isFinite(row.value) && row.value >= 0 && row.value <= 1, JSON.stringify(row));

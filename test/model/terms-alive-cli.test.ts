@@ -4,21 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
+import { cliWith } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(repo, 'src/cli/main.ts');
 const SMALL = ['--backbone', 'hash:dim=32', '--hidden', '16', '--modality-dim', '8', '--state-dim', '4', '--batch', '24', '--epochs', '2'];
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repo, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = cliWith({ timeout: 180_000 });
 
 test('train: metric-only data with --no-temporal is refused before training; --no-modal trains the temporal term', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'rs-terms-'));

@@ -1,38 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simulate } from '../../src/simulate/index.js';
-import { createBackbone } from '../../src/encode/index.js';
-import { StateModel, currentFeatureLayouts, saveCheckpoint, windowInputDims } from '../../src/model/index.js';
 import { fixtureReport } from './fixture.js';
 import { maskArg, methodArg } from '../../src/cli/plot.js';
+import { cliWith, repo, writeUntrainedCheckpoint } from '../helpers/cli.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const harness = join(repo, 'test/report/cli-harness.ts');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', harness, ...args], { cwd: repo, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** An untrained model: the plot needs a loadable model, not a good one. */
-async function checkpoint(path: string, spec: string): Promise<void> {
-  const backbone = await createBackbone(spec);
-  const model = new StateModel({ inputDims: windowInputDims(backbone.dim), hidden: 32, modalityDim: 16, stateDim: 8, fusionHidden: 32, seed: 3 });
-  const f = currentFeatureLayouts();
-  await saveCheckpoint(path, {
-    model,
-    backbone: { id: backbone.id, spec, dim: backbone.dim },
-    window: { lengthMs: 5 * 60_000, strideMs: 60_000 },
-    features: { viewsVersion: f.viewsVersion, layouts: f.layouts },
-    loss: { options: {}, terms: { modal: true, temporal: true, anomaly: false } },
-    training: { epochs: 0, bestEpoch: 0, steps: 0, stopReason: 'epochs', trainWindows: 0, valWindows: 0, sources: [], seed: 3 },
-  });
-}
+const cli = cliWith({ entry: harness, timeout: 180_000 });
 
 test('plot embedding writes SVG and PNG with both spaces and their silhouettes; report embeds it', { timeout: 170_000 }, async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'rs-plot-cli-'));
@@ -40,7 +18,7 @@ test('plot embedding writes SVG and PNG with both spaces and their silhouettes; 
     const sim = join(tmp, 'sim');
     await simulate({ outDir: sim, hours: 2, seed: 21, faults: 3 });
     const model = join(tmp, 'm.rsm');
-    await checkpoint(model, 'hash:dim=32');
+    await writeUntrainedCheckpoint(model, 'hash:dim=32');
     const svg = join(tmp, 'e.svg');
     const png = join(tmp, 'e.png');
     const cache = ['--no-cache'];
