@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- localize [--data DIR] [--only nezha|aiops22] [--window 2m] [--families a,b]
  * [--calibration auto|tail|robust] [--event-calibration none|robust|tail]
- * [--mean-abs]
+ * [--mean-abs] [--sidak-only]
  * [--verbose [--items]]`: the label-free
  * evidence localizer (src/tasks/) on the real data, AC@k and MRR at service and pod level, per
  * fault type. Labels are used only to pick the query windows and to score the ranking; the
@@ -51,6 +51,7 @@ async function nezha(root: string, windowMs: number, verbose: boolean, args: str
     ...(fam ? { families: fam.split(',') as FamilyName[] } : {}),
     ...(cal === 'tail' || cal === 'robust' || cal === 'auto' ? { calibration: cal } : {}),
     ...(args.includes('--mean-abs') ? { madOnly: false } : {}),
+    ...(args.includes('--sidak-only') ? { maxNull: false } : {}),
   });
   const t1 = performance.now();
   const cases: Case[] = [];
@@ -59,7 +60,7 @@ async function nezha(root: string, windowMs: number, verbose: boolean, args: str
     const c = { type: l.type, serviceRank: rankOf(r.services.map((s) => s.service), l.rootCauseService), podRank: rankOf(r.pods.map((p) => p.pod), l.rootCause) };
     cases.push(c);
     if (verbose) {
-      const top = r.services.slice(0, 3).map((s) => `${s.service.replace(/^ts-|-service$/g, '')}:${s.score.toFixed(1)}(${s.evidence[0].family})`).join(' ');
+      const top = r.services.slice(0, 3).map((s) => `${s.service.replace(/^ts-|-service$/g, '')}:${s.score.toFixed(1)}(${s.evidence[0].family}×${s.evidence[0].slices}${s.evidence[0].correction === 'max-null' ? 'e' : ''})`).join(' ');
       console.log(`${l.id} ${l.type.padEnd(14)} ${l.rootCauseService.replace(/^ts-|-service$/g, '').padEnd(18)} rank ${c.serviceRank}  ${top}`);
       if (args.includes('--items')) {
         const it = r.services[0].evidence[0].items[0];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryDataset } from '../../src/sources/memory/index.js';
 import type { FaultLabel, TimeRange } from '../../src/telemetry/index.js';
-import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT } from '../../src/tasks/index.js';
+import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT, maxOfNCorrection, normalUpperTail, normalUpperQuantile, MAX_CORRECTION_LEVEL } from '../../src/tasks/index.js';
 import { MIN, PODS, T0, fixture, type FixtureFaults } from './fixture.js';
 
 // 60 minutes of normal operation, then the query window [60 min, 62 min).
@@ -124,4 +124,55 @@ test('tailZ: the empirical tail up to the top 1 %, robust excess beyond it', () 
   // beyond the 1 % anchor the excess counts, even below the contaminated maximum
   assert.ok(tailZ(n, 100) > 90);
   assert.ok(tailZ(n, 0.995) < 3.5);
+});
+
+test('max over n slices: Šidák up to the tail anchor, a constant shift beyond, identity for n = 1', () => {
+  for (const z of [-3, 0, 1.5, MAX_CORRECTION_LEVEL, 4, 25]) assert.equal(maxOfNCorrection(z, 1), z);
+  // the best of 5 normal slices at p = 0.01 each is a 1 − 0.99⁵ ≈ 0.049 event: z ≈ 1.65
+  assert.ok(Math.abs(maxOfNCorrection(MAX_CORRECTION_LEVEL, 5) - normalUpperQuantile(1 - 0.99 ** 5)) < 1e-6);
+  assert.ok(Math.abs(normalUpperTail(1.959964) - 0.025) < 1e-6);
+  // continuous and increasing across the anchor; the excess beyond it is kept as is
+  let prev = maxOfNCorrection(-1.01, 5);
+  for (let z = -1; z <= 10; z += 0.01) {
+    const c = maxOfNCorrection(z, 5);
+    assert.ok(c > prev && c - prev < 0.05, `at ${z}`);
+    prev = c;
+  }
+  assert.ok(Math.abs(maxOfNCorrection(20, 5) - maxOfNCorrection(10, 5) - 10) < 1e-9);
+  // a quiet service whose metric is extreme in one slice of five does not outrank a service
+  // whose template vanished in the one slice its logs exist in, when both are as extreme per slice
+  for (const z of [2, 3, 6, 15]) {
+    const metric = maxOfNCorrection(z, 5);
+    const template = maxOfNCorrection(z, 1);
+    assert.ok(metric < template, `z ${z}: metric ${metric} ≥ template ${template}`);
+  }
+});
+
+test('rank corrects each family for the slices it had a value in (nothing for a one-slice query)', async () => {
+  const ds = memoryDataset(fixture(67, { silenceB: { start: T0 + 60 * MIN, end: T0 + 61 * MIN } }));
+  const one: TimeRange = { start: T0 + 60 * MIN, end: T0 + 61 * MIN };
+  const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
+  const prep = await prepareLocalizer(ds, [one, five]);
+  for (const s of prep.rank(one).services) for (const e of s.evidence) (assert.equal(e.slices, 1), assert.equal(e.z, e.sliceZ));
+  const r = prep.rank(five);
+  assert.equal(r.services[0].service, 'b');
+  let many = 0;
+  for (const s of r.services) for (const e of s.evidence) {
+    assert.ok(e.slices >= 1 && e.slices <= 5);
+    assert.equal(e.z, maxOfNCorrection(e.sliceZ, e.slices));
+    assert.equal(e.correction, e.slices > 1 ? 'sidak' : 'none');
+    if (e.slices > 1) (many++, assert.ok(e.z < e.sliceZ));
+  }
+  assert.ok(many > 0);
+});
+
+test('with enough successive normal windows, the best of n slices is calibrated against the best of n normal windows', async () => {
+  // 150 minutes: ≥ 100 runs of 5 successive normal 1-minute windows per family and service
+  const q: TimeRange = { start: T0 + 140 * MIN, end: T0 + 145 * MIN };
+  const ds = memoryDataset(fixture(147, { silenceB: { start: q.start, end: q.start + MIN } }));
+  const r = (await prepareLocalizer(ds, [q])).rank(q);
+  assert.equal(r.services[0].service, 'b');
+  const resource = r.services.flatMap((s) => s.evidence).filter((e) => e.family === 'resource' && e.slices === 5);
+  assert.ok(resource.length > 0);
+  for (const e of resource) assert.equal(e.correction, 'max-null');
 });

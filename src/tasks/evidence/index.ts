@@ -12,5 +12,5 @@ export { resourceFamily, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHA
 export type { ResourceSummary } from './resources.js';
 export { assignTemplates } from './templates.js';
 export type { TemplatedLogs } from './templates.js';
-export { median, quantile, robustLocation, welchT, minCountVariance, normalUpperQuantile, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
+export { median, quantile, robustLocation, welchT, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
 export type { RobustLocation, Moments, EmpiricalNull } from './stats.js';

@@ -149,3 +149,41 @@ export function tailZ(n: EmpiricalNull, x: number): number {
   // at the bottom, symmetric to the top: never below "under all n"
   return normalUpperQuantile(Math.min(1 + len - lo, len) / (len + 1));
 }
+
+/** Standard normal upper tail P(Z > z) (erfc by Numerical Recipes' Chebyshev fit, |rel. error| < 1.2e-7). */
+export function normalUpperTail(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc =
+    t *
+    Math.exp(
+      -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851526 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
+
+/**
+ * The level up to which a calibrated z is a normal quantile of a tail probability: the start of
+ * the untrusted top `TAIL_TRUST_SHARE` of a null (`tailZ`), z ≈ 2.33. Above it a z is an anchor
+ * plus an excess in the null's robust scale, not a probability.
+ */
+export const MAX_CORRECTION_LEVEL = normalUpperQuantile(TAIL_TRUST_SHARE);
+
+/**
+ * Makes the maximum of `n` calibrated z's (one per slice of a query, each against a null of
+ * single slices) comparable to a single z — Šidák: the z of p_n = 1 − (1 − p)ⁿ, p = P(Z > z),
+ * the chance that the best of n independent normal slices is at least as high. Up to
+ * `MAX_CORRECTION_LEVEL` that is applied as is; beyond it (the anchor-plus-excess region of
+ * `tailZ`, and heavy robust z's) the shift at that level is subtracted, so only the
+ * probability part is corrected, the excess is kept and the map stays continuous and
+ * increasing. Identity for n ≤ 1. Slices are treated as independent: for correlated slices
+ * (a metric's consecutive minutes) it over-corrects a little, i.e. it is conservative about
+ * the family with more chances.
+ */
+export function maxOfNCorrection(z: number, n: number): number {
+  if (!(n > 1) || !Number.isFinite(z)) return z;
+  const sidak = (x: number) => normalUpperQuantile(-Math.expm1(n * Math.log1p(-normalUpperTail(x))));
+  if (z <= MAX_CORRECTION_LEVEL) return sidak(z);
+  return z - (MAX_CORRECTION_LEVEL - sidak(MAX_CORRECTION_LEVEL));
+}

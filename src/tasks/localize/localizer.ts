@@ -8,6 +8,7 @@ import {
   quantile,
   empiricalNull,
   tailZ,
+  maxOfNCorrection,
   selfTime,
   DEFAULT_HISTORY_MS,
   type EvidenceFamily,
@@ -51,6 +52,12 @@ export interface LocalizerOptions {
    * deviation, which contaminated null windows inflate (see `empiricalNull`).
    */
   madOnly?: boolean;
+  /**
+   * A family's best slice over a multi-slice query is calibrated against the null of the best
+   * of as many successive normal windows where the normal windows hold enough such runs (the
+   * metric grid), else corrected analytically (`maxOfNCorrection`); false: always analytic.
+   */
+  maxNull?: boolean;
 }
 
 export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
@@ -63,13 +70,27 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   calibration: 'auto',
   tailMinNull: 100,
   madOnly: true,
+  maxNull: true,
 };
 
 /** One family's calibrated evidence for a suspect. */
 export interface FamilyEvidence {
   family: FamilyName;
-  /** calibrated: robust z of the raw score against the service's normal-window null */
+  /**
+   * calibrated: the best slice's z against the service's null of single normal slices, corrected
+   * for the number of slices in which this family had a value for this service
+   * (`maxOfNCorrection`; the same as `sliceZ` for a one-slice query)
+   */
   z: number;
+  /** the best slice's z before the correction for the number of slices */
+  sliceZ: number;
+  /** slices of the query in which this family had a (finite) value for this service */
+  slices: number;
+  /**
+   * how `z` was made from `sliceZ`: `none` (one slice), `max-null` (against the best of as many
+   * successive normal windows), `sidak` (analytic, `maxOfNCorrection`)
+   */
+  correction: 'none' | 'max-null' | 'sidak';
   raw: number;
   /** the slice of the window where it was strongest */
   window: TimeRange;
@@ -141,6 +162,10 @@ export class EvidenceLocalizer {
   private readonly pooledService = new Map<FamilyName, FittedNull>();
   private readonly podNulls = new Map<FamilyName, Map<string, FittedNull>>();
   private readonly pooledPod = new Map<FamilyName, FittedNull>();
+  /** per family and service: each normal window's final z, in time order */
+  private readonly series = new Map<FamilyName, Map<string, { start: number; ms: number; z: number }[]>>();
+  /** nulls of the best of n successive normal windows, keyed "family\tservice\tn" */
+  private readonly maxNulls = new Map<string, EmpiricalNull | null>();
   /** load tier bounds (from the normal windows' loads) */
   private tierBounds: number[] = [];
   /** normal windows behind each family's null */
@@ -160,19 +185,19 @@ export class EvidenceLocalizer {
     const tiers = loc.opt.loadTiers;
     if (finite.length >= tiers * loc.opt.minNull) loc.tierBounds = Array.from({ length: tiers - 1 }, (_, i) => quantile(finite, (i + 1) / tiers));
     for (const fam of loc.families) {
-      const sums: { s: unknown; load: number }[] = [];
+      const sums: { s: unknown; load: number; start: number; ms: number }[] = [];
       normal.forEach((w, i) => {
         const s = fam.summarize(w);
-        if (s !== undefined) sums.push({ s, load: loads[i] });
+        if (s !== undefined) sums.push({ s, load: loads[i], start: w.range.start, ms: w.range.end - w.range.start });
       });
       loc.nullWindows.set(fam.name, sums.length);
       loc.refs.set(fam.name, fam.fit(sums.map((x) => x.s)));
       // out-of-fold raw scores: a window is never judged against a reference that contains it
-      const raws: { raw: RawScores; load: number }[] = [];
+      const raws: { raw: RawScores; load: number; start: number; ms: number }[] = [];
       const k = Math.min(loc.opt.folds, sums.length);
       for (let f = 0; f < k; f++) {
         const ref = fam.name === 'resource' ? null : fam.fit(sums.filter((_, i) => i % k !== f).map((x) => x.s));
-        for (let i = f; i < sums.length; i += k) raws.push({ raw: fam.score(sums[i].s, ref), load: sums[i].load });
+        for (let i = f; i < sums.length; i += k) raws.push({ raw: fam.score(sums[i].s, ref), load: sums[i].load, start: sums[i].start, ms: sums[i].ms });
       }
       const parts = new Map<string, NullList>();
       const pooledPart: NullList = { values: [], loads: [] };
@@ -199,6 +224,19 @@ export class EvidenceLocalizer {
       loc.pooledService.set(fam.name, loc.fitNull(allS));
       loc.podNulls.set(fam.name, new Map([...pods].map(([key, l]) => [key, loc.fitNull(l)])));
       loc.pooledPod.set(fam.name, loc.fitNull(allP));
+      // each normal window's final z per service, in time order: the null of the best of n
+      // successive normal slices (`maxNull`) is cut from it
+      const series = new Map<string, { start: number; ms: number; z: number }[]>();
+      for (const { raw, load, start, ms } of raws) for (const [svc, r] of raw) {
+        if (!Number.isFinite(r.score)) continue;
+        const z = loc.calibrate(fam.name, svc, r, load).z;
+        if (!Number.isFinite(z)) continue;
+        let l = series.get(svc);
+        if (!l) series.set(svc, (l = []));
+        l.push({ start, ms, z });
+      }
+      for (const l of series.values()) l.sort((a, b) => a.start - b.start);
+      loc.series.set(fam.name, series);
     }
     return loc;
   }
@@ -302,6 +340,47 @@ export class EvidenceLocalizer {
     return { score: median(kept), items, incoming: new Map([...r.incoming!].filter(([c]) => !dropped.has(c))) };
   }
 
+  /**
+   * The null of the best of `n` successive normal windows of a family at a service: every run
+   * of n windows of its time-ordered series with no gap longer than one skipped window (the
+   * metric grid is thinned evenly to at most `maxMetricWindows`), each run's max. Null (not
+   * available) when fewer than `tailMinNull` runs exist — then the analytic correction is used.
+   */
+  private maxNull(family: FamilyName, service: string, n: number): EmpiricalNull | null {
+    const key = `${family}\t${service}\t${n}`;
+    const cached = this.maxNulls.get(key);
+    if (cached !== undefined) return cached;
+    const l = this.series.get(family)?.get(service) ?? [];
+    const maxima: number[] = [];
+    for (let i = 0; i + n <= l.length; i++) {
+      let ok = true;
+      let m = -Infinity;
+      for (let j = i; j < i + n; j++) {
+        if (j > i && l[j].start - l[j - 1].start > 2 * l[j - 1].ms) {
+          ok = false;
+          break;
+        }
+        m = Math.max(m, l[j].z);
+      }
+      if (ok) maxima.push(m);
+    }
+    const out = maxima.length >= this.opt.tailMinNull ? empiricalNull(maxima, this.opt.zFloor, !this.opt.madOnly) : null;
+    this.maxNulls.set(key, out);
+    return out;
+  }
+
+  /**
+   * A family's best slice over a query of `n` slices (it had a value in n) on the scale of a
+   * single slice: its empirical tail against the best of n successive normal windows where the
+   * normal windows hold enough such runs (the metric grid), else `maxOfNCorrection` (Šidák).
+   */
+  private correctForSlices(e: FamilyEvidence, service: string): void {
+    if (!(e.slices > 1) || !Number.isFinite(e.sliceZ)) return;
+    const m = this.opt.maxNull ? this.maxNull(e.family, service, e.slices) : null;
+    e.z = m ? tailZ(m, e.sliceZ) : maxOfNCorrection(e.sliceZ, e.slices);
+    e.correction = m ? 'max-null' : 'sidak';
+  }
+
   private rawOf(fam: AnyFamily, w: WindowInput): RawScores | undefined {
     const sum = fam.summarize(w);
     return sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
@@ -310,7 +389,22 @@ export class EvidenceLocalizer {
   /** Ranks services and pods over a query made of slices (each as long as a normal window). */
   rank(slices: readonly WindowInput[], range?: TimeRange): Ranking {
     const best = new Map<string, Map<FamilyName, FamilyEvidence>>();
-    const pods = new Map<string, { service: string; score: number }>();
+    // per pod and family: its best slice's z and the slices it had a value in (corrected below)
+    const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number }>>();
+    const podSeen = (pod: string, service: string, family: FamilyName, z: number, si: number, counted: Set<string>) => {
+      let m = podBest.get(pod);
+      if (!m) podBest.set(pod, (m = new Map()));
+      const p = m.get(family);
+      const key = `${pod}\t${family}\t${si}`;
+      const first = !counted.has(key);
+      counted.add(key);
+      if (!p) m.set(family, { service, z, slices: 1 });
+      else {
+        if (first) p.slices++;
+        if (z > p.z) ((p.z = z), (p.service = service));
+      }
+    };
+    const podCounted = new Set<string>();
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
     const resource = resourceFamily(this.opt.historyMs);
@@ -353,26 +447,34 @@ export class EvidenceLocalizer {
           let m = best.get(svc);
           if (!m) best.set(svc, (m = new Map()));
           const prev = m.get(fam.name);
-          if (!prev || z > prev.z) m.set(fam.name, { family: fam.name, z, raw: r.score, window: w.range, items: r.items });
-          for (const [pod, pz] of cal.pods) {
-            if (!Number.isFinite(pz)) continue;
-            const p = pods.get(pod);
-            if (!p || pz > p.score) pods.set(pod, { service: svc, score: pz });
+          if (!prev) m.set(fam.name, { family: fam.name, z, sliceZ: z, slices: 1, correction: 'none', raw: r.score, window: w.range, items: r.items });
+          else {
+            prev.slices++;
+            if (z > prev.sliceZ) Object.assign(prev, { z, sliceZ: z, raw: r.score, window: w.range, items: r.items });
           }
+          for (const [pod, pz] of cal.pods) if (Number.isFinite(pz)) podSeen(pod, svc, fam.name, pz, si, podCounted);
           // families without pods (logs) lend the service's z to the pods seen serving it
-          if (!r.pods && !r.podParts) for (const pod of podFromService.get(svc) ?? []) {
-            const p = pods.get(pod);
-            if (!p || z > p.score) pods.set(pod, { service: svc, score: z });
-          }
+          if (!r.pods && !r.podParts) for (const pod of podFromService.get(svc) ?? []) podSeen(pod, svc, fam.name, z, si, podCounted);
         }
       }
     }
+    // issue 11 (c): a score is the best of a family's slices while its null holds single
+    // slices — each family's best is corrected for the number of slices it had a value in, so a
+    // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
     const services: Suspect[] = [...best].map(([service, m]) => {
+      for (const e of m.values()) this.correctForSlices(e, service);
       const evidence = [...m.values()].sort((a, b) => b.z - a.z);
       return { service, score: evidence[0].z, evidence };
     });
     services.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
-    const podList = [...pods].map(([pod, p]) => ({ pod, ...p })).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
+    const podList = [...podBest].map(([pod, m]) => {
+      let top = { service: '', score: -Infinity };
+      for (const p of m.values()) {
+        const score = maxOfNCorrection(p.z, p.slices);
+        if (score > top.score) top = { service: p.service, score };
+      }
+      return { pod, ...top };
+    }).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
     const r = range ?? { start: Math.min(...slices.map((s) => s.range.start)), end: Math.max(...slices.map((s) => s.range.end)) };
     return { range: r, services, pods: podList, families: [...seen] };
   }
