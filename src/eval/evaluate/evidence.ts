@@ -21,7 +21,11 @@ export async function evidenceRankings(ds: Dataset, setup: EvalSetup): Promise<M
     }
     return out;
   }
-  const queries = setup.cases.map((c) => ({ start: c.w.window.start, end: c.w.window.end }));
+  // The query starts at the incident's start (what an engineer passes to `localize --at`), as long
+  // as the case window: starting at the window's minute would reach back up to 59 s before the
+  // injection, and a query's minutes are kept out of the normal windows, so the minute before
+  // every injection — most of Nezha's normal trace/log minutes — would leave the nulls.
+  const queries = setup.cases.map((c) => ({ start: c.start, end: c.start + (c.w.window.end - c.w.window.start) }));
   if (queries.length === 0) return out;
   const prepared = await prepareLocalizer(ds, queries);
   setup.cases.forEach((c, i) => {
