@@ -2,6 +2,13 @@ import type { Problem, ProblemKind } from './types.js';
 
 /** Examples kept per kind for summaries (`inspect` shows them). */
 const EXAMPLES_PER_KIND = 5;
+/**
+ * Problems remembered for de-duplication: a command that reads a dataset several times (fit
+ * pass, encode pass, references) meets the same bad record each time and must count it once.
+ * Past this many distinct problems (a flood) later ones are counted without the check, so
+ * memory stays bounded.
+ */
+const DEDUP_LIMIT = 100_000;
 
 /**
  * Collects data problems without letting a bad file flood memory: every problem is counted,
@@ -12,12 +19,16 @@ export class ProblemLog {
   readonly items: Problem[] = [];
   private counts = new Map<string, number>();
   private kinds = new Map<ProblemKind, { count: number; examples: Problem[] }>();
+  private seen = new Set<string>();
   total = 0;
 
   constructor(readonly keep = 1000) {}
 
   /** `kind` says what sort of problem it is; when omitted it is guessed from the reason. */
   add(file: string, line: number, reason: string, kind: ProblemKind = guessKind(reason)): void {
+    const key = `${file}\u0000${line}\u0000${reason}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size < DEDUP_LIMIT) this.seen.add(key);
     this.total++;
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
     const p: Problem = { file, line, reason, kind };
