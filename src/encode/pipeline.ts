@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { MODALITIES, UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import { datasetWindows, labelWindows, windowStream, type Window, type WindowLabel, type WindowSpec } from '../windows/index.js';
-import { createBackbone, type Backbone, type BackboneOptions } from './backbones/index.js';
+import { createBackbone, embedDistinct, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { ColumnarSink } from './columnar.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './formats/index.js';
@@ -422,18 +422,6 @@ async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink
 export async function embedTexts(backbone: Backbone, texts: string[], cache?: EmbeddingCache): Promise<Float32Array[]> {
   // Backbones cheaper to recompute than to read back (hash) skip the cache.
   if (cache && backbone.cacheable !== false) return cachedEmbed(backbone, texts, cache);
-  const first = new Map<string, number>();
-  const distinct: string[] = [];
-  const at = texts.map((t) => {
-    let i = first.get(t);
-    if (i === undefined) {
-      i = distinct.length;
-      first.set(t, i);
-      distinct.push(t);
-    }
-    return i;
-  });
-  const rows = await backbone.embed(distinct);
-  if (rows.length !== distinct.length) throw new Error(`backbone ${backbone.id} returned ${rows.length} rows for ${distinct.length} texts`);
+  const { rows, at } = await embedDistinct(backbone, texts);
   return at.map((i) => rows[i]);
 }

@@ -9,4 +9,5 @@ export { knnWithExclusion, referenceChance, knnAccuracy, knnBalancedAccuracy, ty
 export { cosineDistances, knnLooAccuracy, knnPurity, silhouette } from './space.js';
 export { rankOf, acAtK, avgAtK, meanReciprocalRank } from './ranking.js';
 export { classificationScores, type ClassScores, type ClassificationScores } from './classification.js';
+export { lowerBound, KSmallest } from './search.js';
 export { windowPRF, eventPRF, DEFAULT_EVENT_TOLERANCE_MS, type AlarmWindow, type PRF, type EventScores } from './detection.js';

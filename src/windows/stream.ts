@@ -1,5 +1,6 @@
 import type { Dataset, LogRecord, MetricSeries, Modality, Span, TimeRange } from '../telemetry/index.js';
 import { caseWindows, gridWindows, labelWindows, type Window, type WindowLabel, type WindowLimits, type WindowSpec } from './grid.js';
+import { lowerBound } from '../stats/index.js';
 
 /** The data of one window: metric points, spans and logs whose own timestamp lies in it. */
 export interface WindowSlice {
@@ -100,16 +101,6 @@ class Feed<T> {
 
 const lastTime = (s: MetricSeries) => (s.times.length ? s.times[s.times.length - 1] : -Infinity);
 
-function lowerBound(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const seriesKeys = new WeakMap<MetricSeries, string>();
 function seriesKey(c: MetricSeries): string {

@@ -5,6 +5,7 @@ import { UseBackbone } from './use.js';
 import type { Backbone, BackboneOptions } from './types.js';
 
 export type { Backbone, BackboneOptions } from './types.js';
+export { embedDistinct } from './distinct.js';
 export { HashBackbone, HASH_BACKBONE_VERSION, type HashOptions } from './hash.js';
 export { UseBackbone, useAvailable } from './use.js';
 export { OpenAIBackbone, DIMENSION_PROBE_TEXT, type OpenAIOptions } from './openai.js';

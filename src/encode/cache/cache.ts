@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { endianness, homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../telemetry/index.js';
-import type { Backbone } from '../backbones/index.js';
+import { embedDistinct, type Backbone } from '../backbones/index.js';
 import { PackLock, describeFsError, isUnwritable, mkdirs } from './lock.js';
 import { Pack } from './pack.js';
 
@@ -312,19 +312,7 @@ export async function cachedEmbed(
 
 /** Rows for `texts` without a cache: each distinct text embedded once, repeats get copies. */
 async function embedOnce(backbone: Backbone, texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
-  const first = new Map<string, number>();
-  const distinct: string[] = [];
-  const at = texts.map((t) => {
-    let i = first.get(t);
-    if (i === undefined) {
-      i = distinct.length;
-      first.set(t, i);
-      distinct.push(t);
-    }
-    return i;
-  });
-  const rows = await backbone.embed(distinct);
-  if (rows.length !== distinct.length) throw new Error(`backbone ${backbone.id} returned ${rows.length} rows for ${distinct.length} texts`);
+  const { rows, at } = await embedDistinct(backbone, texts);
   const used = new Uint8Array(rows.length);
   const out = at.map((i) => (used[i]++ === 0 ? rows[i] : rows[i].slice()));
   onProgress?.(texts.length, texts.length);

@@ -1,5 +1,6 @@
 import type { MetricSeries, TimeRange } from '../../telemetry/index.js';
 import type { Window } from '../../windows/index.js';
+import { lowerBound } from '../../stats/index.js';
 
 /**
  * A window's metric points as index ranges into series chunks, instead of one typed-array view
@@ -92,16 +93,6 @@ export class SeriesParts {
   }
 }
 
-function lowerBound(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const lastTime = (s: MetricSeries) => (s.times.length ? s.times[s.times.length - 1] : -Infinity);
 

@@ -9,7 +9,7 @@
  * - localization: deviation ranking — each service's view against that service's training
  *   reference (normal windows and training cases where it was not the root cause).
  */
-import { quantile, robustScale } from '../../stats/index.js';
+import { KSmallest, quantile, robustScale } from '../../stats/index.js';
 import { unit } from './represent.js';
 
 export const DETECTION_K = 5;
@@ -89,19 +89,11 @@ const overlapsT = (a: TimedRow, b: TimedRow) => a.source === b.source && a.start
 
 /** Mean distance to the k nearest reference rows that do not share time with the query. */
 export function knnScore(kind: 'features' | 'vector', q: TimedRow, refs: readonly TimedRow[], k = DETECTION_K, skip?: number): number {
-  const best: number[] = [];
+  const best = new KSmallest(k);
   refs.forEach((r, i) => {
-    if (i === skip || overlapsT(q, r)) return;
-    const d = distance(kind, q.row, r.row);
-    if (best.length < k) {
-      best.push(d);
-      best.sort((x, y) => x - y);
-    } else if (d < best[k - 1]) {
-      best[k - 1] = d;
-      best.sort((x, y) => x - y);
-    }
+    if (i !== skip && !overlapsT(q, r)) best.offer(distance(kind, q.row, r.row));
   });
-  return best.length === 0 ? NaN : best.reduce((a, b) => a + b, 0) / best.length;
+  return best.mean();
 }
 
 /** The alarm threshold: the DETECTION_QUANTILE of the references' own leave-one-out scores. */

@@ -12,6 +12,7 @@ import {
   type TimeRange,
   type Topology,
 } from '../../telemetry/index.js';
+import { lowerBound } from '../../stats/index.js';
 
 export interface MemoryDatasetInput {
   entities: Entity[];
@@ -70,8 +71,8 @@ export function memoryDataset(input: MemoryDatasetInput): Dataset {
       for (let t = Math.floor(start / step) * step; t < end; t += step) {
         const out: MetricSeries[] = [];
         for (const m of metrics) {
-          const a = lower(m.times, Math.max(t, start));
-          const b = lower(m.times, Math.min(t + step, end));
+          const a = lowerBound(m.times, Math.max(t, start));
+          const b = lowerBound(m.times, Math.min(t + step, end));
           if (b > a) out.push({ ...m, times: m.times.subarray(a, b), values: m.values.subarray(a, b) });
         }
         if (out.length) yield out;
@@ -91,16 +92,6 @@ function* chunks<T>(a: T[], n: number): Generator<T[]> {
   for (let i = 0; i < a.length; i += n) yield a.slice(i, i + n);
 }
 
-function lower(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function sortSeries(m: MetricSeries): MetricSeries {
   let sorted = true;

@@ -4,6 +4,7 @@ import type { MetricFile } from './layout.js';
 import { epochToMs, floatField } from './numbers.js';
 import { detach, reportDamage } from './minutes.js';
 import { CLOCK_TOLERANCE_MS, ClockTally, dayBounds, textTimeMs } from './clocks.js';
+import { lowerBound } from '../../stats/index.js';
 
 /**
  * Metric files: `<pod>_metric.csv` (column PodName: one row per pod and minute) and
@@ -257,16 +258,6 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
   return { tables };
 }
 
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** The series of `tables` within [range.start, range.end), as views (no copy). */
 export function sliceTables(tables: MetricTable[], range: TimeRange): MetricSeries[] {

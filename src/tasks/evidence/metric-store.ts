@@ -1,4 +1,5 @@
 import type { MetricSeries, TimeRange } from '../../telemetry/index.js';
+import { lowerBound } from '../../stats/index.js';
 
 interface Series {
   times: number[];
@@ -71,13 +72,3 @@ export class MetricStore {
   }
 }
 
-export function lowerBound(a: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

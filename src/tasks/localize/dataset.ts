@@ -1,7 +1,7 @@
 import type { Dataset, LogRecord, Span, TimeRange } from '../../telemetry/index.js';
 import { overlaps } from '../../telemetry/index.js';
 import { MetricStore, assignTemplates, type TemplatedLog, type WindowInput } from '../evidence/index.js';
-import { lowerBound } from '../evidence/metric-store.js';
+import { lowerBound } from '../../stats/index.js';
 import { EvidenceLocalizer, LOCALIZER_DEFAULTS, type LocalizerOptions, type Ranking } from './localizer.js';
 
 export interface DatasetLocalizerOptions extends LocalizerOptions {

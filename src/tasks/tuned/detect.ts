@@ -10,7 +10,7 @@
  *   with no references uses the global model alone.
  * With one state this is exactly the global kNN detector (`tuned-global`).
  */
-import { quantile } from '../../stats/index.js';
+import { KSmallest, quantile } from '../../stats/index.js';
 import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
 
 export const TUNED_DETECTION_K = 5;
@@ -42,21 +42,11 @@ export interface TunedDetector {
 const overlaps = (a: DetectorRow, b: DetectorRow) => a.source === b.source && a.start < b.end && b.start < a.end;
 
 function knn(q: DetectorRow, refs: readonly DetectorRow[], idx: readonly number[], k: number, distance: TunedDetectorOptions['distance'], skip?: number): number {
-  const best: number[] = [];
+  const best = new KSmallest(k);
   for (const i of idx) {
-    if (i === skip) continue;
-    const r = refs[i];
-    if (overlaps(q, r)) continue;
-    const d = distance(q.row, r.row);
-    if (best.length < k) {
-      best.push(d);
-      best.sort((x, y) => x - y);
-    } else if (d < best[k - 1]) {
-      best[k - 1] = d;
-      best.sort((x, y) => x - y);
-    }
+    if (i !== skip && !overlaps(q, refs[i])) best.offer(distance(q.row, refs[i].row));
   }
-  return best.length === 0 ? NaN : best.reduce((a, b) => a + b, 0) / best.length;
+  return best.mean();
 }
 
 /** Fits on training-normal references; `states.labels[i]` is the state of `refs[i]`. */
