@@ -7,3 +7,5 @@ export * from './formats/index.js';
 export * from './backbones/index.js';
 export * from './cache/index.js';
 export * from './templates/index.js';
+// root-cause evidence against normal references: the families the views and the localizer share
+export * from './evidence/index.js';

@@ -6,8 +6,6 @@ export {
   logRates,
   resourceFamily,
   assignTemplates,
-  median,
-  quantile,
   robustLocation,
   welchT,
   minCountVariance,
@@ -27,7 +25,7 @@ export {
   LEVEL_FLOOR_SHARE,
   RESOURCE_METRIC,
   NOT_RESOURCE,
-} from './evidence/index.js';
+} from '../encode/index.js';
 export type {
   FamilyName,
   EvidenceItem,
@@ -50,7 +48,7 @@ export type {
   RobustLocation,
   Moments,
   EmpiricalNull,
-} from './evidence/index.js';
+} from '../encode/index.js';
 export { EvidenceLocalizer, LOCALIZER_DEFAULTS, prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS, rankCaseEvents } from './localize/index.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions } from './localize/index.js';
 export { SHRINKAGE_N0, STATES_K_MAX, STATES_MIN_ROWS, shrinkWeight, singleState, fitFoldStates, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, fitTunedDetector, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0, fitTunedClassifier } from './tuned/index.js';

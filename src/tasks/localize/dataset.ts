@@ -1,6 +1,6 @@
 import type { Dataset, LogRecord, Span, TimeRange } from '../../telemetry/index.js';
 import { overlaps } from '../../telemetry/index.js';
-import { MetricStore, assignTemplates, type TemplatedLog, type WindowInput } from '../evidence/index.js';
+import { MetricStore, assignTemplates, type TemplatedLog, type WindowInput } from '../../encode/index.js';
 import { lowerBound } from '../../stats/index.js';
 import { EvidenceLocalizer, LOCALIZER_DEFAULTS, type LocalizerOptions, type Ranking } from './localizer.js';
 

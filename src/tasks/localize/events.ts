@@ -1,5 +1,5 @@
 import type { Dataset } from '../../telemetry/index.js';
-import { empiricalNull, tailZ } from '../evidence/stats.js';
+import { empiricalNull, tailZ } from '../../encode/index.js';
 
 export interface CaseEventOptions {
   /**

@@ -19,7 +19,7 @@ import {
   type EmpiricalNull,
   type ServiceRaw,
   type WindowInput,
-} from '../evidence/index.js';
+} from '../../encode/index.js';
 
 /** Constants of the calibration; docs/localize.md gives the reason for each default. */
 export interface LocalizerOptions {

@@ -1,5 +1,5 @@
 import type { LogRecord } from '../../telemetry/index.js';
-import { TemplateMiner } from '../../encode/templates/index.js';
+import { TemplateMiner } from '../templates/index.js';
 import type { TemplatedLog } from './types.js';
 
 export interface TemplatedLogs {

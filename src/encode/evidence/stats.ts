@@ -1,22 +1,8 @@
 /** Small robust statistics shared by the evidence families and the calibration. */
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return quantileOfSorted(s, 0.5);
-}
-
-export function quantileOfSorted(s: readonly number[], q: number): number {
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
-export function quantile(values: readonly number[], q: number): number {
-  return quantileOfSorted([...values].sort((a, b) => a - b), q);
-}
+// median/quantile are the shared ones (stats/robust.ts: non-finite values are left out)
+export { median, quantile } from '../../stats/index.js';
+import { median } from '../../stats/index.js';
 
 export interface RobustLocation {
   center: number;
