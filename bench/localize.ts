@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- localize [--data DIR] [--only nezha|aiops22] [--window 2m] [--families a,b]
- * [--calibration auto|tail|robust] [--event-calibration none|robust|tail]
- * [--mean-abs] [--sidak-only]
+ * [--calibration auto|tail|robust] [--event-calibration none|robust|tail] [--event-families metric,log]
+ * [--mean-abs] [--sidak-only] [--slice-rule stouffer|best]
  * [--verbose [--items]]`: the label-free
  * evidence localizer (src/tasks/) on the real data, AC@k and MRR at service and pod level, per
  * fault type. Labels are used only to pick the query windows and to score the ranking; the
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../src/sources/index.js';
 import { parseDuration } from '../src/telemetry/index.js';
-import { prepareLocalizer, rankCaseEvents, type FamilyName } from '../src/tasks/index.js';
+import { prepareLocalizer, rankCaseEvents, type EventFamily, type FamilyName } from '../src/tasks/index.js';
 import { arg } from './util.js';
 
 const DEFAULT_DATA = process.env.RS_DATASETS ?? fileURLToPath(new URL('../../shared/datasets', import.meta.url));
@@ -52,6 +52,7 @@ async function nezha(root: string, windowMs: number, verbose: boolean, args: str
     ...(cal === 'tail' || cal === 'robust' || cal === 'auto' ? { calibration: cal } : {}),
     ...(args.includes('--mean-abs') ? { madOnly: false } : {}),
     ...(args.includes('--sidak-only') ? { maxNull: false } : {}),
+    ...(arg(args, 'slice-rule', '') === 'best' ? { sliceRule: 'best' as const } : {}),
   });
   const t1 = performance.now();
   const cases: Case[] = [];
@@ -80,7 +81,11 @@ async function aiops22(root: string, args: string[]): Promise<void> {
   const ds = await loadDataset(root);
   const cases = ds.cases ?? [];
   const cal = arg(args, 'event-calibration', '');
-  const ranked = rankCaseEvents(ds, cases.map((c) => c.id), cal === 'robust' || cal === 'tail' || cal === 'none' ? { calibrate: cal } : {});
+  const fams = arg(args, 'event-families', '');
+  const ranked = rankCaseEvents(ds, cases.map((c) => c.id), {
+    ...(cal === 'robust' || cal === 'tail' || cal === 'none' ? { calibrate: cal } : {}),
+    ...(fams ? { families: fams.split(',') as EventFamily[] } : {}),
+  });
   const out: Case[] = cases.map((c) => {
     const r = ranked.get(c.id)!;
     return { type: c.label.type, serviceRank: rankOf(r.services.map((s) => s.service), c.label.rootCauseService), podRank: rankOf(r.pods.map((p) => p.pod), c.label.rootCause) };

@@ -81,14 +81,24 @@ function encodeBar(label: string): { onProgress: (p: EncodeProgress) => void; st
   };
 }
 
-/** Only the headline table of the evaluate Markdown: the breakdowns are in the JSON and the report. */
+/**
+ * The headline tables of the evaluate Markdown: the tuned tasks' Table 1 beside the paper's
+ * figures, then every column (sentinels, raw features, evidence, the model) in the same shape.
+ * The breakdowns are in the JSON and the report.
+ */
 function headlineTable(report: EvalReport): string {
   const md = formatEvaluateMarkdown(report).split('\n');
-  const first = md.findIndex((l) => l.startsWith('|'));
-  if (first < 0) return md.join('\n');
-  let last = first;
-  while (last + 1 < md.length && md[last + 1].startsWith('|')) last++;
-  return [md.slice(0, first).filter((l) => l.trim() && !l.startsWith('## ')).join('\n'), ...md.slice(first, last + 1)].join('\n');
+  const out: string[] = [];
+  let i = 0;
+  for (let t = 0; t < 2; t++) {
+    const first = md.findIndex((l, j) => j >= i && l.startsWith('|'));
+    if (first < 0) break;
+    let last = first;
+    while (last + 1 < md.length && md[last + 1].startsWith('|')) last++;
+    out.push(md.slice(i, first).filter((l) => l.trim() && !l.startsWith('## ')).join('\n'), ...md.slice(first, last + 1));
+    i = last + 1;
+  }
+  return out.length ? out.filter((l) => l !== '').join('\n') : md.join('\n');
 }
 
 function stateLine(s: StateSummary): string {

@@ -3,6 +3,8 @@ import { loadDataset } from '../sources/index.js';
 import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
 import { prepareLocalizer, rankCaseEvents, type Ranking } from '../tasks/index.js';
 import { durationArg, positiveIntArg, run } from './common.js';
+import { TasksFile } from '../tasks/index.js';
+import { classifyAt } from './tune.js';
 
 interface LocalizeCliOptions {
   data: string;
@@ -12,6 +14,7 @@ interface LocalizeCliOptions {
   slice: number;
   top: number;
   json?: boolean;
+  tasks?: string;
 }
 
 /** "2023-01-29 08:43:04" (UTC), ISO 8601, or epoch seconds / milliseconds. */
@@ -79,11 +82,19 @@ export function register(program: Command): void {
     .option('--slice <duration>', 'normal-window length; the window is judged slice by slice', durationArg, 60_000)
     .option('--top <n>', 'suspects shown', positiveIntArg, 10)
     .option('--json', 'print one JSON object')
-    .action((o: LocalizeCliOptions) =>
+    .option('--tasks <file>', 'tasks file (`runtimeslicer tune`): its localizer configuration, and the fault type of the window (classification)')
+    .action((o: LocalizeCliOptions, cmd: Command) =>
       run(async () => {
+        const tasks = o.tasks ? await TasksFile.load(o.tasks) : undefined;
+        // the tuned configuration, unless given on the command line
+        if (tasks && cmd.getOptionValueSource('window') === 'default') o.window = tasks.doc.localization.windowMs;
+        if (tasks && cmd.getOptionValueSource('slice') === 'default') o.slice = tasks.doc.localization.sliceMs;
         const ds = await loadDataset(o.data);
         if (ds.labelIssues?.length) for (const m of ds.labelIssues) process.stderr.write(`runtimeslicer: warning: ${m}\n`);
-        if (ds.cases?.length) return localizeCase(ds, o);
+        if (ds.cases?.length) {
+          if (tasks) throw new UserError('--tasks: case-based datasets (AIOps 2022) have no normal windows for the task models; leave --tasks out', 2);
+          return localizeCase(ds, o);
+        }
         if (o.at === undefined) throw new UserError('localize: --at TIME is required', 2);
         const start = parseTimeArg(o.at);
         const query = { start, end: start + o.window };
@@ -92,10 +103,11 @@ export function register(program: Command): void {
         }
         const prep = await prepareLocalizer(ds, [query], { sliceMs: o.slice });
         const r = prep.rank(query);
+        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, process.stderr.isTTY === true && !o.json) : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify(
-              { at: isoTime(start), windowMs: o.window, sliceMs: o.slice, normalWindows: { traceLog: prep.normalTraceWindows.length, metric: prep.normalMetricWindows }, ...r, services: r.services.slice(0, o.top), pods: r.pods.slice(0, o.top) },
+              { at: isoTime(start), windowMs: o.window, sliceMs: o.slice, normalWindows: { traceLog: prep.normalTraceWindows.length, metric: prep.normalMetricWindows }, ...r, services: r.services.slice(0, o.top), pods: r.pods.slice(0, o.top), ...(tasks ? { faultTypes: cls?.types ?? [], state: cls?.state ?? null } : {}) },
               null,
               2,
             ) + '\n',
@@ -104,6 +116,7 @@ export function register(program: Command): void {
         }
         const header = `localize ${o.data} [${isoTime(query.start)}, +${formatDuration(o.window)}) in ${formatDuration(o.slice)} slices; normal windows: ${prep.normalTraceWindows.length} with traces/logs, ${prep.normalMetricWindows} for metrics`;
         process.stdout.write(formatRanking(r, o.top, header) + '\n');
+        if (tasks) process.stdout.write(cls && cls.types.length > 0 ? `\nfault type (${o.tasks}, state ${cls.state}): ${cls.types[0]}; ranked: ${cls.types.join(', ')}\n` : `\nfault type: none (${o.tasks} has no classifier, or the window has no data)\n`);
       }),
     );
 }

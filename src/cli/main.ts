@@ -10,6 +10,8 @@ import { register as probe } from './probe.js';
 import { register as localize } from './localize.js';
 import { registerPlot } from './plot.js';
 import { register as states } from './states.js';
+import { register as tune } from './tune.js';
+import { register as detect } from './detect.js';
 import { registerReport } from './report.js';
 import { registerEvaluate as evaluate } from './evaluate.js';
 import { reportError } from './common.js';
@@ -31,7 +33,7 @@ program
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-for (const reg of [demo, simulate, inspect, templates, encode, train, embed, probe, localize, states, evaluate, registerPlot, registerReport]) reg(program);
+for (const reg of [demo, simulate, inspect, templates, encode, train, embed, probe, localize, states, tune, detect, evaluate, registerPlot, registerReport]) reg(program);
 
 try {
   await program.parseAsync(process.argv);

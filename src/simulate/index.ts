@@ -15,6 +15,7 @@ import { checkOutput, isTempFileName } from '../sources/io/index.js';
 import { FAULT_TYPES, planFaults } from './faults.js';
 import type { FaultType, PlannedFault } from './faults.js';
 import { MetricEmitter } from './metrics.js';
+import { MeshEmitter } from './mesh.js';
 import { buildModel } from './model.js';
 import type { Model } from './model.js';
 import { SeededRng } from '../telemetry/index.js';
@@ -24,8 +25,10 @@ import { LoadCurve, REGIMES, checkTimeline, regimeTimeline } from './workload.js
 import { resolveTopology } from './topology.js';
 import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
+import { nearFaults } from './gaps.js';
 
 export { FAULT_TYPES } from './faults.js';
+export { nearFaults } from './gaps.js';
 export type { FaultType } from './faults.js';
 export { REGIMES, REGIME_LEVEL } from './workload.js';
 export type { Regime, RegimeInterval } from './workload.js';
@@ -65,10 +68,16 @@ export interface SimulationOptions {
   blockMs?: number;
   /** a built-in topology (boutique, chain, mesh), a JSON file's path, or a spec (default boutique) */
   topology?: string | TopologySpec;
+  /** also emit per-edge latency as a service mesh's proxies export it (src/simulate/mesh.ts; default false) */
+  meshMetrics?: boolean;
+  /** emit no spans (a system without tracing; logs keep their lines, without trace ids) (default true) */
+  traces?: boolean;
 }
 
 export interface SimulateOptions extends SimulationOptions {
   outDir: string;
+  /** Nezha-like gaps: write spans and logs only within this margin (ms) of a fault (gaps.ts); metrics stay whole */
+  gapsMarginMs?: number;
   onProgress?: (doneMs: number, totalMs: number) => void;
 }
 
@@ -171,18 +180,24 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     const state = new SystemState(model, planned, curve, root.fork('state'), start, stepMs);
     const metrics = new MetricEmitter(model, root.fork('metrics'));
     const traces = new TraceEmitter(model, root.fork('traffic'), opts.traceScale ?? 1);
+    const mesh = opts.meshMetrics ? new MeshEmitter(model, root.fork('mesh')) : undefined;
     // Each walk starts from scratch (same seed, same batches), and so do its totals.
     Object.assign(counts, { metricSeries: metrics.seriesCount, metricPoints: 0, metricMissing: 0, spans: 0, traces: 0, logs: 0 });
     for (let b0 = 0; b0 < steps; b0 += blockSteps) {
       const n = Math.min(blockSteps, steps - b0);
       metrics.begin(n, start + b0 * stepMs, stepMs);
+      mesh?.begin(n, start + b0 * stepMs, stepMs);
       for (let i = 0; i < n; i++) {
         state.advance(b0 + i);
         metrics.record(i, state);
+        mesh?.record(i, state);
         traces.emitStep(state);
       }
-      const series = metrics.finish();
-      const { spans, logs } = traces.take();
+      const series = mesh ? [...metrics.finish(), ...mesh.finish()] : metrics.finish();
+      const taken = traces.take();
+      // without tracing the requests still happen (same draws): their spans are not kept
+      const spans = opts.traces === false ? [] : taken.spans;
+      const logs = opts.traces === false ? taken.logs.map(({ traceId: _t, spanId: _s, ...l }) => l) : taken.logs;
       counts.metricPoints = metrics.points;
       counts.metricMissing = metrics.missing;
       counts.spans += spans.length;
@@ -240,12 +255,15 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   await prepareOutDir(opts.outDir);
   const writer = new OtlpWriter(opts.outDir);
   const total = sim.end - sim.start;
+  const keep = opts.gapsMarginMs !== undefined ? nearFaults(sim.labels, opts.gapsMarginMs) : undefined;
   let ok = false;
   try {
     for (const b of sim.batches()) {
       await writer.writeMetrics(b.metrics, sim.entities);
-      if (b.spans.length > 0) await writer.writeSpans(b.spans, sim.entities);
-      if (b.logs.length > 0) await writer.writeLogs(b.logs, sim.entities);
+      const spans = keep ? b.spans.filter((x) => keep(x.start)) : b.spans;
+      const logs = keep ? b.logs.filter((x) => keep(x.time)) : b.logs;
+      if (spans.length > 0) await writer.writeSpans(spans, sim.entities);
+      if (logs.length > 0) await writer.writeLogs(logs, sim.entities);
       opts.onProgress?.(b.end - sim.start, total);
     }
     ok = true;

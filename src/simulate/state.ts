@@ -34,7 +34,7 @@ export interface RestartEvent {
   pod: number;
   /** ms, when the container came back */
   time: number;
-  reason: 'killed';
+  reason: 'killed' | 'oom-killed';
 }
 
 export class SystemState {
@@ -79,6 +79,9 @@ export class SystemState {
 
   restartsThisStep: RestartEvent[] = [];
   private readonly downSteps: number;
+  /** per pod, the memory-leak fault active this step; per leak, the step its growth restarted */
+  private readonly leakFault: (PlannedFault | undefined)[] = [];
+  private readonly leakFrom = new Map<PlannedFault, number>();
 
   constructor(
     readonly model: Model,
@@ -146,6 +149,7 @@ export class SystemState {
     this.excLogs.fill(0);
     this.wrongLogs.fill(0);
     this.leak.fill(0);
+    this.leakFault.length = 0;
     this.startupCpu.fill(0);
     const decay = Math.exp(-this.stepMs / 90_000);
     for (let p = 0; p < this.nPods; p++) this.cold[p] = 1 + (this.cold[p] - 1) * decay;
@@ -160,7 +164,9 @@ export class SystemState {
           this.stress[p] = pod.cpuLimit * (1 - f.intensity);
           break;
         case 'memory-leak': {
-          const progress = (step - f.fromStep + 1) / (f.toStep - f.fromStep);
+          // after an OOM kill the leak grows again from nothing, at the same rate
+          const progress = (step - (this.leakFrom.get(f) ?? f.fromStep) + 1) / (f.toStep - f.fromStep);
+          this.leakFault[p] = f;
           this.leak[p] = Math.max(0, f.intensity * pod.memLimit - pod.memBase) * progress;
           break;
         }
@@ -214,6 +220,16 @@ export class SystemState {
         // A leak (a stressor's allocations) grows and is freed at once; ordinary drift is slower.
         const fast = this.leak[p] > 0 || this.mem[p] > target * 1.15;
         if (!this.down[p]) this.mem[p] += (target - this.mem[p]) * (fast ? 0.9 : 0.35) + pod.memBase * 0.004 * this.rng.normal();
+        const leaking = this.leakFault[p];
+        if (leaking && this.mem[p] >= pod.memLimit) {
+          // the kernel's OOM killer: the container restarts at once, cold, its memory freed
+          this.restarts[p]++;
+          this.cold[p] = 2.2;
+          this.mem[p] = pod.memBase * 0.55;
+          this.startupCpu[p] = pod.cpuLimit * 0.6;
+          this.leakFrom.set(leaking, step + 1);
+          this.restartsThisStep.push({ pod: p, time: this.time + this.rng.uniform(1_000, 8_000), reason: 'oom-killed' });
+        }
         const frac = this.mem[p] / pod.memLimit;
         // Near the limit, garbage collection eats into every request, then allocations fail.
         const gc = frac > 0.8 ? 1 + 4 * Math.min(1, (frac - 0.8) / 0.2) : 1;

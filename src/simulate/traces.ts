@@ -174,6 +174,8 @@ export class TraceEmitter {
       if (throws) stopStep = throwStep(st.variant[p], o, steps.length);
       calls: for (let ci = 0; ci < op.calls.length; ci++) {
         nextStep = this.steps(p, o, ci, nextStep, stopStep, cursor, spanId);
+        // thrown before this call: the method's remaining calls are skipped with its remaining lines
+        if (throws && stopStep < steps.length && steps[stopStep].phase <= ci) break;
         const c = op.calls[ci];
         const count = c.def.min === c.def.max ? c.def.min : r.intBetween(c.def.min, c.def.max);
         for (let k = 0; k < count; k++) {

@@ -10,4 +10,4 @@ export { cosineDistances, knnLooAccuracy, knnPurity, silhouette } from './space.
 export { rankOf, acAtK, avgAtK, meanReciprocalRank } from './ranking.js';
 export { classificationScores, type ClassScores, type ClassificationScores } from './classification.js';
 export { lowerBound, KSmallest } from './search.js';
-export { windowPRF, eventPRF, DEFAULT_EVENT_TOLERANCE_MS, type AlarmWindow, type PRF, type EventScores } from './detection.js';
+export { windowPRF, eventPRF, DEFAULT_EVENT_TOLERANCE_MS, type AlarmWindow, type Injection, type PRF, type EventScores } from './detection.js';

@@ -7,6 +7,9 @@ export {
   resourceFamily,
   assignTemplates,
   robustLocation,
+  supportedLocation,
+  supportScale,
+  presenceZ,
   welchT,
   minCountVariance,
   normalUpperQuantile,
@@ -46,10 +49,11 @@ export type {
   ResourceSummary,
   TemplatedLogs,
   RobustLocation,
+  SupportedLocation,
   Moments,
   EmpiricalNull,
 } from '../encode/index.js';
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS, prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS, rankCaseEvents } from './localize/index.js';
-export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions } from './localize/index.js';
-export { SHRINKAGE_N0, STATES_K_MAX, STATES_MIN_ROWS, shrinkWeight, singleState, fitFoldStates, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, fitTunedDetector, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0, fitTunedClassifier } from './tuned/index.js';
-export type { FoldStates, DetectorRow, TunedDetector, TunedDetectorOptions, TunedClassifier, TunedClassifierOptions } from './tuned/index.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS, rankCaseEvents, EVENT_FAMILIES } from './localize/index.js';
+export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions, EventFamily, EventItem } from './localize/index.js';
+export { SHRINKAGE_N0, STATES_K_MAX, STATES_MIN_ROWS, shrinkWeight, singleState, fitFoldStates, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, fitTunedDetector, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0, fitTunedClassifier, ZDetector, ZDETECT_TAIL, ZDETECT_QUANTILE, STATE_CONTEXT_MS, contextStates, TASKS_FORMAT, TASKS_SCHEMA_VERSION, TASKS_REFERENCES, TasksFile, fitTasks } from './tuned/index.js';
+export type { FoldStates, DetectorRow, TunedDetector, TunedDetectorOptions, TunedClassifier, TunedClassifierOptions, ZDetectorJSON, TimedState, TasksFileJSON, TuneInput, WindowAlarm, TasksTimedRow } from './tuned/index.js';

@@ -42,8 +42,9 @@ test('nezha-trainticket: grouped by injection burst the leak sentinels sit near 
     assert.ok(ac1 <= 0.2, `${m} ac@1 ${ac1}`);
   }
   assert.ok(value(report, 'injection-burst', 'detection', 'metrics-only', 'raw-features', 'event-f1') !== undefined);
-  // the tuned detector with one state is the raw-features detector (same references, same threshold)
-  assert.equal(value(report, 'injection-burst', 'detection', 'metrics-only', 'tuned-global', 'event-f1'), value(report, 'injection-burst', 'detection', 'metrics-only', 'raw-features', 'event-f1'));
+  // the tuned detector picks robust-z max or kNN by an inner cross-validation on training folds
+  // (docs/tasks.md); it is a different detector from the raw-features kNN column
+  assert.ok(typeof value(report, 'injection-burst', 'detection', 'metrics-only', 'tuned-global', 'event-f1') === 'number');
   assert.ok(typeof value(report, 'injection-burst', 'detection', 'metrics-only', 'tuned', 'event-f1') === 'number');
   assert.ok((report.timeline?.states?.length ?? 0) > 0 && (report.timeline?.alarms?.length ?? 0) > 0, 'timeline lanes');
 });

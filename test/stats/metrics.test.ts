@@ -68,8 +68,16 @@ test('event F1: a fault is caught by an alarm within [inject, inject + 5 min]; m
   close(r.f1, 1 / 3, 'event F1');
   // an alarm starting before the injection does not catch it
   assert.equal(eventPRF([w(8, true)], [9 * m]).caught, 0);
-  // touching windows (end = next start) are one alarm
-  assert.equal(eventPRF([{ start: 0, end: m, alarm: true }, { start: m, end: 2 * m, alarm: true }], []).alarms, 1);
+  // false alarms count by the time they cover: two touching one-minute windows are two events,
+  // five overlapping 5-minute windows (starts 4 min apart) one
+  assert.equal(eventPRF([{ start: 0, end: m, alarm: true }, { start: m, end: 2 * m, alarm: true }], []).alarms, 2);
+  assert.equal(eventPRF([0, 1, 2, 3, 4].map((t) => w(t, true)), []).falseAlarms, 1);
+  // alarm always: a normal minute before each injection is a false alarm of its own, even when
+  // it touches the run that catches the fault
+  const always = [0, 1, 2, 3, 10, 11, 12, 13].map((t) => ({ start: t * m, end: (t + 1) * m, alarm: true }));
+  const a = eventPRF(always, [{ start: 1 * m, end: 4 * m }, { start: 11 * m, end: 14 * m }], 0);
+  assert.deepEqual([a.caught, a.falseAlarms, a.alarms], [2, 2, 4]);
+  close(a.precision, 0.5, 'alarm-always event P');
 });
 
 test('robust helpers: quantile interpolates; the scale never collapses on quantised data', () => {

@@ -66,3 +66,20 @@ test('localize --at accepts the Nezha time format (UTC), ISO times and epoch sec
   assert.equal(parseTimeArg('1674981784'), 1674981784000);
   assert.throws(() => parseTimeArg('yesterday'), /not a time/);
 });
+
+test('log events are a second family: IDF over (pod, template), calibrated per pod, max over families', () => {
+  const log = (pod: string, template: string, time = 0) => ({ time, entity: pod, service: pod.replace(/-0$/, ''), severity: 'unknown', body: template, attributes: { templateId: template } });
+  // every case: noisy-0's cpu fires; other-0 logs template t1 (routine). c2: quiet-0 logs a rare template
+  const ids = ['c0', 'c1', 'c2', 'c3', 'c4'];
+  const data = new Map(ids.map((id) => [id, { metrics: [ev('noisy-0', 'cpu', 2)], spans: [], logs: [log('other-0', 't1'), ...(id === 'c2' ? [log('quiet-0', 't9'), log('quiet-0', 't9', 5)] : [])] }]));
+  const ds = { ...caseDataset({}), caseData: (id: string) => data.get(id) as CaseData | undefined };
+  const r = rankCaseEvents(ds, ids);
+  assert.equal(r.get('c2')!.services[0].service, 'quiet');
+  const item = r.get('c2')!.services[0].items[0];
+  assert.equal(item.family, 'log');
+  assert.equal(item.kpi, 't9');
+  assert.equal(item.events, 2);
+  // metrics only (H8–H18's ranking): quiet-0 has no event at all
+  const m = rankCaseEvents(ds, ids, { families: ['metric'] });
+  assert.ok(!m.get('c2')!.services.some((s) => s.service === 'quiet'));
+});

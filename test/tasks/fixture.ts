@@ -12,6 +12,8 @@ export const MIN = 60_000;
 export interface FixtureFaults {
   /** extra ms on every call into c */
   delayIntoC?: TimeRange;
+  /** how many ms `delayIntoC` adds (default 1000) */
+  delayIntoCMs?: number;
   /** b's spans stop logging "step two" */
   silenceB?: TimeRange;
   /** b's pod CPU ×6 */
@@ -22,6 +24,11 @@ export interface FixtureFaults {
   starveA?: TimeRange;
   /** the collector writes every log record twice */
   duplicateLogs?: TimeRange;
+  /**
+   * a logs per span (an INFO line always; in this range also a WARN "slow call to c" line): a
+   * caller that inherits its callee's fault in its logs
+   */
+  logsAtA?: { slowC: TimeRange };
   /** anything goes: scramble every record in these ranges (for the reference test) */
   scramble?: TimeRange[];
 }
@@ -62,7 +69,7 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
       const g = 2 + r() * 2;
       return sc ? 500 + wild() * 3000 : g;
     };
-    const delayC = within(t, faults.delayIntoC) ? 1000 : 0;
+    const delayC = within(t, faults.delayIntoC) ? (faults.delayIntoCMs ?? 1000) : 0;
     const starved = within(t, faults.starveA) ? 300 : 0;
     const bDur = (sc ? 40 : 5) + r() * 3;
     const cDur = 4 + r() * 3;
@@ -83,6 +90,11 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
       logs.push(rec);
       if (within(t, faults.duplicateLogs)) logs.push({ ...rec });
     };
+    if (faults.logsAtA) {
+      // no draws from r(): the rest of the data stays as it is without this option
+      logs.push({ time: a.start + 1, entity: PODS.a, service: 'a', severity: 'info', body: `INFO a.Handler#7 run started for ${trace}`, traceId: trace, spanId: a.spanId });
+      if (within(t, faults.logsAtA.slowC)) logs.push({ time: a.start + a.duration - 1, entity: PODS.a, service: 'a', severity: 'warn', body: `WARN a.Client#31 slow call to c took ${Math.round(aToC.duration)} ms`, traceId: trace, spanId: a.spanId });
+    }
     log(`INFO b.Worker#12 step one done for order ${Math.floor(r() * 1e6)}`, b.start + 1);
     const took = Math.floor(r() * 90);
     if (!within(t, faults.silenceB) && !sc) log(`INFO b.Worker#40 step two finished in ${took} ms`, b.start + 3);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryDataset } from '../../src/sources/memory/index.js';
 import type { FaultLabel, TimeRange } from '../../src/telemetry/index.js';
-import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT, maxOfNCorrection, normalUpperTail, normalUpperQuantile, MAX_CORRECTION_LEVEL } from '../../src/tasks/index.js';
+import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT, maxOfNCorrection, normalUpperTail, normalUpperQuantile, MAX_CORRECTION_LEVEL, presenceZ, supportScale, supportedLocation, fullHistory, logTemplates, edgeGaps } from '../../src/tasks/index.js';
 import { MIN, PODS, T0, fixture, type FixtureFaults } from './fixture.js';
 
 // 60 minutes of normal operation, then the query window [60 min, 62 min).
@@ -152,7 +152,7 @@ test('rank corrects each family for the slices it had a value in (nothing for a 
   const ds = memoryDataset(fixture(67, { silenceB: { start: T0 + 60 * MIN, end: T0 + 61 * MIN } }));
   const one: TimeRange = { start: T0 + 60 * MIN, end: T0 + 61 * MIN };
   const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
-  const prep = await prepareLocalizer(ds, [one, five]);
+  const prep = await prepareLocalizer(ds, [one, five], { sliceRule: 'best' });
   for (const s of prep.rank(one).services) for (const e of s.evidence) (assert.equal(e.slices, 1), assert.equal(e.z, e.sliceZ));
   const r = prep.rank(five);
   assert.equal(r.services[0].service, 'b');
@@ -175,4 +175,157 @@ test('with enough successive normal windows, the best of n slices is calibrated 
   const resource = r.services.flatMap((s) => s.evidence).filter((e) => e.family === 'resource' && e.slices === 5);
   assert.ok(resource.length > 0);
   for (const e of resource) assert.equal(e.correction, 'max-null');
+});
+
+test('presenceZ: the binomial tail of the share of spans that emit a template', () => {
+  // present in every one of 531 reference spans (1.6 records each, variable), absent from all 7
+  // spans now: near-impossible under the reference, whatever the count variance
+  assert.ok(presenceZ(0, 7, 531, 531) > 8, `${presenceZ(0, 7, 531, 531)}`);
+  // present in 96 % of 81 spans, absent from 3: about a 1-in-10⁴ event (z ≈ 3.7), not t ≈ 6
+  const few = presenceZ(0, 3, 78, 81);
+  assert.ok(few > 3.3 && few < 4.1, `${few}`);
+  // more spans without it is more evidence; on the reference's side of its share, none
+  assert.ok(presenceZ(0, 6, 78, 81) > few);
+  assert.equal(presenceZ(3, 3, 78, 81), 0);
+  assert.equal(presenceZ(5, 10, 50, 100), 0);
+  // a new template in every span of a window (never in 100 reference spans): strong, and finite
+  const appears = presenceZ(13, 13, 0, 100);
+  assert.ok(appears > 8 && Number.isFinite(appears), `${appears}`);
+  // far beyond double precision's smallest tail it keeps growing (no saturation at z ≈ 8.2)
+  assert.ok(presenceZ(0, 2000, 2000, 2000) > presenceZ(0, 200, 2000, 2000));
+  assert.ok(presenceZ(0, 200, 2000, 2000) > presenceZ(0, 20, 2000, 2000));
+  // no window, no evidence
+  assert.equal(presenceZ(0, 0, 10, 10), 0);
+});
+
+test('log-template: a template present in every span but repeated a variable number of times still counts when it vanishes', () => {
+  const op = (n: number, counts: number[]) => {
+    const present = counts.filter((c) => c > 0).length;
+    const sum = counts.reduce((a, c) => a + c, 0);
+    const sumSq = counts.reduce((a, c) => a + c * c, 0);
+    return { service: 's', operation: 'op', n, pods: new Map(), templates: new Map(sum ? [[1, { sum, sumSq, present }]] : []) };
+  };
+  const refCounts = Array.from({ length: 200 }, (_, i) => 1 + (i % 3) * 2); // 1, 3, 5: always present, variable
+  const ref = logTemplates.fit([{ ops: new Map([['s\top', op(200, refCounts)]]), text: new Map() }]);
+  // a reference restored from a state saved without presence counts
+  const older = { ops: new Map([...ref.ops].map(([k, o]) => [k, { n: o.n, templates: new Map([...o.templates].map(([t, m]) => [t, { sum: m.sum, sumSq: m.sumSq }])) }])), text: ref.text };
+  const score = (counts: number[], withPresence = true) =>
+    logTemplates.score({ ops: new Map([['s\top', op(counts.length, counts)]]), text: new Map() }, withPresence ? ref : older).get('s')!.score;
+  const gone = Array.from({ length: 7 }, () => 0);
+  const t = welchT({ n: 7, sum: 0, sumSq: 0 }, { n: 200, sum: refCounts.reduce((a, c) => a + c, 0), sumSq: refCounts.reduce((a, c) => a + c * c, 0) });
+  assert.ok(Math.abs(t) < 6, `Welch t alone ${t}`);
+  assert.ok(score(gone) > 8, `with presence ${score(gone)}`);
+  // summaries that did not count presence (older saved states) fall back to the Welch t
+  assert.ok(Math.abs(score(gone, false) - Math.abs(t)) < 1e-9);
+});
+
+test('supportScale: a median of fewer calls than the reference windows had is judged by a wider scale', () => {
+  const r = supportedLocation([1, 1.1, 0.9, 1.05, 0.95], [16, 16, 16, 16, 16], 0.01);
+  assert.equal(r.support, 16);
+  assert.ok(Math.abs(supportScale(r, 4) - r.scale * 2) < 1e-12);
+  // more calls than usual: the spread between windows remains, never a narrower scale
+  assert.equal(supportScale(r, 64), r.scale);
+  assert.equal(supportScale({ center: 1, scale: 0.2, n: 5 }, 3), 0.2);
+});
+
+test('edge-gap and self-time: the same slow median over 3 calls is less extreme than over the usual number', () => {
+  // reference: 20 windows of 12 calls, gaps ≈ 3 ms (jittered per window)
+  const edgeWin = (gaps: number[]) => new Map([['a\tb', { caller: 'a', callee: 'b', gaps, byPod: new Map([['b-1', gaps]]) }]]);
+  const normal = Array.from({ length: 20 }, (_, i) => edgeWin(Array.from({ length: 12 }, (_, j) => 3 + ((i + j) % 3) * 0.5)));
+  const ref = edgeGaps.fit(normal);
+  assert.equal(ref.get('a\tb')!.support, 12);
+  const slow = (n: number) => edgeGaps.score(edgeWin(Array.from({ length: n }, () => 8)), ref).get('b')!.score;
+  assert.ok(slow(3) < slow(12), `3 calls ${slow(3)} vs 12 calls ${slow(12)}`);
+  assert.ok(Math.abs(slow(3) * 2 - slow(12)) < 1e-9, 'scale × √(12/3)');
+});
+
+test('fullHistory: a window has a full metric history only if the metrics reach back the history length', () => {
+  // metrics every minute over [0, 40) min, then a gap, then [100, 160) min
+  const times = [...Array.from({ length: 40 }, (_, i) => T0 + i * MIN), ...Array.from({ length: 60 }, (_, i) => T0 + (100 + i) * MIN)];
+  const ok = fullHistory(times, 30 * MIN, MIN);
+  const at = (m: number) => ok({ start: T0 + m * MIN, end: T0 + (m + 1) * MIN });
+  assert.equal(at(10), false); // 10 min after the metrics begin
+  assert.equal(at(30), true);
+  assert.equal(at(39), true);
+  assert.equal(at(110), false); // 10 min after they resume
+  assert.equal(at(130), true);
+});
+
+test('a slice without a full metric history: its resource evidence does not rank, but still explains a starved caller', async () => {
+  const ds = memoryDataset(fixture(64, { starveA: QUERY }));
+  const prep = await prepareLocalizer(ds, [QUERY]);
+  const slices = prep.slices(QUERY);
+  const full = prep.localizer.rank(slices, QUERY);
+  assert.equal(full.services[0].service, 'a');
+  const short = prep.localizer.rank(slices, QUERY, { resourceRanks: slices.map(() => false) });
+  assert.ok(!short.families.includes('resource'));
+  for (const s of short.services) assert.ok(!s.evidence.some((e) => e.family === 'resource'), s.service);
+  // a's calls are still explained by its own CPU: its callees get no edge evidence from them
+  for (const callee of ['b', 'c']) {
+    const edge = short.services.find((x) => x.service === callee)?.evidence.find((e) => e.family === 'edge-gap');
+    assert.ok(!edge || edge.z < 3, `${callee} edge-gap z ${edge?.z}`);
+  }
+});
+
+test('prepareLocalizer: a query within the history length of the first metrics gets no resource evidence', async () => {
+  const early: TimeRange = { start: T0 + 10 * MIN, end: T0 + 12 * MIN };
+  const ds = memoryDataset(fixture(64, { cpuB: early }));
+  const prep = await prepareLocalizer(ds, [early, QUERY]);
+  const r = prep.rank(early);
+  for (const s of r.services) assert.ok(!s.evidence.some((e) => e.family === 'resource'), s.service);
+  // the same jump with a full history is evidence
+  const late = memoryDataset(fixture(64, { cpuB: QUERY }));
+  const r2 = (await prepareLocalizer(late, [QUERY])).rank(QUERY);
+  assert.equal(r2.services[0].evidence[0].family, 'resource');
+});
+
+test("sliceRule 'stouffer' (default): a family's slices make Σ z/√n; an effect that lasts gains, a one-slice spike is diluted", async () => {
+  // b's template vanishes in the first minute only; the query is five minutes
+  const ds = memoryDataset(fixture(67, { silenceB: { start: T0 + 60 * MIN, end: T0 + 61 * MIN } }));
+  const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
+  const stouffer = (await prepareLocalizer(ds, [five])).rank(five);
+  const best = (await prepareLocalizer(ds, [five], { sliceRule: 'best' })).rank(five);
+  let seen = 0;
+  for (const s of stouffer.services) for (const e of s.evidence) {
+    if (e.correction === 'max-null' || e.slices === 1) continue;
+    seen++;
+    assert.equal(e.correction, 'stouffer');
+    assert.ok(Math.abs(e.z - e.sumZ / Math.sqrt(e.slices)) < 1e-12);
+    assert.ok(e.sumZ <= e.sliceZ * e.slices + 1e-9);
+  }
+  assert.ok(seen > 0);
+  // the one-minute silence is diluted over five slices, less than under the best-slice rule
+  const logZ = (r: typeof best) => r.services.find((s) => s.service === 'b')!.evidence.find((e) => e.family === 'log-template')!.z;
+  assert.ok(logZ(stouffer) < logZ(best), `stouffer ${logZ(stouffer)} vs best ${logZ(best)}`);
+  // a silence over the whole query keeps (or gains) its strength
+  const all = memoryDataset(fixture(67, { silenceB: five }));
+  const lasting = (await prepareLocalizer(all, [five])).rank(five);
+  assert.equal(lasting.services[0].service, 'b');
+  const lastingBest = (await prepareLocalizer(all, [five], { sliceRule: 'best' })).rank(five);
+  assert.ok(logZ(lasting) > logZ(lastingBest), `lasting: stouffer ${logZ(lasting)} vs best ${logZ(lastingBest)}`);
+});
+
+test("a caller's inherited log evidence never outranks the callee whose edges explain it (capInherited)", async () => {
+  // a delay of 40 ms: c's edge evidence is clear (z ≈ 33) but weaker than a's new WARN template (≈ 50)
+  const faults: FixtureFaults = { delayIntoC: QUERY, delayIntoCMs: 40, logsAtA: { slowC: QUERY } };
+  const ds = memoryDataset(fixture(64, faults));
+  const on = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
+  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false })).rank(QUERY);
+  // without the cap a's new WARN template wins: the test can fail
+  assert.equal(off.services[0].service, 'a');
+  assert.equal(on.services[0].service, 'c');
+  const a = on.services.find((s) => s.service === 'a')!;
+  const logs = a.evidence.find((e) => e.family === 'log-template')!;
+  assert.equal(logs.inheritedFrom?.callee, 'c');
+  assert.ok(logs.inheritedFrom!.z > logs.z, `${logs.inheritedFrom!.z} > ${logs.z}`);
+  assert.ok(a.score < on.services[0].score);
+});
+
+test('capInherited leaves a caller alone when no callee has significant edge evidence', async () => {
+  // a logs the same WARN line although nothing is wrong downstream: its own change, kept
+  const faults: FixtureFaults = { logsAtA: { slowC: QUERY } };
+  const ds = memoryDataset(fixture(64, faults));
+  const r = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
+  assert.equal(r.services[0].service, 'a');
+  assert.equal(r.services[0].evidence.find((e) => e.family === 'log-template')?.inheritedFrom, undefined);
 });

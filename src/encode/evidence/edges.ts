@@ -1,6 +1,6 @@
 import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
 import { inRange, indexSpans, isRemoteCall, parentOf } from './spans.js';
-import { median, quantile, robustLocation, type RobustLocation } from './stats.js';
+import { median, quantile, supportedLocation, supportScale, type SupportedLocation } from './stats.js';
 
 /** Calls an edge needs in a window before its gap counts (a median of 1–2 calls is noise). */
 export const EDGE_MIN_CALLS = 3;
@@ -17,7 +17,7 @@ export interface EdgeWindow {
 }
 
 export type EdgeSummary = Map<string, EdgeWindow>;
-export type EdgeReference = Map<string, RobustLocation>;
+export type EdgeReference = Map<string, SupportedLocation>;
 
 /**
  * Call-edge gaps: for a span whose parent is a call from another service, parent duration −
@@ -47,16 +47,16 @@ export const edgeGaps: EvidenceFamily<EdgeSummary, EdgeReference> = {
     return out.size ? out : undefined;
   },
   fit(normal: readonly EdgeSummary[]): EdgeReference {
-    const per = new Map<string, number[]>();
+    const per = new Map<string, { v: number[]; n: number[] }>();
     for (const s of normal) for (const [k, e] of s) {
       if (e.gaps.length < EDGE_MIN_CALLS) continue;
-      const v = Math.log1p(median(e.gaps));
-      const list = per.get(k);
-      if (list) list.push(v);
-      else per.set(k, [v]);
+      let l = per.get(k);
+      if (!l) per.set(k, (l = { v: [], n: [] }));
+      l.v.push(Math.log1p(median(e.gaps)));
+      l.n.push(e.gaps.length);
     }
     const ref: EdgeReference = new Map();
-    for (const [k, v] of per) if (v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, robustLocation(v, LOG_SCALE_FLOOR));
+    for (const [k, l] of per) if (l.v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, supportedLocation(l.v, l.n, LOG_SCALE_FLOOR));
     return ref;
   },
   score(s: EdgeSummary, ref: EdgeReference): RawScores {
@@ -68,14 +68,15 @@ export const edgeGaps: EvidenceFamily<EdgeSummary, EdgeReference> = {
       const r = ref.get(k);
       if (!r || e.gaps.length < EDGE_MIN_CALLS) continue;
       const med = median(e.gaps);
-      const dev = (Math.log1p(med) - r.center) / r.scale;
+      // a median of a few calls is judged by the spread such a median has (`supportScale`)
+      const dev = (Math.log1p(med) - r.center) / supportScale(r, e.gaps.length);
       let c = perCallee.get(e.callee);
       if (!c) perCallee.set(e.callee, (c = { devs: [], pods: new Map(), items: [], incoming: new Map() }));
       c.devs.push(dev);
       c.incoming.set(e.caller, dev);
       for (const [pod, g] of e.byPod) {
         if (g.length < EDGE_MIN_CALLS) continue;
-        const pd = (Math.log1p(median(g)) - r.center) / r.scale;
+        const pd = (Math.log1p(median(g)) - r.center) / supportScale(r, g.length);
         const l = c.pods.get(pod);
         if (l) l.push(pd);
         else c.pods.set(pod, [pd]);

@@ -12,5 +12,12 @@ export { resourceFamily, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHA
 export type { ResourceSummary } from './resources.js';
 export { assignTemplates } from './templates.js';
 export type { TemplatedLogs } from './templates.js';
-export { median, quantile, robustLocation, welchT, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
-export type { RobustLocation, Moments, EmpiricalNull } from './stats.js';
+export { median, quantile, robustLocation, supportedLocation, supportScale, presenceZ, welchT, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
+export type { RobustLocation, SupportedLocation, Moments, EmpiricalNull } from './stats.js';
+export type { TemplateMoments } from './log-templates.js';
+export { callOutcomes, outcomeZ, OUTCOME_MIN_CALLS, OUTCOME_VARIANCE_FLOOR, SLOW_GAP_QUANTILE } from './call-outcomes.js';
+export type { OutcomeSummary, OutcomeReference, OutcomeEdge } from './call-outcomes.js';
+export { spanStructure, touchedByFailure, distinctSpans, STRUCTURE_MIN_SPANS } from './span-structure.js';
+export type { StructureSummary, StructureReference, StructureOp } from './span-structure.js';
+export { meshEdges, parseMeshSeries, MESH_LATENCY_NAME } from './mesh-edges.js';
+export type { MeshSummary, MeshReference, MeshEdgeWindow, MeshSeries } from './mesh-edges.js';

@@ -1,6 +1,6 @@
 import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
 import { inRange, indexSpans, key } from './spans.js';
-import { welchT, type Moments } from './stats.js';
+import { presenceZ, welchT, type Moments } from './stats.js';
 
 /** Spans an operation needs in a window (and in the reference) before its counts are compared. */
 export const LOG_MIN_SPANS = 3;
@@ -11,15 +11,23 @@ export interface OpWindow {
   /** spans of the operation in the window */
   n: number;
   pods: Map<string, number>;
-  /** per template: Σ records per span, Σ squares (spans without the template count 0) */
-  templates: Map<number, { sum: number; sumSq: number }>;
+  /**
+   * per template: Σ records per span, Σ squares (spans without the template count 0), and the
+   * spans with at least one record (`present`; optional: summaries built elsewhere may lack it)
+   */
+  templates: Map<number, TemplateMoments>;
+}
+export interface TemplateMoments {
+  sum: number;
+  sumSq: number;
+  present?: number;
 }
 export interface LogSummary {
   ops: Map<string, OpWindow>;
   text: Map<number, string>;
 }
 export interface LogReference {
-  ops: Map<string, { n: number; templates: Map<number, { sum: number; sumSq: number }> }>;
+  ops: Map<string, { n: number; templates: Map<number, TemplateMoments> }>;
   text: Map<number, string>;
 }
 
@@ -66,8 +74,8 @@ export const logTemplates: EvidenceFamily<LogSummary, LogReference> = {
       if (!counts) continue;
       for (const [t, c] of counts) {
         const m = o.templates.get(t);
-        if (m) (m.sum += c, (m.sumSq += c * c));
-        else o.templates.set(t, { sum: c, sumSq: c * c });
+        if (m) (m.sum += c, (m.sumSq += c * c), (m.present = (m.present ?? 0) + 1));
+        else o.templates.set(t, { sum: c, sumSq: c * c, present: 1 });
         if (w.templateText && !text.has(t)) text.set(t, w.templateText(t) ?? `#${t}`);
       }
     }
@@ -84,8 +92,12 @@ export const logTemplates: EvidenceFamily<LogSummary, LogReference> = {
         r.n += o.n;
         for (const [t, m] of o.templates) {
           const a = r.templates.get(t);
-          if (a) (a.sum += m.sum, (a.sumSq += m.sumSq));
-          else r.templates.set(t, { ...m });
+          if (a) {
+            a.sum += m.sum;
+            a.sumSq += m.sumSq;
+            // presence is known only if every summary counted it
+            a.present = a.present === undefined || m.present === undefined ? undefined : a.present + m.present;
+          } else r.templates.set(t, { ...m });
         }
       }
       for (const [t, x] of s.text) text.set(t, x);
@@ -105,11 +117,15 @@ export const logTemplates: EvidenceFamily<LogSummary, LogReference> = {
       let best = 0;
       let bestItem: EvidenceItem | undefined;
       for (const t of tpls) {
-        const wm = o.templates.get(t) ?? { sum: 0, sumSq: 0 };
-        const rm = r.templates.get(t) ?? { sum: 0, sumSq: 0 };
-        const tw: Moments = { n: o.n, ...wm };
-        const tr: Moments = { n: r.n, ...rm };
-        const tstat = welchT(tw, tr);
+        const wm = o.templates.get(t) ?? { sum: 0, sumSq: 0, present: 0 };
+        const rm = r.templates.get(t) ?? { sum: 0, sumSq: 0, present: 0 };
+        const tw: Moments = { n: o.n, sum: wm.sum, sumSq: wm.sumSq };
+        const tr: Moments = { n: r.n, sum: rm.sum, sumSq: rm.sumSq };
+        const welch = welchT(tw, tr);
+        // the share of spans that emit it, where both sides counted presence (`presenceZ`):
+        // the stronger of the two tests, signed like the change
+        const pz = wm.present === undefined || rm.present === undefined ? 0 : presenceZ(wm.present, o.n, rm.present, r.n);
+        const tstat = pz > Math.abs(welch) ? Math.sign(wm.present! / o.n - rm.present! / r.n) * pz : welch;
         parts.set(`${o.operation}|${t}`, Math.abs(tstat));
         if (Math.abs(tstat) <= Math.abs(best)) continue;
         best = tstat;

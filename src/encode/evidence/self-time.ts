@@ -2,7 +2,7 @@ import type { Span } from '../../telemetry/index.js';
 import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
 import { childrenOf, inRange, indexSpans, isRemoteCall, parentOf, spanKind, type SpanIndex } from './spans.js';
 import { EDGE_MIN_CALLS, LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
-import { median, robustLocation, type RobustLocation } from './stats.js';
+import { median, supportedLocation, supportScale, type SupportedLocation } from './stats.js';
 
 export interface SelfWindow {
   service: string;
@@ -11,7 +11,7 @@ export interface SelfWindow {
   byPod: Map<string, number[]>;
 }
 export type SelfSummary = Map<string, SelfWindow>;
-export type SelfReference = Map<string, RobustLocation>;
+export type SelfReference = Map<string, SupportedLocation>;
 
 /**
  * Intervals of a service's outgoing calls under `s`: a same-service span that calls another
@@ -82,16 +82,16 @@ export const selfTime: EvidenceFamily<SelfSummary, SelfReference> = {
     return out.size ? out : undefined;
   },
   fit(normal: readonly SelfSummary[]): SelfReference {
-    const per = new Map<string, number[]>();
+    const per = new Map<string, { v: number[]; n: number[] }>();
     for (const s of normal) for (const [k, e] of s) {
       if (e.selfMs.length < EDGE_MIN_CALLS) continue;
-      const v = Math.log1p(median(e.selfMs));
-      const l = per.get(k);
-      if (l) l.push(v);
-      else per.set(k, [v]);
+      let l = per.get(k);
+      if (!l) per.set(k, (l = { v: [], n: [] }));
+      l.v.push(Math.log1p(median(e.selfMs)));
+      l.n.push(e.selfMs.length);
     }
     const ref: SelfReference = new Map();
-    for (const [k, v] of per) if (v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, robustLocation(v, LOG_SCALE_FLOOR));
+    for (const [k, l] of per) if (l.v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, supportedLocation(l.v, l.n, LOG_SCALE_FLOOR));
     return ref;
   },
   score(s: SelfSummary, ref: SelfReference): RawScores {
@@ -101,14 +101,15 @@ export const selfTime: EvidenceFamily<SelfSummary, SelfReference> = {
       if (!r || e.selfMs.length < EDGE_MIN_CALLS) continue;
       const med = median(e.selfMs);
       // only a rise: a service doing less of its own work is not where a delay comes from
-      const dev = Math.max(0, (Math.log1p(med) - r.center) / r.scale);
+      // a median of a few spans is judged by the spread such a median has (`supportScale`)
+      const dev = Math.max(0, (Math.log1p(med) - r.center) / supportScale(r, e.selfMs.length));
       let o = out.get(e.service);
       if (!o) out.set(e.service, (o = { score: -Infinity, pods: new Map(), parts: new Map(), podParts: new Map(), items: [] }));
       o.score = Math.max(o.score, dev);
       o.parts!.set(e.operation, dev);
       for (const [pod, v] of e.byPod) {
         if (v.length < EDGE_MIN_CALLS) continue;
-        const pd = Math.max(0, (Math.log1p(median(v)) - r.center) / r.scale);
+        const pd = Math.max(0, (Math.log1p(median(v)) - r.center) / supportScale(r, v.length));
         o.pods!.set(pod, Math.max(o.pods!.get(pod) ?? -Infinity, pd));
         let pp = o.podParts!.get(pod);
         if (!pp) o.podParts!.set(pod, (pp = new Map()));

@@ -24,6 +24,33 @@ export function robustLocation(values: readonly number[], floor: number, withMea
   return { center, scale: Math.max(mad, meanAbs, floor), n: values.length };
 }
 
+/**
+ * A reference of per-window medians (edge gaps, self time) that also knows how many calls the
+ * median of a typical reference window rested on.
+ */
+export interface SupportedLocation extends RobustLocation {
+  /** median number of calls (spans) behind each reference window's median (absent in states saved before it) */
+  support?: number;
+}
+
+/** `robustLocation` of per-window medians, with the median support of those windows. */
+export function supportedLocation(values: readonly number[], supports: readonly number[], floor: number): SupportedLocation {
+  return { ...robustLocation(values, floor), support: median(supports) };
+}
+
+/**
+ * The scale a median of `n` calls is judged by. The reference's scale is the spread of
+ * window medians that rested on about `support` calls each; a median of fewer calls varies
+ * more, as 1/√n (a sample median's standard error), so its scale grows by √(support/n). It
+ * never shrinks below the reference's own scale: with more calls than usual the spread
+ * between windows (load, state) remains. A reference without a support (older state) is used as is.
+ */
+export function supportScale(r: SupportedLocation, n: number): number {
+  const s = r.support;
+  if (!(s !== undefined && s > n && n > 0)) return r.scale;
+  return r.scale * Math.sqrt(s / n);
+}
+
 /** Moments of per-span counts: spans, Σx, Σx². */
 export interface Moments {
   n: number;
@@ -68,6 +95,63 @@ export function welchT(window: Moments, reference: Moments): number {
   const vw = Math.max(variance(window), vr);
   const diff = window.sum / window.n - reference.sum / reference.n;
   return diff / Math.sqrt(vw / window.n + vr / reference.n);
+}
+
+/** Below this log tail `normalUpperQuantile` saturates (1 − p rounds to 1), so the asymptotic form is used. */
+const LOG_TAIL_ASYMPTOTIC = Math.log(1e-15);
+
+/** z with log P(Z > z) = logTail, from the Mills-ratio asymptote log Q(z) ≈ −z²/2 − log z − ½ log 2π. */
+function normalQuantileOfLogTail(logTail: number): number {
+  let z = Math.sqrt(-2 * logTail);
+  for (let i = 0; i < 8; i++) z = Math.sqrt(Math.max(0, -2 * (logTail + Math.log(z) + 0.5 * Math.log(2 * Math.PI))));
+  return z;
+}
+
+/** log of the binomial probability P(X = k), X ~ Bin(n, p), 0 < p < 1. */
+function logBinom(k: number, n: number, lp: number, lq: number): number {
+  return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * lp + (n - k) * lq;
+}
+
+/** log Γ(x) for x > 0 (Lanczos, g = 7, |rel. error| < 1e-13). */
+function lgamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
+  const y = x - 1;
+  let a = c[0];
+  const t = y + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (y + i);
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/**
+ * How surprising it is that `k` of a window's `n` spans emit a template that `K` of the
+ * reference's `N` spans emit: the binomial tail in the direction of the change (P(X ≤ k) when
+ * fewer spans emit it, P(X ≥ k) when more), as a positive normal quantile (0 when the window
+ * is on the reference's side of its own share). The share is Laplace-smoothed, (K + 1)/(N + 2),
+ * so a template never seen (or always seen) in the reference has a share a finite reference
+ * allows. Why beside the Welch t: a template logged a variable number of times per span has
+ * a large count variance, which caps the t of its vanishing from every span however
+ * surely it is always there (1.6 records per span, present in every span: t 3.7 over 7 spans,
+ * where absence from all 7 has a probability near 0); and a template present in 96 % of
+ * spans vanishing from 3 spans is a 1-in-10⁴ event, not the t of 6.4 a Gaussian
+ * approximation gives.
+ */
+export function presenceZ(k: number, n: number, K: number, N: number): number {
+  if (!(n > 0) || !(N >= 0)) return 0;
+  const p = (K + 1) / (N + 2);
+  const lp = Math.log(p);
+  const lq = Math.log1p(-p);
+  const down = k < n * p;
+  if (k === n * p) return 0;
+  // log-sum-exp over the tail's terms
+  const terms: number[] = [];
+  if (down) for (let i = 0; i <= k; i++) terms.push(logBinom(i, n, lp, lq));
+  else for (let i = k; i <= n; i++) terms.push(logBinom(i, n, lp, lq));
+  const m = Math.max(...terms);
+  const logTail = m + Math.log(terms.reduce((a, t) => a + Math.exp(t - m), 0));
+  const tail = Math.min(1, Math.exp(logTail));
+  if (tail >= 0.5) return 0;
+  return logTail < LOG_TAIL_ASYMPTOTIC ? normalQuantileOfLogTail(logTail) : normalUpperQuantile(tail);
 }
 
 /** Standard normal upper quantile: z with P(Z > z) = p (Acklam's rational approximation). */

@@ -1,7 +1,7 @@
 import type { LogRecord, Span, TimeRange } from '../../telemetry/index.js';
 import type { MetricStore } from './metric-store.js';
 
-export type FamilyName = 'edge-gap' | 'self-time' | 'log-template' | 'log-rate' | 'resource';
+export type FamilyName = 'edge-gap' | 'self-time' | 'log-template' | 'log-rate' | 'resource' | 'call-outcome' | 'span-structure' | 'mesh-edge';
 
 /** One piece of evidence behind a suspect, with the value seen and what normal looks like. */
 export interface EvidenceItem {

@@ -6,7 +6,9 @@ import type { DetectionSet } from './setup.js';
 import type { EvalRow, LevelName, MetricName, TaskName } from './types.js';
 
 function row(task: TaskName, level: LevelName, method: string, metric: MetricName, value: number, n: number, protocol: ProtocolName, leaky: boolean, classes: Map<string, number>, faultType?: string): EvalRow {
-  const nm = n === 0 ? { n: 0, classes: 0, reason: 'no samples' } : measurability(classes.values(), n);
+  // A per-fault-type breakdown is k hits of n cases with n printed beside it (issue 11 asks AC@3
+  // for every type, and Nezha has 7 cpu faults): only an empty type is not measurable there.
+  const nm = n === 0 ? { n: 0, classes: 0, reason: 'no samples' } : faultType !== undefined ? undefined : measurability(classes.values(), n);
   return { task, level, method, metric, value: nm || !Number.isFinite(value) ? null : value, n, protocol, ...(leaky ? { leaky } : {}), ...(faultType !== undefined ? { faultType } : {}), ...(nm ? { notMeasurable: nm } : {}) };
 }
 
@@ -32,7 +34,7 @@ export function detectionRows(set: DetectionSet, method: string, alarms: (boolea
   const scoredFolds = new Set(idx.map((i) => set.folds[i]));
   const ev = eventPRF(
     idx.map((i) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, alarm: alarms[i] as boolean })),
-    set.injections.filter((f) => scoredFolds.has(f.fold)).map((f) => f.start),
+    set.injections.filter((f) => scoredFolds.has(f.fold)).map((f) => ({ start: f.start, end: f.end })),
   );
   const n = idx.length;
   const r = (m: MetricName, v: number) => row('detection', set.level, method, m, v, n, protocol, false, cls);

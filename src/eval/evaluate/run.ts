@@ -26,7 +26,7 @@ import {
 } from './scoring.js';
 import { nearestAlarm, nearestRanking, priorOrder, timeOnlyAlarm, timeOnlyRanking, type Labelled } from './sentinels.js';
 import { detectionRows, rankingRows } from './rows.js';
-import { spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
+import { SETTLE_MS, spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
 import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
 import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow, type EvalTimeline } from './types.js';
 
@@ -291,12 +291,11 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       per.set(rep.name, detectWith(rep, set, rows, setup.folds.k));
       if (!tReps.includes(rep)) continue;
       for (const global of [false, true]) {
-        const d = tunedDetect(rep, set, rows, setup.folds.k, global, opts.seed);
+        const d = tunedDetect(rep, set, rows, setup.folds.k, global, opts.seed, setup.kind === 'nezha' ? SETTLE_MS : 0);
         per.set(tunedName(rep, global), d.alarms);
-        if (global) continue;
-        if (rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
+        if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
         const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-        stateNotes.push(`${tunedName(rep, false)} detection states (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}`).join(' | ')}`);
+        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 ${f.inner.map((x) => `${x.candidate} ${fmt(x.f1)}`).join(', ')})` : ''}`).join(' | ')}`);
       }
     }
     for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);

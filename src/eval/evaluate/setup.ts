@@ -36,8 +36,8 @@ export interface DetectionSet {
   /** fold per window; undefined: touches two folds, scored and fitted in none */
   folds: (number | undefined)[];
   mask: Modality[];
-  /** fault starts, with their fold, for event-F1 */
-  injections: { start: number; fold: number }[];
+  /** fault starts and ends, with their fold, for event-F1 */
+  injections: { start: number; end: number; fold: number }[];
 }
 
 export interface EvalSetup {
@@ -166,7 +166,7 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
   // training fault" then catches the test faults beside them).
   const detFolds = protocol === 'injection-burst' ? makeFolds(protocol, faults.map((f) => ({ id: f.id, start: f.start, end: f.end })), { k, seed, burstGapMs: opts.burstGapMs }) : folds;
   const detWindowFolds = detFolds === folds ? windowFolds : ws.map((w) => foldOfWindow(detFolds, w.window, lengthMs));
-  const injections = faults.map((f) => ({ start: f.start, fold: foldOf(detFolds, f.id) as number }));
+  const injections = faults.map((f) => ({ start: f.start, end: f.end, fold: foldOf(detFolds, f.id) as number }));
   const detection: DetectionSet[] = [];
   const metricsIdx = ws.map((w, i) => (w.inputs.metrics !== undefined ? i : -1)).filter((i) => i >= 0);
   detection.push({ level: 'metrics-only', windows: metricsIdx.map((i) => ws[i]), folds: metricsIdx.map((i) => detWindowFolds[i]), mask: ['traces', 'logs'], injections });

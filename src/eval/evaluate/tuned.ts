@@ -1,10 +1,11 @@
 /**
- * The `tuned` columns (issue 12, deliverable 2, first step): the state-aware task models of
- * src/tasks/tuned fitted inside each fold on training folds only, and `tuned-global`, the same
- * models with one state. Detection: per-state kNN density + threshold with shrinkage;
- * classification: per-state prototypes over the window ⊕ the root-cause suspect's view;
- * localization: the evidence localizer's ranking unchanged (the column's own deviation ranking
- * when there is no evidence column). docs/tasks.md.
+ * The `tuned` columns (issue 12, deliverable 2): the state-aware task models of src/tasks/tuned
+ * fitted inside each fold on training folds only, and `tuned-global`, the same without states.
+ * Detection: the robust-z max detector or the kNN density, with states or not, chosen per fold
+ * by an inner cross-validation on the training folds (`tunedDetect`); classification: per-state
+ * prototypes over the window ⊕ the root-cause suspect's view; localization: the evidence
+ * localizer's ranking unchanged (the column's own deviation ranking when there is no evidence
+ * column). docs/tasks.md.
  *
  * States: k-means (k by silhouette, 2..4) fitted per fold on training rows of the same
  * representation — for detection the training-normal reference windows themselves; for
@@ -12,7 +13,8 @@
  * cases when a protocol has no normal windows, as AIOps 2022).
  */
 import type { EncodedWindow } from '../../model/index.js';
-import { fitFoldStates, fitTunedClassifier, fitTunedDetector, singleState, STATES_MIN_ROWS, type DetectorRow, type FoldStates } from '../../tasks/index.js';
+import { contextStates, fitFoldStates, fitTunedClassifier, fitTunedDetector, singleState, STATES_MIN_ROWS, ZDetector, type DetectorRow, type FoldStates } from '../../tasks/index.js';
+import { eventPRF } from '../../stats/index.js';
 import { unit, type Representation } from './represent.js';
 import { distance, evenly, featureStats, prepareRows, type FeatureStats } from './scoring.js';
 import type { DetectionSet, EvalCase } from './setup.js';
@@ -32,81 +34,142 @@ export interface TunedDetection {
   /** state of each scored window (states are fitted per fold: ids are ordered by size within a fold) */
   states: (number | undefined)[];
   /** per fold: each state's reference count, shrinkage weight and threshold (for the notes) */
-  folds: { fold: number; perState: { n: number; weight: number; threshold: number }[]; globalThreshold: number }[];
+  folds: { fold: number; perState: { n: number; weight: number; threshold: number }[]; globalThreshold: number; chosen: string; inner?: { candidate: string; f1: number }[] }[];
 }
 
-export function tunedDetect(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number, global: boolean, seed = 0): TunedDetection {
+interface FoldDetection {
+  /** alarm and state per test index */
+  alarms: Map<number, boolean>;
+  states: Map<number, number>;
+  perState: { n: number; weight: number; threshold: number }[];
+  globalThreshold: number;
+}
+
+/**
+ * One detector fitted on the windows of `train` folds and applied to `test` windows: states (or
+ * one) from the references, each test window judged in its context state.
+ */
+function detectOnce(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily): FoldDetection | undefined {
+  const trainFaults = set.injections.filter((x) => train(x.fold));
+  const normal = set.windows.map((w, i) => (train(set.folds[i]) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
+  const settled = normal.filter((i) => !unsettled(set.windows[i].window, trainFaults, settleMs));
+  // where nearly every normal window is near a fault (Nezha's all-modalities minutes), keep them all
+  const pick = evenly(settled.length >= 10 ? settled : normal, TUNED_DETECTION_REFERENCES);
+  if (pick.length < 10) return undefined;
+  const raw = pick.map((i) => rows[i] as Float64Array);
+  const stats = rep.kind === 'features' ? featureStats(raw) : undefined;
+  const prep = (rs: Float64Array[]) => prepareRows(rep.kind, rs, stats);
+  const refs = prep(raw);
+  const st = global ? singleState(refs.length) : fitFoldStates(refs, { seed });
+  const withRows = set.windows.map((_, i) => i).filter((i) => rows[i]);
+  // every window's own state, then the state of its preceding context
+  const own = st.k === 1 ? withRows.map(() => 0) : st.assign(prep(withRows.map((i) => rows[i] as Float64Array)));
+  const pos = new Map(withRows.map((i, t) => [i, t]));
+  const ctx = contextStates(withRows.map((i, t) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source, state: own[t] })), test.map((i) => pos.get(i) as number), st.k);
+  const out: FoldDetection = { alarms: new Map(), states: new Map(), perState: [], globalThreshold: NaN };
+  test.forEach((i, t) => out.states.set(i, ctx[t]));
+  if (family === 'robust-z') {
+    // the robust-z detector on the raw rows (src/tasks/tuned/zdetect.ts)
+    const det = ZDetector.fit(raw, st);
+    out.perState = det.perState.map((p) => ({ n: p.n, weight: p.weight, threshold: p.threshold }));
+    out.globalThreshold = det.globalThreshold;
+    test.forEach((i, t) => out.alarms.set(i, det.alarm(rows[i] as Float64Array, ctx[t])));
+    return out;
+  }
+  const timed = (i: number, row: Float64Array): DetectorRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
+  const det = fitTunedDetector(refs.map((r, t) => timed(pick[t], r)), st, { distance: (a, b) => distance(rep.kind, a, b) });
+  out.perState = det.perState;
+  out.globalThreshold = det.globalThreshold;
+  const prepared = prep(test.map((i) => rows[i] as Float64Array));
+  test.forEach((i, t) => out.alarms.set(i, det.alarm(timed(i, prepared[t]), ctx[t])));
+  return out;
+}
+
+/** Event-F1 of alarms over some windows of the set, against the faults of `folds`. */
+function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: ReadonlySet<number>): number {
+  const idx = [...alarms.keys()];
+  return eventPRF(
+    idx.map((i) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, alarm: alarms.get(i) as boolean })),
+    set.injections.filter((f) => folds.has(f.fold)).map((f) => ({ start: f.start, end: f.end })),
+  ).f1;
+}
+
+/**
+ * The `tuned` detector of each fold, itself tuned on the training folds: an inner
+ * cross-validation over the training folds scores each candidate — the robust-z max detector and
+ * the kNN density (features; vectors: kNN only), each global and, for `tuned`, with states — by
+ * event-F1, and the fold uses the best, a later (more complex) candidate only when strictly
+ * better. Test-fold labels are never read. `tuned-global` chooses among the global candidates.
+ */
+export function tunedDetect(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0): TunedDetection {
   const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
   const states: (number | undefined)[] = set.windows.map(() => undefined);
   const folds: TunedDetection['folds'] = [];
-  const dist = (a: Float64Array, b: Float64Array) => distance(rep.kind, a, b);
+  const present = [...new Set(set.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
+  // candidates, simplest first: a later one is chosen only when it does strictly better
+  const families: DetectorFamily[] = rep.kind === 'features' ? ['robust-z', 'knn'] : ['knn'];
+  const candidates: DetectorCandidate[] = [...families.map((family) => ({ family, states: false })), ...(global ? [] : families.map((family) => ({ family, states: true })))];
   for (let f = 0; f < k; f++) {
-    const refIdx = set.windows.map((w, i) => (set.folds[i] !== undefined && set.folds[i] !== f && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
-    const pick = evenly(refIdx, TUNED_DETECTION_REFERENCES);
-    if (pick.length < 10) continue;
-    const raw = pick.map((i) => rows[i] as Float64Array);
-    const stats = rep.kind === 'features' ? featureStats(raw) : undefined;
-    const timed = (i: number, row: Float64Array): DetectorRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
-    const refs = prepareRows(rep.kind, raw, stats).map((r, t) => timed(pick[t], r));
-    const st = global ? singleState(refs.length) : fitFoldStates(refs.map((r) => r.row), { seed });
-    const det = fitTunedDetector(refs, st, { distance: dist });
-    folds.push({ fold: f, perState: det.perState, globalThreshold: det.globalThreshold });
     const test = set.windows.map((_, i) => i).filter((i) => set.folds[i] === f && rows[i]);
-    const prepared = prepareRows(rep.kind, test.map((i) => rows[i] as Float64Array), stats);
-    const s = global ? test.map(() => 0) : contextStates(set, rows, test, st, (rs) => prepareRows(rep.kind, rs, stats));
-    test.forEach((i, t) => {
-      states[i] = s[t];
-      alarms[i] = det.alarm(timed(i, prepared[t]), s[t]);
-    });
+    if (test.length === 0) continue;
+    const trainFolds = present.filter((g) => g !== f);
+    let pick = candidates[0];
+    let inner: { candidate: string; f1: number }[] | undefined;
+    if (candidates.length > 1 && trainFolds.length >= 2) {
+      inner = crossValidateDetectors(rep, set, rows, trainFolds, candidates, seed, settleMs, f);
+      let best = 0;
+      inner.forEach((x, i) => {
+        if (x.f1 > inner![best].f1) best = i;
+      });
+      pick = candidates[best];
+    }
+    const d = detectOnce(rep, set, rows, (x) => x !== undefined && x !== f, test, !pick.states, seed, settleMs, pick.family);
+    if (!d) continue;
+    folds.push({ fold: f, perState: d.perState, globalThreshold: d.globalThreshold, chosen: candidateName(pick), ...(inner ? { inner } : {}) });
+    for (const i of test) {
+      states[i] = d.states.get(i);
+      alarms[i] = d.alarms.get(i);
+    }
   }
   return { alarms, states, folds };
 }
 
-/** How far back the runtime state of a window is read (its context). */
-export const STATE_CONTEXT_MS = 30 * 60_000;
+/**
+ * Event-F1 of each candidate detector by cross-validation over `folds` (each fitted on the other
+ * folds of the list, never on `exclude`): the inner loop of `tunedDetect`, and `tune`'s choice.
+ */
+export function crossValidateDetectors(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], folds: readonly number[], candidates: readonly DetectorCandidate[], seed: number, settleMs: number, exclude?: number): { candidate: string; f1: number }[] {
+  const fs = new Set(folds);
+  return candidates.map((c) => {
+    const a = new Map<number, boolean>();
+    for (const g of folds) {
+      const t = set.windows.map((_, i) => i).filter((i) => set.folds[i] === g && rows[i]);
+      const d = detectOnce(rep, set, rows, (x) => x !== undefined && x !== exclude && x !== g && fs.has(x), t, !c.states, seed, settleMs, c.family);
+      if (d) for (const [i, v] of d.alarms) a.set(i, v);
+    }
+    return { candidate: candidateName(c), f1: innerEventF1(set, a, fs) };
+  });
+}
+
+export interface DetectorCandidate {
+  family: DetectorFamily;
+  states: boolean;
+}
+
+/** Detection model families: the robust-z max detector (features only) and the kNN density. */
+export type DetectorFamily = 'robust-z' | 'knn';
+export const candidateName = (c: DetectorCandidate) => `${c.family}${c.states ? '+states' : ''}`;
 
 /**
- * The runtime state a window is judged in: the most common state of the windows of the same
- * source that end before it starts, within STATE_CONTEXT_MS — the regime the system was in, which
- * a fault does not change (a fault's own window drifts toward a wider state, whose looser
- * threshold would hide it). Its own state when it has no context. Label-free: rows only.
+ * Where the source gives no fault end (Nezha: a fixed 3 min is assumed), a fault's effect
+ * outlasts its labelled span, so the training-normal windows that start within SETTLE_MS after a
+ * training fault's end are not normal references (training labels only; 10 min, the only value
+ * tried). Sources with real fault ends (simulator, OTLP) use 0.
  */
-function contextStates(set: DetectionSet, rows: (Float64Array | undefined)[], test: readonly number[], st: FoldStates, prep: (rs: Float64Array[]) => Float64Array[]): number[] {
-  if (st.k === 1) return test.map(() => 0);
-  const all = set.windows.map((_, i) => i).filter((i) => rows[i]);
-  const own = new Map<number, number>();
-  const assigned = st.assign(prep(all.map((i) => rows[i] as Float64Array)));
-  all.forEach((i, t) => own.set(i, assigned[t]));
-  const bySource = new Map<string, number[]>();
-  for (const i of all) {
-    const src = set.windows[i].source;
-    let l = bySource.get(src);
-    if (!l) bySource.set(src, (l = []));
-    l.push(i);
-  }
-  for (const l of bySource.values()) l.sort((a, b) => set.windows[a].window.end - set.windows[b].window.end);
-  return test.map((i) => {
-    const w = set.windows[i].window;
-    const l = bySource.get(set.windows[i].source) ?? [];
-    const counts = new Array<number>(st.k).fill(0);
-    let any = false;
-    // l is sorted by end: walk back from the last window ending at or before w.start
-    let lo = 0;
-    let hi = l.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (set.windows[l[mid]].window.end <= w.start) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let j = lo - 1; j >= 0 && set.windows[l[j]].window.end > w.start - STATE_CONTEXT_MS; j--) {
-      counts[own.get(l[j]) as number]++;
-      any = true;
-    }
-    if (!any) return own.get(i) as number;
-    let best = 0;
-    for (let s = 1; s < st.k; s++) if (counts[s] > counts[best]) best = s;
-    return best;
-  });
+export const SETTLE_MS = 10 * 60_000;
+
+function unsettled(w: { start: number; end: number }, faults: readonly { start: number; end: number }[], settleMs: number): boolean {
+  return settleMs > 0 && faults.some((f) => w.start < f.end + settleMs && f.start < w.end);
 }
 
 /** Row-wise window ⊕ suspect, each block made comparable first (features: robust z; vectors: unit). */

@@ -33,6 +33,8 @@ export interface PreparedLocalizer {
   normalTraceWindows: TimeRange[];
   normalMetricWindows: number;
   rank(query: TimeRange): Ranking;
+  /** the query's slices as the families see them (for diagnosis) */
+  slices(query: TimeRange): WindowInput[];
 }
 
 interface ModalData {
@@ -119,6 +121,22 @@ function outside(t: number, blocked: readonly TimeRange[]): boolean {
   return !blocked.some((b) => t >= b.start && t < b.end);
 }
 
+/**
+ * Whether a window's rolling metric history reaches back its full length: some metric point
+ * lies in the slice that starts `historyMs` before the window. The resource family compares a
+ * pod with its own recent past, so a window just after the metrics begin (or resume after a
+ * gap: Nezha's second day starts at 11:39) is judged against a few minutes — which no null
+ * window resembles. The null windows and the query slices both pass this test (issue 11,
+ * lesson c: calibrate against windows like the one judged).
+ */
+export function fullHistory(times: readonly number[], historyMs: number, sliceMs: number): (w: TimeRange) => boolean {
+  return (w) => {
+    const from = w.start - historyMs;
+    const i = lowerBound(times, from);
+    return i < times.length && times[i] < from + sliceMs;
+  };
+}
+
 function serviceLookup(ds: Dataset): (e: string) => string | undefined {
   const m = new Map<string, string>();
   for (const e of ds.entities) {
@@ -137,14 +155,19 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
   const opt = { ...DATASET_DEFAULTS, ...LOCALIZER_DEFAULTS, ...options };
   const exclude = [...(opt.exclude ?? []), ...queries];
   const metrics = new MetricStore();
-  for await (const b of ds.metrics()) metrics.add(b);
+  const metricTimes = new Set<number>();
+  for await (const b of ds.metrics()) {
+    metrics.add(b);
+    for (const m of b) for (const t of m.times) metricTimes.add(t);
+  }
   metrics.seal();
+  const hasHistory = fullHistory([...metricTimes].sort((a, b) => a - b), opt.historyMs, opt.sliceMs);
   const serviceOf = serviceLookup(ds);
 
   const traceWins = evenly(normalWindows(ds, { ...opt, exclude }), opt.maxTraceWindows);
   const ext = metrics.extent();
   const metricWins = ext
-    ? evenly(normalWindows(ds, { ...opt, exclude }, { start: ext.start + opt.historyMs, end: ext.end }), opt.maxMetricWindows)
+    ? evenly(normalWindows(ds, { ...opt, exclude }, { start: ext.start + opt.historyMs, end: ext.end }).filter(hasHistory), opt.maxMetricWindows)
     : [];
 
   // windows (with context) overlap their neighbours (a query's slices, the minute before an
@@ -183,14 +206,21 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
   const localizer = EvidenceLocalizer.fit(normal, opt);
   const byQuery = new Map<string, WindowInput[]>();
   queries.forEach((q, i) => byQuery.set(`${q.start}:${q.end}`, queryReads[i].map((r) => input(r, true))));
+  const sliceOf = (query: TimeRange): WindowInput[] => {
+    const slices = byQuery.get(`${query.start}:${query.end}`);
+    if (!slices) throw new Error('rank: query was not given to prepareLocalizer');
+    return slices;
+  };
   return {
     localizer,
     normalTraceWindows: traceWins,
     normalMetricWindows: metricWins.length,
+    slices: sliceOf,
     rank(query: TimeRange): Ranking {
-      const slices = byQuery.get(`${query.start}:${query.end}`);
-      if (!slices) throw new Error('rank: query was not given to prepareLocalizer');
-      return localizer.rank(slices, query);
+      const slices = sliceOf(query);
+      // a slice without a full metric history has no like among the null windows (all of which
+      // have one): its resource z may explain a starved caller, not rank a suspect
+      return localizer.rank(slices, query, { resourceRanks: slices.map((w) => hasHistory(w.range)) });
     },
   };
 }

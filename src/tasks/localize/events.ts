@@ -10,52 +10,52 @@ export interface CaseEventOptions {
    * number of chances.
    */
   calibrate?: 'none' | 'robust' | 'tail';
+  /** the event families used (default both: `EVENT_FAMILIES`); `['metric']` is H8–H18's ranking */
+  families?: EventFamily[];
 }
 
+export const EVENT_FAMILIES: EventFamily[] = ['metric', 'log'];
+
+/** The event families a case ranking may use: metric events per (pod, KPI), log events per (pod, template). */
+export type EventFamily = 'metric' | 'log';
+
 export interface EventRanking {
-  services: { service: string; score: number; items: { pod: string; kpi: string; events: number; idf: number }[] }[];
+  services: { service: string; score: number; items: EventItem[] }[];
   pods: { pod: string; service: string; score: number }[];
 }
 
+export interface EventItem {
+  pod: string;
+  family: EventFamily;
+  /** the KPI (metric events) or the template id (log events) */
+  kpi: string;
+  events: number;
+  idf: number;
+}
+
+type PodScores = Map<string, { score: number; items: EventItem[] }>;
+
 /**
- * For sources whose metrics are already anomaly events per case (AIOps 2022 as TVDiag
- * extracted it): a pod's score is the sum over its events of the IDF of its (pod, KPI) pair
- * over all cases — a pair that fires in most cases (a noisy pod's routine KPI) says little.
- * Label-free: the IDF counts events, never root causes.
+ * One family's IDF-weighted event sums per case and pod, calibrated per pod (see `calibrate`).
+ * `counts`: per case, events per (pod, feature) key "pod\tfeature".
  */
-export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: CaseEventOptions = {}): Map<string, EventRanking> {
-  const serviceOf = new Map<string, string>();
-  for (const e of ds.entities) if (e.kind === 'pod' && e.service) serviceOf.set(e.id, e.service);
-  const perCase = new Map<string, Map<string, number>>();
+function familyScores(family: EventFamily, perCase: Map<string, Map<string, number>>, mode: 'none' | 'robust' | 'tail'): Map<string, PodScores> {
   const df = new Map<string, number>();
-  for (const id of caseIds) {
-    const data = ds.caseData?.(id);
-    const counts = new Map<string, number>();
-    for (const m of data?.metrics ?? []) {
-      const k = `${m.entity}\t${m.name}`;
-      let n = 0;
-      for (let i = 0; i < m.values.length; i++) if (Number.isFinite(m.values[i])) n++;
-      if (n) counts.set(k, (counts.get(k) ?? 0) + n);
-    }
-    perCase.set(id, counts);
-    for (const k of counts.keys()) df.set(k, (df.get(k) ?? 0) + 1);
-  }
-  const n = caseIds.length;
-  const out = new Map<string, EventRanking>();
-  const podsOf = new Map<string, Map<string, { score: number; items: EventRanking['services'][number]['items'] }>>();
+  for (const counts of perCase.values()) for (const k of counts.keys()) df.set(k, (df.get(k) ?? 0) + 1);
+  const n = perCase.size;
+  const podsOf = new Map<string, PodScores>();
   for (const [id, counts] of perCase) {
-    const pods = new Map<string, { score: number; items: EventRanking['services'][number]['items'] }>();
+    const pods: PodScores = new Map();
     for (const [k, events] of counts) {
       const [pod, kpi] = k.split('\t');
       const idf = Math.log((n + 1) / ((df.get(k) ?? 0) + 1));
       let p = pods.get(pod);
       if (!p) pods.set(pod, (p = { score: 0, items: [] }));
       p.score += events * idf;
-      p.items.push({ pod, kpi, events, idf });
+      p.items.push({ pod, family, kpi, events, idf });
     }
     podsOf.set(id, pods);
   }
-  const mode = opt.calibrate ?? 'robust';
   if (mode !== 'none') {
     // each pod's null: its score in every case (0 where it has no event)
     const all = new Set<string>();
@@ -66,7 +66,56 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
       p.score = mode === 'tail' ? tailZ(nl, p.score) : (p.score - nl.center) / nl.scale;
     }
   }
-  for (const [id, pods] of podsOf) {
+  return podsOf;
+}
+
+/**
+ * For sources whose telemetry is already anomaly events per case (AIOps 2022 as TVDiag
+ * extracted it): per family, a pod's score is the sum over its events of the IDF of its
+ * (pod, KPI) or (pod, log template) pair over all cases — a pair that fires in most cases (a
+ * noisy pod's routine KPI, a template every pod logs all the time) says little — calibrated
+ * against the same pod's scores over all cases; a pod's score is the max over families (the
+ * localizer's rule), a service's its best pod's. Label-free: the IDF and the nulls count
+ * events, never root causes. Trace events are not used (1–4 per edge per window, near noise).
+ */
+export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: CaseEventOptions = {}): Map<string, EventRanking> {
+  const serviceOf = new Map<string, string>();
+  for (const e of ds.entities) if (e.kind === 'pod' && e.service) serviceOf.set(e.id, e.service);
+  const families = opt.families ?? EVENT_FAMILIES;
+  const metricCounts = new Map<string, Map<string, number>>();
+  const logCounts = new Map<string, Map<string, number>>();
+  for (const id of caseIds) {
+    const data = ds.caseData?.(id);
+    const counts = new Map<string, number>();
+    for (const m of data?.metrics ?? []) {
+      const k = `${m.entity}\t${m.name}`;
+      let n = 0;
+      for (let i = 0; i < m.values.length; i++) if (Number.isFinite(m.values[i])) n++;
+      if (n) counts.set(k, (counts.get(k) ?? 0) + n);
+    }
+    metricCounts.set(id, counts);
+    const logs = new Map<string, number>();
+    for (const l of data?.logs ?? []) {
+      const k = `${l.entity}\t${l.attributes?.templateId ?? l.body}`;
+      logs.set(k, (logs.get(k) ?? 0) + 1);
+    }
+    logCounts.set(id, logs);
+  }
+  const mode = opt.calibrate ?? 'robust';
+  const scored: Map<string, PodScores>[] = [];
+  if (families.includes('metric')) scored.push(familyScores('metric', metricCounts, mode));
+  if (families.includes('log')) scored.push(familyScores('log', logCounts, mode));
+  const out = new Map<string, EventRanking>();
+  for (const id of caseIds) {
+    const pods: PodScores = new Map();
+    for (const f of scored) for (const [pod, p] of f.get(id) ?? []) {
+      const q = pods.get(pod);
+      if (!q) pods.set(pod, { score: p.score, items: [...p.items] });
+      else {
+        q.score = Math.max(q.score, p.score);
+        q.items.push(...p.items);
+      }
+    }
     const podList = [...pods].map(([pod, p]) => ({ pod, service: serviceOf.get(pod) ?? pod, score: p.score })).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
     const services = new Map<string, EventRanking['services'][number]>();
     for (const p of podList) {

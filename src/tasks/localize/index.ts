@@ -1,6 +1,6 @@
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS } from './localizer.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES } from './localizer.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } from './localizer.js';
-export { prepareLocalizer, normalWindows, blockedRanges, DATASET_DEFAULTS } from './dataset.js';
+export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
-export { rankCaseEvents } from './events.js';
-export type { EventRanking, CaseEventOptions } from './events.js';
+export { rankCaseEvents, EVENT_FAMILIES } from './events.js';
+export type { EventRanking, CaseEventOptions, EventFamily, EventItem } from './events.js';

@@ -1,6 +1,9 @@
 import type { TimeRange } from '../../telemetry/index.js';
 import {
   edgeGaps,
+  callOutcomes,
+  spanStructure,
+  meshEdges,
   logRates,
   logTemplates,
   resourceFamily,
@@ -9,6 +12,8 @@ import {
   empiricalNull,
   tailZ,
   maxOfNCorrection,
+  normalUpperQuantile,
+  TAIL_TRUST_SHARE,
   selfTime,
   DEFAULT_HISTORY_MS,
   type EvidenceFamily,
@@ -58,7 +63,27 @@ export interface LocalizerOptions {
    * metric grid), else corrected analytically (`maxOfNCorrection`); false: always analytic.
    */
   maxNull?: boolean;
+  /**
+   * Where no null of the best of n normal windows exists (the trace and log families on Nezha),
+   * how a family's slices make one z: `stouffer` (default) — Σ z/√n over the slices it had a
+   * value in, a single slice's scale under independent normal slices, and the test for an effect
+   * that lasts (a fault persists over the query; symptoms downstream come and go); `best` — the
+   * best slice corrected for n (`maxOfNCorrection`, Šidák; H18), the test for an effect in one
+   * slice. docs/localize.md ("After H18") compares them.
+   */
+  sliceRule?: 'stouffer' | 'best';
+  /** cap a caller's inherited evidence below its faulty callee's edge evidence (`capInherited`; default true) */
+  capInherited?: boolean;
 }
+
+/** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
+export const EDGE_FAMILIES: readonly FamilyName[] = ['edge-gap', 'call-outcome', 'mesh-edge'];
+/**
+ * Families a caller inherits from a faulty callee: its timeout and error lines, retries and
+ * skipped child calls change when a call goes wrong downstream (log-template, log-rate,
+ * span-structure). Self time and resources are not inherited (self time leaves out outgoing calls).
+ */
+export const INHERITED_FAMILIES: readonly FamilyName[] = ['log-template', 'log-rate', 'span-structure'];
 
 export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   historyMs: DEFAULT_HISTORY_MS,
@@ -66,11 +91,13 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   minNull: 8,
   loadTiers: 3,
   folds: 10,
-  families: ['edge-gap', 'self-time', 'log-template', 'log-rate', 'resource'],
+  families: ['edge-gap', 'self-time', 'log-template', 'log-rate', 'resource', 'call-outcome', 'span-structure', 'mesh-edge'],
   calibration: 'auto',
   tailMinNull: 100,
   madOnly: true,
   maxNull: true,
+  sliceRule: 'stouffer',
+  capInherited: true,
 };
 
 /** One family's calibrated evidence for a suspect. */
@@ -86,15 +113,23 @@ export interface FamilyEvidence {
   sliceZ: number;
   /** slices of the query in which this family had a (finite) value for this service */
   slices: number;
+  /** Σ over those slices of the z (for `sliceRule: 'stouffer'`) */
+  sumZ: number;
   /**
-   * how `z` was made from `sliceZ`: `none` (one slice), `max-null` (against the best of as many
-   * successive normal windows), `sidak` (analytic, `maxOfNCorrection`)
+   * how `z` was made: `none` (one slice), `max-null` (the best slice against the best of as many
+   * successive normal windows), `sidak` (the best slice, analytic `maxOfNCorrection`),
+   * `stouffer` (Σ z/√n over the slices, `sliceRule`)
    */
-  correction: 'none' | 'max-null' | 'sidak';
+  correction: 'none' | 'max-null' | 'sidak' | 'stouffer';
   raw: number;
   /** the slice of the window where it was strongest */
   window: TimeRange;
   items: EvidenceItem[];
+  /**
+   * Set when this family's z was capped because the service only inherits it (`INHERITED_FAMILIES`):
+   * the callee whose incoming-edge evidence explains it, and the z before the cap.
+   */
+  inheritedFrom?: { callee: string; z: number };
 }
 
 export interface Suspect {
@@ -173,7 +208,7 @@ export class EvidenceLocalizer {
 
   private constructor(opt: LocalizerOptions) {
     this.opt = { ...LOCALIZER_DEFAULTS, ...opt };
-    this.families = [edgeGaps, selfTime, logTemplates, logRates, resourceFamily(this.opt.historyMs)].filter((f) => this.opt.families.includes(f.name));
+    this.families = [edgeGaps, selfTime, logTemplates, logRates, resourceFamily(this.opt.historyMs), callOutcomes, spanStructure, meshEdges].filter((f) => this.opt.families.includes(f.name));
   }
 
   /** Fits references and nulls from normal windows (all of them the same length as a query slice). */
@@ -377,8 +412,51 @@ export class EvidenceLocalizer {
   private correctForSlices(e: FamilyEvidence, service: string): void {
     if (!(e.slices > 1) || !Number.isFinite(e.sliceZ)) return;
     const m = this.opt.maxNull ? this.maxNull(e.family, service, e.slices) : null;
-    e.z = m ? tailZ(m, e.sliceZ) : maxOfNCorrection(e.sliceZ, e.slices);
-    e.correction = m ? 'max-null' : 'sidak';
+    if (m) ((e.z = tailZ(m, e.sliceZ)), (e.correction = 'max-null'));
+    else if (this.opt.sliceRule === 'stouffer') ((e.z = e.sumZ / Math.sqrt(e.slices)), (e.correction = 'stouffer'));
+    else ((e.z = maxOfNCorrection(e.sliceZ, e.slices)), (e.correction = 'sidak'));
+  }
+
+  /**
+   * A caller that merely inherits a callee's fault never outranks the callee (issue 11): when a
+   * callee's incoming-edge evidence is significant among all callees' (final z ≥ the normal
+   * quantile of `TAIL_TRUST_SHARE` / the number of callees with edge evidence in the query) and
+   * the caller's own edge into it deviates as much (raw deviation ≥ the same level), the caller's inherited families (`INHERITED_FAMILIES`) are
+   * capped just below the callee's edge z. The caller keeps them (its rank shows it is
+   * involved) and keeps every other family; a callee with several such callers caps each.
+   * Returns the cap per capped service (for its pods).
+   */
+  private capInherited(best: Map<string, Map<FamilyName, FamilyEvidence>>, callerDev: ReadonlyMap<string, ReadonlyMap<string, number>>): Map<string, number> {
+    const caps = new Map<string, { cap: number; callee: string }>();
+    // the callee's edge evidence must stand out among every callee's: the trusted-tail level
+    // (1 %) shared out over the callees with edge evidence (Šidák-like), or the noise of one of
+    // forty edges would silence a root cause's own log evidence
+    const level = normalUpperQuantile(TAIL_TRUST_SHARE / Math.max(1, callerDev.size));
+    for (const [callee, callers] of callerDev) {
+      const m = best.get(callee);
+      if (!m) continue;
+      let edgeZ = -Infinity;
+      for (const f of EDGE_FAMILIES) edgeZ = Math.max(edgeZ, m.get(f)?.z ?? -Infinity);
+      if (!(edgeZ >= level)) continue;
+      // just below: equal scores would leave the order to the names
+      const cap = edgeZ - 1e-6;
+      for (const [caller, dev] of callers) {
+        if (caller === callee || !(dev >= level)) continue;
+        const prev = caps.get(caller);
+        if (!prev || cap < prev.cap) caps.set(caller, { cap, callee });
+      }
+    }
+    const out = new Map<string, number>();
+    for (const [caller, { cap, callee }] of caps) {
+      const m = best.get(caller);
+      if (!m) continue;
+      for (const f of INHERITED_FAMILIES) {
+        const e = m.get(f);
+        if (e && e.z > cap) Object.assign(e, { inheritedFrom: { callee, z: e.z }, z: cap });
+      }
+      out.set(caller, cap);
+    }
+    return out;
   }
 
   private rawOf(fam: AnyFamily, w: WindowInput): RawScores | undefined {
@@ -386,11 +464,15 @@ export class EvidenceLocalizer {
     return sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
   }
 
-  /** Ranks services and pods over a query made of slices (each as long as a normal window). */
-  rank(slices: readonly WindowInput[], range?: TimeRange): Ranking {
+  /**
+   * Ranks services and pods over a query made of slices (each as long as a normal window).
+   * `resourceRanks[i]` false: slice i's resource evidence is not like the null's (its rolling
+   * history is shorter than the null windows'), so it only explains starved callers.
+   */
+  rank(slices: readonly WindowInput[], range?: TimeRange, opt: { resourceRanks?: readonly boolean[] } = {}): Ranking {
     const best = new Map<string, Map<FamilyName, FamilyEvidence>>();
     // per pod and family: its best slice's z and the slices it had a value in (corrected below)
-    const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number }>>();
+    const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number; sum: number }>>();
     const podSeen = (pod: string, service: string, family: FamilyName, z: number, si: number, counted: Set<string>) => {
       let m = podBest.get(pod);
       if (!m) podBest.set(pod, (m = new Map()));
@@ -398,13 +480,15 @@ export class EvidenceLocalizer {
       const key = `${pod}\t${family}\t${si}`;
       const first = !counted.has(key);
       counted.add(key);
-      if (!p) m.set(family, { service, z, slices: 1 });
+      if (!p) m.set(family, { service, z, slices: 1, sum: z });
       else {
-        if (first) p.slices++;
+        if (first) ((p.slices += 1), (p.sum += z));
         if (z > p.z) ((p.z = z), (p.service = service));
       }
     };
     const podCounted = new Set<string>();
+    // per callee: the largest raw deviation of its incoming edge from each caller (edge families)
+    const callerDev = new Map<string, Map<string, number>>();
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
     const resource = resourceFamily(this.opt.historyMs);
@@ -430,6 +514,7 @@ export class EvidenceLocalizer {
         set.add(s.entity);
       }
       for (const fam of this.families) {
+        if (fam.name === 'resource' && opt.resourceRanks?.[si] === false) continue;
         const raw = fam.name === 'resource' ? resourceRaw[si] : this.rawOf(fam, w);
         if (raw === undefined) continue;
         seen.add(fam.name);
@@ -444,12 +529,18 @@ export class EvidenceLocalizer {
           }
           const z = cal.z;
           if (!Number.isFinite(z)) continue;
+          if (r.incoming && EDGE_FAMILIES.includes(fam.name)) {
+            let c = callerDev.get(svc);
+            if (!c) callerDev.set(svc, (c = new Map()));
+            for (const [caller, dev] of r.incoming) if (Number.isFinite(dev) && dev > (c.get(caller) ?? -Infinity)) c.set(caller, dev);
+          }
           let m = best.get(svc);
           if (!m) best.set(svc, (m = new Map()));
           const prev = m.get(fam.name);
-          if (!prev) m.set(fam.name, { family: fam.name, z, sliceZ: z, slices: 1, correction: 'none', raw: r.score, window: w.range, items: r.items });
+          if (!prev) m.set(fam.name, { family: fam.name, z, sliceZ: z, slices: 1, sumZ: z, correction: 'none', raw: r.score, window: w.range, items: r.items });
           else {
             prev.slices++;
+            prev.sumZ += z;
             if (z > prev.sliceZ) Object.assign(prev, { z, sliceZ: z, raw: r.score, window: w.range, items: r.items });
           }
           for (const [pod, pz] of cal.pods) if (Number.isFinite(pz)) podSeen(pod, svc, fam.name, pz, si, podCounted);
@@ -461,16 +552,19 @@ export class EvidenceLocalizer {
     // issue 11 (c): a score is the best of a family's slices while its null holds single
     // slices — each family's best is corrected for the number of slices it had a value in, so a
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
+    for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service);
+    const capped = this.opt.capInherited ? this.capInherited(best, callerDev) : new Map<string, number>();
     const services: Suspect[] = [...best].map(([service, m]) => {
-      for (const e of m.values()) this.correctForSlices(e, service);
       const evidence = [...m.values()].sort((a, b) => b.z - a.z);
       return { service, score: evidence[0].z, evidence };
     });
     services.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
     const podList = [...podBest].map(([pod, m]) => {
       let top = { service: '', score: -Infinity };
-      for (const p of m.values()) {
-        const score = maxOfNCorrection(p.z, p.slices);
+      for (const [family, p] of m) {
+        let score = this.opt.sliceRule === 'stouffer' ? p.sum / Math.sqrt(p.slices) : maxOfNCorrection(p.z, p.slices);
+        const cap = INHERITED_FAMILIES.includes(family) ? capped.get(p.service) : undefined;
+        if (cap !== undefined) score = Math.min(score, cap);
         if (score > top.score) top = { service: p.service, score };
       }
       return { pod, ...top };

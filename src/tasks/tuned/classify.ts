@@ -20,6 +20,9 @@ export interface TunedClassifierOptions {
 
 export interface TunedClassifier {
   types: string[];
+  /** the prototypes: global, and per state (what the tasks file saves) */
+  global: Map<string, Float64Array>;
+  perState: Map<string, Float64Array>[];
   /** types ranked nearest first for a row in state `state` */
   rank(x: Float64Array, state: number): string[];
 }
@@ -53,6 +56,8 @@ export function fitTunedClassifier(rows: readonly Float64Array[], labels: readon
   });
   return {
     types,
+    global,
+    perState,
     rank: (x, s) => {
       const protos = perState[s] ?? global;
       return types.map((t) => ({ t, d: opts.distance(x, protos.get(t) as Float64Array) })).sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1)).map((e) => e.t);

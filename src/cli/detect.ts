@@ -1,0 +1,84 @@
+import { Option, type Command } from 'commander';
+import { FEATURE_LAYOUTS } from '../encode/index.js';
+import { MODALITIES } from '../model/index.js';
+import { eventPRF } from '../stats/index.js';
+import { TasksFile, type WindowAlarm } from '../tasks/index.js';
+import { UserError, isoTime, type Modality } from '../telemetry/index.js';
+import { detectionRows, encodeForTasks } from './tune.js';
+import { noteDataProblems, openDataset, run } from './common.js';
+
+interface DetectCliOptions {
+  data: string;
+  tasks: string;
+  json?: boolean;
+  states: 'auto' | 'on' | 'off';
+}
+
+/** Feature names of a raw-features row, in layout order (modality.feature). */
+export function featureNames(): string[] {
+  return MODALITIES.flatMap((m) => FEATURE_LAYOUTS[m].map((f) => `${m}.${f}`));
+}
+
+/** Runs of alarmed windows that overlap or touch: what an operator sees as one alarm. */
+function alarmRuns(alarms: readonly WindowAlarm[]): { start: number; end: number; windows: WindowAlarm[] }[] {
+  const sorted = alarms.filter((a) => a.alarm).sort((a, b) => a.start - b.start);
+  const out: { start: number; end: number; windows: WindowAlarm[] }[] = [];
+  for (const a of sorted) {
+    const last = out[out.length - 1];
+    if (last && a.start <= last.end && a.source === last.windows[0].source) {
+      last.end = Math.max(last.end, a.end);
+      last.windows.push(a);
+    } else out.push({ start: a.start, end: a.end, windows: [a] });
+  }
+  return out;
+}
+
+async function detect(o: DetectCliOptions): Promise<void> {
+  const tasks = await TasksFile.load(o.tasks);
+  const names = featureNames();
+  if (tasks.doc.rows.width !== names.length) {
+    throw new UserError(`${o.tasks} was fitted on ${tasks.doc.rows.width} features per window, this runtimeslicer's views give ${names.length}: run \`runtimeslicer tune\` again`);
+  }
+  const ds = await openDataset(o.data, {});
+  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json);
+  noteDataProblems(ds, o.data);
+  const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
+  if (det.length === 0) throw new UserError(`${o.data}: no window has metrics; detection reads the metrics view`);
+  const useStates = (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
+  const alarms = tasks.detect(det, { states: useStates });
+  const runs = alarmRuns(alarms);
+  // labelled data: how the alarms fall against the faults (event rule of docs/evaluate.md)
+  const ev = ds.labels.length > 0 ? eventPRF(alarms.map((a) => ({ start: a.start, end: a.end, alarm: a.alarm })), ds.labels.map((f) => ({ start: f.start, end: f.end }))) : undefined;
+  if (o.json) {
+    process.stdout.write(
+      JSON.stringify({
+        tasks: o.tasks,
+        data: o.data,
+        states: useStates ? tasks.k : 1,
+        windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
+        alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
+        ...(ev ? { againstLabels: { faults: ev.faults, caught: ev.caught, falseAlarms: ev.falseAlarms, precision: ev.precision, recall: ev.recall, f1: ev.f1 } } : {}),
+      }) + '\n',
+    );
+    return;
+  }
+  const alarmed = alarms.filter((a) => a.alarm).length;
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, ''];
+  for (const r of runs) {
+    const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
+    lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);
+  }
+  if (ev) lines.push('', `against the labels of ${o.data}: ${ev.caught}/${ev.faults} faults caught, ${ev.falseAlarms} false alarm(s); event P ${ev.precision.toFixed(3)} R ${ev.recall.toFixed(3)} F1 ${ev.f1.toFixed(3)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('detect')
+    .description('alarm on windows with the detector of a tasks file (`runtimeslicer tune`): per window its runtime state, score and threshold (docs/tasks.md)')
+    .requiredOption('--data <path>', 'telemetry folder')
+    .requiredOption('--tasks <file>', 'tasks file written by `runtimeslicer tune`')
+    .addOption(new Option('--states <mode>', 'state-aware detector: auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
+    .option('--json', 'print one JSON object: every window, and the alarms')
+    .action((o: DetectCliOptions) => run(() => detect(o)));
+}

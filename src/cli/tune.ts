@@ -1,0 +1,169 @@
+import type { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { createBackbone } from '../encode/index.js';
+import { buildSetup, crossValidateDetectors, rawFeatures, SETTLE_MS, type DetectorCandidate } from '../eval/index.js';
+import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
+import { checkOutput } from '../sources/index.js';
+import { fitTasks, TasksFile, type TuneInput } from '../tasks/index.js';
+import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
+import type { WindowSpec } from '../windows/index.js';
+import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
+
+interface TuneCliOptions {
+  data: string;
+  model?: string;
+  out: string;
+  k?: number;
+  seed: number;
+  window?: number;
+  stride?: number;
+  faultDuration: number;
+}
+
+/** Task models read raw view features only: without a model the backbone's vectors are never read. */
+export const TASKS_RAW_BACKBONE = 'hash:dim=8';
+/**
+ * A modality the detector reads must be there in nearly every normal window of the tuning data
+ * (this share): where traces and logs exist only near faults (Nezha), their presence would be the
+ * signal, and new data without them would look normal.
+ */
+export const DETECTION_PRESENCE = 0.9;
+
+/** The modalities detection leaves out: those present in fewer than DETECTION_PRESENCE of the normal windows with metrics. */
+export function detectionMask(windows: readonly EncodedWindow[]): Modality[] {
+  const normal = windows.filter((w) => w.inputs.metrics !== undefined && !w.label.abnormal);
+  return MODALITIES.filter((m) => m !== 'metrics' && (normal.length === 0 || normal.filter((w) => w.inputs[m] !== undefined).length / normal.length < DETECTION_PRESENCE));
+}
+
+/** The evidence localizer's defaults, saved as the tuned localization configuration. */
+export const LOCALIZE_WINDOW_MS = 5 * 60_000;
+export const LOCALIZE_SLICE_MS = 60_000;
+
+/** The dataset's windows with view features (and per-service rows when `entities`), encoded in memory. */
+export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean): Promise<{ windows: EncodedWindow[]; dim: number }> {
+  const backbone = await createBackbone(backboneSpec);
+  const progress = new PhaseProgress(show);
+  try {
+    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress });
+    return { windows, dim: backbone.dim };
+  } finally {
+    progress.stop();
+    await backbone.dispose?.();
+  }
+}
+
+/** Rows of the windows that have metrics, `mask`ed modalities left out, as the detector reads them. */
+export function detectionRows(windows: readonly EncodedWindow[], dim: number, mask: readonly Modality[]) {
+  const ws = windows.filter((w) => w.inputs.metrics !== undefined);
+  const rows = rawFeatures(dim).system(ws, mask);
+  return ws.map((w, i) => ({ w, start: w.window.start, end: w.window.end, source: w.source, row: rows[i], abnormal: w.label.abnormal }));
+}
+
+async function tune(o: TuneCliOptions): Promise<void> {
+  const out = checkOutput(o.out, [o.data, o.model], { label: '--out' });
+  const header = o.model ? (await loadCheckpoint(o.model)).header : undefined;
+  const spec: WindowSpec = { lengthMs: o.window ?? header?.window?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? header?.window?.strideMs ?? 60_000 };
+  const backboneSpec = header?.backbone.spec ?? TASKS_RAW_BACKBONE;
+  const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'tune' });
+  if (ds.labels.length === 0 && !(ds.cases?.length)) throw new UserError(`${o.data} has no fault labels: tune fits on labelled data`);
+  const show = process.stderr.isTTY === true;
+  const { windows, dim } = await encodeForTasks(ds, spec, backboneSpec, true, show);
+  noteDataProblems(ds, o.data);
+  const setup = buildSetup(ds, windows, basename(o.data.replace(/\/+$/, '')), { folds: 5, seed: o.seed });
+  const rep = rawFeatures(dim);
+  const mask = detectionMask(windows);
+  const det = detectionRows(windows, dim, mask);
+  const cases = setup.cases.map((c) => ({
+    row: rep.system([c.w], [])[0] as Float64Array,
+    suspect: rep.entity([c.w], c.service)[0],
+    stateRow: rep.system([c.w], mask)[0],
+    type: c.type,
+  }));
+  const faults = [...ds.labels.map((f) => ({ start: f.start, end: f.end }))];
+  const settleMs = ds.format === 'nezha' ? SETTLE_MS : 0;
+  // which detector (robust-z or kNN, with states or not): cross-validation over the evaluate
+  // protocol's folds of this data, the comparison evaluate's `tuned` column makes inside each fold
+  const mo = setup.detection.find((s) => s.level === (mask.length > 0 ? 'metrics-only' : 'all-modalities'));
+  let crossValidation: TuneInput['crossValidation'];
+  if (mo && mo.injections.length > 0) {
+    const rows = rep.system(mo.windows, mask);
+    const folds = [...new Set(mo.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
+    if (folds.length >= 2) {
+      const candidates: DetectorCandidate[] = [{ family: 'robust-z', states: false }, { family: 'knn', states: false }, { family: 'robust-z', states: true }, { family: 'knn', states: true }];
+      const cv = crossValidateDetectors(rep, mo, rows, folds, candidates, o.seed, settleMs);
+      crossValidation = { folds: folds.length, candidates: candidates.map((c, i) => ({ ...c, f1: cv[i].f1 })) };
+    }
+  }
+  const tasks = fitTasks({
+    detection: det,
+    faults,
+    settleMs,
+    mask,
+    crossValidation,
+    cases: cases.filter((c) => c.row !== undefined),
+    k: o.k,
+    seed: o.seed,
+    fittedOn: {
+      data: resolve(o.data),
+      format: ds.format,
+      ...(o.model ? { model: resolve(o.model) } : {}),
+      backbone: backboneSpec,
+      windows: windows.length,
+      normalWindows: det.filter((w) => !w.abnormal).length,
+      faults: ds.labels.length,
+      cases: cases.length,
+    },
+    window: spec,
+    localization: { method: 'evidence', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: 'the label-free evidence localizer with its defaults (no tuned ranker: none beat it on training folds yet)' },
+  });
+  await tasks.save(out);
+  const d = tasks.doc;
+  const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+  const lines = [
+    `tasks fitted on ${o.data}: ${d.fittedOn.windows} windows (${d.detection.references} normal references), ${d.fittedOn.cases} labelled case(s)`,
+    `detection reads: ${['metrics', 'traces', 'logs'].filter((m) => !d.detection.mask.includes(m)).join(', ')}${d.detection.mask.length ? ` (${d.detection.mask.join(', ')} left out: in fewer than ${DETECTION_PRESENCE * 100} % of normal windows)` : ''}`,
+    `states: k=${d.states.k} (${d.states.partition ? `k-means, chosen by ${d.states.partition.chosenBy}` : 'one state: too few rows'}); context ${d.states.contextMs / 60_000} min`,
+    `detection: ${d.detection.family}${d.detection.useStates ? ' with states' : ', global'} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
+    `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')})` : 'none (fewer than two fault types)'}`,
+    `wrote ${out}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  // reading it back proves the file is whole
+  await TasksFile.load(out);
+}
+
+export function register(program: Command): void {
+  program
+    .command('tune')
+    .description('fit the runtime states and the three task models (detection, classification, localization configuration) on all labelled data of a dataset; writes one versioned tasks file for `detect` and `localize --tasks` (docs/tasks.md)')
+    .requiredOption('--data <path>', 'labelled telemetry folder (Nezha export, simulator / OTLP output)')
+    .option('--model <file>', "trained model: its window and backbone are used (the task models read raw view features)")
+    .requiredOption('--out <file>', 'the tasks file to write (JSON, atomically)')
+    .option('--k <n>', 'number of runtime states (default: chosen by silhouette over 2..4)', intArg(1))
+    .option('--seed <n>', 'seed of the k-means', nonNegativeIntArg, 0)
+    .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
+    .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
+    .addOption(faultDurationOption())
+    .action((o: TuneCliOptions) => run(() => tune(o)));
+}
+
+/**
+ * The fault type of the window starting at (or last before) `at`, by the classifier of a tasks
+ * file: the window's row ⊕ the suspect service's row, in the window's context state. Types are
+ * ranked nearest first (MRR-ordered).
+ */
+export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, show: boolean): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
+  if (!tasks.doc.classification) return undefined;
+  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, true, show);
+  let w: EncodedWindow | undefined;
+  for (const x of windows) if (x.window.start <= at && (!w || x.window.start > w.window.start)) w = x;
+  if (!w) return undefined;
+  const rep = rawFeatures(dim);
+  const row = rep.system([w], [])[0];
+  if (!row) return undefined;
+  const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
+  const alarms = tasks.detect(det);
+  const state = alarms[det.findIndex((d) => d.w === w)]?.state ?? 0;
+  const types = tasks.classify(row, suspect === undefined ? undefined : rep.entity([w], suspect)[0], state);
+  return { types, state, windowStart: w.window.start };
+}

@@ -1,0 +1,170 @@
+import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
+import { LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
+import { median, robustLocation, type RobustLocation } from './stats.js';
+import { explainedByCaller } from './edge-blame.js';
+
+/**
+ * How per-edge latency metrics are recognised. A service mesh (Istio, Linkerd) exports request
+ * latency per (source, destination) pair twice: measured by the caller's proxy and by the
+ * callee's. Readers name a series with data-point attributes `metric{k=v,...}` (OTLP), so an
+ * edge series is one whose name says latency/duration and whose attributes name both ends and
+ * the side that measured it:
+ * - side: `reporter=source|destination` (Istio) or `direction=outbound|inbound` (Linkerd);
+ * - ends: `source_workload`, `source_canonical_service`, `source_service`, `src_deployment`,
+ *   `src_service` and the `destination_…`/`dst_…` counterparts (a workload is taken as the
+ *   service of that name);
+ * - percentile: a `p50`/`p90`/`p95`/`p99` suffix of the metric name or a `quantile`
+ *   attribute; the lowest one both sides export is used (the bulk of calls, as the trace
+ *   edge-gap family uses the median gap).
+ */
+export const MESH_LATENCY_NAME = /latency|duration/i;
+const SOURCE_KEYS = ['source_workload', 'source_canonical_service', 'source_service', 'src_deployment', 'src_service'];
+const DEST_KEYS = ['destination_workload', 'destination_canonical_service', 'destination_service_name', 'destination_service', 'dst_deployment', 'dst_service'];
+
+export interface MeshSeries {
+  source: string;
+  destination: string;
+  /** measured by the caller's side */
+  callerSide: boolean;
+  /** percentile, 0–100 */
+  percentile: number;
+}
+
+const parsed = new Map<string, MeshSeries | null>();
+
+/** The edge a series name describes, or null when it is not a per-edge latency series. */
+export function parseMeshSeries(name: string): MeshSeries | null {
+  const hit = parsed.get(name);
+  if (hit !== undefined) return hit;
+  const out = parse(name);
+  parsed.set(name, out);
+  return out;
+}
+
+function parse(name: string): MeshSeries | null {
+  const m = /^([^{}]+)\{([^{}]*)\}$/.exec(name);
+  if (!m || !MESH_LATENCY_NAME.test(m[1])) return null;
+  const attrs = new Map<string, string>();
+  for (const part of m[2].split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) attrs.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const side = attrs.get('reporter') ?? attrs.get('direction');
+  const callerSide = side === 'source' || side === 'outbound' ? true : side === 'destination' || side === 'inbound' ? false : undefined;
+  const source = SOURCE_KEYS.map((k) => attrs.get(k)).find((v) => v && v !== 'unknown');
+  const destination = DEST_KEYS.map((k) => attrs.get(k)).find((v) => v && v !== 'unknown');
+  if (callerSide === undefined || !source || !destination || source === destination) return null;
+  const q = attrs.get('quantile');
+  const suffix = /[._]p(\d{2,3})$/i.exec(m[1]);
+  const percentile = q !== undefined ? Number(q) * (Number(q) <= 1 ? 100 : 1) : suffix ? Number(suffix[1]) : 50;
+  if (!Number.isFinite(percentile)) return null;
+  return { source, destination, callerSide, percentile };
+}
+
+export interface MeshEdgeWindow {
+  caller: string;
+  callee: string;
+  percentile: number;
+  /** caller-side latency − callee-side latency, ms */
+  gap: number;
+  /** per callee pod: the caller side's latency − that pod's own */
+  byPod: Map<string, number>;
+}
+export type MeshSummary = Map<string, MeshEdgeWindow>;
+export type MeshReference = Map<string, RobustLocation>;
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * Edge gaps from mesh metrics: the caller's proxy sees the network and the callee's ingress,
+ * the callee's proxy only the callee, so their difference is the time between the two — the
+ * trace edge gap without traces. A delay injected at a pod raises it on every edge into the
+ * pod's service; compared, like the trace edge gap, as log(1 + gap) against the edge's normal
+ * windows, attributed to the callee (median over its incoming edges).
+ */
+export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
+  name: 'mesh-edge',
+  summarize(w: WindowInput): MeshSummary | undefined {
+    const store = w.metrics;
+    if (!store) return undefined;
+    // per edge and percentile: caller-side values (all caller pods), callee-side per pod
+    const edges = new Map<string, { caller: string; callee: string; src: Map<number, number[]>; dst: Map<number, Map<string, number[]>> }>();
+    for (const entity of store.entities()) {
+      for (const name of store.names(entity)) {
+        const s = parseMeshSeries(name);
+        if (!s) continue;
+        const v = store.values(entity, name, w.range);
+        if (!v.length) continue;
+        const k = `${s.source}\t${s.destination}`;
+        let e = edges.get(k);
+        if (!e) edges.set(k, (e = { caller: s.source, callee: s.destination, src: new Map(), dst: new Map() }));
+        if (s.callerSide) {
+          const l = e.src.get(s.percentile);
+          if (l) l.push(mean(v));
+          else e.src.set(s.percentile, [mean(v)]);
+        } else {
+          let byPod = e.dst.get(s.percentile);
+          if (!byPod) e.dst.set(s.percentile, (byPod = new Map()));
+          byPod.set(entity, [...(byPod.get(entity) ?? []), mean(v)]);
+        }
+      }
+    }
+    const out: MeshSummary = new Map();
+    for (const [k, e] of edges) {
+      const both = [...e.src.keys()].filter((p) => e.dst.has(p)).sort((a, b) => a - b);
+      if (!both.length) continue;
+      const p = both[0];
+      const caller = mean(e.src.get(p)!);
+      const pods = new Map([...e.dst.get(p)!].map(([pod, v]) => [pod, mean(v)]));
+      const callee = mean([...pods.values()]);
+      out.set(k, { caller: e.caller, callee: e.callee, percentile: p, gap: caller - callee, byPod: new Map([...pods].map(([pod, v]) => [pod, caller - v])) });
+    }
+    return out.size ? out : undefined;
+  },
+  fit(normal: readonly MeshSummary[]): MeshReference {
+    const per = new Map<string, number[]>();
+    for (const s of normal) for (const [k, e] of s) per.set(k, [...(per.get(k) ?? []), Math.log1p(Math.max(0, e.gap))]);
+    const ref: MeshReference = new Map();
+    for (const [k, v] of per) if (v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, robustLocation(v, LOG_SCALE_FLOOR));
+    return ref;
+  },
+  score(s: MeshSummary, ref: MeshReference): RawScores {
+    const devs = new Map<string, number>();
+    // the time added on each edge (ms over its normal gap): a lossy caller adds as much to its
+    // outgoing calls as to the calls into it, whatever each edge's normal spread
+    const added = new Map<string, number>();
+    for (const [k, e] of s) {
+      const r = ref.get(k);
+      if (!r) continue;
+      devs.set(k, (Math.log1p(Math.max(0, e.gap)) - r.center) / r.scale);
+      added.set(k, e.gap - Math.expm1(r.center));
+    }
+    const explained = explainedByCaller(added, (k) => s.get(k)!);
+    const per = new Map<string, { devs: number[]; pods: Map<string, number[]>; items: EvidenceItem[]; incoming: Map<string, number> }>();
+    for (const [k, dev] of devs) {
+      if (explained.has(k)) continue;
+      const e = s.get(k)!;
+      const r = ref.get(k)!;
+      let c = per.get(e.callee);
+      if (!c) per.set(e.callee, (c = { devs: [], pods: new Map(), items: [], incoming: new Map() }));
+      c.devs.push(dev);
+      c.incoming.set(e.caller, dev);
+      for (const [pod, g] of e.byPod) c.pods.set(pod, [...(c.pods.get(pod) ?? []), (Math.log1p(Math.max(0, g)) - r.center) / r.scale]);
+      c.items.push({
+        family: 'mesh-edge',
+        service: e.callee,
+        subject: `${e.caller} → ${e.callee} (p${e.percentile} caller − callee)`,
+        value: e.gap,
+        reference: Math.expm1(r.center),
+        deviation: dev,
+        unit: 'ms',
+      });
+    }
+    const out: RawScores = new Map();
+    for (const [svc, c] of per) {
+      c.items.sort((a, b) => b.deviation - a.deviation);
+      out.set(svc, { score: median(c.devs), pods: new Map([...c.pods].map(([p, d]) => [p, median(d)])), items: c.items.slice(0, 3), incoming: c.incoming });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,128 @@
+/**
+ * Service-mesh metrics (optional, `meshMetrics`): request latency per (source, destination)
+ * pair as a sidecar proxy exports it — measured once by the caller's proxy (network, the
+ * callee's ingress and the callee's work) and once by the callee's (its work only), Istio
+ * style: `mesh.request.duration.p50{destination_workload=…,reporter=source|destination,
+ * source_workload=…}` on the reporting pod. Their difference is the edge gap the trace
+ * families measure, so a run without traces still shows a network delay at the right pod.
+ * Drawn from a generator of its own: turning them on changes no other record of a seed.
+ */
+import type { MetricSeries } from '../telemetry/index.js';
+import type { SeededRng } from '../telemetry/index.js';
+import type { Model } from './model.js';
+import { BASE_SIGMA, HOP_MS, RTO_MS } from './state.js';
+import type { SystemState } from './state.js';
+
+export const MESH_METRIC = 'mesh.request.duration';
+const PERCENTILES: readonly [string, number][] = [
+  ['p50', 0],
+  ['p90', 1.2815516],
+];
+/** Relative noise of a proxy's percentile estimate. */
+const MESH_NOISE = 0.03;
+
+interface Edge {
+  caller: number;
+  callee: number;
+  /** (caller operation, callee operation, calls per invocation) */
+  calls: { op: number; calleeOp: number; count: number }[];
+}
+
+/** `name{k=v,...}` with keys in order (the OTLP reader's naming of data-point attributes). */
+function seriesName(metric: string, attrs: Record<string, string>): string {
+  return `${metric}{${Object.keys(attrs)
+    .sort()
+    .map((k) => `${k}=${attrs[k]}`)
+    .join(',')}}`;
+}
+
+export class MeshEmitter {
+  private readonly edges: Edge[] = [];
+  /** per series: entity (pod index), edge, side, percentile index */
+  private readonly series: { pod: number; edge: number; callerSide: boolean; pct: number; name: string }[] = [];
+  private columns: Float64Array[] = [];
+  private times: Float64Array = new Float64Array(0);
+
+  constructor(private readonly model: Model, private readonly rng: SeededRng) {
+    const byPair = new Map<string, Edge>();
+    for (const op of model.ops) {
+      for (const c of op.calls) {
+        const k = `${op.service}>${c.calleeService}`;
+        let e = byPair.get(k);
+        if (!e) {
+          byPair.set(k, (e = { caller: op.service, callee: c.calleeService, calls: [] }));
+          this.edges.push(e);
+        }
+        e.calls.push({ op: op.idx, calleeOp: c.callee, count: c.meanCount });
+      }
+    }
+    this.edges.forEach((e, i) => {
+      const attrs = (reporter: string) => ({ destination_workload: model.services[e.callee].def.name, reporter, source_workload: model.services[e.caller].def.name });
+      for (let pct = 0; pct < PERCENTILES.length; pct++) {
+        const metric = `${MESH_METRIC}.${PERCENTILES[pct][0]}`;
+        for (const p of model.services[e.caller].pods) this.series.push({ pod: p, edge: i, callerSide: true, pct, name: seriesName(metric, attrs('source')) });
+        for (const q of model.services[e.callee].pods) this.series.push({ pod: q, edge: i, callerSide: false, pct, name: seriesName(metric, attrs('destination')) });
+      }
+    });
+  }
+
+  begin(n: number, t0: number, stepMs: number): void {
+    this.times = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.times[i] = t0 + i * stepMs;
+    this.columns = this.series.map(() => new Float64Array(n));
+  }
+
+  record(i: number, st: SystemState): void {
+    const m = this.model;
+    const O = st.nOps;
+    const r = this.rng;
+    const median = Math.exp((-BASE_SIGMA * BASE_SIGMA) / 2);
+    this.series.forEach((s, k) => {
+      const e = this.edges[s.edge];
+      if (st.down[s.pod]) {
+        this.columns[k][i] = NaN;
+        return;
+      }
+      let sum = 0;
+      let w = 0;
+      let sig = 0;
+      for (const c of e.calls) {
+        const weight = st.opRate[c.op] * c.count;
+        if (weight <= 0) continue;
+        if (s.callerSide) {
+          // what the caller's proxy sees: the callee's work plus the way there and back
+          let d = 0;
+          let sq = 0;
+          let live = 0;
+          for (const q of m.services[e.callee].pods) {
+            if (st.down[q]) continue;
+            const l = Math.max(st.loss[s.pod], st.loss[q]);
+            const j = q * O + c.calleeOp;
+            d += st.dur[j] + 2 * HOP_MS + st.delay[q] + l * RTO_MS * (1 + 2 * l);
+            sq += st.sigma[j];
+            live++;
+          }
+          if (!live) continue;
+          sum += (weight * d) / live;
+          sig += (weight * sq) / live;
+        } else {
+          const j = s.pod * O + c.calleeOp;
+          sum += weight * st.dur[j];
+          sig += weight * st.sigma[j];
+        }
+        w += weight;
+      }
+      if (w <= 0) {
+        this.columns[k][i] = NaN;
+        return;
+      }
+      const z = PERCENTILES[s.pct][1];
+      const x = (sum / w) * median * Math.exp(z * (sig / w));
+      this.columns[k][i] = Math.max(0, x * (1 + MESH_NOISE * r.normal()));
+    });
+  }
+
+  finish(): MetricSeries[] {
+    return this.series.map((s, k) => ({ entity: this.model.pods[s.pod].id, name: s.name, unit: 'ms', times: this.times, values: this.columns[k] }));
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * The tasks file: the state partition and the three task models fitted on all labelled data of a
+ * dataset (`runtimeslicer tune`), for use on new data (`detect`, `localize --tasks`). One
+ * versioned JSON document, written atomically; loading refuses another format or version.
+ *
+ * Rows are raw view features in the fixed layout of the evaluate `tuned` column (the caller
+ * extracts them; tasks never read windows): detection on the window's row with the modalities
+ * of `detection.mask` left out (those missing from most normal windows of the tuning data, e.g.
+ * Nezha's traces and logs), classification on the window's row ⊕ the root-cause suspect's row.
+ * States are k-means over the detection rows of normal windows, z-scored against those windows;
+ * a window is judged in the state of its preceding STATE_CONTEXT_MS. docs/tasks.md.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { sweepStaleTemps, systemErrorCause, tempPathFor } from '../../sources/io/index.js';
+import { UserError } from '../../telemetry/index.js';
+import { robustScale } from '../../stats/index.js';
+import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
+import { singleState, STATES_K_MAX, STATES_MIN_ROWS, type FoldStates } from './adapter.js';
+import { fitTunedClassifier, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
+import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type TunedDetector } from './detect.js';
+import { contextStates, STATE_CONTEXT_MS } from './context.js';
+import { ZDetector, type ZDetectorJSON } from './zdetect.js';
+
+export const TASKS_FORMAT = 'runtimeslicer-tasks';
+/** Bumped when a field changes meaning; a file of another version is refused. */
+export const TASKS_SCHEMA_VERSION = 1;
+/** normal windows the detector and the states are fitted on (evenly spaced over the data) */
+export const TASKS_REFERENCES = 2000;
+/** a robust z beyond this is as good as infinite (state rows and classification rows) */
+const Z_CLIP = 10;
+
+/** Per-feature robust location and scale; null where a feature has too few values. */
+export interface RowStatsJSON {
+  loc: (number | null)[];
+  scale: (number | null)[];
+}
+
+export interface TasksFileJSON {
+  format: typeof TASKS_FORMAT;
+  schemaVersion: number;
+  created: string;
+  fittedOn: { data: string; format: string; model?: string; backbone: string; windows: number; normalWindows: number; faults: number; cases: number };
+  window: { lengthMs: number; strideMs: number };
+  /** the row layout the models read: raw view features, `width` values per row */
+  rows: { kind: 'raw-features'; width: number; suspectWidth: number };
+  states: { k: number; contextMs: number; rowStats: RowStatsJSON; partition: StatePartitionJSON | null };
+  detection: {
+    mask: string[];
+    settleMs: number;
+    references: number;
+    /** the detector family `detect` uses: the best by cross-validation on the tuning data */
+    family: DetectorFamilyName;
+    /** whether `detect` uses the states by default (chosen by the same cross-validation) */
+    useStates: boolean;
+    /** that cross-validation's event-F1 per candidate (null: not measured) */
+    crossValidation: { folds: number; candidates: { candidate: string; f1: number | null }[] } | null;
+    state: ZDetectorJSON;
+    global: ZDetectorJSON;
+    /** the kNN density: its references (z-scored rows with their times; thresholds are recomputed on load) */
+    knn: { k: number; quantile: number; rowStats: RowStatsJSON; refs: { start: number; end: number; source: string; row: (number | null)[] }[]; stateLabels: number[] };
+  };
+  classification: {
+    types: string[];
+    minPerState: number;
+    n0: number;
+    rowStats: RowStatsJSON;
+    global: Record<string, (number | null)[]>;
+    perState: Record<string, (number | null)[]>[];
+  } | null;
+  localization: { method: 'evidence'; windowMs: number; sliceMs: number; note: string };
+}
+
+export type DetectorFamilyName = 'robust-z' | 'knn';
+
+export interface TimedRow {
+  start: number;
+  end: number;
+  source: string;
+  row: Float64Array | undefined;
+}
+
+export interface TuneInput {
+  /** rows of every window with metrics (the `mask`ed modalities left out), with labels (abnormal) */
+  detection: (TimedRow & { abnormal: boolean })[];
+  /** the modalities the detection rows leave out (saved: `detect` must read rows the same way) */
+  mask: string[];
+  /** fault spans (training labels): the windows right after one are not normal references */
+  faults: { start: number; end: number }[];
+  settleMs: number;
+  /** labelled cases: the window row ⊕ the root cause's row, its state row, its type */
+  cases: { row: Float64Array; suspect: Float64Array | undefined; stateRow: Float64Array | undefined; type: string }[];
+  /** cross-validated event-F1 of each candidate detector on the same data; the best is used (the first on ties) */
+  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; f1: number }[] };
+  k?: number;
+  seed?: number;
+  fittedOn: TasksFileJSON['fittedOn'];
+  window: TasksFileJSON['window'];
+  localization: TasksFileJSON['localization'];
+}
+
+function evenly<T>(a: readonly T[], n: number): T[] {
+  if (a.length <= n) return [...a];
+  return Array.from({ length: n }, (_, i) => a[Math.floor((i * a.length) / n)]);
+}
+
+function rowStats(rows: readonly Float64Array[]): RowStatsJSON {
+  const d = rows[0]?.length ?? 0;
+  const loc: (number | null)[] = [];
+  const scale: (number | null)[] = [];
+  for (let j = 0; j < d; j++) {
+    const col = rows.map((r) => r[j]).filter(Number.isFinite);
+    const s = col.length >= 3 ? robustScale(col) : undefined;
+    loc.push(s ? s.location : null);
+    scale.push(s ? s.scale : null);
+  }
+  return { loc, scale };
+}
+
+/** Clipped robust z with missing values as 0 (no evidence either way). */
+function zRow(x: Float64Array, st: RowStatsJSON): Float64Array {
+  return Float64Array.from(x, (v, j) => {
+    const l = st.loc[j];
+    const s = st.scale[j];
+    const z = l === null || s === null ? NaN : (v - l) / s;
+    return Number.isFinite(z) ? Math.max(-Z_CLIP, Math.min(Z_CLIP, z)) : 0;
+  });
+}
+
+function joined(a: Float64Array, b: Float64Array | undefined, widthB: number): Float64Array {
+  const out = new Float64Array(a.length + widthB).fill(NaN);
+  out.set(a, 0);
+  if (b) out.set(b, a.length);
+  return out;
+}
+
+const rms = (a: Float64Array, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s / Math.max(1, a.length));
+};
+const toJson = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** Fits the states and the task models (see the module comment). */
+export function fitTasks(x: TuneInput): TasksFile {
+  const settled = (w: { start: number; end: number }) => !x.faults.some((f) => w.start < f.end + x.settleMs && f.start < w.end);
+  const normal = x.detection.filter((w) => !w.abnormal && w.row !== undefined && settled(w));
+  const refs = evenly(normal, TASKS_REFERENCES);
+  if (refs.length < 10) throw new UserError(`tune: only ${refs.length} normal window(s) with metrics; detection needs at least 10`);
+  const raw = refs.map((w) => w.row as Float64Array);
+  const stStats = rowStats(raw);
+  let partition: StatePartition | undefined;
+  let states: FoldStates = singleState(raw.length);
+  if (raw.length >= STATES_MIN_ROWS) {
+    try {
+      partition = StatePartition.fit(raw.map((r) => zRow(r, stStats)), { method: 'kmeans', k: x.k, kMin: 2, kMax: STATES_K_MAX, seed: x.seed ?? 0, meta: { rows: 'raw metric features, robust z' } });
+      states = { k: partition.k, labels: [...partition.labels], assign: (rs) => (partition as StatePartition).assign(rs).states };
+    } catch {
+      partition = undefined;
+    }
+  }
+  const stateDet = ZDetector.fit(raw, states);
+  const globalDet = ZDetector.fit(raw, singleState(raw.length));
+  const knnStats = rowStats(raw);
+  const knn: TasksFileJSON['detection']['knn'] = {
+    k: TUNED_DETECTION_K,
+    quantile: TUNED_DETECTION_QUANTILE,
+    rowStats: knnStats,
+    refs: refs.map((w) => ({ start: w.start, end: w.end, source: w.source, row: toJson(zRow(w.row as Float64Array, knnStats)) })),
+    stateLabels: [...states.labels],
+  };
+  // the candidate the cross-validation liked best; the first (robust-z, global) on ties or without one
+  let best = x.crossValidation?.candidates[0];
+  for (const c of x.crossValidation?.candidates ?? []) if (best && c.f1 > best.f1) best = c;
+  let classification: TasksFileJSON['classification'] = null;
+  const suspectWidth = x.cases.find((c) => c.suspect)?.suspect?.length ?? 0;
+  const typed = x.cases.filter((c) => c.row);
+  if (new Set(typed.map((c) => c.type)).size >= 2) {
+    const rows = typed.map((c) => joined(c.row, c.suspect, suspectWidth));
+    const cStats = rowStats(rows);
+    const prepared = rows.map((r) => zRow(r, cStats));
+    const caseStates = typed.map((c) => (partition && c.stateRow ? partition.assign([zRow(c.stateRow, stStats)]).states[0] : 0));
+    const clfStates: FoldStates = partition ? { k: partition.k, labels: caseStates, assign: (rs) => (partition as StatePartition).assign(rs).states } : singleState(rows.length);
+    const clf = fitTunedClassifier(prepared, typed.map((c) => c.type), clfStates, { distance: rms });
+    const rec = (m: Map<string, Float64Array>) => Object.fromEntries([...m].map(([t, v]) => [t, toJson(v)]));
+    classification = { types: clf.types, minPerState: TUNED_MIN_PER_STATE, n0: TUNED_PROTOTYPE_N0, rowStats: cStats, global: rec(clf.global), perState: clf.perState.map(rec) };
+  }
+  const doc: TasksFileJSON = {
+    format: TASKS_FORMAT,
+    schemaVersion: TASKS_SCHEMA_VERSION,
+    created: new Date().toISOString(),
+    fittedOn: x.fittedOn,
+    window: x.window,
+    rows: { kind: 'raw-features', width: raw[0].length, suspectWidth },
+    states: { k: states.k, contextMs: STATE_CONTEXT_MS, rowStats: stStats, partition: partition ? partition.toJSON() : null },
+    detection: {
+      mask: [...x.mask],
+      settleMs: x.settleMs,
+      references: refs.length,
+      family: best?.family ?? 'robust-z',
+      useStates: states.k > 1 && (best?.states ?? false),
+      crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: `${c.family}${c.states ? '+states' : ''}`, f1: finiteOrNull(c.f1) })) } : null,
+      state: stateDet.toJSON(),
+      global: globalDet.toJSON(),
+      knn,
+    },
+    classification,
+    localization: x.localization,
+  };
+  return TasksFile.fromJSON(doc, 'fitted tasks');
+}
+
+export interface WindowAlarm {
+  start: number;
+  end: number;
+  source: string;
+  /** context state (0 with one state) */
+  state: number;
+  score: number;
+  threshold: number;
+  alarm: boolean;
+  /** index of the feature that sets the score (-1: none) */
+  feature: number;
+}
+
+export class TasksFile {
+  private constructor(
+    readonly doc: TasksFileJSON,
+    private readonly partition: StatePartition | undefined,
+    private readonly stateDet: ZDetector,
+    private readonly globalDet: ZDetector,
+    /** kNN density, state-aware and global, rebuilt from the saved references (lazily: O(n²)) */
+    private knnDets?: { state: TunedDetector; global: TunedDetector },
+  ) {}
+
+  private knn(): { state: TunedDetector; global: TunedDetector } {
+    if (this.knnDets) return this.knnDets;
+    const kn = this.doc.detection.knn;
+    const refs = kn.refs.map((r) => ({ start: r.start, end: r.end, source: r.source, row: Float64Array.from(r.row, (v) => v ?? 0) }));
+    const opts = { distance: rms, k: kn.k, quantile: kn.quantile };
+    const k = this.partition?.k ?? 1;
+    const st: FoldStates = k > 1 ? { k, labels: kn.stateLabels, assign: (rs) => rs.map(() => 0) } : singleState(refs.length);
+    this.knnDets = { state: fitTunedDetector(refs, st, opts), global: fitTunedDetector(refs, singleState(refs.length), opts) };
+    return this.knnDets;
+  }
+
+  static fromJSON(j: unknown, where = 'tasks file'): TasksFile {
+    const d = j as Partial<TasksFileJSON> | null;
+    if (!d || typeof d !== 'object' || d.format !== TASKS_FORMAT) throw new UserError(`${where}: not a runtimeslicer tasks file (expected format "${TASKS_FORMAT}"; write one with \`runtimeslicer tune\`)`);
+    if (d.schemaVersion !== TASKS_SCHEMA_VERSION) throw new UserError(`${where}: tasks file schemaVersion ${String(d.schemaVersion)} is not supported (this runtimeslicer reads version ${TASKS_SCHEMA_VERSION}); run \`runtimeslicer tune\` again`);
+    const doc = d as TasksFileJSON;
+    try {
+      const partition = doc.states.partition ? StatePartition.fromJSON(doc.states.partition, where) : undefined;
+      return new TasksFile(doc, partition, ZDetector.fromJSON(doc.detection.state), ZDetector.fromJSON(doc.detection.global));
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw new UserError(`${where}: damaged tasks file (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  static async load(path: string): Promise<TasksFile> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`cannot read tasks file ${path}: ${systemErrorCause(code) ?? code ?? String(e)}`);
+    }
+    let j: unknown;
+    try {
+      j = JSON.parse(text);
+    } catch {
+      throw new UserError(`${path}: not JSON (a tasks file is written by \`runtimeslicer tune\`)`);
+    }
+    return TasksFile.fromJSON(j, path);
+  }
+
+  /** Atomic write: a temporary file in the same folder, then rename. */
+  async save(path: string): Promise<void> {
+    const tmp = tempPathFor(path);
+    await sweepStaleTemps(path);
+    try {
+      await writeFile(tmp, JSON.stringify(this.doc) + '\n', 'utf8');
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  get k(): number {
+    return this.doc.states.k;
+  }
+
+  /** Own state of each row (0 with one state or no row). */
+  ownStates(rows: readonly (Float64Array | undefined)[]): number[] {
+    if (!this.partition) return rows.map(() => 0);
+    const idx = rows.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
+    const out = rows.map(() => 0);
+    if (idx.length === 0) return out;
+    const s = this.partition.assign(idx.map((i) => zRow(rows[i] as Float64Array, this.doc.states.rowStats))).states;
+    idx.forEach((i, t) => (out[i] = s[t]));
+    return out;
+  }
+
+  /** Alarms over a timeline of metrics-only rows; each window judged in its context state. */
+  /** `states`: use the state-aware detector (default: what the tuning's cross-validation chose). */
+  detect(windows: readonly TimedRow[], opts: { states?: boolean } = {}): WindowAlarm[] {
+    const useStates = (opts.states ?? this.doc.detection.useStates) && this.k > 1;
+    const det = useStates ? this.stateDet : this.globalDet;
+    const own = useStates ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
+    const ctx = useStates ? contextStates(windows.map((w, i) => ({ start: w.start, end: w.end, source: w.source, state: own[i] })), windows.map((_, i) => i), this.k, this.doc.states.contextMs) : own;
+    if (this.doc.detection.family === 'knn') {
+      const kd = useStates ? this.knn().state : this.knn().global;
+      const stats = this.doc.detection.knn.rowStats;
+      return windows.map((w, i) => {
+        const s = ctx[i];
+        const score = w.row ? kd.score({ start: w.start, end: w.end, source: w.source, row: zRow(w.row, stats) }, s) : NaN;
+        const threshold = kd.perState[s]?.threshold ?? kd.globalThreshold;
+        // the feature that sets a kNN score is not one feature: name the largest |z|
+        const feature = w.row ? this.stateDet.top(w.row, 0) : -1;
+        return { start: w.start, end: w.end, source: w.source, state: s, score, threshold, alarm: Number.isFinite(score) && score > threshold, feature };
+      });
+    }
+    return windows.map((w, i) => {
+      const s = ctx[i];
+      const score = w.row ? det.score(w.row, s) : NaN;
+      const threshold = det.threshold(s);
+      return { start: w.start, end: w.end, source: w.source, state: s, score, threshold, alarm: Number.isFinite(score) && score > threshold, feature: w.row ? det.top(w.row, s) : -1 };
+    });
+  }
+
+  /** Fault types ranked nearest first for a window row ⊕ its suspect's row, in state `state`. */
+  classify(row: Float64Array, suspect: Float64Array | undefined, state: number): string[] {
+    const c = this.doc.classification;
+    if (!c) return [];
+    const x = zRow(joined(row, suspect, this.doc.rows.suspectWidth), c.rowStats);
+    const protos = c.perState[state] ?? c.global;
+    return c.types
+      .map((t) => ({ t, d: rms(x, (protos[t] ?? c.global[t]).map((v) => (v === null ? 0 : v))) }))
+      .sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1))
+      .map((e) => e.t);
+  }
+}

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulate } from '../../src/simulate/index.js';
+import { TASKS_SCHEMA_VERSION, type TasksFileJSON } from '../../src/tasks/index.js';
+import { cliWith } from '../helpers/cli.js';
+
+const cli = cliWith({ timeout: 300_000 });
+
+test('tune writes one versioned tasks file; detect and localize --tasks use it; bad files are one-line errors', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'rs-tune-cli-'));
+  try {
+    const sim = join(tmp, 'sim');
+    await simulate({ outDir: sim, hours: 3, seed: 11, faults: 6 });
+    const tasksPath = join(tmp, 'tasks.json');
+    const t = cli('tune', '--data', sim, '--out', tasksPath);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.out, /wrote .*tasks\.json/);
+    const doc = JSON.parse(await readFile(tasksPath, 'utf8')) as TasksFileJSON;
+    assert.equal(doc.format, 'runtimeslicer-tasks');
+    assert.equal(doc.schemaVersion, TASKS_SCHEMA_VERSION);
+    assert.ok(!Number.isNaN(Date.parse(doc.created)));
+    assert.equal(doc.window.lengthMs, 300_000);
+    assert.ok(doc.fittedOn.data.endsWith('sim') && doc.fittedOn.cases > 0);
+    assert.ok(doc.states.k >= 1 && doc.detection.state.states.length === doc.states.k);
+    assert.ok(doc.classification && doc.classification.types.length >= 2);
+    assert.equal(doc.localization.method, 'evidence');
+
+    const d = cli('detect', '--data', sim, '--tasks', tasksPath, '--json');
+    assert.equal(d.code, 0, d.err);
+    const out = JSON.parse(d.out) as { windows: { state: number; score: number | null; threshold: number; alarm: boolean }[]; alarms: unknown[]; againstLabels: { faults: number; caught: number } };
+    assert.ok(out.windows.length > 100);
+    for (const w of out.windows) assert.ok(typeof w.alarm === 'boolean' && Number.isFinite(w.threshold) && w.state >= 0);
+    assert.ok(out.windows.some((w) => w.alarm), 'some window alarms on a run with faults');
+    assert.ok(out.againstLabels.caught > 0, 'some fault caught');
+    const text = cli('detect', '--data', sim, '--tasks', tasksPath, '--states', 'off');
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /global detector/);
+    assert.match(text.out, /faults caught/);
+
+    const faults = JSON.parse(await readFile(join(sim, 'faults.json'), 'utf8')) as { faults?: { start: string }[] } | { start: string }[];
+    const first = (Array.isArray(faults) ? faults : (faults.faults ?? []))[0];
+    if (first) {
+      const l = cli('localize', '--data', sim, '--at', String(first.start), '--tasks', tasksPath, '--json');
+      assert.equal(l.code, 0, l.err);
+      const lr = JSON.parse(l.out) as { faultTypes: string[]; services: unknown[] };
+      assert.ok(lr.services.length > 0);
+      assert.deepEqual([...lr.faultTypes].sort(), [...(doc.classification?.types ?? [])].sort(), 'every type ranked');
+    }
+
+    // another schema version, not JSON, missing: one line on stderr, exit 1, no stack
+    await writeFile(tasksPath, JSON.stringify({ ...doc, schemaVersion: 99 }));
+    for (const args of [['detect', '--data', sim, '--tasks', tasksPath], ['detect', '--data', sim, '--tasks', join(tmp, 'none.json')]]) {
+      const r = cli(...args);
+      assert.equal(r.code, 1, r.err);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+      assert.doesNotMatch(r.err, /\n\s+at /);
+    }
+    assert.match(cli('detect', '--data', sim, '--tasks', tasksPath).err, /schemaVersion 99 is not supported/);
+    assert.equal(cli('tune', '--data', sim).code, 2, 'missing --out is a usage error');
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});

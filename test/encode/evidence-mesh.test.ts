@@ -1,0 +1,119 @@
+/**
+ * Edge gaps from service-mesh metrics (src/encode/evidence/mesh-edges.ts): how per-edge
+ * latency series are recognised, the gap attributed to the callee, a lossy caller keeping its
+ * outgoing edges, and end to end: a simulator run without traces (`traces: false`,
+ * `meshMetrics: true`) still puts a network delay's pod first.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MetricStore, meshEdges, parseMeshSeries } from '../../src/encode/index.js';
+import { simulate } from '../../src/simulate/index.js';
+import { loadDataset } from '../../src/sources/index.js';
+import { prepareLocalizer } from '../../src/tasks/index.js';
+import type { MetricSeries, TimeRange } from '../../src/telemetry/index.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2024, 0, 1, 10);
+
+test('per-edge latency series are recognised from Istio- and Linkerd-style attributes', () => {
+  assert.deepEqual(parseMeshSeries('mesh.request.duration.p50{destination_workload=b,reporter=source,source_workload=a}'), { source: 'a', destination: 'b', callerSide: true, percentile: 50 });
+  assert.deepEqual(parseMeshSeries('istio_request_duration_milliseconds{destination_canonical_service=b,quantile=0.9,reporter=destination,source_canonical_service=a}'), { source: 'a', destination: 'b', callerSide: false, percentile: 90 });
+  assert.deepEqual(parseMeshSeries('response_latency_ms_p99{direction=outbound,dst_deployment=b,src_deployment=a}'), { source: 'a', destination: 'b', callerSide: true, percentile: 99 });
+  // not an edge: no side, one end, unknown end, no latency, no attributes
+  for (const name of [
+    'request.latency.p50',
+    'mesh.request.duration.p50{destination_workload=b,source_workload=a}',
+    'mesh.request.duration.p50{reporter=source,source_workload=a}',
+    'mesh.request.duration.p50{destination_workload=unknown,reporter=source,source_workload=a}',
+    'requests_total{destination_workload=b,reporter=source,source_workload=a}',
+  ])
+    assert.equal(parseMeshSeries(name), null, name);
+});
+
+const name = (p: string, src: string, dst: string, reporter: string) => `mesh.request.duration.${p}{destination_workload=${dst},reporter=${reporter},source_workload=${src}}`;
+
+/**
+ * gateway → a → {b, c}: per minute, each edge's caller-side and callee-side p50. `delayC` adds
+ * ms on the edges into c (after minute 30); `lossA` adds ms on every edge into and out of a.
+ */
+function store(f: { delayC?: number; lossA?: number } = {}): MetricStore {
+  const edges: [string, string, number][] = [['gateway', 'a', 30], ['a', 'b', 6], ['a', 'c', 5]];
+  let s = 3;
+  const noise = () => {
+    s = (s * 16807) % 2147483647;
+    return 1 + 0.03 * ((s / 2147483647) * 2 - 1);
+  };
+  const out: MetricSeries[] = [];
+  for (const [src, dst, ms] of edges) {
+    const times = Float64Array.from({ length: 40 }, (_, i) => T0 + i * MIN);
+    const callee = Float64Array.from(times, () => ms * noise());
+    const caller = Float64Array.from(times, (t, i) => {
+      const late = t >= T0 + 30 * MIN;
+      const extra = (late && dst === 'c' ? f.delayC ?? 0 : 0) + (late && (src === 'a' || dst === 'a') ? f.lossA ?? 0 : 0);
+      return callee[i] + 1 + extra + 0.2 * (noise() - 1) * 10;
+    });
+    out.push({ entity: `${src}-1`, name: name('p50', src, dst, 'source'), unit: 'ms', times, values: caller });
+    out.push({ entity: `${dst}-1`, name: name('p50', src, dst, 'destination'), unit: 'ms', times, values: callee });
+    // a p90 only on one side is not used: the percentile both sides export is
+    out.push({ entity: `${src}-1`, name: name('p90', src, dst, 'source'), unit: 'ms', times, values: caller.map((x) => x * 3) });
+  }
+  const m = new MetricStore();
+  m.add(out);
+  return m.seal();
+}
+
+function scoresAt(m: MetricStore) {
+  const win = (i: number): TimeRange => ({ start: T0 + i * MIN, end: T0 + (i + 1) * MIN });
+  const normal = Array.from({ length: 25 }, (_, i) => meshEdges.summarize({ range: win(i), spans: [], logs: [], metrics: m })!);
+  const ref = meshEdges.fit(normal);
+  return meshEdges.score(meshEdges.summarize({ range: win(32), spans: [], logs: [], metrics: m })!, ref);
+}
+
+test('a delay on the edges into c: c is scored from the caller-minus-callee gap, its caller is not', () => {
+  const s = scoresAt(store({ delayC: 200 }));
+  assert.ok(s.get('c')!.score > 10, `c ${s.get('c')!.score}`);
+  assert.ok(Math.abs(s.get('a')!.score) < 3 && Math.abs(s.get('b')!.score) < 3);
+  const item = s.get('c')!.items[0];
+  assert.match(item.subject, /^a → c \(p50 caller − callee\)/);
+  assert.ok(item.value > 190 && item.reference < 2, `${item.value} vs ${item.reference}`);
+  assert.ok(s.get('c')!.pods!.get('c-1')! > 10);
+});
+
+test('a lossy caller slows its outgoing edges as much as its incoming one: they are a\'s, not b\'s or c\'s', () => {
+  const s = scoresAt(store({ lossA: 100 }));
+  assert.ok(s.get('a')!.score > 10);
+  assert.equal(s.has('b'), false);
+  assert.equal(s.has('c'), false);
+});
+
+test('no metrics or no edge series: no summary', () => {
+  assert.equal(meshEdges.summarize({ range: { start: T0, end: T0 + MIN }, spans: [], logs: [] }), undefined);
+  const m = new MetricStore();
+  m.add([{ entity: 'a-1', name: 'request.latency.p50', times: Float64Array.of(T0), values: Float64Array.of(3) }]);
+  assert.equal(meshEdges.summarize({ range: { start: T0, end: T0 + MIN }, spans: [], logs: [], metrics: m.seal() }), undefined);
+});
+
+test('simulator without traces, with mesh metrics: network delays are localized from the metrics alone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-mesh-'));
+  try {
+    await simulate({ outDir: dir, hours: 2, seed: 3, faults: 4, topology: 'chain', faultTypes: ['network-delay'], meshMetrics: true, traces: false });
+    const ds = await loadDataset(dir);
+    let spans = 0;
+    for await (const b of ds.spans()) spans += b.length;
+    assert.equal(spans, 0, 'no traces');
+    const queries = ds.labels.map((l) => ({ start: l.start, end: l.start + 5 * MIN }));
+    const p = await prepareLocalizer(ds, queries);
+    let first = 0;
+    ds.labels.forEach((l, i) => {
+      const r = p.rank(queries[i]);
+      if (r.services[0]?.service === l.rootCauseService) first++;
+      if (r.services[0]?.service === l.rootCauseService) assert.equal(r.services[0].evidence[0].family, 'mesh-edge');
+    });
+    assert.ok(first >= ds.labels.length - 1, `${first} of ${ds.labels.length} first`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
