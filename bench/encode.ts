@@ -9,6 +9,10 @@
  *
  *   npm run bench -- encode [--runs N] [--path FOLDER] [--length 5m] [--stride 1m]
  *                           [--backbone hash] [--no-entities] [--text] [--no-threads]
+ *                           [--no-evidence]
+ *
+ * `--no-evidence` leaves out the root-cause evidence rows (docs/views.md, "Evidence features"),
+ * to measure what they cost.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +49,7 @@ export default async function encode(args: string[]): Promise<void> {
   const entities = !args.includes('--no-entities');
   const includeText = args.includes('--text');
   const threads = !args.includes('--no-threads');
+  const evidence = !args.includes('--no-evidence');
   let firstRss = 0;
   const dir = mkdtempSync(join(tmpdir(), 'rs-bench-encode-'));
   const results: (EncodeResult & { wallS: number; cpuS: number; bytes: number })[] = [];
@@ -54,11 +59,13 @@ export default async function encode(args: string[]): Promise<void> {
       const t0 = performance.now();
       const ds = await loadDataset(path);
       const out = join(dir, `run${i}.arrow`);
-      const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads });
+      const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads, evidence });
       const wallS = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(c0);
-      const bytes = statSync(out).size;
+      const evOut = r.evidencePath;
+      const bytes = statSync(out).size + (evOut ? statSync(evOut).size : 0);
       rmSync(out);
+      if (evOut) rmSync(evOut);
       results.push({ ...r, wallS, cpuS: (c.user + c.system) / 1e6, bytes });
       if (i === 0) firstRss = process.resourceUsage().maxRSS / 1024;
       const t = r.timings;
@@ -75,6 +82,7 @@ export default async function encode(args: string[]): Promise<void> {
   console.log(`encode ${path}`);
   console.log(`  windows           ${r.windows} × ${lengthMs / 60000} min / ${strideMs / 60000} min stride (${r.trainWindows} fitted), entities ${entities ? 'on' : 'off'}`);
   console.log(`  rows (texts)      ${r.rows} → ${(r.bytes / 2 ** 20).toFixed(1)} MiB Arrow, backbone ${r.backboneId}`);
+  console.log(`  evidence rows     ${evidence ? `${r.evidenceRows} (services and pods)` : 'off'}`);
   console.log(`  wall (median/${runs})  ${wall.toFixed(2)} s  [runs: ${results.map((x) => x.wallS.toFixed(2)).join(', ')}]`);
   console.log(`  threads           ${r.timings.threaded.length ? r.timings.threaded.join(', ') : 'none'} (worker threads beside the main one)`);
   console.log(`  split (median)    read ${med((x) => x.timings.readMs).toFixed(2)} s · views ${med((x) => x.timings.viewsMs).toFixed(2)} s · embed ${med((x) => x.timings.embedMs).toFixed(2)} s · write ${med((x) => x.timings.writeMs).toFixed(2)} s · wait ${med((x) => x.timings.waitMs).toFixed(2)} s`);

@@ -13,6 +13,7 @@ interface EncodeCliOptions extends CacheCliOptions {
   stride: number;
   faultDuration: number;
   entities: boolean;
+  evidence: boolean;
   text?: boolean;
   showText?: number;
   fitBefore?: number;
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .addOption(strideOption())
     .addOption(faultDurationOption())
     .option('--no-entities', 'system-level rows only (no per-service rows)')
+    .option('--no-evidence', 'leave out the root-cause evidence per service and pod (written beside --out as <name>.evidence.arrow)')
     .option('--text', 'also write the view text of each row')
     .option('--show-text [n]', 'print the view texts of the first n non-empty windows (default 3) instead of encoding; writes nothing, so not with --out', positiveIntArg)
     .addOption(noCacheOption())
@@ -74,15 +76,16 @@ export function register(program: Command): void {
             backboneOptions: { allowRemote: o.allowRemote },
             cache,
             entities: o.entities,
+            evidence: o.evidence,
             includeText: o.text,
             fitFilter,
             out: o.out,
             onProgress: progress.onProgress,
           });
           progress.stop();
-          const summary = { out: r.path, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
+          const summary = { out: r.path, evidence: r.evidencePath, evidenceRows: r.evidenceRows, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
           noteDataProblems(ds, path);
-          process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s\n`);
+          process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s${r.evidencePath ? `; evidence: ${r.evidenceRows} rows in ${r.evidencePath}` : ''}\n`);
         } finally {
           progress.stop();
           cache?.close();

@@ -5,8 +5,8 @@ import { datasetWindows, labelWindows, windowStream, type Window, type WindowLab
 import { createBackbone, embedDistinct, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { ColumnarSink } from './columnar.js';
-import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, rowBlock, type ColumnarOptions, type EncodedRow } from './formats/index.js';
-import { FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
+import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
 
 export interface EncodeProgress {
@@ -28,6 +28,14 @@ export interface EncodeOptions {
   cache?: EmbeddingCache;
   /** per-service rows besides the whole system's (default true) */
   entities?: boolean;
+  /**
+   * Root-cause evidence per service and pod, written beside `out` as `evidencePath(out)` and
+   * handed to `onEvidence`. Default: on when someone takes it (`out` or `onEvidence`); a run
+   * that only wants rows (`onRows`) does not pay for it, nor get its references in `builder`.
+   */
+  evidence?: boolean;
+  /** Called with each window's evidence rows (`evidence`), in window order. */
+  onEvidence?: (rows: readonly EvidenceRecord[]) => void;
   /** windows the baselines learn from (default all); it sees the window, never its label */
   fitFilter?: (w: Window) => boolean;
   /** output Arrow file; when absent nothing is written (views and vectors are still computed) */
@@ -86,6 +94,10 @@ export interface EncodeResult {
   trainWindows: number;
   rows: number;
   texts: number;
+  /** evidence rows (per service and pod) */
+  evidenceRows: number;
+  /** the evidence file written beside `path` */
+  evidencePath?: string;
   dim: number;
   backboneId: string;
   builder: ViewBuilder;
@@ -190,7 +202,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     ds,
     opts,
     backbone,
-    builder: new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true }),
+    builder: new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true, evidence: opts.evidence ?? (!!opts.out || !!opts.onEvidence) }),
     all,
     train: Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0)),
     wanted,
@@ -206,7 +218,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   // the main thread.
   const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
-  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train) : undefined;
+  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, run.builder.evidence) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && (!opts.cache || backbone.cacheable === false);
   let sink: ColumnarSink | undefined;
   try {
@@ -224,6 +236,8 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
       trainWindows: run.builder.trainWindows,
       rows: out.rows,
       texts: out.texts,
+      evidenceRows: out.evidenceRows,
+      evidencePath: out.evidencePath,
       dim: backbone.dim,
       backboneId: backbone.id,
       builder: run.builder,
@@ -292,7 +306,12 @@ type Pending = { row: Omit<EncodedRow, 'vector'>; text: string };
  * Pass 2 reads metrics only (the summaries hold the rest): views, vectors, rows. With a writer
  * thread, embedding (`sinkEmbeds`) and writing happen there, overlapping the views.
  */
-async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink: ColumnarSink | undefined, sinkEmbeds: boolean): Promise<{ windows: number; rows: number; texts: number }> {
+async function viewPass(
+  run: Run,
+  summaries: (WindowSummary | undefined)[],
+  sink: ColumnarSink | undefined,
+  sinkEmbeds: boolean,
+): Promise<{ windows: number; rows: number; texts: number; evidenceRows: number; evidencePath?: string }> {
   const { ds, opts, backbone, builder, all, t } = run;
   const dim = backbone.dim;
   const columnar: ColumnarOptions = {
@@ -310,6 +329,24 @@ async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink
       dataset: { format: ds.format, root: ds.root },
       train_windows: builder.trainWindows,
     },
+  };
+  const evOut = builder.evidence && opts.out ? evidencePath(opts.out) : undefined;
+  // the companion's name follows from the file's (`evidencePath`), so it is not written here: the
+  // same data gives the same bytes whatever the file is called
+  if (evOut) columnar.metadata!.evidence_version = EVIDENCE_VERSION;
+  // evidence rows are few (services and pods of windows with evidence): written here, beside
+  // the writer thread's file
+  const evWriter = evOut
+    ? await EvidenceWriter.open(evOut, EVIDENCE_FEATURES, { evidence_version: EVIDENCE_VERSION, window: { lengthMs: opts.spec.lengthMs, strideMs: opts.spec.strideMs }, dataset: { format: ds.format, root: ds.root }, train_windows: builder.trainWindows })
+    : undefined;
+  let evPending: EvidenceRecord[] = [];
+  let evidenceRows = 0;
+  const evFlush = async () => {
+    const b = evPending;
+    evPending = [];
+    const tw = performance.now();
+    await evWriter?.write(b);
+    t.writeMs += performance.now() - tw;
   };
   let writer: ColumnarWriter | undefined;
   if (sink) {
@@ -392,7 +429,14 @@ async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink
       if (s.window.index !== slice.window.index) throw new Error(`encode: window ${slice.window.index} read where ${s.window.index} was summarised`);
       const v = builder.render(s, slice);
       const r = viewRows(slice, v.system, v.entities);
+      const ev = v.evidence?.length ? evidenceRecords(slice, v.evidence) : undefined;
       t.viewsMs += performance.now() - tv;
+      if (ev) {
+        evidenceRows += ev.length;
+        opts.onEvidence?.(ev);
+        if (evWriter) for (const x of ev) evPending.push(x);
+        if (evPending.length >= EVIDENCE_BATCH_ROWS) await evFlush();
+      }
       for (const x of r) pending.push(x);
       texts += r.length;
       windows++;
@@ -408,14 +452,38 @@ async function viewPass(run: Run, summaries: (WindowSummary | undefined)[], sink
       t.embedMs += st.embedMs;
       t.writeMs += st.writeMs;
     }
+    await evFlush();
     const tw = performance.now();
     await writer?.close();
+    await evWriter?.close();
     t.writeMs += performance.now() - tw;
   } catch (e) {
     await writer?.abort();
+    await evWriter?.abort();
     throw e;
   }
-  return { windows, rows, texts };
+  return { windows, rows, texts, evidenceRows, evidencePath: evOut };
+}
+
+const EVIDENCE_BATCH_ROWS = 4096;
+
+function evidenceRecords(slice: { window: Window; label: WindowLabel }, rows: readonly { entity: string; pod?: string; features: Float32Array; items: string }[]): EvidenceRecord[] {
+  const w = slice.window;
+  const l = slice.label;
+  return rows.map((r) => ({
+    windowIndex: w.index,
+    windowStart: w.start,
+    windowEnd: w.end,
+    caseId: w.caseId,
+    entity: r.entity,
+    pod: r.pod,
+    features: r.features,
+    items: r.items,
+    abnormal: l.abnormal,
+    rootCause: l.rootCause,
+    rootCauseService: l.rootCauseService,
+    faultType: l.type,
+  }));
 }
 
 /** Vectors for `texts` in order; identical texts are embedded once. */

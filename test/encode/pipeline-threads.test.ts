@@ -65,7 +65,7 @@ test('a Nezha export encodes the same with and without worker threads', async (t
   assert.match(threaded.problems, /10_44_log\.csv/);
   assert.ok(threaded.result.trainWindows > 0 && threaded.result.trainWindows < threaded.result.windows);
   for (const r of threaded.rows) assert.deepEqual(r.vector, new HashBackbone({ dim: 32 }).embedOne(r.text!));
-  assert.deepEqual(readdirSync(dir).sort(), ['nezha', 'plain.arrow', 'threads.arrow']);
+  assert.deepEqual(readdirSync(dir).sort(), ['nezha', 'plain.arrow', 'plain.evidence.arrow', 'threads.arrow', 'threads.evidence.arrow']);
 });
 
 test('a memory dataset: the writer thread embeds and writes the same file', async (t) => {

@@ -28,8 +28,14 @@ import { AtomicArrowFile } from './arrow-file.js';
  * One row per (window, entity, modality) view; see docs/views.md for every column.
  */
 
-/** Bumped when a column changes meaning or type. */
-export const COLUMNAR_FORMAT_VERSION = 1;
+/**
+ * Bumped when a column changes meaning or type. 2: the file may have an evidence companion
+ * (`runtimeslicer.evidence_file`, `evidencePath`); its own columns are those of version 1, so
+ * readers of either read both.
+ */
+export const COLUMNAR_FORMAT_VERSION = 2;
+/** Versions `readColumnar` reads. */
+const READABLE_VERSIONS = new Set(['1', '2']);
 export const MODALITY_VALUES: readonly Modality[] = ['metrics', 'traces', 'logs'];
 
 export interface EncodedRow {
@@ -294,5 +300,140 @@ export class ColumnarWriter {
 
 /** Reads an encode output back (whole file in memory: for tests and small outputs). */
 export async function readColumnar(path: string): Promise<Table> {
-  return tableFromIPC(await readFile(path));
+  const t = tableFromIPC(await readFile(path));
+  const v = t.schema.metadata.get('runtimeslicer.format_version');
+  if (t.schema.metadata.get('runtimeslicer.format') === 'runtimeslicer-views' && v !== undefined && !READABLE_VERSIONS.has(v)) {
+    throw new Error(`${path}: encode output of format version ${v}; this version of runtimeslicer reads versions ${[...READABLE_VERSIONS].join(' and ')} (encode the data again)`);
+  }
+  return t;
+}
+
+/**
+ * The evidence companion of an encode output (docs/views.md, "Evidence features"): one row
+ * per (window, service) and per (window, service, pod) with evidence, its features in the
+ * fixed layout named in the metadata (`runtimeslicer.evidence_layout`). A file of its own,
+ * because its rows are per service and pod, not per (entity, modality) view.
+ */
+export const EVIDENCE_FILE_FORMAT_VERSION = 1;
+
+/** `views.arrow` → `views.evidence.arrow` (any other name: `<name>.evidence.arrow`). */
+export function evidencePath(out: string): string {
+  return `${out.replace(/\.arrow$/i, '')}.evidence.arrow`;
+}
+
+export interface EvidenceRecord {
+  windowIndex: number;
+  windowStart: number;
+  windowEnd: number;
+  caseId?: string;
+  /** the service */
+  entity: string;
+  /** the pod, for a pod's row; absent for the service's */
+  pod?: string;
+  features: Float32Array;
+  items: string;
+  abnormal: boolean;
+  rootCause?: string;
+  rootCauseService?: string;
+  faultType?: string;
+}
+
+export function evidenceSchema(layout: readonly string[], metadata: Record<string, string | number | boolean | object> = {}): Schema {
+  const fields: Field[] = [
+    new Field('window_index', new Int32(), false),
+    new Field('window_start', new TimestampMillisecond('UTC'), false),
+    new Field('window_end', new TimestampMillisecond('UTC'), false),
+    new Field('case_id', new Utf8(), true),
+    new Field('entity', new Utf8(), false),
+    new Field('pod', new Utf8(), true),
+    new Field('features', new FixedSizeList(layout.length, new Field('item', new Float32(), true)), false),
+    new Field('items', new Utf8(), false),
+    new Field('abnormal', new Bool(), false),
+    new Field('root_cause', new Utf8(), true),
+    new Field('root_cause_service', new Utf8(), true),
+    new Field('fault_type', new Utf8(), true),
+  ];
+  const meta = new Map<string, string>();
+  meta.set('runtimeslicer.format', 'runtimeslicer-evidence');
+  meta.set('runtimeslicer.format_version', String(EVIDENCE_FILE_FORMAT_VERSION));
+  meta.set('runtimeslicer.evidence_layout', JSON.stringify(layout));
+  for (const [k, v] of Object.entries(metadata)) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return new Schema(fields, meta);
+}
+
+function evidenceBatch(schema: Schema, rows: readonly EvidenceRecord[], width: number): RecordBatch {
+  const n = rows.length;
+  const idx = new Int32Array(n);
+  const start = new BigInt64Array(n);
+  const end = new BigInt64Array(n);
+  const abnormal = new Uint8Array((n + 7) >> 3);
+  const feats = new Float32Array(n * width);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (r.features.length !== width) throw new Error(`evidence: row ${i} has ${r.features.length} features, expected ${width}`);
+    idx[i] = r.windowIndex;
+    start[i] = BigInt(Math.round(r.windowStart));
+    end[i] = BigInt(Math.round(r.windowEnd));
+    if (r.abnormal) abnormal[i >> 3] |= 1 << (i & 7);
+    feats.set(r.features, i * width);
+  }
+  const type = (name: string) => schema.fields.find((f) => f.name === name)!.type;
+  const children: Data[] = [
+    makeData({ type: new Int32(), data: idx, length: n }),
+    makeData({ type: type('window_start') as TimestampMillisecond, data: start, length: n }),
+    makeData({ type: type('window_end') as TimestampMillisecond, data: end, length: n }),
+    utf8(rows.map((r) => r.caseId)),
+    utf8(rows.map((r) => r.entity)),
+    utf8(rows.map((r) => r.pod)),
+    makeData({ type: type('features') as FixedSizeList<Float32>, length: n, nullCount: 0, child: makeData({ type: new Float32(), data: feats, length: n * width }) }),
+    utf8(rows.map((r) => r.items)),
+    makeData({ type: new Bool(), data: abnormal, length: n }),
+    utf8(rows.map((r) => r.rootCause)),
+    utf8(rows.map((r) => r.rootCauseService)),
+    utf8(rows.map((r) => r.faultType)),
+  ];
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+}
+
+/** The evidence companion, written batch by batch into an atomic file. */
+export class EvidenceWriter {
+  rows = 0;
+  private constructor(
+    private readonly file: AtomicArrowFile,
+    private readonly width: number,
+  ) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  static async open(path: string, layout: readonly string[], metadata?: Record<string, string | number | boolean | object>): Promise<EvidenceWriter> {
+    const schema = evidenceSchema(layout, metadata);
+    const file = await AtomicArrowFile.open(path, schema, () => evidenceBatch(schema, [], layout.length));
+    return new EvidenceWriter(file, layout.length);
+  }
+
+  async write(rows: readonly EvidenceRecord[]): Promise<void> {
+    if (!rows.length) return;
+    await this.file.write(evidenceBatch(this.file.schema, rows, this.width));
+    this.rows += rows.length;
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
+
+  abort(): Promise<void> {
+    return this.file.abort();
+  }
+}
+
+/** Reads an evidence companion back (whole file in memory); refuses other files and versions. */
+export async function readEvidence(path: string): Promise<{ table: Table; layout: string[] }> {
+  const t = tableFromIPC(await readFile(path));
+  const meta = t.schema.metadata;
+  if (meta.get('runtimeslicer.format') !== 'runtimeslicer-evidence') throw new Error(`${path}: not an evidence file (no runtimeslicer-evidence metadata)`);
+  const v = meta.get('runtimeslicer.format_version');
+  if (v !== String(EVIDENCE_FILE_FORMAT_VERSION)) throw new Error(`${path}: evidence file of format version ${v}; this version of runtimeslicer reads version ${EVIDENCE_FILE_FORMAT_VERSION} (encode the data again)`);
+  return { table: t, layout: JSON.parse(meta.get('runtimeslicer.evidence_layout') ?? '[]') as string[] };
 }

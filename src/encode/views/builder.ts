@@ -8,6 +8,8 @@ import { SliceMemo } from './memo.js';
 import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } from './parts.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
+import { ResourceHistory } from './evidence-resources.js';
+import { EvidencePass, evidenceFromJSON, foreignRecords, evidenceRows, evidenceToJSON, type EvidenceReferences, type EvidenceRow, type EvidenceState, type EvidenceWindow } from './evidence.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines, type TraceWindow } from './traces.js';
 
 /** What the backbone reads (`text`) and what the model reads beside it (`features`). */
@@ -30,6 +32,8 @@ export interface WindowViews {
   system: ModalityViews;
   /** keyed by service, in name order */
   entities: Map<string, ModalityViews>;
+  /** root-cause evidence per service and pod (`evidence` option; docs/views.md) */
+  evidence?: EvidenceRow[];
 }
 
 /**
@@ -43,6 +47,8 @@ export interface WindowSummary {
   traces?: TraceWindow;
   /** when the window has logs */
   logs?: LogSummary;
+  /** span and log evidence, before any reference (evidence on, and spans or logs) */
+  evidence?: EvidenceWindow;
 }
 
 /**
@@ -58,6 +64,20 @@ export interface ForeignLogs {
    * line order (null: the shape's first body), which is what the miner learns from.
    */
   trainLines?: [number, string | null][];
+  /**
+   * The records themselves for the evidence (when asked for): each record once, with the first
+   * window whose end is after it; `shape` in that table's numbers.
+   */
+  records?: ForeignRecords;
+}
+
+export interface ForeignRecords {
+  time: Float64Array;
+  traceId: (string | null)[];
+  spanId: (string | null)[];
+  entity: string[];
+  service: string[];
+  shape: Int32Array;
 }
 
 /**
@@ -100,6 +120,8 @@ export interface ViewBuilderOptions {
   entities?: boolean;
   /** Options of the log template miner trained in `fit`. */
   miner?: TemplateMinerOptions;
+  /** Root-cause evidence rows (`WindowViews.evidence`). Default true. */
+  evidence?: boolean;
 }
 
 type Triple = [number, number, number];
@@ -126,6 +148,8 @@ export interface ViewBuilderState {
     texts: [number, string][];
   };
   miner: TemplateMinerState;
+  /** evidence references (absent in states saved before them: evidence then has no reference) */
+  evidence?: EvidenceState;
 }
 
 const emptyTraces = (): TraceBaselines => ({ windows: 0, edges: new Map(), scopes: new Map() });
@@ -165,12 +189,19 @@ export class ViewBuilder {
   private logShapes = this.newLogShapes();
   private _fitted = false;
   private _trainWindows = 0;
+  readonly evidence: boolean;
+  private evidenceRefs: EvidenceReferences | undefined;
+  /** evidence of windows summarised outside a fitting pass (`summarize`) */
+  private evidencePass: EvidencePass;
+  private resources = new ResourceHistory();
 
   constructor(opts: ViewBuilderOptions = {}) {
     this.seed = opts.seed ?? 0;
     this.reservoirSize = opts.reservoirSize ?? 256;
     this.textBudget = opts.textBudget ?? DEFAULT_TEXT_BUDGET;
     this.entities = opts.entities ?? true;
+    this.evidence = opts.evidence ?? true;
+    this.evidencePass = new EvidencePass(this.seed);
     if (!(this.reservoirSize >= 8)) throw new RangeError('ViewBuilder: reservoirSize must be at least 8');
     if (!(this.textBudget >= 80)) throw new RangeError('ViewBuilder: textBudget must be at least 80 characters');
     const so = opts.serviceOf;
@@ -264,6 +295,7 @@ export class ViewBuilder {
       return ls;
     };
     const seriesParts = new SeriesParts();
+    const evidence = this.evidence ? new EvidencePass(this.seed) : undefined;
     const add = (slice: ViewInput, train: boolean, foreign?: ForeignLogs): WindowSummary => {
       if (done) throw new Error('ViewBuilder: add after finish');
       const w = slice.window;
@@ -277,10 +309,11 @@ export class ViewBuilder {
         summary.traces = tw;
         if (train) traces.add(tw);
       }
+      let sh: number[] = [];
       if (foreign) {
         summary.logs = addForeign(foreign, train);
       } else if (slice.logs.length) {
-        const sh = logShapes.map(slice.logs);
+        sh = logShapes.map(slice.logs);
         if (train) {
           for (let i = 0; i < sh.length; i++) {
             if (trainIds[sh[i]] === undefined) trainIds[sh[i]] = miner.add(slice.logs[i].body).templateId;
@@ -290,6 +323,14 @@ export class ViewBuilder {
         summary.logs = ls;
         if (train) logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
       }
+      let evLogs: readonly LogRecord[] = slice.logs;
+      if (foreign && evidence) {
+        // logs summarised in another thread: their records come apart (if asked for), each once
+        evLogs = [];
+        if (foreign.records) ({ logs: evLogs, shapes: sh } = foreignRecords(foreign.records, (x) => foreignShape[x]));
+      }
+      const ev = evidence?.add(w, slice.spans, evLogs, sh, train);
+      if (ev) summary.evidence = ev;
       return summary;
     };
     const finish = (): ViewBuilder => {
@@ -311,6 +352,9 @@ export class ViewBuilder {
       this.traceBase = traces.finish();
       this.logShapes = this.newLogShapes();
       this.spanIndex = new SpanIndex(this.serviceOf);
+      this.evidenceRefs = evidence?.finish((s) => this.templateOf(s));
+      this.evidencePass = new EvidencePass(this.seed);
+      this.resources = new ResourceHistory();
       this._trainWindows = n;
       this._fitted = true;
       return this;
@@ -344,6 +388,16 @@ export class ViewBuilder {
     return id;
   }
 
+  /** Template of a line shape for the evidence: lines no training template matches keep their shape (negative). */
+  private templateOf(shape: number): number {
+    const id = this.shapeId(shape);
+    return id >= 0 ? id : -(shape + 2);
+  }
+
+  private describeTemplate(t: number): string {
+    return t >= 0 ? (this.logBase.texts.get(t) ?? `template ${t}`) : `NEW ${this.shapes.bodies[-t - 2] ?? ''}`;
+  }
+
   /**
    * The baseline-free part of one window (outside a fitting pass), for `render`. Windows of
    * one stream share work: summarise them in stream order.
@@ -352,7 +406,12 @@ export class ViewBuilder {
     const w = slice.window;
     const summary: WindowSummary = { window: w };
     if (slice.spans.length) summary.traces = traceWindow(slice.spans, w, this.spanIndex);
-    if (slice.logs.length) summary.logs = summarizeLogs(slice.logs, w, this.serviceOf, this.logShapes.map(slice.logs), this.serviceNumbers);
+    const sh = slice.logs.length ? this.logShapes.map(slice.logs) : [];
+    if (slice.logs.length) summary.logs = summarizeLogs(slice.logs, w, this.serviceOf, sh, this.serviceNumbers);
+    if (this.evidence) {
+      const ev = this.evidencePass.add(w, slice.spans, slice.logs, sh, false);
+      if (ev) summary.evidence = ev;
+    }
     return summary;
   }
 
@@ -408,7 +467,29 @@ export class ViewBuilder {
         entities.set(svc, mv);
       }
     }
-    return { window: w, label: slice.label, system, entities };
+    const out: WindowViews = { window: w, label: slice.label, system, entities };
+    if (this.evidence) out.evidence = this.evidenceOf(summary, slice.metrics);
+    return out;
+  }
+
+  /**
+   * Evidence rows of a window. Resource evidence compares each pod with its own history, which
+   * the builder keeps from the windows rendered before: render windows in stream order.
+   */
+  private evidenceOf(summary: WindowSummary, metrics: MetricData): EvidenceRow[] {
+    const w = summary.window;
+    let res;
+    if (metricCount(metrics)) {
+      this.resources.add(metrics, w);
+      res = this.resources.deviations(w, this.serviceOf, (svc, name) => this.metricBase.get(`${svc}\u0000${name}`));
+    }
+    return evidenceRows(
+      summary.evidence,
+      res,
+      this.evidenceRefs,
+      (s) => this.templateOf(s),
+      (t) => this.describeTemplate(t),
+    );
   }
 
   private metricView(mw: MetricWindow, service: string | undefined): View {
@@ -451,10 +532,11 @@ export class ViewBuilder {
         texts: [...this.logBase.texts],
       },
       miner: this.minerState ?? this.miner.toJSON(),
+      evidence: this.evidenceRefs ? evidenceToJSON(this.evidenceRefs, this.resources.historyMs) : undefined,
     };
   }
 
-  static fromJSON(state: ViewBuilderState, opts: Pick<ViewBuilderOptions, 'serviceOf' | 'textBudget' | 'entities'> = {}): ViewBuilder {
+  static fromJSON(state: ViewBuilderState, opts: Pick<ViewBuilderOptions, 'serviceOf' | 'textBudget' | 'entities' | 'evidence'> = {}): ViewBuilder {
     if (state?.format !== 'runtimeslicer-views' || state.version !== VIEWS_FORMAT_VERSION) {
       throw new Error(`ViewBuilder.fromJSON: expected a runtimeslicer-views state of version ${VIEWS_FORMAT_VERSION}`);
     }
@@ -464,6 +546,7 @@ export class ViewBuilder {
       reservoirSize: state.options.reservoirSize,
       textBudget: opts.textBudget ?? state.options.textBudget,
       entities: opts.entities ?? state.options.entities,
+      evidence: opts.evidence,
       miner: TemplateMiner.optionsOf(state.miner),
     });
     vb.miner = TemplateMiner.fromJSON(state.miner);
@@ -486,6 +569,7 @@ export class ViewBuilder {
       ),
       texts: new Map(state.logs.texts),
     };
+    vb.evidenceRefs = evidenceFromJSON(state.evidence);
     vb._fitted = state.fitted;
     vb._trainWindows = state.trainWindows;
     return vb;

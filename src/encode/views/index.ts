@@ -14,3 +14,4 @@ export {
 export { previewViews, formatPreview, viewTexts, datasetServiceOf, SYSTEM_ENTITY, type PreviewWindow, type PreviewOptions, type ViewText } from './preview.js';
 export { Z_CLIP, SeededRandom, Reservoir, type Baseline, type ScaleFloor } from './stats.js';
 export { DEFAULT_TEXT_BUDGET } from './text.js';
+export { EVIDENCE_FEATURES, EVIDENCE_VERSION, EVIDENCE_REFERENCE_WINDOWS, type EvidenceRow, type EvidenceWindow, type EvidenceState, type EvidenceReferences } from './evidence.js';

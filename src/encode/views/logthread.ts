@@ -30,6 +30,8 @@ interface Settings {
   train: Uint8Array;
   /** entity → service, for records that name no service */
   services: [string, string][];
+  /** send the records themselves too (the views' evidence joins them to spans) */
+  records: boolean;
 }
 
 /** A window's logs (windows without logs have no part). */
@@ -60,7 +62,7 @@ export class LogSummaryThread {
    * undefined when `ds` cannot be read from another thread. `train[i]` says whether window i
    * (position in the pass) is a training window.
    */
-  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array): LogSummaryThread | undefined {
+  static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, records = false): LogSummaryThread | undefined {
     const streams = nezhaLogStream(ds);
     if (!streams || ds.cases?.length) return undefined;
     const settings: Settings = {
@@ -70,6 +72,7 @@ export class LogSummaryThread {
       range: range ? { start: range.start, end: range.end } : undefined,
       train,
       services: ds.entities.map((e) => [e.id, e.service || e.id]),
+      records,
     };
     const worker = startModuleWorker(import.meta.url, { kind: KIND, settings });
     return worker ? new LogSummaryThread(new WorkerChannel<never, Out>(worker), ds.problems) : undefined;
@@ -177,6 +180,8 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
   /** per shape: seen in a training window yet */
   let trained = new Uint8Array(0);
   let announced = 0;
+  /** records before this time were sent with an earlier window */
+  let sentUpTo = -Infinity;
   return {
     window: (slice) => {
       const logs = slice.logs;
@@ -186,6 +191,20 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
       const newShapes: [number, string][] = [];
       for (; announced < table.size; announced++) newShapes.push([table.keyOf(announced), table.bodies[announced]]);
       const part: Part = { index: w.index, logs: { summary: summarizeLogs(logs, w, serviceOf, sh, numbers), newShapes } };
+      if (s.records) {
+        // each record once: those after the previous window sent (windows overlap)
+        const pick: number[] = [];
+        for (let i = 0; i < logs.length; i++) if (logs[i].time >= sentUpTo && logs[i].time < w.end) pick.push(i);
+        sentUpTo = Math.max(sentUpTo, w.end);
+        part.logs.records = {
+          time: Float64Array.from(pick, (i) => logs[i].time),
+          traceId: pick.map((i) => logs[i].traceId ?? null),
+          spanId: pick.map((i) => logs[i].spanId ?? null),
+          entity: pick.map((i) => logs[i].entity),
+          service: pick.map((i) => logs[i].service),
+          shape: Int32Array.from(pick, (i) => sh[i]),
+        };
+      }
       if (s.train[w.index]) {
         if (trained.length < table.size) {
           const grown = new Uint8Array(Math.max(table.size, 2 * trained.length));

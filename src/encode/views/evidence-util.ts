@@ -1,0 +1,35 @@
+/** Small helpers shared by the evidence modules (views/evidence*.ts). */
+
+export function sorted(v: readonly number[]): Float64Array {
+  return Float64Array.from(v).sort();
+}
+
+/** The shared quantile's definition (linear between order statistics) on sorted values. */
+export function q(s: Float64Array, p: number): number {
+  if (!s.length) return NaN;
+  const pos = p * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+/** An item of the `items` text, formatted only if it is among a row's strongest. */
+export interface Item {
+  dev: number;
+  text: () => string;
+}
+
+export const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : String(x));
+export const sig = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(1);
+/**
+ * Items (the `items` text) are listed from this |statistic| on, so the text stays short and
+ * calm rows cost no formatting: a display cut, not a threshold any feature or ranking uses.
+ */
+export const ITEM_MIN = 3;
+

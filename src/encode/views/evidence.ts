@@ -1,0 +1,713 @@
+import type { LogRecord, Span, TimeRange } from '../../telemetry/index.js';
+import {
+  EDGE_MIN_CALLS,
+  LOG_MIN_SPANS,
+  edgeGaps,
+  logRates,
+  logTemplates,
+  selfTime,
+  supportScale,
+  welchT,
+  type EdgeReference,
+  type EdgeSummary,
+  type LogReference,
+  type LogSummary as TemplateSummary,
+  type RateReference,
+  type RateSummary,
+
+  type SupportedLocation,
+  type SelfReference,
+  type SelfSummary,
+} from '../evidence/index.js';
+import { EvidenceSpanIndex, type SpanEvidence } from './evidence-spans.js';
+import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
+import type { PodResources } from './evidence-resources.js';
+import { SeededRandom } from './stats.js';
+
+/**
+ * Root-cause evidence in the views (issue 11): per window, per service and per pod, the
+ * evidence families' figures (src/encode/evidence/) against references fitted from training
+ * windows. docs/views.md ("Evidence features") defines every entry; change both together and
+ * bump EVIDENCE_VERSION.
+ *
+ * Values are in the families' own units (robust z, Welch t, ln ms), not compressed: a feature
+ * that cannot be computed (the family has no data in the window, or no reference) is NaN.
+ */
+export const EVIDENCE_VERSION = 1;
+
+export const EVIDENCE_FEATURES: readonly string[] = [
+  // edge gaps, attributed to the callee (this service / pod)
+  'edge_in_calls_log',
+  'edge_in_gap_p50_logms',
+  'edge_in_gap_p90_logms',
+  'edge_in_dev_median',
+  'edge_in_dev_min',
+  'edge_in_dev_max',
+  'edge_in_edges_log',
+  'edge_in_new_log',
+  'edge_out_dev_median',
+  // exclusive self time of entry spans
+  'self_spans_log',
+  'self_p50_logms',
+  'self_dev_max',
+  'self_dev_median',
+  // log templates per span, per (service, operation, template)
+  'logt_spans_log',
+  'logt_t_max',
+  'logt_t_min',
+  'logt_vanished_log',
+  'logt_appeared_log',
+  // template counts per window of logs without span ids
+  'lograte_records_log',
+  'lograte_z_max',
+  'lograte_z_min',
+  // resource metrics: own rolling history, and the global (training) baseline
+  'res_metrics_log',
+  'res_own_z_max',
+  'res_cpu_own_z',
+  'res_mem_own_z',
+  'res_global_z_max',
+  'res_cpu_global_z',
+];
+
+const F = Object.fromEntries(EVIDENCE_FEATURES.map((n, i) => [n, i])) as Record<string, number>;
+
+/** Training windows whose span and log summaries the references are fitted from, at most. */
+export const EVIDENCE_REFERENCE_WINDOWS = 256;
+
+/** One evidence row of a window: a service (pod undefined) or one of its pods. */
+export interface EvidenceRow {
+  /** the service */
+  entity: string;
+  pod?: string;
+  /** layout: EVIDENCE_FEATURES */
+  features: Float32Array;
+  /** the strongest items, e.g. `edge-gap a → b 1.2e3 ms (ref 3.1, dev +45.2)`; '' when none */
+  items: string;
+}
+
+interface Pooled {
+  n: number;
+  p50: number;
+  p90: number;
+}
+
+interface EdgeStat {
+  caller: string;
+  callee: string;
+  n: number;
+  med: number;
+  p90: number;
+  /** [pod, calls, median gap] */
+  pods: [string, number, number][];
+}
+
+interface OpStat {
+  service: string;
+  operation: string;
+  n: number;
+  med: number;
+  pods: [string, number, number][];
+}
+
+/** A window's span and log evidence with no reference in it (kept between the two passes). */
+export interface EvidenceWindow {
+  edges?: EdgeStat[];
+  /** incoming calls pooled per callee, and per callee pod */
+  calleeGaps?: Map<string, Pooled>;
+  podGaps?: Map<string, Pooled>;
+  ops?: OpStat[];
+  serviceSelf?: Map<string, Pooled>;
+  podSelf?: Map<string, Pooled>;
+  /** keyed by line shape until rendered (`mapTemplates`) */
+  templates?: TemplateSummary;
+  rates?: RateSummary;
+}
+
+/** Template id of a line shape (the views' shapes); negative for lines no training template matches. */
+export type TemplateOf = (shape: number) => number;
+
+/** The references the features are computed against, fitted from training windows only. */
+export interface EvidenceReferences {
+  edges: EdgeReference;
+  self: SelfReference;
+  templates?: LogReference;
+  rates?: RateReference;
+}
+
+/** JSON form, saved with the fitted views (`ViewBuilderState.evidence`). */
+export interface EvidenceState {
+  version: number;
+  historyMs: number;
+  /** [key, center, scale, windows, support (median calls per reference window)] */
+  edges: [string, number, number, number, number][];
+  self: [string, number, number, number, number][];
+  /** [service\toperation, spans, [template, Σ, Σ²][]] */
+  templates?: [string, number, [number, number, number][]][];
+  rates?: { windows: number; moments: [string, [number, number, number][]][] };
+}
+
+function pooled(parts: readonly (readonly number[])[]): Pooled {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const all = new Float64Array(n);
+  let k = 0;
+  for (const p of parts) for (const v of p) all[k++] = v;
+  all.sort();
+  return { n, p50: q(all, 0.5), p90: q(all, 0.9) };
+}
+
+function compactEdges(s: EdgeSummary, out: EvidenceWindow): void {
+  const edges: EdgeStat[] = [];
+  const byCallee = new Map<string, number[][]>();
+  const byPod = new Map<string, number[][]>();
+  for (const e of s.values()) {
+    const g = sorted(e.gaps);
+    edges.push({ caller: e.caller, callee: e.callee, n: g.length, med: q(g, 0.5), p90: q(g, 0.9), pods: [...e.byPod].map(([pod, v]) => [pod, v.length, q(sorted(v), 0.5)]) });
+    push(byCallee, e.callee, e.gaps);
+    for (const [pod, v] of e.byPod) push(byPod, `${e.callee}\t${pod}`, v);
+  }
+  out.edges = edges;
+  out.calleeGaps = new Map([...byCallee].map(([k, v]) => [k, pooled(v)]));
+  out.podGaps = new Map([...byPod].map(([k, v]) => [k, pooled(v)]));
+}
+
+function compactSelf(s: SelfSummary, out: EvidenceWindow): void {
+  const ops: OpStat[] = [];
+  const bySvc = new Map<string, number[][]>();
+  const byPod = new Map<string, number[][]>();
+  for (const e of s.values()) {
+    const v = sorted(e.selfMs);
+    ops.push({ service: e.service, operation: e.operation, n: v.length, med: q(v, 0.5), pods: [...e.byPod].map(([pod, x]) => [pod, x.length, q(sorted(x), 0.5)]) });
+    push(bySvc, e.service, e.selfMs);
+    for (const [pod, x] of e.byPod) push(byPod, `${e.service}\t${pod}`, x);
+  }
+  out.ops = ops;
+  out.serviceSelf = new Map([...bySvc].map(([k, v]) => [k, pooled(v)]));
+  out.podSelf = new Map([...byPod].map(([k, v]) => [k, pooled(v)]));
+}
+
+/** Algorithm R over whole window summaries (seeded: the same windows give the same sample). */
+class SummaryReservoir<S> {
+  readonly items: S[] = [];
+  private seen = 0;
+  constructor(
+    private readonly cap: number,
+    private readonly rng: SeededRandom,
+  ) {}
+  add(s: S): void {
+    this.seen++;
+    if (this.items.length < this.cap) this.items.push(s);
+    else {
+      const j = Math.floor(this.rng.next() * this.seen);
+      if (j < this.cap) this.items[j] = s;
+    }
+  }
+}
+
+/**
+ * Span and log evidence of a stream of windows (one pass, windows in stream order), and the
+ * references learnt from the training ones. Labels are never seen.
+ */
+export class EvidencePass {
+  private readonly spans = new EvidenceSpanIndex();
+  /** records before this time were taken in by an earlier window */
+  private logsUpTo = -Infinity;
+  /** records with a span id whose span was not indexed yet, tried again in later windows */
+  private unjoined: { r: LogRecord; shape: number }[] = [];
+  /** records without a span id, while a window can hold them (for the per-window rates) */
+  private unspanned: { r: LogRecord; shape: number }[] = [];
+  /** duplicate keys of recent records, with their time */
+  private readonly dupKeys = new Map<string, number>();
+  private dupSweptAt = -Infinity;
+  private readonly edgeSample: SummaryReservoir<EdgeSummary>;
+  private readonly selfSample: SummaryReservoir<SelfSummary>;
+  private readonly tplSample: SummaryReservoir<TemplateSummary>;
+  private readonly rateSample: SummaryReservoir<RateSummary>;
+
+  constructor(seed: number, cap = EVIDENCE_REFERENCE_WINDOWS) {
+    const rng = new SeededRandom(seed ^ 0x5eed11);
+    this.edgeSample = new SummaryReservoir(cap, rng);
+    this.selfSample = new SummaryReservoir(cap, rng);
+    this.tplSample = new SummaryReservoir(cap, rng);
+    this.rateSample = new SummaryReservoir(cap, rng);
+  }
+
+  /**
+   * A window's evidence. `logs` and `shapes` (each record's line shape) may be empty (no logs,
+   * or logs summarised elsewhere); undefined when the window has nothing for any family.
+   */
+  add(range: TimeRange, spans: readonly Span[], logs: readonly LogRecord[], shapes: readonly number[], train: boolean): EvidenceWindow | undefined {
+    const out: EvidenceWindow = {};
+    let any = false;
+    let inRange: SpanEvidence[] | undefined;
+    if (spans.length) {
+      const s = this.spans.summarize(spans, range);
+      inRange = s.inRange;
+      if (s.edges) {
+        compactEdges(s.edges, out);
+        if (train) this.edgeSample.add(s.edges);
+        any = true;
+      }
+      if (s.self) {
+        compactSelf(s.self, out);
+        if (train) this.selfSample.add(s.self);
+        any = true;
+      }
+    }
+    if (logs.length) this.takeRecords(logs, shapes, range);
+    const t = inRange?.length ? this.templateSummary(inRange) : undefined;
+    if (t) {
+      out.templates = t;
+      if (train) this.tplSample.add(t);
+      any = true;
+    }
+    const r = this.unspanned.length ? rateSummary(range, this.unspanned) : undefined;
+    if (r) {
+      out.rates = r;
+      if (train) this.rateSample.add(r);
+      any = true;
+    }
+    return any ? out : undefined;
+  }
+
+  /**
+   * Takes in a window's new records, each once per pass: those from the previous window's end
+   * on (windows overlap; a record arriving later than that, out of order, is left out, as the
+   * log thread leaves it out). A record repeating an earlier one (the collector's duplicates —
+   * same span or entity, time and line — are one event, as in the families) is dropped; one
+   * with a span id is counted at its span (`SpanEvidence.logs`), or kept until its span is
+   * indexed; one without is kept for the per-window rates.
+   */
+  private takeRecords(logs: readonly LogRecord[], shapes: readonly number[], range: TimeRange): void {
+    if (range.start - this.dupSweptAt >= DUP_KEEP_MS) {
+      for (const [k, t] of this.dupKeys) if (t < range.start - DUP_KEEP_MS) this.dupKeys.delete(k);
+      this.dupSweptAt = range.start;
+    }
+    const from = this.logsUpTo;
+    this.logsUpTo = Math.max(this.logsUpTo, range.end);
+    const pending = this.unjoined;
+    this.unjoined = [];
+    // a span starts before its records, so a record whose span is not indexed by now mostly has
+    // none in the data: it is tried while its time is inside the windows
+    for (const p of pending) if (p.r.time >= range.start) this.join(p.r, p.shape);
+    this.unspanned = this.unspanned.filter((p) => p.r.time >= range.start);
+    for (let i = 0; i < logs.length; i++) {
+      const r = logs[i];
+      if (r.time < from || r.time >= range.end) continue;
+      if (r.spanId) {
+        this.join(r, shapes[i]);
+        continue;
+      }
+      const key = `${r.entity}\t${r.time}\t${shapes[i]}`;
+      if (this.dupKeys.has(key)) continue;
+      this.dupKeys.set(key, r.time);
+      this.unspanned.push({ r, shape: shapes[i] });
+    }
+  }
+
+  private join(r: LogRecord, shape: number): void {
+    const e = r.traceId ? this.spans.spanOf(r.traceId, r.spanId!) : undefined;
+    if (!e) {
+      this.unjoined.push({ r, shape });
+      return;
+    }
+    // a duplicate (same span, time and line) is the same event
+    const seen = (e.logTimes ??= new Map());
+    const at = seen.get(r.time);
+    if (at?.includes(shape)) return;
+    if (at) at.push(shape);
+    else seen.set(r.time, [shape]);
+    const m = (e.logs ??= new Map());
+    m.set(shape, (m.get(shape) ?? 0) + 1);
+  }
+
+  /**
+   * Records per span of each (service, operation, template): the log-template family's
+   * summary (src/encode/evidence/log-templates.ts), keyed by line shape. Each record is joined
+   * to its span once (`takeRecords`) and counted there, so a window only adds up its spans'
+   * counts. A span's counts are those of all its records read so far (up to the window's end):
+   * unlike the family's window-local join, a record just after the window's end, of a span
+   * that started inside it, counts from the next window on.
+   */
+  private templateSummary(spans: readonly SpanEvidence[]): TemplateSummary | undefined {
+    let joined = 0;
+    const ops: TemplateSummary['ops'] = new Map();
+    for (const e of spans) {
+      const s = e.span;
+      const key = (e.opKey ??= `${s.service}\t${s.operation}`);
+      let o = ops.get(key);
+      // per-pod span counts (`pods`) are left empty: the family's statistic does not read them
+      if (!o) ops.set(key, (o = { service: s.service, operation: s.operation, n: 0, pods: new Map(), templates: new Map() }));
+      o.n++;
+      const counts = e.logs;
+      if (!counts) continue;
+      joined++;
+      for (const [t, c] of counts) {
+        const m = o.templates.get(t);
+        if (m) ((m.sum += c), (m.sumSq += c * c));
+        else o.templates.set(t, { sum: c, sumSq: c * c });
+      }
+    }
+    return joined ? { ops, text: new Map() } : undefined;
+  }
+
+  /** The references, fitted by the families from the sampled training windows. */
+  finish(templateOf: TemplateOf): EvidenceReferences {
+    const tpl = this.tplSample.items.map((s) => mapTemplates(s, templateOf));
+    const rates = this.rateSample.items.map((s) => mapRates(s, templateOf));
+    return {
+      edges: edgeGaps.fit(this.edgeSample.items),
+      self: selfTime.fit(this.selfSample.items),
+      templates: tpl.length ? logTemplates.fit(tpl) : undefined,
+      rates: rates.length ? logRates.fit(rates) : undefined,
+    };
+  }
+}
+
+function rateSummary(range: TimeRange, records: readonly { r: LogRecord; shape: number }[]): RateSummary | undefined {
+  const counts = new Map<string, Map<number, number>>();
+  for (const { r, shape } of records) {
+    if (r.time < range.start || r.time >= range.end) continue;
+    let m = counts.get(r.service);
+    if (!m) counts.set(r.service, (m = new Map()));
+    m.set(shape, (m.get(shape) ?? 0) + 1);
+  }
+  return counts.size ? { counts, text: new Map() } : undefined;
+}
+
+/** Duplicate keys are kept this long (stream time): duplicates share their time. */
+const DUP_KEEP_MS = 10 * 60_000;
+
+/** A summary keyed by line shape, re-keyed by template (shapes of one template merged). */
+export function mapTemplates(s: TemplateSummary, templateOf: TemplateOf): TemplateSummary {
+  const ops: TemplateSummary['ops'] = new Map();
+  for (const [k, o] of s.ops) {
+    const t = new Map<number, { sum: number; sumSq: number }>();
+    for (const [shape, m] of o.templates) {
+      const id = templateOf(shape);
+      const a = t.get(id);
+      // shapes of one template in one span add up; Σ² of the merged counts is not known from
+      // the parts, so it is bounded by (Σa)²+(Σb)² ≤ it: the variance of a merged template is
+      // understated only when one span logs both shapes, which lines of one statement rarely do
+      if (a) ((a.sum += m.sum), (a.sumSq += m.sumSq));
+      else t.set(id, { sum: m.sum, sumSq: m.sumSq });
+    }
+    ops.set(k, { ...o, templates: t });
+  }
+  return { ops, text: s.text };
+}
+
+export function mapRates(s: RateSummary, templateOf: TemplateOf): RateSummary {
+  const counts = new Map<string, Map<number, number>>();
+  for (const [svc, m] of s.counts) {
+    const c = new Map<number, number>();
+    for (const [shape, n] of m) {
+      const id = templateOf(shape);
+      c.set(id, (c.get(id) ?? 0) + n);
+    }
+    counts.set(svc, c);
+  }
+  return { counts, text: s.text };
+}
+
+const ln1p = (x: number) => Math.log1p(Math.max(0, x));
+
+/** The value of largest magnitude (NaN for none). */
+function maxAbs(values: Iterable<number>): number {
+  let best = NaN;
+  for (const v of values) if (Number.isFinite(v) && !(Math.abs(v) <= Math.abs(best))) best = v;
+  return best;
+}
+
+const nameIs = new Map<RegExp, Map<string, boolean>>();
+
+/** `maxAbs` of the values whose metric name matches `re`. */
+function maxAbsOf(m: Map<string, number>, re: RegExp): number {
+  let cache = nameIs.get(re);
+  if (!cache) nameIs.set(re, (cache = new Map()));
+  let best = NaN;
+  for (const [name, v] of m) {
+    let ok = cache.get(name);
+    if (ok === undefined) cache.set(name, (ok = re.test(name)));
+    if (ok && Number.isFinite(v) && !(Math.abs(v) <= Math.abs(best))) best = v;
+  }
+  return best;
+}
+
+function med(v: number[]): number {
+  return v.length ? q(sorted(v), 0.5) : NaN;
+}
+
+interface Acc {
+  f: Float32Array;
+  items: Item[];
+}
+
+/**
+ * The evidence rows of one window: one per service with any evidence, then one per pod of it
+ * (rows in service order, the service first). `templateOf` maps the window's line shapes to
+ * the references' template ids; `describe` gives a template's text for the items.
+ */
+export function evidenceRows(
+  ew: EvidenceWindow | undefined,
+  resources: Map<string, PodResources> | undefined,
+  refs: EvidenceReferences | undefined,
+  templateOf: TemplateOf,
+  describe: (template: number) => string,
+): EvidenceRow[] {
+  const svcs = new Map<string, Acc>();
+  const pods = new Map<string, Map<string, Acc>>();
+  const acc = () => ({ f: new Float32Array(EVIDENCE_FEATURES.length).fill(NaN), items: [] });
+  const svc = (s: string): Acc => {
+    let a = svcs.get(s);
+    if (!a) svcs.set(s, (a = acc()));
+    return a;
+  };
+  const pod = (s: string, p: string): Acc => {
+    svc(s);
+    let m = pods.get(s);
+    if (!m) pods.set(s, (m = new Map()));
+    let a = m.get(p);
+    if (!a) m.set(p, (a = acc()));
+    return a;
+  };
+  if (ew) {
+    edgeFeatures(ew, refs?.edges, svc, pod);
+    selfFeatures(ew, refs?.self, svc, pod);
+    if (ew.templates) templateFeatures(mapTemplates(ew.templates, templateOf), refs?.templates, svc, describe);
+    if (ew.rates) rateFeatures(mapRates(ew.rates, templateOf), refs?.rates, svc, describe);
+  }
+  if (resources) resourceFeatures(resources, svc, pod);
+  const rows: EvidenceRow[] = [];
+  const items = (a: Acc) =>
+    a.items
+      .sort((x, y) => Math.abs(y.dev) - Math.abs(x.dev))
+      .slice(0, 3)
+      .map((i) => i.text())
+      .join('; ');
+  for (const s of [...svcs.keys()].sort()) {
+    const a = svcs.get(s)!;
+    rows.push({ entity: s, features: a.f, items: items(a) });
+    const pm = pods.get(s);
+    if (pm) for (const p of [...pm.keys()].sort()) rows.push({ entity: s, pod: p, features: pm.get(p)!.f, items: items(pm.get(p)!) });
+  }
+  return rows;
+}
+
+type SvcAcc = (s: string) => Acc;
+type PodAcc = (s: string, p: string) => Acc;
+
+/** The families' deviation of a median of `n` calls (edges.ts, self-time.ts). */
+const dev = (v: number, n: number, r: SupportedLocation) => (Math.log1p(v) - r.center) / supportScale(r, n);
+
+function edgeFeatures(ew: EvidenceWindow, ref: EdgeReference | undefined, svc: SvcAcc, pod: PodAcc): void {
+  if (!ew.edges) return;
+  const inDev = new Map<string, number[]>();
+  const outDev = new Map<string, number[]>();
+  const newIn = new Map<string, number>();
+  const podDev = new Map<string, number[]>();
+  for (const e of ew.edges) {
+    svc(e.callee);
+    if (e.n < EDGE_MIN_CALLS) continue;
+    const r = ref?.get(`${e.caller}\t${e.callee}`);
+    if (!r) {
+      newIn.set(e.callee, (newIn.get(e.callee) ?? 0) + 1);
+      continue;
+    }
+    const d = dev(e.med, e.n, r);
+    push(inDev, e.callee, d);
+    push(outDev, e.caller, d);
+    if (Math.abs(d) >= ITEM_MIN) svc(e.callee).items.push({ dev: d, text: () => `edge-gap ${e.caller} → ${e.callee} ${fmt(e.med)} ms (p90 ${fmt(e.p90)}, ref ${fmt(Math.expm1(r.center))}, dev ${sig(d)}, ${e.n} calls)` });
+    for (const [p, n, m] of e.pods) if (n >= EDGE_MIN_CALLS) push(podDev, `${e.callee}\t${p}`, dev(m, n, r));
+  }
+  const fill = (a: Acc, g: Pooled | undefined, devs: number[] | undefined, nNew: number | undefined, refKnown: boolean) => {
+    if (g) {
+      a.f[F.edge_in_calls_log] = ln1p(g.n);
+      a.f[F.edge_in_gap_p50_logms] = ln1p(g.p50);
+      a.f[F.edge_in_gap_p90_logms] = ln1p(g.p90);
+    }
+    if (devs?.length) {
+      a.f[F.edge_in_dev_median] = med(devs);
+      a.f[F.edge_in_dev_min] = Math.min(...devs);
+      a.f[F.edge_in_dev_max] = Math.max(...devs);
+    }
+    if (refKnown) {
+      a.f[F.edge_in_edges_log] = ln1p(devs?.length ?? 0);
+      a.f[F.edge_in_new_log] = ln1p(nNew ?? 0);
+    }
+  };
+  for (const [callee, g] of ew.calleeGaps ?? []) fill(svc(callee), g, inDev.get(callee), newIn.get(callee), !!ref);
+  for (const [caller, d] of outDev) svc(caller).f[F.edge_out_dev_median] = med(d);
+  for (const [k, g] of ew.podGaps ?? []) {
+    const [s, p] = k.split('\t');
+    fill(pod(s, p), g, podDev.get(k), undefined, false);
+  }
+}
+
+function selfFeatures(ew: EvidenceWindow, ref: SelfReference | undefined, svc: SvcAcc, pod: PodAcc): void {
+  if (!ew.ops) return;
+  const devs = new Map<string, number[]>();
+  const podDevs = new Map<string, number[]>();
+  for (const o of ew.ops) {
+    const r = ref?.get(`${o.service}\t${o.operation}`);
+    if (!r || o.n < EDGE_MIN_CALLS) continue;
+    const d = dev(o.med, o.n, r);
+    push(devs, o.service, d);
+    if (Math.abs(d) >= ITEM_MIN) svc(o.service).items.push({ dev: d, text: () => `self-time ${o.service} ${o.operation} ${fmt(o.med)} ms (ref ${fmt(Math.expm1(r.center))}, dev ${sig(d)}, ${o.n} spans)` });
+    for (const [p, n, m] of o.pods) if (n >= EDGE_MIN_CALLS) push(podDevs, `${o.service}\t${p}`, dev(m, n, r));
+  }
+  const fill = (a: Acc, g: Pooled | undefined, d: number[] | undefined) => {
+    if (g) {
+      a.f[F.self_spans_log] = ln1p(g.n);
+      a.f[F.self_p50_logms] = ln1p(g.p50);
+    }
+    if (d?.length) {
+      a.f[F.self_dev_max] = Math.max(...d);
+      a.f[F.self_dev_median] = med(d);
+    }
+  };
+  for (const [s, g] of ew.serviceSelf ?? []) fill(svc(s), g, devs.get(s));
+  for (const [k, g] of ew.podSelf ?? []) {
+    const [s, p] = k.split('\t');
+    fill(pod(s, p), g, podDevs.get(k));
+  }
+}
+
+function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
+  const per = new Map<string, { spans: number; tMax: number; tMin: number; vanished: number; appeared: number }>();
+  for (const o of s.ops.values()) {
+    const a = svc(o.service);
+    const r = ref?.ops.get(`${o.service}\t${o.operation}`);
+    if (!r || o.n < LOG_MIN_SPANS || r.n < LOG_MIN_SPANS) continue;
+    if (!o.templates.size && !r.templates.size) continue; // an operation that never logs
+    let x = per.get(o.service);
+    if (!x) per.set(o.service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
+    x.spans += o.n;
+    for (const t of new Set([...o.templates.keys(), ...r.templates.keys()])) {
+      const wm = o.templates.get(t) ?? { sum: 0, sumSq: 0 };
+      const rm = r.templates.get(t) ?? { sum: 0, sumSq: 0 };
+      const tv = welchT({ n: o.n, ...wm }, { n: r.n, ...rm });
+      if (!(tv <= x.tMax)) x.tMax = tv;
+      if (!(tv >= x.tMin)) x.tMin = tv;
+      const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
+      if (what === 'appears') x.appeared++;
+      else if (what === 'vanishes') x.vanished++;
+      if (Math.abs(tv) >= ITEM_MIN) a.items.push({ dev: tv, text: () => `log-template ${o.service} ${o.operation} ${what}: ${describe(t).slice(0, 80)} ${fmt(wm.sum / o.n)}/span (ref ${fmt(rm.sum / r.n)}, t ${sig(tv)})` });
+    }
+  }
+  for (const [service, x] of per) {
+    const f = svc(service).f;
+    f[F.logt_spans_log] = Math.log1p(x.spans);
+    f[F.logt_t_max] = x.tMax;
+    f[F.logt_t_min] = x.tMin;
+    f[F.logt_vanished_log] = Math.log1p(x.vanished);
+    f[F.logt_appeared_log] = Math.log1p(x.appeared);
+  }
+}
+
+function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
+  for (const [service, m] of s.counts) {
+    const a = svc(service);
+    let total = 0;
+    for (const c of m.values()) total += c;
+    a.f[F.lograte_records_log] = Math.log1p(total);
+    const r = ref?.moments.get(service);
+    if (!ref || !r || ref.windows < 2) continue;
+    let zMax = NaN;
+    let zMin = NaN;
+    for (const t of new Set([...m.keys(), ...r.keys()])) {
+      const c = m.get(t) ?? 0;
+      const mo = r.get(t) ?? { sum: 0, sumSq: 0 };
+      // the family's statistic (log-rates.ts): variance floored at the mean and at 1
+      const mean = mo.sum / ref.windows;
+      const v = Math.max((mo.sumSq - ref.windows * mean * mean) / (ref.windows - 1), mean, 1);
+      const z = (c - mean) / Math.sqrt(v);
+      if (!(z <= zMax)) zMax = z;
+      if (!(z >= zMin)) zMin = z;
+      if (Math.abs(z) >= ITEM_MIN) a.items.push({ dev: z, text: () => `log-rate ${service} ${describe(t).slice(0, 80)} ${c} records (ref ${fmt(mean)}, z ${sig(z)})` });
+    }
+    a.f[F.lograte_z_max] = zMax;
+    a.f[F.lograte_z_min] = zMin;
+  }
+}
+
+const CPU = /cpu/i;
+const MEM = /mem/i;
+
+function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodAcc): void {
+  const perSvc = new Map<string, Float32Array[]>();
+  for (const [p, r] of res) {
+    const a = pod(r.service, p);
+    const f = a.f;
+    f[F.res_metrics_log] = Math.log1p(r.own.size);
+    f[F.res_own_z_max] = maxAbs(r.own.values());
+    f[F.res_cpu_own_z] = maxAbsOf(r.own, CPU);
+    f[F.res_mem_own_z] = maxAbsOf(r.own, MEM);
+    f[F.res_global_z_max] = maxAbs(r.global.values());
+    f[F.res_cpu_global_z] = maxAbsOf(r.global, CPU);
+    for (const i of r.items) a.items.push(i);
+    const s = svc(r.service);
+    if (r.items.length) s.items.push(r.items[0]);
+    push(perSvc, r.service, f);
+  }
+  // a service's resource figures are those of its most deviant pod, feature by feature
+  const names = ['res_own_z_max', 'res_cpu_own_z', 'res_mem_own_z', 'res_global_z_max', 'res_cpu_global_z'];
+  for (const [s, fs] of perSvc) {
+    const a = svc(s);
+    let count = 0;
+    for (const f of fs) count += Math.expm1(f[F.res_metrics_log]);
+    a.f[F.res_metrics_log] = Math.log1p(count);
+    for (const n of names) a.f[F[n]] = maxAbs(fs.map((f) => f[F[n]]));
+  }
+}
+
+export function evidenceToJSON(refs: EvidenceReferences, historyMs: number): EvidenceState {
+  const loc = (m: Map<string, SupportedLocation>): [string, number, number, number, number][] => [...m].map(([k, r]) => [k, r.center, r.scale, r.n, r.support ?? 0]);
+  return {
+    version: EVIDENCE_VERSION,
+    historyMs,
+    edges: loc(refs.edges),
+    self: loc(refs.self),
+    templates: refs.templates ? [...refs.templates.ops].map(([k, o]) => [k, o.n, [...o.templates].map(([t, m]) => [t, m.sum, m.sumSq] as [number, number, number])]) : undefined,
+    rates: refs.rates ? { windows: refs.rates.windows, moments: [...refs.rates.moments].map(([s, m]) => [s, [...m].map(([t, x]) => [t, x.sum, x.sumSq] as [number, number, number])]) } : undefined,
+  };
+}
+
+/** The references of a saved state; undefined for a state of another evidence version. */
+export function evidenceFromJSON(s: EvidenceState | undefined): EvidenceReferences | undefined {
+  if (!s || s.version !== EVIDENCE_VERSION) return undefined;
+  const loc = (v: [string, number, number, number, number][]) => new Map(v.map(([k, center, scale, n, support]) => [k, { center, scale, n, support }]));
+  const moments = (v: [number, number, number][]) => new Map(v.map(([t, sum, sumSq]) => [t, { sum, sumSq }]));
+  return {
+    edges: loc(s.edges),
+    self: loc(s.self),
+    templates: s.templates ? { ops: new Map(s.templates.map(([k, n, t]) => [k, { n, templates: moments(t) }])), text: new Map() } : undefined,
+    rates: s.rates ? { windows: s.rates.windows, moments: new Map(s.rates.moments.map(([k, m]) => [k, moments(m)])), text: new Map() } : undefined,
+  };
+}
+
+/** The fields of a record the evidence reads, for records sent apart by the log thread. */
+interface RecordsIn {
+  time: Float64Array;
+  traceId: (string | null)[];
+  spanId: (string | null)[];
+  entity: string[];
+  service: string[];
+  shape: Int32Array;
+}
+
+/**
+ * Records handed over by the log thread (`ForeignLogs.records`: each record once, with the
+ * first window whose end is after it), as `EvidencePass.add` takes them; `localShape` maps the
+ * thread's line shapes to this side's.
+ */
+export function foreignRecords(r: RecordsIn, localShape: (shape: number) => number): { logs: LogRecord[]; shapes: number[] } {
+  const logs: LogRecord[] = new Array(r.time.length);
+  const shapes: number[] = new Array(r.time.length);
+  for (let i = 0; i < r.time.length; i++) {
+    logs[i] = { time: r.time[i], entity: r.entity[i], service: r.service[i], severity: 'unknown', body: '', traceId: r.traceId[i] ?? undefined, spanId: r.spanId[i] ?? undefined };
+    shapes[i] = localShape(r.shape[i]);
+  }
+  return { logs, shapes };
+}
