@@ -4,12 +4,12 @@ import { resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { createBackbone, type Backbone, type EmbeddingCache } from '../encode/index.js';
+import { createBackbone } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-import { currentFeatureLayouts, encodeWindows, readEncodedWindows, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
-import { Exclusions, selectTrainingWindows, trainingWindowFilter } from '../windows/index.js';
-import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, intArg, isEncodedFile, noCacheOption, nonNegativeIntArg, openCache, positiveIntArg, positiveNumberArg, run, showProgress, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption, type CacheCliOptions } from './common.js';
+import { currentFeatureLayouts, loadTrainingSources, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
+import { Exclusions, selectTrainingWindows } from '../windows/index.js';
+import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, intArg, noCacheOption, nonNegativeIntArg, openCache, positiveIntArg, positiveNumberArg, run, showProgress, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption, type CacheCliOptions } from './common.js';
 
 interface TrainCliOptions extends CacheCliOptions {
   data: string[];
@@ -28,6 +28,10 @@ interface TrainCliOptions extends CacheCliOptions {
   tau: number;
   lambdaT: number;
   lambdaA: number;
+  lambdaD: number;
+  deviation: boolean;
+  view?: boolean;
+  entities?: boolean;
   weakLabels?: boolean;
   weakLabelsFrom?: string[];
   temporal: boolean;
@@ -63,7 +67,7 @@ function fmt(v: number | undefined): string {
 
 function lossText(l: LossMeans | undefined): string {
   if (!l) return '';
-  return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)})`;
+  return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)}, deviation ${fmt(l.deviation)}${l.view !== undefined ? `, view ${fmt(l.view)}` : ''})`;
 }
 
 /**
@@ -86,61 +90,6 @@ function weakLabelPolicy(o: TrainCliOptions, windows: readonly EncodedWindow[], 
   return (w) => chosen.has(w);
 }
 
-/** Encodes (or reads) every --data source with one backbone; windows carry their source. */
-export async function loadTrainingSources(
-  paths: readonly string[],
-  o: { backbone: Backbone; cache?: EmbeddingCache; spec: { lengthMs: number; strideMs: number }; faultDuration: number; exclude?: Exclusions; trainSplit?: 'train' | 'test'; show: boolean; entities?: boolean; needsLabels?: string },
-): Promise<{ windows: EncodedWindow[]; sources: { path: string; windows: number; format: string }[] }> {
-  const windows: EncodedWindow[] = [];
-  const sources: { path: string; windows: number; format: string }[] = [];
-  for (const path of paths) {
-    if (isEncodedFile(path)) {
-      const r = await readEncodedWindows(path, { entities: o.entities });
-      const { viewsVersion, layouts } = currentFeatureLayouts();
-      if (r.info.backboneId !== o.backbone.id) throw new UserError(`${path} was encoded with backbone ${r.info.backboneId}, not ${o.backbone.id} (--backbone): every source must use one backbone`);
-      if (r.info.viewsVersion !== viewsVersion) throw new UserError(`${path} has views format version ${r.info.viewsVersion}, this RuntimeSlicer writes ${viewsVersion}: re-encode it`);
-      for (const m of ['metrics', 'traces', 'logs'] as const) {
-        if (JSON.stringify(r.info.featureLayouts[m]) !== JSON.stringify(layouts[m])) throw new UserError(`${path}: its ${m} feature layout differs from this RuntimeSlicer's: re-encode it`);
-      }
-      const root = r.info.dataset?.root;
-      if (r.windows.some((w) => w.caseId !== undefined) && root && existsSync(root)) {
-        // The file has no case splits or groups: take them from the folder it was encoded from.
-        const cases = new Map((await openDataset(root, { faultDurationMs: o.faultDuration, needsLabels: o.needsLabels })).cases?.map((c) => [c.id, c]));
-        for (const w of r.windows) {
-          const c = w.caseId !== undefined ? cases.get(w.caseId) : undefined;
-          if (c?.split) w.split = c.split;
-          if (c?.group) w.group = c.group;
-        }
-      } else if (o.trainSplit && r.windows.some((w) => w.caseId !== undefined)) {
-        throw new UserError(`${path}: --train-split needs the cases' splits, but the folder it was encoded from (${root ?? 'unrecorded'}) is not there; pass the folder instead`);
-      }
-      for (const w of r.windows) windows.push(w);
-      sources.push({ path, windows: r.windows.length, format: 'encoded' });
-      continue;
-    }
-    const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: o.needsLabels });
-    const splitOf = new Map(ds.cases?.map((c) => [c.id, c.split]));
-    const progress = new PhaseProgress(o.show, (phase) => `${phase} ${path}`);
-    try {
-      const ws = await encodeWindows(ds, {
-        spec: o.spec,
-        backbone: o.backbone,
-        cache: o.cache,
-        entities: o.entities,
-        // the views' baselines learn from training windows only
-        fitFilter: trainingWindowFilter(ds.root, { exclude: o.exclude, trainSplit: o.trainSplit }, (id) => splitOf.get(id)),
-        onProgress: progress.onProgress,
-      });
-      for (const w of ws) windows.push(w);
-      sources.push({ path: ds.root, windows: ws.length, format: ds.format });
-      noteDataProblems(ds, path);
-    } finally {
-      progress.stop();
-    }
-  }
-  return { windows, sources };
-}
-
 export function register(program: Command): void {
   program
     .command('train')
@@ -161,11 +110,15 @@ export function register(program: Command): void {
     .option('--tau <t>', 'InfoNCE temperature', positiveNumberArg, 0.1)
     .option('--lambda-t <w>', 'weight of the temporal term', nonNegativeArg, 0.5)
     .option('--lambda-a <w>', 'weight of the weak anomaly term (with --weak-labels)', nonNegativeArg, 0.1)
+    .option('--lambda-d <w>', 'weight of the deviation term (the state embedding reconstructs the robust feature deviations)', nonNegativeArg, 1)
     .option('--weak-labels', 'use the anomaly labels of training windows (never of excluded ones) for the weak separation term')
     .option('--weak-labels-from <path>', 'like --weak-labels, but only the windows of this --data source (repeatable); the others count as unlabelled', collect)
     .option('--no-temporal', 'drop the temporal term (ablation)')
     .option('--no-modal', 'drop the cross-modal InfoNCE term (ablation)')
     .option('--no-anomaly', 'drop the weak anomaly term (ablation)')
+    .option('--no-deviation', 'drop the deviation term (ablation)')
+    .option('--entities', 'deviation term on per-service rows too (folders are encoded with per-service views; .arrow sources need them)')
+    .option('--view', 'add the view term: each window against a perturbed copy (feature noise, modality dropout)')
     .option('--exclude <file>', 'JSON list of held-out case ids, window start times or {source?, start, end} ranges (docs/training.md)')
     .option('--train-split <split>', 'case-based data: train only on cases of this split (train)', splitArg)
     .option('--val-share <share>', 'share of windows held out in whole time blocks for early stopping (0 = none)', shareArg, 0.1)
@@ -208,7 +161,22 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
   process.on('SIGINT', onSigint);
   try {
     const te = performance.now();
-    const { windows, sources } = await loadTrainingSources(o.data, { backbone, cache, spec, faultDuration: o.faultDuration, exclude, trainSplit: o.trainSplit, show, needsLabels: o.weakLabels || o.weakLabelsFrom?.length ? 'train --weak-labels' : undefined });
+    const needsLabels = o.weakLabels || o.weakLabelsFrom?.length ? 'train --weak-labels' : undefined;
+    const { windows, sources } = await loadTrainingSources(o.data, {
+      backbone,
+      cache,
+      spec,
+      faultDuration: o.faultDuration,
+      exclude,
+      trainSplit: o.trainSplit,
+      entities: !!o.entities,
+      open: (path, faultDurationMs) => openDataset(path, { faultDurationMs, needsLabels }),
+      onDataset: noteDataProblems,
+      progress: (path) => {
+        const p = new PhaseProgress(show, (phase) => `${phase} ${path}`);
+        return { onProgress: p.onProgress, stop: () => p.stop() };
+      },
+    });
     const encodeMs = performance.now() - te;
     const sel = selectTrainingWindows(windows, { exclude, trainSplit: o.trainSplit });
     if (sel.kept.length < 2) throw new UserError(`only ${sel.kept.length} training window(s) left (of ${windows.length}; ${sel.excluded} excluded, ${sel.otherSplit} in another split)`);
@@ -223,12 +191,13 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       model: { hidden: o.hidden, modalityDim: o.modalityDim, stateDim: o.stateDim },
       epochs: o.epochs,
       batchSize: o.batch,
+      entityDeviation: !!o.entities,
       lr: o.lr,
       seed: o.seed,
       valShare: o.valShare,
       patience: o.patience,
-      loss: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA },
-      terms: { modal: o.modal, temporal: o.temporal, anomaly: o.anomaly },
+      loss: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA, deviationWeight: o.lambdaD },
+      terms: { modal: o.modal, temporal: o.temporal, anomaly: o.anomaly, deviation: o.deviation, view: !!o.view },
       weakLabels: weakLabelPolicy(o, windows, sources),
       resumeFile,
       resume: o.resume,
@@ -240,12 +209,12 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
           bar?.stop();
           barEpoch = p.epoch;
           bar = new SingleBar(
-            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {loss} (modal {modal}, temporal {temporal}, anomaly {anomaly}) | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+            { format: `epoch ${p.epoch + 1}/${p.epochs} [{bar}] {value}/{total} | loss {loss} (modal {modal}, temporal {temporal}, anomaly {anomaly}, deviation {deviation}) | lr {lr}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
             Presets.shades_classic,
           );
           bar.start(p.batches, 0, {});
         }
-        bar?.update(p.batch, { loss: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), lr: p.lr.toExponential(2) });
+        bar?.update(p.batch, { loss: fmt(p.loss.total), modal: fmt(p.loss.modal), temporal: fmt(p.loss.temporal), anomaly: fmt(p.loss.anomaly), deviation: fmt(p.loss.deviation), lr: p.lr.toExponential(2) });
       },
       onSplitWarnings: (ws) => {
         for (const w of ws) process.stderr.write(`runtimeslicer: warning: validation split: ${w}\n`);
@@ -296,7 +265,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       backbone: { id: backbone.id, spec: o.backbone, dim: backbone.dim },
       window: spec,
       features: { viewsVersion, layouts },
-      loss: { options: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA }, terms: result.terms },
+      loss: { options: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA, deviationWeight: o.lambdaD, viewWeight: 0.5 }, terms: result.terms },
       training: {
         epochs: result.epochs,
         bestEpoch: result.bestEpoch + 1,

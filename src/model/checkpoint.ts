@@ -168,7 +168,7 @@ export interface ModelHeader extends ContainerHeader {
   backbone: BackboneInfo;
   window: WindowSpec;
   features: FeatureInfo;
-  loss: { options: LossOptions; terms: { modal: boolean; temporal: boolean; anomaly: boolean } };
+  loss: { options: LossOptions; terms: { modal: boolean; temporal: boolean; anomaly: boolean; deviation?: boolean; view?: boolean } };
   training: TrainingSummary;
 }
 

@@ -81,3 +81,19 @@ export * from './data.js';
 export * from './sampler.js';
 export * from './trainer.js';
 export * from './checkpoint.js';
+export { loadTrainingSources, isEncodedPath, type LoadTrainingSourcesOptions, type TrainingSourceInfo } from './sources.js';
+export {
+  DeviationDecoder,
+  deviationTargets,
+  featureSlices,
+  fitDeviationReference,
+  hasDeviationTargets,
+  fitEntityDeviationReference,
+  sampleEntityRows,
+  DEVIATION_Z_CLIP,
+  type DeviationReference,
+  type DeviationTargets,
+  type FeatureSlice,
+  type FeatureSlices,
+} from './deviation.js';
+export { perturbBatch, resolveAugment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';

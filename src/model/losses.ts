@@ -26,6 +26,10 @@ export interface LossOptions {
   anomalyWeight?: number;
   /** γ, the cosine cap between normal and abnormal states. Default 0.5. */
   anomalyCap?: number;
+  /** λ_d, weight of the deviation term (deviation.ts; used by the trainer). Default 1. */
+  deviationWeight?: number;
+  /** λ_v, weight of the view term (augment.ts; used by the trainer). Default 0.5. */
+  viewWeight?: number;
 }
 
 export const DEFAULT_LOSS_OPTIONS: Required<LossOptions> = {
@@ -34,6 +38,8 @@ export const DEFAULT_LOSS_OPTIONS: Required<LossOptions> = {
   temporalSlack: 0.1,
   anomalyWeight: 0.1,
   anomalyCap: 0.5,
+  deviationWeight: 1,
+  viewWeight: 0.5,
 };
 
 export function resolveLossOptions(options: LossOptions = {}): Required<LossOptions> {
@@ -42,7 +48,7 @@ export function resolveLossOptions(options: LossOptions = {}): Required<LossOpti
     if (v !== undefined) r[k] = v;
   }
   if (!(r.temperature > 0)) throw new RangeError(`loss: temperature must be > 0, got ${r.temperature}`);
-  for (const k of ['temporalWeight', 'anomalyWeight', 'temporalSlack'] as const) {
+  for (const k of ['temporalWeight', 'anomalyWeight', 'temporalSlack', 'deviationWeight', 'viewWeight'] as const) {
     if (!(r[k] >= 0)) throw new RangeError(`loss: ${k} must be ≥ 0, got ${r[k]}`);
   }
   if (!(r.temporalSlack < 1)) throw new RangeError(`loss: temporalSlack must be < 1 (an overlap ratio), got ${r.temporalSlack}`);

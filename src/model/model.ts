@@ -196,7 +196,9 @@ export class StateModel {
       if (!b || w === 0) continue;
       this.checkModality(m, b, batch.size);
       const mask = b.present ? Array.from(b.present, (v) => (v ? 1 : 0)) : undefined;
-      this.normalizers[m] = FeatureNormalizer.fit(b.x, w, mask);
+      // The numeric features (after the backbone vector) get a robust z (normalizer.ts).
+      const d = this.config.inputDims[m];
+      this.normalizers[m] = FeatureNormalizer.fit(b.x, w, mask, typeof d === 'object' && d.features > 0 ? { robustFrom: d.backbone } : {});
     }
   }
 

@@ -13,8 +13,10 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../telemetry/index.js';
 import { readContainer, writeContainer } from './checkpoint.js';
 import { toStateBatch, type EncodedWindow } from './data.js';
-import { AdamW, noGrad, ops, type Tensor } from './engine/index.js';
-import { anomalySeparationLoss, applicableTerms, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
+import { perturbBatch, resolveAugment, type AugmentOptions } from './augment.js';
+import { AdamW, ModelRng, noGrad, ops, type Tensor } from './engine/index.js';
+import { DeviationDecoder, deviationTargets, featureSlices, fitDeviationReference, fitEntityDeviationReference, hasDeviationTargets, sampleEntityRows, type DeviationReference } from './deviation.js';
+import { anomalySeparationLoss, applicableTerms, infoNCE, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
 import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
 import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
 import { BatchSampler, type SampledBatch } from './sampler.js';
@@ -24,6 +26,10 @@ export interface LossTerms {
   modal: boolean;
   temporal: boolean;
   anomaly: boolean;
+  /** Reconstructing the robust feature deviations from s (deviation.ts); only with inputs declared as { backbone, features }. */
+  deviation: boolean;
+  /** InfoNCE between each window and its perturbed copy (augment.ts). Default off. */
+  view: boolean;
 }
 
 export interface TrainerOptions {
@@ -56,7 +62,15 @@ export interface TrainerOptions {
   /** Improvement smaller than this does not count. Default 1e-4. */
   minDelta?: number;
   loss?: LossOptions;
-  /** Which loss terms to use (ablations). Default all three; anomaly needs weakLabels. */
+  /**
+   * Deviation term on per-service rows too (windows encoded with entities): each batch adds up
+   * to batchSize/2 sampled (window, service) rows, their deviations against that service's own
+   * reference. Default false.
+   */
+  entityDeviation?: boolean;
+  /** Perturbations of the view term (feature noise σ, modality dropout p). */
+  augment?: AugmentOptions;
+  /** Which loss terms to use (ablations). Default all; anomaly needs weakLabels, deviation inputs with numeric features. */
   terms?: Partial<LossTerms>;
   /**
    * Use the training windows' anomaly labels for the weak separation term: true for every
@@ -90,6 +104,8 @@ export interface LossMeans {
   modal?: number;
   temporal?: number;
   anomaly?: number;
+  deviation?: number;
+  view?: number;
   total?: number;
 }
 
@@ -200,10 +216,23 @@ interface BatchLoss {
   modal?: number;
   temporal?: number;
   anomaly?: number;
+  deviation?: number;
+  view?: number;
 }
 
-/** total = modal + λ_t·temporal + λ_a·anomaly over the enabled terms that apply to this batch (docs/losses.md). */
-export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'labels'>, terms: LossTerms, loss: Required<LossOptions>): BatchLoss {
+/** The deviation term's decoder and this batch's targets (deviation.ts). */
+export interface DeviationBatch {
+  decoder: DeviationDecoder;
+  reference: DeviationReference;
+  windows: readonly EncodedWindow[];
+  /** Modalities absent for the model in this batch. */
+  masked?: readonly Modality[];
+  /** Per-service rows of the batch, their states and reference (entityDeviation). */
+  entities?: { rows: readonly EncodedWindow[]; s: Tensor; reference: DeviationReference };
+}
+
+/** total = modal + λ_t·temporal + λ_a·anomaly + λ_d·deviation over the enabled terms that apply to this batch (docs/losses.md). */
+export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'labels'>, terms: LossTerms, loss: Required<LossOptions>, dev?: DeviationBatch, sView?: Tensor): BatchLoss {
   const out: BatchLoss = {};
   const parts: Tensor[] = [];
   if (terms.modal) {
@@ -227,6 +256,22 @@ export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'l
       out.anomaly = a.item();
     }
   }
+  if (terms.deviation && dev && loss.deviationWeight > 0) {
+    let d = dev.decoder.loss(f.s, deviationTargets(dev.windows, dev.reference, dev.masked));
+    const e = dev.entities && dev.entities.rows.length > 0 ? dev.decoder.loss(dev.entities.s, deviationTargets(dev.entities.rows, dev.entities.reference, dev.masked)) : undefined;
+    // system and service rows count alike: the mean of the two errors
+    if (d && e) d = ops.scale(ops.add(d, e), 0.5);
+    else d ??= e;
+    if (d) {
+      parts.push(ops.scale(d, loss.deviationWeight));
+      out.deviation = d.item();
+    }
+  }
+  if (terms.view && sView && loss.viewWeight > 0 && f.size >= 2) {
+    const v = infoNCE(f.s, sView, loss.temperature);
+    parts.push(ops.scale(v, loss.viewWeight));
+    out.view = v.item();
+  }
   if (parts.length > 0) {
     let total = parts[0];
     for (let k = 1; k < parts.length; k++) total = ops.add(total, parts[k]);
@@ -236,10 +281,10 @@ export function batchLoss(f: StateForward, b: Pick<SampledBatch, 'overlaps' | 'l
 }
 
 class MeanAcc {
-  private sum = { modal: 0, temporal: 0, anomaly: 0, total: 0 };
-  private n = { modal: 0, temporal: 0, anomaly: 0, total: 0 };
+  private sum = { modal: 0, temporal: 0, anomaly: 0, deviation: 0, view: 0, total: 0 };
+  private n = { modal: 0, temporal: 0, anomaly: 0, deviation: 0, view: 0, total: 0 };
   add(l: BatchLoss, weight = 1): void {
-    for (const k of ['modal', 'temporal', 'anomaly'] as const) {
+    for (const k of ['modal', 'temporal', 'anomaly', 'deviation', 'view'] as const) {
       const v = l[k];
       if (v !== undefined) {
         this.sum[k] += v * weight;
@@ -253,7 +298,7 @@ class MeanAcc {
   }
   means(): LossMeans {
     const out: LossMeans = {};
-    for (const k of ['modal', 'temporal', 'anomaly', 'total'] as const) if (this.n[k] > 0) out[k] = this.sum[k] / this.n[k];
+    for (const k of ['modal', 'temporal', 'anomaly', 'deviation', 'view', 'total'] as const) if (this.n[k] > 0) out[k] = this.sum[k] / this.n[k];
     return out;
   }
 }
@@ -296,16 +341,18 @@ function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): strin
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
-const TERM_NAMES: ReadonlyArray<keyof LossTerms> = ['modal', 'temporal', 'anomaly'];
+const TERM_NAMES: ReadonlyArray<keyof LossTerms> = ['modal', 'temporal', 'anomaly', 'deviation', 'view'];
 
 /** Per term, in how many of `batches` (rows into `pool`) it can take a value. */
-function termCoverage(batches: readonly SampledBatch[], pool: readonly EncodedWindow[], modalities: readonly Modality[], loss: Required<LossOptions>): Record<keyof LossTerms, number> {
-  const count = { modal: 0, temporal: 0, anomaly: 0 };
+function termCoverage(batches: readonly SampledBatch[], pool: readonly EncodedWindow[], modalities: readonly Modality[], loss: Required<LossOptions>, reference?: DeviationReference): Record<keyof LossTerms, number> {
+  const count = { modal: 0, temporal: 0, anomaly: 0, deviation: 0, view: 0 };
   for (const b of batches) {
     const present: Partial<Record<Modality, Uint8Array>> = {};
     for (const m of modalities) present[m] = Uint8Array.from(b.rows, (i) => (pool[i].inputs[m] !== undefined ? 1 : 0));
     const a = applicableTerms(b.rows.length, present, b, loss);
-    for (const k of TERM_NAMES) if (a[k]) count[k]++;
+    for (const k of ['modal', 'temporal', 'anomaly'] as const) if (a[k]) count[k]++;
+    if (b.rows.length >= 2) count.view++;
+    if (reference && hasDeviationTargets(deviationTargets(b.rows.map((i) => pool[i]), reference))) count.deviation++;
   }
   return count;
 }
@@ -318,12 +365,14 @@ function whyNoTerm(term: keyof LossTerms, pool: readonly EncodedWindow[], modali
       ? `modal: no window has two modalities (${[...new Set(pool.flatMap((w) => modalities.filter((m) => w.inputs[m] !== undefined)))].join('/') || 'none'} only), so there is no cross-modal pair`
       : `modal: only ${multi} window(s) have two modalities and no batch holds two of them with the same pair`;
   }
+  if (term === 'view') return 'view: no batch holds two windows';
+  if (term === 'deviation') return 'deviation: no window has a finite numeric feature measured against its source\'s reference';
   if (term === 'temporal') return `temporal: no batch holds two windows of one timeline overlapping by more than δ = ${loss.temporalSlack} (stride ≥ window length, or one window per timeline?)`;
   return labelled ? 'anomaly: no batch holds both a normal and an abnormal weakly labelled window' : 'anomaly: no weak labels';
 }
 
 function weightOf(term: keyof LossTerms, loss: Required<LossOptions>): number {
-  return term === 'modal' ? 1 : term === 'temporal' ? loss.temporalWeight : loss.anomalyWeight;
+  return term === 'modal' ? 1 : term === 'temporal' ? loss.temporalWeight : term === 'deviation' ? loss.deviationWeight : term === 'view' ? loss.viewWeight : loss.anomalyWeight;
 }
 
 /**
@@ -334,17 +383,22 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   const t0 = performance.now();
   const o = resolve(options);
   const loss = resolveLossOptions(options.loss);
-  const terms: LossTerms = {
-    modal: options.terms?.modal ?? true,
-    temporal: options.terms?.temporal ?? true,
-    anomaly: (options.terms?.anomaly ?? true) && !!o.weakLabels,
-  };
-  if (!terms.modal && !terms.temporal && !terms.anomaly) throw new UserError('every loss term is switched off: nothing to train (drop one of --no-modal / --no-temporal, or add --weak-labels)');
   const inputDims: Partial<Record<Modality, InputDim>> = {};
   for (const m of MODALITIES) {
     const d = options.inputDims[m];
     if (d !== undefined && windows.some((w) => w.inputs[m] !== undefined)) inputDims[m] = d;
   }
+  const slices = featureSlices(inputDims);
+  const terms: LossTerms = {
+    modal: options.terms?.modal ?? true,
+    temporal: options.terms?.temporal ?? true,
+    anomaly: (options.terms?.anomaly ?? true) && !!o.weakLabels,
+    // Only where the inputs say which part is numeric features (not a bare width).
+    deviation: (options.terms?.deviation ?? true) && Object.keys(slices).length > 0,
+    view: options.terms?.view ?? false,
+  };
+  const augment = resolveAugment(options.augment);
+  if (!terms.modal && !terms.temporal && !terms.anomaly && !terms.deviation && !terms.view) throw new UserError('every loss term is switched off: nothing to train (drop one of --no-modal / --no-temporal / --no-deviation, or add --weak-labels)');
   if (Object.keys(inputDims).length === 0) throw new UserError('no training window has any modality: nothing to train on');
   const vs = validationSplit(windows, { share: o.valShare, seed: o.seed, blockMs: o.valBlockMs });
   if (vs.warnings.length) options.onSplitWarnings?.(vs.warnings);
@@ -359,7 +413,21 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   };
   // Normalisers from the training part only (not validation, not excluded windows).
   model.fitNormalizers(batchOf(vs.train, 'normalizer'));
-  const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+  // The deviation term's reference (per source, training part only) and its training-only decoder.
+  const reference = terms.deviation ? fitDeviationReference(vs.train, slices) : undefined;
+  const decoder = terms.deviation ? new DeviationDecoder(model.config.stateDim, slices, o.seed) : undefined;
+  const entityReference = decoder && options.entityDeviation && vs.train.some((w) => w.entities && w.entities.size > 0) ? fitEntityDeviationReference(vs.train, slices) : undefined;
+  const devOf = (ws: readonly EncodedWindow[], rng: ModelRng, training: boolean): DeviationBatch | undefined => {
+    if (!decoder || !reference) return undefined;
+    const out: DeviationBatch = { decoder, reference, windows: ws, masked: mask };
+    if (entityReference) {
+      const rows = sampleEntityRows(ws, rng, Math.max(2, Math.floor(o.batchSize / 2)));
+      if (rows.length > 0) out.entities = { rows, reference: entityReference, s: model.forward(toStateBatch(rows, { widths, mask }), { training }).s };
+    }
+    return out;
+  };
+  const trainParams = [...model.parameters(), ...(decoder?.params() ?? [])];
+  const opt = new AdamW(trainParams, { lr: o.lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
   const sampler = new BatchSampler(vs.train, { batchSize: o.batchSize, seed: o.seed, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly && o.weakLabels });
   // One fixed set of validation batches, so epochs are compared on the same pairs and negatives.
   const valSampler = new BatchSampler(vs.val, { batchSize: o.batchSize, seed: o.seed + 1, runLength: o.runLength, temporalShare: o.temporalShare, weakLabels: terms.anomaly && o.weakLabels });
@@ -368,7 +436,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   // whose every active term is 0 would write a model that learned nothing.
   const modalities = MODALITIES.filter((m) => widths[m] !== undefined);
   const active = TERM_NAMES.filter((k) => terms[k] && weightOf(k, loss) > 0);
-  const trainCover = termCoverage(sampler.epoch(0), vs.train, modalities, loss);
+  const trainCover = termCoverage(sampler.epoch(0), vs.train, modalities, loss, reference);
   const trainable = active.filter((k) => trainCover[k] > 0);
   const termWarnings: string[] = [];
   const labelled = terms.anomaly && !!o.weakLabels;
@@ -380,7 +448,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   // Validation measures the same terms as training, each where it can: early stopping on those.
   let valTerms: Array<keyof LossTerms> = [];
   if (valBatches.length > 0) {
-    const valCover = termCoverage(valBatches, vs.val, modalities, loss);
+    const valCover = termCoverage(valBatches, vs.val, modalities, loss, reference);
     valTerms = trainable.filter((k) => valCover[k] > 0);
     const missing = trainable.filter((k) => valCover[k] === 0);
     if (valTerms.length === 0) termWarnings.push(`validation: no training term can be measured on the ${vs.val.length} validation windows (${missing.map((k) => whyNoTerm(k, vs.val, modalities, loss, labelled)).join('; ')}): early stopping is off and the last epoch is kept`);
@@ -395,6 +463,8 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     loss,
     // The temporal term changed from a hinge to a soft-target KL: older resume files do not match.
     temporalLoss: 'soft-target-kl',
+    entityDeviation: !!entityReference,
+    augment: terms.view ? augment : null,
     terms,
     model: model.config,
     trainWindows: vs.train.length,
@@ -425,7 +495,12 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
       const n = st.normalizers[k];
       if (n) model.normalizers[k] = FeatureNormalizer.fromJSON(n);
     }
-    const sizes = model.parameters().map((p) => p.tensor.size);
+    const dw = arrays.get('deviation');
+    if (decoder) {
+      if (!dw || dw.length !== decoder.getFlat().length) throw new UserError(`${options.resumeFile}: corrupt resume file (deviation decoder missing)`);
+      decoder.setFlat(dw);
+    }
+    const sizes = trainParams.map((p) => p.tensor.size);
     opt.loadState({ step: st.adamStep, m: split(m, sizes), v: split(v, sizes) });
     bestFlat = arrays.get('best')?.slice();
     epoch0 = st.epoch;
@@ -459,6 +534,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
       ['adam.v', concat(s.v)],
     ];
     if (bestFlat) arrays.push(['best', bestFlat]);
+    if (decoder) arrays.push(['deviation', decoder.getFlat()]);
     await writeContainer(options.resumeFile, 'resume', { format: 'runtimeslicer-trainer-state', state }, arrays);
   };
 
@@ -467,6 +543,9 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
   for (let e = epoch0; e < o.epochs && !stopped; e++) {
     const te = performance.now();
     const batches = sampler.epoch(e);
+    // Per epoch, like the batches: a resumed run perturbs exactly as an uninterrupted one.
+    const augRng = new ModelRng(o.seed, `augment/${e}`);
+    const entRng = new ModelRng(o.seed, `entities/${e}`);
     const acc = new MeanAcc();
     let skipped = 0;
     let lr = o.lr;
@@ -474,8 +553,11 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
       const b = batches[k];
       lr = learningRate(step, totalSteps, o.lr, o.warmupShare, o.minLrRatio);
       opt.lr = lr;
-      const f = model.forward(batchOf(b.rows.map((i) => vs.train[i]), 'train'), { training: true });
-      const l = batchLoss(f, b, terms, loss);
+      const ws = b.rows.map((i) => vs.train[i]);
+      const input = batchOf(ws, 'train');
+      const f = model.forward(input, { training: true });
+      const sView = terms.view ? model.forward(perturbBatch(input, model, augRng, augment), { training: true }).s : undefined;
+      const l = batchLoss(f, b, terms, loss, devOf(ws, entRng, true), sView);
       if (l.total && l.total.requiresGrad) {
         opt.zeroGrad();
         l.total.backward();
@@ -490,8 +572,16 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     let val: LossMeans | undefined;
     if (valBatches.length > 0) {
       const vacc = new MeanAcc();
+      // The same perturbations every epoch, like the fixed validation batches.
+      const valRng = new ModelRng(o.seed + 1, 'augment/val');
+      const valEntRng = new ModelRng(o.seed + 1, 'entities/val');
       noGrad(() => {
-        for (const b of valBatches) vacc.add(batchLoss(model.forward(batchOf(b.rows.map((i) => vs.val[i]), 'val')), b, terms, loss), b.rows.length);
+        for (const b of valBatches) {
+          const ws = b.rows.map((i) => vs.val[i]);
+          const input = batchOf(ws, 'val');
+          const sView = terms.view ? model.forward(perturbBatch(input, model, valRng, augment)).s : undefined;
+          vacc.add(batchLoss(model.forward(input), b, terms, loss, devOf(ws, valEntRng, false), sView), b.rows.length);
+        }
       });
       val = vacc.means();
       // The validation loss is the weighted sum of the per-term means over the terms it can

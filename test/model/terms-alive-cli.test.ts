@@ -14,7 +14,7 @@ const SMALL = ['--backbone', 'hash:dim=32', '--hidden', '16', '--modality-dim', 
 
 const cli = cliWith({ timeout: 180_000 });
 
-test('train: metric-only data with --no-temporal is refused before training; --no-modal trains the temporal term', async (t) => {
+test('train: metric-only data with --no-temporal --no-deviation is refused before training; the temporal and deviation terms train it', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'rs-terms-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const dir = join(tmp, 'sim');
@@ -23,7 +23,7 @@ test('train: metric-only data with --no-temporal is refused before training; --n
   rmSync(join(dir, 'logs.jsonl'));
   const cache = ['--cache-dir', join(tmp, 'cache')];
   const out = join(tmp, 'm.rsm');
-  const r = cli('train', '--data', dir, '--out', out, '--no-temporal', ...SMALL, ...cache);
+  const r = cli('train', '--data', dir, '--out', out, '--no-temporal', '--no-deviation', ...SMALL, ...cache);
   assert.equal(r.code, 1, r.err);
   const lines = r.err.trim().split('\n').filter((l) => /nothing to train/.test(l));
   assert.equal(lines.length, 1, r.err);
@@ -35,6 +35,12 @@ test('train: metric-only data with --no-temporal is refused before training; --n
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.err, /warning: training: the modal term stays 0/);
   const s = JSON.parse(ok.out) as { valTerms: string[]; last: { train: { temporal?: number; modal?: number } } };
-  assert.deepEqual(s.valTerms, ['temporal']);
+  assert.deepEqual(s.valTerms, ['temporal', 'deviation']);
   assert.ok(s.last.train.temporal! > 0 && s.last.train.modal === undefined);
+  // The deviation term alone trains metric-only data (issue 13: keep the evidence).
+  const dev = cli('train', '--data', dir, '--out', out, '--json', '--no-temporal', ...SMALL, ...cache);
+  assert.equal(dev.code, 0, dev.err);
+  const d = JSON.parse(dev.out) as { valTerms: string[]; last: { train: { deviation?: number } } };
+  assert.deepEqual(d.valTerms, ['deviation']);
+  assert.ok(d.last.train.deviation! > 0);
 });

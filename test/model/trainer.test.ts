@@ -127,5 +127,5 @@ test('a held-out case or range never reaches a batch, the normaliser or the weak
 
 test('switching every loss term off is a one-line user error', async () => {
   const { windows } = await simWindows();
-  await assert.rejects(trainStateModel(windows, { ...SMALL, epochs: 1, terms: { modal: false, temporal: false } }), (e: unknown) => e instanceof UserError && /every loss term is switched off/.test(e.message));
+  await assert.rejects(trainStateModel(windows, { ...SMALL, epochs: 1, terms: { modal: false, temporal: false, deviation: false } }), (e: unknown) => e instanceof UserError && /every loss term is switched off/.test(e.message));
 });
