@@ -283,7 +283,8 @@ async function demo(o: DemoOptions): Promise<void> {
     ...simReport,
     kind: 'simulator',
     cases: simReport.cases.map((c) => (fault && c.id === fault.id ? { ...c, evidence } : c)),
-    timeline: { states: stateSpans(heldWindows, states), faults: faultSpans(held) },
+    // the model's states replace evaluate's (those of the tuned detector's raw features); its alarms stay
+    timeline: { alarms: simReport.timeline?.alarms, states: stateSpans(heldWindows, states), faults: faultSpans(held) },
   };
   const reportPath = await writeReport(reportDir, await buildReportHtml(input, { embedding, source: evalJson }));
   say(`   ${shown(reportPath)} (${secs(t)})`);
@@ -301,7 +302,7 @@ async function demo(o: DemoOptions): Promise<void> {
     await writeEvaluateJson(json, rep);
     say(indent(headlineTable(rep)));
     const problems = ds.problems.total;
-    nezhaReport = await writeReport(resolve(o.out, 'report-nezha'), await buildReportHtml({ ...rep, kind: 'nezha', timeline: { faults: faultSpans(ds) } }, {
+    nezhaReport = await writeReport(resolve(o.out, 'report-nezha'), await buildReportHtml({ ...rep, kind: 'nezha', timeline: { ...rep.timeline, faults: faultSpans(ds) } }, {
       source: json,
       embeddingMissing: 'No embedding plot: the demo trains its model on the simulator only; run `runtimeslicer train` on this data and `runtimeslicer report --model --data` for one.',
     }));

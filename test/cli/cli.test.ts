@@ -92,6 +92,7 @@ test('demo --quick runs end to end: simulate, pre-train, states, evaluate, local
     assert.ok((html.match(/<svg/g) ?? []).length >= 2, 'the timeline and the embedding plot are inlined');
     assert.match(html, /z=\d/, 'the localized case carries its suspects\' evidence');
     assert.doesNotMatch(html, /No embedding plot/);
+    assert.match(html, /lane: alarm: tuned/, 'the timeline has the tuned detector\'s alarms');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
