@@ -8,7 +8,7 @@ export { logTemplates, LOG_MIN_SPANS } from './log-templates.js';
 export type { LogSummary, LogReference } from './log-templates.js';
 export { logRates } from './log-rates.js';
 export type { RateSummary, RateReference } from './log-rates.js';
-export { resourceFamily, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE } from './resources.js';
+export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE } from './resources.js';
 export type { ResourceSummary } from './resources.js';
 export { assignTemplates } from './templates.js';
 export type { TemplatedLogs } from './templates.js';

@@ -76,17 +76,22 @@ export function resourceFamily(historyMs = DEFAULT_HISTORY_MS): EvidenceFamily<R
       return null;
     },
     score(s: ResourceSummary): RawScores {
+      // each pod's deviation beyond the system's common movement of the same metric
+      const common = commonMode(s);
       const out: RawScores = new Map();
       for (const [pod, p] of s.pods) {
         let e = out.get(p.service);
         if (!e) out.set(p.service, (e = { score: -Infinity, pods: new Map(), parts: new Map(), podParts: new Map(), items: [] }));
-        e.score = Math.max(e.score, p.score);
-        e.pods!.set(pod, p.score);
         const pp = new Map<string, number>();
-        for (const [metric, d] of p.devs) {
+        let podScore = 0;
+        for (const [metric, d0] of p.devs) {
+          const d = d0 - (common.get(metric) ?? 0);
+          podScore = Math.max(podScore, Math.abs(d));
           pp.set(metric, Math.abs(d));
           e.parts!.set(metric, Math.max(e.parts!.get(metric) ?? -Infinity, Math.abs(d)));
         }
+        e.score = Math.max(e.score, podScore);
+        e.pods!.set(pod, podScore);
         e.podParts!.set(pod, pp);
         e.items.push(...p.items);
       }
@@ -94,6 +99,22 @@ export function resourceFamily(historyMs = DEFAULT_HISTORY_MS): EvidenceFamily<R
       return out;
     },
   };
+}
+
+/** Pods a metric needs before the system's common movement is taken out of it. */
+export const COMMON_MODE_MIN_PODS = 5;
+
+/**
+ * The system's common movement per metric: the median over pods of their deviations. Load
+ * moves every pod's CPU and memory together (the evening's quiet, a burst), and each pod then
+ * deviates from its own history by about as much; a fault at one pod moves that pod alone.
+ */
+function commonMode(s: ResourceSummary): Map<string, number> {
+  const per = new Map<string, number[]>();
+  for (const p of s.pods.values()) for (const [m, d] of p.devs) if (Number.isFinite(d)) (per.get(m) ?? per.set(m, []).get(m)!).push(d);
+  const out = new Map<string, number>();
+  for (const [m, v] of per) if (v.length >= COMMON_MODE_MIN_PODS) out.set(m, median0(v));
+  return out;
 }
 
 function median0(v: number[]): number {
