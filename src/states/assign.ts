@@ -4,8 +4,8 @@
  * new windows. Saved as one versioned JSON document, written atomically (temporary file in the
  * same folder, then rename) so a reader never sees half a partition.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { sweepStaleTemps, tempPathFor } from '../sources/io/index.js';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../sources/io/index.js';
 import { UserError } from '../telemetry/index.js';
 import { chooseK, type ClusterMethod, type KScore } from './choose-k.js';
 import { argmax, fitGmm, gmmResponsibilities, type GmmFit, type GmmParams } from './gmm.js';
@@ -154,15 +154,7 @@ export class StatePartition {
   }
 
   async save(path: string): Promise<void> {
-    const tmp = tempPathFor(path);
-    await sweepStaleTemps(path);
-    try {
-      await writeFile(tmp, JSON.stringify(this.doc) + '\n', 'utf8');
-      await rename(tmp, path);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await writeFileAtomic(path, JSON.stringify(this.doc) + '\n');
   }
 
   static async load(path: string): Promise<StatePartition> {

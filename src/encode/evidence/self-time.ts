@@ -33,7 +33,8 @@ function outgoing(idx: SpanIndex, s: Span, out: [number, number][], depth = 0): 
   }
 }
 
-function unionLength(iv: [number, number][], lo: number, hi: number): number {
+/** Length of the union of intervals clipped to [lo, hi] (sorts `iv` in place). */
+export function unionLength(iv: [number, number][], lo: number, hi: number): number {
   iv.sort((a, b) => a[0] - b[0]);
   let total = 0;
   let cs = -Infinity;

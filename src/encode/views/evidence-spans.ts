@@ -1,6 +1,7 @@
 import type { Span, TimeRange } from '../../telemetry/index.js';
 import type { EdgeSummary, SelfSummary } from '../evidence/index.js';
 import { isRemoteCall, spanKind } from '../evidence/spans.js';
+import { unionLength } from '../evidence/self-time.js';
 import { SliceMemo } from './memo.js';
 
 /**
@@ -176,21 +177,3 @@ function outgoing(idx: EvidenceSpanIndex, e: SpanEvidence, out: [number, number]
   }
 }
 
-function unionLength(iv: [number, number][], lo: number, hi: number): number {
-  iv.sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let cs = -Infinity;
-  let ce = -Infinity;
-  for (const [a0, b0] of iv) {
-    const a = Math.max(a0, lo);
-    const b = Math.min(b0, hi);
-    if (b <= a) continue;
-    if (a > ce) {
-      if (ce > cs) total += ce - cs;
-      cs = a;
-      ce = b;
-    } else ce = Math.max(ce, b);
-  }
-  if (ce > cs) total += ce - cs;
-  return total;
-}

@@ -3,8 +3,7 @@
  * detection P/R/F1, failure localization P/R/F1/MRR, failure diagnosis P/R/F1/MRR), then the
  * levels and breakdowns Table 1 has no room for; and the JSON report, written atomically.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { sweepStaleTemps, tempPathFor } from '../../sources/index.js';
+import { writeFileAtomic } from '../../sources/index.js';
 import type { ProtocolName } from '../../windows/index.js';
 import type { EvalReport, EvalRow, LevelName, MetricName, TaskName } from './types.js';
 
@@ -139,13 +138,5 @@ export function formatEvaluateMarkdown(r: EvalReport): string {
 
 /** The JSON report, written under a temporary name and renamed: a reader never sees half of it. */
 export async function writeEvaluateJson(path: string, r: EvalReport): Promise<void> {
-  const tmp = tempPathFor(path);
-  await sweepStaleTemps(path);
-  try {
-    await writeFile(tmp, JSON.stringify(r) + '\n', 'utf8');
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(path, JSON.stringify(r) + '\n');
 }

@@ -1,3 +1,3 @@
 export * from './lines.js';
 export * from './csv.js';
-export { checkOutput, systemErrorCause, tempPathFor, tempFileOwner, sweepStaleTemps, isTempFileName, STALE_TEMP_MS, type CheckOutputOptions } from './outputs.js';
+export { checkOutput, systemErrorCause, writeFileAtomic, tempPathFor, tempFileOwner, sweepStaleTemps, isTempFileName, STALE_TEMP_MS, type CheckOutputOptions } from './outputs.js';

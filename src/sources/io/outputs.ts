@@ -4,7 +4,7 @@
  * naming and sweeping of the temporary files our atomic writers rename into place.
  */
 import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../../telemetry/index.js';
@@ -205,4 +205,21 @@ export async function sweepStaleTemps(target: string, now = Date.now()): Promise
 /** Names in `dir` that are temp files of ours (for any target): hidden, with our mark and a pid. */
 export function isTempFileName(name: string): boolean {
   return name.startsWith('.') && /\.tmp-\d+-[0-9a-f]+$/.test(name);
+}
+
+/**
+ * A whole file written under a temporary name in the same folder and renamed on success, so a
+ * reader never sees half of it and a failure leaves the old file as it was (stale temporaries
+ * of killed runs are swept first). Text is written as UTF-8.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(path);
+  await sweepStaleTemps(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

@@ -3,7 +3,7 @@
  * renamed on success, so a reader never sees half a file and a crash leaves the old one intact.
  */
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
@@ -11,17 +11,7 @@ import { createGzip } from 'node:zlib';
 import type { Gzip } from 'node:zlib';
 import { sweepStaleTemps, tempPathFor as tempName } from '../io/index.js';
 
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = tempName(path);
-  await sweepStaleTemps(path);
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic } from '../io/index.js';
 
 /** An append-only text file (gzipped when asked) that gets its final name on commit(). */
 export class AtomicFile {

@@ -10,8 +10,8 @@
  * States are k-means over the detection rows of normal windows, z-scored against those windows;
  * a window is judged in the state of its preceding STATE_CONTEXT_MS. docs/tasks.md.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { sweepStaleTemps, systemErrorCause, tempPathFor } from '../../sources/io/index.js';
+import { readFile } from 'node:fs/promises';
+import { systemErrorCause, writeFileAtomic } from '../../sources/io/index.js';
 import { UserError } from '../../telemetry/index.js';
 import { robustScale } from '../../stats/index.js';
 import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
@@ -277,15 +277,7 @@ export class TasksFile {
 
   /** Atomic write: a temporary file in the same folder, then rename. */
   async save(path: string): Promise<void> {
-    const tmp = tempPathFor(path);
-    await sweepStaleTemps(path);
-    try {
-      await writeFile(tmp, JSON.stringify(this.doc) + '\n', 'utf8');
-      await rename(tmp, path);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await writeFileAtomic(path, JSON.stringify(this.doc) + '\n');
   }
 
   get k(): number {
