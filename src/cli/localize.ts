@@ -63,10 +63,10 @@ async function localizeCase(ds: Dataset, o: LocalizeCliOptions): Promise<void> {
     process.stdout.write(JSON.stringify({ case: id, method: 'metric-event-idf', ...r }, null, 2) + '\n');
     return;
   }
-  const lines = [`case ${id}: metric events weighted by (pod, KPI) IDF over all cases (no labels)`, ''];
+  const lines = [`case ${id}: metric and log events weighted by (pod, KPI or template) IDF over all cases (no labels), over the incident so far`, ''];
   r.services.slice(0, o.top).forEach((s, i) => {
     lines.push(`${String(i + 1).padStart(2)}. ${s.service}  score ${s.score.toFixed(1)}`);
-    for (const it of s.items) lines.push(`      ${it.pod} ${it.kpi}: ${it.events} event(s), idf ${it.idf.toFixed(2)}`);
+    for (const it of s.items) lines.push(`      ${it.pod} ${it.kpi}: ${it.events} event(s), idf ${it.idf.toFixed(2)}${it.case !== id ? ` (window ${it.case})` : ''}`);
   });
   process.stdout.write(lines.join('\n') + '\n');
 }

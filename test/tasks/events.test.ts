@@ -83,3 +83,42 @@ test('log events are a second family: IDF over (pod, template), calibrated per p
   const m = rankCaseEvents(ds, ids, { families: ['metric'] });
   assert.ok(!m.get('c2')!.services.some((s) => s.service === 'quiet'));
 });
+
+test("a case is ranked on its incident so far: earlier windows of the same failure count, later ones and other failures' do not", () => {
+  // failure A (windows a1, a2, a3): quiet-0's rare KPI fires in a1 only, then other-0 has a
+  // routine blip in a2; failure B (b1) is other-0's rare KPI. noisy-0 fires everywhere.
+  const cases: Record<string, MetricSeries[]> = {
+    a1: [ev('noisy-0', 'cpu'), ev('quiet-0', 'memory', 3)],
+    a2: [ev('noisy-0', 'cpu'), ev('other-0', 'net')],
+    a3: [ev('noisy-0', 'cpu')],
+    b1: [ev('noisy-0', 'cpu'), ev('other-0', 'io', 3)],
+    c1: [ev('noisy-0', 'cpu')],
+    c2: [ev('noisy-0', 'cpu')],
+  };
+  const meta = [
+    ['a1', 'A', 0],
+    ['a2', 'A', 60],
+    ['a3', 'A', 120],
+    ['b1', 'B', 30],
+    ['c1', 'C', 500],
+    ['c2', 'D', 600],
+  ] as const;
+  const ds = {
+    ...caseDataset(cases),
+    cases: meta.map(([id, group, s]) => ({ id, group, start: s * 1000, end: s * 1000 + 60_000, label: { id, start: 0, end: 1, rootCause: '?', rootCauseService: '?', type: '?' } })),
+  } as Dataset;
+  const ids = Object.keys(cases);
+  const inc = rankCaseEvents(ds, ids);
+  // a2 and a3 keep a1's evidence: quiet-0 first, its items from window a1
+  assert.equal(inc.get('a2')!.pods[0].pod, 'quiet-0');
+  assert.equal(inc.get('a3')!.pods[0].pod, 'quiet-0');
+  assert.equal(inc.get('a3')!.services[0].items[0].case, 'a1');
+  // a1 does not see a2 (later), b1 (another failure, earlier in time) does not see a1
+  assert.ok(!inc.get('a1')!.pods.some((p) => p.pod === 'other-0'));
+  assert.ok(!inc.get('b1')!.pods.some((p) => p.pod === 'quiet-0'));
+  assert.equal(inc.get('b1')!.pods[0].pod, 'other-0');
+  // window by window, a3 has nothing but the routine KPI
+  const win = rankCaseEvents(ds, ids, { history: 'window' });
+  assert.ok(!win.get('a3')!.pods.some((p) => p.pod === 'quiet-0'));
+  assert.equal(win.get('a2')!.pods[0].pod, 'other-0');
+});

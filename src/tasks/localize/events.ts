@@ -1,5 +1,6 @@
 import type { Dataset } from '../../telemetry/index.js';
 import { empiricalNull, tailZ } from '../../encode/index.js';
+import { incidentSoFar } from './events-incident.js';
 
 export interface CaseEventOptions {
   /**
@@ -12,6 +13,13 @@ export interface CaseEventOptions {
   calibrate?: 'none' | 'robust' | 'tail';
   /** the event families used (default both: `EVENT_FAMILIES`); `['metric']` is H8–H18's ranking */
   families?: EventFamily[];
+  /**
+   * `incident` (default): a pod's score in a case is its best calibrated score over the windows
+   * of the same incident (`DatasetCase.group`) up to and including this one — what an engineer
+   * has by the end of the window; `window`: this window's events alone. Each window is
+   * calibrated on its own either way (IDF and nulls over single windows).
+   */
+  history?: 'incident' | 'window';
 }
 
 export const EVENT_FAMILIES: EventFamily[] = ['metric', 'log'];
@@ -31,6 +39,8 @@ export interface EventItem {
   kpi: string;
   events: number;
   idf: number;
+  /** the case (window) the events were counted in: an earlier window of the incident under `history: 'incident'` */
+  case: string;
 }
 
 type PodScores = Map<string, { score: number; items: EventItem[] }>;
@@ -52,7 +62,7 @@ function familyScores(family: EventFamily, perCase: Map<string, Map<string, numb
       let p = pods.get(pod);
       if (!p) pods.set(pod, (p = { score: 0, items: [] }));
       p.score += events * idf;
-      p.items.push({ pod, family, kpi, events, idf });
+      p.items.push({ pod, family, kpi, events, idf, case: id });
     }
     podsOf.set(id, pods);
   }
@@ -75,8 +85,12 @@ function familyScores(family: EventFamily, perCase: Map<string, Map<string, numb
  * (pod, KPI) or (pod, log template) pair over all cases — a pair that fires in most cases (a
  * noisy pod's routine KPI, a template every pod logs all the time) says little — calibrated
  * against the same pod's scores over all cases; a pod's score is the max over families (the
- * localizer's rule), a service's its best pod's. Label-free: the IDF and the nulls count
- * events, never root causes. Trace events are not used (1–4 per edge per window, near noise).
+ * localizer's rule), a service's its best pod's. With `history: 'incident'` (default) a case's
+ * pod score is that pod's best window of the incident so far (the case's own and the earlier
+ * windows of its failure): a failure's onset window often carries the resource events a later
+ * window has lost. Label-free: the IDF and the nulls count events, the history reads the case
+ * grouping and start times, never root causes. Trace events are not used (1–4 per edge per
+ * window, near noise; docs/localize.md).
  */
 export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: CaseEventOptions = {}): Map<string, EventRanking> {
   const serviceOf = new Map<string, string>();
@@ -105,7 +119,8 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
   const scored: Map<string, PodScores>[] = [];
   if (families.includes('metric')) scored.push(familyScores('metric', metricCounts, mode));
   if (families.includes('log')) scored.push(familyScores('log', logCounts, mode));
-  const out = new Map<string, EventRanking>();
+  // per window: a pod's score is the max over families (items of both kept)
+  const perWindow = new Map<string, PodScores>();
   for (const id of caseIds) {
     const pods: PodScores = new Map();
     for (const f of scored) for (const [pod, p] of f.get(id) ?? []) {
@@ -116,11 +131,22 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
         q.items.push(...p.items);
       }
     }
+    perWindow.set(id, pods);
+  }
+  const history = (opt.history ?? 'incident') === 'incident' ? incidentSoFar(ds, caseIds) : undefined;
+  const out = new Map<string, EventRanking>();
+  for (const id of caseIds) {
+    // over the incident so far, each pod's best window (its items are that window's)
+    const pods: PodScores = new Map();
+    for (const w of history?.get(id) ?? [id]) for (const [pod, p] of perWindow.get(w) ?? []) {
+      const q = pods.get(pod);
+      if (!q || p.score > q.score) pods.set(pod, p);
+    }
     const podList = [...pods].map(([pod, p]) => ({ pod, service: serviceOf.get(pod) ?? pod, score: p.score })).sort((a, b) => b.score - a.score || a.pod.localeCompare(b.pod));
     const services = new Map<string, EventRanking['services'][number]>();
     for (const p of podList) {
       const s = services.get(p.service);
-      const items = pods.get(p.pod)!.items.sort((a, b) => b.idf * b.events - a.idf * a.events).slice(0, 3);
+      const items = [...pods.get(p.pod)!.items].sort((a, b) => b.idf * b.events - a.idf * a.events).slice(0, 3);
       if (!s) services.set(p.service, { service: p.service, score: p.score, items });
     }
     out.set(id, { services: [...services.values()], pods: podList });
