@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../src/encode/index.js';
-import { embedWindows, engineInfo, loadTrainingSources, trainStateModel, windowInputDims } from '../src/model/index.js';
+import { combinedEmbeddings, embedWindows, engineInfo, loadTrainingSources, trainStateModel, windowInputDims } from '../src/model/index.js';
 import { simulate } from '../src/simulate/index.js';
 import { arg, median } from './util.js';
 
@@ -51,6 +51,14 @@ export default async function (args: string[]): Promise<void> {
       passes.push(performance.now() - e0);
     }
     const embedMs = median(passes);
+    // What the tasks read: the combined embedding [d ⊕ t̂] (forward + readout), same passes.
+    const cpasses: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const e0 = performance.now();
+      combinedEmbeddings(res.model, windows);
+      cpasses.push(performance.now() - e0);
+    }
+    const combinedMs = median(cpasses);
     await backbone.dispose?.();
     const s = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
     for (const src of sources) console.log(`source ${src.path}: ${src.windows} windows (${src.format})`);
@@ -58,6 +66,7 @@ export default async function (args: string[]): Promise<void> {
     console.log(`simulate ${simHours} h: ${s(t0, t1)} s; encode all sources: ${s(t1, t2)} s; train: ${s(t2, t3)} s (${res.epochs} epochs, ${res.stopReason}, best ${res.bestEpoch + 1}, ${res.steps} steps, ${res.trainWindows} training + ${res.valWindows} validation windows)`);
     console.log(`total ${s(t0, t3)} s (target ≤ 300 s)`);
     console.log(`embed (median of 3 warm passes): ${windows.length} windows in ${(embedMs / 1000).toFixed(2)} s = ${Math.round(windows.length / (embedMs / 1000))} windows/s (target ≥ 5,000)`);
+    console.log(`combined embedding [d ⊕ t̂] (median of 3): ${Math.round(windows.length / (combinedMs / 1000))} windows/s`);
     const last = res.history[res.history.length - 1];
     console.log(`last epoch: train ${JSON.stringify(last?.train)} val ${JSON.stringify(last?.val)}`);
   } finally {

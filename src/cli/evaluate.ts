@@ -4,7 +4,7 @@ import { EmbeddingCache, createBackbone } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { DEFAULT_BURST_GAP_MS } from '../windows/index.js';
-import { checkCompatible, currentFeatureLayouts, loadCheckpoint, type StateModel } from '../model/index.js';
+import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout, type StateModel } from '../model/index.js';
 import { evaluateDataset, formatEvaluateMarkdown, writeEvaluateJson } from '../eval/index.js';
 import { Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
@@ -67,6 +67,7 @@ export function registerEvaluate(program: Command): void {
         const views = currentFeatureLayouts();
         for (const [i, path] of modelPaths.entries()) {
           const { header, model } = await loadCheckpoint(path);
+          requireReadout(model, path);
           loaded.push({
             name: names[i],
             model,

@@ -15,6 +15,7 @@
  * exact length, and refuses anything else with a one-line UserError. docs/training.md has the
  * header fields.
  */
+import { DeviationReadout, type ReadoutJSON } from './readout.js';
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
@@ -170,6 +171,10 @@ export interface ModelHeader extends ContainerHeader {
   features: FeatureInfo;
   loss: { options: LossOptions; terms: { modal: boolean; temporal: boolean; anomaly: boolean; deviation?: boolean; view?: boolean } };
   training: TrainingSummary;
+  /** MODEL_FORMAT of the writer; absent in files of format 1 (no readout) */
+  modelFormat?: number;
+  /** the deviation readout's layout (its weights: array `readout`); format ≥ 2 */
+  readout?: ReadoutJSON;
 }
 
 export interface CheckpointContent {
@@ -180,6 +185,13 @@ export interface CheckpointContent {
   loss: ModelHeader['loss'];
   training: TrainingSummary;
 }
+
+/**
+ * The model file's own format (inside container version 1): 2 adds the deviation readout that
+ * the tasks' combined embedding needs (combined.ts). Format-1 files still load (no readout);
+ * what needs the readout refuses them with a message saying to retrain.
+ */
+export const MODEL_FORMAT = 2;
 
 export async function saveCheckpoint(path: string, c: CheckpointContent): Promise<void> {
   const fields: Omit<ModelHeader, 'kind' | 'arrays' | 'sha256'> = {
@@ -192,8 +204,12 @@ export async function saveCheckpoint(path: string, c: CheckpointContent): Promis
     features: { viewsVersion: c.features.viewsVersion, layouts: c.features.layouts },
     loss: c.loss,
     training: c.training,
+    modelFormat: MODEL_FORMAT,
+    ...(c.model.readout ? { readout: c.model.readout.toJSON() } : {}),
   };
-  await writeContainer(path, 'model', fields, [['weights', c.model.getFlat()]]);
+  const arrays: [string, Float32Array][] = [['weights', c.model.getFlat()]];
+  if (c.model.readout) arrays.push(['readout', c.model.readout.flat()]);
+  await writeContainer(path, 'model', fields, arrays);
 }
 
 export interface LoadedCheckpoint {
@@ -221,6 +237,17 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   }
   if (weights.length !== model.parameterCount()) throw new UserError(`${path}: ${weights.length} weights for a model of ${model.parameterCount()} parameters`);
   model.setFlat(weights);
+  if ((header.modelFormat ?? 1) > MODEL_FORMAT) throw new UserError(`${path}: model format ${header.modelFormat} is newer than this RuntimeSlicer reads (${MODEL_FORMAT}); upgrade`);
+  if (header.readout) {
+    const flat = arrays.get('readout');
+    if (!flat) throw new UserError(`${path}: corrupt model checkpoint (readout declared, no readout weights)`);
+    try {
+      if (header.readout.stateDim !== model.config.stateDim) throw new RangeError(`stateDim ${header.readout.stateDim}, model ${model.config.stateDim}`);
+      model.readout = DeviationReadout.fromFlat(header.readout, flat);
+    } catch (e) {
+      throw new UserError(`${path}: corrupt model checkpoint (readout: ${(e as Error).message})`);
+    }
+  }
   return { header, model };
 }
 

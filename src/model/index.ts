@@ -97,3 +97,5 @@ export {
   type FeatureSlices,
 } from './deviation.js';
 export { perturbBatch, resolveAugment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
+export { combinedEmbeddings, combinedLayout, combinedWidth, requireReadout, type CombinedOptions } from './combined.js';
+export { DeviationReadout, fitReadout, RIDGE_SHARE, type ReadoutJSON } from './readout.js';

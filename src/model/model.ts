@@ -9,6 +9,7 @@
  * metrics/traces/logs) go through the same forward, so tasks can score entities in the same
  * space. docs/losses.md has the formulas.
  */
+import type { DeviationReadout } from './readout.js';
 import { ModelRng, noGrad, ops, Tensor, type Activation, type Param } from './engine/index.js';
 import { Linear, MLP } from './layers.js';
 import { FeatureNormalizer, type FeatureNormalizerJSON } from './normalizer.js';
@@ -152,6 +153,8 @@ export class StateModel {
   readonly fusion: MLP;
   /** Applied to each modality's input rows in forward when set (fit on training windows only). */
   normalizers: Partial<Record<Modality, FeatureNormalizer>> = {};
+  /** The state's linear read of the feature deviations (readout.ts), fitted after training; saved with the model. */
+  readout?: DeviationReadout;
   private readonly dropoutRng: ModelRng;
   private readonly paramList: Param[];
 

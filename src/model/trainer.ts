@@ -15,6 +15,7 @@ import { readContainer, writeContainer } from './checkpoint.js';
 import { toStateBatch, type EncodedWindow } from './data.js';
 import { perturbBatch, resolveAugment, type AugmentOptions } from './augment.js';
 import { AdamW, ModelRng, noGrad, ops, type Tensor } from './engine/index.js';
+import { fitReadout } from './readout.js';
 import { DeviationDecoder, deviationTargets, featureSlices, fitDeviationReference, fitEntityDeviationReference, hasDeviationTargets, sampleEntityRows, type DeviationReference } from './deviation.js';
 import { anomalySeparationLoss, applicableTerms, infoNCE, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
 import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
@@ -622,6 +623,10 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     if (!stopped && options.signal?.aborted && e + 1 < o.epochs) stopped = 'interrupted';
   }
   if (bestFlat && stopped !== 'interrupted') model.setFlat(bestFlat);
+  // The kept weights' linear read of the deviations, on the training part only (readout.ts).
+  const tr = performance.now();
+  model.readout = fitReadout(model, vs.train);
+  trainMs += performance.now() - tr;
   return {
     model,
     history,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../../src/encode/index.js';
-import { StateModel, currentFeatureLayouts, saveCheckpoint, windowInputDims } from '../../src/model/index.js';
+import { DeviationReadout, StateModel, currentFeatureLayouts, saveCheckpoint, windowInputDims } from '../../src/model/index.js';
 
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const main = join(repo, 'src/cli/main.ts');
@@ -64,6 +64,7 @@ export function assertOneLine(r: { code: number | null; err: string }, code: num
 export async function writeUntrainedCheckpoint(path: string, spec: string): Promise<void> {
   const backbone = await createBackbone(spec);
   const model = new StateModel({ inputDims: windowInputDims(backbone.dim), hidden: 32, modalityDim: 16, stateDim: 8, fusionHidden: 32, seed: 3 });
+  model.readout = new DeviationReadout(8, {}, {}); // untrained: an empty readout (its half of the combined embedding is NaN)
   const f = currentFeatureLayouts();
   await saveCheckpoint(path, {
     model,

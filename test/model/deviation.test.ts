@@ -91,12 +91,15 @@ test('trainer: the deviation term is on by default with feature inputs, falls wh
   const opts = { inputDims: DIMS, model: { hidden: 16, modalityDim: 8, stateDim: 8 }, batchSize: 32, valShare: 0, epochs: 8, lr: 1e-2 };
   const r = await trainStateModel(windows, opts);
   assert.equal(r.terms.deviation, true);
+  // every trained model leaves with its readout (what evaluate's model column reads), ablations too
+  assert.deepEqual(r.model.readout?.counts, { metrics: FEATURES, traces: FEATURES });
   const first = r.history[0].train.deviation!;
   const last = r.history[r.history.length - 1].train.deviation!;
   assert.ok(last < first, `deviation falls: ${first} → ${last}`);
   const off = await trainStateModel(windows, { ...opts, epochs: 1, terms: { deviation: false } });
   assert.equal(off.terms.deviation, false);
   assert.equal(off.history[0].train.deviation, undefined);
+  assert.ok(off.model.readout, 'a model trained without the deviation term still gets a readout');
   // Bare input widths say nothing about features: no deviation term.
   const bare = await trainStateModel(windows, { ...opts, epochs: 1, inputDims: { metrics: BACKBONE + FEATURES, traces: BACKBONE + FEATURES } });
   assert.equal(bare.terms.deviation, false);

@@ -5,11 +5,13 @@
  * - raw-features: the views' numeric features of every modality in a fixed layout, NaN where
  *   a modality is absent or masked (compared dimension by dimension, so absent stays absent);
  * - raw-backbone: the backbone vectors of the present modalities, each L2-normalised, averaged;
- * - a model: its state embedding s (per service: the same heads on that service's inputs).
+ * - a model: its combined embedding [robust feature deviations d ⊕ the state's readout t̂ of
+ *   them] (per service: the same heads on that service's inputs), compared per dimension like
+ *   raw-features.
  */
 import type { Modality } from '../../telemetry/index.js';
 import { FEATURE_LAYOUTS } from '../../encode/index.js';
-import { MODALITIES, embedWindows, type EncodedWindow, type ModalityInputs, type StateModel } from '../../model/index.js';
+import { MODALITIES, combinedEmbeddings, type EncodedWindow, type ModalityInputs, type StateModel } from '../../model/index.js';
 
 export interface Representation {
   name: string;
@@ -81,17 +83,17 @@ export function rawBackbone(backboneDim: number): Representation {
   };
 }
 
-const present = (inputs: ModalityInputs | undefined, mask: readonly Modality[]) => inputs !== undefined && MODALITIES.some((m) => inputs[m] !== undefined && !mask.includes(m));
-
+/**
+ * A model's column reads its combined embedding [d ⊕ t̂] (src/model/combined.ts) in the same
+ * per-dimension robust geometry as raw-features: d keeps each column's own deviation (the part
+ * cosine on a unit s threw away), t̂ is what pre-training learned, one column per feature
+ * column so it cannot outvote them (docs/losses.md "What the tasks read").
+ */
 export function modelRepresentation(name: string, model: StateModel): Representation {
-  const embed = (ws: readonly EncodedWindow[], mask: readonly Modality[], entity?: string) => {
-    const has = ws.map((w) => present(entity === undefined ? w.inputs : w.entities?.get(entity), mask));
-    const idx = has.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
-    const out: (Float64Array | undefined)[] = ws.map(() => undefined);
-    if (idx.length === 0) return out;
-    const e = embedWindows(model, idx.map((i) => ws[i]), { mask, entity });
-    idx.forEach((i, t) => (out[i] = Float64Array.from(e.state[t])));
-    return out;
+  return {
+    name,
+    kind: 'features',
+    system: (ws, mask) => combinedEmbeddings(model, ws, { mask }),
+    entity: (ws, service) => combinedEmbeddings(model, ws, { entity: service }),
   };
-  return { name, kind: 'vector', system: (ws, mask) => embed(ws, mask), entity: (ws, service) => embed(ws, [], service) };
 }
