@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { createBackbone } from '../encode/index.js';
-import { buildSetup, crossValidateDetectors, rawFeatures, SETTLE_MS, type DetectorCandidate } from '../eval/index.js';
+import { buildSetup, crossValidateDetectors, evidenceRankings, rawFeatures, SETTLE_MS, type DetectorCandidate } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
-import { fitTasks, TasksFile, type TuneInput } from '../tasks/index.js';
+import { fitTasks, LinearRanker, TasksFile, type RankerCase, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
@@ -38,6 +38,8 @@ export function detectionMask(windows: readonly EncodedWindow[]): Modality[] {
 /** The evidence localizer's defaults, saved as the tuned localization configuration. */
 export const LOCALIZE_WINDOW_MS = 5 * 60_000;
 export const LOCALIZE_SLICE_MS = 60_000;
+/** labelled cases with evidence the tuned ranker needs, else the evidence ranking is kept */
+export const RANKER_MIN_CASES = 5;
 
 /** The dataset's windows with view features (and per-service rows when `entities`), encoded in memory. */
 export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean): Promise<{ windows: EncodedWindow[]; dim: number }> {
@@ -94,6 +96,14 @@ async function tune(o: TuneCliOptions): Promise<void> {
       crossValidation = { folds: folds.length, candidates: candidates.map((c, i) => ({ ...c, f1: cv[i].f1 })) };
     }
   }
+  // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a conditional
+  // logit on their root causes; λ by cross-validation over the evaluate protocol's folds
+  const evidence = await evidenceRankings(ds, setup);
+  const rankerCases: RankerCase[] = setup.cases.flatMap((c) => {
+    const e = evidence.get(c.id);
+    return e?.candidates ? [{ candidates: e.candidates, truth: c.service, group: c.fold }] : [];
+  });
+  const ranker = rankerCases.length >= RANKER_MIN_CASES ? LinearRanker.fit(rankerCases) : undefined;
   const tasks = fitTasks({
     detection: det,
     faults,
@@ -114,7 +124,9 @@ async function tune(o: TuneCliOptions): Promise<void> {
       cases: cases.length,
     },
     window: spec,
-    localization: { method: 'evidence', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: 'the label-free evidence localizer with its defaults (no tuned ranker: none beat it on training folds yet)' },
+    localization: ranker
+      ? { method: 'evidence+ranker', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the evidence localizer's candidates re-weighed by a conditional logit fitted on ${ranker.toJSON().cases} labelled case(s) (docs/localize.md, "The tuned ranker"); global weights`, ranker: ranker.toJSON() }
+      : { method: 'evidence', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the label-free evidence localizer with its defaults (no tuned ranker: fewer than ${RANKER_MIN_CASES} cases with evidence)` },
   });
   await tasks.save(out);
   const d = tasks.doc;
@@ -124,6 +136,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     `detection reads: ${['metrics', 'traces', 'logs'].filter((m) => !d.detection.mask.includes(m)).join(', ')}${d.detection.mask.length ? ` (${d.detection.mask.join(', ')} left out: in fewer than ${DETECTION_PRESENCE * 100} % of normal windows)` : ''}`,
     `states: k=${d.states.k} (${d.states.partition ? `k-means, chosen by ${d.states.partition.chosenBy}` : 'one state: too few rows'}); context ${d.states.contextMs / 60_000} min`,
     `detection: ${d.detection.family}${d.detection.useStates ? ' with states' : ', global'} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
+    `localization: ${d.localization.ranker ? `evidence re-weighed by a ranker (${d.localization.ranker.lambda === null ? 'λ=∞: no λ beat the evidence ranking on held-out folds' : `λ=${d.localization.ranker.lambda}`}, ${d.localization.ranker.cases} cases; weights ${d.localization.ranker.features.map((f, j) => `${f} ${d.localization.ranker!.global[j].toFixed(2)}`).join(', ')})` : 'the label-free evidence ranking'}`,
     `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')})` : 'none (fewer than two fault types)'}`,
     `wrote ${out}`,
   ];

@@ -26,7 +26,12 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     assert.ok(doc.fittedOn.data.endsWith('sim') && doc.fittedOn.cases > 0);
     assert.ok(doc.states.k >= 1 && doc.detection.state.states.length === doc.states.k);
     assert.ok(doc.classification && doc.classification.types.length >= 2);
-    assert.equal(doc.localization.method, 'evidence');
+    // six faults: enough cases for the tuned ranker (RANKER_MIN_CASES = 5) when the evidence names them
+    assert.equal(doc.localization.method, doc.localization.ranker ? 'evidence+ranker' : 'evidence');
+    if (doc.localization.ranker) {
+      assert.ok(doc.localization.ranker.cases >= 1 && doc.localization.ranker.cases <= doc.fittedOn.cases);
+      assert.equal(doc.localization.ranker.global.length, doc.localization.ranker.features.length);
+    }
 
     const d = cli('detect', '--data', sim, '--tasks', tasksPath, '--json');
     assert.equal(d.code, 0, d.err);
@@ -45,8 +50,9 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     if (first) {
       const l = cli('localize', '--data', sim, '--at', String(first.start), '--tasks', tasksPath, '--json');
       assert.equal(l.code, 0, l.err);
-      const lr = JSON.parse(l.out) as { faultTypes: string[]; services: unknown[] };
+      const lr = JSON.parse(l.out) as { faultTypes: string[]; services: unknown[]; rankedBy: string };
       assert.ok(lr.services.length > 0);
+      assert.equal(lr.rankedBy, doc.localization.ranker ? 'tuned-ranker' : 'evidence');
       assert.deepEqual([...lr.faultTypes].sort(), [...(doc.classification?.types ?? [])].sort(), 'every type ranked');
     }
 

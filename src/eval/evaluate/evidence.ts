@@ -4,10 +4,11 @@
  * query (queries are never used as normal windows). Its normal windows are chosen by fault
  * *times* only (any window touching a fault's active period is dropped), never by a root cause
  * or type, so no test-fold label reaches it beyond the time the task itself gives. Case data
- * (AIOps 2022): `rankCaseEvents`, an IDF over event counts of all cases (no labels).
+ * (AIOps 2022): `rankCaseEvents`, an IDF over event counts of all cases (no labels), each case
+ * ranked on its incident so far (its own and its failure's earlier windows; docs/localize.md).
  */
 import type { Dataset } from '../../telemetry/index.js';
-import { prepareLocalizer, rankCaseEvents } from '../../tasks/index.js';
+import { prepareLocalizer, rankCaseEvents, rankFeatures, suspectFeatures } from '../../tasks/index.js';
 import type { CaseRanking } from './run.js';
 import type { EvalSetup } from './setup.js';
 
@@ -17,7 +18,7 @@ export async function evidenceRankings(ds: Dataset, setup: EvalSetup): Promise<M
     const ranked = rankCaseEvents(ds, setup.cases.map((c) => c.id));
     for (const c of setup.cases) {
       const r = ranked.get(c.id);
-      if (r) out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod) });
+      if (r) out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod), suspect: suspectFeatures(r), candidates: rankFeatures(r), podServices: r.pods.map((p) => ({ pod: p.pod, service: p.service })) });
     }
     return out;
   }
@@ -30,7 +31,7 @@ export async function evidenceRankings(ds: Dataset, setup: EvalSetup): Promise<M
   const prepared = await prepareLocalizer(ds, queries);
   setup.cases.forEach((c, i) => {
     const r = prepared.rank(queries[i]);
-    out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod) });
+    out.set(c.id, { services: r.services.map((s) => s.service), pods: r.pods.map((p) => p.pod), suspect: suspectFeatures(r), candidates: rankFeatures(r), podServices: r.pods.map((p) => ({ pod: p.pod, service: p.service })) });
   });
   return out;
 }

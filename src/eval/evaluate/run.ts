@@ -26,6 +26,8 @@ import {
 } from './scoring.js';
 import { nearestAlarm, nearestRanking, priorOrder, timeOnlyAlarm, timeOnlyRanking, type Labelled } from './sentinels.js';
 import { detectionRows, rankingRows } from './rows.js';
+import { tunedLocalize, type TunedLocalization } from './tuned-localize.js';
+import type { RankCandidate } from '../../tasks/index.js';
 import { SETTLE_MS, spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
 import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
 import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow, type EvalTimeline } from './types.js';
@@ -38,6 +40,12 @@ export const DETECTION_REFERENCES = 400;
 export interface CaseRanking {
   services: string[];
   pods: string[];
+  /** what the top suspect's evidence says (`suspectFeatures`), for the tuned classifier */
+  suspect?: Record<string, number>;
+  /** the ranking's head with each candidate's evidence features (`rankFeatures`), for the tuned localizer */
+  candidates?: RankCandidate[];
+  /** the service of each ranked pod */
+  podServices?: { pod: string; service: string }[];
 }
 
 export interface RunOptions {
@@ -231,8 +239,10 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
     if (missing.length > 0) rep.system(missing, ['traces', 'logs']).forEach((r, i) => m!.set(missing[i], r));
     return ws.map((w) => m!.get(w));
   };
+  const rankerNotes: string[] = [];
   for (const split of splitsOf(setup)) {
     const p = split.protocol;
+    let tunedLoc: { global: TunedLocalization; state: TunedLocalization } | undefined;
     const svcOrder = priorOrder(split.train.map((c) => c.service), setup.services);
     const typeOrder = priorOrder(split.train.map((c) => c.type), []);
     const svcTrain = split.train.map((c) => ({ start: c.start, end: c.end, label: c.service }));
@@ -268,13 +278,23 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       const poolWs = statePoolOf(setup.windows, split.trainWindow);
       const statePool = maskedRows(rep, poolWs).filter((r): r is Float64Array => r !== undefined);
       const stateRowMap = new Map([...split.train, ...split.test].map((c) => [c, maskedRows(rep, [c.w])[0]]));
+      // the tuned ranker re-weighs the evidence on the training folds' cases; it reads only the
+      // evidence (and, with states, the first tuned representation's state rows): one fit per split
+      if (opts.evidence && !tunedLoc) {
+        tunedLoc = {
+          global: tunedLocalize(split.train, split.test, opts.evidence),
+          state: tunedLocalize(split.train, split.test, opts.evidence, { kind: rep.kind, pool: statePool, rowOf: (c) => stateRowMap.get(c), seed: opts.seed }),
+        };
+        const g = tunedLoc.global.model;
+        if (g) rankerNotes.push(`tuned localization (${p}, fold ${split.fold}): ${g.lambda === null ? 'the evidence ranking kept (no λ beat it)' : `λ=${g.lambda}`} (held-out log-likelihood / MRR ${g.crossValidation.map((x) => `${x.lambda ?? 'evidence'}: ${x.logLik === null ? '-' : x.logLik.toFixed(3)} / ${x.mrr === null ? 'n/a' : x.mrr.toFixed(3)}`).join(', ')}) on ${g.cases} cases; weights ${g.features.map((f, j) => `${f} ${g.global[j].toFixed(2)}`).join(', ')}; states ${tunedLoc.state.model?.states.length ?? 1}`);
+      }
       for (const global of [false, true]) {
         const m = tunedName(rep, global);
         for (const c of split.test) {
-          const ranked = opts.evidence?.has(c.id) ? predictions.get(p)?.get(c.id)?.get('evidence') : predictions.get(p)?.get(c.id)?.get(rep.name);
+          const ranked = tunedLoc?.[global ? 'global' : 'state'].rankings.get(c.id) ?? (opts.evidence?.has(c.id) ? predictions.get(p)?.get(c.id)?.get('evidence') : predictions.get(p)?.get(c.id)?.get(rep.name));
           if (ranked?.services) put(p, c.id, m, { services: ranked.services, pods: ranked.pods });
         }
-        const types = tunedClassify({ rep, train: split.train, test: split.test, caseRow: (c) => cr.get(c.w), suspectRow, statePool, stateRow: (c) => stateRowMap.get(c), global, seed: opts.seed });
+        const types = tunedClassify({ rep, train: split.train, test: split.test, caseRow: (c) => cr.get(c.w), suspectRow, suspectEvidence: (c) => opts.evidence?.get(c.id)?.suspect, statePool, stateRow: (c) => stateRowMap.get(c), global, seed: opts.seed });
         for (const [id, t] of types) put(p, id, m, { types: t });
       }
     }
@@ -345,7 +365,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       cases.push({ id: c.id, protocol: p, fold: p === 'authors-split' ? -1 : c.fold, group: c.group, start: new Date(c.start).toISOString(), type: c.type, rootCause: c.pod, rootCauseService: c.service, ranks, top });
     }
   }
-  const notes = [...setup.notes, ...(opts.notes ?? []), ...stateNotes];
+  const notes = [...setup.notes, ...(opts.notes ?? []), ...stateNotes, ...rankerNotes];
   const report: EvalReport = {
     schemaVersion: EVALUATE_SCHEMA_VERSION,
     dataset: setup.dataset,

@@ -3,9 +3,10 @@
  * fitted inside each fold on training folds only, and `tuned-global`, the same without states.
  * Detection: the robust-z max detector or the kNN density, with states or not, chosen per fold
  * by an inner cross-validation on the training folds (`tunedDetect`); classification: per-state
- * prototypes over the window ⊕ the root-cause suspect's view; localization: the evidence
- * localizer's ranking unchanged (the column's own deviation ranking when there is no evidence
- * column). docs/tasks.md.
+ * prototypes over the window ⊕ the root-cause suspect's view ⊕ what the suspect's evidence
+ * says, the blocks weighed plainly or equally as an inner cross-validation chooses
+ * (`tunedClassify`); localization: the evidence localizer's ranking unchanged (the column's own
+ * deviation ranking when there is no evidence column). docs/tasks.md.
  *
  * States: k-means (k by silhouette, 2..4) fitted per fold on training rows of the same
  * representation — for detection the training-normal reference windows themselves; for
@@ -13,8 +14,8 @@
  * cases when a protocol has no normal windows, as AIOps 2022).
  */
 import type { EncodedWindow } from '../../model/index.js';
-import { contextStates, fitFoldStates, fitTunedClassifier, fitTunedDetector, singleState, STATES_MIN_ROWS, ZDetector, type DetectorRow, type FoldStates } from '../../tasks/index.js';
-import { eventPRF } from '../../stats/index.js';
+import { suspectLayout, suspectRow, contextStates, fitFoldStates, fitTunedClassifier, fitTunedDetector, singleState, STATES_MIN_ROWS, ZDetector, type DetectorRow, type FoldStates } from '../../tasks/index.js';
+import { classificationScores, eventPRF } from '../../stats/index.js';
 import { unit, type Representation } from './represent.js';
 import { distance, evenly, featureStats, prepareRows, type FeatureStats } from './scoring.js';
 import type { DetectionSet, EvalCase } from './setup.js';
@@ -180,6 +181,28 @@ function joined(kind: Representation['kind'], a: Float64Array, b: Float64Array |
   return out;
 }
 
+/**
+ * Distance over standardised feature blocks, each block weighing the same: √(Σ_b mean_{j∈b} d_j²).
+ * Why: the window and the suspect's view have ~80 features each, the suspect's evidence a handful;
+ * a plain mean over all dimensions would let the evidence count for almost nothing.
+ */
+export function blockDistance(widths: readonly number[]): (a: Float64Array, b: Float64Array) => number {
+  return (a, b) => {
+    let s = 0;
+    let off = 0;
+    for (const w of widths) {
+      let t = 0;
+      for (let j = off; j < off + w; j++) {
+        const d = a[j] - b[j];
+        t += d * d;
+      }
+      s += t / Math.max(1, w);
+      off += w;
+    }
+    return Math.sqrt(s);
+  };
+}
+
 export interface TunedClassifyInput {
   rep: Representation;
   train: readonly EvalCase[];
@@ -188,6 +211,10 @@ export interface TunedClassifyInput {
   caseRow: (c: EvalCase) => Float64Array | undefined;
   /** the suspect's entity row of the case (the top service of the localization the column uses) */
   suspectRow: (c: EvalCase) => Float64Array | undefined;
+  /** what the top suspect's evidence says (`suspectFeatures`): a third block of the row (features representations) */
+  suspectEvidence?: (c: EvalCase) => Record<string, number> | undefined;
+  /** each block of the row (window, suspect's view, suspect's evidence) weighs the same in the distance (default: chosen by inner cross-validation) */
+  balanced?: boolean;
   /** rows states are fitted on (training-fold normal windows, traces and logs masked) and the case's row in that space */
   statePool: readonly Float64Array[];
   stateRow: (c: EvalCase) => Float64Array | undefined;
@@ -195,7 +222,50 @@ export interface TunedClassifyInput {
   seed?: number;
 }
 
-export function tunedClassify(x: TunedClassifyInput): Map<string, string[]> {
+/** Weightings of the row's blocks the inner cross-validation chooses between, simplest first. */
+export const CLASSIFY_CANDIDATES: readonly { balanced: boolean }[] = [{ balanced: false }, { balanced: true }];
+
+/**
+ * The tuned classifier of one fold, its block weighting (`balanced` or not) chosen by an inner
+ * cross-validation over the training cases' folds (macro-F1 of the top type; a later candidate
+ * only when strictly better) unless `x.balanced` is given. Test cases are never read for it.
+ */
+export function tunedClassify(x: TunedClassifyInput): Map<string, string[]> & { chosen?: string; inner?: { candidate: string; f1: number }[] } {
+  if (x.balanced !== undefined || x.rep.kind !== 'features') return classifyOnce(x);
+  const train = x.train.filter((c) => x.caseRow(c) !== undefined);
+  const folds = [...new Set(train.map((c) => c.fold))].sort((a, b) => a - b);
+  let pick = CLASSIFY_CANDIDATES[0];
+  let inner: { candidate: string; f1: number }[] | undefined;
+  if (folds.length >= 2) {
+    inner = CLASSIFY_CANDIDATES.map((cand) => {
+      const truth: string[] = [];
+      const pred: string[] = [];
+      for (const g of folds) {
+        const test = train.filter((c) => c.fold === g);
+        const r = classifyOnce({ ...x, ...cand, train: train.filter((c) => c.fold !== g), test });
+        for (const c of test) {
+          const t = r.get(c.id);
+          if (t) {
+            truth.push(c.type);
+            pred.push(t[0]);
+          }
+        }
+      }
+      return { candidate: cand.balanced ? 'balanced' : 'plain', f1: truth.length > 0 ? classificationScores(truth, pred).macro.f1 : 0 };
+    });
+    let best = 0;
+    inner.forEach((v, i) => {
+      if (v.f1 > inner![best].f1) best = i;
+    });
+    pick = CLASSIFY_CANDIDATES[best];
+  }
+  const out = classifyOnce({ ...x, ...pick }) as Map<string, string[]> & { chosen?: string; inner?: { candidate: string; f1: number }[] };
+  out.chosen = pick.balanced ? 'balanced' : 'plain';
+  if (inner) out.inner = inner;
+  return out;
+}
+
+function classifyOnce(x: TunedClassifyInput): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const train = x.train.filter((c) => x.caseRow(c) !== undefined);
   if (train.length === 0) return out;
@@ -206,7 +276,22 @@ export function tunedClassify(x: TunedClassifyInput): Map<string, string[]> {
     }
     return 0;
   })();
-  const rowOf = (c: EvalCase) => joined(x.rep.kind, x.caseRow(c) as Float64Array, x.suspectRow(c), widthB);
+  // the suspect's evidence: a fixed layout over the names the cases show (label-free)
+  const ev = x.rep.kind === 'features' && x.suspectEvidence ? x.suspectEvidence : undefined;
+  const layout = ev ? suspectLayout([...x.train, ...x.test].map(ev)) : [];
+  const widthA = train.length > 0 ? (x.caseRow(train[0]) as Float64Array).length : 0;
+  const rowOf = (c: EvalCase) => {
+    const r = joined(x.rep.kind, x.caseRow(c) as Float64Array, x.suspectRow(c), widthB);
+    if (layout.length === 0) return r;
+    const out = new Float64Array(r.length + layout.length).fill(NaN);
+    out.set(r, 0);
+    const e = ev ? suspectRow(ev(c), layout) : undefined;
+    if (e) out.set(e, r.length);
+    return out;
+  };
+  const blocks = [widthA, widthB, layout.length].filter((b) => b > 0);
+  const balanced = x.rep.kind === 'features' && (x.balanced ?? false) && blocks.length > 1;
+  const dist = balanced ? blockDistance(blocks) : (a: Float64Array, b: Float64Array) => distance(x.rep.kind, a, b);
   const rawTrain = train.map(rowOf);
   const stats = x.rep.kind === 'features' ? featureStats(rawTrain) : undefined;
   const prep = (rs: Float64Array[]) => (x.rep.kind === 'features' ? prepareRows('features', rs, stats as FeatureStats) : rs.map((r) => unit(r)));
@@ -228,7 +313,7 @@ export function tunedClassify(x: TunedClassifyInput): Map<string, string[]> {
     }
   }
   const clf = fitTunedClassifier(prep(rawTrain), train.map((c) => c.type), states, {
-    distance: (a, b) => distance(x.rep.kind, a, b),
+    distance: dist,
     normalize: x.rep.kind === 'vector' ? unit : undefined,
   });
   for (const c of x.test) {

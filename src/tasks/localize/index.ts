@@ -4,3 +4,5 @@ export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DE
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
 export { rankCaseEvents, EVENT_FAMILIES } from './events.js';
 export type { EventRanking, CaseEventOptions, EventFamily, EventItem } from './events.js';
+export { LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './ranker.js';
+export type { RankCandidate, RankerCase, RankerJSON, RankerOptions } from './ranker.js';

@@ -20,6 +20,7 @@ import { fitTunedClassifier, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './c
 import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type TunedDetector } from './detect.js';
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
+import type { RankerJSON } from '../localize/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
 /** Bumped when a field changes meaning; a file of another version is refused. */
@@ -67,7 +68,8 @@ export interface TasksFileJSON {
     global: Record<string, (number | null)[]>;
     perState: Record<string, (number | null)[]>[];
   } | null;
-  localization: { method: 'evidence'; windowMs: number; sliceMs: number; note: string };
+  /** the evidence localizer's query, and the tuned ranker over its candidates (absent: the evidence ranking as is) */
+  localization: { method: 'evidence' | 'evidence+ranker'; windowMs: number; sliceMs: number; note: string; ranker?: RankerJSON };
 }
 
 export type DetectorFamilyName = 'robust-z' | 'knn';
