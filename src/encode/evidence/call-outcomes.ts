@@ -1,5 +1,5 @@
 import type { Span } from '../../telemetry/index.js';
-import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
+import type { EvidenceFamily, EvidenceItem, RawScores, TemplatedLog, WindowInput } from './types.js';
 import { childrenOf, inRange, indexSpans, isRemoteCall, parentOf, spanKind, type SpanIndex } from './spans.js';
 import { median, normalUpperQuantile, quantile } from './stats.js';
 import { distinctSpans } from './span-structure.js';
@@ -25,6 +25,8 @@ export interface OutcomeEdge {
   calls: number;
   /** attempts that failed at the callee (not inherited from deeper down) */
   failed: number;
+  /** attempts that succeeded but whose answer the caller then logged an error about */
+  complained: number;
   /** gaps (ms) of the attempts that reached the callee and did not fail */
   gaps: number[];
 }
@@ -111,9 +113,9 @@ function explainedByLossyCaller(edge: { bad: number; calls: number; p0: number }
   return notNormal >= notEqual;
 }
 
-/** Calls of an edge that failed at the callee or were slower on the edge than `slowMs`. */
+/** Calls of an edge that failed at the callee, were complained about or were slower on the edge than `slowMs`. */
 function badCalls(e: OutcomeEdge, slowMs: number): number {
-  let n = e.failed;
+  let n = e.failed + e.complained;
   for (const g of e.gaps) if (g > slowMs) n++;
   return n;
 }
@@ -123,11 +125,79 @@ function peerOf(s: Span): string | undefined {
   return typeof p === 'string' && p ? p : undefined;
 }
 
+/** Names shorter than this are too common as words to say which peer a line is about. */
+const MIN_NAME_CHARS = 3;
+/** Log and span clocks agree to about a millisecond (log timestamps are often whole ms). */
+const CLOCK_SLACK_MS = 1;
+
+/** Characters that continue a name (`ts-order-service-v2`, `GET /cart`); a dot ends one (`chain-store.default.svc`). */
+const continuesName = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_\-/]/.test(c);
+
+/** `text` names `name` as a whole (a service or an operation, not part of a longer name). */
+export function namesPeer(text: string, name: string): boolean {
+  if (name.length < MIN_NAME_CHARS) return false;
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    if (!continuesName(text[i - 1]) && !continuesName(text[i + name.length])) return true;
+  }
+  return false;
+}
+
+/** One call as its caller saw it: the span the caller logs on, the callee, and how it ended. */
+interface CallView {
+  caller: string;
+  /** the caller's span that made the call (where its log lines about the call go) */
+  callerSpan: Span | undefined;
+  callee: string;
+  operation: string;
+  end: number;
+  /** failed at the callee (counted on this edge) */
+  failed: boolean;
+  /** the attempt ended in an error of any kind (also one passed on from deeper down) */
+  errored: boolean;
+  /** started inside the window (counted); others are context for complaints */
+  counted: boolean;
+  /** caller's duration − callee's, ms (NaN without the callee's span) */
+  gap: number;
+}
+
+/**
+ * Calls the caller complained about: a wrong answer (a return-value fault) fails no span — the
+ * callee's spans and logs can look normal — but the caller notices and logs an error naming
+ * what it called. An ERROR record on the caller's span that names a callee (its service or the
+ * operation called) is charged to the latest call to that callee that had ended by then, unless
+ * that call failed (its error line is about the failure, already counted). Errors naming no
+ * callee (the caller's own exceptions) charge nobody.
+ */
+function complaints(logs: readonly TemplatedLog[], calls: readonly CallView[]): Set<CallView> {
+  const out = new Set<CallView>();
+  if (!logs.length || !calls.length) return out;
+  const bySpan = new Map<string, CallView[]>();
+  for (const c of calls) {
+    if (!c.callerSpan) continue;
+    const k = `${c.callerSpan.traceId}/${c.callerSpan.spanId}`;
+    const l = bySpan.get(k);
+    if (l) l.push(c);
+    else bySpan.set(k, [c]);
+  }
+  for (const { record: r } of logs) {
+    if (!r.spanId || !r.traceId || (r.severity !== 'error' && r.severity !== 'fatal')) continue;
+    const cands = bySpan.get(`${r.traceId}/${r.spanId}`);
+    if (!cands) continue;
+    let best: CallView | undefined;
+    for (const c of cands) {
+      if (c.end > r.time + CLOCK_SLACK_MS || (best && c.end <= best.end)) continue;
+      if (namesPeer(r.body, c.callee) || namesPeer(r.body, c.operation)) best = c;
+    }
+    if (best && !best.errored) out.add(best);
+  }
+  return out;
+}
+
 /**
  * Call outcomes per edge: of the calls from a caller into a callee, the share that went bad on
  * the edge — failed at the callee (refused or reset connections, timeouts, the callee's own
- * errors) or slower between the two than the edge's normal 99th percentile gap — against the
- * edge's normal share. Packet loss shows as resets and timeouts on the calls into the pod, a
+ * errors), answered but complained about by the caller (`complaints`), or slower between the
+ * two than the edge's normal 99th percentile gap — against the edge's normal share. Packet loss shows as resets and timeouts on the calls into the pod, a
  * killed pod as refused calls. A failure the callee merely passes on (its own outgoing call
  * failed) counts as a success of this edge: it belongs to the edge further down, so a caller
  * never inherits its callee's failures.
@@ -139,17 +209,10 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
     // a span the collector wrote twice is one call
     const spans = distinctSpans(w.spans);
     const idx = indexSpans(spans);
-    const out: OutcomeSummary = new Map();
-    const add = (caller: string, callee: string, failed: boolean, gap: number) => {
-      const k = `${caller}\t${callee}`;
-      let e = out.get(k);
-      if (!e) out.set(k, (e = { caller, callee, calls: 0, failed: 0, gaps: [] }));
-      e.calls++;
-      if (failed) e.failed++;
-      else if (Number.isFinite(gap)) e.gaps.push(gap);
-    };
+    // every call seen from its caller's side first (all of them: a complaint may name a call
+    // that started before the window), then the window's counted
+    const calls: CallView[] = [];
     for (const s of spans) {
-      if (!inRange(s.start, w.range)) continue;
       const kind = spanKind(s);
       if (kind === 'client' || kind === 'producer') {
         // the caller's side of one attempt: a failure without a server span behind it is the
@@ -157,14 +220,47 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
         const server = childrenOf(idx, s).find((c) => c.service !== s.service);
         const callee = server?.service ?? peerOf(s);
         if (!callee || callee === s.service) continue;
-        add(s.service, callee, isError(s) && (!server || failedAtEdge(idx, s, server)), server ? Math.max(0, s.duration - server.duration) : NaN);
+        calls.push({
+          caller: s.service,
+          callerSpan: parentOf(idx, s),
+          callee,
+          operation: server?.operation ?? s.operation,
+          end: s.start + s.duration,
+          failed: isError(s) && (!server || failedAtEdge(idx, s, server)),
+          errored: isError(s),
+          counted: inRange(s.start, w.range),
+          gap: server ? Math.max(0, s.duration - server.duration) : NaN,
+        });
         continue;
       }
       if (kind !== undefined) continue;
       // no span kinds (Nezha): a span whose parent is in another service is one call
       const p = parentOf(idx, s);
       if (!p || spanKind(p) !== undefined || !isRemoteCall(p, s)) continue;
-      add(p.service, s.service, isError(s) && !inherited(idx, s), Math.max(0, p.duration - s.duration));
+      calls.push({
+        caller: p.service,
+        callerSpan: p,
+        callee: s.service,
+        operation: s.operation,
+        end: s.start + s.duration,
+        failed: isError(s) && !inherited(idx, s),
+        errored: isError(s),
+        counted: inRange(s.start, w.range),
+        gap: Math.max(0, p.duration - s.duration),
+      });
+    }
+    const complained = complaints(w.logs, calls);
+    const out: OutcomeSummary = new Map();
+    for (const c of calls) {
+      if (!c.counted) continue;
+      const caller = c.caller;
+      const k = `${caller}\t${c.callee}`;
+      let e = out.get(k);
+      if (!e) out.set(k, (e = { caller, callee: c.callee, calls: 0, failed: 0, complained: 0, gaps: [] }));
+      e.calls++;
+      if (c.failed) e.failed++;
+      else if (complained.has(c)) e.complained++;
+      else if (Number.isFinite(c.gap)) e.gaps.push(c.gap);
     }
     return out.size ? out : undefined;
   },
@@ -222,20 +318,30 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const own = into.get(s.get(k)!.caller);
       if (own && explainedByLossyCaller(c, own)) explained.add(k);
     }
-    const callees = new Set([...devs.keys()].map((k) => s.get(k)!.callee));
+    // a service's edges: its incoming ones (but those a lossy caller explains) and the outgoing
+    // ones its own network explains — dropping those from the callee and crediting nobody left
+    // a lossy pod with half its evidence
+    const services = new Set<string>();
+    for (const k of devs.keys()) {
+      const e = s.get(k)!;
+      services.add(explained.has(k) ? e.caller : e.callee);
+    }
     const out: RawScores = new Map();
-    for (const callee of callees) {
+    for (const svc of services) {
       const items: EvidenceItem[] = [];
       const incoming = new Map<string, number>();
+      const devList: number[] = [];
       for (const [k, dev] of devs) {
         const e = s.get(k)!;
-        if (e.callee !== callee || explained.has(k)) continue;
-        incoming.set(e.caller, dev);
+        const own = explained.has(k) ? e.caller === svc : e.callee === svc;
+        if (!own) continue;
+        if (e.callee === svc) incoming.set(e.caller, dev);
+        devList.push(dev);
         const r = ref.get(k)!;
         items.push({
           family: 'call-outcome',
-          service: callee,
-          subject: `${e.caller} → ${callee} (${e.failed} of ${e.calls} calls failed, ${badCalls(e, r.slowMs) - e.failed} slower than ${r.slowMs.toFixed(1)} ms)`,
+          service: svc,
+          subject: `${e.caller} → ${e.callee} (${e.failed} of ${e.calls} calls failed, ${e.complained} complained about, ${badCalls(e, r.slowMs) - e.failed - e.complained} slower than ${r.slowMs.toFixed(1)} ms${e.callee === svc ? '' : `; ${svc}'s incoming calls go as bad: its own network`})`,
           value: badCalls(e, r.slowMs) / e.calls,
           reference: r.bad / r.calls,
           deviation: dev,
@@ -243,9 +349,12 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
           support: e.calls,
         });
       }
-      if (!incoming.size) continue;
+      if (!devList.length) continue;
       items.sort((a, b) => b.deviation - a.deviation);
-      out.set(callee, { score: median([...incoming.values()]), items: items.slice(0, 3), incoming });
+      // the median over the edges: one caller whose calls all go bad (starved, or lossy beyond
+      // what its incoming calls show) does not convict a service its other callers find normal
+      const score = median(devList);
+      out.set(svc, { score, items: items.slice(0, 3), incoming });
     }
     return out;
   },
