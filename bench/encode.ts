@@ -9,10 +9,13 @@
  *
  *   npm run bench -- encode [--runs N] [--path FOLDER] [--length 5m] [--stride 1m]
  *                           [--backbone hash] [--no-entities] [--text] [--no-threads]
- *                           [--no-evidence]
+ *                           [--no-evidence | --compare-evidence]
  *
  * `--no-evidence` leaves out the root-cause evidence rows (docs/views.md, "Evidence features"),
- * to measure what they cost.
+ * to measure what they cost. `--compare-evidence` runs both, interleaved (without, with,
+ * with, without, …, `--runs` of each), so a shared machine's changing load falls on both alike, and
+ * prints the medians and the ratios of wall and CPU time (CPU — user+system of all threads —
+ * is the less load-sensitive of the two).
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,28 +53,38 @@ export default async function encode(args: string[]): Promise<void> {
   const includeText = args.includes('--text');
   const threads = !args.includes('--no-threads');
   const evidence = !args.includes('--no-evidence');
+  const compare = args.includes('--compare-evidence');
   let firstRss = 0;
   const dir = mkdtempSync(join(tmpdir(), 'rs-bench-encode-'));
-  const results: (EncodeResult & { wallS: number; cpuS: number; bytes: number })[] = [];
+  type Run = EncodeResult & { wallS: number; cpuS: number; bytes: number };
+  const results: Run[] = [];
+  const without: Run[] = [];
+  const once = async (i: number, evidence: boolean): Promise<Run> => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const ds = await loadDataset(path);
+    const out = join(dir, `run${i}.arrow`);
+    const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads, evidence });
+    const wallS = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const evOut = r.evidencePath;
+    const bytes = statSync(out).size + (evOut ? statSync(evOut).size : 0);
+    rmSync(out);
+    if (evOut) rmSync(evOut);
+    const run = { ...r, wallS, cpuS: (c.user + c.system) / 1e6, bytes };
+    const t = r.timings;
+    console.error(
+      `run ${i + 1}/${runs}${compare ? (evidence ? ' evidence' : ' no-evidence') : ''}: ${wallS.toFixed(2)} s (read ${(t.readMs / 1000).toFixed(2)}, views ${(t.viewsMs / 1000).toFixed(2)}, embed ${(t.embedMs / 1000).toFixed(2)}, write ${(t.writeMs / 1000).toFixed(2)}, wait ${(t.waitMs / 1000).toFixed(2)}), CPU ${run.cpuS.toFixed(2)} s`,
+    );
+    return run;
+  };
   try {
     for (let i = 0; i < runs; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const ds = await loadDataset(path);
-      const out = join(dir, `run${i}.arrow`);
-      const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads, evidence });
-      const wallS = (performance.now() - t0) / 1000;
-      const c = process.cpuUsage(c0);
-      const evOut = r.evidencePath;
-      const bytes = statSync(out).size + (evOut ? statSync(evOut).size : 0);
-      rmSync(out);
-      if (evOut) rmSync(evOut);
-      results.push({ ...r, wallS, cpuS: (c.user + c.system) / 1e6, bytes });
+      // the order alternates, so neither side always runs on a colder JIT
+      if (compare && i % 2 === 0) without.push(await once(i, false));
+      results.push(await once(i, compare || evidence));
+      if (compare && i % 2 === 1) without.push(await once(i, false));
       if (i === 0) firstRss = process.resourceUsage().maxRSS / 1024;
-      const t = r.timings;
-      console.error(
-        `run ${i + 1}/${runs}: ${wallS.toFixed(2)} s (read ${(t.readMs / 1000).toFixed(2)}, views ${(t.viewsMs / 1000).toFixed(2)}, embed ${(t.embedMs / 1000).toFixed(2)}, write ${(t.writeMs / 1000).toFixed(2)}, wait ${(t.waitMs / 1000).toFixed(2)}), CPU ${results[i].cpuS.toFixed(2)} s`,
-      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -82,11 +95,20 @@ export default async function encode(args: string[]): Promise<void> {
   console.log(`encode ${path}`);
   console.log(`  windows           ${r.windows} × ${lengthMs / 60000} min / ${strideMs / 60000} min stride (${r.trainWindows} fitted), entities ${entities ? 'on' : 'off'}`);
   console.log(`  rows (texts)      ${r.rows} → ${(r.bytes / 2 ** 20).toFixed(1)} MiB Arrow, backbone ${r.backboneId}`);
-  console.log(`  evidence rows     ${evidence ? `${r.evidenceRows} (services and pods)` : 'off'}`);
+  console.log(`  evidence rows     ${evidence || compare ? `${r.evidenceRows} (services and pods)` : 'off'}`);
   console.log(`  wall (median/${runs})  ${wall.toFixed(2)} s  [runs: ${results.map((x) => x.wallS.toFixed(2)).join(', ')}]`);
   console.log(`  threads           ${r.timings.threaded.length ? r.timings.threaded.join(', ') : 'none'} (worker threads beside the main one)`);
   console.log(`  split (median)    read ${med((x) => x.timings.readMs).toFixed(2)} s · views ${med((x) => x.timings.viewsMs).toFixed(2)} s · embed ${med((x) => x.timings.embedMs).toFixed(2)} s · write ${med((x) => x.timings.writeMs).toFixed(2)} s · wait ${med((x) => x.timings.waitMs).toFixed(2)} s`);
   console.log(`  throughput        ${(r.windows / wall).toFixed(0)} windows/s, ${(r.texts / wall).toFixed(0)} texts/s`);
   console.log(`  CPU (median)      ${median(results.map((x) => x.cpuS)).toFixed(2)} s user+system`);
   console.log(`  peak RSS          ${firstRss.toFixed(0)} MiB after the first run, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB over all runs (whole process)`);
+  if (compare) {
+    const w0 = median(without.map((x) => x.wallS));
+    const c0 = median(without.map((x) => x.cpuS));
+    const c1 = median(results.map((x) => x.cpuS));
+    const pct = (a: number, b: number) => `${a > b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)} %`;
+    console.log(`  without evidence  wall ${w0.toFixed(2)} s [runs: ${without.map((x) => x.wallS.toFixed(2)).join(', ')}], CPU ${c0.toFixed(2)} s [runs: ${without.map((x) => x.cpuS.toFixed(2)).join(', ')}]`);
+    console.log(`  with evidence     wall ${wall.toFixed(2)} s, CPU ${c1.toFixed(2)} s [runs: ${results.map((x) => x.cpuS.toFixed(2)).join(', ')}]`);
+    console.log(`  evidence adds     wall ${pct(wall, w0)}, CPU ${pct(c1, c0)} (medians)`);
+  }
 }

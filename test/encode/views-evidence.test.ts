@@ -254,12 +254,12 @@ test("evidence: the views' rolling resource deviations are the resource family's
   let compared = 0;
   for await (const slice of windowStream(ds, SPEC, { modalities: ['metrics'] })) {
     hist.add(slice.metrics, slice.window);
-    const mine = hist.deviations(slice.window, serviceOf, () => undefined);
+    const mine = hist.deviations(slice.window, serviceOf, () => undefined, true);
     const theirs = fam.summarize({ range: slice.window, spans: [], logs: [], metrics: store, serviceOf });
     assert.equal(mine.size, theirs?.pods.size ?? 0);
     for (const [pod, p] of theirs?.pods ?? []) {
       for (const [name, d] of p.devs) {
-        assert.ok(Math.abs(mine.get(pod)!.own.get(name)! - d) <= 1e-9 * Math.max(1, Math.abs(d)), `${pod} ${name}: ${mine.get(pod)!.own.get(name)} vs ${d}`);
+        assert.ok(Math.abs(mine.get(pod)!.own!.get(name)! - d) <= 1e-9 * Math.max(1, Math.abs(d)), `${pod} ${name}: ${mine.get(pod)!.own!.get(name)} vs ${d}`);
         compared++;
       }
     }

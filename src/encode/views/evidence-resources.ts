@@ -1,6 +1,6 @@
 import type { MetricSeries, TimeRange } from '../../telemetry/index.js';
 import { DEFAULT_HISTORY_MS, LEVEL_FLOOR_SHARE, MIN_HISTORY_POINTS, NOT_RESOURCE, RESOURCE_METRIC } from '../evidence/index.js';
-import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
+import { ITEM_MIN, fmt, push, q, sig, type Item } from './evidence-util.js';
 import { isParts, type MetricData } from './parts.js';
 import type { Baseline } from './stats.js';
 
@@ -8,18 +8,30 @@ import type { Baseline } from './stats.js';
 interface RollingSeries {
   pod: string;
   name: string;
+  /** metric name number (the typical pod's level is per name) */
+  nameId: number;
+  /** the name says CPU / memory (the `res_cpu_*` / `res_mem_*` features) */
+  cpu: boolean;
+  mem: boolean;
   times: Float64Array;
   values: Float64Array;
   /** points held: [head, len) */
   head: number;
   len: number;
+  /**
+   * The values of points [hLo, hHi) — the history of the last window judged — kept sorted, so
+   * the next window (one stride on) only takes out the points that left the history and puts in
+   * those that entered it, instead of sorting the whole history again.
+   */
+  sorted: Float64Array;
+  hLo: number;
+  hHi: number;
   /** the global baseline, once looked up (null: none) */
   global?: Baseline | null;
 }
 
-/** sort buffers of `deviations`, grown as needed */
-let scratchA = new Float64Array(64);
-let scratchB = new Float64Array(64);
+/** sort buffer of `deviations` (|x − median|, merged in order), grown as needed */
+let scratch = new Float64Array(64);
 
 function lowerBound(a: Float64Array, from: number, to: number, x: number): number {
   let lo = from;
@@ -30,6 +42,47 @@ function lowerBound(a: Float64Array, from: number, to: number, x: number): numbe
     else hi = mid;
   }
   return lo;
+}
+
+/** Takes one occurrence of `v` out of the sorted `a[0, n)`; the new length. */
+function sortedRemove(a: Float64Array, n: number, v: number): number {
+  const i = lowerBound(a, 0, n, v);
+  // always there: the set holds exactly the values of [hLo, hHi)
+  a.copyWithin(i, i + 1, n);
+  return n - 1;
+}
+
+/** Puts `v` into the sorted `a[0, n)` (room for it assumed); the new length. */
+function sortedInsert(a: Float64Array, n: number, v: number): number {
+  const i = lowerBound(a, 0, n, v);
+  a.copyWithin(i + 1, i, n);
+  a[i] = v;
+  return n + 1;
+}
+
+/** The sorted values of points [h0, h1) of `s` (windows in stream order: a stride on from the last). */
+function syncHistory(s: RollingSeries, h0: number, h1: number): Float64Array {
+  const n = h1 - h0;
+  const incremental = h0 >= s.hLo && h1 >= s.hHi && h0 <= s.hHi && h0 - s.hLo + (h1 - s.hHi) <= n;
+  if (s.sorted.length < n) {
+    const grown = new Float64Array(Math.max(16, n * 2));
+    if (incremental) grown.set(s.sorted.subarray(0, s.hHi - s.hLo));
+    s.sorted = grown;
+  }
+  if (incremental) {
+    // out first, then in: the set never holds more than n values
+    let k = s.hHi - s.hLo;
+    for (let i = s.hLo; i < h0; i++) k = sortedRemove(s.sorted, k, s.values[i]);
+    for (let i = s.hHi; i < h1; i++) k = sortedInsert(s.sorted, k, s.values[i]);
+  } else {
+    // the first window, a jump, or most of the history changed: sort afresh
+    const a = s.sorted.subarray(0, n);
+    a.set(s.values.subarray(h0, h1));
+    a.sort();
+  }
+  s.hLo = h0;
+  s.hHi = h1;
+  return s.sorted.subarray(0, n);
 }
 
 /**
@@ -43,13 +96,26 @@ function lowerBound(a: Float64Array, from: number, to: number, x: number): numbe
  * max(1.4826·MAD, mean |x − median|, 5 % of the larger of the pod's own level and the typical
  * pod's). It is computed here on typed arrays because the family, made for one query at a
  * time, copied and sorted every history through generic arrays: on Nezha that alone added
- * ≈20 % to `encode`.
+ * ≈20 % to `encode`. Each series keeps its history sorted from one window to the next (a
+ * window one stride on changes a stride's worth of points), and the deviations from the
+ * median come out sorted by merging the two sides of the median, so no window sorts anything
+ * but the few per-metric levels.
  */
 export class ResourceHistory {
   private readonly series = new Map<string, Map<string, RollingSeries>>();
   private readonly isResource = new Map<string, boolean>();
+  private readonly nameIds = new Map<string, number>();
   /** the reader's chunks are handed out again window after window: their series, once looked up */
   private readonly ofChunk = new WeakMap<MetricSeries, RollingSeries | null>();
+  /** the same by the chunk's place in a window's parts (checked by identity: places change) */
+  private chunkAt: (MetricSeries | undefined)[] = [];
+  private seriesAt: (RollingSeries | null)[] = [];
+  // per-window scratch of `deviations`, reused
+  private seenS: RollingSeries[] = [];
+  private seenService: string[] = [];
+  private seenF = new Float64Array(0);
+  private levels: number[][] = [];
+  private typical: number[] = [];
 
   constructor(readonly historyMs = DEFAULT_HISTORY_MS) {}
 
@@ -61,9 +127,23 @@ export class ResourceHistory {
       let byName = this.series.get(c.entity);
       if (!byName) this.series.set(c.entity, (byName = new Map()));
       s = byName.get(c.name) ?? null;
-      if (!s) byName.set(c.name, (s = { pod: c.entity, name: c.name, times: new Float64Array(16), values: new Float64Array(16), head: 0, len: 0 }));
+      if (!s) {
+        let nameId = this.nameIds.get(c.name);
+        if (nameId === undefined) this.nameIds.set(c.name, (nameId = this.nameIds.size));
+        s = { pod: c.entity, name: c.name, nameId, cpu: CPU.test(c.name), mem: MEM.test(c.name), times: new Float64Array(16), values: new Float64Array(16), head: 0, len: 0, sorted: new Float64Array(16), hLo: 0, hHi: 0 };
+        byName.set(c.name, s);
+      }
     }
     this.ofChunk.set(c, s);
+    return s;
+  }
+
+  private seriesOfPart(chunks: readonly MetricSeries[], at: number): RollingSeries | null {
+    const c = chunks[at];
+    if (this.chunkAt[at] === c) return this.seriesAt[at];
+    const s = this.seriesOf(c);
+    this.chunkAt[at] = c;
+    this.seriesAt[at] = s;
     return s;
   }
 
@@ -76,63 +156,66 @@ export class ResourceHistory {
   /** Adds a window's points not seen yet (windows in time order) and drops points older than its history. */
   add(m: MetricData, range: TimeRange): void {
     const keepFrom = range.start - this.historyMs;
-    const take = (c: MetricSeries, lo: number, hi: number) => {
-      const s = this.seriesOf(c);
-      if (!s) return;
-      const last = s.len > s.head ? s.times[s.len - 1] : -Infinity;
-      if (c.times[hi - 1] <= last) return;
-      // first point after the last one kept
-      let a = lo;
-      let b = hi;
-      while (a < b) {
-        const mid = (a + b) >> 1;
-        if (c.times[mid] <= last) a = mid + 1;
-        else b = mid;
-      }
-      // drop what no history reaches any more, then make room
-      const drop = lowerBound(s.times, s.head, s.len, keepFrom);
-      if (drop > s.head) s.head = drop;
-      const need = s.len - s.head + (hi - a);
-      if (s.len + (hi - a) > s.times.length) {
-        const cap = Math.max(16, need * 2);
-        const t = new Float64Array(cap);
-        const v = new Float64Array(cap);
-        t.set(s.times.subarray(s.head, s.len));
-        v.set(s.values.subarray(s.head, s.len));
-        s.times = t;
-        s.values = v;
-        s.len -= s.head;
-        s.head = 0;
-      }
-      for (let i = a; i < hi; i++) {
-        const v = c.values[i];
-        if (!Number.isFinite(v)) continue;
-        s.times[s.len] = c.times[i];
-        s.values[s.len++] = v;
-      }
-    };
     if (isParts(m)) {
-      for (let j = 0; j < m.count; j++) for (let p = m.first[j]; p < m.first[j + 1]; p++) take(m.chunks[m.chunk[p]], m.lo[p], m.hi[p]);
-    } else for (const s of m) take(s, 0, s.times.length);
+      for (let j = 0; j < m.count; j++) for (let p = m.first[j]; p < m.first[j + 1]; p++) this.take(this.seriesOfPart(m.chunks, m.chunk[p]), m.chunks[m.chunk[p]], m.lo[p], m.hi[p], keepFrom);
+    } else for (const c of m) this.take(this.seriesOf(c), c, 0, c.times.length, keepFrom);
+  }
+
+  /** Points [lo, hi) of chunk `c` newer than the series' last one, into the series. */
+  private take(s: RollingSeries | null, c: MetricSeries, lo: number, hi: number, keepFrom: number): void {
+    if (!s) return;
+    const last = s.len > s.head ? s.times[s.len - 1] : -Infinity;
+    if (c.times[hi - 1] <= last) return;
+    // first point after the last one kept
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (c.times[mid] <= last) a = mid + 1;
+      else b = mid;
+    }
+    // drop what no history reaches any more, then make room
+    const drop = lowerBound(s.times, s.head, s.len, keepFrom);
+    if (drop > s.head) s.head = drop;
+    const need = s.len - s.head + (hi - a);
+    if (s.len + (hi - a) > s.times.length) {
+      // points before `head` leave the sorted history first: their values go with the copy
+      let k = s.hHi - s.hLo;
+      if (s.hHi <= s.head) k = 0;
+      else for (let i = s.hLo; i < s.head; i++) k = sortedRemove(s.sorted, k, s.values[i]);
+      s.hLo = Math.max(s.hLo, s.head) - s.head;
+      s.hHi = Math.max(s.hHi, s.head) - s.head;
+      const cap = Math.max(16, need * 2);
+      const t = new Float64Array(cap);
+      const v = new Float64Array(cap);
+      t.set(s.times.subarray(s.head, s.len));
+      v.set(s.values.subarray(s.head, s.len));
+      s.times = t;
+      s.values = v;
+      s.len -= s.head;
+      s.head = 0;
+    }
+    for (let i = a; i < hi; i++) {
+      const v = c.values[i];
+      if (!Number.isFinite(v)) continue;
+      s.times[s.len] = c.times[i];
+      s.values[s.len++] = v;
+    }
   }
 
   /**
    * Per pod: each resource metric's deviation from the pod's own history, and its window mean
    * against the global baseline (`global(service, metric)`: the views' metric baseline of the
-   * service, fitted on training windows).
+   * service, fitted on training windows). With `detail`, also each metric's deviations by name
+   * (`PodResources.own`/`global`; the features need only their maxima).
    */
-  deviations(range: TimeRange, serviceOf: (e: string) => string | undefined, global: (service: string, metric: string) => Baseline | undefined): Map<string, PodResources> {
-    interface Seen {
-      s: RollingSeries;
-      service: string;
-      mean: number;
-      n: number;
-      center: number;
-      madScale: number;
-      level: number;
-    }
-    const seen: Seen[] = [];
-    const levels = new Map<string, number[]>();
+  deviations(range: TimeRange, serviceOf: (e: string) => string | undefined, global: (service: string, metric: string) => Baseline | undefined, detail = false): Map<string, PodResources> {
+    // per seen series: mean, n, center, MAD-based scale, level (struct of arrays, reused)
+    const seenS = this.seenS;
+    const seenService = this.seenService;
+    let seen = 0;
+    const levels = this.levels;
+    for (const l of levels) if (l) l.length = 0;
     for (const [pod, byName] of this.series) {
       const service = serviceOf(pod);
       if (!service) continue;
@@ -145,36 +228,72 @@ export class ResourceHistory {
         if (hn < MIN_HISTORY_POINTS) continue;
         let sum = 0;
         for (let i = w0; i < w1; i++) sum += s.values[i];
-        if (scratchA.length < hn) ((scratchA = new Float64Array(hn * 2)), (scratchB = new Float64Array(hn * 2)));
-        const h = scratchA.subarray(0, hn);
-        h.set(s.values.subarray(h0, w0));
-        h.sort();
+        const h = syncHistory(s, h0, w0);
         const center = q(h, 0.5);
         const level = Math.abs(h[hn >> 1]);
-        const d = scratchB.subarray(0, hn);
         let absSum = 0;
-        for (let i = 0; i < hn; i++) absSum += d[i] = Math.abs(h[i] - center);
-        d.sort();
-        seen.push({ s, service, mean: sum / (w1 - w0), n: w1 - w0, center, madScale: Math.max(1.4826 * q(d, 0.5), absSum / hn), level });
-        push(levels, s.name, level);
+        for (let i = 0; i < hn; i++) absSum += Math.abs(h[i] - center);
+        if (seen * 5 + 5 > this.seenF.length) {
+          const grown = new Float64Array(Math.max(320, this.seenF.length * 2));
+          grown.set(this.seenF);
+          this.seenF = grown;
+        }
+        const f = this.seenF;
+        f[seen * 5] = sum / (w1 - w0);
+        f[seen * 5 + 2] = center;
+        f[seen * 5 + 3] = Math.max(1.4826 * medianAbsDeviation(h, center), absSum / hn);
+        f[seen * 5 + 4] = level;
+        seenS[seen] = s;
+        seenService[seen] = service;
+        seen++;
+        (levels[s.nameId] ??= []).push(level);
       }
     }
-    const typical = new Map<string, number>();
-    for (const [name, v] of levels) typical.set(name, sorted(v)[v.length >> 1]);
+    const typical = this.typical;
+    for (let i = 0; i < levels.length; i++) {
+      const v = levels[i];
+      if (!v?.length) continue;
+      if (scratch.length < v.length) scratch = new Float64Array(v.length * 2);
+      const a = scratch.subarray(0, v.length);
+      for (let j = 0; j < v.length; j++) a[j] = v[j];
+      typical[i] = a.sort()[v.length >> 1];
+    }
     const out = new Map<string, PodResources>();
     const ranked = new Map<string, Item[]>();
-    for (const x of seen) {
-      const floor = Math.max(LEVEL_FLOOR_SHARE * Math.max(x.level, typical.get(x.s.name) ?? 0), 1e-9);
-      const scale = Math.max(x.madScale, floor);
-      const dev = (x.mean - x.center) / scale;
-      let r = out.get(x.s.pod);
-      if (!r) out.set(x.s.pod, (r = { service: x.service, own: new Map(), global: new Map(), items: [] }));
-      r.own.set(x.s.name, dev);
-      if (Math.abs(dev) >= ITEM_MIN) push(ranked, x.s.pod, { dev, text: () => `resource ${x.s.pod} ${x.s.name} ${fmt(x.mean)} (own ${fmt(x.center)}, z ${sig(dev)})` });
-      if (x.s.global === undefined) x.s.global = global(x.service, x.s.name) ?? null;
-      const b = x.s.global;
-      if (b && b.scale > 0) r.global.set(x.s.name, (x.mean - b.median) / b.scale);
+    const f = this.seenF;
+    for (let k = 0; k < seen; k++) {
+      const s = seenS[k];
+      const service = seenService[k];
+      const mean = f[k * 5];
+      const center = f[k * 5 + 2];
+      const level = f[k * 5 + 4];
+      const floor = Math.max(LEVEL_FLOOR_SHARE * Math.max(level, typical[s.nameId] ?? 0), 1e-9);
+      const scale = Math.max(f[k * 5 + 3], floor);
+      const dev = (mean - center) / scale;
+      let r = out.get(s.pod);
+      if (!r) out.set(s.pod, (r = { service, metrics: 0, ownMax: NaN, cpuOwn: NaN, memOwn: NaN, globalMax: NaN, cpuGlobal: NaN, items: NO_ITEMS }));
+      r.metrics++;
+      // the value of largest magnitude, the first of equals (as the features always took it)
+      if (Number.isFinite(dev)) {
+        if (!(Math.abs(dev) <= Math.abs(r.ownMax))) r.ownMax = dev;
+        if (s.cpu && !(Math.abs(dev) <= Math.abs(r.cpuOwn))) r.cpuOwn = dev;
+        if (s.mem && !(Math.abs(dev) <= Math.abs(r.memOwn))) r.memOwn = dev;
+      }
+      if (detail) (r.own ??= new Map()).set(s.name, dev);
+      if (Math.abs(dev) >= ITEM_MIN) push(ranked, s.pod, { dev, text: () => `resource ${s.pod} ${s.name} ${fmt(mean)} (own ${fmt(center)}, z ${sig(dev)})` });
+      if (s.global === undefined) s.global = global(service, s.name) ?? null;
+      const b = s.global;
+      if (b && b.scale > 0) {
+        const z = (mean - b.median) / b.scale;
+        if (Number.isFinite(z)) {
+          if (!(Math.abs(z) <= Math.abs(r.globalMax))) r.globalMax = z;
+          if (s.cpu && !(Math.abs(z) <= Math.abs(r.cpuGlobal))) r.cpuGlobal = z;
+        }
+        if (detail) (r.global ??= new Map()).set(s.name, z);
+      }
     }
+    seenS.length = 0;
+    seenService.length = 0;
     for (const [pod, items] of ranked) {
       out.get(pod)!.items = items
         .sort((a, b) => Math.abs(b.dev) - Math.abs(a.dev))
@@ -184,13 +303,49 @@ export class ResourceHistory {
   }
 }
 
-export interface PodResources {
-  service: string;
-  /** metric → deviation from the pod's own rolling history */
-  own: Map<string, number>;
-  /** metric → z of the window mean against the service's training baseline */
-  global: Map<string, number>;
-  /** the pod's three strongest, as items */
-  items: Item[];
+/**
+ * The median of |h − center| over the sorted `h`: the deviations of the values below the center
+ * and of those above it are each in order already, so merging the two sides up to the middle
+ * gives the sorted deviations' median without a sort.
+ */
+function medianAbsDeviation(h: Float64Array, center: number): number {
+  const n = h.length;
+  const pos = 0.5 * (n - 1);
+  const upTo = Math.ceil(pos);
+  if (scratch.length < upTo + 1) scratch = new Float64Array((upTo + 1) * 2);
+  let r = lowerBound(h, 0, n, center);
+  let l = r - 1;
+  for (let k = 0; k <= upTo; k++) {
+    const dl = l >= 0 ? Math.abs(h[l] - center) : Infinity;
+    const dr = r < n ? Math.abs(h[r] - center) : Infinity;
+    if (dl <= dr) ((scratch[k] = dl), l--);
+    else ((scratch[k] = dr), r++);
+  }
+  return q(scratch.subarray(0, n), 0.5);
 }
 
+/** the items of a pod with none (shared: never added to) */
+const NO_ITEMS: Item[] = [];
+
+/** Metric names the `res_cpu_*` and `res_mem_*` features take. */
+export const CPU = /cpu/i;
+export const MEM = /mem/i;
+
+export interface PodResources {
+  service: string;
+  /** resource metrics judged (against their own history) */
+  metrics: number;
+  /** of the deviations from the own rolling history: the largest in magnitude (signed; NaN: none), over CPU metrics, over memory metrics */
+  ownMax: number;
+  cpuOwn: number;
+  memOwn: number;
+  /** of the z of the window mean against the service's training baseline: the same */
+  globalMax: number;
+  cpuGlobal: number;
+  /** the pod's three strongest, as items */
+  items: Item[];
+  /** with `detail`: metric → deviation from the pod's own rolling history */
+  own?: Map<string, number>;
+  /** with `detail`: metric → z against the training baseline */
+  global?: Map<string, number>;
+}

@@ -28,10 +28,17 @@ export interface SpanEvidence {
   self: number;
   /** self time final: the span ended before the window its children were last read in */
   selfDone: boolean;
-  /** records joined to the span so far, per line shape (views/evidence.ts) */
-  logs?: Map<number, number>;
-  /** line shapes of the records joined so far, by time (duplicates are dropped) */
-  logTimes?: Map<number, number[]>;
+  /**
+   * Records joined to the span so far, per line shape (views/evidence.ts): [shape, count]
+   * pairs in the order the shapes first came. Flat arrays, not maps: a span holds a few
+   * records, and these live as long as their trace (up to an hour), where every object costs
+   * the garbage collector again at each full collection.
+   */
+  logs?: number[];
+  /** [time, shape] of the records joined so far (duplicates are dropped); by time once there are many */
+  logTimes?: number[] | Map<number, number[]>;
+  /** the operation's number in the pass (views/evidence.ts) */
+  opId?: number;
   /** caller service \t service, for a span with an edge gap */
   slot?: string;
   /** service \t operation, once asked for */
@@ -77,7 +84,7 @@ export class EvidenceSpanIndex {
   }
 
   private kidsOf(e: SpanEvidence): SpanEvidence[] {
-    return e.trace.kids.get(e.span.spanId) ?? [];
+    return e.trace.kids.get(e.span.spanId) ?? NO_KIDS;
   }
 
   /**
@@ -149,6 +156,9 @@ export class EvidenceSpanIndex {
   }
 }
 
+/** the children of a leaf (shared: never added to) */
+const NO_KIDS: SpanEvidence[] = [];
+
 const SWEEP_EVERY_MS = 5 * 60_000;
 /** Traces kept after their last span: long enough for any window's parents and children. */
 const KEEP_TRACES_MS = 60 * 60_000;
@@ -171,9 +181,14 @@ function outgoing(idx: EvidenceSpanIndex, e: SpanEvidence, out: [number, number]
       continue;
     }
     const kind = spanKind(cs);
-    const callsOut = kind === 'client' || kind === 'producer' || EvidenceSpanIndex.childrenOf(idx, c).some((g) => g.span.service !== cs.service);
+    const callsOut = kind === 'client' || kind === 'producer' || callsAnother(idx, c);
     if (callsOut) out.push([cs.start, cs.start + cs.duration]);
     else outgoing(idx, c, out, depth + 1);
   }
 }
 
+/** A child of `e` runs in another service. */
+function callsAnother(idx: EvidenceSpanIndex, e: SpanEvidence): boolean {
+  for (const g of EvidenceSpanIndex.childrenOf(idx, e)) if (g.span.service !== e.span.service) return true;
+  return false;
+}

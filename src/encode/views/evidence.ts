@@ -220,6 +220,11 @@ export class EvidencePass {
   /** duplicate keys of recent records, with their time */
   private readonly dupKeys = new Map<string, number>();
   private dupSweptAt = -Infinity;
+  /** operations (service \t operation) numbered in the pass, and each one's entry in the current window */
+  private readonly opIds = new Map<string, number>();
+  private opStamp = new Int32Array(64);
+  private opAt: Op[] = [];
+  private opWindow = 0;
   private readonly edgeSample: SummaryReservoir<EdgeSummary>;
   private readonly selfSample: SummaryReservoir<SelfSummary>;
   private readonly tplSample: SummaryReservoir<TemplateSummary>;
@@ -313,13 +318,12 @@ export class EvidencePass {
       return;
     }
     // a duplicate (same span, time and line) is the same event
-    const seen = (e.logTimes ??= new Map());
-    const at = seen.get(r.time);
-    if (at?.includes(shape)) return;
-    if (at) at.push(shape);
-    else seen.set(r.time, [shape]);
-    const m = (e.logs ??= new Map());
-    m.set(shape, (m.get(shape) ?? 0) + 1);
+    if (!firstOf(e, r.time, shape)) return;
+    const m = (e.logs ??= []);
+    let i = 0;
+    while (i < m.length && m[i] !== shape) i += 2;
+    if (i < m.length) m[i + 1]++;
+    else m.push(shape, 1);
   }
 
   /**
@@ -333,20 +337,41 @@ export class EvidencePass {
   private templateSummary(spans: readonly SpanEvidence[]): TemplateSummary | undefined {
     let joined = 0;
     const ops: TemplateSummary['ops'] = new Map();
+    // the window's entry of each operation, by the operation's number (stamped with the window)
+    const stamp = ++this.opWindow;
+    const opAt = this.opAt;
     for (const e of spans) {
       const s = e.span;
-      const key = (e.opKey ??= `${s.service}\t${s.operation}`);
-      let o = ops.get(key);
-      // per-pod span counts (`pods`) are left empty: the family's statistic does not read them
-      if (!o) ops.set(key, (o = { service: s.service, operation: s.operation, n: 0, pods: new Map(), templates: new Map() }));
-      o.n++;
+      let id = e.opId;
+      if (id === undefined) {
+        const key = (e.opKey ??= `${s.service}\t${s.operation}`);
+        id = this.opIds.get(key);
+        if (id === undefined) this.opIds.set(key, (id = this.opIds.size));
+        e.opId = id;
+      }
+      if (this.opStamp.length <= id) {
+        const grown = new Int32Array(Math.max(64, 2 * (id + 1)));
+        grown.set(this.opStamp);
+        this.opStamp = grown;
+      }
+      let o = opAt[id];
+      if (this.opStamp[id] !== stamp) {
+        this.opStamp[id] = stamp;
+        // per-pod span counts (`pods`) are left empty: the family's statistic does not read them
+        o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: new Map(), templates: new Map() };
+        ops.set(e.opKey ?? `${s.service}\t${s.operation}`, o);
+      }
+      o!.n++;
       const counts = e.logs;
       if (!counts) continue;
       joined++;
-      for (const [t, c] of counts) {
-        const m = o.templates.get(t);
+      const tpl = o!.templates;
+      for (let i = 0; i < counts.length; i += 2) {
+        const t = counts[i];
+        const c = counts[i + 1];
+        const m = tpl.get(t);
         if (m) ((m.sum += c), (m.sumSq += c * c));
-        else o.templates.set(t, { sum: c, sumSq: c * c });
+        else tpl.set(t, { sum: c, sumSq: c * c });
       }
     }
     return joined ? { ops, text: new Map() } : undefined;
@@ -375,6 +400,40 @@ function rateSummary(range: TimeRange, records: readonly { r: LogRecord; shape: 
   }
   return counts.size ? { counts, text: new Map() } : undefined;
 }
+
+/** Notes a record (time, shape) at its span; false when the span had it already (a duplicate). */
+function firstOf(e: SpanEvidence, time: number, shape: number): boolean {
+  const lt = e.logTimes;
+  if (lt === undefined) {
+    e.logTimes = [time, shape];
+    return true;
+  }
+  if (Array.isArray(lt)) {
+    // SameValueZero, as the map's keys compare
+    for (let i = 0; i < lt.length; i += 2) if ((lt[i] === time || (lt[i] !== lt[i] && time !== time)) && lt[i + 1] === shape) return false;
+    if (lt.length < FLAT_RECORDS * 2) {
+      lt.push(time, shape);
+      return true;
+    }
+    // a span with many records: by time from now on
+    const m = new Map<number, number[]>();
+    for (let i = 0; i < lt.length; i += 2) {
+      const at = m.get(lt[i]);
+      if (at) at.push(lt[i + 1]);
+      else m.set(lt[i], [lt[i + 1]]);
+    }
+    e.logTimes = m;
+    return firstOf(e, time, shape);
+  }
+  const at = lt.get(time);
+  if (at?.includes(shape)) return false;
+  if (at) at.push(shape);
+  else lt.set(time, [shape]);
+  return true;
+}
+
+/** Records of a span checked for duplicates by a walk over them, up to this many. */
+const FLAT_RECORDS = 32;
 
 /** Duplicate keys are kept this long (stream time): duplicates share their time. */
 const DUP_KEEP_MS = 10 * 60_000;
@@ -420,21 +479,6 @@ function maxAbs(values: Iterable<number>): number {
   return best;
 }
 
-const nameIs = new Map<RegExp, Map<string, boolean>>();
-
-/** `maxAbs` of the values whose metric name matches `re`. */
-function maxAbsOf(m: Map<string, number>, re: RegExp): number {
-  let cache = nameIs.get(re);
-  if (!cache) nameIs.set(re, (cache = new Map()));
-  let best = NaN;
-  for (const [name, v] of m) {
-    let ok = cache.get(name);
-    if (ok === undefined) cache.set(name, (ok = re.test(name)));
-    if (ok && Number.isFinite(v) && !(Math.abs(v) <= Math.abs(best))) best = v;
-  }
-  return best;
-}
-
 function med(v: number[]): number {
   return v.length ? q(sorted(v), 0.5) : NaN;
 }
@@ -458,7 +502,7 @@ export function evidenceRows(
 ): EvidenceRow[] {
   const svcs = new Map<string, Acc>();
   const pods = new Map<string, Map<string, Acc>>();
-  const acc = () => ({ f: new Float32Array(EVIDENCE_FEATURES.length).fill(NaN), items: [] });
+  const acc = () => ({ f: featureRow(), items: [] });
   const svc = (s: string): Acc => {
     let a = svcs.get(s);
     if (!a) svcs.set(s, (a = acc()));
@@ -493,6 +537,28 @@ export function evidenceRows(
     if (pm) for (const p of [...pm.keys()].sort()) rows.push({ entity: s, pod: p, features: pm.get(p)!.f, items: items(pm.get(p)!) });
   }
   return rows;
+}
+
+/** Rows a slab of feature vectors holds (see `featureRow`). */
+const SLAB_ROWS = 256;
+let slab = new Float32Array(0);
+let slabUsed = 0;
+
+/**
+ * A NaN-filled feature vector of one row: a view into a slab shared by the rows of the windows
+ * made one after the other, since a typed array of its own per row (≈150,000 on Nezha) costs an
+ * ArrayBuffer each, which the garbage collector tracks one by one. Slabs are never reused: a
+ * row keeps its part for as long as anyone holds it.
+ */
+function featureRow(): Float32Array {
+  const w = EVIDENCE_FEATURES.length;
+  if (slabUsed + w > slab.length) {
+    slab = new Float32Array(SLAB_ROWS * w).fill(NaN);
+    slabUsed = 0;
+  }
+  const f = slab.subarray(slabUsed, slabUsed + w);
+  slabUsed += w;
+  return f;
 }
 
 type SvcAcc = (s: string) => Acc;
@@ -574,8 +640,42 @@ function selfFeatures(ew: EvidenceWindow, ref: SelfReference | undefined, svc: S
   }
 }
 
+const ZERO = { sum: 0, sumSq: 0 } as const;
+/** moments handed to `welchT`, filled per template instead of made (it keeps neither) */
+const WA = { n: 0, sum: 0, sumSq: 0 };
+const RA = { n: 0, sum: 0, sumSq: 0 };
+function moments(into: typeof WA, n: number, m: { sum: number; sumSq: number }): typeof WA {
+  into.n = n;
+  into.sum = m.sum;
+  into.sumSq = m.sumSq;
+  return into;
+}
+
+type Op = TemplateSummary['ops'] extends Map<string, infer O> ? O : never;
+type RefOp = LogReference['ops'] extends Map<string, infer O> ? O : never;
+interface TemplateAcc {
+  spans: number;
+  tMax: number;
+  tMin: number;
+  vanished: number;
+  appeared: number;
+}
+
+/** One template of an operation: its Welch t into the service's figures, and an item when strong. */
+function oneTemplate(t: number, o: Op, r: RefOp, x: TemplateAcc, a: Acc, describe: (t: number) => string): void {
+  const wm = o.templates.get(t) ?? ZERO;
+  const rm = r.templates.get(t) ?? ZERO;
+  const tv = welchT(moments(WA, o.n, wm), moments(RA, r.n, rm));
+  if (!(tv <= x.tMax)) x.tMax = tv;
+  if (!(tv >= x.tMin)) x.tMin = tv;
+  const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
+  if (what === 'appears') x.appeared++;
+  else if (what === 'vanishes') x.vanished++;
+  if (Math.abs(tv) >= ITEM_MIN) a.items.push({ dev: tv, text: () => `log-template ${o.service} ${o.operation} ${what}: ${describe(t).slice(0, 80)} ${fmt(wm.sum / o.n)}/span (ref ${fmt(rm.sum / r.n)}, t ${sig(tv)})` });
+}
+
 function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
-  const per = new Map<string, { spans: number; tMax: number; tMin: number; vanished: number; appeared: number }>();
+  const per = new Map<string, TemplateAcc>();
   for (const o of s.ops.values()) {
     const a = svc(o.service);
     const r = ref?.ops.get(`${o.service}\t${o.operation}`);
@@ -584,17 +684,9 @@ function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc
     let x = per.get(o.service);
     if (!x) per.set(o.service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
     x.spans += o.n;
-    for (const t of new Set([...o.templates.keys(), ...r.templates.keys()])) {
-      const wm = o.templates.get(t) ?? { sum: 0, sumSq: 0 };
-      const rm = r.templates.get(t) ?? { sum: 0, sumSq: 0 };
-      const tv = welchT({ n: o.n, ...wm }, { n: r.n, ...rm });
-      if (!(tv <= x.tMax)) x.tMax = tv;
-      if (!(tv >= x.tMin)) x.tMin = tv;
-      const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
-      if (what === 'appears') x.appeared++;
-      else if (what === 'vanishes') x.vanished++;
-      if (Math.abs(tv) >= ITEM_MIN) a.items.push({ dev: tv, text: () => `log-template ${o.service} ${o.operation} ${what}: ${describe(t).slice(0, 80)} ${fmt(wm.sum / o.n)}/span (ref ${fmt(rm.sum / r.n)}, t ${sig(tv)})` });
-    }
+    // the window's templates, then the reference's others (the order items and ties keep)
+    for (const t of o.templates.keys()) oneTemplate(t, o, r, x, a, describe);
+    for (const t of r.templates.keys()) if (!o.templates.has(t)) oneTemplate(t, o, r, x, a, describe);
   }
   for (const [service, x] of per) {
     const f = svc(service).f;
@@ -616,7 +708,9 @@ function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAc
     if (!ref || !r || ref.windows < 2) continue;
     let zMax = NaN;
     let zMin = NaN;
-    for (const t of new Set([...m.keys(), ...r.keys()])) {
+    const keys = r.size ? [...m.keys()] : m.keys();
+    if (r.size) for (const t of r.keys()) if (!m.has(t)) (keys as number[]).push(t);
+    for (const t of keys) {
       const c = m.get(t) ?? 0;
       const mo = r.get(t) ?? { sum: 0, sumSq: 0 };
       // the family's statistic (log-rates.ts): variance floored at the mean and at 1
@@ -632,20 +726,17 @@ function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAc
   }
 }
 
-const CPU = /cpu/i;
-const MEM = /mem/i;
-
 function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodAcc): void {
   const perSvc = new Map<string, Float32Array[]>();
   for (const [p, r] of res) {
     const a = pod(r.service, p);
     const f = a.f;
-    f[F.res_metrics_log] = Math.log1p(r.own.size);
-    f[F.res_own_z_max] = maxAbs(r.own.values());
-    f[F.res_cpu_own_z] = maxAbsOf(r.own, CPU);
-    f[F.res_mem_own_z] = maxAbsOf(r.own, MEM);
-    f[F.res_global_z_max] = maxAbs(r.global.values());
-    f[F.res_cpu_global_z] = maxAbsOf(r.global, CPU);
+    f[F.res_metrics_log] = Math.log1p(r.metrics);
+    f[F.res_own_z_max] = r.ownMax;
+    f[F.res_cpu_own_z] = r.cpuOwn;
+    f[F.res_mem_own_z] = r.memOwn;
+    f[F.res_global_z_max] = r.globalMax;
+    f[F.res_cpu_global_z] = r.cpuGlobal;
     for (const i of r.items) a.items.push(i);
     const s = svc(r.service);
     if (r.items.length) s.items.push(r.items[0]);
@@ -658,7 +749,12 @@ function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodA
     let count = 0;
     for (const f of fs) count += Math.expm1(f[F.res_metrics_log]);
     a.f[F.res_metrics_log] = Math.log1p(count);
-    for (const n of names) a.f[F[n]] = maxAbs(fs.map((f) => f[F[n]]));
+    for (const n of names) {
+      const k = F[n];
+      let best = NaN;
+      for (const f of fs) if (Number.isFinite(f[k]) && !(Math.abs(f[k]) <= Math.abs(best))) best = f[k];
+      a.f[k] = best;
+    }
   }
 }
 
