@@ -29,6 +29,8 @@ export interface FixtureFaults {
    * caller that inherits its callee's fault in its logs
    */
   logsAtA?: { slowC: TimeRange };
+  /** the gateway logs per span too (INFO always; WARN "slow call to a" in this range): two hops above c */
+  logsAtGateway?: { slowA: TimeRange };
   /** anything goes: scramble every record in these ranges (for the reference test) */
   scramble?: TimeRange[];
 }
@@ -94,6 +96,10 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
       // no draws from r(): the rest of the data stays as it is without this option
       logs.push({ time: a.start + 1, entity: PODS.a, service: 'a', severity: 'info', body: `INFO a.Handler#7 run started for ${trace}`, traceId: trace, spanId: a.spanId });
       if (within(t, faults.logsAtA.slowC)) logs.push({ time: a.start + a.duration - 1, entity: PODS.a, service: 'a', severity: 'warn', body: `WARN a.Client#31 slow call to c took ${Math.round(aToC.duration)} ms`, traceId: trace, spanId: a.spanId });
+    }
+    if (faults.logsAtGateway) {
+      logs.push({ time: gw.start + 0.2, entity: PODS.gateway, service: 'gateway', severity: 'info', body: `INFO gw.Router#3 routing ${trace}`, traceId: trace, spanId: gw.spanId });
+      if (within(t, faults.logsAtGateway.slowA)) logs.push({ time: gw.start + gw.duration - 0.2, entity: PODS.gateway, service: 'gateway', severity: 'warn', body: `WARN gw.Router#9 slow upstream a took ${Math.round(gwClient.duration)} ms`, traceId: trace, spanId: gw.spanId });
     }
     log(`INFO b.Worker#12 step one done for order ${Math.floor(r() * 1e6)}`, b.start + 1);
     const took = Math.floor(r() * 90);

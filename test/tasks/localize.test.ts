@@ -321,6 +321,23 @@ test("a caller's inherited log evidence never outranks the callee whose edges ex
   assert.ok(a.score < on.services[0].score);
 });
 
+test('the inherited-evidence cap goes up every hop whose caller felt the trouble (capInherited, two hops)', async () => {
+  // c is delayed; a (its caller) and the gateway (a's caller) both log new WARN lines about slow calls
+  const faults: FixtureFaults = { delayIntoC: QUERY, delayIntoCMs: 40, logsAtA: { slowC: QUERY }, logsAtGateway: { slowA: QUERY } };
+  const ds = memoryDataset(fixture(64, faults));
+  const on = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
+  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false })).rank(QUERY);
+  // without the cap a caller's new template wins: the test can fail
+  assert.notEqual(off.services[0].service, 'c');
+  assert.equal(on.services[0].service, 'c');
+  const gw = on.services.find((s) => s.service === 'gateway')!;
+  const logs = gw.evidence.find((e) => e.family === 'log-template')!;
+  // the gateway's edge into a is not a's fault (the delay is inside a's call to c), yet the
+  // gateway felt it end to end: capped under c, two hops down
+  assert.equal(logs.inheritedFrom?.callee, 'c');
+  assert.ok(gw.score < on.services[0].score);
+});
+
 test('capInherited leaves a caller alone when no callee has significant edge evidence', async () => {
   // a logs the same WARN line although nothing is wrong downstream: its own change, kept
   const faults: FixtureFaults = { logsAtA: { slowC: QUERY } };

@@ -29,13 +29,32 @@ export interface OutcomeEdge {
   complained: number;
   /** gaps (ms) of the attempts that reached the callee and did not fail */
   gaps: number[];
+  /** attempts that ended in an error of any kind, passed on from deeper down or not */
+  errored?: number;
+  /** caller-side durations (ms) of the attempts that did not error */
+  durations?: number[];
 }
 export type OutcomeSummary = Map<string, OutcomeEdge>;
 /**
  * per edge: the slow-gap threshold, and calls and bad calls (failed or slow) over all normal
  * windows
  */
-export type OutcomeReference = Map<string, { slowMs: number; calls: number; bad: number; windows: number; dispersion: number }>;
+export type OutcomeReference = Map<string, { slowMs: number; calls: number; bad: number; windows: number; dispersion: number; felt?: FeltReference }>;
+
+/** What callers feel on an edge in normal windows: the slow end-to-end threshold, calls and felt-bad calls, dispersion. */
+interface FeltReference {
+  slowMs: number;
+  calls: number;
+  bad: number;
+  dispersion: number;
+}
+
+/** Calls that went bad as the caller felt them: errored, or slower end to end than `slowMs`. */
+function feltBad(e: OutcomeEdge, slowMs: number): number {
+  let n = e.errored ?? 0;
+  for (const d of e.durations ?? []) if (d > slowMs) n++;
+  return n;
+}
 
 const isError = (s: Span) => s.status === 'error';
 
@@ -158,6 +177,8 @@ interface CallView {
   counted: boolean;
   /** caller's duration − callee's, ms (NaN without the callee's span) */
   gap: number;
+  /** the call's duration as the caller saw it, ms */
+  duration: number;
 }
 
 /**
@@ -230,6 +251,7 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
           errored: isError(s),
           counted: inRange(s.start, w.range),
           gap: server ? Math.max(0, s.duration - server.duration) : NaN,
+          duration: s.duration,
         });
         continue;
       }
@@ -247,6 +269,9 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
         errored: isError(s),
         counted: inRange(s.start, w.range),
         gap: Math.max(0, p.duration - s.duration),
+        // without kinds the caller's client side is not a span of its own: the callee's server
+        // span plus the gap is the nearest to what the caller waited
+        duration: p.duration,
       });
     }
     const complained = complaints(w.logs, calls);
@@ -256,8 +281,10 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const caller = c.caller;
       const k = `${caller}\t${c.callee}`;
       let e = out.get(k);
-      if (!e) out.set(k, (e = { caller, callee: c.callee, calls: 0, failed: 0, complained: 0, gaps: [] }));
+      if (!e) out.set(k, (e = { caller, callee: c.callee, calls: 0, failed: 0, complained: 0, gaps: [], errored: 0, durations: [] }));
       e.calls++;
+      if (c.errored) e.errored = (e.errored ?? 0) + 1;
+      else e.durations!.push(c.duration);
       if (c.failed) e.failed++;
       else if (complained.has(c)) e.complained++;
       else if (Number.isFinite(c.gap)) e.gaps.push(c.gap);
@@ -291,6 +318,27 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       sq.set(k, [...(sq.get(k) ?? []), z * z]);
     }
     for (const [k, v] of sq) ref.get(k)!.dispersion = Math.max(1, v.reduce((a, b) => a + b, 0) / v.length);
+    // what callers feel (end to end, any error): the same reference on the felt counts
+    const durs = new Map<string, number[]>();
+    for (const w of normal) for (const [k, e] of w) for (const d of e.durations ?? []) (durs.get(k) ?? durs.set(k, []).get(k)!).push(d);
+    for (const [k, r] of ref) {
+      const d = durs.get(k);
+      r.felt = { slowMs: d?.length ? quantile(d, SLOW_GAP_QUANTILE) : Infinity, calls: 0, bad: 0, dispersion: 1 };
+    }
+    for (const w of normal) for (const [k, e] of w) {
+      const f = ref.get(k)!.felt!;
+      f.calls += e.calls;
+      f.bad += feltBad(e, f.slowMs);
+    }
+    const fsq = new Map<string, number[]>();
+    for (const w of normal) for (const [k, e] of w) {
+      if (e.calls < OUTCOME_MIN_CALLS) continue;
+      const f = ref.get(k)!.felt!;
+      const p0 = (f.bad + 0.5) / (f.calls + 1);
+      const z = (feltBad(e, f.slowMs) - e.calls * p0) / Math.sqrt(e.calls * p0 * (1 - p0));
+      (fsq.get(k) ?? fsq.set(k, []).get(k)!).push(z * z);
+    }
+    for (const [k, v] of fsq) ref.get(k)!.felt!.dispersion = Math.max(1, v.reduce((a, b) => a + b, 0) / v.length);
     return ref;
   },
   score(s: OutcomeSummary, ref: OutcomeReference): RawScores {
@@ -305,6 +353,14 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const bad = badCalls(e, r.slowMs);
       counts.set(k, { bad, calls: e.calls, p0 });
       devs.set(k, outcomeZ(bad, e.calls, p0, r.dispersion));
+    }
+    // what each caller felt through each callee (blame aside): for the localizer's inherited-evidence cap
+    const felt = new Map<string, Map<string, number>>();
+    for (const [k, e] of s) {
+      const f = ref.get(k)?.felt;
+      if (!f || e.calls < OUTCOME_MIN_CALLS) continue;
+      const z = outcomeZ(feltBad(e, f.slowMs), e.calls, (f.bad + 0.5) / (f.calls + 1), f.dispersion);
+      (felt.get(e.callee) ?? felt.set(e.callee, new Map()).get(e.callee)!).set(e.caller, z);
     }
     // each service's incoming calls pooled over its callers
     const into = new Map<string, { bad: number; calls: number; expected: number }>();
@@ -354,7 +410,7 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       // the median over the edges: one caller whose calls all go bad (starved, or lossy beyond
       // what its incoming calls show) does not convict a service its other callers find normal
       const score = median(devList);
-      out.set(svc, { score, items: items.slice(0, 3), incoming });
+      out.set(svc, { score, items: items.slice(0, 3), incoming, ...(felt.has(svc) ? { felt: felt.get(svc) } : {}) });
     }
     return out;
   },

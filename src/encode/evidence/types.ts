@@ -37,6 +37,13 @@ export interface ServiceRaw {
    * leave out callers whose own resources explain their slow calls (a starved caller).
    */
   incoming?: Map<string, number>;
+  /**
+   * `call-outcome`: per caller service, how far the calls it made into this service went bad as
+   * the caller *felt* them — errored for any reason or slower end to end than normal — whoever
+   * is to blame. Blame stays with `incoming`; this says the caller saw trouble through this
+   * service, so the localizer can carry an inherited-evidence cap up more than one hop.
+   */
+  felt?: Map<string, number>;
   items: EvidenceItem[];
 }
 

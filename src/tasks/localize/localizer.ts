@@ -426,7 +426,7 @@ export class EvidenceLocalizer {
    * involved) and keeps every other family; a callee with several such callers caps each.
    * Returns the cap per capped service (for its pods).
    */
-  private capInherited(best: Map<string, Map<FamilyName, FamilyEvidence>>, callerDev: ReadonlyMap<string, ReadonlyMap<string, number>>): Map<string, number> {
+  private capInherited(best: Map<string, Map<FamilyName, FamilyEvidence>>, callerDev: ReadonlyMap<string, ReadonlyMap<string, number>>, callerFelt: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map()): Map<string, number> {
     const caps = new Map<string, { cap: number; callee: string }>();
     // the callee's edge evidence must stand out among every callee's: the trusted-tail level
     // (1 %) shared out over the callees with edge evidence (Šidák-like), or the noise of one of
@@ -445,6 +445,24 @@ export class EvidenceLocalizer {
         const prev = caps.get(caller);
         if (!prev || cap < prev.cap) caps.set(caller, { cap, callee });
       }
+    }
+    // symptoms travel up every hop: a caller of a capped caller, which felt its calls into it go
+    // bad (errors passed on, end-to-end slowness: z*), inherits the same cap. Blame on the edge
+    // is not asked for here — the middle service passes the trouble on, rightly unblamed
+    let frontier = [...caps.keys()];
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const mid of frontier) {
+        const { cap, callee } = caps.get(mid) as { cap: number; callee: string };
+        for (const [caller, fz] of callerFelt.get(mid) ?? []) {
+          if (caller === mid || caller === callee || !(fz >= level)) continue;
+          const prev = caps.get(caller);
+          if (prev && prev.cap <= cap) continue;
+          caps.set(caller, { cap, callee });
+          next.push(caller);
+        }
+      }
+      frontier = next;
     }
     const out = new Map<string, number>();
     for (const [caller, { cap, callee }] of caps) {
@@ -489,6 +507,8 @@ export class EvidenceLocalizer {
     const podCounted = new Set<string>();
     // per callee: the largest raw deviation of its incoming edge from each caller (edge families)
     const callerDev = new Map<string, Map<string, number>>();
+    // per callee: how bad each caller felt its calls into it (any error, end-to-end slowness)
+    const callerFelt = new Map<string, Map<string, number>>();
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
     const resource = resourceFamily(this.opt.historyMs);
@@ -519,6 +539,12 @@ export class EvidenceLocalizer {
         if (raw === undefined) continue;
         seen.add(fam.name);
         for (const [svc, r0] of raw) {
+          // what callers felt through svc counts whatever svc's own score (it may be blameless)
+          for (const [caller, fz] of r0.felt ?? []) {
+            let c = callerFelt.get(svc);
+            if (!c) callerFelt.set(svc, (c = new Map()));
+            if (Number.isFinite(fz) && fz > (c.get(caller) ?? -Infinity)) c.set(caller, fz);
+          }
           if (!Number.isFinite(r0.score)) continue;
           let cal = this.calibrate(fam.name, svc, r0, load);
           let r = r0;
@@ -553,7 +579,7 @@ export class EvidenceLocalizer {
     // slices — each family's best is corrected for the number of slices it had a value in, so a
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
     for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service);
-    const capped = this.opt.capInherited ? this.capInherited(best, callerDev) : new Map<string, number>();
+    const capped = this.opt.capInherited ? this.capInherited(best, callerDev, callerFelt) : new Map<string, number>();
     const services: Suspect[] = [...best].map(([service, m]) => {
       const evidence = [...m.values()].sort((a, b) => b.z - a.z);
       return { service, score: evidence[0].z, evidence };
