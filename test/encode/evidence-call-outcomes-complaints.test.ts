@@ -11,6 +11,7 @@ import { callOutcomes } from '../../src/encode/index.js';
 import { namesPeer } from '../../src/encode/evidence/call-outcomes.js';
 import type { LogRecord, Span, TimeRange } from '../../src/telemetry/index.js';
 import type { TemplatedLog } from '../../src/encode/index.js';
+import { seededRandom } from '../helpers/rng.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
@@ -26,15 +27,7 @@ interface Opts {
   noKinds?: boolean;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** One minute of gateway → a → {b, c} requests; a logs a line after each call. */
 function minute(i: number, o: Opts = {}, seed = i + 1): { range: TimeRange; spans: Span[]; logs: TemplatedLog[] } {

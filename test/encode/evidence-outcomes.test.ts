@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { callOutcomes, outcomeZ, type RawScores } from '../../src/encode/index.js';
 import type { Span, TimeRange } from '../../src/telemetry/index.js';
+import { seededRandom } from '../helpers/rng.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
@@ -24,15 +25,7 @@ interface Faults {
   noKinds?: boolean;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** One minute of gateway → a → {b, c} requests, one every ~1.5 s. */
 function minute(i: number, f: Faults = {}, seed = i + 1): { range: TimeRange; spans: Span[] } {

@@ -7,19 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spanStructure } from '../../src/encode/index.js';
 import type { Span, TimeRange } from '../../src/telemetry/index.js';
+import { seededRandom } from '../helpers/rng.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Faults {
   /** share of a's spans that stop before calling c (a caught exception) */

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { seededRandom } from '../helpers/rng.js';
 
 /*
  * Seeded damage to one input file. A mutation maps the file's bytes to new bytes; those that
@@ -19,17 +20,8 @@ export interface Mutation {
   apply(bytes: Buffer): Buffer;
 }
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the project's `SeededRandom`): small, fast, and the same sequence on every machine. */
+export const seeded = seededRandom;
 
 const isGz = (file: string) => file.endsWith('.gz');
 

@@ -5,6 +5,7 @@
  * applied by time range.
  */
 import type { Entity, FaultLabel, LogRecord, MetricSeries, Span, TimeRange } from '../../src/telemetry/index.js';
+import { seededRandom } from '../helpers/rng.js';
 
 export const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 export const MIN = 60_000;
@@ -35,15 +36,7 @@ export interface FixtureFaults {
   scramble?: TimeRange[];
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const within = (t: number, r?: TimeRange) => !!r && t >= r.start && t < r.end;
 

@@ -4,18 +4,9 @@ import { LinearRanker, PRIOR_FEATURE, RANKER_VERSION, type RankCandidate, type R
 import { tunedLocalize } from '../../src/eval/evaluate/tuned-localize.js';
 import type { CaseRanking } from '../../src/eval/evaluate/run.js';
 import type { EvalCase } from '../../src/eval/evaluate/setup.js';
+import { seededRandom } from '../helpers/rng.js';
 
-/** A seeded generator (mulberry32): the tests' cases are the same on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /**
  * Cases of a system where family `good` is reliable testimony (the root cause has z ≈ 4, others
