@@ -12,6 +12,7 @@ import { namesPeer } from '../../src/encode/evidence/call-outcomes.js';
 import type { LogRecord, Span, TimeRange } from '../../src/telemetry/index.js';
 import type { TemplatedLog } from '../../src/encode/index.js';
 import { seededRandom } from '../helpers/rng.js';
+import { spanAdder } from '../helpers/spans.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
@@ -35,17 +36,7 @@ function minute(i: number, o: Opts = {}, seed = i + 1): { range: TimeRange; span
   const start = T0 + i * MIN;
   const spans: Span[] = [];
   const logs: TemplatedLog[] = [];
-  let n = 0;
-  const add = (trace: string, parent: string | undefined, service: string, operation: string, t: number, duration: number, kind: 'server' | 'client', peer?: string, error = false): Span => {
-    const s: Span = { traceId: trace, spanId: `s${i}-${n++}`, entity: `${service}-1`, service, operation, start: t, duration, status: error ? 'error' : 'ok' };
-    if (parent) s.parentId = parent;
-    if (!o.noKinds) {
-      s.kind = kind;
-      if (peer) s.attributes = { 'peer.service': peer };
-    }
-    spans.push(s);
-    return s;
-  };
+  const add = spanAdder(i, spans, o.noKinds);
   const log = (span: Span, time: number, severity: LogRecord['severity'], body: string, template: number) =>
     logs.push({ record: { time, entity: span.entity, service: span.service, severity, body, traceId: span.traceId, spanId: span.spanId }, template });
   /** a call from `parent` into `to`; returns when the caller has the answer */
@@ -59,7 +50,7 @@ function minute(i: number, o: Opts = {}, seed = i + 1): { range: TimeRange; span
     return t + own + gap;
   };
   for (let t = start; t < start + MIN; t += 1000 + r() * 1000) {
-    const trace = `t${i}-${n}`;
+    const trace = `t${i}-${spans.length}`;
     const gw = add(trace, undefined, 'gateway', '/api', t, 40, 'server');
     add(trace, gw.spanId, 'gateway', '/a/run', t + 0.5, 31, 'client', 'a');
     const a = add(trace, o.noKinds ? gw.spanId : spans[spans.length - 1].spanId, 'a', '/a/run', t + 1, 30, 'server');

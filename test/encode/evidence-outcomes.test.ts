@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { callOutcomes, outcomeZ, type RawScores } from '../../src/encode/index.js';
 import type { Span, TimeRange } from '../../src/telemetry/index.js';
 import { seededRandom } from '../helpers/rng.js';
+import { spanAdder } from '../helpers/spans.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
@@ -32,17 +33,7 @@ function minute(i: number, f: Faults = {}, seed = i + 1): { range: TimeRange; sp
   const r = rng(seed);
   const start = T0 + i * MIN;
   const spans: Span[] = [];
-  let n = 0;
-  const add = (trace: string, parent: string | undefined, service: string, operation: string, t: number, duration: number, kind: 'server' | 'client', peer?: string, error = false): Span => {
-    const s: Span = { traceId: trace, spanId: `s${i}-${n++}`, entity: `${service}-1`, service, operation, start: t, duration, status: error ? 'error' : 'ok' };
-    if (parent) s.parentId = parent;
-    if (!f.noKinds) {
-      s.kind = kind;
-      if (peer) s.attributes = { 'peer.service': peer };
-    }
-    spans.push(s);
-    return s;
-  };
+  const add = spanAdder(i, spans, f.noKinds);
   /** a call from `from` (its span `parent`) into `to`: client span (with kinds) and server span */
   const call = (trace: string, parent: Span, to: string, op: string, t: number, own: number, opts: { refuse?: boolean; fail?: boolean; extra?: number; reset?: boolean }): { client: Span | undefined; server?: Span; failed: boolean } => {
     const gap = 1 + r() + (opts.extra ?? 0);
@@ -57,7 +48,7 @@ function minute(i: number, f: Faults = {}, seed = i + 1): { range: TimeRange; sp
     return { client, server, failed: !!opts.fail };
   };
   for (let t = start; t < start + MIN; t += 1000 + r() * 1000) {
-    const trace = `t${i}-${n}`;
+    const trace = `t${i}-${spans.length}`;
     const gw = add(trace, undefined, 'gateway', '/api', t, 40, 'server');
     const lossA = (f.lossA ?? 0) > 0 && r() < f.lossA!;
     const intoA = call(trace, gw, 'a', '/a/run', t + 0.5, 30, { reset: lossA });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spanStructure } from '../../src/encode/index.js';
 import type { Span, TimeRange } from '../../src/telemetry/index.js';
 import { seededRandom } from '../helpers/rng.js';
+import { spanAdder } from '../helpers/spans.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 10);
@@ -28,17 +29,8 @@ function minute(i: number, f: Faults = {}, seed = i + 1): { range: TimeRange; sp
   const r = rng(seed);
   const start = T0 + i * MIN;
   const spans: Span[] = [];
-  let n = 0;
-  const add = (trace: string, parent: string | undefined, service: string, operation: string, t: number, kind: 'server' | 'client', peer?: string, error = false): Span => {
-    const s: Span = { traceId: trace, spanId: `s${i}-${n++}`, entity: `${service}-1`, service, operation, start: t, duration: 5, status: error ? 'error' : 'ok' };
-    if (parent) s.parentId = parent;
-    if (!f.noKinds) {
-      s.kind = kind;
-      if (peer) s.attributes = { 'peer.service': peer };
-    }
-    spans.push(s);
-    return s;
-  };
+  const addSpan = spanAdder(i, spans, f.noKinds);
+  const add = (trace: string, parent: string | undefined, service: string, operation: string, t: number, kind: 'server' | 'client', peer?: string, error = false): Span => addSpan(trace, parent, service, operation, t, 5, kind, peer, error);
   const call = (trace: string, parent: Span, to: string, op: string, t: number, error = false) => {
     if (f.noKinds) return add(trace, parent.spanId, to, op, t, 'server', undefined, error);
     const c = add(trace, parent.spanId, parent.service, op, t, 'client', to, error);
@@ -46,7 +38,7 @@ function minute(i: number, f: Faults = {}, seed = i + 1): { range: TimeRange; sp
     return c;
   };
   for (let t = start; t < start + MIN; t += 800 + r() * 800) {
-    const trace = `t${i}-${n}`;
+    const trace = `t${i}-${spans.length}`;
     const gw = add(trace, undefined, 'gateway', '/api', t, 'server');
     const a = f.noKinds ? call(trace, gw, 'a', '/a/run', t + 1) : (() => {
       const c = add(trace, gw.spanId, 'gateway', '/a/run', t + 1, 'client', 'a');

@@ -1,5 +1,5 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch, type Schema } from 'apache-arrow';
+import { AsyncByteQueue, Bool, Field, Int32, RecordBatchFileWriter, TimestampMillisecond, Utf8, type RecordBatch, type Schema } from 'apache-arrow';
 import { sweepStaleTemps, tempPathFor } from '../../sources/index.js';
 
 type SinkInput = Parameters<AsyncByteQueue['write']>[0];
@@ -86,4 +86,37 @@ export class AtomicArrowFile {
     }
     await rm(this.tmp, { force: true });
   }
+}
+
+/** The leading columns every per-window file shares: the window, its case, the entity. */
+export function windowFields(): Field[] {
+  return [
+    new Field('window_index', new Int32(), false),
+    new Field('window_start', new TimestampMillisecond('UTC'), false),
+    new Field('window_end', new TimestampMillisecond('UTC'), false),
+    new Field('case_id', new Utf8(), true),
+    new Field('entity', new Utf8(), false),
+  ];
+}
+
+/** The trailing label columns every per-window file shares. */
+export function labelFields(): Field[] {
+  return [
+    new Field('abnormal', new Bool(), false),
+    new Field('root_cause', new Utf8(), true),
+    new Field('root_cause_service', new Utf8(), true),
+    new Field('fault_type', new Utf8(), true),
+  ];
+}
+
+/**
+ * Schema metadata: the format's name and version, then the caller's entries (keys without a
+ * dot get the `runtimeslicer.` prefix; objects are stored as JSON).
+ */
+export function formatMetadata(format: string, version: number, metadata: Record<string, string | number | boolean | object> = {}): Map<string, string> {
+  const meta = new Map<string, string>();
+  meta.set('runtimeslicer.format', format);
+  meta.set('runtimeslicer.format_version', String(version));
+  for (const [k, v] of Object.entries(metadata)) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return meta;
 }

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Bool, Dictionary, Field, Float32, Int32, Int8, List, RecordBatch, Schema, Struct, TimestampMillisecond, Utf8, makeData, vectorFromArray, type Data } from 'apache-arrow';
 import { UserError } from '../../telemetry/index.js';
-import { AtomicArrowFile } from './arrow-file.js';
+import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './arrow-file.js';
 
 /** Bumped when a column of the embeddings file changes meaning or type. */
 export const EMBEDDINGS_FORMAT_VERSION = 1;
@@ -33,25 +33,9 @@ const KIND_TYPE = new Dictionary(new Utf8(), new Int8(), 1);
 const KIND_INDEX: Record<EmbeddingKind, number> = { state: 0, metrics: 1, traces: 2, logs: 3 };
 
 export function embeddingsSchema(metadata: Record<string, string | number | boolean | object> = {}): Schema {
-  const meta = new Map<string, string>();
-  meta.set('runtimeslicer.format', 'runtimeslicer-embeddings');
-  meta.set('runtimeslicer.format_version', String(EMBEDDINGS_FORMAT_VERSION));
-  for (const [k, v] of Object.entries(metadata)) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
   return new Schema(
-    [
-      new Field('window_index', new Int32(), false),
-      new Field('window_start', new TimestampMillisecond('UTC'), false),
-      new Field('window_end', new TimestampMillisecond('UTC'), false),
-      new Field('case_id', new Utf8(), true),
-      new Field('entity', new Utf8(), false),
-      new Field('kind', KIND_TYPE, false),
-      new Field('vector', new List(new Field('item', new Float32(), false)), false),
-      new Field('abnormal', new Bool(), false),
-      new Field('root_cause', new Utf8(), true),
-      new Field('root_cause_service', new Utf8(), true),
-      new Field('fault_type', new Utf8(), true),
-    ],
-    meta,
+    [...windowFields(), new Field('kind', KIND_TYPE, false), new Field('vector', new List(new Field('item', new Float32(), false)), false), ...labelFields()],
+    formatMetadata('runtimeslicer-embeddings', EMBEDDINGS_FORMAT_VERSION, metadata),
   );
 }
 

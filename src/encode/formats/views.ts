@@ -20,7 +20,7 @@ import {
   type Table,
 } from 'apache-arrow';
 import type { Modality } from '../../telemetry/index.js';
-import { AtomicArrowFile } from './arrow-file.js';
+import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './arrow-file.js';
 
 /**
  * The `encode` output: one Arrow IPC file (random-access "file" format, readable by pyarrow's
@@ -73,28 +73,14 @@ const MODALITY_TYPE = new Dictionary(new Utf8(), new Int8(), 0);
 const MODALITY_INDEX: Record<Modality, number> = { metrics: 0, traces: 1, logs: 2 };
 
 export function columnarSchema(opts: ColumnarOptions): Schema {
-  const fields: Field[] = [
-    new Field('window_index', new Int32(), false),
-    new Field('window_start', new TimestampMillisecond('UTC'), false),
-    new Field('window_end', new TimestampMillisecond('UTC'), false),
-    new Field('case_id', new Utf8(), true),
-    new Field('entity', new Utf8(), false),
-    new Field('modality', MODALITY_TYPE, false),
-  ];
+  const fields: Field[] = [...windowFields(), new Field('modality', MODALITY_TYPE, false)];
   if (opts.includeText) fields.push(new Field('text', new Utf8(), false));
   fields.push(
     new Field('vector', new FixedSizeList(opts.dim, new Field('item', new Float32(), false)), false),
     new Field('features', new List(new Field('item', new Float32(), false)), false),
-    new Field('abnormal', new Bool(), false),
-    new Field('root_cause', new Utf8(), true),
-    new Field('root_cause_service', new Utf8(), true),
-    new Field('fault_type', new Utf8(), true),
+    ...labelFields(),
   );
-  const meta = new Map<string, string>();
-  meta.set('runtimeslicer.format', 'runtimeslicer-views');
-  meta.set('runtimeslicer.format_version', String(COLUMNAR_FORMAT_VERSION));
-  for (const [k, v] of Object.entries(opts.metadata ?? {})) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return new Schema(fields, meta);
+  return new Schema(fields, formatMetadata('runtimeslicer-views', COLUMNAR_FORMAT_VERSION, opts.metadata));
 }
 
 /**
@@ -340,25 +326,13 @@ export interface EvidenceRecord {
 
 export function evidenceSchema(layout: readonly string[], metadata: Record<string, string | number | boolean | object> = {}): Schema {
   const fields: Field[] = [
-    new Field('window_index', new Int32(), false),
-    new Field('window_start', new TimestampMillisecond('UTC'), false),
-    new Field('window_end', new TimestampMillisecond('UTC'), false),
-    new Field('case_id', new Utf8(), true),
-    new Field('entity', new Utf8(), false),
+    ...windowFields(),
     new Field('pod', new Utf8(), true),
     new Field('features', new FixedSizeList(layout.length, new Field('item', new Float32(), true)), false),
     new Field('items', new Utf8(), false),
-    new Field('abnormal', new Bool(), false),
-    new Field('root_cause', new Utf8(), true),
-    new Field('root_cause_service', new Utf8(), true),
-    new Field('fault_type', new Utf8(), true),
+    ...labelFields(),
   ];
-  const meta = new Map<string, string>();
-  meta.set('runtimeslicer.format', 'runtimeslicer-evidence');
-  meta.set('runtimeslicer.format_version', String(EVIDENCE_FILE_FORMAT_VERSION));
-  meta.set('runtimeslicer.evidence_layout', JSON.stringify(layout));
-  for (const [k, v] of Object.entries(metadata)) meta.set(k.includes('.') ? k : `runtimeslicer.${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return new Schema(fields, meta);
+  return new Schema(fields, formatMetadata('runtimeslicer-evidence', EVIDENCE_FILE_FORMAT_VERSION, { 'runtimeslicer.evidence_layout': JSON.stringify(layout), ...metadata }));
 }
 
 function evidenceBatch(schema: Schema, rows: readonly EvidenceRecord[], width: number): RecordBatch {

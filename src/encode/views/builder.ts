@@ -71,6 +71,7 @@ export interface ForeignLogs {
   records?: ForeignRecords;
 }
 
+/** The fields of a record the evidence reads, for records the log thread hands over. */
 export interface ForeignRecords {
   time: Float64Array;
   traceId: (string | null)[];

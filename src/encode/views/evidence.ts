@@ -22,6 +22,7 @@ import {
 import { EvidenceSpanIndex, type SpanEvidence } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
+import type { ForeignRecords } from './builder.js';
 import { SeededRandom } from './stats.js';
 
 /**
@@ -783,22 +784,12 @@ export function evidenceFromJSON(s: EvidenceState | undefined): EvidenceReferenc
   };
 }
 
-/** The fields of a record the evidence reads, for records sent apart by the log thread. */
-interface RecordsIn {
-  time: Float64Array;
-  traceId: (string | null)[];
-  spanId: (string | null)[];
-  entity: string[];
-  service: string[];
-  shape: Int32Array;
-}
-
 /**
  * Records handed over by the log thread (`ForeignLogs.records`: each record once, with the
  * first window whose end is after it), as `EvidencePass.add` takes them; `localShape` maps the
  * thread's line shapes to this side's.
  */
-export function foreignRecords(r: RecordsIn, localShape: (shape: number) => number): { logs: LogRecord[]; shapes: number[] } {
+export function foreignRecords(r: ForeignRecords, localShape: (shape: number) => number): { logs: LogRecord[]; shapes: number[] } {
   const logs: LogRecord[] = new Array(r.time.length);
   const shapes: number[] = new Array(r.time.length);
   for (let i = 0; i < r.time.length; i++) {
