@@ -53,7 +53,7 @@ export type {
   Moments,
   EmpiricalNull,
 } from '../encode/index.js';
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS, rankCaseEvents, EVENT_FAMILIES, LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './localize/index.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, SPAN_FAMILIES, prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS, rankCaseEvents, EVENT_FAMILIES, LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './localize/index.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking, DatasetLocalizerOptions, PreparedLocalizer, EventRanking, CaseEventOptions, EventFamily, EventItem, RankCandidate, RankerCase, RankerJSON, RankerOptions } from './localize/index.js';
 export { SHRINKAGE_N0, STATES_K_MAX, STATES_MIN_ROWS, shrinkWeight, singleState, fitFoldStates, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, fitTunedDetector, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0, fitTunedClassifier, ZDetector, ZDETECT_TAIL, ZDETECT_QUANTILE, STATE_CONTEXT_MS, contextStates, TASKS_FORMAT, TASKS_SCHEMA_VERSION, TASKS_REFERENCES, TasksFile, fitTasks, suspectFeatures, suspectLayout, suspectRow } from './tuned/index.js';
 export type { FoldStates, DetectorRow, TunedDetector, TunedDetectorOptions, TunedClassifier, TunedClassifierOptions, ZDetectorJSON, TimedState, TasksFileJSON, TuneInput, WindowAlarm, TasksTimedRow, SuspectFeatures } from './tuned/index.js';

@@ -34,6 +34,8 @@ export interface FixtureFaults {
   logsAtGateway?: { slowA: TimeRange };
   /** anything goes: scramble every record in these ranges (for the reference test) */
   scramble?: TimeRange[];
+  /** only about one request in five is kept here (the traces thin out: few spans per slice) */
+  thin?: TimeRange;
 }
 
 const rng = seededRandom;
@@ -47,6 +49,9 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
   // scrambling draws from its own generator, so the data outside the scrambled ranges is the
   // same with and without it
   const wild = rng(seed + 1);
+  // thinning too: the kept requests are the same with and without it
+  const thinning = rng(seed + 2);
+  const dropped = new Set<string>();
   const spans: Span[] = [];
   const logs: LogRecord[] = [];
   const scrambled = (t: number) => faults.scramble?.some((x) => within(t, x)) ?? false;
@@ -58,6 +63,7 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
   };
   for (let t = T0; t < T0 + minutes * MIN; t += 2000 + r() * 2000) {
     const trace = `t${n}`;
+    if (within(t, faults.thin) && thinning() < 0.8) dropped.add(trace);
     // a trace is scrambled when all of it lies inside a scrambled range (records carry their own times)
     const sc = scrambled(t) && scrambled(t + 10_000);
     const gap = () => {
@@ -118,5 +124,6 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
     ...Object.keys(PODS).map((s) => ({ id: s, kind: 'service' as const, service: s })),
     ...Object.entries(PODS).map(([s, p]) => ({ id: p, kind: 'pod' as const, service: s })),
   ];
-  return { entities, spans, logs, metrics, labels };
+  const kept = <T extends { traceId?: string }>(x: T) => !x.traceId || !dropped.has(x.traceId);
+  return { entities, spans: spans.filter(kept), logs: logs.filter(kept), metrics, labels };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryDataset } from '../../src/sources/memory/index.js';
 import type { FaultLabel, TimeRange } from '../../src/telemetry/index.js';
-import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT, maxOfNCorrection, normalUpperTail, normalUpperQuantile, MAX_CORRECTION_LEVEL, presenceZ, supportScale, supportedLocation, fullHistory, logTemplates, edgeGaps } from '../../src/tasks/index.js';
+import { empiricalNull, normalWindows, prepareLocalizer, tailZ, welchT, maxOfNCorrection, normalUpperTail, normalUpperQuantile, MAX_CORRECTION_LEVEL, presenceZ, supportScale, supportedLocation, fullHistory, logTemplates, edgeGaps, SPAN_FAMILIES } from '../../src/tasks/index.js';
 import { MIN, PODS, T0, fixture, type FixtureFaults } from './fixture.js';
 
 // 60 minutes of normal operation, then the query window [60 min, 62 min).
@@ -290,8 +290,10 @@ test("sliceRule 'stouffer' (default): a family's slices make Σ z/√n; an effec
     if (e.correction === 'max-null' || e.slices === 1) continue;
     seen++;
     assert.equal(e.correction, 'stouffer');
-    assert.ok(Math.abs(e.z - e.sumZ / Math.sqrt(e.slices)) < 1e-12);
-    assert.ok(e.sumZ <= e.sliceZ * e.slices + 1e-9);
+    // weighted (√spans for the span families, else 1): z = Σ wz/√Σ w², never above √n × the best slice
+    assert.ok(Math.abs(e.z - e.sumZ / Math.sqrt(e.sumW2)) < 1e-12);
+    assert.ok(SPAN_FAMILIES.includes(e.family) ? e.sumW2 >= e.slices : e.sumW2 === e.slices);
+    if (e.sliceZ >= 0) assert.ok(e.z <= e.sliceZ * Math.sqrt(e.slices) + 1e-9);
   }
   assert.ok(seen > 0);
   // the one-minute silence is diluted over five slices, less than under the best-slice rule
@@ -303,6 +305,26 @@ test("sliceRule 'stouffer' (default): a family's slices make Σ z/√n; an effec
   assert.equal(lasting.services[0].service, 'b');
   const lastingBest = (await prepareLocalizer(all, [five], { sliceRule: 'best' })).rank(five);
   assert.ok(logZ(lasting) > logZ(lastingBest), `lasting: stouffer ${logZ(lasting)} vs best ${logZ(lastingBest)}`);
+});
+
+test("sliceWeights 'spans' (default): a slice with few spans weighs less in Stouffer's sum than a busy one", async () => {
+  // b's template vanishes over two busy minutes; the traces then thin out to a few spans a
+  // minute (normal ones) for the rest of the five-minute query
+  const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
+  const ds = memoryDataset(fixture(67, { silenceB: { start: five.start, end: five.start + 2 * MIN }, thin: { start: five.start + 2 * MIN, end: five.end } }));
+  const spans = (await prepareLocalizer(ds, [five])).rank(five);
+  const equal = (await prepareLocalizer(ds, [five], { sliceWeights: 'equal' })).rank(five);
+  const logs = (r: typeof spans) => r.services.find((s) => s.service === 'b')!.evidence.find((e) => e.family === 'log-template')!;
+  const w = logs(spans);
+  const e = logs(equal);
+  // the same slices, the same per-slice z's: only the weights differ
+  assert.equal(w.slices, e.slices);
+  assert.ok(w.slices >= 3, `slices ${w.slices}`);
+  assert.equal(w.sliceZ, e.sliceZ);
+  assert.equal(e.sumW2, e.slices);
+  assert.ok(w.sumW2 > w.slices);
+  assert.ok(w.z > e.z, `spans ${w.z} vs equal ${e.z}`);
+  assert.equal(spans.services[0].service, 'b');
 });
 
 test("a caller's inherited log evidence never outranks the callee whose edges explain it (capInherited)", async () => {

@@ -72,6 +72,15 @@ export interface LocalizerOptions {
    * slice. docs/localize.md ("After H18") compares them.
    */
   sliceRule?: 'stouffer' | 'best';
+  /**
+   * Weights of the slices in `stouffer`: `spans` (default) — √(spans of the service in the slice)
+   * for the families built from spans (`SPAN_FAMILIES`), so a slice with 3 spans (the fault's
+   * traces thinning out) counts for less than one with 40: the weighted Stouffer
+   * Σ wᵢzᵢ/√Σ wᵢ² is still N(0, 1) under the null for any weights fixed before the z's, and
+   * √n is the weight of the most powerful combination for an effect of the same size per span;
+   * `equal` — every slice alike (Σ z/√n).
+   */
+  sliceWeights?: 'spans' | 'equal';
   /** cap a caller's inherited evidence below its faulty callee's edge evidence (`capInherited`; default true) */
   capInherited?: boolean;
 }
@@ -98,7 +107,15 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   maxNull: true,
   sliceRule: 'stouffer',
   capInherited: true,
+  sliceWeights: 'spans',
 };
+
+/**
+ * Families whose per-slice value rests on the service's spans (its server spans, their logs,
+ * their calls): their slices are weighted by √spans under `sliceWeights: 'spans'`. Resource and
+ * mesh metrics, and logs without span ids, are not: their slices weigh alike.
+ */
+export const SPAN_FAMILIES: readonly FamilyName[] = ['edge-gap', 'self-time', 'log-template', 'call-outcome', 'span-structure'];
 
 /** One family's calibrated evidence for a suspect. */
 export interface FamilyEvidence {
@@ -113,8 +130,10 @@ export interface FamilyEvidence {
   sliceZ: number;
   /** slices of the query in which this family had a (finite) value for this service */
   slices: number;
-  /** Σ over those slices of the z (for `sliceRule: 'stouffer'`) */
+  /** Σ over those slices of w·z (for `sliceRule: 'stouffer'`; w = 1 unless `sliceWeights: 'spans'`) */
   sumZ: number;
+  /** Σ over those slices of w² (the number of slices when every w is 1) */
+  sumW2: number;
   /**
    * how `z` was made: `none` (one slice), `max-null` (the best slice against the best of as many
    * successive normal windows), `sidak` (the best slice, analytic `maxOfNCorrection`),
@@ -413,7 +432,7 @@ export class EvidenceLocalizer {
     if (!(e.slices > 1) || !Number.isFinite(e.sliceZ)) return;
     const m = this.opt.maxNull ? this.maxNull(e.family, service, e.slices) : null;
     if (m) ((e.z = tailZ(m, e.sliceZ)), (e.correction = 'max-null'));
-    else if (this.opt.sliceRule === 'stouffer') ((e.z = e.sumZ / Math.sqrt(e.slices)), (e.correction = 'stouffer'));
+    else if (this.opt.sliceRule === 'stouffer') ((e.z = e.sumZ / Math.sqrt(e.sumW2)), (e.correction = 'stouffer'));
     else ((e.z = maxOfNCorrection(e.sliceZ, e.slices)), (e.correction = 'sidak'));
   }
 
@@ -490,17 +509,17 @@ export class EvidenceLocalizer {
   rank(slices: readonly WindowInput[], range?: TimeRange, opt: { resourceRanks?: readonly boolean[] } = {}): Ranking {
     const best = new Map<string, Map<FamilyName, FamilyEvidence>>();
     // per pod and family: its best slice's z and the slices it had a value in (corrected below)
-    const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number; sum: number }>>();
-    const podSeen = (pod: string, service: string, family: FamilyName, z: number, si: number, counted: Set<string>) => {
+    const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number; sum: number; w2: number }>>();
+    const podSeen = (pod: string, service: string, family: FamilyName, z: number, si: number, counted: Set<string>, w: number) => {
       let m = podBest.get(pod);
       if (!m) podBest.set(pod, (m = new Map()));
       const p = m.get(family);
       const key = `${pod}\t${family}\t${si}`;
       const first = !counted.has(key);
       counted.add(key);
-      if (!p) m.set(family, { service, z, slices: 1, sum: z });
+      if (!p) m.set(family, { service, z, slices: 1, sum: w * z, w2: w * w });
       else {
-        if (first) ((p.slices += 1), (p.sum += z));
+        if (first) ((p.slices += 1), (p.sum += w * z), (p.w2 += w * w));
         if (z > p.z) ((p.z = z), (p.service = service));
       }
     };
@@ -528,11 +547,15 @@ export class EvidenceLocalizer {
     });
     for (const [si, w] of slices.entries()) {
       const load = loads[si];
+      // spans each service and pod started in the slice: the weights of `sliceWeights: 'spans'`
+      const spansOf = new Map<string, number>();
       for (const s of w.spans) {
         let set = podFromService.get(s.service);
         if (!set) podFromService.set(s.service, (set = new Set()));
         set.add(s.entity);
+        if (s.start >= w.range.start && s.start < w.range.end) for (const k of new Set([s.service, s.entity])) spansOf.set(k, (spansOf.get(k) ?? 0) + 1);
       }
+      const weightOf = (family: FamilyName, who: string) => (this.opt.sliceWeights === 'spans' && SPAN_FAMILIES.includes(family) ? Math.sqrt(Math.max(1, spansOf.get(who) ?? 0)) : 1);
       for (const fam of this.families) {
         if (fam.name === 'resource' && opt.resourceRanks?.[si] === false) continue;
         const raw = fam.name === 'resource' ? resourceRaw[si] : this.rawOf(fam, w);
@@ -563,15 +586,17 @@ export class EvidenceLocalizer {
           let m = best.get(svc);
           if (!m) best.set(svc, (m = new Map()));
           const prev = m.get(fam.name);
-          if (!prev) m.set(fam.name, { family: fam.name, z, sliceZ: z, slices: 1, sumZ: z, correction: 'none', raw: r.score, window: w.range, items: r.items });
+          const sw = weightOf(fam.name, svc);
+          if (!prev) m.set(fam.name, { family: fam.name, z, sliceZ: z, slices: 1, sumZ: sw * z, sumW2: sw * sw, correction: 'none', raw: r.score, window: w.range, items: r.items });
           else {
             prev.slices++;
-            prev.sumZ += z;
+            prev.sumZ += sw * z;
+            prev.sumW2 += sw * sw;
             if (z > prev.sliceZ) Object.assign(prev, { z, sliceZ: z, raw: r.score, window: w.range, items: r.items });
           }
-          for (const [pod, pz] of cal.pods) if (Number.isFinite(pz)) podSeen(pod, svc, fam.name, pz, si, podCounted);
+          for (const [pod, pz] of cal.pods) if (Number.isFinite(pz)) podSeen(pod, svc, fam.name, pz, si, podCounted, weightOf(fam.name, pod));
           // families without pods (logs) lend the service's z to the pods seen serving it
-          if (!r.pods && !r.podParts) for (const pod of podFromService.get(svc) ?? []) podSeen(pod, svc, fam.name, z, si, podCounted);
+          if (!r.pods && !r.podParts) for (const pod of podFromService.get(svc) ?? []) podSeen(pod, svc, fam.name, z, si, podCounted, weightOf(fam.name, pod));
         }
       }
     }
@@ -588,7 +613,7 @@ export class EvidenceLocalizer {
     const podList = [...podBest].map(([pod, m]) => {
       let top = { service: '', score: -Infinity };
       for (const [family, p] of m) {
-        let score = this.opt.sliceRule === 'stouffer' ? p.sum / Math.sqrt(p.slices) : maxOfNCorrection(p.z, p.slices);
+        let score = this.opt.sliceRule === 'stouffer' ? p.sum / Math.sqrt(p.w2) : maxOfNCorrection(p.z, p.slices);
         const cap = INHERITED_FAMILIES.includes(family) ? capped.get(p.service) : undefined;
         if (cap !== undefined) score = Math.min(score, cap);
         if (score > top.score) top = { service: p.service, score };
