@@ -23,6 +23,7 @@ import {
   type EmbeddingCache,
   type EncodeProgress,
   type EncodedRow,
+  type EvidenceRecord,
 } from '../encode/index.js';
 import { UserError, type Dataset } from '../telemetry/index.js';
 import type { Window, WindowSpec } from '../windows/index.js';
@@ -67,6 +68,8 @@ export interface EncodeWindowsOptions {
   source?: string;
   /** Modalities to read (default all three). */
   modalities?: readonly Modality[];
+  /** Each window's evidence rows (label-free references of encode; costs the evidence pass). */
+  onEvidence?: (rows: readonly EvidenceRecord[]) => void;
 }
 
 /** How wide each modality's model input is for a backbone of `backboneDim`. */
@@ -140,6 +143,7 @@ export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Pr
     fitFilter: opts.fitFilter,
     onProgress: opts.onProgress,
     modalities: opts.modalities,
+    ...(opts.onEvidence ? { onEvidence: opts.onEvidence } : {}),
     onRows: (rows) => {
       for (const r of rows) collector.add(r, joinInput(r.vector, r.features));
     },

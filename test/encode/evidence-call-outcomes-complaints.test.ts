@@ -85,6 +85,9 @@ test('a caller\'s error naming what it called marks that call bad: the callee is
     assert.ok(score(scores, 'b') < 2, `b ${score(scores, 'b')}`);
     assert.ok(score(scores, 'a') < 2, `a ${score(scores, 'a')}`);
     if (!noKinds) assert.match(scores.get('c')!.items[0].subject, /^a → c \(0 of \d+ calls failed, \d+ complained about/);
+    // the same split as numbers, for the fault-type classifier (src/tasks/tuned/suspect.ts)
+    const k = scores.get('c')!.items[0].kinds!;
+    assert.ok(k.complained > 0.2 && k.failed === 0, JSON.stringify(k));
   }
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { suspectFeatures, suspectLayout, suspectRow, type EventRanking, type Ranking } from '../../src/tasks/index.js';
-import { blockDistance, tunedClassify, type Representation, type EvalCase } from '../../src/eval/evaluate/index.js';
+import { resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking, type Ranking } from '../../src/tasks/index.js';
+import { correlationRatios, weightedDistance, tunedClassify, type Representation, type EvalCase } from '../../src/eval/evaluate/index.js';
 import { SeededRng } from '../../src/telemetry/index.js';
 
 test('suspect features: the top suspect calibrated z per family, compressed; zero where a family is silent', () => {
@@ -10,8 +10,8 @@ test('suspect features: the top suspect calibrated z per family, compressed; zer
     families: [],
     pods: [],
     services: [
-      { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50 }, { family: 'resource', z: -2 }, { family: 'self-time', z: NaN }] },
-      { service: 'b', score: 3, evidence: [{ family: 'log-template', z: 3 }] },
+      { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50, items: [] }, { family: 'resource', z: -2, items: [] }, { family: 'self-time', z: NaN, items: [] }] },
+      { service: 'b', score: 3, evidence: [{ family: 'log-template', z: 3, items: [] }] },
     ],
   } as unknown as Ranking;
   const f = suspectFeatures(r)!;
@@ -43,17 +43,60 @@ test('suspect features of case events: IDF-weighted events summed per family and
   const f = suspectFeatures(r)!;
   assert.ok(Math.abs(f['metric:cpu'] - Math.log1p(4.5)) < 1e-12);
   assert.ok(Math.abs(f['log:7'] - Math.log1p(2)) < 1e-12);
+  // and per resource kind of the KPI
+  assert.ok(Math.abs(f['kind:metric:cpu'] - Math.log1p(4.5)) < 1e-12);
+  assert.equal(f['kind:log:other'], undefined);
 });
 
-test('block distance: each block weighs the same whatever its width', () => {
-  const d = blockDistance([4, 1]);
-  const a = Float64Array.from([0, 0, 0, 0, 0]);
-  // a difference of 1 in every dimension of the wide block counts as much as 1 in the narrow one
-  assert.ok(Math.abs(d(a, Float64Array.from([1, 1, 1, 1, 0])) - d(a, Float64Array.from([0, 0, 0, 0, 1]))) < 1e-12);
-  assert.ok(Math.abs(d(a, Float64Array.from([1, 1, 1, 1, 1])) - Math.SQRT2) < 1e-12);
+test('suspect features: the direction of each family\'s items, resource kinds, and bad calls by kind', () => {
+  const item = (family: string, subject: string, deviation: number, kinds?: Record<string, number>) => ({ family, service: 'a', subject, value: 0, reference: 0, deviation, ...(kinds ? { kinds } : {}) });
+  const r = {
+    range: { start: 0, end: 1 },
+    families: [],
+    pods: [],
+    services: [
+      {
+        service: 'a',
+        score: 9,
+        evidence: [
+          // an exception: the lines after the throw vanish, an error line appears a little
+          { family: 'log-template', z: 9, items: [item('log-template', 'op | vanishes: fetched row', -9), item('log-template', 'op | appears: failed', 2)] },
+          { family: 'resource', z: 4, items: [item('resource', 'container.cpu.usage', 4), item('resource', 'container_memory_rss', -3)] },
+          { family: 'call-outcome', z: 5, items: [item('call-outcome', 'b → a', 6, { failed: 0.1, complained: 0.5, slow: 0 })] },
+        ],
+      },
+    ],
+  } as unknown as Ranking;
+  const f = suspectFeatures(r)!;
+  const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+  near(f['fall:log-template'], Math.log1p(9));
+  near(f['rise:log-template'], Math.log1p(2));
+  near(f['rise:resource:cpu'], Math.log1p(4));
+  near(f['fall:resource:memory'], Math.log1p(3));
+  assert.equal(f['rise:resource:memory'], undefined);
+  // the call deviation split by the shares of its bad calls: 1/6 failed, 5/6 complained about
+  near(f['rise:call-outcome:failed'], Math.log1p(1));
+  near(f['rise:call-outcome:complained'], Math.log1p(5));
+  assert.equal(f['rise:call-outcome:slow'], undefined);
+  assert.deepEqual(['cpu_usage_seconds', 'kpi_container_memory_failures', 'container_threads', 'container_network_receive_MB', 'kpi_container_fs_writes', 'kpi_latency_p99'].map(resourceKind), ['cpu', 'memory', 'process', 'network', 'disk', 'other']);
 });
 
-test('tuned classification: the block weighting is chosen on the training folds; the evidence block can decide', () => {
+test('correlation ratios: a dimension the types explain weighs 1, a dimension they do not weighs 0', () => {
+  const rows = [
+    [0, 5],
+    [0, 7],
+    [1, 5],
+    [1, 7],
+  ].map((r) => Float64Array.from(r));
+  const w = correlationRatios(rows, ['a', 'a', 'b', 'b']);
+  assert.deepEqual([...w], [1, 0]);
+  const d = weightedDistance(w);
+  // only the telling dimension counts
+  assert.equal(d(rows[0], rows[1]), 0);
+  assert.equal(d(rows[0], rows[2]), 1);
+});
+
+test('tuned classification: the blocks are chosen on the training folds; the evidence can decide alone', () => {
   // the window and suspect views are noise; only the suspect evidence tells the types apart
   const rng = new SeededRng(9, 'tunedClassify');
   const width = 20;
@@ -73,9 +116,11 @@ test('tuned classification: the block weighting is chosen on the training folds;
   const base = { rep, train, test, caseRow: (c: EvalCase) => rowOf.get(c.id), suspectRow: (c: EvalCase) => rowOf.get(c.id)?.map((v) => -v), statePool: [], stateRow: () => undefined, global: true };
   const acc = (r: Map<string, string[]>) => test.filter((c) => r.get(c.id)?.[0] === c.type).length / test.length;
   const chosen = tunedClassify({ ...base, suspectEvidence: (c) => evOf.get(c.id) });
-  assert.equal(chosen.chosen, 'balanced');
-  assert.equal(chosen.inner?.length, 2);
+  assert.deepEqual(chosen.inner?.map((x) => x.candidate), ['plain', 'evidence']);
   assert.equal(acc(chosen), 1);
+  assert.equal(acc(tunedClassify({ ...base, suspectEvidence: (c) => evOf.get(c.id), blocks: 'evidence' })), 1);
+  // every type is ranked for every test case
+  for (const c of test) assert.deepEqual([...(chosen.get(c.id) ?? [])].sort(), ['cpu', 'delay']);
   // without the evidence the rows are noise
-  assert.ok(acc(tunedClassify({ ...base, balanced: false })) < 0.8);
+  assert.ok(acc(tunedClassify({ ...base, blocks: 'plain' })) < 0.8);
 });

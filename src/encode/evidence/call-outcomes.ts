@@ -403,6 +403,7 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
           deviation: dev,
           unit: 'failed or slow share',
           support: e.calls,
+          kinds: { failed: e.failed / e.calls, complained: e.complained / e.calls, slow: (badCalls(e, r.slowMs) - e.failed - e.complained) / e.calls },
         });
       }
       if (!devList.length) continue;

@@ -17,6 +17,8 @@ export interface EvidenceItem {
   unit?: string;
   /** spans / calls / points behind `value` */
   support?: number;
+  /** how `value` splits by kind (call-outcome: the failed, complained-about and slow shares), for the fault-type classifier */
+  kinds?: Record<string, number>;
 }
 
 /** A family's raw (uncalibrated) score for one service in one window. */

@@ -8,12 +8,13 @@
  */
 import type { Dataset } from '../../telemetry/index.js';
 import type { Backbone, EmbeddingCache, EncodeProgress } from '../../encode/index.js';
-import { encodeWindows, type StateModel } from '../../model/index.js';
+import { encodeWindows, type EncodedWindow, type StateModel } from '../../model/index.js';
 import type { WindowSpec } from '../../windows/index.js';
 import { evidenceRankings } from './evidence.js';
 import { modelRepresentation, rawBackbone, rawFeatures, type Representation } from './represent.js';
 import { runEvaluation, type RunResult } from './run.js';
 import { buildSetup, podExtents } from './setup.js';
+import { EvidenceByWindow } from './detect-evidence.js';
 
 export interface EvaluateOptions {
   backbone: Backbone;
@@ -30,6 +31,8 @@ export interface EvaluateOptions {
   tuned?: boolean;
   /** the evidence localizer column (default true) */
   evidence?: boolean;
+  /** evidence rows as tuned-detector candidates (encode's evidence pass; default true) */
+  detectionEvidence?: boolean;
   /** dataset name in the report (default the folder) */
   name?: string;
   onProgress?: (p: EncodeProgress) => void;
@@ -48,10 +51,18 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
     t = now;
   };
   opts.onPhase?.('encoding');
-  const windows = await encodeWindows(ds, { spec: opts.spec ?? DEFAULT_EVALUATE_SPEC, backbone: opts.backbone, cache: opts.cache, entities: true, onProgress: opts.onProgress });
+  // the views' evidence (label-free references) for the tuned detectors' evidence candidates
+  const withEvidence = (opts.tuned ?? true) && (opts.detectionEvidence ?? true) && !ds.cases;
+  const ev5 = new EvidenceByWindow();
+  // (where all-modalities detection has its own minute windows, Nezha, the main windows serve
+  // metrics-only detection only, which reads no evidence: `evidenceDetects`)
+  const windows = await encodeWindows(ds, { spec: opts.spec ?? DEFAULT_EVALUATE_SPEC, backbone: opts.backbone, cache: opts.cache, entities: true, onProgress: opts.onProgress, ...(withEvidence && ds.format !== 'nezha' ? { onEvidence: ev5.add } : {}) });
   lap('encode');
   // Nezha: all-modalities detection is asked over minutes; a second, system-level encode.
-  const minuteWindows = ds.format === 'nezha' ? await encodeWindows(ds, { spec: { lengthMs: 60_000, strideMs: 60_000 }, backbone: opts.backbone, cache: opts.cache, entities: false }) : undefined;
+  const ev1 = new EvidenceByWindow();
+  const minuteWindows = ds.format === 'nezha' ? await encodeWindows(ds, { spec: { lengthMs: 60_000, strideMs: 60_000 }, backbone: opts.backbone, cache: opts.cache, entities: false, ...(withEvidence ? { onEvidence: ev1.add } : {}) }) : undefined;
+  const minuteSet = new Set(minuteWindows);
+  const evidenceOf = withEvidence ? (w: EncodedWindow) => (minuteSet.has(w) ? ev1 : ev5).of(w) : undefined;
   lap('encode-minutes');
   const setup = buildSetup(ds, windows, opts.name ?? ds.root, {
     minuteWindows, folds: opts.folds, seed: opts.seed, burstGapMs: opts.burstGapMs, podExtents: ds.cases ? undefined : await podExtents(ds) });
@@ -66,7 +77,7 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   } else notes.push('evidence column left out (--no-evidence)');
   const reps: Representation[] = [rawFeatures(opts.backbone.dim), rawBackbone(opts.backbone.dim), ...(opts.models ?? []).map((m) => modelRepresentation(m.name, m.model))];
   opts.onPhase?.('scoring');
-  const result = runEvaluation(setup, reps, { evidence, notes, tuned: opts.tuned, seed: opts.seed });
+  const result = runEvaluation(setup, reps, { evidence, notes, tuned: opts.tuned, seed: opts.seed, evidenceOf });
   lap('score');
   return { ...result, timings };
 }

@@ -27,7 +27,11 @@ import {
 import { nearestAlarm, nearestRanking, priorOrder, timeOnlyAlarm, timeOnlyRanking, type Labelled } from './sentinels.js';
 import { detectionRows, rankingRows } from './rows.js';
 import { tunedLocalize, type TunedLocalization } from './tuned-localize.js';
+import { BLOCK_ALPHAS, alphaNote, pickAlpha, type AlphaScore } from './block-weight.js';
+import { classificationScores } from '../../stats/index.js';
 import type { RankCandidate } from '../../tasks/index.js';
+import type { EvidenceRecord } from '../../encode/index.js';
+import { evidenceDetectionRows, evidenceDetects } from './detect-evidence.js';
 import { SETTLE_MS, spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
 import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
 import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow, type EvalTimeline } from './types.js';
@@ -56,6 +60,8 @@ export interface RunOptions {
   tuned?: boolean;
   /** seed of the states' k-means */
   seed?: number;
+  /** each window's evidence rows (encode's label-free references): the tuned detectors' evidence candidates */
+  evidenceOf?: (w: EncodedWindow) => readonly EvidenceRecord[] | undefined;
 }
 
 interface Prediction {
@@ -120,7 +126,7 @@ class EntityRows {
   }
 }
 
-function localizeWith(setup: EvalSetup, rep: Representation, ent: EntityRows, split: Split): Map<string, string[]> {
+function localizeWith(setup: EvalSetup, rep: Representation, ent: EntityRows, split: Split, weights?: Float64Array): Map<string, string[]> {
   const windowIdx = new Map(setup.windows.map((w, i) => [w, i]));
   const trainCaseWindows = new Map(split.train.map((c) => [c.w, c.service]));
   const testWindows = new Set(split.test.map((c) => c.w));
@@ -147,28 +153,28 @@ function localizeWith(setup: EvalSetup, rep: Representation, ent: EntityRows, sp
   }
   const out = new Map<string, string[]>();
   for (const c of split.test) {
-    const scored = setup.services.map((s) => ({ s, v: deviation(ent.rows(rep, s)[ent.index.get(c.w) as number], refs.get(s)) }));
+    const scored = setup.services.map((s) => ({ s, v: deviation(ent.rows(rep, s)[ent.index.get(c.w) as number], refs.get(s), weights) }));
     scored.sort((a, b) => (b.v === a.v ? (a.s < b.s ? -1 : 1) : b.v - a.v));
     out.set(c.id, scored.map((e) => e.s));
   }
   return out;
 }
 
-function classifyWith(rep: Representation, caseRows: Map<EncodedWindow, Float64Array | undefined>, split: Split): Map<string, string[]> {
+function classifyWith(rep: Representation, caseRows: Map<EncodedWindow, Float64Array | undefined>, split: Split, weights?: Float64Array): Map<string, string[]> {
   const train = split.train.filter((c) => caseRows.get(c.w) !== undefined);
   const out = new Map<string, string[]>();
   if (train.length === 0) return out;
   const rows = train.map((c) => caseRows.get(c.w) as Float64Array);
   const stats = rep.kind === 'features' ? featureStats(rows) : undefined;
-  const protos = prototypes(rep.kind, prepareRows(rep.kind, rows, stats), train.map((c) => c.type));
+  const protos = prototypes(rep.kind, prepareRows(rep.kind, rows, stats, weights), train.map((c) => c.type));
   for (const c of split.test) {
     const x = caseRows.get(c.w);
-    if (x) out.set(c.id, rankByPrototype(rep.kind, prepareRows(rep.kind, [x], stats)[0], protos));
+    if (x) out.set(c.id, rankByPrototype(rep.kind, prepareRows(rep.kind, [x], stats, weights)[0], protos));
   }
   return out;
 }
 
-function detectWith(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number): (boolean | undefined)[] {
+function detectWith(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number, weights?: Float64Array): (boolean | undefined)[] {
   const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
   for (let f = 0; f < k; f++) {
     const refIdx = set.windows.map((w, i) => (set.folds[i] !== undefined && set.folds[i] !== f && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
@@ -177,15 +183,119 @@ function detectWith(rep: Representation, set: DetectionSet, rows: (Float64Array 
     const raw = pick.map((i) => rows[i] as Float64Array);
     const stats = rep.kind === 'features' ? featureStats(raw) : undefined;
     const timed = (i: number, row: Float64Array): TimedRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
-    const refs = prepareRows(rep.kind, raw, stats).map((r, t) => timed(pick[t], r));
+    const refs = prepareRows(rep.kind, raw, stats, weights).map((r, t) => timed(pick[t], r));
     const thr = detectionThreshold(rep.kind, refs);
     set.windows.forEach((_, i) => {
       if (set.folds[i] !== f || !rows[i]) return;
-      const s = knnScore(rep.kind, timed(i, prepareRows(rep.kind, [rows[i] as Float64Array], stats)[0]), refs);
+      const s = knnScore(rep.kind, timed(i, prepareRows(rep.kind, [rows[i] as Float64Array], stats, weights)[0]), refs);
       alarms[i] = Number.isFinite(s) && s > thr;
     });
   }
   return alarms;
+}
+
+/** The outer split's training cases re-split by their own folds (leave one training fold out). */
+function innerSplits(setup: EvalSetup, split: Split): Split[] {
+  const folds = [...new Set(split.train.map((c) => c.fold))].sort((a, b) => a - b);
+  if (folds.length < 2) return [];
+  return folds.map((g) => ({
+    protocol: split.protocol,
+    leaky: split.leaky,
+    fold: g,
+    test: split.train.filter((c) => c.fold === g),
+    train: split.train.filter((c) => c.fold !== g),
+    trainWindow: (i: number) => split.trainWindow(i) && setup.windowFolds[i] !== g,
+  }));
+}
+
+const blockKey = (rep: Representation, task: string) => `${rep.name}\u0000${task}`;
+type BlockNotes = Map<string, { fold: number; alpha: number; scores: AlphaScore[] }[]>;
+
+/** Service MRR pooled over the inner folds' held-out cases (NaN without any). */
+function innerMrr(inner: readonly Split[], rank: (s: Split) => Map<string, string[]>): Omit<AlphaScore, 'alpha'> {
+  const mean = (a: number[]) => (a.length === 0 ? NaN : a.reduce((x, y) => x + y, 0) / a.length);
+  const all: number[] = [];
+  const perFold = inner.map((s) => {
+    const got = rank(s);
+    const rr: number[] = [];
+    for (const c of s.test) {
+      const r = got.get(c.id);
+      if (r) rr.push(1 / rankOf(r, c.service));
+    }
+    all.push(...rr);
+    return mean(rr);
+  });
+  return { score: mean(all), perFold };
+}
+
+/** Fault-type macro-F1 of the top class pooled over the inner folds' held-out cases. */
+function innerMacroF1(inner: readonly Split[], rank: (s: Split) => Map<string, string[]>): Omit<AlphaScore, 'alpha'> {
+  const truth: string[] = [];
+  const top: string[] = [];
+  const perFold = inner.map((s) => {
+    const got = rank(s);
+    const t: string[] = [];
+    const p: string[] = [];
+    for (const c of s.test) {
+      const r = got.get(c.id);
+      if (r?.[0] !== undefined) {
+        t.push(c.type);
+        p.push(r[0]);
+      }
+    }
+    truth.push(...t);
+    top.push(...p);
+    return t.length === 0 ? NaN : classificationScores(t, p).macro.f1;
+  });
+  return { score: truth.length === 0 ? NaN : classificationScores(truth, top).macro.f1, perFold };
+}
+
+/**
+ * Detection with the learned block's α picked per outer fold: the event-F1 of each α over the
+ * other folds, each scored against references from the rest of them (the outer fold never seen).
+ */
+function detectWithAlpha(rep: Representation, set: DetectionSet, rows: (Float64Array | undefined)[], k: number, protocol: ProtocolName, notes: BlockNotes): (boolean | undefined)[] {
+  const width = rows.find((r) => r !== undefined)?.length ?? 0;
+  const alphas = rep.alphas ?? BLOCK_ALPHAS;
+  if (!rep.blockWeights || width === 0) return detectWith(rep, set, rows, k);
+  if (alphas.length === 1) return detectWith(rep, set, rows, k, rep.blockWeights(alphas[0], width));
+  const full = new Map(alphas.map((a) => [a, detectWith(rep, set, rows, k, rep.blockWeights!(a, width))]));
+  const out: (boolean | undefined)[] = set.windows.map(() => undefined);
+  const key = blockKey(rep, `detection ${set.level}`);
+  if (!notes.has(key)) notes.set(key, []);
+  for (let f = 0; f < k; f++) {
+    const inner: DetectionSet = { ...set, folds: set.folds.map((x) => (x === f ? undefined : x)) };
+    const scores = alphas.map((alpha) => {
+      const a = detectWith(rep, inner, rows, k, rep.blockWeights!(alpha, width));
+      const f1 = (d: DetectionSet) => detectionRows(d, rep.name, a, protocol).find((r) => r.metric === 'event-f1')?.value ?? NaN;
+      const perFold = [...new Set(inner.folds.filter((x): x is number => x !== undefined))].map((g) => f1({ ...inner, folds: inner.folds.map((x) => (x === g ? x : undefined)) }));
+      return { alpha, score: f1(inner), perFold };
+    });
+    const alpha = pickAlpha(scores, rep.alphaRule);
+    notes.get(key)!.push({ fold: f, alpha, scores });
+    const chosen = full.get(alpha) as (boolean | undefined)[];
+    set.folds.forEach((x, i) => {
+      if (x === f) out[i] = chosen[i];
+    });
+  }
+  return out;
+}
+
+/**
+ * The column weights of `rep` for one task on one outer split: its learned block's α picked by
+ * `innerScore` pooled over the split's inner folds (training folds only); undefined for a
+ * representation without a learned block.
+ */
+function chooseWeights(rep: Representation, width: number, task: string, split: Split, notes: BlockNotes, innerScore: (w: Float64Array) => Omit<AlphaScore, 'alpha'>): Float64Array | undefined {
+  if (!rep.blockWeights || width === 0) return undefined;
+  const alphas = rep.alphas ?? BLOCK_ALPHAS;
+  if (alphas.length === 1) return rep.blockWeights(alphas[0], width);
+  const scores = alphas.map((alpha) => ({ alpha, ...innerScore(rep.blockWeights!(alpha, width)) }));
+  const alpha = pickAlpha(scores, rep.alphaRule);
+  const key = blockKey(rep, `${task} (${split.protocol})`);
+  if (!notes.has(key)) notes.set(key, []);
+  notes.get(key)!.push({ fold: split.fold, alpha, scores });
+  return rep.blockWeights(alpha, width);
 }
 
 function detectSentinels(set: DetectionSet, k: number): Map<string, (boolean | undefined)[]> {
@@ -240,6 +350,8 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
     return ws.map((w) => m!.get(w));
   };
   const rankerNotes: string[] = [];
+  const classifyNotes: string[] = [];
+  const blockNotes: BlockNotes = new Map();
   for (const split of splitsOf(setup)) {
     const p = split.protocol;
     let tunedLoc: { global: TunedLocalization; state: TunedLocalization } | undefined;
@@ -260,9 +372,14 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       }
     }
     for (const rep of reps) {
-      const loc = localizeWith(setup, rep, ent, split);
+      const cr0 = caseRows.get(rep.name) as Map<EncodedWindow, Float64Array | undefined>;
+      const width = [...cr0.values()].find((r) => r !== undefined)?.length ?? 0;
+      const inner = rep.blockWeights ? innerSplits(setup, split) : [];
+      const locW = chooseWeights(rep, width, 'localization', split, blockNotes, (w) => innerMrr(inner, (s) => localizeWith(setup, rep, ent, s, w)));
+      const loc = localizeWith(setup, rep, ent, split, locW);
       for (const [id, services] of loc) put(p, id, rep.name, { services, pods: expandPods(setup, services, split.test.find((c) => c.id === id)?.start ?? 0) });
-      for (const [id, types] of classifyWith(rep, caseRows.get(rep.name) as Map<EncodedWindow, Float64Array | undefined>, split)) put(p, id, rep.name, { types });
+      const clsW = chooseWeights(rep, width, 'classification', split, blockNotes, (w) => innerMacroF1(inner, (s) => classifyWith(rep, cr0, s, w)));
+      for (const [id, types] of classifyWith(rep, cr0, split, clsW)) put(p, id, rep.name, { types });
       if (!tReps.includes(rep)) continue;
       // tuned: localization is the evidence ranking (the column's own without evidence). The
       // suspect is that ranking's top service — for training cases too when the evidence ranks
@@ -295,6 +412,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
           if (ranked?.services) put(p, c.id, m, { services: ranked.services, pods: ranked.pods });
         }
         const types = tunedClassify({ rep, train: split.train, test: split.test, caseRow: (c) => cr.get(c.w), suspectRow, suspectEvidence: (c) => opts.evidence?.get(c.id)?.suspect, statePool, stateRow: (c) => stateRowMap.get(c), global, seed: opts.seed });
+        if (types.chosen) classifyNotes.push(`${m} classification (${p}, fold ${split.fold}): ${types.chosen}${types.inner ? ` (inner macro-F1 ${types.inner.map((v) => `${v.candidate} ${v.f1.toFixed(3)}`).join(', ')})` : ''}`);
         for (const [id, t] of types) put(p, id, m, { types: t });
       }
     }
@@ -306,12 +424,14 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
   const alarms = new Map<string, Map<string, (boolean | undefined)[]>>();
   for (const set of setup.detection) {
     const per = new Map<string, (boolean | undefined)[]>();
+    let evRows: (Float64Array | undefined)[] | undefined;
     for (const rep of reps) {
       const rows = rep.system(set.windows, set.mask);
-      per.set(rep.name, detectWith(rep, set, rows, setup.folds.k));
+      per.set(rep.name, rep.blockWeights ? detectWithAlpha(rep, set, rows, setup.folds.k, setup.protocol, blockNotes) : detectWith(rep, set, rows, setup.folds.k));
       if (!tReps.includes(rep)) continue;
+      evRows ??= opts.evidenceOf && evidenceDetects(set.mask) ? evidenceDetectionRows(set.windows, opts.evidenceOf, set.mask) : undefined;
       for (const global of [false, true]) {
-        const d = tunedDetect(rep, set, rows, setup.folds.k, global, opts.seed, setup.kind === 'nezha' ? SETTLE_MS : 0);
+        const d = tunedDetect(rep, set, evRows ? { features: rows, evidence: evRows } : rows, setup.folds.k, global, opts.seed, setup.kind === 'nezha' ? SETTLE_MS : 0);
         per.set(tunedName(rep, global), d.alarms);
         if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
         const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -365,7 +485,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
       cases.push({ id: c.id, protocol: p, fold: p === 'authors-split' ? -1 : c.fold, group: c.group, start: new Date(c.start).toISOString(), type: c.type, rootCause: c.pod, rootCauseService: c.service, ranks, top });
     }
   }
-  const notes = [...setup.notes, ...(opts.notes ?? []), ...stateNotes, ...rankerNotes];
+  const notes = [...setup.notes, ...(opts.notes ?? []), ...[...blockNotes].map(([key, ch]) => alphaNote(key.split('\u0000')[0], key.split('\u0000')[1], ch)), ...stateNotes, ...rankerNotes, ...classifyNotes];
   const report: EvalReport = {
     schemaVersion: EVALUATE_SCHEMA_VERSION,
     dataset: setup.dataset,

@@ -60,9 +60,14 @@ function dense(z: Float64Array): Float64Array {
   return z;
 }
 
-/** Rows made comparable: features standardised by `stats`, vectors as unit vectors. */
-export function prepareRows(kind: 'features' | 'vector', rows: readonly Float64Array[], stats?: FeatureStats): Float64Array[] {
-  return rows.map((r) => (kind === 'features' ? dense(zOf(r, stats as FeatureStats)) : unit(Float64Array.from(r))));
+/** Rows made comparable: features standardised by `stats` (each z times its column's weight when given), vectors as unit vectors. */
+export function prepareRows(kind: 'features' | 'vector', rows: readonly Float64Array[], stats?: FeatureStats, weights?: Float64Array): Float64Array[] {
+  return rows.map((r) => (kind === 'features' ? weigh(dense(zOf(r, stats as FeatureStats)), weights) : unit(Float64Array.from(r))));
+}
+
+function weigh(z: Float64Array, w: Float64Array | undefined): Float64Array {
+  if (w) for (let j = 0; j < z.length; j++) z[j] *= w[j];
+  return z;
 }
 
 export function distance(kind: 'features' | 'vector', a: Float64Array, b: Float64Array): number {
@@ -145,13 +150,19 @@ export function fitServiceReference(kind: 'features' | 'vector', rows: readonly 
   return { kind, centroid, loc: s.location, scale: s.scale };
 }
 
-/** How far a service's view is from its reference (higher: more suspicious); −Infinity without evidence. */
-export function deviation(x: Float64Array | undefined, ref: ServiceReference | undefined): number {
+/**
+ * How far a service's view is from its reference (higher: more suspicious); −Infinity without
+ * evidence. With column weights, each |z| is weighed and a weight-0 column is left out.
+ */
+export function deviation(x: Float64Array | undefined, ref: ServiceReference | undefined, weights?: Float64Array): number {
   if (!x || !ref) return -Infinity;
   if (ref.kind === 'vector') return (distance('vector', x, ref.centroid) - ref.loc) / ref.scale;
   const z = zOf(x, ref.stats);
   const a: number[] = [];
-  for (const v of z) if (Number.isFinite(v)) a.push(Math.abs(v));
+  z.forEach((v, j) => {
+    const w = weights ? weights[j] : 1;
+    if (Number.isFinite(v) && w > 0) a.push(w * Math.abs(v));
+  });
   if (a.length === 0) return -Infinity;
   a.sort((p, q) => q - p);
   const top = a.slice(0, TOP_FEATURES);

@@ -1,36 +1,95 @@
 /**
  * What the top suspect's evidence says, as named numbers for the fault-type classifier: which
- * evidence families fire on the localizer's first suspect and how strongly. A network delay shows
- * as edge gaps into the suspect, a CPU fault as its resources, an exception as its log templates
- * and call outcomes — the kind of evidence is close to the kind of fault, and it is label-free
- * (the localizer's output for the case's own window).
+ * evidence families fire on the localizer's first suspect, how strongly, and in which direction.
+ * A network delay shows as edge gaps into the suspect, a CPU fault as its resources, an exception
+ * as its log templates and call outcomes — the kind of evidence is close to the kind of fault, and
+ * it is label-free (the localizer's output for the case's own window).
  *
- *   const features = suspectFeatures(prepared.rank(range));   // { 'z:edge-gap': 7.1, … }
+ *   const features = suspectFeatures(prepared.rank(range));   // { 'z:edge-gap': 7.1, 'rise:edge-gap': 4.2, … }
  *
- * Grid sources (the evidence localizer): one entry per family, `z:<family>`, the family's
- * calibrated z on the suspect. Case sources (AIOps 2022 events): `<family>:<kpi or template>`,
- * the suspect service's events weighted by their IDF, summed over its pods. Values are
- * compressed, sign(v)·ln(1 + |v|): calibrated z reach hundreds on a CPU hog and a handful on a
- * template change, and both mean "fires". A family or KPI without a value is 0 in a row (no
- * evidence is what a calibrated z of 0 says, and an absent KPI had no events).
+ * Grid sources (the evidence localizer), per family:
+ * - `z:<family>`: the family's calibrated z on the suspect;
+ * - `rise:<family>` / `fall:<family>`: the largest item deviation above / below normal. The
+ *   direction tells faults apart that fire the same family: an exception skips the rest of its
+ *   method, so the lines it would have logged *vanish*; a wrong return value is reported by the
+ *   caller's or its own error path, so a line *appears*. Likewise a resource falling (a killed
+ *   pod) is not one rising (a hog);
+ * - `rise:resource:<kind>` / `fall:resource:<kind>`: the same per resource kind (cpu, memory,
+ *   process, network, disk, other; `resourceKind` reads the metric's name), since a CPU hog and a memory
+ *   leak both fire "resource";
+ * - `rise:<family>:<kind>`: an item's rise split by the kinds it reports (`EvidenceItem.kinds`;
+ *   call-outcome: failed, complained about, slow) — a killed pod's calls fail, a wrong return
+ *   value is complained about, a delay or packet loss makes calls slow.
+ * Case sources (AIOps 2022 events): `<family>:<kpi or template>`, the suspect service's events
+ * weighted by their IDF, summed over its pods, and `kind:<family>:<kind>`, the same summed per
+ * resource kind of the KPI. Values are compressed, sign(v)·ln(1 + |v|): calibrated z reach
+ * hundreds on a CPU hog and a handful on a template change, and both mean "fires". A name without
+ * a value is 0 in a row (no evidence is what a calibrated z of 0 says, and an absent KPI had no
+ * events).
  */
 import type { EventRanking, Ranking } from '../localize/index.js';
 
 export type SuspectFeatures = Record<string, number>;
+
+/**
+ * Resource kinds by metric name, first match wins. Names from Kubernetes/cAdvisor, Prometheus
+ * node exporter, OpenTelemetry semantic conventions and the Nezha/AIOps exports all carry one of
+ * these stems; anything else is `other`.
+ */
+const RESOURCE_KINDS: readonly [string, RegExp][] = [
+  ['cpu', /cpu|processor|load/i],
+  ['memory', /mem|rss|heap|swap|oom|page/i],
+  ['process', /thread|process|pid|fd|file_desc/i],
+  ['network', /net|rx|tx|receive|transmit|packet|tcp|udp|socket|conn/i],
+  ['disk', /disk|fs|(^|[^a-z])io|read|write|block|storage|volume|inode/i],
+];
+
+export function resourceKind(metric: string): string {
+  for (const [kind, re] of RESOURCE_KINDS) if (re.test(metric)) return kind;
+  return 'other';
+}
+
+const compress = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
+
+function keepMax(out: SuspectFeatures, key: string, v: number): void {
+  if (Number.isFinite(v) && v > 0) out[key] = Math.max(out[key] ?? 0, v);
+}
 
 export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectFeatures | undefined {
   const top = r?.services[0];
   if (!top) return undefined;
   const out: SuspectFeatures = {};
   if ('evidence' in top) {
-    for (const e of top.evidence) if (Number.isFinite(e.z)) out[`z:${e.family}`] = Math.max(out[`z:${e.family}`] ?? -Infinity, e.z);
+    for (const e of top.evidence) {
+      if (Number.isFinite(e.z)) out[`z:${e.family}`] = Math.max(out[`z:${e.family}`] ?? -Infinity, e.z);
+      for (const it of e.items) {
+        keepMax(out, `rise:${e.family}`, it.deviation);
+        keepMax(out, `fall:${e.family}`, -it.deviation);
+        // a bad-call deviation split by what went bad: failed (a dead callee), complained about
+        // (a wrong answer), slow (delay, loss and retries) — shares of the item's bad calls
+        if (it.kinds && it.deviation > 0) {
+          const total = Object.values(it.kinds).reduce((a, b) => a + b, 0);
+          if (total > 0) for (const [kind, share] of Object.entries(it.kinds)) keepMax(out, `rise:${e.family}:${kind}`, (it.deviation * share) / total);
+        }
+        if (e.family === 'resource') {
+          const kind = resourceKind(it.subject);
+          keepMax(out, `rise:resource:${kind}`, it.deviation);
+          keepMax(out, `fall:resource:${kind}`, -it.deviation);
+        }
+      }
+    }
   } else {
     for (const it of top.items) {
+      const w = it.events * it.idf;
       const k = `${it.family}:${it.kpi}`;
-      out[k] = (out[k] ?? 0) + it.events * it.idf;
+      out[k] = (out[k] ?? 0) + w;
+      if (it.family === 'metric') {
+        const g = `kind:${it.family}:${resourceKind(it.kpi)}`;
+        out[g] = (out[g] ?? 0) + w;
+      }
     }
   }
-  for (const k of Object.keys(out)) out[k] = Math.sign(out[k]) * Math.log1p(Math.abs(out[k]));
+  for (const k of Object.keys(out)) out[k] = compress(out[k]);
   return out;
 }
 

@@ -1,0 +1,61 @@
+/**
+ * How much a representation's learned block counts, chosen per task and outer fold by inner
+ * cross-validation on that fold's training folds only (docs/losses.md, "How much t̂ counts").
+ *
+ *   const alpha = pickAlpha([{ alpha: 0, score: 0.61 }, { alpha: 0.5, score: 0.64 }, { alpha: 1, score: 0.64 }]);
+ *   // 0.5: the best inner score; a tie goes to the smaller α
+ *
+ * Why: the model column is [x ⊕ t̂], the raw view features beside the state's reconstruction t̂
+ * of their deviations (represent.ts). Whether t̂ helps differs per task and per system (a
+ * reconstruction smooths the small, single-column deviations detection on a quiet system needs,
+ * and adds cross-modal context classification can use). α = 0 reads x alone — the raw-features
+ * column exactly — so the column falls back to what the views show whenever the training folds
+ * do not show t̂ helping; ties go to the smaller α for the same reason.
+ */
+
+/** The weights tried for the learned block: off, half the say of an observed column, an equal say. Set before measuring. */
+export const BLOCK_ALPHAS: readonly number[] = [0, 0.5, 1];
+
+export interface AlphaScore {
+  alpha: number;
+  /** inner cross-validated score, pooled over the inner folds (higher is better); NaN when not measurable */
+  score: number;
+  /** the same score per inner fold (for the one-standard-error rule) */
+  perFold?: number[];
+}
+
+/**
+ * 'best': the best pooled inner score. 'one-se': the smallest α whose pooled score is within one
+ * standard error (over the inner folds) of the best — the one-standard-error rule of
+ * cross-validation, which keeps the simpler choice (α = 0: the observed features alone) unless
+ * another α is better by more than the inner folds' own noise.
+ */
+export type AlphaRule = 'best' | 'one-se';
+
+/** The α with the best finite inner score; ties (and no finite score) go to the smallest α. */
+export function pickAlpha(scores: readonly AlphaScore[], rule: AlphaRule = 'best'): number {
+  const sorted = [...scores].sort((a, b) => a.alpha - b.alpha);
+  let best = sorted[0];
+  let bestScore = -Infinity;
+  for (const s of sorted) {
+    if (Number.isFinite(s.score) && s.score > bestScore + 1e-9) {
+      best = s;
+      bestScore = s.score;
+    }
+  }
+  if (!best) return 0;
+  if (rule === 'one-se' && Number.isFinite(bestScore)) {
+    const f = (best.perFold ?? []).filter((x) => Number.isFinite(x));
+    const mean = f.reduce((a, b) => a + b, 0) / Math.max(1, f.length);
+    const se = f.length > 1 ? Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1) / f.length) : 0;
+    return (sorted.find((s) => Number.isFinite(s.score) && s.score >= bestScore - se) ?? best).alpha;
+  }
+  return best.alpha;
+}
+
+/** One line for the report's notes: the α chosen per outer fold, and how often α > 0 won. */
+export function alphaNote(method: string, task: string, chosen: readonly { fold: number; alpha: number; scores: readonly AlphaScore[] }[]): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  const on = chosen.filter((c) => c.alpha > 0).length;
+  return `${method} ${task}: learned-block weight α > 0 in ${on} of ${chosen.length} folds — ${chosen.map((c) => `fold ${c.fold}: α=${c.alpha} (inner ${c.scores.map((s) => `${s.alpha}: ${f(s.score)}`).join(', ')})`).join('; ')}`;
+}

@@ -1,0 +1,207 @@
+/**
+ * The `tuned` detection columns (issue 12, deliverable 2): the robust-z max detector or the kNN
+ * density of src/tasks/tuned, on the window's raw features or on what the evidence families say
+ * about it, with states or not — chosen per fold by an inner cross-validation on the training
+ * folds (`tunedDetect`). docs/tasks.md ("Detection on features", "Detection on the evidence").
+ *
+ * States: k-means (k by silhouette, 2..4) fitted per fold on the training-normal reference
+ * windows of the same rows.
+ */
+import { contextStates, fitFoldStates, fitTunedDetector, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
+import { eventPRF } from '../../stats/index.js';
+import type { Representation } from './represent.js';
+import { distance, evenly, featureStats, prepareRows } from './scoring.js';
+import type { DetectionSet } from './setup.js';
+
+/** Training-normal windows a tuned detector keeps per fold (as the raw columns). */
+export const TUNED_DETECTION_REFERENCES = 400;
+
+export interface TunedDetection {
+  alarms: (boolean | undefined)[];
+  /** state of each scored window (states are fitted per fold: ids are ordered by size within a fold) */
+  states: (number | undefined)[];
+  /** per fold: each state's reference count, shrinkage weight and threshold (for the notes) */
+  folds: { fold: number; perState: { n: number; weight: number; threshold: number }[]; globalThreshold: number; chosen: string; inner?: { candidate: string; f1: number }[] }[];
+}
+
+interface FoldDetection {
+  /** alarm and state per test index */
+  alarms: Map<number, boolean>;
+  states: Map<number, number>;
+  perState: { n: number; weight: number; threshold: number }[];
+  globalThreshold: number;
+}
+
+/**
+ * What a detector reads of a window: the representation's row (`features`) or the evidence
+ * row (`evidence`, `evidenceDetectionRows`: each service's evidence features against encode's
+ * label-free references). Evidence rows are numeric features whatever the representation.
+ */
+export type DetectorInput = 'features' | 'evidence';
+
+/** Rows of each input, per window of the set (undefined: the window has none). */
+export interface DetectorRows {
+  features: (Float64Array | undefined)[];
+  evidence?: (Float64Array | undefined)[];
+}
+
+const asRows = (r: DetectorRows | (Float64Array | undefined)[]): DetectorRows => (Array.isArray(r) ? { features: r } : r);
+
+/**
+ * One detector fitted on the windows of `train` folds and applied to `test` windows: states (or
+ * one) from the references, each test window judged in its context state.
+ */
+function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily): FoldDetection | undefined {
+  const trainFaults = set.injections.filter((x) => train(x.fold));
+  const normal = set.windows.map((w, i) => (train(set.folds[i]) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
+  const settled = normal.filter((i) => !unsettled(set.windows[i].window, trainFaults, settleMs));
+  // where nearly every normal window is near a fault (Nezha's all-modalities minutes), keep them all
+  const pick = evenly(settled.length >= 10 ? settled : normal, TUNED_DETECTION_REFERENCES);
+  if (pick.length < 10) return undefined;
+  const raw = pick.map((i) => rows[i] as Float64Array);
+  const stats = kind === 'features' ? featureStats(raw) : undefined;
+  const prep = (rs: Float64Array[]) => prepareRows(kind, rs, stats);
+  const refs = prep(raw);
+  const st = global ? singleState(refs.length) : fitFoldStates(refs, { seed });
+  const withRows = set.windows.map((_, i) => i).filter((i) => rows[i]);
+  // every window's own state, then the state of its preceding context
+  const own = st.k === 1 ? withRows.map(() => 0) : st.assign(prep(withRows.map((i) => rows[i] as Float64Array)));
+  const pos = new Map(withRows.map((i, t) => [i, t]));
+  const scored = test.filter((i) => pos.has(i));
+  const ctx = contextStates(withRows.map((i, t) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source, state: own[t] })), scored.map((i) => pos.get(i) as number), st.k);
+  const out: FoldDetection = { alarms: new Map(), states: new Map(), perState: [], globalThreshold: NaN };
+  scored.forEach((i, t) => out.states.set(i, ctx[t]));
+  if (family === 'robust-z') {
+    // the robust-z detector on the raw rows (src/tasks/tuned/zdetect.ts)
+    const det = ZDetector.fit(raw, st);
+    out.perState = det.perState.map((p) => ({ n: p.n, weight: p.weight, threshold: p.threshold }));
+    out.globalThreshold = det.globalThreshold;
+    scored.forEach((i, t) => out.alarms.set(i, det.alarm(rows[i] as Float64Array, ctx[t])));
+    return out;
+  }
+  const timed = (i: number, row: Float64Array): DetectorRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
+  const det = fitTunedDetector(refs.map((r, t) => timed(pick[t], r)), st, { distance: (a, b) => distance(kind, a, b) });
+  out.perState = det.perState;
+  out.globalThreshold = det.globalThreshold;
+  const prepared = prep(scored.map((i) => rows[i] as Float64Array));
+  scored.forEach((i, t) => out.alarms.set(i, det.alarm(timed(i, prepared[t]), ctx[t])));
+  return out;
+}
+
+/** Event-F1 of alarms over some windows of the set, against the faults of `folds`. */
+function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: ReadonlySet<number>): number {
+  const idx = [...alarms.keys()];
+  return eventPRF(
+    idx.map((i) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, alarm: alarms.get(i) as boolean })),
+    set.injections.filter((f) => folds.has(f.fold)).map((f) => ({ start: f.start, end: f.end })),
+  ).f1;
+}
+
+/**
+ * The candidates of `tunedDetect`, simplest first (a later one is chosen only when strictly
+ * better): on the representation's rows the robust-z max detector and the kNN density (features;
+ * vectors: kNN only), then the same two on the evidence rows when there are some, then, for
+ * `tuned`, the representation's candidates with states. Evidence candidates have no states: a
+ * service-by-family layout has hundreds of mostly-empty columns, and k-means on them would sort
+ * windows by which services had traffic, not by the system's regime.
+ */
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean): DetectorCandidate[] {
+  const families: DetectorFamily[] = kind === 'features' ? ['robust-z', 'knn'] : ['knn'];
+  return [
+    ...families.map((family) => ({ family, states: false })),
+    ...(withEvidence ? (['robust-z', 'knn'] as DetectorFamily[]).map((family) => ({ family, states: false, input: 'evidence' as const })) : []),
+    ...(global ? [] : families.map((family) => ({ family, states: true }))),
+  ];
+}
+
+/**
+ * The `tuned` detector of each fold, itself tuned on the training folds: an inner
+ * cross-validation over the training folds scores each candidate (`detectorCandidates`) by
+ * event-F1, and the fold uses the best, a later (more complex) candidate only when strictly
+ * better. Test-fold labels are never read. `tuned-global` chooses among the candidates without
+ * states. `rows`: the representation's rows, or those and the evidence rows (`DetectorRows`).
+ */
+export function tunedDetect(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0): TunedDetection {
+  const input = asRows(rows);
+  const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
+  const states: (number | undefined)[] = set.windows.map(() => undefined);
+  const folds: TunedDetection['folds'] = [];
+  const present = [...new Set(set.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
+  const candidates = detectorCandidates(rep.kind, global, input.evidence !== undefined && input.evidence.some((r) => r !== undefined));
+  for (let f = 0; f < k; f++) {
+    // a window is scored when the representation has a row for it (the same windows whichever
+    // candidate wins, so the columns stay comparable); an evidence candidate leaves a window
+    // without evidence unalarmed
+    const test = set.windows.map((_, i) => i).filter((i) => set.folds[i] === f && input.features[i]);
+    if (test.length === 0) continue;
+    const trainFolds = present.filter((g) => g !== f);
+    let pick = candidates[0];
+    let inner: { candidate: string; f1: number }[] | undefined;
+    if (candidates.length > 1 && trainFolds.length >= 2) {
+      inner = crossValidateDetectors(rep, set, input, trainFolds, candidates, seed, settleMs, f);
+      let best = 0;
+      inner.forEach((x, i) => {
+        if (x.f1 > inner![best].f1) best = i;
+      });
+      pick = candidates[best];
+    }
+    const d = runCandidate(rep, set, input, pick, (x) => x !== undefined && x !== f, test, seed, settleMs);
+    if (!d) continue;
+    folds.push({ fold: f, perState: d.perState, globalThreshold: d.globalThreshold, chosen: candidateName(pick), ...(inner ? { inner } : {}) });
+    for (const i of test) {
+      states[i] = d.states.get(i);
+      alarms[i] = d.alarms.get(i) ?? false;
+    }
+  }
+  return { alarms, states, folds };
+}
+
+function runCandidate(rep: Representation, set: DetectionSet, input: DetectorRows, c: DetectorCandidate, train: (fold: number | undefined) => boolean, test: readonly number[], seed: number, settleMs: number): FoldDetection | undefined {
+  const ev = c.input === 'evidence';
+  const rows = ev ? input.evidence : input.features;
+  if (!rows) return undefined;
+  return detectOnce(ev ? 'features' : rep.kind, set, rows, train, test, !c.states, seed, settleMs, c.family);
+}
+
+/**
+ * Event-F1 of each candidate detector by cross-validation over `folds` (each fitted on the other
+ * folds of the list, never on `exclude`): the inner loop of `tunedDetect`, and `tune`'s choice.
+ * Every candidate is scored over the same windows (those with a representation row): a window an
+ * evidence candidate cannot judge counts as not alarmed.
+ */
+export function crossValidateDetectors(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], folds: readonly number[], candidates: readonly DetectorCandidate[], seed: number, settleMs: number, exclude?: number): { candidate: string; f1: number }[] {
+  const input = asRows(rows);
+  const fs = new Set(folds);
+  return candidates.map((c) => {
+    const a = new Map<number, boolean>();
+    for (const g of folds) {
+      const t = set.windows.map((_, i) => i).filter((i) => set.folds[i] === g && input.features[i]);
+      const d = runCandidate(rep, set, input, c, (x) => x !== undefined && x !== exclude && x !== g && fs.has(x), t, seed, settleMs);
+      if (d) for (const i of t) a.set(i, d.alarms.get(i) ?? false);
+    }
+    return { candidate: candidateName(c), f1: innerEventF1(set, a, fs) };
+  });
+}
+
+export interface DetectorCandidate {
+  family: DetectorFamily;
+  states: boolean;
+  /** what the detector reads (default the representation's rows) */
+  input?: DetectorInput;
+}
+
+/** Detection model families: the robust-z max detector (features only) and the kNN density. */
+export type DetectorFamily = 'robust-z' | 'knn';
+export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}`;
+
+/**
+ * Where the source gives no fault end (Nezha: a fixed 3 min is assumed), a fault's effect
+ * outlasts its labelled span, so the training-normal windows that start within SETTLE_MS after a
+ * training fault's end are not normal references (training labels only; 10 min, the only value
+ * tried). Sources with real fault ends (simulator, OTLP) use 0.
+ */
+export const SETTLE_MS = 10 * 60_000;
+
+function unsettled(w: { start: number; end: number }, faults: readonly { start: number; end: number }[], settleMs: number): boolean {
+  return settleMs > 0 && faults.some((f) => w.start < f.end + settleMs && f.start < w.end);
+}
