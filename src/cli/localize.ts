@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadDataset } from '../sources/index.js';
 import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
-import { LinearRanker, prepareLocalizer, rankCaseEvents, rankFeatures, type Ranking } from '../tasks/index.js';
+import { LinearRanker, prepareLocalizer, rankCaseEvents, rankFeatures, suspectFeatures, type Ranking } from '../tasks/index.js';
 import { durationArg, positiveIntArg, run } from './common.js';
 import { TasksFile } from '../tasks/index.js';
 import { classifyAt } from './tune.js';
@@ -33,12 +33,19 @@ export function parseTimeArg(text: string): number {
 
 const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
 
+/** Evidence subjects shown on a terminal line at most this long (log templates can run to kilobytes; `--json` has them whole). */
+const SUBJECT_CHARS = 240;
+
+function shortSubject(s: string): string {
+  return s.length <= SUBJECT_CHARS ? s : `${s.slice(0, SUBJECT_CHARS - 40)} … ${s.slice(-39)}`;
+}
+
 function formatRanking(r: Ranking, top: number, header: string): string {
   const lines = [header, `families with data: ${r.families.join(', ') || '(none)'}`, ''];
   r.services.slice(0, top).forEach((s, i) => {
     lines.push(`${String(i + 1).padStart(2)}. ${s.service}  score ${s.score.toFixed(1)}  (${s.evidence.map((e) => `${e.family} ${e.z.toFixed(1)}`).join(', ')})`);
     for (const e of s.evidence.slice(0, 2)) for (const it of e.items.slice(0, 2)) {
-      lines.push(`      ${e.family}: ${it.subject}${it.pod ? ` [${it.pod}]` : ''}: ${num(it.value)} vs ${num(it.reference)}${it.unit ? ` ${it.unit}` : ''} (deviation ${it.deviation.toFixed(1)}${it.support !== undefined ? `, n ${it.support}` : ''})`);
+      lines.push(`      ${e.family}: ${shortSubject(it.subject)}${it.pod ? ` [${it.pod}]` : ''}: ${num(it.value)} vs ${num(it.reference)}${it.unit ? ` ${it.unit}` : ''} (deviation ${it.deviation.toFixed(1)}${it.support !== undefined ? `, n ${it.support}` : ''})`);
     }
   });
   if (r.pods.length) {
@@ -104,7 +111,7 @@ export function register(program: Command): void {
         const prep = await prepareLocalizer(ds, [query], { sliceMs: o.slice });
         const ranker = tasks?.doc.localization.ranker ? LinearRanker.fromJSON(tasks.doc.localization.ranker) : undefined;
         const r = ranker ? reorder(prep.rank(query), ranker) : prep.rank(query);
-        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, process.stderr.isTTY === true && !o.json) : undefined;
+        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), process.stderr.isTTY === true && !o.json) : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify(

@@ -4,7 +4,7 @@ import { createBackbone } from '../encode/index.js';
 import { buildSetup, crossValidateDetectors, evidenceRankings, rawFeatures, SETTLE_MS, type DetectorCandidate } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
-import { fitTasks, LinearRanker, TasksFile, type RankerCase, type TuneInput } from '../tasks/index.js';
+import { fitTasks, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
@@ -75,12 +75,21 @@ async function tune(o: TuneCliOptions): Promise<void> {
   const rep = rawFeatures(dim);
   const mask = detectionMask(windows);
   const det = detectionRows(windows, dim, mask);
-  const cases = setup.cases.map((c) => ({
-    row: rep.system([c.w], [])[0] as Float64Array,
-    suspect: rep.entity([c.w], c.service)[0],
-    stateRow: rep.system([c.w], mask)[0],
-    type: c.type,
-  }));
+  // the evidence ranking of every labelled case: the ranker's training cases, and the suspect
+  // the classifier learns from — the localizer's top service and its evidence, as on new data
+  // (the true root cause only where the localizer ranks nothing)
+  const evidence = await evidenceRankings(ds, setup);
+  const cases = setup.cases.map((c) => {
+    const e = evidence.get(c.id);
+    return {
+      row: rep.system([c.w], [])[0] as Float64Array,
+      suspect: rep.entity([c.w], e?.services[0] ?? c.service)[0],
+      evidence: e?.suspect,
+      fold: c.fold,
+      stateRow: rep.system([c.w], mask)[0],
+      type: c.type,
+    };
+  });
   const faults = [...ds.labels.map((f) => ({ start: f.start, end: f.end }))];
   const settleMs = ds.format === 'nezha' ? SETTLE_MS : 0;
   // which detector (robust-z or kNN, with states or not): cross-validation over the evaluate
@@ -98,7 +107,6 @@ async function tune(o: TuneCliOptions): Promise<void> {
   }
   // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a conditional
   // logit on their root causes; λ by cross-validation over the evaluate protocol's folds
-  const evidence = await evidenceRankings(ds, setup);
   const rankerCases: RankerCase[] = setup.cases.flatMap((c) => {
     const e = evidence.get(c.id);
     return e?.candidates ? [{ candidates: e.candidates, truth: c.service, group: c.fold }] : [];
@@ -137,7 +145,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     `states: k=${d.states.k} (${d.states.partition ? `k-means, chosen by ${d.states.partition.chosenBy}` : 'one state: too few rows'}); context ${d.states.contextMs / 60_000} min`,
     `detection: ${d.detection.family}${d.detection.useStates ? ' with states' : ', global'} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
     `localization: ${d.localization.ranker ? `evidence re-weighed by a ranker (${d.localization.ranker.lambda === null ? 'λ=∞: no λ beat the evidence ranking on held-out folds' : `λ=${d.localization.ranker.lambda}`}, ${d.localization.ranker.cases} cases; weights ${d.localization.ranker.features.map((f, j) => `${f} ${d.localization.ranker!.global[j].toFixed(2)}`).join(', ')})` : 'the label-free evidence ranking'}`,
-    `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')})` : 'none (fewer than two fault types)'}`,
+    `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')}); reads ${d.classification.evidence.blocks === 'evidence' ? "the suspect's evidence alone" : `the window, the suspect's view${d.classification.evidence.layout.length > 0 ? " and the suspect's evidence" : ''}`}${d.classification.evidence.crossValidation ? ` (cross-validated macro-F1: ${d.classification.evidence.crossValidation.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')})` : ''}` : 'none (fewer than two fault types)'}`,
     `wrote ${out}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -162,10 +170,11 @@ export function register(program: Command): void {
 
 /**
  * The fault type of the window starting at (or last before) `at`, by the classifier of a tasks
- * file: the window's row ⊕ the suspect service's row, in the window's context state. Types are
- * ranked nearest first (MRR-ordered).
+ * file: the window's row ⊕ the suspect service's row ⊕ what the suspect's evidence says
+ * (`suspectFeatures` of the window's ranking), in the window's context state. Types are ranked
+ * nearest first (MRR-ordered).
  */
-export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, show: boolean): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
+export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, evidence: SuspectFeatures | undefined, show: boolean): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
   if (!tasks.doc.classification) return undefined;
   const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, true, show);
   let w: EncodedWindow | undefined;
@@ -177,6 +186,6 @@ export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, susp
   const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
   const alarms = tasks.detect(det);
   const state = alarms[det.findIndex((d) => d.w === w)]?.state ?? 0;
-  const types = tasks.classify(row, suspect === undefined ? undefined : rep.entity([w], suspect)[0], state);
+  const types = tasks.classify(row, suspect === undefined ? undefined : rep.entity([w], suspect)[0], evidence, state);
   return { types, state, windowStart: w.window.start };
 }

@@ -107,7 +107,8 @@ test('tasks file: fit, save atomically, load, detect and classify the same; unkn
     assert.equal(a1[a1.length - 1].alarm, true, 'a feature 30 sd out alarms');
     assert.ok(a1.slice(0, 50).filter((x) => x.alarm).length <= 3, 'normal windows rarely alarm');
     const x = Float64Array.from({ length: 8 }, (_, j) => (j === 1 ? 6 : 0));
-    assert.equal(back.classify(x, undefined, 0)[0], 'delay');
+    assert.equal(back.classify(x, undefined, undefined, 0)[0], 'delay');
+    assert.deepEqual(tasks.doc.classification?.evidence, { layout: [], blocks: 'plain', crossValidation: null }, 'no evidence given: the views alone');
     // the kNN family from the same file: same alarms after a round trip, the far window alarms
     const kdoc = { ...tasks.doc, detection: { ...tasks.doc.detection, family: 'knn' as const } };
     const k1 = TasksFile.fromJSON(kdoc).detect(timeline);
@@ -115,7 +116,7 @@ test('tasks file: fit, save atomically, load, detect and classify the same; unkn
     assert.deepEqual(k2, k1);
     assert.equal(k1[k1.length - 1].alarm, true);
     assert.ok(k1.slice(0, 50).filter((a) => a.alarm).length <= 5);
-    assert.deepEqual(back.classify(x, undefined, 1), tasks.classify(x, undefined, 1));
+    assert.deepEqual(back.classify(x, undefined, undefined, 1), tasks.classify(x, undefined, undefined, 1));
     // another version: one clear line
     const doc = JSON.parse(await readFile(path, 'utf8'));
     await writeFile(path, JSON.stringify({ ...doc, schemaVersion: 99 }));
@@ -132,4 +133,37 @@ test('tasks file: fit, save atomically, load, detect and classify the same; unkn
 test('tasks file: too few normal windows is a user error, not a crash', () => {
   const input = tuneInput();
   assert.throws(() => fitTasks({ ...input, detection: input.detection.slice(0, 5) }), (e: unknown) => e instanceof UserError && /normal window/.test(e.message));
+});
+
+test("tasks file: the suspect's evidence is a block of the classifier's rows, its use chosen by cross-validation over the folds", async () => {
+  // the views say nothing about the type; the suspect's evidence does (one name per type)
+  const rng = new SeededRng(6, 'tune-evidence');
+  const input = tuneInput();
+  const types = ['cpu', 'delay', 'error'];
+  const sign: Record<string, string> = { cpu: 'rise:resource:cpu', delay: 'rise:edge-gap', error: 'rise:log-template' };
+  const cases = Array.from({ length: 30 }, (_, i) => {
+    const t = types[i % 3];
+    return {
+      row: Float64Array.from({ length: 8 }, () => rng.normal()),
+      suspect: Float64Array.from([rng.normal(), rng.normal()]),
+      evidence: { [sign[t]]: 2 + rng.next(), 'z:resource': rng.next() },
+      fold: Math.floor(i / 6),
+      stateRow: input.detection[(i * 10) % 600].row,
+      type: t,
+    };
+  });
+  const tasks = fitTasks({ ...input, cases });
+  const c = tasks.doc.classification;
+  assert.ok(c);
+  assert.deepEqual(c.evidence.layout, ['rise:edge-gap', 'rise:log-template', 'rise:resource:cpu', 'z:resource']);
+  assert.equal(c.evidence.crossValidation?.length, 2, 'both block choices scored');
+  for (const cv of c.evidence.crossValidation ?? []) assert.ok(cv.f1 !== null && cv.f1 > 0.9, `${cv.candidate} ${cv.f1}: the telling names carry either choice`);
+  assert.equal(c.weights.length, c.evidence.blocks === 'evidence' ? 4 : 8 + 2 + 4);
+  const back = TasksFile.fromJSON(JSON.parse(JSON.stringify(tasks.doc)));
+  const views = Float64Array.from({ length: 8 }, () => 0);
+  for (const t of types) {
+    const ev = { [sign[t]]: 2.5 };
+    assert.equal(back.classify(views, undefined, ev, 0)[0], t, `evidence of ${t}`);
+    assert.deepEqual(back.classify(views, undefined, ev, 1), tasks.classify(views, undefined, ev, 1));
+  }
 });

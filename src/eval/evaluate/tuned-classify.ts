@@ -6,11 +6,13 @@
  * every block or the evidence alone is chosen per fold by an inner cross-validation on the
  * training folds (`CLASSIFY_CANDIDATES`). docs/tasks.md ("Classification").
  */
-import { suspectLayout, suspectRow, fitFoldStates, fitTunedClassifier, singleState, STATES_MIN_ROWS, type FoldStates } from '../../tasks/index.js';
+import { suspectLayout, suspectRow, fitFoldStates, fitTunedClassifier, singleState, STATES_MIN_ROWS, correlationRatios, weightedDistance, type FoldStates } from '../../tasks/index.js';
 import { classificationScores } from '../../stats/index.js';
 import { unit, type Representation } from './represent.js';
 import { distance, featureStats, prepareRows, type FeatureStats } from './scoring.js';
 import type { EvalCase } from './setup.js';
+
+export { correlationRatios, weightedDistance };
 
 /** Row-wise window ⊕ suspect, each block made comparable first (features: robust z; vectors: unit). */
 function joined(kind: Representation['kind'], a: Float64Array, b: Float64Array | undefined, widthB: number): Float64Array {
@@ -169,47 +171,4 @@ function classifyOnce(x: TunedClassifyInput): TunedClassification {
     out.set(c.id, clf.rank(prep([rowOf(c)])[0], stateOf(c)));
   }
   return out;
-}
-
-/**
- * Per dimension, the share of its variance the types explain (the correlation ratio η²: between-
- * type over total variance), from training rows only: 0 for a dimension that does not differ
- * between types, 1 for one that only does.
- */
-export function correlationRatios(rows: readonly Float64Array[], labels: readonly string[]): Float64Array {
-  const d = rows[0]?.length ?? 0;
-  const byType = new Map<string, number[]>();
-  labels.forEach((l, i) => {
-    let a = byType.get(l);
-    if (!a) byType.set(l, (a = []));
-    a.push(i);
-  });
-  const out = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    let mean = 0;
-    for (const r of rows) mean += r[j];
-    mean /= rows.length;
-    let total = 0;
-    let between = 0;
-    for (const r of rows) total += (r[j] - mean) ** 2;
-    for (const idx of byType.values()) {
-      let m = 0;
-      for (const i of idx) m += rows[i][j];
-      m /= idx.length;
-      between += idx.length * (m - mean) ** 2;
-    }
-    out[j] = total > 0 ? between / total : 0;
-  }
-  return out;
-}
-
-/** RMS distance with per-dimension weights: √(Σ w_j d_j² / Σ w_j). */
-export function weightedDistance(w: Float64Array): (a: Float64Array, b: Float64Array) => number {
-  let sw = 0;
-  for (const v of w) sw += v;
-  return (a, b) => {
-    let s = 0;
-    for (let j = 0; j < w.length; j++) if (w[j] > 0) s += w[j] * (a[j] - b[j]) ** 2;
-    return Math.sqrt(s / Math.max(sw, 1e-12));
-  };
 }

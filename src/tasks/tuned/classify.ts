@@ -64,3 +64,46 @@ export function fitTunedClassifier(rows: readonly Float64Array[], labels: readon
     },
   };
 }
+
+/**
+ * Per dimension, the share of its variance the types explain (the correlation ratio η²: between-
+ * type over total variance), from training rows only: 0 for a dimension that does not differ
+ * between types, 1 for one that only does.
+ */
+export function correlationRatios(rows: readonly Float64Array[], labels: readonly string[]): Float64Array {
+  const d = rows[0]?.length ?? 0;
+  const byType = new Map<string, number[]>();
+  labels.forEach((l, i) => {
+    let a = byType.get(l);
+    if (!a) byType.set(l, (a = []));
+    a.push(i);
+  });
+  const out = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    for (const r of rows) mean += r[j];
+    mean /= rows.length;
+    let total = 0;
+    let between = 0;
+    for (const r of rows) total += (r[j] - mean) ** 2;
+    for (const idx of byType.values()) {
+      let m = 0;
+      for (const i of idx) m += rows[i][j];
+      m /= idx.length;
+      between += idx.length * (m - mean) ** 2;
+    }
+    out[j] = total > 0 ? between / total : 0;
+  }
+  return out;
+}
+
+/** RMS distance with per-dimension weights: √(Σ w_j d_j² / Σ w_j). */
+export function weightedDistance(w: Float64Array): (a: Float64Array, b: Float64Array) => number {
+  let sw = 0;
+  for (const v of w) sw += v;
+  return (a, b) => {
+    let s = 0;
+    for (let j = 0; j < w.length; j++) if (w[j] > 0) s += w[j] * (a[j] - b[j]) ** 2;
+    return Math.sqrt(s / Math.max(sw, 1e-12));
+  };
+}

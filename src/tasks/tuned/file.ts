@@ -6,7 +6,8 @@
  * Rows are raw view features in the fixed layout of the evaluate `tuned` column (the caller
  * extracts them; tasks never read windows): detection on the window's row with the modalities
  * of `detection.mask` left out (those missing from most normal windows of the tuning data, e.g.
- * Nezha's traces and logs), classification on the window's row ⊕ the root-cause suspect's row.
+ * Nezha's traces and logs), classification on the window's row ⊕ the top suspect's row ⊕ what
+ * the suspect's evidence says (as evaluate's `tuned` column).
  * States are k-means over the detection rows of normal windows, z-scored against those windows;
  * a window is judged in the state of its preceding STATE_CONTEXT_MS. docs/tasks.md.
  */
@@ -16,7 +17,9 @@ import { UserError } from '../../telemetry/index.js';
 import { robustScale } from '../../stats/index.js';
 import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
 import { singleState, STATES_K_MAX, STATES_MIN_ROWS, type FoldStates } from './adapter.js';
-import { fitTunedClassifier, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
+import { correlationRatios, fitTunedClassifier, weightedDistance, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
+import { suspectLayout, suspectRow, type SuspectFeatures } from './suspect.js';
+import { classificationScores } from '../../stats/index.js';
 import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type TunedDetector } from './detect.js';
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
@@ -24,7 +27,7 @@ import type { RankerJSON } from '../localize/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
 /** Bumped when a field changes meaning; a file of another version is refused. */
-export const TASKS_SCHEMA_VERSION = 1;
+export const TASKS_SCHEMA_VERSION = 2;
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
@@ -65,6 +68,14 @@ export interface TasksFileJSON {
     minPerState: number;
     n0: number;
     rowStats: RowStatsJSON;
+    /**
+     * What the top suspect's evidence says (`suspectFeatures`), a block after the window ⊕ suspect
+     * rows: its names in row order; which blocks the distance reads ('plain': all, 'evidence': the
+     * evidence alone), chosen by cross-validation over the cases' folds (macro-F1, figures saved).
+     */
+    evidence: { layout: string[]; blocks: FileClassifyBlocks; crossValidation: { candidate: FileClassifyBlocks; f1: number | null }[] | null };
+    /** per-dimension weights of the distance: η², the share of a dimension's variance the types explain */
+    weights: number[];
     global: Record<string, (number | null)[]>;
     perState: Record<string, (number | null)[]>[];
   } | null;
@@ -73,6 +84,7 @@ export interface TasksFileJSON {
 }
 
 export type DetectorFamilyName = 'robust-z' | 'knn';
+export type FileClassifyBlocks = 'plain' | 'evidence';
 
 export interface TimedRow {
   start: number;
@@ -89,8 +101,12 @@ export interface TuneInput {
   /** fault spans (training labels): the windows right after one are not normal references */
   faults: { start: number; end: number }[];
   settleMs: number;
-  /** labelled cases: the window row ⊕ the root cause's row, its state row, its type */
-  cases: { row: Float64Array; suspect: Float64Array | undefined; stateRow: Float64Array | undefined; type: string }[];
+  /**
+   * labelled cases: the window row ⊕ the suspect's row (the localizer's top service, as on new
+   * data), what the suspect's evidence says, the case's fold (the evaluate protocol's), its state
+   * row and its type
+   */
+  cases: { row: Float64Array; suspect: Float64Array | undefined; evidence?: SuspectFeatures; fold?: number; stateRow: Float64Array | undefined; type: string }[];
   /** cross-validated event-F1 of each candidate detector on the same data; the best is used (the first on ties) */
   crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; f1: number }[] };
   k?: number;
@@ -143,6 +159,32 @@ const rms = (a: Float64Array, b: ArrayLike<number>) => {
 const toJson = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
+/**
+ * A case's classifier row: the window ⊕ suspect views as clipped robust z (missing 0), then the
+ * suspect's evidence as it is (compressed values on one scale; a name without a value 0) — or
+ * the evidence alone. The same preparation as evaluate's `tuned` column (tuned-classify.ts).
+ */
+function caseRow(views: Float64Array, evidence: SuspectFeatures | undefined, stats: RowStatsJSON, layout: readonly string[], blocks: FileClassifyBlocks): Float64Array {
+  const e = layout.length > 0 ? (suspectRow(evidence, layout) ?? new Float64Array(layout.length)) : new Float64Array(0);
+  if (blocks === 'evidence' && layout.length > 0) return e;
+  const z = zRow(views, stats);
+  const out = new Float64Array(z.length + e.length);
+  out.set(z, 0);
+  out.set(e, z.length);
+  return out;
+}
+
+/** Prototypes over prepared case rows, each dimension weighed by η² from these cases. */
+function fitCaseClassifier(cases: readonly { row: Float64Array; evidence?: SuspectFeatures; type: string }[], layout: readonly string[], blocks: FileClassifyBlocks, states: FoldStates) {
+  const stats = rowStats(cases.map((c) => c.row));
+  const prepare = (row: Float64Array, evidence: SuspectFeatures | undefined) => caseRow(row, evidence, stats, layout, blocks);
+  const rows = cases.map((c) => prepare(c.row, c.evidence));
+  const types = cases.map((c) => c.type);
+  const weights = correlationRatios(rows, types);
+  const clf = fitTunedClassifier(rows, types, states, { distance: weightedDistance(weights) });
+  return { stats, weights, clf, prepare, rank: clf.rank };
+}
+
 /** Fits the states and the task models (see the module comment). */
 export function fitTasks(x: TuneInput): TasksFile {
   const settled = (w: { start: number; end: number }) => !x.faults.some((f) => w.start < f.end + x.settleMs && f.start < w.end);
@@ -178,14 +220,50 @@ export function fitTasks(x: TuneInput): TasksFile {
   const suspectWidth = x.cases.find((c) => c.suspect)?.suspect?.length ?? 0;
   const typed = x.cases.filter((c) => c.row);
   if (new Set(typed.map((c) => c.type)).size >= 2) {
-    const rows = typed.map((c) => joined(c.row, c.suspect, suspectWidth));
-    const cStats = rowStats(rows);
-    const prepared = rows.map((r) => zRow(r, cStats));
+    const layout = suspectLayout(typed.map((c) => c.evidence));
     const caseStates = typed.map((c) => (partition && c.stateRow ? partition.assign([zRow(c.stateRow, stStats)]).states[0] : 0));
-    const clfStates: FoldStates = partition ? { k: partition.k, labels: caseStates, assign: (rs) => (partition as StatePartition).assign(rs).states } : singleState(rows.length);
-    const clf = fitTunedClassifier(prepared, typed.map((c) => c.type), clfStates, { distance: rms });
-    const rec = (m: Map<string, Float64Array>) => Object.fromEntries([...m].map(([t, v]) => [t, toJson(v)]));
-    classification = { types: clf.types, minPerState: TUNED_MIN_PER_STATE, n0: TUNED_PROTOTYPE_N0, rowStats: cStats, global: rec(clf.global), perState: clf.perState.map(rec) };
+    const clfStates: FoldStates = partition ? { k: partition.k, labels: caseStates, assign: (rs) => (partition as StatePartition).assign(rs).states } : singleState(typed.length);
+    const input = typed.map((c) => ({ row: joined(c.row, c.suspect, suspectWidth), evidence: c.evidence, type: c.type, fold: c.fold }));
+    // which blocks: cross-validation over the cases' folds, as evaluate's tuned column does per fold
+    const folds = [...new Set(input.map((c) => c.fold).filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
+    const candidates: FileClassifyBlocks[] = layout.length > 0 ? ['plain', 'evidence'] : ['plain'];
+    let blocks: FileClassifyBlocks = 'plain';
+    let crossValidation: { candidate: FileClassifyBlocks; f1: number | null }[] | null = null;
+    if (candidates.length > 1 && folds.length >= 2) {
+      const f1s = candidates.map((b) => {
+        const truth: string[] = [];
+        const pred: string[] = [];
+        for (const g of folds) {
+          const train = input.filter((c) => c.fold !== g);
+          if (new Set(train.map((c) => c.type)).size < 2) continue;
+          const m = fitCaseClassifier(train, layout, b, singleState(train.length));
+          for (const c of input.filter((c) => c.fold === g)) {
+            truth.push(c.type);
+            pred.push(m.rank(m.prepare(c.row, c.evidence), 0)[0]);
+          }
+        }
+        return truth.length > 0 ? classificationScores(truth, pred).macro.f1 : NaN;
+      });
+      crossValidation = candidates.map((candidate, i) => ({ candidate, f1: finiteOrNull(f1s[i]) }));
+      // a later candidate only when strictly better
+      let best = 0;
+      f1s.forEach((f, i) => {
+        if (f > f1s[best]) best = i;
+      });
+      blocks = candidates[best];
+    }
+    const m = fitCaseClassifier(input, layout, blocks, clfStates);
+    const rec = (p: Map<string, Float64Array>) => Object.fromEntries([...p].map(([t, v]) => [t, toJson(v)]));
+    classification = {
+      types: m.clf.types,
+      minPerState: TUNED_MIN_PER_STATE,
+      n0: TUNED_PROTOTYPE_N0,
+      rowStats: m.stats,
+      evidence: { layout, blocks, crossValidation },
+      weights: Array.from(m.weights),
+      global: rec(m.clf.global),
+      perState: m.clf.perState.map(rec),
+    };
   }
   const doc: TasksFileJSON = {
     format: TASKS_FORMAT,
@@ -324,14 +402,18 @@ export class TasksFile {
     });
   }
 
-  /** Fault types ranked nearest first for a window row ⊕ its suspect's row, in state `state`. */
-  classify(row: Float64Array, suspect: Float64Array | undefined, state: number): string[] {
+  /**
+   * Fault types ranked nearest first for a window row ⊕ its suspect's row ⊕ what the suspect's
+   * evidence says (`suspectFeatures` of the window's ranking), in state `state`.
+   */
+  classify(row: Float64Array, suspect: Float64Array | undefined, evidence: SuspectFeatures | undefined, state: number): string[] {
     const c = this.doc.classification;
     if (!c) return [];
-    const x = zRow(joined(row, suspect, this.doc.rows.suspectWidth), c.rowStats);
+    const x = caseRow(joined(row, suspect, this.doc.rows.suspectWidth), evidence, c.rowStats, c.evidence.layout, c.evidence.blocks);
+    const dist = weightedDistance(Float64Array.from(c.weights));
     const protos = c.perState[state] ?? c.global;
     return c.types
-      .map((t) => ({ t, d: rms(x, (protos[t] ?? c.global[t]).map((v) => (v === null ? 0 : v))) }))
+      .map((t) => ({ t, d: dist(x, Float64Array.from(protos[t] ?? c.global[t], (v) => (v === null ? 0 : v))) }))
       .sort((a, b) => a.d - b.d || (a.t < b.t ? -1 : 1))
       .map((e) => e.t);
   }
