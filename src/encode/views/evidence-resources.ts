@@ -1,6 +1,6 @@
 import type { MetricSeries, TimeRange } from '../../telemetry/index.js';
 import { DEFAULT_HISTORY_MS, LEVEL_FLOOR_SHARE, MIN_HISTORY_POINTS, NOT_RESOURCE, RESOURCE_METRIC } from '../evidence/index.js';
-import { ITEM_MIN, fmt, push, q, sig, type Item } from './evidence-util.js';
+import { ITEM_MIN, fmt, push, qn, sig, type Item } from './evidence-util.js';
 import { isParts, type MetricData } from './parts.js';
 import type { Baseline } from './stats.js';
 
@@ -60,8 +60,8 @@ function sortedInsert(a: Float64Array, n: number, v: number): number {
   return n + 1;
 }
 
-/** The sorted values of points [h0, h1) of `s` (windows in stream order: a stride on from the last). */
-function syncHistory(s: RollingSeries, h0: number, h1: number): Float64Array {
+/** Sorts the values of points [h0, h1) of `s` into `s.sorted[0, h1 − h0)` (windows in stream order: a stride on from the last). */
+function syncHistory(s: RollingSeries, h0: number, h1: number): void {
   const n = h1 - h0;
   const incremental = h0 >= s.hLo && h1 >= s.hHi && h0 <= s.hHi && h0 - s.hLo + (h1 - s.hHi) <= n;
   if (s.sorted.length < n) {
@@ -82,7 +82,6 @@ function syncHistory(s: RollingSeries, h0: number, h1: number): Float64Array {
   }
   s.hLo = h0;
   s.hHi = h1;
-  return s.sorted.subarray(0, n);
 }
 
 /**
@@ -228,8 +227,9 @@ export class ResourceHistory {
         if (hn < MIN_HISTORY_POINTS) continue;
         let sum = 0;
         for (let i = w0; i < w1; i++) sum += s.values[i];
-        const h = syncHistory(s, h0, w0);
-        const center = q(h, 0.5);
+        syncHistory(s, h0, w0);
+        const h = s.sorted;
+        const center = qn(h, hn, 0.5);
         const level = Math.abs(h[hn >> 1]);
         let absSum = 0;
         for (let i = 0; i < hn; i++) absSum += Math.abs(h[i] - center);
@@ -241,7 +241,7 @@ export class ResourceHistory {
         const f = this.seenF;
         f[seen * 5] = sum / (w1 - w0);
         f[seen * 5 + 2] = center;
-        f[seen * 5 + 3] = Math.max(1.4826 * medianAbsDeviation(h, center), absSum / hn);
+        f[seen * 5 + 3] = Math.max(1.4826 * medianAbsDeviation(h, hn, center), absSum / hn);
         f[seen * 5 + 4] = level;
         seenS[seen] = s;
         seenService[seen] = service;
@@ -304,12 +304,11 @@ export class ResourceHistory {
 }
 
 /**
- * The median of |h − center| over the sorted `h`: the deviations of the values below the center
+ * The median of |h − center| over the sorted `h[0, n)`: the deviations of the values below the center
  * and of those above it are each in order already, so merging the two sides up to the middle
  * gives the sorted deviations' median without a sort.
  */
-function medianAbsDeviation(h: Float64Array, center: number): number {
-  const n = h.length;
+function medianAbsDeviation(h: Float64Array, n: number, center: number): number {
   const pos = 0.5 * (n - 1);
   const upTo = Math.ceil(pos);
   if (scratch.length < upTo + 1) scratch = new Float64Array((upTo + 1) * 2);
@@ -321,7 +320,7 @@ function medianAbsDeviation(h: Float64Array, center: number): number {
     if (dl <= dr) ((scratch[k] = dl), l--);
     else ((scratch[k] = dr), r++);
   }
-  return q(scratch.subarray(0, n), 0.5);
+  return qn(scratch, n, 0.5);
 }
 
 /** the items of a pod with none (shared: never added to) */

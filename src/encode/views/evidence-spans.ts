@@ -1,7 +1,5 @@
 import type { Span, TimeRange } from '../../telemetry/index.js';
-import type { EdgeSummary, SelfSummary } from '../evidence/index.js';
 import { isRemoteCall, spanKind } from '../evidence/spans.js';
-import { unionLength } from '../evidence/self-time.js';
 import { SliceMemo } from './memo.js';
 
 /**
@@ -39,10 +37,117 @@ export interface SpanEvidence {
   logTimes?: number[] | Map<number, number[]>;
   /** the operation's number in the pass (views/evidence.ts) */
   opId?: number;
-  /** caller service \t service, for a span with an edge gap */
-  slot?: string;
   /** service \t operation, once asked for */
   opKey?: string;
+  /** the span's edge and (edge, pod) values, once it has an edge gap */
+  edgeAt?: KeyValues;
+  edgePodAt?: PodValues;
+  /** its operation's and (operation, pod) self times, once an entry span */
+  selfAt?: KeyValues;
+  selfPodAt?: PodValues;
+}
+
+/**
+ * One key's values (an edge's gaps, an operation's self times) in the window being summarised,
+ * kept for the whole pass and refilled each window: a window's values go into a buffer that
+ * is reused, where per-window maps and arrays (≈2.5 million values over Nezha's windows,
+ * each span counted in five overlapping windows) cost allocations and garbage collection.
+ * `window` tells whether the values are the current window's.
+ */
+export class WindowValues {
+  window = 0;
+  /** start of the last window with values (keys long unused are swept) */
+  at = -Infinity;
+  n = 0;
+  private buf = new Float64Array(16);
+  private sortedIn = 0;
+
+  /** Starts this key in window `w` (starting at `at`); false when it already was. */
+  open(w: number, at: number): boolean {
+    if (this.window === w) return false;
+    this.window = w;
+    this.at = at;
+    this.n = 0;
+    this.sortedIn = 0;
+    return true;
+  }
+
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const grown = new Float64Array(2 * this.buf.length);
+      grown.set(this.buf);
+      this.buf = grown;
+    }
+    this.buf[this.n++] = v;
+  }
+
+  /** The window's values, sorted (in place: valid until the next window). */
+  sorted(): Float64Array {
+    const v = this.buf.subarray(0, this.n);
+    if (this.sortedIn !== this.window) {
+      v.sort();
+      this.sortedIn = this.window;
+    }
+    return v;
+  }
+}
+
+/** An edge (caller → callee) or an operation (service, operation), with its pods in the window. */
+export class KeyValues extends WindowValues {
+  /** the window's pods, in the order they first came */
+  readonly pods: PodValues[] = [];
+  private readonly podOf = new Map<string, PodValues>();
+
+  constructor(
+    /** caller \t callee, or service \t operation */
+    readonly key: string,
+    /** the caller, or the service */
+    readonly a: string,
+    /** the callee, or the operation */
+    readonly b: string,
+    /** the service the values are attributed to (callee, or the service) */
+    readonly owner: string,
+  ) {
+    super();
+  }
+
+  override open(w: number, at: number): boolean {
+    if (!super.open(w, at)) return false;
+    this.pods.length = 0;
+    return true;
+  }
+
+  get podCount(): number {
+    return this.podOf.size;
+  }
+
+  /** Forgets pods with no values since `before` (pods come and go: bounded memory). */
+  sweepPods(before: number): void {
+    for (const [pod, p] of this.podOf) if (p.at < before) this.podOf.delete(pod);
+  }
+
+  podValues(pod: string): PodValues {
+    let p = this.podOf.get(pod);
+    if (!p) this.podOf.set(pod, (p = new PodValues(pod, `${this.owner}\t${pod}`)));
+    return p;
+  }
+}
+
+export class PodValues extends WindowValues {
+  constructor(
+    readonly pod: string,
+    /** owner service \t pod */
+    readonly ownerKey: string,
+  ) {
+    super();
+  }
+}
+
+/** A window's edge gaps and self times: keys in the order they first came (valid until the next window). */
+export interface WindowSpanValues {
+  edges: KeyValues[];
+  self: KeyValues[];
+  inRange: SpanEvidence[];
 }
 
 interface TraceSpans {
@@ -59,12 +164,36 @@ export class EvidenceSpanIndex {
   private memo = new SliceMemo<Span, SpanEvidence>((s) => this.info(s));
   private traces = new Map<string, TraceSpans>();
   private sweptAt = -Infinity;
+  /** the pass's edges and operations, each with its values in the current window */
+  private readonly edges = new Map<string, KeyValues>();
+  private readonly ops = new Map<string, KeyValues>();
+  private window = 0;
 
   private info(s: Span): SpanEvidence {
     let t = this.traces.get(s.traceId);
     if (!t) this.traces.set(s.traceId, (t = { spans: new Map(), kids: new Map(), last: s.start }));
     else if (s.start > t.last) t.last = s.start;
-    const e: SpanEvidence = { span: s, trace: t, parent: undefined, parentMiss: -1, gap: NaN, gapDone: false, entry: s.parentId ? undefined : true, self: NaN, selfDone: false };
+    // every field from the start: fields added later change the object's shape (slower
+    // look-ups where spans of several shapes meet) and go to a separately allocated store
+    const e: SpanEvidence = {
+      span: s,
+      trace: t,
+      parent: undefined,
+      parentMiss: -1,
+      gap: NaN,
+      gapDone: false,
+      entry: s.parentId ? undefined : true,
+      self: NaN,
+      selfDone: false,
+      logs: undefined,
+      logTimes: undefined,
+      opId: undefined,
+      opKey: undefined,
+      edgeAt: undefined,
+      edgePodAt: undefined,
+      selfAt: undefined,
+      selfPodAt: undefined,
+    };
     t.spans.set(s.spanId, e);
     if (s.parentId) {
       const k = t.kids.get(s.parentId);
@@ -88,14 +217,16 @@ export class EvidenceSpanIndex {
   }
 
   /**
-   * Edge gaps and self times of a window's spans (those starting in `range`), as the families'
-   * summaries. Windows of one stream must come in stream order.
+   * Edge gaps and self times of a window's spans (those starting in `range`): the families'
+   * summaries (edges.ts, self-time.ts) as per-key values. Windows of one stream must come in
+   * stream order.
    */
-  summarize(spans: readonly Span[], range: TimeRange): { edges?: EdgeSummary; self?: SelfSummary; inRange: SpanEvidence[] } {
+  summarize(spans: readonly Span[], range: TimeRange): WindowSpanValues {
     this.sweep(range.start);
     const infos = this.memo.map(spans);
-    const edges: EdgeSummary = new Map();
-    const self: SelfSummary = new Map();
+    const w = ++this.window;
+    const edges: KeyValues[] = [];
+    const self: KeyValues[] = [];
     const inRange: SpanEvidence[] = [];
     for (let i = 0; i < infos.length; i++) {
       const e = infos[i];
@@ -110,14 +241,17 @@ export class EvidenceSpanIndex {
         e.entry = remote;
       }
       if (!Number.isNaN(e.gap)) {
-        // the edge's key, made once per span (a string per span and window costs more than the rest)
-        const key = (e.slot ??= `${p!.span.service}\t${s.service}`);
-        let w = edges.get(key);
-        if (!w) edges.set(key, (w = { caller: p!.span.service, callee: s.service, gaps: [], byPod: new Map() }));
-        w.gaps.push(e.gap);
-        const pg = w.byPod.get(s.entity);
-        if (pg) pg.push(e.gap);
-        else w.byPod.set(s.entity, [e.gap]);
+        // the edge's values, looked up once per span (a look-up per span and window costs more than the rest)
+        let a = e.edgeAt;
+        if (!a) {
+          a = e.edgeAt = this.keyValues(this.edges, `${p!.span.service}\t${s.service}`, p!.span.service, s.service, s.service);
+          e.edgePodAt = a.podValues(s.entity);
+        }
+        if (a.open(w, range.start)) edges.push(a);
+        a.push(e.gap);
+        const pv = e.edgePodAt!;
+        if (pv.open(w, range.start)) a.pods.push(pv);
+        pv.push(e.gap);
       }
       // an entry span: a root, or called from another service (the family's rule); a span whose
       // parent is not (yet) known is not one
@@ -128,15 +262,32 @@ export class EvidenceSpanIndex {
         // every child is known
         e.selfDone = s.start + s.duration < range.end;
       }
-      const key = (e.opKey ??= `${s.service}\t${s.operation}`);
-      let w = self.get(key);
-      if (!w) self.set(key, (w = { service: s.service, operation: s.operation, selfMs: [], byPod: new Map() }));
-      w.selfMs.push(e.self);
-      const pl = w.byPod.get(s.entity);
-      if (pl) pl.push(e.self);
-      else w.byPod.set(s.entity, [e.self]);
+      let o = e.selfAt;
+      if (!o) {
+        const key = (e.opKey ??= `${s.service}\t${s.operation}`);
+        o = e.selfAt = this.keyValues(this.ops, key, s.service, s.operation, s.service);
+        e.selfPodAt = o.podValues(s.entity);
+      }
+      if (o.open(w, range.start)) self.push(o);
+      o.push(e.self);
+      const pv = e.selfPodAt!;
+      if (pv.open(w, range.start)) o.pods.push(pv);
+      pv.push(e.self);
     }
-    return { edges: edges.size ? edges : undefined, self: self.size ? self : undefined, inRange };
+    return { edges, self, inRange };
+  }
+
+  /** Edges, operations and their pods held (what `sweep` bounds). */
+  get retained(): number {
+    let n = 0;
+    for (const m of [this.edges, this.ops]) for (const v of m.values()) n += 1 + v.podCount;
+    return n;
+  }
+
+  private keyValues(m: Map<string, KeyValues>, key: string, a: string, b: string, owner: string): KeyValues {
+    let v = m.get(key);
+    if (!v) m.set(key, (v = new KeyValues(key, a, b, owner)));
+    return v;
   }
 
   /** The span of a log record (trace and span id), when indexed. */
@@ -144,11 +295,22 @@ export class EvidenceSpanIndex {
     return this.traces.get(traceId)?.spans.get(spanId);
   }
 
-  /** Drops traces with no span started in the last hour before `start` (bounded memory). */
+  /**
+   * Drops traces with no span started in the last hour before `start`, and edges, operations
+   * and pods with no values in that hour (bounded memory). A span's cached values (`edgeAt` …)
+   * are never used again once dropped: a window only holds spans that start in it.
+   */
   private sweep(start: number): void {
     if (start - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = start;
-    for (const [id, t] of this.traces) if (t.last < start - KEEP_TRACES_MS) this.traces.delete(id);
+    const before = start - KEEP_TRACES_MS;
+    for (const [id, t] of this.traces) if (t.last < before) this.traces.delete(id);
+    for (const m of [this.edges, this.ops]) {
+      for (const [k, v] of m) {
+        if (v.at < before) m.delete(k);
+        else v.sweepPods(before);
+      }
+    }
   }
 
   static childrenOf(idx: EvidenceSpanIndex, e: SpanEvidence): SpanEvidence[] {
@@ -163,27 +325,103 @@ const SWEEP_EVERY_MS = 5 * 60_000;
 /** Traces kept after their last span: long enough for any window's parents and children. */
 const KEEP_TRACES_MS = 60 * 60_000;
 
-/** Exclusive self time: duration minus the union of the service's outgoing calls under it. */
-function selfTime(idx: EvidenceSpanIndex, e: SpanEvidence): number {
-  const iv: [number, number][] = [];
-  outgoing(idx, e, iv, 0);
-  const s = e.span;
-  return Math.max(0, s.duration - unionLength(iv, s.start, s.start + s.duration));
+/**
+ * Outgoing call intervals of the span being worked out (`selfTime`), in scratch arrays reused
+ * from span to span: the family's [start, end] pairs (self-time.ts `unionLength`) cost two
+ * allocations per call, for every entry span.
+ */
+let ivStart = new Float64Array(64);
+let ivEnd = new Float64Array(64);
+let ivN = 0;
+let ivOrder: number[] = [];
+
+function addInterval(start: number, end: number): void {
+  if (ivN === ivStart.length) {
+    const s = new Float64Array(2 * ivN);
+    const e = new Float64Array(2 * ivN);
+    s.set(ivStart);
+    e.set(ivEnd);
+    ivStart = s;
+    ivEnd = e;
+  }
+  ivStart[ivN] = start;
+  ivEnd[ivN++] = end;
 }
 
-function outgoing(idx: EvidenceSpanIndex, e: SpanEvidence, out: [number, number][], depth: number): void {
+/** Intervals sorted by start beyond this many: by an index sort instead of in place. */
+const INSERTION_MAX = 32;
+
+/**
+ * The family's `unionLength` (self-time.ts) over the scratch intervals: sorted by start, then
+ * swept. Intervals of equal start may come in any order — the sweep gives the same segments —
+ * so the sort need not be the family's, only by start.
+ */
+function scratchUnion(lo: number, hi: number): number {
+  const n = ivN;
+  let starts = ivStart;
+  let ends = ivEnd;
+  if (n <= INSERTION_MAX) {
+    for (let i = 1; i < n; i++) {
+      const a = starts[i];
+      const b = ends[i];
+      let j = i - 1;
+      while (j >= 0 && starts[j] > a) {
+        starts[j + 1] = starts[j];
+        ends[j + 1] = ends[j];
+        j--;
+      }
+      starts[j + 1] = a;
+      ends[j + 1] = b;
+    }
+  } else {
+    const order = ivOrder;
+    order.length = n;
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((x, y) => starts[x] - starts[y]);
+    const s2 = new Float64Array(n);
+    const e2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) ((s2[i] = starts[order[i]]), (e2[i] = ends[order[i]]));
+    starts = s2;
+    ends = e2;
+  }
+  let total = 0;
+  let cs = -Infinity;
+  let ce = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const a = Math.max(starts[i], lo);
+    const b = Math.min(ends[i], hi);
+    if (b <= a) continue;
+    if (a > ce) {
+      if (ce > cs) total += ce - cs;
+      cs = a;
+      ce = b;
+    } else ce = Math.max(ce, b);
+  }
+  if (ce > cs) total += ce - cs;
+  return total;
+}
+
+/** Exclusive self time: duration minus the union of the service's outgoing calls under it. */
+function selfTime(idx: EvidenceSpanIndex, e: SpanEvidence): number {
+  ivN = 0;
+  outgoing(idx, e, 0);
+  const s = e.span;
+  return Math.max(0, s.duration - scratchUnion(s.start, s.start + s.duration));
+}
+
+function outgoing(idx: EvidenceSpanIndex, e: SpanEvidence, depth: number): void {
   if (depth > MAX_DEPTH) return;
   const svc = e.span.service;
   for (const c of EvidenceSpanIndex.childrenOf(idx, e)) {
     const cs = c.span;
     if (cs.service !== svc) {
-      out.push([cs.start, cs.start + cs.duration]);
+      addInterval(cs.start, cs.start + cs.duration);
       continue;
     }
     const kind = spanKind(cs);
     const callsOut = kind === 'client' || kind === 'producer' || callsAnother(idx, c);
-    if (callsOut) out.push([cs.start, cs.start + cs.duration]);
-    else outgoing(idx, c, out, depth + 1);
+    if (callsOut) addInterval(cs.start, cs.start + cs.duration);
+    else outgoing(idx, c, depth + 1);
   }
 }
 

@@ -6,8 +6,13 @@ export function sorted(v: readonly number[]): Float64Array {
 
 /** The shared quantile's definition (linear between order statistics) on sorted values. */
 export function q(s: Float64Array, p: number): number {
-  if (!s.length) return NaN;
-  const pos = p * (s.length - 1);
+  return qn(s, s.length, p);
+}
+
+/** `q` over the first `n` values of `s` (no view made: one per series and window adds up). */
+export function qn(s: Float64Array, n: number, p: number): number {
+  if (!n) return NaN;
+  const pos = p * (n - 1);
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);

@@ -19,7 +19,7 @@ import {
   type SelfReference,
   type SelfSummary,
 } from '../evidence/index.js';
-import { EvidenceSpanIndex, type SpanEvidence } from './evidence-spans.js';
+import { EvidenceSpanIndex, type KeyValues, type SpanEvidence } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
 import type { ForeignRecords } from './builder.js';
@@ -148,45 +148,58 @@ export interface EvidenceState {
   rates?: { windows: number; moments: [string, [number, number, number][]][] };
 }
 
-function pooled(parts: readonly (readonly number[])[]): Pooled {
+function pooled(parts: readonly Float64Array[]): Pooled {
   let n = 0;
   for (const p of parts) n += p.length;
   const all = new Float64Array(n);
   let k = 0;
-  for (const p of parts) for (const v of p) all[k++] = v;
+  for (const p of parts) (all.set(p, k), (k += p.length));
   all.sort();
   return { n, p50: q(all, 0.5), p90: q(all, 0.9) };
 }
 
-function compactEdges(s: EdgeSummary, out: EvidenceWindow): void {
-  const edges: EdgeStat[] = [];
-  const byCallee = new Map<string, number[][]>();
-  const byPod = new Map<string, number[][]>();
-  for (const e of s.values()) {
-    const g = sorted(e.gaps);
-    edges.push({ caller: e.caller, callee: e.callee, n: g.length, med: q(g, 0.5), p90: q(g, 0.9), pods: [...e.byPod].map(([pod, v]) => [pod, v.length, q(sorted(v), 0.5)]) });
-    push(byCallee, e.callee, e.gaps);
-    for (const [pod, v] of e.byPod) push(byPod, `${e.callee}\t${pod}`, v);
+/** Per-key figures of a window's values, and the values pooled per owner service and per (owner, pod). */
+function compact<T>(keys: readonly KeyValues[], stat: (k: KeyValues, v: Float64Array, pods: [string, number, number][]) => T): { stats: T[]; owners: Map<string, Pooled>; pods: Map<string, Pooled> } {
+  const stats: T[] = [];
+  const byOwner = new Map<string, Float64Array[]>();
+  const byPod = new Map<string, Float64Array[]>();
+  for (const k of keys) {
+    const v = k.sorted();
+    stats.push(stat(k, v, k.pods.map((p) => [p.pod, p.n, q(p.sorted(), 0.5)])));
+    push(byOwner, k.owner, v);
+    for (const p of k.pods) push(byPod, p.ownerKey, p.sorted());
   }
-  out.edges = edges;
-  out.calleeGaps = new Map([...byCallee].map(([k, v]) => [k, pooled(v)]));
-  out.podGaps = new Map([...byPod].map(([k, v]) => [k, pooled(v)]));
+  return { stats, owners: new Map([...byOwner].map(([k, v]) => [k, pooled(v)])), pods: new Map([...byPod].map(([k, v]) => [k, pooled(v)])) };
 }
 
-function compactSelf(s: SelfSummary, out: EvidenceWindow): void {
-  const ops: OpStat[] = [];
-  const bySvc = new Map<string, number[][]>();
-  const byPod = new Map<string, number[][]>();
-  for (const e of s.values()) {
-    const v = sorted(e.selfMs);
-    ops.push({ service: e.service, operation: e.operation, n: v.length, med: q(v, 0.5), pods: [...e.byPod].map(([pod, x]) => [pod, x.length, q(sorted(x), 0.5)]) });
-    push(bySvc, e.service, e.selfMs);
-    for (const [pod, x] of e.byPod) push(byPod, `${e.service}\t${pod}`, x);
-  }
-  out.ops = ops;
-  out.serviceSelf = new Map([...bySvc].map(([k, v]) => [k, pooled(v)]));
-  out.podSelf = new Map([...byPod].map(([k, v]) => [k, pooled(v)]));
+function compactEdges(edges: readonly KeyValues[], out: EvidenceWindow): void {
+  const c = compact(edges, (k, g, pods): EdgeStat => ({ caller: k.a, callee: k.b, n: g.length, med: q(g, 0.5), p90: q(g, 0.9), pods }));
+  out.edges = c.stats;
+  out.calleeGaps = c.owners;
+  out.podGaps = c.pods;
 }
+
+function compactSelf(ops: readonly KeyValues[], out: EvidenceWindow): void {
+  const c = compact(ops, (k, v, pods): OpStat => ({ service: k.a, operation: k.b, n: v.length, med: q(v, 0.5), pods }));
+  out.ops = c.stats;
+  out.serviceSelf = c.owners;
+  out.podSelf = c.pods;
+}
+
+/**
+ * A window's values as the families' summaries (for `fit`, which reads each key's median and
+ * count, so the values are in sorted order, not the spans' order), made only for the windows
+ * the reference sample keeps.
+ */
+function edgeSummary(edges: readonly KeyValues[]): EdgeSummary {
+  return new Map(edges.map((k) => [k.key, { caller: k.a, callee: k.b, gaps: Array.from(k.sorted()), byPod: podLists(k) }]));
+}
+
+function selfSummary(ops: readonly KeyValues[]): SelfSummary {
+  return new Map(ops.map((k) => [k.key, { service: k.a, operation: k.b, selfMs: Array.from(k.sorted()), byPod: podLists(k) }]));
+}
+
+const podLists = (k: KeyValues) => new Map(k.pods.map((p) => [p.pod, Array.from(p.sorted())]));
 
 /** Algorithm R over whole window summaries (seeded: the same windows give the same sample). */
 class SummaryReservoir<S> {
@@ -196,12 +209,13 @@ class SummaryReservoir<S> {
     private readonly cap: number,
     private readonly rng: SeededRandom,
   ) {}
-  add(s: S): void {
+  /** `make` is called only when the window is kept (most windows past the first `cap` are not). */
+  add(make: () => S): void {
     this.seen++;
-    if (this.items.length < this.cap) this.items.push(s);
+    if (this.items.length < this.cap) this.items.push(make());
     else {
       const j = Math.floor(this.rng.next() * this.seen);
-      if (j < this.cap) this.items[j] = s;
+      if (j < this.cap) this.items[j] = make();
     }
   }
 }
@@ -250,14 +264,14 @@ export class EvidencePass {
     if (spans.length) {
       const s = this.spans.summarize(spans, range);
       inRange = s.inRange;
-      if (s.edges) {
+      if (s.edges.length) {
         compactEdges(s.edges, out);
-        if (train) this.edgeSample.add(s.edges);
+        if (train) this.edgeSample.add(() => edgeSummary(s.edges));
         any = true;
       }
-      if (s.self) {
+      if (s.self.length) {
         compactSelf(s.self, out);
-        if (train) this.selfSample.add(s.self);
+        if (train) this.selfSample.add(() => selfSummary(s.self));
         any = true;
       }
     }
@@ -265,13 +279,13 @@ export class EvidencePass {
     const t = inRange?.length ? this.templateSummary(inRange) : undefined;
     if (t) {
       out.templates = t;
-      if (train) this.tplSample.add(t);
+      if (train) this.tplSample.add(() => t);
       any = true;
     }
     const r = this.unspanned.length ? rateSummary(range, this.unspanned) : undefined;
     if (r) {
       out.rates = r;
-      if (train) this.rateSample.add(r);
+      if (train) this.rateSample.add(() => r);
       any = true;
     }
     return any ? out : undefined;
@@ -358,8 +372,9 @@ export class EvidencePass {
       let o = opAt[id];
       if (this.opStamp[id] !== stamp) {
         this.opStamp[id] = stamp;
-        // per-pod span counts (`pods`) are left empty: the family's statistic does not read them
-        o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: new Map(), templates: new Map() };
+        // per-pod span counts (`pods`) are left empty, one map shared by all: the family's
+        // statistic does not read them
+        o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: NO_PODS, templates: new Map() };
         ops.set(e.opKey ?? `${s.service}\t${s.operation}`, o);
       }
       o!.n++;
@@ -526,11 +541,13 @@ export function evidenceRows(
   if (resources) resourceFeatures(resources, svc, pod);
   const rows: EvidenceRow[] = [];
   const items = (a: Acc) =>
-    a.items
-      .sort((x, y) => Math.abs(y.dev) - Math.abs(x.dev))
-      .slice(0, 3)
-      .map((i) => i.text())
-      .join('; ');
+    a.items.length === 0
+      ? ''
+      : a.items
+          .sort((x, y) => Math.abs(y.dev) - Math.abs(x.dev))
+          .slice(0, 3)
+          .map((i) => i.text())
+          .join('; ');
   for (const s of [...svcs.keys()].sort()) {
     const a = svcs.get(s)!;
     rows.push({ entity: s, features: a.f, items: items(a) });
@@ -642,6 +659,8 @@ function selfFeatures(ew: EvidenceWindow, ref: SelfReference | undefined, svc: S
 }
 
 const ZERO = { sum: 0, sumSq: 0 } as const;
+/** The (empty, never written) per-pod span counts of every operation's template summary. */
+const NO_PODS: Op['pods'] = new Map();
 /** moments handed to `welchT`, filled per template instead of made (it keeps neither) */
 const WA = { n: 0, sum: 0, sumSq: 0 };
 const RA = { n: 0, sum: 0, sumSq: 0 };
