@@ -34,6 +34,12 @@ export interface FixtureFaults {
   logsAtGateway?: { slowA: TimeRange };
   /** anything goes: scramble every record in these ranges (for the reference test) */
   scramble?: TimeRange[];
+  /**
+   * c's code throws here: its spans (and a's client spans into it) end in error at their usual
+   * latency, and a spends `ms` more of its own time on each request (handling the exception):
+   * a caller's self time that inherits a callee's fault
+   */
+  exceptionAtC?: { range: TimeRange; ms: number };
   /** only about one request in five is kept here (the traces thin out: few spans per slice) */
   thin?: TimeRange;
 }
@@ -76,7 +82,8 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
     const cDur = 4 + r() * 3;
     const gB = gap() + starved;
     const gC = gap() + delayC + starved;
-    const aSelf = 3 + r() * 2;
+    const thrown = within(t, faults.exceptionAtC?.range);
+    const aSelf = 3 + r() * 2 + (thrown ? faults.exceptionAtC!.ms : 0);
     const aDur = aSelf + bDur + gB + cDur + gC;
     const gA = gap();
     const gw = span(trace, undefined, 'gateway', '/api', t, aDur + gA + 1);
@@ -85,7 +92,8 @@ export function fixture(minutes: number, faults: FixtureFaults = {}, labels: Fau
     const aToB = span(trace, a.spanId, 'a', 'HTTP POST', a.start + aSelf / 2, bDur + gB);
     const b = span(trace, aToB.spanId, 'b', '/b/work', aToB.start + gB / 2, bDur);
     const aToC = span(trace, a.spanId, 'a', 'HTTP GET', aToB.start + aToB.duration, cDur + gC);
-    span(trace, aToC.spanId, 'c', '/c/get', aToC.start + gC / 2, cDur);
+    const c = span(trace, aToC.spanId, 'c', '/c/get', aToC.start + gC / 2, cDur);
+    if (thrown) aToC.status = c.status = 'error';
     const log = (body: string, at: number) => {
       const rec: LogRecord = { time: at, entity: PODS.b, service: 'b', severity: 'info', body, traceId: trace, spanId: b.spanId };
       logs.push(rec);

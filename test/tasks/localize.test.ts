@@ -332,7 +332,7 @@ test("a caller's inherited log evidence never outranks the callee whose edges ex
   const faults: FixtureFaults = { delayIntoC: QUERY, delayIntoCMs: 40, logsAtA: { slowC: QUERY } };
   const ds = memoryDataset(fixture(64, faults));
   const on = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
-  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false })).rank(QUERY);
+  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false, capFelt: false })).rank(QUERY);
   // without the cap a's new WARN template wins: the test can fail
   assert.equal(off.services[0].service, 'a');
   assert.equal(on.services[0].service, 'c');
@@ -348,7 +348,7 @@ test('the inherited-evidence cap goes up every hop whose caller felt the trouble
   const faults: FixtureFaults = { delayIntoC: QUERY, delayIntoCMs: 40, logsAtA: { slowC: QUERY }, logsAtGateway: { slowA: QUERY } };
   const ds = memoryDataset(fixture(64, faults));
   const on = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
-  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false })).rank(QUERY);
+  const off = (await prepareLocalizer(ds, [QUERY], { capInherited: false, capFelt: false })).rank(QUERY);
   // without the cap a caller's new template wins: the test can fail
   assert.notEqual(off.services[0].service, 'c');
   assert.equal(on.services[0].service, 'c');
@@ -367,4 +367,47 @@ test('capInherited leaves a caller alone when no callee has significant edge evi
   const r = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
   assert.equal(r.services[0].service, 'a');
   assert.equal(r.services[0].evidence.find((e) => e.family === 'log-template')?.inheritedFrom, undefined);
+});
+
+test("a caller's self time never outranks a callee whose calls it felt fail (capFelt)", async () => {
+  // c throws at its usual latency (no edge delay to blame), and a spends 200 ms more per request
+  // handling it: a's self time is the loudest change in the window
+  const faults: FixtureFaults = { exceptionAtC: { range: QUERY, ms: 200 } };
+  const ds = memoryDataset(fixture(64, faults));
+  const on = (await prepareLocalizer(ds, [QUERY])).rank(QUERY);
+  const off = (await prepareLocalizer(ds, [QUERY], { capFelt: false })).rank(QUERY);
+  // without the cap a's self time wins: the test can fail
+  assert.equal(off.services[0].service, 'a');
+  assert.equal(off.services[0].evidence[0].family, 'self-time');
+  assert.equal(on.services[0].service, 'c');
+  const a = on.services.find((s) => s.service === 'a')!;
+  const self = a.evidence.find((e) => e.family === 'self-time')!;
+  assert.equal(self.inheritedFrom?.callee, 'c');
+  assert.ok(self.inheritedFrom!.z > self.z, `${self.inheritedFrom!.z} > ${self.z}`);
+  assert.ok(a.score < on.services[0].score);
+});
+
+test('capFelt leaves a caller alone when its calls went as usual', async () => {
+  // the same 200 ms of self time at a, nothing wrong at c: a's own change, kept
+  const faults: FixtureFaults = { exceptionAtC: { range: QUERY, ms: 200 } };
+  const data = fixture(64, faults);
+  for (const s of data.spans) if (s.status === 'error') s.status = 'unset';
+  const r = (await prepareLocalizer(memoryDataset(data), [QUERY])).rank(QUERY);
+  assert.equal(r.services[0].service, 'a');
+  assert.equal(r.services[0].evidence.find((e) => e.family === 'self-time')?.inheritedFrom, undefined);
+});
+
+test('capFelt leaves a starved caller alone: its calls feel slow because of itself', async () => {
+  // a's pod is starved (CPU ×6, its outgoing calls 300 ms slower) and spends 200 ms more of its
+  // own time per request: its self time is its own, though it felt its calls go bad
+  const faults: FixtureFaults = { starveA: QUERY, exceptionAtC: { range: QUERY, ms: 200 } };
+  const data = fixture(64, faults);
+  for (const s of data.spans) if (s.status === 'error') s.status = 'unset';
+  const r = (await prepareLocalizer(memoryDataset(data), [QUERY])).rank(QUERY);
+  const a = r.services.find((s) => s.service === 'a')!;
+  assert.ok(a.evidence.find((e) => e.family === 'resource')!.z > 3);
+  const self = a.evidence.find((e) => e.family === 'self-time')!;
+  assert.ok(self.z > 3, `self time ${self.z}`);
+  assert.equal(self.inheritedFrom, undefined);
+  assert.equal(r.services[0].service, 'a');
 });

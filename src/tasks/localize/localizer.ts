@@ -83,6 +83,11 @@ export interface LocalizerOptions {
   sliceWeights?: 'spans' | 'equal';
   /** cap a caller's inherited evidence below its faulty callee's edge evidence (`capInherited`; default true) */
   capInherited?: boolean;
+  /**
+   * cap a caller's self-time and inherited families just below the score of a callee its calls
+   * into went bad (the `felt` statistic; `capFelt`, default true; docs/localize.md "Felt callees")
+   */
+  capFelt?: boolean;
 }
 
 /** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
@@ -93,6 +98,13 @@ export const EDGE_FAMILIES: readonly FamilyName[] = ['edge-gap', 'call-outcome',
  * span-structure). Self time and resources are not inherited (self time leaves out outgoing calls).
  */
 export const INHERITED_FAMILIES: readonly FamilyName[] = ['log-template', 'log-rate', 'span-structure'];
+
+/**
+ * Families a caller inherits from a callee whose calls it felt go bad (`capFelt`): the inherited
+ * families and self time — a call that throws or times out moves time into the caller's own
+ * span (exception handling, retries, waits, a callee span that never reached the trace).
+ */
+export const FELT_FAMILIES: readonly FamilyName[] = [...INHERITED_FAMILIES, 'self-time'];
 
 export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   historyMs: DEFAULT_HISTORY_MS,
@@ -107,6 +119,7 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   maxNull: true,
   sliceRule: 'stouffer',
   capInherited: true,
+  capFelt: true,
   sliceWeights: 'spans',
 };
 
@@ -496,6 +509,60 @@ export class EvidenceLocalizer {
     return out;
   }
 
+  /**
+   * A caller that felt its calls into a callee go bad (the call-outcome family's `felt`: errors
+   * of any kind, slower end to end than normal; z ≥ the same trusted-tail level as
+   * `capInherited`, shared over the callees felt through) inherits what those calls did to it:
+   * its error and timeout lines, retries, and self time — a call that throws moves time into
+   * the caller's own span (handling, retries, a callee span missing from the trace). Its
+   * `FELT_FAMILIES` are capped just below the score of the strongest such callee: the trouble
+   * came from there, so the caller's echo of it never outranks the callee's own evidence. The
+   * cap asks nothing of the callee's blame (an exception thrown by the callee's code leaves its
+   * edges' latency alone, so `capInherited` never fires); a caller with evidence of its own
+   * (resources, its incoming edges) keeps it. Callees' scores may fall under their own caps
+   * (chains): repeated until nothing moves (at most one pass per capped caller). A starved
+   * caller is left alone (as in step 7): when its own resource z is at least the felt z, its
+   * calls feel slow because of itself, and its self time is its own.
+   * Returns the final cap per capped service (for its pods).
+   */
+  private capFelt(best: Map<string, Map<FamilyName, FamilyEvidence>>, callerFelt: ReadonlyMap<string, ReadonlyMap<string, number>>, resourceZ: ReadonlyMap<string, number>): Map<string, number> {
+    const level = normalUpperQuantile(TAIL_TRUST_SHARE / Math.max(1, callerFelt.size));
+    const scoreOf = (svc: string) => {
+      let s = -Infinity;
+      for (const e of best.get(svc)?.values() ?? []) s = Math.max(s, e.z);
+      return s;
+    };
+    // per caller: the callees it felt go bad
+    const felt = new Map<string, string[]>();
+    for (const [callee, callers] of callerFelt) {
+      if (!best.has(callee)) continue;
+      for (const [caller, fz] of callers) if (caller !== callee && best.has(caller) && fz >= level && !((resourceZ.get(caller) ?? -Infinity) >= fz)) felt.set(caller, [...(felt.get(caller) ?? []), callee]);
+    }
+    const out = new Map<string, number>();
+    for (let pass = 0; pass <= felt.size; pass++) {
+      let moved = false;
+      for (const [caller, callees] of felt) {
+        // explained by the callee that explains the most
+        let top = -Infinity;
+        let from = '';
+        for (const c of callees) {
+          const s = scoreOf(c);
+          if (s > top) ((top = s), (from = c));
+        }
+        if (!Number.isFinite(top)) continue;
+        const cap = top - 1e-6;
+        const m = best.get(caller) as Map<FamilyName, FamilyEvidence>;
+        for (const f of FELT_FAMILIES) {
+          const e = m.get(f);
+          if (e && e.z > cap) ((e.inheritedFrom ??= { callee: from, z: e.z }), (e.z = cap), (moved = true));
+        }
+        out.set(caller, Math.min(cap, out.get(caller) ?? Infinity));
+      }
+      if (!moved) break;
+    }
+    return out;
+  }
+
   private rawOf(fam: AnyFamily, w: WindowInput): RawScores | undefined {
     const sum = fam.summarize(w);
     return sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
@@ -605,6 +672,7 @@ export class EvidenceLocalizer {
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
     for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service);
     const capped = this.opt.capInherited ? this.capInherited(best, callerDev, callerFelt) : new Map<string, number>();
+    const feltCapped = this.opt.capFelt ? this.capFelt(best, callerFelt, resourceZ) : new Map<string, number>();
     const services: Suspect[] = [...best].map(([service, m]) => {
       const evidence = [...m.values()].sort((a, b) => b.z - a.z);
       return { service, score: evidence[0].z, evidence };
@@ -616,6 +684,8 @@ export class EvidenceLocalizer {
         let score = this.opt.sliceRule === 'stouffer' ? p.sum / Math.sqrt(p.w2) : maxOfNCorrection(p.z, p.slices);
         const cap = INHERITED_FAMILIES.includes(family) ? capped.get(p.service) : undefined;
         if (cap !== undefined) score = Math.min(score, cap);
+        const feltCap = FELT_FAMILIES.includes(family) ? feltCapped.get(p.service) : undefined;
+        if (feltCap !== undefined) score = Math.min(score, feltCap);
         if (score > top.score) top = { service: p.service, score };
       }
       return { pod, ...top };
