@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { simulate } from '../../src/simulate/index.js';
 import { loadDataset } from '../../src/sources/index.js';
 import { createBackbone } from '../../src/encode/index.js';
-import { StateModel, encodeWindows, fitReadout, toStateBatch, windowInputDims, type EncodedWindow } from '../../src/model/index.js';
+import { StateModel, encodeWindows, fitReadout, toStateBatch, windowInputDims } from '../../src/model/index.js';
 import { buildSetup, modelRepresentation, rawFeatures, runEvaluation, type EvalSetup, type RunResult } from '../../src/eval/index.js';
 import { BLOCK_ALPHAS, pickAlpha } from '../../src/eval/evaluate/block-weight.js';
 import { learnedBlockWeights } from '../../src/eval/evaluate/represent.js';
 import { deviation, fitServiceReference, prepareRows, featureStats } from '../../src/eval/evaluate/scoring.js';
+import { corrupt } from '../helpers/corrupt.js';
 
 test('pickAlpha: the best inner score wins; a tie or no score goes to the smaller α', () => {
   assert.equal(pickAlpha([{ alpha: 0, score: 0.5 }, { alpha: 0.5, score: 0.6 }, { alpha: 1, score: 0.55 }]), 0.5);
@@ -44,23 +45,6 @@ test('block weights: α on the learned columns; weight 0 leaves a column out of 
   assert.equal(a[0], b[0]);
   assert.equal(a[2], 0.5 * b[2]);
 });
-
-/** A copy of `setup` whose fold-`fold` labels are corrupted (types, root causes, abnormal flags). */
-function corrupt(setup: EvalSetup, fold: number): EvalSetup {
-  const swap = new Map<EncodedWindow, EncodedWindow>();
-  const windows = setup.windows.map((w, i) => {
-    const c = setup.windowFolds[i] === fold ? { ...w, label: { abnormal: !w.label.abnormal, rootCause: 'nobody', rootCauseService: 'nobody', type: 'nothing' } } : w;
-    swap.set(w, c);
-    return c;
-  });
-  const at = (w: EncodedWindow) => swap.get(w) ?? w;
-  const services = setup.services;
-  const cases = setup.cases.map((c, i) =>
-    c.fold === fold ? { ...c, type: `fake-${i % 2}`, service: services[(services.indexOf(c.service) + 1 + i) % services.length], pod: 'fake-pod', w: at(c.w) } : { ...c, w: at(c.w) },
-  );
-  const detection = setup.detection.map((d) => ({ ...d, windows: d.windows.map(at), injections: d.injections.filter((f) => f.fold !== fold) }));
-  return { ...setup, windows, cases, detection };
-}
 
 const outputsOf = (r: RunResult, method: string, ids?: Set<string>, setup?: EvalSetup, fold?: number) => {
   const preds: unknown[] = [];

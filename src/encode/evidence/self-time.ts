@@ -36,12 +36,20 @@ function outgoing(idx: SpanIndex, s: Span, out: [number, number][], depth = 0): 
 /** Length of the union of intervals clipped to [lo, hi] (sorts `iv` in place). */
 export function unionLength(iv: [number, number][], lo: number, hi: number): number {
   iv.sort((a, b) => a[0] - b[0]);
+  return sweptUnion(iv.map((x) => x[0]), iv.map((x) => x[1]), iv.length, lo, hi);
+}
+
+/**
+ * Length of the union of the first `n` intervals [starts[i], ends[i]], already sorted by start,
+ * clipped to [lo, hi]: one sweep. The order of equal starts does not change the result.
+ */
+export function sweptUnion(starts: ArrayLike<number>, ends: ArrayLike<number>, n: number, lo: number, hi: number): number {
   let total = 0;
   let cs = -Infinity;
   let ce = -Infinity;
-  for (const [a0, b0] of iv) {
-    const a = Math.max(a0, lo);
-    const b = Math.min(b0, hi);
+  for (let i = 0; i < n; i++) {
+    const a = Math.max(starts[i], lo);
+    const b = Math.min(ends[i], hi);
     if (b <= a) continue;
     if (a > ce) {
       if (ce > cs) total += ce - cs;

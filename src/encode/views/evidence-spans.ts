@@ -1,5 +1,6 @@
 import type { Span, TimeRange } from '../../telemetry/index.js';
 import { isRemoteCall, spanKind } from '../evidence/spans.js';
+import { sweptUnion } from '../evidence/self-time.js';
 import { SliceMemo } from './memo.js';
 
 /**
@@ -384,21 +385,7 @@ function scratchUnion(lo: number, hi: number): number {
     starts = s2;
     ends = e2;
   }
-  let total = 0;
-  let cs = -Infinity;
-  let ce = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const a = Math.max(starts[i], lo);
-    const b = Math.min(ends[i], hi);
-    if (b <= a) continue;
-    if (a > ce) {
-      if (ce > cs) total += ce - cs;
-      cs = a;
-      ce = b;
-    } else ce = Math.max(ce, b);
-  }
-  if (ce > cs) total += ce - cs;
-  return total;
+  return sweptUnion(starts, ends, n, lo, hi);
 }
 
 /** Exclusive self time: duration minus the union of the service's outgoing calls under it. */
