@@ -162,6 +162,8 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
   try {
     const te = performance.now();
     const needsLabels = o.weakLabels || o.weakLabelsFrom?.length ? 'train --weak-labels' : undefined;
+    // the anomaly term only exists with weak labels: switching it off without them changes nothing
+    if (!o.anomaly && !needsLabels) process.stderr.write('runtimeslicer: warning: --no-anomaly has no effect without --weak-labels or --weak-labels-from (the anomaly term is already off)\n');
     const { windows, sources } = await loadTrainingSources(o.data, {
       backbone,
       cache,

@@ -38,8 +38,10 @@ test('train: metric-only data with --no-temporal --no-deviation is refused befor
   assert.deepEqual(s.valTerms, ['temporal', 'deviation']);
   assert.ok(s.last.train.temporal! > 0 && s.last.train.modal === undefined);
   // The deviation term alone trains metric-only data (issue 13: keep the evidence).
-  const dev = cli('train', '--data', dir, '--out', out, '--json', '--no-temporal', ...SMALL, ...cache);
+  // (--no-anomaly without weak labels changes nothing, and says so)
+  const dev = cli('train', '--data', dir, '--out', out, '--json', '--no-temporal', '--no-anomaly', ...SMALL, ...cache);
   assert.equal(dev.code, 0, dev.err);
+  assert.match(dev.err, /warning: --no-anomaly has no effect without --weak-labels/);
   const d = JSON.parse(dev.out) as { valTerms: string[]; last: { train: { deviation?: number } } };
   assert.deepEqual(d.valTerms, ['deviation']);
   assert.ok(d.last.train.deviation! > 0);
