@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulate } from '../../src/simulate/index.js';
-import { loadDataset } from '../../src/sources/index.js';
-import { createBackbone } from '../../src/encode/index.js';
-import { encodeWindows } from '../../src/model/index.js';
 import { buildSetup, rawBackbone, rawFeatures, runEvaluation, type EvalSetup, type RunResult } from '../../src/eval/index.js';
 import { corrupt } from '../helpers/corrupt.js';
+import { encodedSim } from '../helpers/sim-setup.js';
 
 function predictionsOf(r: RunResult, ids: Set<string>): string {
   const out: unknown[] = [];
@@ -28,11 +25,7 @@ function alarmsOf(r: RunResult, setup: EvalSetup, fold: number): string {
 test('no test-fold label reaches a fit: corrupting one fold\'s labels changes none of its predictions', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'rs-eval-leak-'));
   try {
-    const sim = join(tmp, 'sim');
-    await simulate({ outDir: sim, hours: 4, seed: 11, faults: 10 });
-    const ds = await loadDataset(sim);
-    const backbone = await createBackbone('hash:dim=32');
-    const windows = await encodeWindows(ds, { spec: { lengthMs: 5 * 60_000, strideMs: 60_000 }, backbone, entities: true });
+    const { ds, backbone, windows } = await encodedSim(tmp, { entities: true });
     const setup = buildSetup(ds, windows, 'sim', { folds: 3, seed: 1 });
     assert.equal(setup.protocol, 'time-block');
     assert.ok(setup.cases.length >= 6, `cases: ${setup.cases.length}`);

@@ -3,15 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulate } from '../../src/simulate/index.js';
-import { loadDataset } from '../../src/sources/index.js';
-import { createBackbone } from '../../src/encode/index.js';
-import { StateModel, encodeWindows, fitReadout, toStateBatch, windowInputDims } from '../../src/model/index.js';
+import { StateModel, fitReadout, toStateBatch, windowInputDims } from '../../src/model/index.js';
 import { buildSetup, modelRepresentation, rawFeatures, runEvaluation, type EvalSetup, type RunResult } from '../../src/eval/index.js';
 import { BLOCK_ALPHAS, pickAlpha } from '../../src/eval/evaluate/block-weight.js';
 import { learnedBlockWeights } from '../../src/eval/evaluate/represent.js';
 import { deviation, fitServiceReference, prepareRows, featureStats } from '../../src/eval/evaluate/scoring.js';
 import { corrupt } from '../helpers/corrupt.js';
+import { encodedSim } from '../helpers/sim-setup.js';
 
 test('pickAlpha: the best inner score wins; a tie or no score goes to the smaller α', () => {
   assert.equal(pickAlpha([{ alpha: 0, score: 0.5 }, { alpha: 0.5, score: 0.6 }, { alpha: 1, score: 0.55 }]), 0.5);
@@ -60,11 +58,7 @@ const outputsOf = (r: RunResult, method: string, ids?: Set<string>, setup?: Eval
 test('model column: α = 0 is the raw-features column exactly; the α picked per task reads no test-fold label', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'rs-block-weight-'));
   try {
-    const sim = join(tmp, 'sim');
-    await simulate({ outDir: sim, hours: 4, seed: 11, faults: 10 });
-    const ds = await loadDataset(sim);
-    const backbone = await createBackbone('hash:dim=32');
-    const windows = await encodeWindows(ds, { spec: { lengthMs: 5 * 60_000, strideMs: 60_000 }, backbone, entities: true });
+    const { ds, backbone, windows } = await encodedSim(tmp, { entities: true });
     const setup = buildSetup(ds, windows, 'sim', { folds: 3, seed: 1 });
     // an untrained model is enough: what is tested is how the harness reads it
     const model = new StateModel({ inputDims: windowInputDims(backbone.dim), hidden: 16, modalityDim: 8, stateDim: 6, seed: 3 });

@@ -161,6 +161,14 @@ interface TraceSpans {
 /** Depth limit of the walk through a service's own nested spans (as the family's). */
 const MAX_DEPTH = 64;
 
+/** One span's value into its key's and its pod's buffers of window `w` (each opened, and listed, on its first value). */
+function record(into: KeyValues[], key: KeyValues, pod: PodValues, w: number, at: number, v: number): void {
+  if (key.open(w, at)) into.push(key);
+  key.push(v);
+  if (pod.open(w, at)) key.pods.push(pod);
+  pod.push(v);
+}
+
 export class EvidenceSpanIndex {
   private memo = new SliceMemo<Span, SpanEvidence>((s) => this.info(s));
   private traces = new Map<string, TraceSpans>();
@@ -248,11 +256,7 @@ export class EvidenceSpanIndex {
           a = e.edgeAt = this.keyValues(this.edges, `${p!.span.service}\t${s.service}`, p!.span.service, s.service, s.service);
           e.edgePodAt = a.podValues(s.entity);
         }
-        if (a.open(w, range.start)) edges.push(a);
-        a.push(e.gap);
-        const pv = e.edgePodAt!;
-        if (pv.open(w, range.start)) a.pods.push(pv);
-        pv.push(e.gap);
+        record(edges, a, e.edgePodAt!, w, range.start, e.gap);
       }
       // an entry span: a root, or called from another service (the family's rule); a span whose
       // parent is not (yet) known is not one
@@ -269,11 +273,7 @@ export class EvidenceSpanIndex {
         o = e.selfAt = this.keyValues(this.ops, key, s.service, s.operation, s.service);
         e.selfPodAt = o.podValues(s.entity);
       }
-      if (o.open(w, range.start)) self.push(o);
-      o.push(e.self);
-      const pv = e.selfPodAt!;
-      if (pv.open(w, range.start)) o.pods.push(pv);
-      pv.push(e.self);
+      record(self, o, e.selfPodAt!, w, range.start, e.self);
     }
     return { edges, self, inRange };
   }
