@@ -18,6 +18,7 @@
 import { MODALITIES, type Modality, type StateModel } from './model.js';
 import { embedWindows, type EncodedWindow } from './data.js';
 import { deviationTargets, featureSlices, fitDeviationReference } from './deviation.js';
+import { concatFloat32 } from './flat.js';
 
 export const RIDGE_SHARE = 1e-3;
 
@@ -57,14 +58,7 @@ export class DeviationReadout {
 
   /** All weights in MODALITIES order, for the checkpoint's arrays. */
   flat(): Float32Array {
-    const parts = MODALITIES.map((m) => this.weights[m]).filter((w): w is Float64Array => w !== undefined);
-    const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatFloat32(MODALITIES.map((m) => this.weights[m]).filter((w): w is Float64Array => w !== undefined).map((w) => Float32Array.from(w)));
   }
 
   static fromFlat(json: ReadoutJSON, flat: Float32Array): DeviationReadout {

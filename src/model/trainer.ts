@@ -16,6 +16,7 @@ import { toStateBatch, type EncodedWindow } from './data.js';
 import { perturbBatch, resolveAugment, type AugmentOptions } from './augment.js';
 import { AdamW, ModelRng, noGrad, ops, type Tensor } from './engine/index.js';
 import { fitReadout } from './readout.js';
+import { concatFloat32 } from './flat.js';
 import { DeviationDecoder, deviationTargets, featureSlices, fitDeviationReference, fitEntityDeviationReference, hasDeviationTargets, sampleEntityRows, type DeviationReference } from './deviation.js';
 import { anomalySeparationLoss, applicableTerms, infoNCE, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
 import { MODALITIES, StateModel, type InputDim, type Modality, type StateForward, type StateModelConfig } from './model.js';
@@ -317,16 +318,6 @@ interface ResumeState {
   stopped?: string;
 }
 
-function concat(arrays: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
-  let o = 0;
-  for (const a of arrays) {
-    out.set(a, o);
-    o += a.length;
-  }
-  return out;
-}
-
 function split(flat: Float32Array, sizes: readonly number[]): Float32Array[] {
   const out: Float32Array[] = [];
   let o = 0;
@@ -531,8 +522,8 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     };
     const arrays: [string, Float32Array][] = [
       ['weights', model.getFlat()],
-      ['adam.m', concat(s.m)],
-      ['adam.v', concat(s.v)],
+      ['adam.m', concatFloat32(s.m)],
+      ['adam.v', concatFloat32(s.v)],
     ];
     if (bestFlat) arrays.push(['best', bestFlat]);
     if (decoder) arrays.push(['deviation', decoder.getFlat()]);
