@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { memoryDataset, loadDataset } from '../../src/sources/index.js';
 import { writeNezhaFixture } from './views-fixture.js';
 import { windowStream } from '../../src/windows/index.js';
-import { EVIDENCE_FEATURES, SeededRandom, ViewBuilder, datasetServiceOf, type EvidenceRow } from '../../src/encode/views/index.js';
+import { EVIDENCE_FEATURES, EVIDENCE_VERSION, SeededRandom, ViewBuilder, datasetServiceOf, type EvidenceRow } from '../../src/encode/views/index.js';
 import { encodeDataset, evidencePath, readEvidence, readColumnar, MetricStore, resourceFamily } from '../../src/encode/index.js';
 import { ResourceHistory } from '../../src/encode/views/evidence-resources.js';
 import type { Dataset, Entity, LogRecord, MetricSeries, Span } from '../../src/telemetry/index.js';
@@ -156,7 +156,7 @@ test('evidence: references are saved with the views state and give the same rows
   const vb = new ViewBuilder({ serviceOf: datasetServiceOf(ds) });
   await vb.fit(windowStream(ds, SPEC), isTrain);
   const state = JSON.parse(JSON.stringify(vb.toJSON()));
-  assert.equal(state.evidence.version, 1);
+  assert.equal(state.evidence.version, EVIDENCE_VERSION);
   assert.ok(state.evidence.edges.length >= 3);
   const back = ViewBuilder.fromJSON(state, { serviceOf: datasetServiceOf(ds) });
   const a: EvidenceRow[][] = [];
@@ -185,7 +185,7 @@ test('evidence: encode writes the evidence companion, which round-trips', async 
     assert.equal(r.evidenceRows, seen.length);
     const main = await readColumnar(out);
     assert.equal(main.schema.metadata.get('runtimeslicer.format_version'), '2');
-    assert.equal(main.schema.metadata.get('runtimeslicer.evidence_version'), '1');
+    assert.equal(main.schema.metadata.get('runtimeslicer.evidence_version'), String(EVIDENCE_VERSION));
     const { table, layout } = await readEvidence(r.evidencePath!);
     assert.deepEqual(layout, EVIDENCE_FEATURES);
     assert.equal(table.numRows, seen.length);

@@ -79,6 +79,8 @@ export interface ForeignRecords {
   entity: string[];
   service: string[];
   shape: Int32Array;
+  /** the body of each ERROR / FATAL record with a span id (a caller's complaint), else null */
+  errorBody?: (string | null)[];
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { Span, TimeRange } from '../../telemetry/index.js';
+import type { LogRecord, Span, TimeRange } from '../../telemetry/index.js';
 import { isRemoteCall, spanKind } from '../evidence/spans.js';
+import { namesPeer } from '../evidence/call-outcomes.js';
 import { sweptUnion } from '../evidence/self-time.js';
 import { SliceMemo } from './memo.js';
 
@@ -46,6 +47,42 @@ export interface SpanEvidence {
   /** its operation's and (operation, pod) self times, once an entry span */
   selfAt?: KeyValues;
   selfPodAt?: PodValues;
+  /** a later copy of a span already indexed (the collector wrote it twice): not a call of its own */
+  dup: boolean;
+  /** the call this span is (call-outcome family), null when it is none, undefined until looked at */
+  call: OutcomeCall | null | undefined;
+  /** `call` final: the span ended before the window its children were last read in */
+  callDone: boolean;
+  /** ERROR / FATAL records joined to the span so far (a caller's complaints about its calls) */
+  errs: LogRecord[] | undefined;
+  /** window in which this call was found complained about (by its caller's records) */
+  complainedIn: number;
+  /** window in which this span's complaints were charged to its calls */
+  complaintsIn: number;
+}
+
+/**
+ * One call as its caller saw it (src/encode/evidence/call-outcomes.ts `CallView`): a client
+ * span and the server span behind it, or, without span kinds (Nezha), a span called from
+ * another service.
+ */
+export interface OutcomeCall {
+  caller: string;
+  callee: string;
+  /** the callee's pod, when its span is there (a refused connection has none) */
+  calleePod: string | undefined;
+  /** the operation called (the server span's, else the client span's) */
+  operation: string;
+  /** the caller's span that made the call (where its complaints are logged) */
+  callerSpan: SpanEvidence | undefined;
+  end: number;
+  failed: boolean;
+  errored: boolean;
+  /** caller's duration − callee's (NaN without the callee's span) */
+  gap: number;
+  /** the edge's values, looked up once per span */
+  at: OutcomeValues | undefined;
+  podAt: OutcomeCounts | undefined;
 }
 
 /**
@@ -80,6 +117,11 @@ export class WindowValues {
       this.buf = grown;
     }
     this.buf[this.n++] = v;
+  }
+
+  /** The window's values in arrival order (valid until the next window or `sorted`). */
+  values(): Float64Array {
+    return this.buf.subarray(0, this.n);
   }
 
   /** The window's values, sorted (in place: valid until the next window). */
@@ -144,11 +186,59 @@ export class PodValues extends WindowValues {
   }
 }
 
+/** Call counts of an edge, or of an edge's callee pod, in the window; the values are the gaps of calls that neither failed nor were complained about. */
+export class OutcomeCounts extends WindowValues {
+  calls = 0;
+  failed = 0;
+  complained = 0;
+  errored = 0;
+  constructor(readonly pod: string) {
+    super();
+  }
+  override open(w: number, at: number): boolean {
+    if (!super.open(w, at)) return false;
+    this.calls = this.failed = this.complained = this.errored = 0;
+    return true;
+  }
+}
+
+/** An edge's call outcomes (caller → callee) with its callee pods in the window. */
+export class OutcomeValues extends OutcomeCounts {
+  readonly pods: OutcomeCounts[] = [];
+  private readonly podOf = new Map<string, OutcomeCounts>();
+  constructor(
+    /** caller \t callee */
+    readonly key: string,
+    readonly caller: string,
+    readonly callee: string,
+  ) {
+    super('');
+  }
+  override open(w: number, at: number): boolean {
+    if (!super.open(w, at)) return false;
+    this.pods.length = 0;
+    return true;
+  }
+  get podCount(): number {
+    return this.podOf.size;
+  }
+  sweepPods(before: number): void {
+    for (const [pod, p] of this.podOf) if (p.at < before) this.podOf.delete(pod);
+  }
+  podValues(pod: string): OutcomeCounts {
+    let p = this.podOf.get(pod);
+    if (!p) this.podOf.set(pod, (p = new OutcomeCounts(pod)));
+    return p;
+  }
+}
+
 /** A window's edge gaps and self times: keys in the order they first came (valid until the next window). */
 export interface WindowSpanValues {
   edges: KeyValues[];
   self: KeyValues[];
   inRange: SpanEvidence[];
+  /** the window's calls (spans that are one), in span order: counted by `outcomes` once records are joined */
+  calls: SpanEvidence[];
 }
 
 interface TraceSpans {
@@ -176,6 +266,7 @@ export class EvidenceSpanIndex {
   /** the pass's edges and operations, each with its values in the current window */
   private readonly edges = new Map<string, KeyValues>();
   private readonly ops = new Map<string, KeyValues>();
+  private readonly outcomeEdges = new Map<string, OutcomeValues>();
   private window = 0;
 
   private info(s: Span): SpanEvidence {
@@ -202,6 +293,12 @@ export class EvidenceSpanIndex {
       edgePodAt: undefined,
       selfAt: undefined,
       selfPodAt: undefined,
+      dup: t.spans.has(s.spanId),
+      call: undefined,
+      callDone: false,
+      errs: undefined,
+      complainedIn: 0,
+      complaintsIn: 0,
     };
     t.spans.set(s.spanId, e);
     if (s.parentId) {
@@ -237,11 +334,19 @@ export class EvidenceSpanIndex {
     const edges: KeyValues[] = [];
     const self: KeyValues[] = [];
     const inRange: SpanEvidence[] = [];
+    const calls: SpanEvidence[] = [];
     for (let i = 0; i < infos.length; i++) {
       const e = infos[i];
       const s = e.span;
       if (s.start < range.start || s.start >= range.end) continue;
       inRange.push(e);
+      if (!e.callDone) {
+        e.call = this.callOf(e, e.call ?? undefined);
+        // as self time: once the span ended inside what has been read, its children are known;
+        // its parent (the caller's span) must be known too
+        e.callDone = s.start + s.duration < range.end && (s.parentId === undefined || e.parent !== undefined);
+      }
+      if (e.call) calls.push(e);
       const p = this.parentOf(e);
       if (p && !e.gapDone) {
         e.gapDone = true;
@@ -275,13 +380,95 @@ export class EvidenceSpanIndex {
       }
       record(self, o, e.selfPodAt!, w, range.start, e.self);
     }
-    return { edges, self, inRange };
+    return { edges, self, inRange, calls };
+  }
+
+  /**
+   * The call a span is, as the family sees it (call-outcomes.ts `summarize`): a client (or
+   * producer) span, into the service of its first child in another service or else its
+   * `peer.service`; without kinds, a span whose parent (also without a kind) is in another
+   * service. `into` is the object to refill (a call is worked out again until it settles).
+   */
+  private callOf(e: SpanEvidence, into: OutcomeCall | undefined): OutcomeCall | null {
+    if (e.dup) return null;
+    const s = e.span;
+    const kind = spanKind(s);
+    if (kind === 'client' || kind === 'producer') {
+      // the family's `find`: the first child in another service
+      const server = this.kidsOf(e).find((c) => !c.dup && c.span.service !== s.service);
+      const peer = s.attributes?.['peer.service'];
+      const callee = server?.span.service ?? (typeof peer === 'string' && peer ? peer : undefined);
+      if (!callee || callee === s.service) return null;
+      const errored = s.status === 'error';
+      return fillCall(into, s.service, callee, server?.span.entity, server?.span.operation ?? s.operation, this.parentOf(e), s.start + s.duration, errored && (!server || failedAtEdge(this, s, server)), errored, server ? Math.max(0, s.duration - server.span.duration) : NaN);
+    }
+    if (kind !== undefined) return null;
+    const p = this.parentOf(e);
+    if (!p || spanKind(p.span) !== undefined || !isRemoteCall(p.span, s)) return null;
+    const errored = s.status === 'error';
+    return fillCall(into, p.span.service, s.service, s.entity, s.operation, p, s.start + s.duration, errored && !inherited(this, e), errored, Math.max(0, p.span.duration - s.duration));
+  }
+
+  /**
+   * Call outcomes of a window's calls (`summarize`'s `calls`), once the window's records are
+   * joined to their spans: per edge and per (edge, callee pod), calls, failed, complained about
+   * and errored ones, and the gaps of the others — the family's summary as per-key values.
+   */
+  outcomes(calls: readonly SpanEvidence[], range: TimeRange): OutcomeValues[] {
+    const w = this.window;
+    const out: OutcomeValues[] = [];
+    for (const e of calls) {
+      const c = e.call!;
+      const p = c.callerSpan;
+      if (p?.errs && p.complaintsIn !== w) this.complaints(p, w);
+      let a = c.at;
+      if (!a) {
+        const key = `${c.caller}\t${c.callee}`;
+        a = this.outcomeEdges.get(key);
+        if (!a) this.outcomeEdges.set(key, (a = new OutcomeValues(key, c.caller, c.callee)));
+        c.at = a;
+      }
+      if (a.open(w, range.start)) out.push(a);
+      const complained = !c.failed && e.complainedIn === w;
+      count(a, c, complained);
+      if (c.calleePod !== undefined) {
+        const pv = (c.podAt ??= a.podValues(c.calleePod));
+        if (pv.open(w, range.start)) a.pods.push(pv);
+        count(pv, c, complained);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Charges each ERROR record of a caller's span to the latest of its calls that had ended by
+   * then and that the record names (callee service or operation), unless that call errored
+   * (call-outcomes.ts `complaints`); marks the charged calls in window `w`.
+   */
+  private complaints(p: SpanEvidence, w: number): void {
+    p.complaintsIn = w;
+    const kids = this.kidsOf(p);
+    for (const r of p.errs!) {
+      let best: SpanEvidence | undefined;
+      for (const k of kids) {
+        const c = k.call;
+        if (!c || c.callerSpan !== p) continue;
+        if (c.end > r.time + CLOCK_SLACK_MS || (best && c.end <= best.call!.end)) continue;
+        if (namesPeer(r.body, c.callee) || namesPeer(r.body, c.operation)) best = k;
+      }
+      if (best && !best.call!.errored) best.complainedIn = w;
+    }
+  }
+
+  /** Notes an ERROR / FATAL record of a span (for its complaints about its calls). */
+  noteError(e: SpanEvidence, r: LogRecord): void {
+    (e.errs ??= []).push(r);
   }
 
   /** Edges, operations and their pods held (what `sweep` bounds). */
   get retained(): number {
     let n = 0;
-    for (const m of [this.edges, this.ops]) for (const v of m.values()) n += 1 + v.podCount;
+    for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m.values()) n += 1 + v.podCount;
     return n;
   }
 
@@ -306,8 +493,8 @@ export class EvidenceSpanIndex {
     this.sweptAt = start;
     const before = start - KEEP_TRACES_MS;
     for (const [id, t] of this.traces) if (t.last < before) this.traces.delete(id);
-    for (const m of [this.edges, this.ops]) {
-      for (const [k, v] of m) {
+    for (const m of [this.edges, this.ops, this.outcomeEdges]) {
+      for (const [k, v] of m as Map<string, KeyValues | OutcomeValues>) {
         if (v.at < before) m.delete(k);
         else v.sweepPods(before);
       }
@@ -317,6 +504,51 @@ export class EvidenceSpanIndex {
   static childrenOf(idx: EvidenceSpanIndex, e: SpanEvidence): SpanEvidence[] {
     return idx.kidsOf(e);
   }
+}
+
+/** Log and span clocks agree to about a millisecond (the family's `CLOCK_SLACK_MS`). */
+const CLOCK_SLACK_MS = 1;
+
+function fillCall(into: OutcomeCall | undefined, caller: string, callee: string, calleePod: string | undefined, operation: string, callerSpan: SpanEvidence | undefined, end: number, failed: boolean, errored: boolean, gap: number): OutcomeCall {
+  if (!into || into.caller !== caller || into.callee !== callee || into.calleePod !== calleePod) {
+    return { caller, callee, calleePod, operation, callerSpan, end, failed, errored, gap, at: undefined, podAt: undefined };
+  }
+  into.operation = operation;
+  into.callerSpan = callerSpan;
+  into.end = end;
+  into.failed = failed;
+  into.errored = errored;
+  into.gap = gap;
+  return into;
+}
+
+/** One call into its edge's (or pod's) counts: the family's tally (call-outcomes.ts `summarize`). */
+function count(into: OutcomeCounts, c: OutcomeCall, complained: boolean): void {
+  into.calls++;
+  if (c.errored) into.errored++;
+  if (c.failed) into.failed++;
+  else if (complained) into.complained++;
+  else if (!Number.isNaN(c.gap)) into.push(c.gap);
+}
+
+const isError = (e: SpanEvidence) => e.span.status === 'error';
+
+/** A failing span whose own outgoing call failed passes on a failure from deeper down (the family's `inherited`). */
+function inherited(idx: EvidenceSpanIndex, e: SpanEvidence, depth = 0): boolean {
+  if (depth > MAX_DEPTH) return false;
+  for (const c of EvidenceSpanIndex.childrenOf(idx, e)) {
+    if (c.dup || !isError(c)) continue;
+    const kind = spanKind(c.span);
+    if (kind === 'client' || kind === 'producer' || c.span.service !== e.span.service) return true;
+    if (inherited(idx, c, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** A failed attempt charged to the edge: the callee's own error, or a timeout spent mostly between the two (the family's `failedAtEdge`). */
+function failedAtEdge(idx: EvidenceSpanIndex, client: Span, server: SpanEvidence): boolean {
+  if (isError(server)) return !inherited(idx, server);
+  return client.duration - server.span.duration >= client.duration / 2;
 }
 
 /** the children of a leaf (shared: never added to) */

@@ -2,6 +2,9 @@ import type { LogRecord, Span, TimeRange } from '../../telemetry/index.js';
 import {
   EDGE_MIN_CALLS,
   LOG_MIN_SPANS,
+  OUTCOME_MIN_CALLS,
+  callOutcomes,
+  outcomeZ,
   edgeGaps,
   logRates,
   logTemplates,
@@ -12,6 +15,8 @@ import {
   type EdgeSummary,
   type LogReference,
   type LogSummary as TemplateSummary,
+  type OutcomeReference,
+  type OutcomeSummary,
   type RateReference,
   type RateSummary,
 
@@ -19,7 +24,7 @@ import {
   type SelfReference,
   type SelfSummary,
 } from '../evidence/index.js';
-import { EvidenceSpanIndex, type KeyValues, type SpanEvidence } from './evidence-spans.js';
+import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
 import type { ForeignRecords } from './builder.js';
@@ -34,7 +39,7 @@ import { SeededRandom } from './stats.js';
  * Values are in the families' own units (robust z, Welch t, ln ms), not compressed: a feature
  * that cannot be computed (the family has no data in the window, or no reference) is NaN.
  */
-export const EVIDENCE_VERSION = 1;
+export const EVIDENCE_VERSION = 2;
 
 export const EVIDENCE_FEATURES: readonly string[] = [
   // edge gaps, attributed to the callee (this service / pod)
@@ -69,6 +74,13 @@ export const EVIDENCE_FEATURES: readonly string[] = [
   'res_mem_own_z',
   'res_global_z_max',
   'res_cpu_global_z',
+  // call outcomes into the service (pod): failed, complained about or slow on the edge
+  'out_in_calls_log',
+  'out_in_failed_share',
+  'out_in_complained_share',
+  'out_in_z_median',
+  'out_in_z_max',
+  'out_out_z_median',
 ];
 
 const F = Object.fromEntries(EVIDENCE_FEATURES.map((n, i) => [n, i])) as Record<string, number>;
@@ -103,6 +115,21 @@ interface EdgeStat {
   pods: [string, number, number][];
 }
 
+/** Call counts of an edge or of one of its callee pods; `gaps`: gaps of the calls neither failed nor complained about (in no order). */
+interface OutcomeCount {
+  calls: number;
+  failed: number;
+  complained: number;
+  errored: number;
+  gaps: Float64Array;
+}
+
+interface OutcomeStat extends OutcomeCount {
+  caller: string;
+  callee: string;
+  pods: (OutcomeCount & { pod: string })[];
+}
+
 interface OpStat {
   service: string;
   operation: string;
@@ -120,6 +147,8 @@ export interface EvidenceWindow {
   ops?: OpStat[];
   serviceSelf?: Map<string, Pooled>;
   podSelf?: Map<string, Pooled>;
+  /** call outcomes per edge (caller → callee) */
+  outcomes?: OutcomeStat[];
   /** keyed by line shape until rendered (`mapTemplates`) */
   templates?: TemplateSummary;
   rates?: RateSummary;
@@ -134,6 +163,7 @@ export interface EvidenceReferences {
   self: SelfReference;
   templates?: LogReference;
   rates?: RateReference;
+  outcomes?: OutcomeReference;
 }
 
 /** JSON form, saved with the fitted views (`ViewBuilderState.evidence`). */
@@ -146,9 +176,13 @@ export interface EvidenceState {
   /** [service\toperation, spans, [template, Σ, Σ²][]] */
   templates?: [string, number, [number, number, number][]][];
   rates?: { windows: number; moments: [string, [number, number, number][]][] };
+  /** [caller\tcallee, slow gap ms (null: none), calls, bad calls, windows, dispersion] */
+  outcomes?: [string, number | null, number, number, number, number][];
 }
 
 function pooled(parts: readonly Float64Array[]): Pooled {
+  // one part (a service with one incoming edge, a pod with one) is sorted already
+  if (parts.length === 1) return { n: parts[0].length, p50: q(parts[0], 0.5), p90: q(parts[0], 0.9) };
   let n = 0;
   for (const p of parts) n += p.length;
   const all = new Float64Array(n);
@@ -199,6 +233,23 @@ function selfSummary(ops: readonly KeyValues[]): SelfSummary {
   return new Map(ops.map((k) => [k.key, { service: k.a, operation: k.b, selfMs: Array.from(k.sorted()), byPod: podLists(k) }]));
 }
 
+/**
+ * A key's counts as kept for the window; its gaps are only counted above a threshold (rows) or
+ * pooled into a quantile (fit), so they stay in arrival order (no per-window sort); a pod's
+ * gaps are kept only where a row judges it (≥ OUTCOME_MIN_CALLS calls).
+ */
+const outcomeCount = (k: OutcomeCounts, keep = true): OutcomeCount => ({ calls: k.calls, failed: k.failed, complained: k.complained, errored: k.errored, gaps: keep ? k.values().slice() : NO_GAPS });
+const NO_GAPS = new Float64Array(0);
+
+function compactOutcomes(edges: readonly OutcomeValues[]): OutcomeStat[] {
+  return edges.map((k) => ({ caller: k.caller, callee: k.callee, ...outcomeCount(k), pods: k.pods.map((p) => ({ pod: p.pod, ...outcomeCount(p, p.calls >= OUTCOME_MIN_CALLS) })) }));
+}
+
+/** A window's call outcomes as the family's summary (for `fit`; no caller-side durations: the rows read no felt figures). */
+function outcomeSummary(stats: readonly OutcomeStat[]): OutcomeSummary {
+  return new Map(stats.map((o) => [`${o.caller}\t${o.callee}`, { caller: o.caller, callee: o.callee, calls: o.calls, failed: o.failed, complained: o.complained, errored: o.errored, gaps: Array.from(o.gaps) }]));
+}
+
 const podLists = (k: KeyValues) => new Map(k.pods.map((p) => [p.pod, Array.from(p.sorted())]));
 
 /** Algorithm R over whole window summaries (seeded: the same windows give the same sample). */
@@ -244,9 +295,12 @@ export class EvidencePass {
   private readonly selfSample: SummaryReservoir<SelfSummary>;
   private readonly tplSample: SummaryReservoir<TemplateSummary>;
   private readonly rateSample: SummaryReservoir<RateSummary>;
+  private readonly outcomeSample: SummaryReservoir<OutcomeSummary>;
 
   constructor(seed: number, cap = EVIDENCE_REFERENCE_WINDOWS) {
     const rng = new SeededRandom(seed ^ 0x5eed11);
+    // a generator of its own: the other samples draw what they drew before the outcomes came
+    this.outcomeSample = new SummaryReservoir(cap, new SeededRandom(seed ^ 0x0c0e11));
     this.edgeSample = new SummaryReservoir(cap, rng);
     this.selfSample = new SummaryReservoir(cap, rng);
     this.tplSample = new SummaryReservoir(cap, rng);
@@ -261,9 +315,11 @@ export class EvidencePass {
     const out: EvidenceWindow = {};
     let any = false;
     let inRange: SpanEvidence[] | undefined;
+    let calls: SpanEvidence[] | undefined;
     if (spans.length) {
       const s = this.spans.summarize(spans, range);
       inRange = s.inRange;
+      calls = s.calls;
       if (s.edges.length) {
         compactEdges(s.edges, out);
         if (train) this.edgeSample.add(() => edgeSummary(s.edges));
@@ -276,6 +332,15 @@ export class EvidencePass {
       }
     }
     if (logs.length) this.takeRecords(logs, shapes, range);
+    // after the records: a caller's complaints are its ERROR records
+    if (calls?.length) {
+      const o = compactOutcomes(this.spans.outcomes(calls, range));
+      if (o.length) {
+        out.outcomes = o;
+        if (train) this.outcomeSample.add(() => outcomeSummary(o));
+        any = true;
+      }
+    }
     const t = inRange?.length ? this.templateSummary(inRange) : undefined;
     if (t) {
       out.templates = t;
@@ -334,6 +399,7 @@ export class EvidencePass {
     }
     // a duplicate (same span, time and line) is the same event
     if (!firstOf(e, r.time, shape)) return;
+    if (r.severity === 'error' || r.severity === 'fatal') this.spans.noteError(e, r);
     const m = (e.logs ??= []);
     let i = 0;
     while (i < m.length && m[i] !== shape) i += 2;
@@ -402,6 +468,7 @@ export class EvidencePass {
       self: selfTime.fit(this.selfSample.items),
       templates: tpl.length ? logTemplates.fit(tpl) : undefined,
       rates: rates.length ? logRates.fit(rates) : undefined,
+      outcomes: this.outcomeSample.items.length ? callOutcomes.fit(this.outcomeSample.items) : undefined,
     };
   }
 }
@@ -537,6 +604,7 @@ export function evidenceRows(
     selfFeatures(ew, refs?.self, svc, pod);
     if (ew.templates) templateFeatures(mapTemplates(ew.templates, templateOf), refs?.templates, svc, describe);
     if (ew.rates) rateFeatures(mapRates(ew.rates, templateOf), refs?.rates, svc, describe);
+    if (ew.outcomes) outcomeFeatures(ew.outcomes, refs?.outcomes, svc, pod);
   }
   if (resources) resourceFeatures(resources, svc, pod);
   const rows: EvidenceRow[] = [];
@@ -656,6 +724,81 @@ function selfFeatures(ew: EvidenceWindow, ref: SelfReference | undefined, svc: S
     const [s, p] = k.split('\t');
     fill(pod(s, p), g, podDevs.get(k));
   }
+}
+
+/** Values of `v` above `x`. */
+function countAbove(v: Float64Array, x: number): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] > x) n++;
+  return n;
+}
+
+interface OutcomeAcc {
+  calls: number;
+  failed: number;
+  complained: number;
+  z: number[];
+}
+
+/**
+ * Call outcomes into each service and pod (call-outcomes.ts): shares of failed and
+ * complained-about calls, and per incoming edge with a reference and ≥ OUTCOME_MIN_CALLS calls
+ * the family's z of its bad calls (failed, complained about, or slower on the edge than its
+ * normal 99th percentile gap) against the edge's normal share (`outcomeZ`); a pod's calls are
+ * judged against its edge's reference.
+ */
+function outcomeFeatures(stats: readonly OutcomeStat[], ref: OutcomeReference | undefined, svc: SvcAcc, pod: PodAcc): void {
+  const into = new Map<string, OutcomeAcc>();
+  const podInto = new Map<string, OutcomeAcc>();
+  const outZ = new Map<string, number[]>();
+  const acc = (m: Map<string, OutcomeAcc>, k: string, c: OutcomeCount): OutcomeAcc => {
+    let a = m.get(k);
+    if (!a) m.set(k, (a = { calls: 0, failed: 0, complained: 0, z: [] }));
+    a.calls += c.calls;
+    a.failed += c.failed;
+    a.complained += c.complained;
+    return a;
+  };
+  const zOf = (c: OutcomeCount, r: OutcomeReference extends Map<string, infer R> ? R : never) => {
+    const bad = c.failed + c.complained + countAbove(c.gaps, r.slowMs);
+    return { bad, z: outcomeZ(bad, c.calls, (r.bad + 0.5) / (r.calls + 1), r.dispersion) };
+  };
+  for (const o of stats) {
+    const a = acc(into, o.callee, o);
+    const r = ref?.get(`${o.caller}\t${o.callee}`);
+    if (r && o.calls >= OUTCOME_MIN_CALLS) {
+      const { bad, z } = zOf(o, r);
+      a.z.push(z);
+      push(outZ, o.caller, z);
+      if (Math.abs(z) >= ITEM_MIN) {
+        svc(o.callee).items.push({
+          dev: z,
+          text: () => `call-outcome ${o.caller} → ${o.callee} ${bad} of ${o.calls} calls bad (${o.failed} failed, ${o.complained} complained about, ${bad - o.failed - o.complained} slower than ${fmt(r.slowMs)} ms; ref share ${fmt(r.bad / r.calls)}, z ${sig(z)})`,
+        });
+      }
+    }
+    for (const p of o.pods) {
+      const pa = acc(podInto, `${o.callee}\t${p.pod}`, p);
+      if (r && p.calls >= OUTCOME_MIN_CALLS) pa.z.push(zOf(p, r).z);
+    }
+  }
+  const fill = (a: Acc, x: OutcomeAcc) => {
+    a.f[F.out_in_calls_log] = Math.log1p(x.calls);
+    if (x.calls) {
+      a.f[F.out_in_failed_share] = x.failed / x.calls;
+      a.f[F.out_in_complained_share] = x.complained / x.calls;
+    }
+    if (x.z.length) {
+      a.f[F.out_in_z_median] = med(x.z);
+      a.f[F.out_in_z_max] = Math.max(...x.z);
+    }
+  };
+  for (const [callee, x] of into) fill(svc(callee), x);
+  for (const [k, x] of podInto) {
+    const [s, p] = k.split('\t');
+    fill(pod(s, p), x);
+  }
+  for (const [caller, z] of outZ) svc(caller).f[F.out_out_z_median] = med(z);
 }
 
 const ZERO = { sum: 0, sumSq: 0 } as const;
@@ -787,6 +930,7 @@ export function evidenceToJSON(refs: EvidenceReferences, historyMs: number): Evi
     self: loc(refs.self),
     templates: refs.templates ? [...refs.templates.ops].map(([k, o]) => [k, o.n, [...o.templates].map(([t, m]) => [t, m.sum, m.sumSq] as [number, number, number])]) : undefined,
     rates: refs.rates ? { windows: refs.rates.windows, moments: [...refs.rates.moments].map(([s, m]) => [s, [...m].map(([t, x]) => [t, x.sum, x.sumSq] as [number, number, number])]) } : undefined,
+    outcomes: refs.outcomes ? [...refs.outcomes].map(([k, r]) => [k, Number.isFinite(r.slowMs) ? r.slowMs : null, r.calls, r.bad, r.windows, r.dispersion]) : undefined,
   };
 }
 
@@ -800,6 +944,7 @@ export function evidenceFromJSON(s: EvidenceState | undefined): EvidenceReferenc
     self: loc(s.self),
     templates: s.templates ? { ops: new Map(s.templates.map(([k, n, t]) => [k, { n, templates: moments(t) }])), text: new Map() } : undefined,
     rates: s.rates ? { windows: s.rates.windows, moments: new Map(s.rates.moments.map(([k, m]) => [k, moments(m)])), text: new Map() } : undefined,
+    outcomes: s.outcomes ? new Map(s.outcomes.map(([k, slowMs, calls, bad, windows, dispersion]) => [k, { slowMs: slowMs ?? Infinity, calls, bad, windows, dispersion }])) : undefined,
   };
 }
 
@@ -812,7 +957,9 @@ export function foreignRecords(r: ForeignRecords, localShape: (shape: number) =>
   const logs: LogRecord[] = new Array(r.time.length);
   const shapes: number[] = new Array(r.time.length);
   for (let i = 0; i < r.time.length; i++) {
-    logs[i] = { time: r.time[i], entity: r.entity[i], service: r.service[i], severity: 'unknown', body: '', traceId: r.traceId[i] ?? undefined, spanId: r.spanId[i] ?? undefined };
+    // only the call-outcome complaints read a severity and a body: of ERROR records with a span id
+    const err = r.errorBody?.[i];
+    logs[i] = { time: r.time[i], entity: r.entity[i], service: r.service[i], severity: err != null ? 'error' : 'unknown', body: err ?? '', traceId: r.traceId[i] ?? undefined, spanId: r.spanId[i] ?? undefined };
     shapes[i] = localShape(r.shape[i]);
   }
   return { logs, shapes };

@@ -203,6 +203,7 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
           entity: pick.map((i) => logs[i].entity),
           service: pick.map((i) => logs[i].service),
           shape: Int32Array.from(pick, (i) => sh[i]),
+          errorBody: pick.map((i) => (logs[i].spanId && (logs[i].severity === 'error' || logs[i].severity === 'fatal') ? logs[i].body : null)),
         };
       }
       if (s.train[w.index]) {
