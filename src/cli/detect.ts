@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { FEATURE_LAYOUTS } from '../encode/index.js';
+import { EVIDENCE_VERSION, FEATURE_LAYOUTS } from '../encode/index.js';
+import { EvidenceByWindow, evidenceRowsIn } from '../eval/index.js';
 import { MODALITIES } from '../model/index.js';
 import { eventPRF } from '../stats/index.js';
 import { TasksFile, type WindowAlarm } from '../tasks/index.js';
@@ -35,16 +36,34 @@ function alarmRuns(alarms: readonly WindowAlarm[]): { start: number; end: number
 
 async function detect(o: DetectCliOptions): Promise<void> {
   const tasks = await TasksFile.load(o.tasks);
-  const names = featureNames();
-  if (tasks.doc.rows.width !== names.length) {
-    throw new UserError(`${o.tasks} was fitted on ${tasks.doc.rows.width} features per window, this runtimeslicer's views give ${names.length}: run \`runtimeslicer tune\` again`);
+  const names = tasks.evidenceColumns() ?? featureNames();
+  if (tasks.doc.rows.width !== featureNames().length) {
+    throw new UserError(`${o.tasks} was fitted on ${tasks.doc.rows.width} features per window, this runtimeslicer's views give ${featureNames().length}: run \`runtimeslicer tune\` again`);
   }
+  const evLayout = tasks.doc.detection.input === 'evidence' ? tasks.doc.detection.evidence : null;
+  if (evLayout && o.states === 'on') throw new UserError(`${o.tasks}: its detector reads the evidence rows, which have no states (chosen by cross-validation at \`tune\`); use --states auto or off`);
+  if (evLayout && evLayout.evidenceVersion !== EVIDENCE_VERSION) throw new UserError(`${o.tasks}: its detector reads evidence features of version ${evLayout.evidenceVersion}, this runtimeslicer's encode writes version ${EVIDENCE_VERSION}: run \`runtimeslicer tune\` again`);
   const ds = await openDataset(o.data, {});
-  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json);
+  // the evidence detector reads each window's evidence rows, against references encode fits on
+  // this data's own windows without labels (as evaluate and tune computed them)
+  const evIn = evLayout ? new EvidenceByWindow() : undefined;
+  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json, evIn?.add);
   noteDataProblems(ds, o.data);
   const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
   if (det.length === 0) throw new UserError(`${o.data}: no window has metrics; detection reads the metrics view`);
-  const useStates = (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
+  if (evIn && evLayout) {
+    let evRows: (Float64Array | undefined)[];
+    try {
+      evRows = evidenceRowsIn(evLayout, det.map((d) => d.w), (w) => evIn.of(w));
+    } catch (e) {
+      throw new UserError(`${o.tasks}: ${e instanceof Error ? e.message : String(e)}; run \`runtimeslicer tune\` again`);
+    }
+    det.forEach((d, i) => {
+      if (evRows[i]) d.evidence = evRows[i];
+    });
+    if (!evRows.some((r) => r !== undefined)) process.stderr.write(`warning: ${o.data} gives no evidence row for the services of ${o.tasks} (${evLayout.services.length} services): its detector reads them, so nothing alarms; run \`runtimeslicer tune\` on data of this system\n`);
+  }
+  const useStates = !evLayout && (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
   const alarms = tasks.detect(det, { states: useStates });
   const runs = alarmRuns(alarms);
   // labelled data: how the alarms fall against the faults (event rule of docs/evaluate.md)
@@ -54,6 +73,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
       JSON.stringify({
         tasks: o.tasks,
         data: o.data,
+        detector: tasks.doc.detection.input === 'evidence' ? `evidence:${tasks.doc.detection.family}` : `${tasks.doc.detection.family}${useStates ? '+states' : ''}`,
         states: useStates ? tasks.k : 1,
         windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
         alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
@@ -63,7 +83,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
     return;
   }
   const alarmed = alarms.filter((a) => a.alarm).length;
-  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, ''];
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, ''];
   for (const r of runs) {
     const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
     lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);

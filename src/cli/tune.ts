@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { createBackbone } from '../encode/index.js';
-import { buildSetup, crossValidateDetectors, evidenceRankings, rawFeatures, SETTLE_MS, type DetectorCandidate } from '../eval/index.js';
+import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord } from '../encode/index.js';
+import { buildSetup, crossValidateDetectors, detectorCandidates, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
-import { fitTasks, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TuneInput } from '../tasks/index.js';
+import { fitTasks, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
@@ -18,6 +18,7 @@ interface TuneCliOptions {
   window?: number;
   stride?: number;
   faultDuration: number;
+  detector: 'features' | 'evidence' | 'auto';
 }
 
 /** Task models read raw view features only: without a model the backbone's vectors are never read. */
@@ -41,12 +42,16 @@ export const LOCALIZE_SLICE_MS = 60_000;
 /** labelled cases with evidence the tuned ranker needs, else the evidence ranking is kept */
 export const RANKER_MIN_CASES = 5;
 
-/** The dataset's windows with view features (and per-service rows when `entities`), encoded in memory. */
-export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean): Promise<{ windows: EncodedWindow[]; dim: number }> {
+/**
+ * The dataset's windows with view features (and per-service rows when `entities`), encoded in
+ * memory; `onEvidence` takes the evidence rows (encode's label-free references fitted on this
+ * dataset's own windows).
+ */
+export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean, onEvidence?: (rows: readonly EvidenceRecord[]) => void): Promise<{ windows: EncodedWindow[]; dim: number }> {
   const backbone = await createBackbone(backboneSpec);
   const progress = new PhaseProgress(show);
   try {
-    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress });
+    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress, ...(onEvidence ? { onEvidence } : {}) });
     return { windows, dim: backbone.dim };
   } finally {
     progress.stop();
@@ -55,7 +60,7 @@ export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec
 }
 
 /** Rows of the windows that have metrics, `mask`ed modalities left out, as the detector reads them. */
-export function detectionRows(windows: readonly EncodedWindow[], dim: number, mask: readonly Modality[]) {
+export function detectionRows(windows: readonly EncodedWindow[], dim: number, mask: readonly Modality[]): (TasksTimedRow & { w: EncodedWindow; abnormal: boolean })[] {
   const ws = windows.filter((w) => w.inputs.metrics !== undefined);
   const rows = rawFeatures(dim).system(ws, mask);
   return ws.map((w, i) => ({ w, start: w.window.start, end: w.window.end, source: w.source, row: rows[i], abnormal: w.label.abnormal }));
@@ -69,12 +74,30 @@ async function tune(o: TuneCliOptions): Promise<void> {
   const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'tune' });
   if (ds.labels.length === 0 && !(ds.cases?.length)) throw new UserError(`${o.data} has no fault labels: tune fits on labelled data`);
   const show = process.stderr.isTTY === true;
-  const { windows, dim } = await encodeForTasks(ds, spec, backboneSpec, true, show);
+  // evidence rows for the evidence detectors, as evaluate collects them (not for case sources,
+  // whose cases have no normal windows; not for Nezha's 5-min windows, where evaluate reads the
+  // evidence only over minutes, and whose 5-min detection reads metrics alone: `detectionMask`)
+  // `--detector features` (the default) never reads them: an evidence detector wins the
+  // cross-validation inside one run but transfers worse to another run of the same system,
+  // because encode fits the evidence references on the data it judges (docs/tasks.md, "For use")
+  if (o.detector === 'evidence' && (ds.cases || ds.format === 'nezha')) throw new UserError(`--detector evidence: ${o.data} gives no evidence rows for detection (${ds.cases ? 'its cases have no normal windows' : "Nezha's traces and logs exist only near faults"}); use --detector features`);
+  const ev = o.detector === 'features' || ds.cases || ds.format === 'nezha' ? undefined : new EvidenceByWindow();
+  const { windows, dim } = await encodeForTasks(ds, spec, backboneSpec, true, show, ev?.add);
   noteDataProblems(ds, o.data);
   const setup = buildSetup(ds, windows, basename(o.data.replace(/\/+$/, '')), { folds: 5, seed: o.seed });
   const rep = rawFeatures(dim);
   const mask = detectionMask(windows);
   const det = detectionRows(windows, dim, mask);
+  // evidence rows where the detection set keeps traces or logs (`evidenceDetects`), in one layout
+  // over every window: the services of the tuning data
+  const evidenceLayout = ev && ev.size > 0 && evidenceDetects(mask) ? evidenceDetectionLayout(windows, (w) => ev.of(w), mask) : undefined;
+  if (o.detector === 'evidence' && !evidenceLayout) throw new UserError(`--detector evidence: ${o.data} gives no evidence rows for detection (its normal windows lack traces or logs, or no service has evidence); use --detector features`);
+  if (ev && evidenceLayout) {
+    const evRows = evidenceRowsIn(evidenceLayout, det.map((d) => d.w), (w) => ev.of(w));
+    det.forEach((d, i) => {
+      if (evRows[i]) d.evidence = evRows[i];
+    });
+  }
   // the evidence ranking of every labelled case: the ranker's training cases, and the suspect
   // the classifier learns from — the localizer's top service and its evidence, as on new data
   // (the true root cause only where the localizer ranks nothing)
@@ -92,17 +115,21 @@ async function tune(o: TuneCliOptions): Promise<void> {
   });
   const faults = [...ds.labels.map((f) => ({ start: f.start, end: f.end }))];
   const settleMs = ds.format === 'nezha' ? SETTLE_MS : 0;
-  // which detector (robust-z or kNN, with states or not): cross-validation over the evaluate
-  // protocol's folds of this data, the comparison evaluate's `tuned` column makes inside each fold
+  // which detector (robust-z or kNN, on the features with states or not, or on the evidence
+  // rows): cross-validation over the evaluate protocol's folds of this data, over the candidates
+  // evaluate's `tuned` column compares inside each fold (`detectorCandidates`)
   const mo = setup.detection.find((s) => s.level === (mask.length > 0 ? 'metrics-only' : 'all-modalities'));
   let crossValidation: TuneInput['crossValidation'];
   if (mo && mo.injections.length > 0) {
     const rows = rep.system(mo.windows, mask);
+    const evRows = ev && evidenceLayout ? evidenceRowsIn(evidenceLayout, mo.windows, (w) => ev.of(w)) : undefined;
+    const withEvidence = evRows !== undefined && evRows.some((r) => r !== undefined);
     const folds = [...new Set(mo.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
     if (folds.length >= 2) {
-      const candidates: DetectorCandidate[] = [{ family: 'robust-z', states: false }, { family: 'knn', states: false }, { family: 'robust-z', states: true }, { family: 'knn', states: true }];
-      const cv = crossValidateDetectors(rep, mo, rows, folds, candidates, o.seed, settleMs);
-      crossValidation = { folds: folds.length, candidates: candidates.map((c, i) => ({ ...c, f1: cv[i].f1 })) };
+      const candidates = detectorCandidates(rep.kind, false, withEvidence);
+      const cv = crossValidateDetectors(rep, mo, withEvidence ? { features: rows, evidence: evRows } : rows, folds, candidates, o.seed, settleMs);
+      const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), f1: cv[i].f1 }));
+      crossValidation = { folds: folds.length, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
     }
   }
   // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a conditional
@@ -117,6 +144,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     faults,
     settleMs,
     mask,
+    ...(evidenceLayout ? { evidenceLayout: { evidenceVersion: EVIDENCE_VERSION, ...evidenceLayout } } : {}),
     crossValidation,
     cases: cases.filter((c) => c.row !== undefined),
     k: o.k,
@@ -143,7 +171,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     `tasks fitted on ${o.data}: ${d.fittedOn.windows} windows (${d.detection.references} normal references), ${d.fittedOn.cases} labelled case(s)`,
     `detection reads: ${['metrics', 'traces', 'logs'].filter((m) => !d.detection.mask.includes(m)).join(', ')}${d.detection.mask.length ? ` (${d.detection.mask.join(', ')} left out: in fewer than ${DETECTION_PRESENCE * 100} % of normal windows)` : ''}`,
     `states: k=${d.states.k} (${d.states.partition ? `k-means, chosen by ${d.states.partition.chosenBy}` : 'one state: too few rows'}); context ${d.states.contextMs / 60_000} min`,
-    `detection: ${d.detection.family}${d.detection.useStates ? ' with states' : ', global'} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
+    `detection: ${d.detection.input === 'evidence' ? `evidence:${d.detection.family} over ${d.detection.evidence?.services.length} services × ${d.detection.evidence?.features.length} evidence features` : `${d.detection.family}${d.detection.useStates ? ' with states' : ', global'}`} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
     `localization: ${d.localization.ranker ? `evidence re-weighed by a ranker (${d.localization.ranker.lambda === null ? 'λ=∞: no λ beat the evidence ranking on held-out folds' : `λ=${d.localization.ranker.lambda}`}, ${d.localization.ranker.cases} cases; weights ${d.localization.ranker.features.map((f, j) => `${f} ${d.localization.ranker!.global[j].toFixed(2)}`).join(', ')})` : 'the label-free evidence ranking'}`,
     `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')}); reads ${d.classification.evidence.blocks === 'evidence' ? "the suspect's evidence alone" : `the window, the suspect's view${d.classification.evidence.layout.length > 0 ? " and the suspect's evidence" : ''}`}${d.classification.evidence.crossValidation ? ` (cross-validated macro-F1: ${d.classification.evidence.crossValidation.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')})` : ''}` : 'none (fewer than two fault types)'}`,
     `wrote ${out}`,
@@ -165,6 +193,11 @@ export function register(program: Command): void {
     .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
     .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
     .addOption(faultDurationOption())
+    .addOption(
+      new Option('--detector <input>', 'what the detector reads: features (raw view features), evidence (the evidence rows; sets with traces and logs in normal windows), auto (whichever cross-validates best on this data; see docs/tasks.md on transfer to other runs)')
+        .choices(['features', 'evidence', 'auto'])
+        .default('features'),
+    )
     .action((o: TuneCliOptions) => run(() => tune(o)));
 }
 

@@ -25,6 +25,9 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     assert.equal(doc.window.lengthMs, 300_000);
     assert.ok(doc.fittedOn.data.endsWith('sim') && doc.fittedOn.cases > 0);
     assert.ok(doc.states.k >= 1 && doc.detection.state.states.length === doc.states.k);
+    // the default detector reads the features: no evidence candidate was even compared
+    assert.equal(doc.detection.input, 'features');
+    assert.ok(!(doc.detection.crossValidation?.candidates ?? []).some((c) => c.candidate.startsWith('evidence:')), 'no evidence candidate by default');
     assert.ok(doc.classification && doc.classification.types.length >= 2);
     // six faults: enough cases for the tuned ranker (RANKER_MIN_CASES = 5) when the evidence names them
     assert.equal(doc.localization.method, doc.localization.ranker ? 'evidence+ranker' : 'evidence');

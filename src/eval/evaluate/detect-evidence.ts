@@ -20,28 +20,37 @@ import type { Modality } from '../../telemetry/index.js';
 import type { EncodedWindow } from '../../model/index.js';
 
 /**
- * The evidence features detection reads, each with the modalities it needs: the deviations only
- * (counts of calls, spans and records say how busy a service is, which raw features carry).
+ * Which evidence features detection reads: a rule over EVIDENCE_FEATURES' names, so a family
+ * that adds columns flows in without an edit here. Read: every deviation. Left out: volumes (how
+ * busy a service is — counts of calls, edges, spans, records and metric series, `*_<what>_log`),
+ * which the raw features carry and which swing with load, not faults; and levels (`*_logms`,
+ * a service's typical gap or self time in ln ms), which say what the service is, not how far it
+ * is from its reference. Counts of new, vanished or appeared things (`edge_in_new_log`,
+ * `logt_vanished_log`) are deviations and stay.
  */
-export const DETECTION_EVIDENCE: readonly { name: string; needs: readonly Modality[] }[] = [
-  { name: 'edge_in_dev_median', needs: ['traces'] },
-  { name: 'edge_in_dev_max', needs: ['traces'] },
-  { name: 'edge_in_new_log', needs: ['traces'] },
-  { name: 'edge_out_dev_median', needs: ['traces'] },
-  { name: 'self_dev_max', needs: ['traces'] },
-  { name: 'self_dev_median', needs: ['traces'] },
-  { name: 'logt_t_max', needs: ['traces', 'logs'] },
-  { name: 'logt_t_min', needs: ['traces', 'logs'] },
-  { name: 'logt_vanished_log', needs: ['traces', 'logs'] },
-  { name: 'logt_appeared_log', needs: ['traces', 'logs'] },
-  { name: 'lograte_z_max', needs: ['logs'] },
-  { name: 'lograte_z_min', needs: ['logs'] },
-  { name: 'res_own_z_max', needs: ['metrics'] },
-  { name: 'res_cpu_own_z', needs: ['metrics'] },
-  { name: 'res_mem_own_z', needs: ['metrics'] },
-  { name: 'res_global_z_max', needs: ['metrics'] },
-  { name: 'res_cpu_global_z', needs: ['metrics'] },
+export const DETECTION_EVIDENCE_EXCLUDED = /(_(calls|edges|spans|records|metrics)_log|_logms)$/;
+
+/**
+ * The modalities a feature needs, by its family's prefix. A prefix not listed needs traces and
+ * logs: it is read only when no modality is masked, never on a guess about its source.
+ */
+const NEEDS_BY_PREFIX: readonly [string, readonly Modality[]][] = [
+  ['edge_', ['traces']],
+  ['self_', ['traces']],
+  ['out_', ['traces']],
+  ['struct_', ['traces']],
+  ['mesh_', ['traces']],
+  ['logt_', ['traces', 'logs']],
+  ['lograte_', ['logs']],
+  ['res_', ['metrics']],
 ];
+
+export function evidenceFeatureNeeds(name: string): readonly Modality[] {
+  return NEEDS_BY_PREFIX.find(([p]) => name.startsWith(p))?.[1] ?? ['traces', 'logs'];
+}
+
+/** The evidence features detection reads (`DETECTION_EVIDENCE_EXCLUDED`), each with the modalities it needs. */
+export const DETECTION_EVIDENCE: readonly { name: string; needs: readonly Modality[] }[] = EVIDENCE_FEATURES.filter((n) => !DETECTION_EVIDENCE_EXCLUDED.test(n)).map((name) => ({ name, needs: evidenceFeatureNeeds(name) }));
 
 /**
  * Whether a detection set gets evidence rows: only when it keeps traces or logs. With both masked
@@ -59,18 +68,30 @@ export function detectionEvidenceFeatures(mask: readonly Modality[]): string[] {
   return DETECTION_EVIDENCE.filter((f) => f.needs.every((m) => !mask.includes(m))).map((f) => f.name);
 }
 
-/**
- * One row per window: service × feature (services in name order, the services any window's
- * evidence names), NaN where a service has no value; undefined for a window without evidence
- * or with no kept feature.
- */
-export function evidenceDetectionRows(windows: readonly EncodedWindow[], evidenceOf: (w: EncodedWindow) => readonly EvidenceRecord[] | undefined, mask: readonly Modality[]): (Float64Array | undefined)[] {
-  const names = detectionEvidenceFeatures(mask);
-  const at = names.map((n) => EVIDENCE_FEATURES.indexOf(n));
-  if (at.some((j) => j < 0)) throw new Error(`evidenceDetectionRows: unknown evidence feature ${names[at.indexOf(-1)]}`);
+/** The columns of evidence rows: `services` × `features`, service-major. */
+export interface EvidenceDetectionLayout {
+  services: string[];
+  features: string[];
+}
+
+/** The layout over some windows: the services any window's evidence names (in name order) × the features `mask` keeps. */
+export function evidenceDetectionLayout(windows: readonly EncodedWindow[], evidenceOf: (w: EncodedWindow) => readonly EvidenceRecord[] | undefined, mask: readonly Modality[]): EvidenceDetectionLayout {
   const services = new Set<string>();
   for (const w of windows) for (const r of evidenceOf(w) ?? []) if (r.pod === undefined) services.add(r.entity);
-  const col = new Map([...services].sort().map((s, i) => [s, i * names.length]));
+  return { services: [...services].sort(), features: detectionEvidenceFeatures(mask) };
+}
+
+/**
+ * One row per window in `layout` (NaN where a service has no value; a service outside the layout
+ * is not read); undefined for a window without evidence or with no value in the layout. A
+ * feature this runtimeslicer's encode does not write is an error (a layout saved by another
+ * version: the caller says what to do).
+ */
+export function evidenceRowsIn(layout: EvidenceDetectionLayout, windows: readonly EncodedWindow[], evidenceOf: (w: EncodedWindow) => readonly EvidenceRecord[] | undefined): (Float64Array | undefined)[] {
+  const names = layout.features;
+  const at = names.map((n) => EVIDENCE_FEATURES.indexOf(n));
+  if (at.some((j) => j < 0)) throw new Error(`evidence rows: unknown evidence feature ${names[at.indexOf(-1)]}`);
+  const col = new Map(layout.services.map((s, i) => [s, i * names.length]));
   const width = col.size * names.length;
   if (width === 0) return windows.map(() => undefined);
   return windows.map((w) => {
@@ -79,8 +100,8 @@ export function evidenceDetectionRows(windows: readonly EncodedWindow[], evidenc
     const out = new Float64Array(width).fill(NaN);
     let any = false;
     for (const r of recs) {
-      if (r.pod !== undefined) continue;
-      const base = col.get(r.entity) as number;
+      const base = r.pod === undefined ? col.get(r.entity) : undefined;
+      if (base === undefined) continue;
       at.forEach((j, k) => {
         const v = r.features[j];
         if (Number.isFinite(v)) {
@@ -91,6 +112,11 @@ export function evidenceDetectionRows(windows: readonly EncodedWindow[], evidenc
     }
     return any ? out : undefined;
   });
+}
+
+/** One row per window in the layout of these windows (`evidenceDetectionLayout`, `evidenceRowsIn`). */
+export function evidenceDetectionRows(windows: readonly EncodedWindow[], evidenceOf: (w: EncodedWindow) => readonly EvidenceRecord[] | undefined, mask: readonly Modality[]): (Float64Array | undefined)[] {
+  return evidenceRowsIn(evidenceDetectionLayout(windows, evidenceOf, mask), windows, evidenceOf);
 }
 
 /** Evidence records by window, collected from `encodeWindows`' `onEvidence` (window index → rows). */

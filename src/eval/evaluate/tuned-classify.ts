@@ -6,7 +6,7 @@
  * every block or the evidence alone is chosen per fold by an inner cross-validation on the
  * training folds (`CLASSIFY_CANDIDATES`). docs/tasks.md ("Classification").
  */
-import { suspectLayout, suspectRow, fitFoldStates, fitTunedClassifier, singleState, STATES_MIN_ROWS, correlationRatios, weightedDistance, type FoldStates } from '../../tasks/index.js';
+import { suspectLayout, suspectRow, withSilence, fitFoldStates, fitTunedClassifier, singleState, STATES_MIN_ROWS, correlationRatios, weightedDistance, type FoldStates } from '../../tasks/index.js';
 import { classificationScores } from '../../stats/index.js';
 import { unit, type Representation } from './represent.js';
 import { distance, featureStats, prepareRows, type FeatureStats } from './scoring.js';
@@ -102,7 +102,9 @@ function classifyOnce(x: TunedClassifyInput): TunedClassification {
   const train = x.train.filter((c) => x.caseRow(c) !== undefined);
   if (train.length === 0) return out;
   // the suspect's evidence: a fixed layout over the names the cases show (label-free)
-  const ev = x.rep.kind === 'features' && x.suspectEvidence ? x.suspectEvidence : undefined;
+  // ⊕ what went silent on the suspect (its view's missing shares: a killed pod is not scraped)
+  const given = x.rep.kind === 'features' && x.suspectEvidence ? x.suspectEvidence : undefined;
+  const ev = given ? (c: EvalCase) => withSilence(given(c), x.suspectRow(c)) : undefined;
   const layout = ev ? suspectLayout([...x.train, ...x.test].map(ev)) : [];
   const blocks = x.rep.kind === 'features' ? (x.blocks ?? 'plain') : 'plain';
   const evidenceOnly = blocks === 'evidence' && layout.length > 0;

@@ -28,7 +28,8 @@ export const EVENT_FAMILIES: EventFamily[] = ['metric', 'log'];
 export type EventFamily = 'metric' | 'log';
 
 export interface EventRanking {
-  services: { service: string; score: number; items: EventItem[] }[];
+  /** `calls`: the case window's trace events around the service (for the fault-type classifier; not in the score) */
+  services: { service: string; score: number; items: EventItem[]; calls?: ServiceCalls }[];
   pods: { pod: string; service: string; score: number }[];
 }
 
@@ -41,6 +42,49 @@ export interface EventItem {
   idf: number;
   /** the case (window) the events were counted in: an earlier window of the incident under `history: 'incident'` */
   case: string;
+}
+
+/**
+ * A case window's trace events around one service (each event an anomalous call caller → callee,
+ * as the source's non-synthetic spans carry them): calls into it from other services, from it to
+ * others, a pod calling itself, and the largest event score into it / on itself (0 without one).
+ * Read by the fault-type classifier (`suspectFeatures`): a network fault shows on the calls around
+ * its pod more than in its pod's own metrics or logs. Never part of the ranking's score.
+ */
+export interface ServiceCalls {
+  in: number;
+  out: number;
+  self: number;
+  inMax: number;
+  selfMax: number;
+}
+
+/** Per service, its calls in one case's spans (`ServiceCalls`). */
+function serviceCalls(spans: readonly { entity: string; attributes?: Record<string, unknown> }[], serviceOf: (pod: string) => string): Map<string, ServiceCalls> {
+  const out = new Map<string, ServiceCalls>();
+  const of = (svc: string) => {
+    let c = out.get(svc);
+    if (!c) out.set(svc, (c = { in: 0, out: 0, self: 0, inMax: 0, selfMax: 0 }));
+    return c;
+  };
+  for (const sp of spans) {
+    const a = sp.attributes;
+    if (!a || a.synthetic === true || typeof a.caller !== 'string') continue;
+    const score = typeof a.score === 'number' && Number.isFinite(a.score) ? a.score : 0;
+    const callee = serviceOf(sp.entity);
+    const caller = serviceOf(a.caller);
+    if (a.caller === sp.entity) {
+      const c = of(callee);
+      c.self++;
+      c.selfMax = Math.max(c.selfMax, score);
+    } else if (caller !== callee) {
+      const c = of(callee);
+      c.in++;
+      c.inMax = Math.max(c.inMax, score);
+      of(caller).out++;
+    }
+  }
+  return out;
 }
 
 type PodScores = Map<string, { score: number; items: EventItem[] }>;
@@ -98,8 +142,10 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
   const families = opt.families ?? EVENT_FAMILIES;
   const metricCounts = new Map<string, Map<string, number>>();
   const logCounts = new Map<string, Map<string, number>>();
+  const calls = new Map<string, Map<string, ServiceCalls>>();
   for (const id of caseIds) {
     const data = ds.caseData?.(id);
+    calls.set(id, serviceCalls(data?.spans ?? [], (pod) => serviceOf.get(pod) ?? pod));
     const counts = new Map<string, number>();
     for (const m of data?.metrics ?? []) {
       const k = `${m.entity}\t${m.name}`;
@@ -147,7 +193,8 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
     for (const p of podList) {
       const s = services.get(p.service);
       const items = [...pods.get(p.pod)!.items].sort((a, b) => b.idf * b.events - a.idf * a.events).slice(0, 3);
-      if (!s) services.set(p.service, { service: p.service, score: p.score, items });
+      const c = calls.get(id)?.get(p.service);
+      if (!s) services.set(p.service, { service: p.service, score: p.score, items, ...(c ? { calls: c } : {}) });
     }
     out.set(id, { services: [...services.values()], pods: podList });
   }

@@ -6,7 +6,8 @@
  * Rows are raw view features in the fixed layout of the evaluate `tuned` column (the caller
  * extracts them; tasks never read windows): detection on the window's row with the modalities
  * of `detection.mask` left out (those missing from most normal windows of the tuning data, e.g.
- * Nezha's traces and logs), classification on the window's row ⊕ the top suspect's row ⊕ what
+ * Nezha's traces and logs) — or, where `tune`'s cross-validation chose it, on the window's
+ * evidence rows (`detection.evidence`) — classification on the window's row ⊕ the top suspect's row ⊕ what
  * the suspect's evidence says (as evaluate's `tuned` column).
  * States are k-means over the detection rows of normal windows, z-scored against those windows;
  * a window is judged in the state of its preceding STATE_CONTEXT_MS. docs/tasks.md.
@@ -14,11 +15,11 @@
 import { readFile } from 'node:fs/promises';
 import { systemErrorCause, writeFileAtomic } from '../../sources/io/index.js';
 import { UserError } from '../../telemetry/index.js';
-import { robustScale } from '../../stats/index.js';
+import { quantile, robustScale } from '../../stats/index.js';
 import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
 import { singleState, STATES_K_MAX, STATES_MIN_ROWS, type FoldStates } from './adapter.js';
 import { correlationRatios, fitTunedClassifier, weightedDistance, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
-import { suspectLayout, suspectRow, type SuspectFeatures } from './suspect.js';
+import { suspectLayout, suspectRow, withSilence, type SuspectFeatures } from './suspect.js';
 import { classificationScores } from '../../stats/index.js';
 import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type TunedDetector } from './detect.js';
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
@@ -27,7 +28,7 @@ import type { RankerJSON } from '../localize/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
 /** Bumped when a field changes meaning; a file of another version is refused. */
-export const TASKS_SCHEMA_VERSION = 2;
+export const TASKS_SCHEMA_VERSION = 3;
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
@@ -54,6 +55,8 @@ export interface TasksFileJSON {
     references: number;
     /** the detector family `detect` uses: the best by cross-validation on the tuning data */
     family: DetectorFamilyName;
+    /** what that detector reads: the window's raw features, or its evidence rows (`evidence`) */
+    input: DetectorInputName;
     /** whether `detect` uses the states by default (chosen by the same cross-validation) */
     useStates: boolean;
     /** that cross-validation's event-F1 per candidate (null: not measured) */
@@ -61,7 +64,9 @@ export interface TasksFileJSON {
     state: ZDetectorJSON;
     global: ZDetectorJSON;
     /** the kNN density: its references (z-scored rows with their times; thresholds are recomputed on load) */
-    knn: { k: number; quantile: number; rowStats: RowStatsJSON; refs: { start: number; end: number; source: string; row: (number | null)[] }[]; stateLabels: number[] };
+    knn: KnnJSON & { stateLabels: number[] };
+    /** the evidence detector (no states), when the tuning data had evidence rows and it was chosen; else null */
+    evidence: EvidenceDetectorJSON | null;
   };
   classification: {
     types: string[];
@@ -69,7 +74,7 @@ export interface TasksFileJSON {
     n0: number;
     rowStats: RowStatsJSON;
     /**
-     * What the top suspect's evidence says (`suspectFeatures`), a block after the window ⊕ suspect
+     * What the top suspect's evidence says (`suspectFeatures`, with what went silent on it: `withSilence`), a block after the window ⊕ suspect
      * rows: its names in row order; which blocks the distance reads ('plain': all, 'evidence': the
      * evidence alone), chosen by cross-validation over the cases' folds (macro-F1, figures saved).
      */
@@ -84,6 +89,44 @@ export interface TasksFileJSON {
 }
 
 export type DetectorFamilyName = 'robust-z' | 'knn';
+export type DetectorInputName = 'features' | 'evidence';
+
+/** A kNN density's references: rows as clipped robust z against `rowStats`, with their times (thresholds are recomputed on load). */
+export interface KnnJSON {
+  k: number;
+  quantile: number;
+  rowStats: RowStatsJSON;
+  refs: { start: number; end: number; source: string; row: (number | null)[] }[];
+}
+
+/**
+ * The detector over evidence rows (docs/tasks.md, "Detection on the evidence"): per window each
+ * service's evidence features, in the layout `services` × `features` (service-major), as encode
+ * computed them with EVIDENCE_VERSION `evidenceVersion` against references fitted on the data
+ * being judged (label-free). One of the two models, the chosen `family`'s.
+ */
+export interface EvidenceDetectorJSON {
+  evidenceVersion: number;
+  services: string[];
+  features: string[];
+  /**
+   * per column, the median and the robust spread over every window of the tuning data that has
+   * a value (labels not read): `detect` moves the new data's columns so that their own median and
+   * spread land here (`alignEvidence`)
+   */
+  center: (number | null)[];
+  spread: (number | null)[];
+  references: number;
+  robustZ?: ZDetectorJSON;
+  knn?: KnnJSON;
+}
+
+/** The layout of the evidence rows a tuning input carries. */
+export interface EvidenceLayout {
+  evidenceVersion: number;
+  services: string[];
+  features: string[];
+}
 export type FileClassifyBlocks = 'plain' | 'evidence';
 
 export interface TimedRow {
@@ -91,6 +134,8 @@ export interface TimedRow {
   end: number;
   source: string;
   row: Float64Array | undefined;
+  /** the window's evidence row in the tasks file's evidence layout (undefined: none) */
+  evidence?: Float64Array;
 }
 
 export interface TuneInput {
@@ -107,8 +152,10 @@ export interface TuneInput {
    * row and its type
    */
   cases: { row: Float64Array; suspect: Float64Array | undefined; evidence?: SuspectFeatures; fold?: number; stateRow: Float64Array | undefined; type: string }[];
+  /** the layout of the detection rows' `evidence` (absent: no evidence rows, no evidence detector) */
+  evidenceLayout?: EvidenceLayout;
   /** cross-validated event-F1 of each candidate detector on the same data; the best is used (the first on ties) */
-  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; f1: number }[] };
+  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; f1: number }[] };
   k?: number;
   seed?: number;
   fittedOn: TasksFileJSON['fittedOn'];
@@ -185,6 +232,88 @@ function fitCaseClassifier(cases: readonly { row: Float64Array; evidence?: Suspe
   return { stats, weights, clf, prepare, rank: clf.rank };
 }
 
+/** A column needs this many values in a timeline before `alignEvidence` moves it. */
+export const EVIDENCE_ALIGN_MIN = 30;
+
+/** Per column, the median and the scaled MAD of the finite values over the rows that exist (NaN with fewer than EVIDENCE_ALIGN_MIN values; spread NaN where the MAD is 0). */
+function columnFrame(rows: readonly (Float64Array | undefined)[]): { center: number[]; spread: number[] } {
+  const width = rows.find((r) => r)?.length ?? 0;
+  const center: number[] = [];
+  const spread: number[] = [];
+  for (let j = 0; j < width; j++) {
+    const col: number[] = [];
+    for (const r of rows) if (r && Number.isFinite(r[j])) col.push(r[j]);
+    if (col.length < EVIDENCE_ALIGN_MIN) {
+      center.push(NaN);
+      spread.push(NaN);
+      continue;
+    }
+    // the median absolute deviation alone: a mean of deviations (robustScale's floor) follows
+    // the fault windows' tails, which differ from one timeline to the next
+    const m = quantile(col, 0.5);
+    const mad = 1.4826 * quantile(col.map((v) => Math.abs(v - m)), 0.5);
+    center.push(m);
+    spread.push(mad > 0 ? mad : NaN);
+  }
+  return { center, spread };
+}
+const frameJSON = (f: { center: number[]; spread: number[] }) => ({ center: f.center.map(finiteOrNull), spread: f.spread.map(finiteOrNull) });
+
+/**
+ * Evidence rows of a new timeline in the tuning data's frame. Encode fits the evidence
+ * references on the data being judged, so a deviation column's typical level is partly an
+ * artefact of that fit (a call-outcome z whose normal value is −0.12 with a spread of 0.03 on
+ * one run, −0.47 and ten times wider on the next): measured on a held-out simulator run,
+ * unaligned rows made every window alarm. Each column is moved so that its median and robust
+ * spread over the timeline's windows (no labels read; faults, a minority of windows, move both
+ * little) equal those over the tuning data. On the tuning data itself this is the identity.
+ * `spread` absent or a column without a finite own spread: shifted only.
+ */
+export function alignEvidence(rows: readonly (Float64Array | undefined)[], center: readonly (number | null)[], spread?: readonly (number | null)[]): (Float64Array | undefined)[] {
+  const own = columnFrame(rows);
+  const ratio = center.map((_, j) => {
+    const t = spread?.[j];
+    const o = own.spread[j];
+    return t !== null && t !== undefined && Number.isFinite(o) && o > 0 ? t / o : 1;
+  });
+  const move = (v: number, j: number) => {
+    const c = center[j];
+    if (c === null || c === undefined || !Number.isFinite(own.center[j])) return v;
+    return c + (v - own.center[j]) * ratio[j];
+  };
+  return rows.map((r) => r && Float64Array.from(r, move));
+}
+
+/** The name evaluate's notes give a detector candidate (`candidateName` of src/eval/evaluate/tuned-detect.ts). */
+export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}`;
+
+function knnJSON(refs: readonly { start: number; end: number; source: string; row: Float64Array }[], stats: RowStatsJSON): KnnJSON {
+  return { k: TUNED_DETECTION_K, quantile: TUNED_DETECTION_QUANTILE, rowStats: stats, refs: refs.map((w) => ({ start: w.start, end: w.end, source: w.source, row: toJson(zRow(w.row, stats)) })) };
+}
+
+/**
+ * The candidate the cross-validation liked best (the first — robust-z, global, on the features —
+ * on ties or without one), and, when it reads the evidence rows, its model fitted on the settled
+ * normal windows that have one (as evaluate's detector, with TASKS_REFERENCES of them). Too few
+ * such windows: the best candidate on the features instead.
+ */
+function chooseDetector(x: TuneInput, settled: (w: { start: number; end: number }) => boolean): { best: NonNullable<TuneInput['crossValidation']>['candidates'][number] | undefined; evidence: EvidenceDetectorJSON | null } {
+  const all = x.crossValidation?.candidates ?? [];
+  const pick = (cs: typeof all) => cs.reduce<(typeof all)[number] | undefined>((b, c) => (b === undefined || c.f1 > b.f1 ? c : b), undefined);
+  const best = pick(all);
+  if (best?.input !== 'evidence' || !x.evidenceLayout) return { best: pick(all.filter((c) => c.input !== 'evidence')), evidence: null };
+  const refs = evenly(x.detection.filter((w) => !w.abnormal && w.evidence !== undefined && settled(w)), TASKS_REFERENCES).map((w) => ({ start: w.start, end: w.end, source: w.source, row: w.evidence as Float64Array }));
+  if (refs.length < 10) return { best: pick(all.filter((c) => c.input !== 'evidence')), evidence: null };
+  const rows = refs.map((r) => r.row);
+  const evidence: EvidenceDetectorJSON = {
+    ...x.evidenceLayout,
+    ...frameJSON(columnFrame(x.detection.map((w) => w.evidence))),
+    references: refs.length,
+    ...(best.family === 'robust-z' ? { robustZ: ZDetector.fit(rows, singleState(rows.length)).toJSON() } : { knn: knnJSON(refs, rowStats(rows)) }),
+  };
+  return { best, evidence };
+}
+
 /** Fits the states and the task models (see the module comment). */
 export function fitTasks(x: TuneInput): TasksFile {
   const settled = (w: { start: number; end: number }) => !x.faults.some((f) => w.start < f.end + x.settleMs && f.start < w.end);
@@ -206,24 +335,18 @@ export function fitTasks(x: TuneInput): TasksFile {
   const stateDet = ZDetector.fit(raw, states);
   const globalDet = ZDetector.fit(raw, singleState(raw.length));
   const knnStats = rowStats(raw);
-  const knn: TasksFileJSON['detection']['knn'] = {
-    k: TUNED_DETECTION_K,
-    quantile: TUNED_DETECTION_QUANTILE,
-    rowStats: knnStats,
-    refs: refs.map((w) => ({ start: w.start, end: w.end, source: w.source, row: toJson(zRow(w.row as Float64Array, knnStats)) })),
-    stateLabels: [...states.labels],
-  };
-  // the candidate the cross-validation liked best; the first (robust-z, global) on ties or without one
-  let best = x.crossValidation?.candidates[0];
-  for (const c of x.crossValidation?.candidates ?? []) if (best && c.f1 > best.f1) best = c;
+  const knn: TasksFileJSON['detection']['knn'] = { ...knnJSON(refs.map((w) => ({ ...w, row: w.row as Float64Array })), knnStats), stateLabels: [...states.labels] };
+  const { best, evidence } = chooseDetector(x, settled);
   let classification: TasksFileJSON['classification'] = null;
   const suspectWidth = x.cases.find((c) => c.suspect)?.suspect?.length ?? 0;
   const typed = x.cases.filter((c) => c.row);
   if (new Set(typed.map((c) => c.type)).size >= 2) {
-    const layout = suspectLayout(typed.map((c) => c.evidence));
+    // the suspect's evidence ⊕ what went silent on it (its view), as evaluate's tuned column reads it
+    const said = typed.map((c) => withSilence(c.evidence, c.suspect));
+    const layout = suspectLayout(said);
     const caseStates = typed.map((c) => (partition && c.stateRow ? partition.assign([zRow(c.stateRow, stStats)]).states[0] : 0));
     const clfStates: FoldStates = partition ? { k: partition.k, labels: caseStates, assign: (rs) => (partition as StatePartition).assign(rs).states } : singleState(typed.length);
-    const input = typed.map((c) => ({ row: joined(c.row, c.suspect, suspectWidth), evidence: c.evidence, type: c.type, fold: c.fold }));
+    const input = typed.map((c, i) => ({ row: joined(c.row, c.suspect, suspectWidth), evidence: said[i], type: c.type, fold: c.fold }));
     // which blocks: cross-validation over the cases' folds, as evaluate's tuned column does per fold
     const folds = [...new Set(input.map((c) => c.fold).filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
     const candidates: FileClassifyBlocks[] = layout.length > 0 ? ['plain', 'evidence'] : ['plain'];
@@ -278,11 +401,13 @@ export function fitTasks(x: TuneInput): TasksFile {
       settleMs: x.settleMs,
       references: refs.length,
       family: best?.family ?? 'robust-z',
-      useStates: states.k > 1 && (best?.states ?? false),
-      crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: `${c.family}${c.states ? '+states' : ''}`, f1: finiteOrNull(c.f1) })) } : null,
+      input: evidence ? 'evidence' : 'features',
+      useStates: !evidence && states.k > 1 && (best?.states ?? false),
+      crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: detectorCandidateName(c), f1: finiteOrNull(c.f1) })) } : null,
       state: stateDet.toJSON(),
       global: globalDet.toJSON(),
       knn,
+      evidence,
     },
     classification,
     localization: x.localization,
@@ -311,7 +436,33 @@ export class TasksFile {
     private readonly globalDet: ZDetector,
     /** kNN density, state-aware and global, rebuilt from the saved references (lazily: O(n²)) */
     private knnDets?: { state: TunedDetector; global: TunedDetector },
+    private evidenceDet?: { score: (w: TimedRow & { evidence: Float64Array }) => number; threshold: number; top: (x: Float64Array) => number },
   ) {}
+
+  /** The evidence detector (robust-z or the kNN density rebuilt from its references). */
+  private evidence(): NonNullable<TasksFile['evidenceDet']> {
+    if (this.evidenceDet) return this.evidenceDet;
+    const e = this.doc.detection.evidence as EvidenceDetectorJSON;
+    if (e.robustZ) {
+      const z = ZDetector.fromJSON(e.robustZ);
+      this.evidenceDet = { score: (w) => z.score(w.evidence, 0), threshold: z.threshold(0), top: (x) => z.top(x, 0) };
+    } else {
+      const kn = e.knn as KnnJSON;
+      const refs = kn.refs.map((r) => ({ start: r.start, end: r.end, source: r.source, row: Float64Array.from(r.row, (v) => v ?? 0) }));
+      const det = fitTunedDetector(refs, singleState(refs.length), { distance: rms, k: kn.k, quantile: kn.quantile });
+      // the column that sets a kNN score is not one column: name the largest |z|
+      const top = (x: Float64Array) => zRow(x, kn.rowStats).reduce((b, v, j, a) => (Math.abs(v) > Math.abs(a[b] ?? 0) ? j : b), -1);
+      this.evidenceDet = { score: (w) => det.score({ start: w.start, end: w.end, source: w.source, row: zRow(w.evidence, kn.rowStats) }, 0), threshold: det.globalThreshold, top };
+    }
+    return this.evidenceDet;
+  }
+
+  /** Names of the evidence detector's columns (`service.feature`), or undefined when detection reads the features. */
+  evidenceColumns(): string[] | undefined {
+    const e = this.doc.detection.evidence;
+    if (this.doc.detection.input !== 'evidence' || !e) return undefined;
+    return e.services.flatMap((s) => e.features.map((f) => `${s}.${f}`));
+  }
 
   private knn(): { state: TunedDetector; global: TunedDetector } {
     if (this.knnDets) return this.knnDets;
@@ -331,6 +482,8 @@ export class TasksFile {
     const doc = d as TasksFileJSON;
     try {
       const partition = doc.states.partition ? StatePartition.fromJSON(doc.states.partition, where) : undefined;
+      const ev = doc.detection.evidence;
+      if (doc.detection.input === 'evidence' && !(ev && (ev.robustZ || ev.knn))) throw new Error('detection reads the evidence rows but the file has no evidence detector');
       return new TasksFile(doc, partition, ZDetector.fromJSON(doc.detection.state), ZDetector.fromJSON(doc.detection.global));
     } catch (e) {
       if (e instanceof UserError) throw e;
@@ -375,9 +528,15 @@ export class TasksFile {
     return out;
   }
 
-  /** Alarms over a timeline of metrics-only rows; each window judged in its context state. */
-  /** `states`: use the state-aware detector (default: what the tuning's cross-validation chose). */
+  /**
+   * Alarms over a timeline of windows; each window judged in its context state. `states`: use the
+   * state-aware detector on the features (default: what the tuning's cross-validation chose).
+   * Where the file's detector reads the evidence rows (and `states` is not true), each window's
+   * `evidence` is scored; a window without one is not alarmed (as in evaluate), and its state is
+   * still reported (the context state of its features row), though the evidence detector has none.
+   */
   detect(windows: readonly TimedRow[], opts: { states?: boolean } = {}): WindowAlarm[] {
+    if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows);
     const useStates = (opts.states ?? this.doc.detection.useStates) && this.k > 1;
     const det = useStates ? this.stateDet : this.globalDet;
     const own = useStates ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
@@ -402,6 +561,19 @@ export class TasksFile {
     });
   }
 
+  private detectEvidence(windows: readonly TimedRow[]): WindowAlarm[] {
+    const det = this.evidence();
+    const ev = this.doc.detection.evidence as EvidenceDetectorJSON;
+    const aligned = alignEvidence(windows.map((w) => w.evidence), ev.center, ev.spread);
+    windows = windows.map((w, i) => ({ ...w, evidence: aligned[i] }));
+    const own = this.k > 1 ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
+    const ctx = this.k > 1 ? contextStates(windows.map((w, i) => ({ start: w.start, end: w.end, source: w.source, state: own[i] })), windows.map((_, i) => i), this.k, this.doc.states.contextMs) : own;
+    return windows.map((w, i) => {
+      const score = w.evidence ? det.score(w as TimedRow & { evidence: Float64Array }) : NaN;
+      return { start: w.start, end: w.end, source: w.source, state: ctx[i], score, threshold: det.threshold, alarm: Number.isFinite(score) && score > det.threshold, feature: w.evidence ? det.top(w.evidence) : -1 };
+    });
+  }
+
   /**
    * Fault types ranked nearest first for a window row ⊕ its suspect's row ⊕ what the suspect's
    * evidence says (`suspectFeatures` of the window's ranking), in state `state`.
@@ -409,7 +581,7 @@ export class TasksFile {
   classify(row: Float64Array, suspect: Float64Array | undefined, evidence: SuspectFeatures | undefined, state: number): string[] {
     const c = this.doc.classification;
     if (!c) return [];
-    const x = caseRow(joined(row, suspect, this.doc.rows.suspectWidth), evidence, c.rowStats, c.evidence.layout, c.evidence.blocks);
+    const x = caseRow(joined(row, suspect, this.doc.rows.suspectWidth), withSilence(evidence, suspect), c.rowStats, c.evidence.layout, c.evidence.blocks);
     const dist = weightedDistance(Float64Array.from(c.weights));
     const protos = c.perState[state] ?? c.global;
     return c.types

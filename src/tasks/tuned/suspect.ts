@@ -20,14 +20,24 @@
  * - `rise:<family>:<kind>`: an item's rise split by the kinds it reports (`EvidenceItem.kinds`;
  *   call-outcome: failed, complained about, slow) — a killed pod's calls fail, a wrong return
  *   value is complained about, a delay or packet loss makes calls slow.
+ * - `rise|fall:log-template:<kind>`: a log-template item split by how the line moved (`appears`,
+ *   `vanishes`, `changes`) and by the severity its text names (`error`, `info`, …;
+ *   `logTemplateKinds`): a wrong return value makes an ERROR line appear, an exception makes
+ *   the INFO lines after the throw vanish.
  * Case sources (AIOps 2022 events): `<family>:<kpi or template>`, the suspect service's events
  * weighted by their IDF, summed over its pods, and `kind:<family>:<kind>`, the same summed per
- * resource kind of the KPI. Values are compressed, sign(v)·ln(1 + |v|): calibrated z reach
+ * resource kind of the KPI; `trace:in|out|self|in-max|self-max`, the window's trace events
+ * around the suspect (`ServiceCalls`: calls into it, from it, a pod calling itself, the largest
+ * scores).
+ * Beside these, `withSilence` adds what went silent on the suspect (`gone:…`, from its view).
+ * Values are compressed, sign(v)·ln(1 + |v|): calibrated z reach
  * hundreds on a CPU hog and a handful on a template change, and both mean "fires". A name without
  * a value is 0 in a row (no evidence is what a calibrated z of 0 says, and an absent KPI had no
  * events).
  */
 import type { EventRanking, Ranking } from '../localize/index.js';
+import { FEATURE_LAYOUTS } from '../../encode/index.js';
+import { MODALITIES } from '../../telemetry/index.js';
 
 export type SuspectFeatures = Record<string, number>;
 
@@ -47,6 +57,21 @@ const RESOURCE_KINDS: readonly [string, RegExp][] = [
 export function resourceKind(metric: string): string {
   for (const [kind, re] of RESOURCE_KINDS) if (re.test(metric)) return kind;
   return 'other';
+}
+
+/**
+ * What kind of log line moved, from a log-template item's subject (`<operation> | <how>: <text>`):
+ * how (`appears`, `vanishes`, `changes`: a line never seen in normal windows, one that stopped,
+ * one whose rate moved) and the severity its text names, when it names one (ERROR, WARN, INFO,
+ * DEBUG as an upper-case token, as logback/log4j/Python layouts print it).
+ */
+export function logTemplateKinds(subject: string): string[] {
+  const out: string[] = [];
+  const how = /\| (appears|vanishes|changes): /.exec(subject);
+  if (how) out.push(how[1]);
+  const sev = /\b(FATAL|ERROR|WARN|WARNING|INFO|DEBUG|TRACE)\b/.exec(subject.slice(how ? how.index : 0));
+  if (sev) out.push(sev[1] === 'WARNING' ? 'warn' : sev[1].toLowerCase());
+  return out;
 }
 
 const compress = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
@@ -71,6 +96,12 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
           const total = Object.values(it.kinds).reduce((a, b) => a + b, 0);
           if (total > 0) for (const [kind, share] of Object.entries(it.kinds)) keepMax(out, `rise:${e.family}:${kind}`, (it.deviation * share) / total);
         }
+        if (e.family === 'log-template') {
+          for (const kind of logTemplateKinds(it.subject)) {
+            keepMax(out, `rise:log-template:${kind}`, it.deviation);
+            keepMax(out, `fall:log-template:${kind}`, -it.deviation);
+          }
+        }
         if (e.family === 'resource') {
           const kind = resourceKind(it.subject);
           keepMax(out, `rise:resource:${kind}`, it.deviation);
@@ -79,6 +110,11 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
       }
     }
   } else {
+    // the calls around the suspect (trace events): counts and largest scores, compressed below
+    if (top.calls) {
+      const c = top.calls;
+      for (const [k, v] of [['trace:in', c.in], ['trace:out', c.out], ['trace:self', c.self], ['trace:in-max', c.inMax], ['trace:self-max', c.selfMax]] as const) keepMax(out, k, v);
+    }
     for (const it of top.items) {
       const w = it.events * it.idf;
       const k = `${it.family}:${it.kpi}`;
@@ -90,6 +126,51 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
     }
   }
   for (const k of Object.keys(out)) out[k] = compress(out[k]);
+  return out;
+}
+
+/**
+ * What went silent on the suspect, from its window view (the raw view features of its service:
+ * metrics ⊕ traces ⊕ logs, as `rawFeatures` lays them out), as names beside its evidence:
+ * `gone:<modality>:<feature>`. A killed or restarting pod stops being scraped and serving for a
+ * while, which no evidence family reads (they compare the values that are there): its
+ * CPU rises on restart like a hog's, but its metric points go missing. A name is set only when
+ * the share is above 0 (no silence is no evidence). Values are the share in percent, compressed
+ * like the rest: a fifth of the points gone reads 3.0, as a calibrated z of 20 does; one missed
+ * scrape in 250 reads 0.3 — a share in [0, 1] as it is would weigh nothing beside the z's.
+ */
+const GONE: readonly [string, string][] = [
+  ['metrics', 'missing_share'],
+  ['metrics', 'absent_series_share'],
+  ['traces', 'absent_edge_share'],
+  ['logs', 'absent_template_mass'],
+];
+
+/** the width of a view row (metrics ⊕ traces ⊕ logs raw features); a row of another width is not one */
+const VIEW_WIDTH = MODALITIES.reduce((a, m) => a + FEATURE_LAYOUTS[m].length, 0);
+
+const GONE_AT: readonly { name: string; at: number }[] = (() => {
+  const out: { name: string; at: number }[] = [];
+  let off = 0;
+  for (const m of MODALITIES) {
+    const layout = FEATURE_LAYOUTS[m];
+    for (const [gm, f] of GONE) if (gm === m) out.push({ name: `gone:${m}:${f}`, at: off + layout.indexOf(f) });
+    off += layout.length;
+  }
+  return out;
+})();
+
+/**
+ * The suspect's silence (`GONE`) read from its view row, merged into its evidence features; the
+ * evidence as it is without a view row (or with a row of another representation's width).
+ */
+export function withSilence(evidence: SuspectFeatures | undefined, view: Float64Array | undefined): SuspectFeatures | undefined {
+  if (!view || view.length !== VIEW_WIDTH) return evidence;
+  const out: SuspectFeatures = { ...evidence };
+  for (const g of GONE_AT) {
+    const v = view[g.at];
+    if (Number.isFinite(v) && v > 0) out[g.name] = compress(100 * v);
+  }
   return out;
 }
 
