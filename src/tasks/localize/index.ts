@@ -1,8 +1,8 @@
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES } from './localizer.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES, clippedNullScale } from './localizer.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } from './localizer.js';
 export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
 export { rankCaseEvents, EVENT_FAMILIES } from './events.js';
-export type { EventRanking, CaseEventOptions, EventFamily, EventItem } from './events.js';
+export type { EventRanking, CaseEventOptions, EventFamily, EventItem, ServiceCalls } from './events.js';
 export { LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './ranker.js';
 export type { RankCandidate, RankerCase, RankerJSON, RankerOptions } from './ranker.js';

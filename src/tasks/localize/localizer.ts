@@ -88,6 +88,14 @@ export interface LocalizerOptions {
    * into went bad (the `felt` statistic; `capFelt`, default true; docs/localize.md "Felt callees")
    */
   capFelt?: boolean;
+  /**
+   * The scale of a null (parts, services, pods, best-of-n): `mad` — max(1.4826·MAD, zFloor);
+   * `clipped` (default) — where the null is a statistic clipped at a floor (a quarter or more of
+   * its values tie at its minimum: self time counts rises only, so it is 0 in half the normal
+   * windows), also at least the spread of its upper side (`clippedNullScale`): the MAD of such
+   * a null is 0 whatever its rises do (docs/localize.md "Clipped nulls").
+   */
+  nullScale?: 'mad' | 'clipped';
 }
 
 /** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
@@ -121,6 +129,7 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   capInherited: true,
   capFelt: true,
   sliceWeights: 'spans',
+  nullScale: 'clipped',
 };
 
 /**
@@ -197,6 +206,18 @@ interface NullList {
 /** A fitted null: a robust location per load tier (tier 0 is all values). */
 interface FittedNull {
   tiers: EmpiricalNull[];
+}
+
+/**
+ * The scale of a null clipped at a floor, from its upper side: when a quarter or more of the
+ * (ascending) values tie at the minimum — a statistic that counts rises only, 0 whenever
+ * nothing rose — the MAD says nothing about how far the rises go, so the spread is read where
+ * the values move: (q75 − median)/Φ⁻¹(¾), which equals 1.4826·MAD for a symmetric null.
+ * 0 (no widening) for a null that is not clipped or has fewer than 4 values.
+ */
+export function clippedNullScale(sorted: readonly number[], center: number): number {
+  if (sorted.length < 4 || !Number.isFinite(center) || quantile(sorted, 0.25) !== sorted[0]) return 0;
+  return Math.max(0, quantile(sorted, 0.75) - center) / 0.6744897501960817;
 }
 
 function pushNull(m: Map<string, NullList>, key: string, v: number, load: number): void {
@@ -315,16 +336,23 @@ export class EvidenceLocalizer {
     return t;
   }
 
+  /** One null sample's location and scale (`madOnly`, `nullScale`). */
+  private nullOf(values: readonly number[]): EmpiricalNull {
+    const n = empiricalNull(values, this.opt.zFloor, !this.opt.madOnly);
+    if (this.opt.nullScale === 'clipped') n.scale = Math.max(n.scale, clippedNullScale(n.sorted, n.center));
+    return n;
+  }
+
   /** The null over all values, then per load tier where a tier has enough values. */
   private fitNull(l: NullList): FittedNull {
-    const all = empiricalNull(l.values, this.opt.zFloor, !this.opt.madOnly);
+    const all = this.nullOf(l.values);
     if (!this.tierBounds.length) return { tiers: [all] };
     const by: number[][] = Array.from({ length: this.tierBounds.length + 1 }, () => []);
     l.values.forEach((v, i) => {
       const t = this.tierOf(l.loads[i]);
       if (t >= 0) by[t].push(v);
     });
-    return { tiers: [all, ...by.map((v) => (v.length >= this.opt.minNull ? empiricalNull(v, this.opt.zFloor, !this.opt.madOnly) : all))] };
+    return { tiers: [all, ...by.map((v) => (v.length >= this.opt.minNull ? this.nullOf(v) : all))] };
   }
 
   private nullFor(n: FittedNull | undefined, load: number): EmpiricalNull | undefined {
@@ -431,7 +459,7 @@ export class EvidenceLocalizer {
       }
       if (ok) maxima.push(m);
     }
-    const out = maxima.length >= this.opt.tailMinNull ? empiricalNull(maxima, this.opt.zFloor, !this.opt.madOnly) : null;
+    const out = maxima.length >= this.opt.tailMinNull ? this.nullOf(maxima) : null;
     this.maxNulls.set(key, out);
     return out;
   }
