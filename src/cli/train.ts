@@ -7,7 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { createBackbone } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
-import { currentFeatureLayouts, loadTrainingSources, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress } from '../model/index.js';
+import { currentFeatureLayouts, loadTrainingSources, windowInputDims, type EncodedWindow, saveCheckpoint, trainStateModel, type LossMeans, type TrainProgress, type EarlyStopCriterion } from '../model/index.js';
 import { Exclusions, selectTrainingWindows } from '../windows/index.js';
 import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, intArg, noCacheOption, nonNegativeIntArg, openCache, positiveIntArg, positiveNumberArg, run, showProgress, splitArg, warnStrideGap, openDataset, noteDataProblems, windowOption, strideOption, faultDurationOption, type CacheCliOptions } from './common.js';
 
@@ -41,12 +41,19 @@ interface TrainCliOptions extends CacheCliOptions {
   trainSplit?: 'train' | 'test';
   valShare: number;
   patience: number;
+  earlyStop: EarlyStopCriterion;
+  residual?: boolean;
   resume?: boolean;
   json?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+function earlyStopArg(value: string): EarlyStopCriterion {
+  if (value !== 'loss' && value !== 'reconstruction') throw new InvalidArgumentError(`expected "loss" or "reconstruction", got "${value}"`);
+  return value;
 }
 
 function shareArg(value: string): number {
@@ -67,7 +74,7 @@ function fmt(v: number | undefined): string {
 
 function lossText(l: LossMeans | undefined): string {
   if (!l) return '';
-  return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)}, deviation ${fmt(l.deviation)}${l.view !== undefined ? `, view ${fmt(l.view)}` : ''})`;
+  return `total ${fmt(l.total)} (modal ${fmt(l.modal)}, temporal ${fmt(l.temporal)}, anomaly ${fmt(l.anomaly)}, deviation ${fmt(l.deviation)}${l.view !== undefined ? `, view ${fmt(l.view)}` : ''})${l.reconstruction !== undefined ? `, reconstruction ${fmt(l.reconstruction)}` : ''}`;
 }
 
 /**
@@ -123,6 +130,8 @@ export function register(program: Command): void {
     .option('--train-split <split>', 'case-based data: train only on cases of this split (train)', splitArg)
     .option('--val-share <share>', 'share of windows held out in whole time blocks for early stopping (0 = none)', shareArg, 0.1)
     .option('--patience <n>', 'epochs without validation improvement before stopping (0 = never)', nonNegativeIntArg, 5)
+    .option('--early-stop <criterion>', 'decide early stopping on the validation "loss" or on the held-out deviation "reconstruction" of the readout (task-free)', earlyStopArg, 'loss')
+    .option('--residual', 'residual path: the state = a fixed random projection of the robust deviations + the learned part (docs/losses.md)')
     .option('--resume', 'continue from <model>.resume when it exists')
     .addOption(noCacheOption())
     .addOption(cacheDirOption())
@@ -190,7 +199,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
     const lines: string[] = [];
     const result = await trainStateModel(sel.kept, {
       inputDims: windowInputDims(backbone.dim),
-      model: { hidden: o.hidden, modalityDim: o.modalityDim, stateDim: o.stateDim },
+      model: { hidden: o.hidden, modalityDim: o.modalityDim, stateDim: o.stateDim, residual: !!o.residual },
       epochs: o.epochs,
       batchSize: o.batch,
       entityDeviation: !!o.entities,
@@ -198,6 +207,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       seed: o.seed,
       valShare: o.valShare,
       patience: o.patience,
+      earlyStop: o.earlyStop,
       loss: { temperature: o.tau, temporalWeight: o.lambdaT, anomalyWeight: o.lambdaA, deviationWeight: o.lambdaD },
       terms: { modal: o.modal, temporal: o.temporal, anomaly: o.anomaly, deviation: o.deviation, view: !!o.view },
       weakLabels: weakLabelPolicy(o, windows, sources),
@@ -250,6 +260,7 @@ async function trainCommand(o: TrainCliOptions): Promise<void> {
       backbone: backbone.id,
       terms: result.terms,
       valTerms: result.valTerms,
+      earlyStop: result.earlyStop,
       termWarnings: result.termWarnings,
       parameters: result.model.parameterCount(),
       sources,

@@ -98,4 +98,4 @@ export {
 } from './deviation.js';
 export { perturbBatch, resolveAugment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { combinedEmbeddings, combinedLayout, combinedWidth, requireReadout, type CombinedOptions } from './combined.js';
-export { DeviationReadout, fitReadout, RIDGE_SHARE, type ReadoutJSON } from './readout.js';
+export { DeviationReadout, fitReadout, readoutError, RIDGE_SHARE, type ReadoutJSON } from './readout.js';

@@ -40,6 +40,13 @@ export interface StateModelConfig {
   dropout?: number;
   /** Seed of the weight init and dropout masks. Default 0. */
   seed?: number;
+  /**
+   * Residual path (docs/losses.md, "Residual path"): s = normalise(fusion(u) + r), r a fixed
+   * seeded random projection of the asinh robust z of the numeric features of the present
+   * modalities, so the state starts from what the raw views show and the learned part adds to
+   * it. Needs inputs declared { backbone, features }. Default false.
+   */
+  residual?: boolean;
 }
 
 export interface ResolvedStateModelConfig {
@@ -52,6 +59,7 @@ export interface ResolvedStateModelConfig {
   activation: Activation;
   dropout: number;
   seed: number;
+  residual: boolean;
 }
 
 export function resolveConfig(config: StateModelConfig): ResolvedStateModelConfig {
@@ -66,6 +74,7 @@ export function resolveConfig(config: StateModelConfig): ResolvedStateModelConfi
     activation: config.activation ?? 'relu',
     dropout: config.dropout ?? 0,
     seed: config.seed ?? 0,
+    residual: config.residual ?? false,
   };
   for (const k of ['hidden', 'modalityDim', 'stateDim', 'fusionHidden'] as const) {
     if (!(Number.isInteger(r[k]) && r[k] > 0)) throw new RangeError(`StateModel: ${k} must be a positive integer, got ${r[k]}`);
@@ -157,6 +166,8 @@ export class StateModel {
   readout?: DeviationReadout;
   private readonly dropoutRng: ModelRng;
   private readonly paramList: Param[];
+  /** Residual path: per modality the fixed projection [features, stateDim] and where the features sit in the input. */
+  private readonly residualProj: Partial<Record<Modality, { offset: number; count: number; P: Float32Array }>> = {};
 
   constructor(config: StateModelConfig) {
     this.config = resolveConfig(config);
@@ -183,6 +194,20 @@ export class StateModel {
       if (g) this.paramList.push(...g.params());
     }
     this.paramList.push(...this.fusion.params());
+    if (c.residual) {
+      // Not parameters: drawn from the seed alone, so a loaded model rebuilds them bit for bit.
+      // Entries N(0, 1/stateDim): E‖Pᵀa‖² = ‖a‖², the deviations' geometry kept (Johnson–Lindenstrauss).
+      const prng = new ModelRng(c.seed, 'residual');
+      const sd = 1 / Math.sqrt(c.stateDim);
+      for (const m of MODALITIES) {
+        const d = c.inputDims[m];
+        if (typeof d !== 'object' || d.features <= 0) continue;
+        const P = new Float32Array(d.features * c.stateDim);
+        for (let k = 0; k < P.length; k++) P[k] = prng.normal() * sd;
+        this.residualProj[m] = { offset: d.backbone, count: d.features, P };
+      }
+      if (Object.keys(this.residualProj).length === 0) throw new RangeError('StateModel: the residual path needs inputs declared { backbone, features } with features');
+    }
   }
 
   /** Input width per modality (0 for a modality without a head). */
@@ -258,6 +283,7 @@ export class StateModel {
     const present = {} as Record<Modality, Uint8Array>;
     const gateCols: Tensor[] = [];
     const presence = new Float32Array(B * MODALITIES.length);
+    const residual = c.residual ? new Float32Array(B * c.stateDim) : undefined;
     MODALITIES.forEach((m, k) => {
       const b = batch[m];
       const mask = new Uint8Array(B);
@@ -277,7 +303,10 @@ export class StateModel {
         gateCols.push(Tensor.zeros(B, 1));
         return;
       }
-      const zc = ops.l2NormalizeRows(head.forward(this.compactInput(m, b, idx), dropRng));
+      const xin = this.compactInput(m, b, idx);
+      const rp = this.residualProj[m];
+      if (residual && rp) addResidual(residual, xin, idx, rp, c.stateDim);
+      const zc = ops.l2NormalizeRows(head.forward(xin, dropRng));
       z[m] = ops.scatterRows(zc, idx, B);
       const gl = this.gateLayers[m];
       gateCols.push(gl ? ops.scatterRows(ops.sigmoid(gl.forward(zc)), idx, B) : Tensor.zeros(B, 1));
@@ -299,7 +328,8 @@ export class StateModel {
     }
     const slots = MODALITIES.map((m, k) => ops.mul(z[m], ops.sliceCols(weights, k, k + 1)));
     const fused = ops.concatCols([...slots, P]);
-    const s = ops.l2NormalizeRows(this.fusion.forward(fused, dropRng));
+    const h = this.fusion.forward(fused, dropRng);
+    const s = ops.l2NormalizeRows(residual ? ops.add(h, new Tensor(residual, B, c.stateDim)) : h);
     return { size: B, z, rows, present, gates, weights, s };
   }
 
@@ -398,5 +428,20 @@ export class StateModel {
     }
     if (flat) model.setFlat(flat);
     return model;
+  }
+}
+
+/** r[idx[i]] += asinh(feature columns of row i) · P: the residual path's fixed summary of the deviations (robust z, already clipped by the normaliser). */
+function addResidual(r: Float32Array, xin: Tensor, idx: Int32Array, rp: { offset: number; count: number; P: Float32Array }, D: number): void {
+  const w = xin.cols;
+  const x = xin.data;
+  for (let i = 0; i < idx.length; i++) {
+    const dst = idx[i] * D;
+    for (let j = 0; j < rp.count; j++) {
+      const a = Math.asinh(x[i * w + rp.offset + j]);
+      if (a === 0 || !Number.isFinite(a)) continue;
+      const row = j * D;
+      for (let k = 0; k < D; k++) r[dst + k] += a * rp.P[row + k];
+    }
   }
 }

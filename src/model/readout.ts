@@ -17,7 +17,7 @@
  */
 import { MODALITIES, type Modality, type StateModel } from './model.js';
 import { embedWindows, type EncodedWindow } from './data.js';
-import { deviationTargets, featureSlices, fitDeviationReference } from './deviation.js';
+import { deviationTargets, featureSlices, fitDeviationReference, type DeviationReference } from './deviation.js';
 import { concatFloat32 } from './flat.js';
 
 export const RIDGE_SHARE = 1e-3;
@@ -108,10 +108,10 @@ function solveSpd(A: Float64Array, B: Float64Array, d: number, c: number): Float
  * the rows where it is present; a missing target value counts as 0 (its source's median).
  * Undefined when the model's inputs carry no numeric features.
  */
-export function fitReadout(model: StateModel, windows: readonly EncodedWindow[]): DeviationReadout | undefined {
+export function fitReadout(model: StateModel, windows: readonly EncodedWindow[], reference?: DeviationReference): DeviationReadout | undefined {
   const slices = featureSlices(model.config.inputDims);
   if (!MODALITIES.some((m) => slices[m]) || windows.length === 0) return undefined;
-  const ref = fitDeviationReference(windows, slices);
+  const ref = reference ?? fitDeviationReference(windows, slices);
   const targets = deviationTargets(windows, ref);
   const e = embedWindows(model, windows);
   const D = model.config.stateDim;
@@ -150,4 +150,36 @@ export function fitReadout(model: StateModel, windows: readonly EncodedWindow[])
     weights[m] = solveSpd(A, B, d, c);
   }
   return new DeviationReadout(D, weights, counts);
+}
+
+/**
+ * The readout's held-out reconstruction error: mean over every observed (window, modality,
+ * feature) of (t̂ − t)², t the deviation targets of `windows` against `reference` (fitted on
+ * other windows: the training part). Only observed values count (a missing one is no target).
+ * Undefined when nothing is observed. This is the trainer's task-free early-stopping criterion
+ * (docs/training.md): how well the state carries the deviations the tasks read, on windows it
+ * was neither trained nor read out on.
+ */
+export function readoutError(model: StateModel, readout: DeviationReadout, windows: readonly EncodedWindow[], reference: DeviationReference): number | undefined {
+  if (windows.length === 0) return undefined;
+  const targets = deviationTargets(windows, reference);
+  const e = embedWindows(model, windows);
+  let sum = 0;
+  let n = 0;
+  for (const m of MODALITIES) {
+    const tg = targets[m];
+    const c = readout.counts[m];
+    if (!tg || !c) continue;
+    windows.forEach((w, i) => {
+      if (!w.inputs[m]) return;
+      const t = readout.apply(m, e.state[i]);
+      for (let j = 0; j < c; j++) {
+        const k = i * c + j;
+        if (!tg.w[k]) continue;
+        sum += (t[j] - tg.t[k]) ** 2;
+        n++;
+      }
+    });
+  }
+  return n > 0 ? sum / n : undefined;
 }

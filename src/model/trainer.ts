@@ -15,7 +15,7 @@ import { readContainer, writeContainer } from './checkpoint.js';
 import { toStateBatch, type EncodedWindow } from './data.js';
 import { perturbBatch, resolveAugment, type AugmentOptions } from './augment.js';
 import { AdamW, ModelRng, noGrad, ops, type Tensor } from './engine/index.js';
-import { fitReadout } from './readout.js';
+import { fitReadout, readoutError } from './readout.js';
 import { concatFloat32 } from './flat.js';
 import { DeviationDecoder, deviationTargets, featureSlices, fitDeviationReference, fitEntityDeviationReference, hasDeviationTargets, sampleEntityRows, type DeviationReference } from './deviation.js';
 import { anomalySeparationLoss, applicableTerms, infoNCE, modalConsistencyLoss, resolveLossOptions, temporalConsistencyLoss, type LossOptions } from './losses.js';
@@ -63,6 +63,14 @@ export interface TrainerOptions {
   patience?: number;
   /** Improvement smaller than this does not count. Default 1e-4. */
   minDelta?: number;
+  /**
+   * What early stopping (and the kept epoch) is decided on. 'loss': the validation loss (the
+   * training terms on validation batches). 'reconstruction': task-free and read-side — the
+   * held-out error of the deviation readout fitted on the training part after each epoch
+   * (readoutError: how well the state carries the deviations the tasks read, on windows it
+   * never saw). Needs numeric features; otherwise 'loss' with a warning. Default 'loss'.
+   */
+  earlyStop?: EarlyStopCriterion;
   loss?: LossOptions;
   /**
    * Deviation term on per-service rows too (windows encoded with entities): each batch adds up
@@ -101,6 +109,8 @@ export interface TrainerOptions {
   onBatch?: (windows: readonly EncodedWindow[], phase: 'train' | 'val' | 'normalizer') => void;
 }
 
+export type EarlyStopCriterion = 'loss' | 'reconstruction';
+
 export interface LossMeans {
   /** Mean over the batches where the term applied; undefined when it never did. */
   modal?: number;
@@ -109,6 +119,8 @@ export interface LossMeans {
   deviation?: number;
   view?: number;
   total?: number;
+  /** Validation only, with earlyStop 'reconstruction': the readout's held-out error (readoutError). */
+  reconstruction?: number;
 }
 
 export interface TrainProgress {
@@ -140,6 +152,7 @@ export interface TrainResult {
   model: StateModel;
   history: EpochMetrics[];
   bestEpoch: number;
+  /** The kept epoch's value of the early-stopping criterion (validation loss, or the held-out reconstruction error with earlyStop 'reconstruction'). */
   bestValLoss?: number;
   stopReason: 'epochs' | 'early-stop' | 'interrupted';
   epochs: number;
@@ -153,6 +166,8 @@ export interface TrainResult {
   termWarnings: string[];
   /** The terms the validation loss (and early stopping) is made of; empty when it measures none. */
   valTerms: Array<keyof LossTerms>;
+  /** What early stopping was decided on (after any fallback). */
+  earlyStop: EarlyStopCriterion;
   terms: LossTerms;
   /** The epoch the run resumed at (0 when it started fresh). */
   resumedAt: number;
@@ -175,6 +190,7 @@ interface Resolved {
   runLength: number;
   temporalShare: number;
   weakLabels: boolean | ((w: EncodedWindow) => boolean);
+  earlyStop: EarlyStopCriterion;
 }
 
 function resolve(o: TrainerOptions): Resolved {
@@ -194,7 +210,9 @@ function resolve(o: TrainerOptions): Resolved {
     runLength: o.runLength ?? 6,
     temporalShare: o.temporalShare ?? 0.5,
     weakLabels: o.weakLabels ?? false,
+    earlyStop: o.earlyStop ?? 'loss',
   };
+  if (r.earlyStop !== 'loss' && r.earlyStop !== 'reconstruction') throw new UserError(`early stopping must be "loss" or "reconstruction", got ${String(r.earlyStop)}`);
   if (!(Number.isInteger(r.epochs) && r.epochs >= 1)) throw new UserError(`epochs must be a positive integer, got ${r.epochs}`);
   if (!(r.lr > 0 && Number.isFinite(r.lr))) throw new UserError(`learning rate must be a positive number, got ${r.lr}`);
   if (!(r.warmupShare >= 0 && r.warmupShare < 1)) throw new UserError(`warm-up share must be in [0, 1), got ${r.warmupShare}`);
@@ -446,6 +464,13 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     if (valTerms.length === 0) termWarnings.push(`validation: no training term can be measured on the ${vs.val.length} validation windows (${missing.map((k) => whyNoTerm(k, vs.val, modalities, loss, labelled)).join('; ')}): early stopping is off and the last epoch is kept`);
     else for (const k of missing) termWarnings.push(`validation: the ${k} term cannot be measured on the validation windows (${whyNoTerm(k, vs.val, modalities, loss, labelled).replace(/^\w+: /, '')}); early stopping uses ${valTerms.join(' + ')}`);
   }
+  // The read-side criterion needs features to reconstruct and validation windows to hold out.
+  let earlyStop = o.earlyStop;
+  const readoutReference = earlyStop === 'reconstruction' && vs.val.length > 0 && Object.keys(slices).length > 0 ? (reference ?? fitDeviationReference(vs.train, slices)) : undefined;
+  if (earlyStop === 'reconstruction' && !readoutReference) {
+    termWarnings.push(`early stopping: the reconstruction criterion needs numeric features and validation windows (${vs.val.length} validation windows); using the validation loss`);
+    earlyStop = 'loss';
+  }
   if (termWarnings.length) options.onTermWarnings?.(termWarnings);
   const perEpoch = sampler.batchesPerEpoch;
   const totalSteps = o.epochs * perEpoch;
@@ -584,13 +609,19 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
         for (const k of valTerms) total += weightOf(k, loss) * (val[k] ?? 0);
         val.total = total;
       } else delete val.total;
+      if (readoutReference) {
+        const r = fitReadout(model, vs.train, readoutReference);
+        const err = r ? readoutError(model, r, vs.val, readoutReference) : undefined;
+        if (err !== undefined) val.reconstruction = err;
+      }
     }
     valMs += performance.now() - tv;
     let improved: boolean;
-    if (val?.total !== undefined) {
-      improved = val.total < best - o.minDelta;
+    const criterion = earlyStop === 'reconstruction' ? val?.reconstruction : val?.total;
+    if (criterion !== undefined) {
+      improved = criterion < best - o.minDelta;
       if (improved) {
-        best = val.total;
+        best = criterion;
         bestEpoch = e;
         bestFlat = model.getFlat();
         bad = 0;
@@ -632,6 +663,7 @@ export async function trainStateModel(windows: readonly EncodedWindow[], options
     valWarnings: vs.warnings,
     termWarnings,
     valTerms,
+    earlyStop,
     terms,
     resumedAt,
     timings: { trainMs, valMs, totalMs: performance.now() - t0 },

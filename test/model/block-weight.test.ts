@@ -25,6 +25,7 @@ test('pickAlpha one-se: a better α must beat the smallest by more than one stan
   assert.equal(pickAlpha(noisy, 'one-se'), 0, 'within one SE (0.069) of the best: the simpler α');
   const clear = [{ alpha: 0, score: 0.5 }, { alpha: 0.5, score: 0.706, perFold: [0.69, 0.7, 0.71] }, { alpha: 1, score: 0.71, perFold: [0.7, 0.71, 0.72] }];
   assert.equal(pickAlpha(clear, 'one-se'), 0.5);
+  assert.equal(pickAlpha(noisy), 0, 'the default rule is one-se');
 });
 
 test('block weights: α on the learned columns; weight 0 leaves a column out of every task', () => {

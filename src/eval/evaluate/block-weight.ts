@@ -3,7 +3,7 @@
  * cross-validation on that fold's training folds only (docs/losses.md, "How much t̂ counts").
  *
  *   const alpha = pickAlpha([{ alpha: 0, score: 0.61 }, { alpha: 0.5, score: 0.64 }, { alpha: 1, score: 0.64 }]);
- *   // 0.5: the best inner score; a tie goes to the smaller α
+ *   // 0.5: the best inner score (no per-fold scores: no standard error); a tie goes to the smaller α
  *
  * Why: the model column is [x ⊕ t̂], the raw view features beside the state's reconstruction t̂
  * of their deviations (represent.ts). Whether t̂ helps differs per task and per system (a
@@ -25,15 +25,18 @@ export interface AlphaScore {
 }
 
 /**
- * 'best': the best pooled inner score. 'one-se': the smallest α whose pooled score is within one
- * standard error (over the inner folds) of the best — the one-standard-error rule of
- * cross-validation, which keeps the simpler choice (α = 0: the observed features alone) unless
- * another α is better by more than the inner folds' own noise.
+ * 'one-se' (default): the smallest α whose pooled score is within one standard error (over the
+ * inner folds) of the best — the one-standard-error rule of cross-validation (Breiman et al.
+ * 1984; Hastie, Tibshirani & Friedman, ESL §7.10): among nested candidates, the simplest one
+ * the inner folds cannot tell apart from the best. α = 0 (the observed features alone) is the
+ * simplest, and an inner fold holds 6–9 cases, so score differences between α are mostly fold
+ * noise; taking the plain maximum of three noisy estimates favours whichever got lucky.
+ * 'best': the best pooled inner score (the rule of the third pass; docs/losses.md).
  */
 export type AlphaRule = 'best' | 'one-se';
 
-/** The α with the best finite inner score; ties (and no finite score) go to the smallest α. */
-export function pickAlpha(scores: readonly AlphaScore[], rule: AlphaRule = 'best'): number {
+/** The α the rule picks (module comment); ties (and no finite score) go to the smallest α. */
+export function pickAlpha(scores: readonly AlphaScore[], rule: AlphaRule = 'one-se'): number {
   const sorted = [...scores].sort((a, b) => a.alpha - b.alpha);
   let best = sorted[0];
   let bestScore = -Infinity;

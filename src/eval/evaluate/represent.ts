@@ -28,7 +28,7 @@ export interface Representation {
   blockWeights?: (alpha: number, width: number) => Float64Array;
   /** the α candidates (default BLOCK_ALPHAS); one candidate skips the inner cross-validation */
   alphas?: readonly number[];
-  /** how the inner cross-validation picks α (default 'best') */
+  /** how the inner cross-validation picks α (default 'one-se', block-weight.ts) */
   alphaRule?: AlphaRule;
 }
 
