@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitTasks, logTemplateKinds, rankCaseEvents, suspectFeatures, TasksFile, withSilence, type Ranking, type TuneInput } from '../../src/tasks/index.js';
+import { fitTasks, logTemplateKinds, rankCaseEvents, suspectFeatures, TasksFile, withSilence, type TuneInput } from '../../src/tasks/index.js';
 import { SeededRng, type Dataset } from '../../src/telemetry/index.js';
 import { FEATURE_LAYOUTS } from '../../src/encode/index.js';
+import { fakeItem, fakeRanking } from '../helpers/ranking.js';
 
 const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
 
@@ -45,25 +46,14 @@ test('log-template kinds: how the line moved, and the severity its text names', 
 });
 
 test('suspect features: log-template items split by how they moved and by severity, each in its direction', () => {
-  const item = (subject: string, deviation: number) => ({ family: 'log-template', service: 'a', subject, value: 0, reference: 0, deviation });
-  const r = {
-    range: { start: 0, end: 1 },
-    families: [],
-    pods: [],
-    services: [
-      {
-        service: 'a',
-        score: 9,
-        evidence: [
-          {
-            family: 'log-template',
-            z: 9,
-            items: [item('op | vanishes: <*> INFO fetched row', -9), item('op | appears: <*> ERROR failed', 4), item('op2 | changes: <*> INFO done', 2)],
-          },
-        ],
-      },
-    ],
-  } as unknown as Ranking;
+  const item = (subject: string, deviation: number) => fakeItem('log-template', subject, deviation);
+  const r = fakeRanking([
+    {
+      service: 'a',
+      score: 9,
+      evidence: [{ family: 'log-template', z: 9, items: [item('op | vanishes: <*> INFO fetched row', -9), item('op | appears: <*> ERROR failed', 4), item('op2 | changes: <*> INFO done', 2)] }],
+    },
+  ]);
   const f = suspectFeatures(r)!;
   near(f['fall:log-template:vanishes'], Math.log1p(9));
   near(f['fall:log-template:info'], Math.log1p(9));

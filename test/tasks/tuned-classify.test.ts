@@ -1,19 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking, type Ranking } from '../../src/tasks/index.js';
+import { resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking } from '../../src/tasks/index.js';
 import { correlationRatios, weightedDistance, tunedClassify, type Representation, type EvalCase } from '../../src/eval/evaluate/index.js';
 import { SeededRng } from '../../src/telemetry/index.js';
+import { fakeItem, fakeRanking } from '../helpers/ranking.js';
 
 test('suspect features: the top suspect calibrated z per family, compressed; zero where a family is silent', () => {
-  const r = {
-    range: { start: 0, end: 1 },
-    families: [],
-    pods: [],
-    services: [
-      { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50, items: [] }, { family: 'resource', z: -2, items: [] }, { family: 'self-time', z: NaN, items: [] }] },
-      { service: 'b', score: 3, evidence: [{ family: 'log-template', z: 3, items: [] }] },
-    ],
-  } as unknown as Ranking;
+  const r = fakeRanking([
+    { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50, items: [] }, { family: 'resource', z: -2, items: [] }, { family: 'self-time', z: NaN, items: [] }] },
+    { service: 'b', score: 3, evidence: [{ family: 'log-template', z: 3, items: [] }] },
+  ]);
   const f = suspectFeatures(r)!;
   assert.deepEqual(Object.keys(f).sort(), ['z:edge-gap', 'z:resource']);
   assert.ok(Math.abs(f['z:edge-gap'] - Math.log1p(50)) < 1e-12);
@@ -49,24 +45,19 @@ test('suspect features of case events: IDF-weighted events summed per family and
 });
 
 test('suspect features: the direction of each family\'s items, resource kinds, and bad calls by kind', () => {
-  const item = (family: string, subject: string, deviation: number, kinds?: Record<string, number>) => ({ family, service: 'a', subject, value: 0, reference: 0, deviation, ...(kinds ? { kinds } : {}) });
-  const r = {
-    range: { start: 0, end: 1 },
-    families: [],
-    pods: [],
-    services: [
-      {
-        service: 'a',
-        score: 9,
-        evidence: [
-          // an exception: the lines after the throw vanish, an error line appears a little
-          { family: 'log-template', z: 9, items: [item('log-template', 'op | vanishes: fetched row', -9), item('log-template', 'op | appears: failed', 2)] },
-          { family: 'resource', z: 4, items: [item('resource', 'container.cpu.usage', 4), item('resource', 'container_memory_rss', -3)] },
-          { family: 'call-outcome', z: 5, items: [item('call-outcome', 'b → a', 6, { failed: 0.1, complained: 0.5, slow: 0 })] },
-        ],
-      },
-    ],
-  } as unknown as Ranking;
+  const item = fakeItem;
+  const r = fakeRanking([
+    {
+      service: 'a',
+      score: 9,
+      evidence: [
+        // an exception: the lines after the throw vanish, an error line appears a little
+        { family: 'log-template', z: 9, items: [item('log-template', 'op | vanishes: fetched row', -9), item('log-template', 'op | appears: failed', 2)] },
+        { family: 'resource', z: 4, items: [item('resource', 'container.cpu.usage', 4), item('resource', 'container_memory_rss', -3)] },
+        { family: 'call-outcome', z: 5, items: [item('call-outcome', 'b → a', 6, { failed: 0.1, complained: 0.5, slow: 0 })] },
+      ],
+    },
+  ]);
   const f = suspectFeatures(r)!;
   const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
   near(f['fall:log-template'], Math.log1p(9));

@@ -135,11 +135,35 @@ export class WindowValues {
   }
 }
 
+/**
+ * A key's pods: the window's, in the order they first came (`list`), and every pod seen since
+ * the last sweep, whose buffers are reused from window to window.
+ */
+export class KeyPods<P extends WindowValues> {
+  readonly list: P[] = [];
+  private readonly of = new Map<string, P>();
+
+  constructor(private readonly make: (pod: string) => P) {}
+
+  get count(): number {
+    return this.of.size;
+  }
+
+  /** Forgets pods with no values since `before` (pods come and go: bounded memory). */
+  sweep(before: number): void {
+    for (const [pod, p] of this.of) if (p.at < before) this.of.delete(pod);
+  }
+
+  get(pod: string): P {
+    let p = this.of.get(pod);
+    if (!p) this.of.set(pod, (p = this.make(pod)));
+    return p;
+  }
+}
+
 /** An edge (caller → callee) or an operation (service, operation), with its pods in the window. */
 export class KeyValues extends WindowValues {
-  /** the window's pods, in the order they first came */
-  readonly pods: PodValues[] = [];
-  private readonly podOf = new Map<string, PodValues>();
+  readonly podSet = new KeyPods((pod) => new PodValues(pod, `${this.owner}\t${pod}`));
 
   constructor(
     /** caller \t callee, or service \t operation */
@@ -154,26 +178,17 @@ export class KeyValues extends WindowValues {
     super();
   }
 
+  /** the window's pods, in the order they first came */
+  get pods(): PodValues[] {
+    return this.podSet.list;
+  }
+
   override open(w: number, at: number): boolean {
     if (!super.open(w, at)) return false;
-    this.pods.length = 0;
+    this.podSet.list.length = 0;
     return true;
   }
 
-  get podCount(): number {
-    return this.podOf.size;
-  }
-
-  /** Forgets pods with no values since `before` (pods come and go: bounded memory). */
-  sweepPods(before: number): void {
-    for (const [pod, p] of this.podOf) if (p.at < before) this.podOf.delete(pod);
-  }
-
-  podValues(pod: string): PodValues {
-    let p = this.podOf.get(pod);
-    if (!p) this.podOf.set(pod, (p = new PodValues(pod, `${this.owner}\t${pod}`)));
-    return p;
-  }
 }
 
 export class PodValues extends WindowValues {
@@ -204,8 +219,7 @@ export class OutcomeCounts extends WindowValues {
 
 /** An edge's call outcomes (caller → callee) with its callee pods in the window. */
 export class OutcomeValues extends OutcomeCounts {
-  readonly pods: OutcomeCounts[] = [];
-  private readonly podOf = new Map<string, OutcomeCounts>();
+  readonly podSet = new KeyPods((pod) => new OutcomeCounts(pod));
   constructor(
     /** caller \t callee */
     readonly key: string,
@@ -214,21 +228,13 @@ export class OutcomeValues extends OutcomeCounts {
   ) {
     super('');
   }
+  get pods(): OutcomeCounts[] {
+    return this.podSet.list;
+  }
   override open(w: number, at: number): boolean {
     if (!super.open(w, at)) return false;
-    this.pods.length = 0;
+    this.podSet.list.length = 0;
     return true;
-  }
-  get podCount(): number {
-    return this.podOf.size;
-  }
-  sweepPods(before: number): void {
-    for (const [pod, p] of this.podOf) if (p.at < before) this.podOf.delete(pod);
-  }
-  podValues(pod: string): OutcomeCounts {
-    let p = this.podOf.get(pod);
-    if (!p) this.podOf.set(pod, (p = new OutcomeCounts(pod)));
-    return p;
   }
 }
 
@@ -359,7 +365,7 @@ export class EvidenceSpanIndex {
         let a = e.edgeAt;
         if (!a) {
           a = e.edgeAt = this.keyValues(this.edges, `${p!.span.service}\t${s.service}`, p!.span.service, s.service, s.service);
-          e.edgePodAt = a.podValues(s.entity);
+          e.edgePodAt = a.podSet.get(s.entity);
         }
         record(edges, a, e.edgePodAt!, w, range.start, e.gap);
       }
@@ -376,7 +382,7 @@ export class EvidenceSpanIndex {
       if (!o) {
         const key = (e.opKey ??= `${s.service}\t${s.operation}`);
         o = e.selfAt = this.keyValues(this.ops, key, s.service, s.operation, s.service);
-        e.selfPodAt = o.podValues(s.entity);
+        e.selfPodAt = o.podSet.get(s.entity);
       }
       record(self, o, e.selfPodAt!, w, range.start, e.self);
     }
@@ -432,7 +438,7 @@ export class EvidenceSpanIndex {
       const complained = !c.failed && e.complainedIn === w;
       count(a, c, complained);
       if (c.calleePod !== undefined) {
-        const pv = (c.podAt ??= a.podValues(c.calleePod));
+        const pv = (c.podAt ??= a.podSet.get(c.calleePod));
         if (pv.open(w, range.start)) a.pods.push(pv);
         count(pv, c, complained);
       }
@@ -468,7 +474,7 @@ export class EvidenceSpanIndex {
   /** Edges, operations and their pods held (what `sweep` bounds). */
   get retained(): number {
     let n = 0;
-    for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m.values()) n += 1 + v.podCount;
+    for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m.values()) n += 1 + v.podSet.count;
     return n;
   }
 
@@ -496,7 +502,7 @@ export class EvidenceSpanIndex {
     for (const m of [this.edges, this.ops, this.outcomeEdges]) {
       for (const [k, v] of m as Map<string, KeyValues | OutcomeValues>) {
         if (v.at < before) m.delete(k);
-        else v.sweepPods(before);
+        else v.podSet.sweep(before);
       }
     }
   }
