@@ -59,6 +59,59 @@ export interface SpanEvidence {
   complainedIn: number;
   /** window in which this span's complaints were charged to its calls */
   complaintsIn: number;
+  /** what the span is as a child (span-structure `childKey`): its number in the pass, −1 until asked for */
+  childId: number;
+  /** its calls per child operation as an interned signature (span-structure family), −1: not compared (a call, a copy, touched by a failure) */
+  sig: number;
+  /** `sig` final: the span ended before the window its children were last read in */
+  sigDone: boolean;
+  /** its operation's structure counts, once compared */
+  structAt: StructOp | undefined;
+}
+
+/**
+ * One operation's span structure in the window (src/encode/evidence/span-structure.ts): its
+ * compared spans, counted per signature (which child operations a span calls, how many times
+ * each). Most spans of an operation share a few signatures, so a window adds one count per span
+ * and no per-child entry; the children's moments are worked out once per operation and window.
+ */
+export class StructOp {
+  window = 0;
+  at = -Infinity;
+  n = 0;
+  /** [signature, spans] pairs of the window */
+  readonly sigs: number[] = [];
+  constructor(
+    /** service \t operation */
+    readonly key: string,
+    readonly service: string,
+    readonly operation: string,
+  ) {}
+  open(w: number, at: number): boolean {
+    if (this.window === w) return false;
+    this.window = w;
+    this.at = at;
+    this.n = 0;
+    this.sigs.length = 0;
+    return true;
+  }
+  add(sig: number): void {
+    this.n++;
+    const v = this.sigs;
+    for (let i = 0; i < v.length; i += 2) {
+      if (v[i] === sig) {
+        v[i + 1]++;
+        return;
+      }
+    }
+    v.push(sig, 1);
+  }
+}
+
+/** A signature: child operations (their numbers, ascending) and calls per span of each. */
+export interface StructSig {
+  kids: Int32Array;
+  counts: Int32Array;
 }
 
 /**
@@ -245,6 +298,8 @@ export interface WindowSpanValues {
   inRange: SpanEvidence[];
   /** the window's calls (spans that are one), in span order: counted by `outcomes` once records are joined */
   calls: SpanEvidence[];
+  /** operations with compared spans (span structure), in the order they first came */
+  struct: StructOp[];
 }
 
 interface TraceSpans {
@@ -273,6 +328,12 @@ export class EvidenceSpanIndex {
   private readonly edges = new Map<string, KeyValues>();
   private readonly ops = new Map<string, KeyValues>();
   private readonly outcomeEdges = new Map<string, OutcomeValues>();
+  private readonly structOps = new Map<string, StructOp>();
+  /** child operations ("service operation", the family's `childKey`) and signatures, numbered in the pass */
+  private readonly childIds = new Map<string, Map<string, number>>();
+  readonly childKeys: string[] = [];
+  private readonly sigIds = new Map<string, number>();
+  readonly sigs: StructSig[] = [];
   private window = 0;
 
   private info(s: Span): SpanEvidence {
@@ -305,6 +366,10 @@ export class EvidenceSpanIndex {
       errs: undefined,
       complainedIn: 0,
       complaintsIn: 0,
+      childId: -1,
+      sig: -1,
+      sigDone: false,
+      structAt: undefined,
     };
     t.spans.set(s.spanId, e);
     if (s.parentId) {
@@ -341,6 +406,7 @@ export class EvidenceSpanIndex {
     const self: KeyValues[] = [];
     const inRange: SpanEvidence[] = [];
     const calls: SpanEvidence[] = [];
+    const struct: StructOp[] = [];
     for (let i = 0; i < infos.length; i++) {
       const e = infos[i];
       const s = e.span;
@@ -353,6 +419,22 @@ export class EvidenceSpanIndex {
         e.callDone = s.start + s.duration < range.end && (s.parentId === undefined || e.parent !== undefined);
       }
       if (e.call) calls.push(e);
+      if (!e.sigDone) {
+        e.sig = this.signature(e);
+        // as self time: once the span ended inside what has been read, its children are known
+        e.sigDone = s.start + s.duration < range.end;
+      }
+      if (e.sig >= 0) {
+        let o = e.structAt;
+        if (!o) {
+          const key = (e.opKey ??= `${s.service}\t${s.operation}`);
+          o = this.structOps.get(key);
+          if (!o) this.structOps.set(key, (o = new StructOp(key, s.service, s.operation)));
+          e.structAt = o;
+        }
+        if (o.open(w, range.start)) struct.push(o);
+        o.add(e.sig);
+      }
       const p = this.parentOf(e);
       if (p && !e.gapDone) {
         e.gapDone = true;
@@ -386,7 +468,98 @@ export class EvidenceSpanIndex {
       }
       record(self, o, e.selfPodAt!, w, range.start, e.self);
     }
-    return { edges, self, inRange, calls };
+    return { edges, self, inRange, calls, struct };
+  }
+
+  /**
+   * A span's calls per child operation, as the span-structure family counts them (`summarize`):
+   * each (trace, span id) once as a parent and as a child; client and producer spans are calls,
+   * not operations; a span touched by a failure is left out (−1).
+   */
+  private signature(e: SpanEvidence): number {
+    if (e.dup) return -1;
+    const kind = spanKind(e.span);
+    if (kind === 'client' || kind === 'producer') return -1;
+    if (isError(e)) return -1;
+    const kids = this.kidsOf(e);
+    for (const c of kids) if (!c.dup && (isError(c) || (c.span.service === e.span.service && touched(this, c, 1)))) return -1;
+    sigN = 0;
+    for (const c of kids) {
+      if (c.dup) continue;
+      let id = c.childId;
+      if (id < 0) id = c.childId = this.childId(c.span);
+      let j = 0;
+      while (j < sigN && sigKid[j] !== id) j++;
+      if (j === sigN) {
+        if (sigN === sigKid.length) growSig();
+        sigKid[sigN] = id;
+        sigCount[sigN++] = 0;
+      }
+      sigCount[j]++;
+    }
+    if (sigN === 0) return this.leafSig();
+    if (sigN === 1) return this.oneKidSig(sigKid[0], sigCount[0]);
+    // by child number: one signature whatever order the children came in
+    for (let i = 1; i < sigN; i++) {
+      const k = sigKid[i];
+      const n = sigCount[i];
+      let j = i - 1;
+      while (j >= 0 && sigKid[j] > k) {
+        sigKid[j + 1] = sigKid[j];
+        sigCount[j + 1] = sigCount[j];
+        j--;
+      }
+      sigKid[j + 1] = k;
+      sigCount[j + 1] = n;
+    }
+    let key = '';
+    for (let i = 0; i < sigN; i++) key += `${sigKid[i]}:${sigCount[i]},`;
+    let id = this.sigIds.get(key);
+    if (id === undefined) {
+      this.sigIds.set(key, (id = this.sigs.length));
+      this.sigs.push({ kids: sigKid.slice(0, sigN), counts: sigCount.slice(0, sigN) });
+    }
+    return id;
+  }
+
+  /** The signature of a span without children (most spans: looked up once per pass). */
+  private leafSig(): number {
+    if (this.leaf < 0) {
+      this.leaf = this.sigs.length;
+      this.sigIds.set('', this.leaf);
+      this.sigs.push({ kids: new Int32Array(0), counts: new Int32Array(0) });
+    }
+    return this.leaf;
+  }
+  private leaf = -1;
+
+  /** The signature of a span calling one child operation `n` times (by number: no key string made). */
+  private oneKidSig(kid: number, n: number): number {
+    let byN = this.oneKid.get(kid);
+    if (!byN) this.oneKid.set(kid, (byN = new Map()));
+    let id = byN.get(n);
+    if (id === undefined) {
+      byN.set(n, (id = this.sigs.length));
+      this.sigs.push({ kids: Int32Array.of(kid), counts: Int32Array.of(n) });
+    }
+    return id;
+  }
+  private readonly oneKid = new Map<number, Map<number, number>>();
+
+  /** The family's `childKey`: the operation a child is ("service operation"; a client span names its peer). */
+  private childId(c: Span): number {
+    const peer = c.attributes?.['peer.service'];
+    const kind = spanKind(c);
+    const svc = (kind === 'client' || kind === 'producer') && typeof peer === 'string' ? peer : c.service;
+    // by service, then operation: no key string made per span
+    let ops = this.childIds.get(svc);
+    if (!ops) this.childIds.set(svc, (ops = new Map()));
+    let id = ops.get(c.operation);
+    if (id === undefined) {
+      ops.set(c.operation, (id = this.childKeys.length));
+      this.childKeys.push(`${svc} ${c.operation}`);
+    }
+    return id;
   }
 
   /**
@@ -475,7 +648,7 @@ export class EvidenceSpanIndex {
   get retained(): number {
     let n = 0;
     for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m.values()) n += 1 + v.podSet.count;
-    return n;
+    return n + this.structOps.size;
   }
 
   private keyValues(m: Map<string, KeyValues>, key: string, a: string, b: string, owner: string): KeyValues {
@@ -505,6 +678,7 @@ export class EvidenceSpanIndex {
         else v.podSet.sweep(before);
       }
     }
+    for (const [k, o] of this.structOps) if (o.at < before) this.structOps.delete(k);
   }
 
   static childrenOf(idx: EvidenceSpanIndex, e: SpanEvidence): SpanEvidence[] {
@@ -555,6 +729,31 @@ function inherited(idx: EvidenceSpanIndex, e: SpanEvidence, depth = 0): boolean 
 function failedAtEdge(idx: EvidenceSpanIndex, client: Span, server: SpanEvidence): boolean {
   if (isError(server)) return !inherited(idx, server);
   return client.duration - server.span.duration >= client.duration / 2;
+}
+
+/** A span that failed, or one of whose calls failed, looking through its service's own children (the family's `touchedByFailure`). */
+function touched(idx: EvidenceSpanIndex, e: SpanEvidence, depth: number): boolean {
+  if (isError(e)) return true;
+  if (depth > 2) return false;
+  for (const c of EvidenceSpanIndex.childrenOf(idx, e)) {
+    if (c.dup) continue;
+    if (isError(c) || (c.span.service === e.span.service && touched(idx, c, depth + 1))) return true;
+  }
+  return false;
+}
+
+/** The signature being worked out (`signature`): child numbers and calls, in scratch arrays reused from span to span. */
+let sigKid = new Int32Array(16);
+let sigCount = new Int32Array(16);
+let sigN = 0;
+
+function growSig(): void {
+  const k = new Int32Array(2 * sigKid.length);
+  const c = new Int32Array(2 * sigKid.length);
+  k.set(sigKid);
+  c.set(sigCount);
+  sigKid = k;
+  sigCount = c;
 }
 
 /** the children of a leaf (shared: never added to) */

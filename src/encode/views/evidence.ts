@@ -3,7 +3,9 @@ import {
   EDGE_MIN_CALLS,
   LOG_MIN_SPANS,
   OUTCOME_MIN_CALLS,
+  STRUCTURE_MIN_SPANS,
   callOutcomes,
+  spanStructure,
   outcomeZ,
   edgeGaps,
   logRates,
@@ -23,8 +25,10 @@ import {
   type SupportedLocation,
   type SelfReference,
   type SelfSummary,
+  type StructureReference,
+  type StructureSummary,
 } from '../evidence/index.js';
-import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence } from './evidence-spans.js';
+import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence, type StructOp, type StructSig } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
 import type { ForeignRecords } from './builder.js';
@@ -39,7 +43,7 @@ import { SeededRandom } from './stats.js';
  * Values are in the families' own units (robust z, Welch t, ln ms), not compressed: a feature
  * that cannot be computed (the family has no data in the window, or no reference) is NaN.
  */
-export const EVIDENCE_VERSION = 2;
+export const EVIDENCE_VERSION = 3;
 
 export const EVIDENCE_FEATURES: readonly string[] = [
   // edge gaps, attributed to the callee (this service / pod)
@@ -81,6 +85,12 @@ export const EVIDENCE_FEATURES: readonly string[] = [
   'out_in_z_median',
   'out_in_z_max',
   'out_out_z_median',
+  // span structure: calls per span to each child operation, per (service, operation)
+  'struct_spans_log',
+  'struct_t_max',
+  'struct_t_min',
+  'struct_vanished_log',
+  'struct_appeared_log',
 ];
 
 const F = Object.fromEntries(EVIDENCE_FEATURES.map((n, i) => [n, i])) as Record<string, number>;
@@ -130,6 +140,17 @@ interface OutcomeStat extends OutcomeCount {
   pods: (OutcomeCount & { pod: string })[];
 }
 
+/** One operation's compared spans in the window and, per child operation, Σ calls per span and Σ squares. */
+export interface StructStat {
+  service: string;
+  operation: string;
+  n: number;
+  /** child operations ("service operation"), with `sum[i]`, `sumSq[i]` */
+  kids: string[];
+  sum: number[];
+  sumSq: number[];
+}
+
 interface OpStat {
   service: string;
   operation: string;
@@ -149,6 +170,8 @@ export interface EvidenceWindow {
   podSelf?: Map<string, Pooled>;
   /** call outcomes per edge (caller → callee) */
   outcomes?: OutcomeStat[];
+  /** span structure per (service, operation) */
+  structure?: StructStat[];
   /** keyed by line shape until rendered (`mapTemplates`) */
   templates?: TemplateSummary;
   rates?: RateSummary;
@@ -164,6 +187,7 @@ export interface EvidenceReferences {
   templates?: LogReference;
   rates?: RateReference;
   outcomes?: OutcomeReference;
+  structure?: StructureReference;
 }
 
 /** JSON form, saved with the fitted views (`ViewBuilderState.evidence`). */
@@ -178,6 +202,8 @@ export interface EvidenceState {
   rates?: { windows: number; moments: [string, [number, number, number][]][] };
   /** [caller\tcallee, slow gap ms (null: none), calls, bad calls, windows, dispersion] */
   outcomes?: [string, number | null, number, number, number, number][];
+  /** [service\toperation, spans, [child operation, Σ, Σ²][]] */
+  structure?: [string, number, [string, number, number][]][];
 }
 
 function pooled(parts: readonly Float64Array[]): Pooled {
@@ -250,6 +276,49 @@ function outcomeSummary(stats: readonly OutcomeStat[]): OutcomeSummary {
   return new Map(stats.map((o) => [`${o.caller}\t${o.callee}`, { caller: o.caller, callee: o.callee, calls: o.calls, failed: o.failed, complained: o.complained, errored: o.errored, gaps: Array.from(o.gaps) }]));
 }
 
+/** Per-child sums of the window's operations, in child-number slots stamped per operation (no map per window). */
+let kidSum = new Float64Array(64);
+let kidSumSq = new Float64Array(64);
+let kidStamp = new Int32Array(64);
+let kidTurn = 0;
+
+/** Each operation's children moments from its signature counts. */
+function compactStructure(ops: readonly StructOp[], sigs: readonly StructSig[], childKeys: readonly string[]): StructStat[] {
+  if (kidStamp.length < childKeys.length) {
+    const n = Math.max(2 * kidStamp.length, childKeys.length);
+    kidSum = new Float64Array(n);
+    kidSumSq = new Float64Array(n);
+    kidStamp = new Int32Array(n);
+  }
+  const out: StructStat[] = [];
+  for (const o of ops) {
+    const turn = ++kidTurn;
+    const order: number[] = [];
+    for (let i = 0; i < o.sigs.length; i += 2) {
+      const g = sigs[o.sigs[i]];
+      const spans = o.sigs[i + 1];
+      for (let j = 0; j < g.kids.length; j++) {
+        const k = g.kids[j];
+        const c = g.counts[j];
+        if (kidStamp[k] !== turn) {
+          kidStamp[k] = turn;
+          kidSum[k] = kidSumSq[k] = 0;
+          order.push(k);
+        }
+        kidSum[k] += spans * c;
+        kidSumSq[k] += spans * c * c;
+      }
+    }
+    out.push({ service: o.service, operation: o.operation, n: o.n, kids: order.map((k) => childKeys[k]), sum: order.map((k) => kidSum[k]), sumSq: order.map((k) => kidSumSq[k]) });
+  }
+  return out;
+}
+
+/** A window's structure as the family's summary (for `fit`). */
+function structureSummary(stats: readonly StructStat[]): StructureSummary {
+  return new Map(stats.map((o) => [`${o.service}\t${o.operation}`, { service: o.service, operation: o.operation, n: o.n, children: new Map(o.kids.map((k, i) => [k, { sum: o.sum[i], sumSq: o.sumSq[i] }])) }]));
+}
+
 const podLists = (k: KeyValues) => new Map(k.pods.map((p) => [p.pod, Array.from(p.sorted())]));
 
 /** Algorithm R over whole window summaries (seeded: the same windows give the same sample). */
@@ -296,11 +365,13 @@ export class EvidencePass {
   private readonly tplSample: SummaryReservoir<TemplateSummary>;
   private readonly rateSample: SummaryReservoir<RateSummary>;
   private readonly outcomeSample: SummaryReservoir<OutcomeSummary>;
+  private readonly structSample: SummaryReservoir<StructureSummary>;
 
   constructor(seed: number, cap = EVIDENCE_REFERENCE_WINDOWS) {
     const rng = new SeededRandom(seed ^ 0x5eed11);
     // a generator of its own: the other samples draw what they drew before the outcomes came
     this.outcomeSample = new SummaryReservoir(cap, new SeededRandom(seed ^ 0x0c0e11));
+    this.structSample = new SummaryReservoir(cap, new SeededRandom(seed ^ 0x57c7e1));
     this.edgeSample = new SummaryReservoir(cap, rng);
     this.selfSample = new SummaryReservoir(cap, rng);
     this.tplSample = new SummaryReservoir(cap, rng);
@@ -328,6 +399,12 @@ export class EvidencePass {
       if (s.self.length) {
         compactSelf(s.self, out);
         if (train) this.selfSample.add(() => selfSummary(s.self));
+        any = true;
+      }
+      if (s.struct.length) {
+        const st = compactStructure(s.struct, this.spans.sigs, this.spans.childKeys);
+        out.structure = st;
+        if (train) this.structSample.add(() => structureSummary(st));
         any = true;
       }
     }
@@ -469,6 +546,7 @@ export class EvidencePass {
       templates: tpl.length ? logTemplates.fit(tpl) : undefined,
       rates: rates.length ? logRates.fit(rates) : undefined,
       outcomes: this.outcomeSample.items.length ? callOutcomes.fit(this.outcomeSample.items) : undefined,
+      structure: this.structSample.items.length ? spanStructure.fit(this.structSample.items) : undefined,
     };
   }
 }
@@ -605,6 +683,7 @@ export function evidenceRows(
     if (ew.templates) templateFeatures(mapTemplates(ew.templates, templateOf), refs?.templates, svc, describe);
     if (ew.rates) rateFeatures(mapRates(ew.rates, templateOf), refs?.rates, svc, describe);
     if (ew.outcomes) outcomeFeatures(ew.outcomes, refs?.outcomes, svc, pod);
+    if (ew.structure) structureFeatures(ew.structure, refs?.structure, svc);
   }
   if (resources) resourceFeatures(resources, svc, pod);
   const rows: EvidenceRow[] = [];
@@ -801,6 +880,48 @@ function outcomeFeatures(stats: readonly OutcomeStat[], ref: OutcomeReference | 
   for (const [caller, z] of outZ) svc(caller).f[F.out_out_z_median] = med(z);
 }
 
+/**
+ * Span structure per service (span-structure.ts): per (service, operation) with
+ * ≥ STRUCTURE_MIN_SPANS compared spans now and in the reference, and children on either side,
+ * the family's Welch t of calls per span to each child operation (the window's children, then
+ * the reference's others); the strongest up and down over the service's operations, and how many
+ * child operations vanished or appeared.
+ */
+function structureFeatures(stats: readonly StructStat[], ref: StructureReference | undefined, svc: SvcAcc): void {
+  if (!ref) return;
+  const per = new Map<string, TemplateAcc>();
+  for (const o of stats) {
+    const r = ref.get(`${o.service}\t${o.operation}`);
+    if (!r || o.n < STRUCTURE_MIN_SPANS || r.n < STRUCTURE_MIN_SPANS) continue;
+    if (!o.kids.length && !r.children.size) continue; // a leaf operation has no structure to change
+    let x = per.get(o.service);
+    if (!x) per.set(o.service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
+    x.spans += o.n;
+    const a = svc(o.service);
+    const one = (c: string, wm: { sum: number; sumSq: number }) => {
+      const rm = r.children.get(c) ?? ZERO;
+      const t = welchT(moments(WA, o.n, wm), moments(RA, r.n, rm));
+      if (!(t <= x.tMax)) x.tMax = t;
+      if (!(t >= x.tMin)) x.tMin = t;
+      const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
+      if (what === 'appears') x.appeared++;
+      else if (what === 'vanishes') x.vanished++;
+      if (Math.abs(t) >= ITEM_MIN) a.items.push({ dev: t, text: () => `span-structure ${o.service} ${o.operation} → ${c} ${what} ${fmt(wm.sum / o.n)} calls/span (ref ${fmt(rm.sum / r.n)}, t ${sig(t)}, ${o.n} spans)` });
+    };
+    const seen = new Set(o.kids);
+    for (let i = 0; i < o.kids.length; i++) one(o.kids[i], { sum: o.sum[i], sumSq: o.sumSq[i] });
+    for (const c of r.children.keys()) if (!seen.has(c)) one(c, ZERO);
+  }
+  for (const [service, x] of per) {
+    const f = svc(service).f;
+    f[F.struct_spans_log] = Math.log1p(x.spans);
+    f[F.struct_t_max] = x.tMax;
+    f[F.struct_t_min] = x.tMin;
+    f[F.struct_vanished_log] = Math.log1p(x.vanished);
+    f[F.struct_appeared_log] = Math.log1p(x.appeared);
+  }
+}
+
 const ZERO = { sum: 0, sumSq: 0 } as const;
 /** The (empty, never written) per-pod span counts of every operation's template summary. */
 const NO_PODS: Op['pods'] = new Map();
@@ -931,6 +1052,7 @@ export function evidenceToJSON(refs: EvidenceReferences, historyMs: number): Evi
     templates: refs.templates ? [...refs.templates.ops].map(([k, o]) => [k, o.n, [...o.templates].map(([t, m]) => [t, m.sum, m.sumSq] as [number, number, number])]) : undefined,
     rates: refs.rates ? { windows: refs.rates.windows, moments: [...refs.rates.moments].map(([s, m]) => [s, [...m].map(([t, x]) => [t, x.sum, x.sumSq] as [number, number, number])]) } : undefined,
     outcomes: refs.outcomes ? [...refs.outcomes].map(([k, r]) => [k, Number.isFinite(r.slowMs) ? r.slowMs : null, r.calls, r.bad, r.windows, r.dispersion]) : undefined,
+    structure: refs.structure ? [...refs.structure].map(([k, r]) => [k, r.n, [...r.children].map(([c, m]) => [c, m.sum, m.sumSq] as [string, number, number])]) : undefined,
   };
 }
 
@@ -945,6 +1067,7 @@ export function evidenceFromJSON(s: EvidenceState | undefined): EvidenceReferenc
     templates: s.templates ? { ops: new Map(s.templates.map(([k, n, t]) => [k, { n, templates: moments(t) }])), text: new Map() } : undefined,
     rates: s.rates ? { windows: s.rates.windows, moments: new Map(s.rates.moments.map(([k, m]) => [k, moments(m)])), text: new Map() } : undefined,
     outcomes: s.outcomes ? new Map(s.outcomes.map(([k, slowMs, calls, bad, windows, dispersion]) => [k, { slowMs: slowMs ?? Infinity, calls, bad, windows, dispersion }])) : undefined,
+    structure: s.structure ? new Map(s.structure.map(([k, n, c]) => [k, { n, children: new Map(c.map(([ck, sum, sumSq]) => [ck, { sum, sumSq }])) }])) : undefined,
   };
 }
 
