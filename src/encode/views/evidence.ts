@@ -900,12 +900,8 @@ function structureFeatures(stats: readonly StructStat[], ref: StructureReference
     const a = svc(o.service);
     const one = (c: string, wm: { sum: number; sumSq: number }) => {
       const rm = r.children.get(c) ?? ZERO;
-      const t = welchT(moments(WA, o.n, wm), moments(RA, r.n, rm));
-      if (!(t <= x.tMax)) x.tMax = t;
-      if (!(t >= x.tMin)) x.tMin = t;
-      const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
-      if (what === 'appears') x.appeared++;
-      else if (what === 'vanishes') x.vanished++;
+      const t = tallyChange(x, o.n, wm, r.n, rm);
+      const what = changeKind(wm, rm);
       if (Math.abs(t) >= ITEM_MIN) a.items.push({ dev: t, text: () => `span-structure ${o.service} ${o.operation} → ${c} ${what} ${fmt(wm.sum / o.n)} calls/span (ref ${fmt(rm.sum / r.n)}, t ${sig(t)}, ${o.n} spans)` });
     };
     const seen = new Set(o.kids);
@@ -945,16 +941,31 @@ interface TemplateAcc {
   appeared: number;
 }
 
+/** How a count per span moved against its reference: it appears (none in the reference), vanishes (none now) or changes. */
+function changeKind(now: { sum: number }, ref: { sum: number }): 'appears' | 'vanishes' | 'changes' {
+  return ref.sum === 0 ? 'appears' : now.sum === 0 ? 'vanishes' : 'changes';
+}
+
+/**
+ * The Welch t of a count per span (`n` spans, moments `now`) against its reference (`rn`, `ref`),
+ * tallied into the service's figures: its extremes, and how many such counts vanished or appeared.
+ */
+function tallyChange(x: TemplateAcc, n: number, now: { sum: number; sumSq: number }, rn: number, ref: { sum: number; sumSq: number }): number {
+  const t = welchT(moments(WA, n, now), moments(RA, rn, ref));
+  if (!(t <= x.tMax)) x.tMax = t;
+  if (!(t >= x.tMin)) x.tMin = t;
+  const what = changeKind(now, ref);
+  if (what === 'appears') x.appeared++;
+  else if (what === 'vanishes') x.vanished++;
+  return t;
+}
+
 /** One template of an operation: its Welch t into the service's figures, and an item when strong. */
 function oneTemplate(t: number, o: Op, r: RefOp, x: TemplateAcc, a: Acc, describe: (t: number) => string): void {
   const wm = o.templates.get(t) ?? ZERO;
   const rm = r.templates.get(t) ?? ZERO;
-  const tv = welchT(moments(WA, o.n, wm), moments(RA, r.n, rm));
-  if (!(tv <= x.tMax)) x.tMax = tv;
-  if (!(tv >= x.tMin)) x.tMin = tv;
-  const what = rm.sum === 0 ? 'appears' : wm.sum === 0 ? 'vanishes' : 'changes';
-  if (what === 'appears') x.appeared++;
-  else if (what === 'vanishes') x.vanished++;
+  const tv = tallyChange(x, o.n, wm, r.n, rm);
+  const what = changeKind(wm, rm);
   if (Math.abs(tv) >= ITEM_MIN) a.items.push({ dev: tv, text: () => `log-template ${o.service} ${o.operation} ${what}: ${describe(t).slice(0, 80)} ${fmt(wm.sum / o.n)}/span (ref ${fmt(rm.sum / r.n)}, t ${sig(tv)})` });
 }
 
