@@ -894,8 +894,7 @@ function structureFeatures(stats: readonly StructStat[], ref: StructureReference
     const r = ref.get(`${o.service}\t${o.operation}`);
     if (!r || o.n < STRUCTURE_MIN_SPANS || r.n < STRUCTURE_MIN_SPANS) continue;
     if (!o.kids.length && !r.children.size) continue; // a leaf operation has no structure to change
-    let x = per.get(o.service);
-    if (!x) per.set(o.service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
+    const x = tallyOf(per, o.service);
     x.spans += o.n;
     const a = svc(o.service);
     const one = (c: string, wm: { sum: number; sumSq: number }) => {
@@ -908,14 +907,7 @@ function structureFeatures(stats: readonly StructStat[], ref: StructureReference
     for (let i = 0; i < o.kids.length; i++) one(o.kids[i], { sum: o.sum[i], sumSq: o.sumSq[i] });
     for (const c of r.children.keys()) if (!seen.has(c)) one(c, ZERO);
   }
-  for (const [service, x] of per) {
-    const f = svc(service).f;
-    f[F.struct_spans_log] = Math.log1p(x.spans);
-    f[F.struct_t_max] = x.tMax;
-    f[F.struct_t_min] = x.tMin;
-    f[F.struct_vanished_log] = Math.log1p(x.vanished);
-    f[F.struct_appeared_log] = Math.log1p(x.appeared);
-  }
+  writeTallies(per, svc, 'struct');
 }
 
 const ZERO = { sum: 0, sumSq: 0 } as const;
@@ -939,6 +931,26 @@ interface TemplateAcc {
   tMin: number;
   vanished: number;
   appeared: number;
+}
+
+/** A service's tally of counts per span (log templates, span structure), made on its first count. */
+function tallyOf(per: Map<string, TemplateAcc>, service: string): TemplateAcc {
+  let x = per.get(service);
+  if (!x) per.set(service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
+  return x;
+}
+
+/** Each service's tally into its row, as the family's five features (`<prefix>_spans_log`, `_t_max`, `_t_min`, `_vanished_log`, `_appeared_log`). */
+function writeTallies(per: ReadonlyMap<string, TemplateAcc>, svc: SvcAcc, prefix: 'logt' | 'struct'): void {
+  const [spans, tMax, tMin, vanished, appeared] = ['spans_log', 't_max', 't_min', 'vanished_log', 'appeared_log'].map((n) => F[`${prefix}_${n}`]);
+  for (const [service, x] of per) {
+    const f = svc(service).f;
+    f[spans] = Math.log1p(x.spans);
+    f[tMax] = x.tMax;
+    f[tMin] = x.tMin;
+    f[vanished] = Math.log1p(x.vanished);
+    f[appeared] = Math.log1p(x.appeared);
+  }
 }
 
 /** How a count per span moved against its reference: it appears (none in the reference), vanishes (none now) or changes. */
@@ -976,21 +988,13 @@ function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc
     const r = ref?.ops.get(`${o.service}\t${o.operation}`);
     if (!r || o.n < LOG_MIN_SPANS || r.n < LOG_MIN_SPANS) continue;
     if (!o.templates.size && !r.templates.size) continue; // an operation that never logs
-    let x = per.get(o.service);
-    if (!x) per.set(o.service, (x = { spans: 0, tMax: NaN, tMin: NaN, vanished: 0, appeared: 0 }));
+    const x = tallyOf(per, o.service);
     x.spans += o.n;
     // the window's templates, then the reference's others (the order items and ties keep)
     for (const t of o.templates.keys()) oneTemplate(t, o, r, x, a, describe);
     for (const t of r.templates.keys()) if (!o.templates.has(t)) oneTemplate(t, o, r, x, a, describe);
   }
-  for (const [service, x] of per) {
-    const f = svc(service).f;
-    f[F.logt_spans_log] = Math.log1p(x.spans);
-    f[F.logt_t_max] = x.tMax;
-    f[F.logt_t_min] = x.tMin;
-    f[F.logt_vanished_log] = Math.log1p(x.vanished);
-    f[F.logt_appeared_log] = Math.log1p(x.appeared);
-  }
+  writeTallies(per, svc, 'logt');
 }
 
 function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
