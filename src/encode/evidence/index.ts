@@ -4,7 +4,7 @@ export { edgeGaps, EDGE_MIN_CALLS, MIN_REFERENCE_WINDOWS, LOG_SCALE_FLOOR } from
 export type { EdgeSummary, EdgeReference, EdgeWindow } from './edges.js';
 export { selfTime } from './self-time.js';
 export type { SelfSummary, SelfReference } from './self-time.js';
-export { logTemplates, LOG_MIN_SPANS } from './log-templates.js';
+export { logTemplates, logTemplateFamily, LOG_MIN_SPANS } from './log-templates.js';
 export type { LogSummary, LogReference } from './log-templates.js';
 export { logRates } from './log-rates.js';
 export type { RateSummary, RateReference } from './log-rates.js';
@@ -12,12 +12,12 @@ export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_P
 export type { ResourceSummary } from './resources.js';
 export { assignTemplates } from './templates.js';
 export type { TemplatedLogs } from './templates.js';
-export { median, quantile, robustLocation, supportedLocation, supportScale, presenceZ, welchT, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
-export type { RobustLocation, SupportedLocation, Moments, EmpiricalNull } from './stats.js';
+export { median, quantile, robustLocation, supportedLocation, supportScale, presenceZ, welchT, welchDf, welchZ, studentToZ, studentLogUpperTail, countTest, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
+export type { RobustLocation, SupportedLocation, Moments, EmpiricalNull, CountScale } from './stats.js';
 export type { TemplateMoments } from './log-templates.js';
 export { callOutcomes, outcomeZ, OUTCOME_MIN_CALLS, OUTCOME_VARIANCE_FLOOR, SLOW_GAP_QUANTILE } from './call-outcomes.js';
 export type { OutcomeSummary, OutcomeReference, OutcomeEdge } from './call-outcomes.js';
-export { spanStructure, touchedByFailure, distinctSpans, STRUCTURE_MIN_SPANS } from './span-structure.js';
+export { spanStructure, spanStructureFamily, touchedByFailure, distinctSpans, STRUCTURE_MIN_SPANS } from './span-structure.js';
 export type { StructureSummary, StructureReference, StructureOp } from './span-structure.js';
 export { meshEdges, parseMeshSeries, MESH_LATENCY_NAME } from './mesh-edges.js';
 export type { MeshSummary, MeshReference, MeshEdgeWindow, MeshSeries } from './mesh-edges.js';

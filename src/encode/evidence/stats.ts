@@ -257,3 +257,110 @@ export function maxOfNCorrection(z: number, n: number): number {
   if (z <= MAX_CORRECTION_LEVEL) return sidak(z);
   return z - (MAX_CORRECTION_LEVEL - sidak(MAX_CORRECTION_LEVEL));
 }
+
+/**
+ * log P(T > t) for Student's t with `df` degrees of freedom (df > 0, any real), through the
+ * regularized incomplete beta: P(T > t) = ½·I_{df/(df+t²)}(df/2, ½) for t ≥ 0. Kept in logs
+ * so a t far in the tail still maps to a finite z.
+ */
+export function studentLogUpperTail(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return NaN;
+  if (t < 0) return Math.log1p(-Math.exp(studentLogUpperTail(-t, df)));
+  if (t === 0) return Math.log(0.5);
+  if (!Number.isFinite(df)) return Math.log(normalUpperTail(t));
+  const x = df / (df + t * t);
+  const a = df / 2;
+  const b = 0.5;
+  const lbeta = lgamma(a) + lgamma(b) - lgamma(a + b);
+  // the continued fraction converges for x < (a + 1)/(a + b + 2); beyond it, by symmetry
+  if (x < (a + 1) / (a + b + 2)) return Math.log(0.5) + a * Math.log(x) + b * Math.log1p(-x) - lbeta + Math.log(betaContinuedFraction(a, b, x) / a);
+  const other = Math.exp(b * Math.log1p(-x) + a * Math.log(x) - lbeta) * (betaContinuedFraction(b, a, 1 - x) / b);
+  return Math.log(0.5) + Math.log1p(-Math.min(other, 1));
+}
+
+/** Lentz's continued fraction for the incomplete beta (Numerical Recipes' betacf). */
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a - 1 + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + 1 + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-14) break;
+  }
+  return h;
+}
+
+/**
+ * The normal quantile with the same tail probability as Student's t: z with P(Z > z) =
+ * P(T_df > t), signed like t. An infinite df is the identity.
+ */
+export function studentToZ(t: number, df: number): number {
+  if (!Number.isFinite(t) || !Number.isFinite(df)) return t;
+  if (t === 0) return 0;
+  const lt = studentLogUpperTail(Math.abs(t), df);
+  const z = lt < LOG_TAIL_ASYMPTOTIC ? normalQuantileOfLogTail(lt) : normalUpperQuantile(Math.exp(lt));
+  return Math.sign(t) * z;
+}
+
+/**
+ * Welch–Satterthwaite degrees of freedom of `welchT`'s statistic. Each variance term carries the
+ * degrees of freedom of the sample it was estimated from: the window's own variance (where it is
+ * larger than the reference's and `welchT` uses it) rests on n − 1; where `welchT` takes the
+ * reference's variance (or the integer-count floor) for the window, that term is known from the
+ * reference's N − 1 (or exactly), so on many reference spans the statistic is already ≈ normal.
+ */
+export function welchDf(window: Moments, reference: Moments): number {
+  if (window.n === 0 || reference.n === 0) return Infinity;
+  const pooledMean = (window.sum + reference.sum) / (window.n + reference.n);
+  const floor = Math.max(minCountVariance(pooledMean), 1e-12);
+  const vrSample = variance(reference);
+  const vr = Math.max(vrSample, floor);
+  const vwSample = variance(window);
+  const ownWindow = vwSample > vr;
+  const vw = ownWindow ? vwSample : vr;
+  const dfR = vrSample >= floor && reference.n > 1 ? reference.n - 1 : Infinity;
+  const dfW = ownWindow ? window.n - 1 : dfR;
+  const a = vw / window.n;
+  const b = vr / reference.n;
+  const den = (dfW === Infinity ? 0 : (a * a) / dfW) + (dfR === Infinity ? 0 : (b * b) / dfR);
+  return den > 0 ? ((a + b) * (a + b)) / den : Infinity;
+}
+
+/**
+ * `welchT` on the normal scale: its Student t tail at the Welch–Satterthwaite degrees of freedom
+ * (`welchDf`), as a z. A t over 3 spans whose own variance it uses is not a z — t 6.4 on 2
+ * degrees of freedom is a one-sided p of ≈ 0.012, z ≈ 2.3 — while a t whose variances come from
+ * a large reference is left almost as it is.
+ */
+export function welchZ(window: Moments, reference: Moments): number {
+  return studentToZ(welchT(window, reference), welchDf(window, reference));
+}
+
+/**
+ * How a family turns the Welch t of per-span counts into its part score: `t` — as it is (the
+ * default); `student` — through `welchZ` (docs/localize.md "Small-sample t", tried and not kept).
+ */
+export type CountScale = 't' | 'student';
+
+/** The per-span count test a family uses under `scale`. */
+export function countTest(scale: CountScale): (window: Moments, reference: Moments) => number {
+  return scale === 'student' ? welchZ : welchT;
+}

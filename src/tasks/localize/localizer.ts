@@ -2,10 +2,10 @@ import type { TimeRange } from '../../telemetry/index.js';
 import {
   edgeGaps,
   callOutcomes,
-  spanStructure,
+  spanStructureFamily,
   meshEdges,
   logRates,
-  logTemplates,
+  logTemplateFamily,
   resourceFamily,
   median,
   quantile,
@@ -16,6 +16,7 @@ import {
   TAIL_TRUST_SHARE,
   selfTime,
   DEFAULT_HISTORY_MS,
+  type CountScale,
   type EvidenceFamily,
   type EvidenceItem,
   type FamilyName,
@@ -96,6 +97,13 @@ export interface LocalizerOptions {
    * a null is 0 whatever its rises do (docs/localize.md "Clipped nulls").
    */
   nullScale?: 'mad' | 'clipped';
+  /**
+   * How the log-template and span-structure families score a Welch t of per-span counts
+   * (`CountScale`): `t` (default) as it is; `student` — as the z with the same Student t tail at
+   * its Welch–Satterthwaite degrees of freedom (`welchZ`; docs/localize.md "Small-sample t":
+   * tried, not kept — no Nezha rank moved and one simulator tie flipped).
+   */
+  countScale?: CountScale;
 }
 
 /** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
@@ -130,6 +138,7 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   capFelt: true,
   sliceWeights: 'spans',
   nullScale: 'clipped',
+  countScale: 't',
 };
 
 /**
@@ -261,7 +270,7 @@ export class EvidenceLocalizer {
 
   private constructor(opt: LocalizerOptions) {
     this.opt = { ...LOCALIZER_DEFAULTS, ...opt };
-    this.families = [edgeGaps, selfTime, logTemplates, logRates, resourceFamily(this.opt.historyMs), callOutcomes, spanStructure, meshEdges].filter((f) => this.opt.families.includes(f.name));
+    this.families = [edgeGaps, selfTime, logTemplateFamily(this.opt.countScale), logRates, resourceFamily(this.opt.historyMs), callOutcomes, spanStructureFamily(this.opt.countScale), meshEdges].filter((f) => this.opt.families.includes(f.name));
   }
 
   /** Fits references and nulls from normal windows (all of them the same length as a query slice). */
