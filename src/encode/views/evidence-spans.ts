@@ -14,6 +14,10 @@ import { SliceMemo } from './memo.js';
 export interface SpanEvidence {
   span: Span;
   trace: TraceSpans;
+  /** its children so far (the trace's list, once there is one) */
+  kids: SpanEvidence[] | undefined;
+  /** spans indexed (`EvidenceSpanIndex.indexed`) when `kids` was last looked up and not found */
+  kidsAt: number;
   /** the parent, once found (undefined: not yet / root) */
   parent: SpanEvidence | undefined;
   /** trace size when the parent was last looked for and missing (−1: never) */
@@ -336,7 +340,11 @@ export class EvidenceSpanIndex {
   readonly sigs: StructSig[] = [];
   private window = 0;
 
+  /** spans indexed so far */
+  private indexed = 0;
+
   private info(s: Span): SpanEvidence {
+    this.indexed++;
     let t = this.traces.get(s.traceId);
     if (!t) this.traces.set(s.traceId, (t = { spans: new Map(), kids: new Map(), last: s.start }));
     else if (s.start > t.last) t.last = s.start;
@@ -345,6 +353,8 @@ export class EvidenceSpanIndex {
     const e: SpanEvidence = {
       span: s,
       trace: t,
+      kids: undefined,
+      kidsAt: -1,
       parent: undefined,
       parentMiss: -1,
       gap: NaN,
@@ -390,7 +400,12 @@ export class EvidenceSpanIndex {
   }
 
   private kidsOf(e: SpanEvidence): SpanEvidence[] {
-    return e.trace.kids.get(e.span.spanId) ?? NO_KIDS;
+    // the list, once made, only grows: kept on the span (a look-up by span id per call costs
+    // more); a span without one is looked up again only once a span has been indexed since
+    if (e.kids !== undefined) return e.kids;
+    if (e.kidsAt === this.indexed) return NO_KIDS;
+    e.kidsAt = this.indexed;
+    return (e.kids = e.trace.kids.get(e.span.spanId)) ?? NO_KIDS;
   }
 
   /**
@@ -659,8 +674,16 @@ export class EvidenceSpanIndex {
 
   /** The span of a log record (trace and span id), when indexed. */
   spanOf(traceId: string, spanId: string): SpanEvidence | undefined {
-    return this.traces.get(traceId)?.spans.get(spanId);
+    // a trace's records mostly come together: its look-up is kept for the next one (a trace not
+    // indexed yet is not remembered: its spans may come in a later window)
+    if (traceId !== this.lastTraceId || this.lastTrace === undefined) {
+      this.lastTrace = this.traces.get(traceId);
+      this.lastTraceId = this.lastTrace ? traceId : undefined;
+    }
+    return this.lastTrace?.spans.get(spanId);
   }
+  private lastTraceId: string | undefined;
+  private lastTrace: TraceSpans | undefined;
 
   /**
    * Drops traces with no span started in the last hour before `start`, and edges, operations
@@ -670,6 +693,7 @@ export class EvidenceSpanIndex {
   private sweep(start: number): void {
     if (start - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = start;
+    this.lastTraceId = this.lastTrace = undefined;
     const before = start - KEEP_TRACES_MS;
     for (const [id, t] of this.traces) if (t.last < before) this.traces.delete(id);
     for (const m of [this.edges, this.ops, this.outcomeEdges]) {
