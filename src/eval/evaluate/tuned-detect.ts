@@ -7,7 +7,7 @@
  * States: k-means (k by silhouette, 2..4) fitted per fold on the training-normal reference
  * windows of the same rows.
  */
-import { contextStates, fitFoldStates, fitTunedDetector, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
+import { contextStates, fitFoldStates, fitTunedDetector, LogitDetector, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
 import { eventPRF } from '../../stats/index.js';
 import type { Representation } from './represent.js';
 import { distance, evenly, featureStats, prepareRows } from './scoring.js';
@@ -51,7 +51,7 @@ const asRows = (r: DetectorRows | (Float64Array | undefined)[]): DetectorRows =>
  * One detector fitted on the windows of `train` folds and applied to `test` windows: states (or
  * one) from the references, each test window judged in its context state.
  */
-function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily): FoldDetection | undefined {
+function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily, rise = false): FoldDetection | undefined {
   const trainFaults = set.injections.filter((x) => train(x.fold));
   const normal = set.windows.map((w, i) => (train(set.folds[i]) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
   const settled = normal.filter((i) => !unsettled(set.windows[i].window, trainFaults, settleMs));
@@ -71,21 +71,65 @@ function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Floa
   const ctx = contextStates(withRows.map((i, t) => ({ start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source, state: own[t] })), scored.map((i) => pos.get(i) as number), st.k);
   const out: FoldDetection = { alarms: new Map(), states: new Map(), perState: [], globalThreshold: NaN };
   scored.forEach((i, t) => out.states.set(i, ctx[t]));
-  if (family === 'robust-z') {
+  // each family: a score per window (in a state) and the threshold it is compared with
+  let scoreAt: (i: number, state: number) => number;
+  let thresholdOf: (state: number) => number;
+  if (family === 'logit') {
+    // supervised on the training folds' labelled windows (src/tasks/tuned/ldetect.ts); global only
+    const abnormal = evenly(set.windows.map((w, i) => (train(set.folds[i]) && w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0), TUNED_DETECTION_REFERENCES);
+    const det = LogitDetector.fit(raw, abnormal.map((i) => rows[i] as Float64Array));
+    if (!det) return undefined;
+    out.perState = [{ n: raw.length, weight: 0, threshold: det.threshold }];
+    out.globalThreshold = det.threshold;
+    scoreAt = (i) => det.score(rows[i] as Float64Array);
+    thresholdOf = () => det.threshold;
+  } else if (family === 'robust-z') {
     // the robust-z detector on the raw rows (src/tasks/tuned/zdetect.ts)
     const det = ZDetector.fit(raw, st);
     out.perState = det.perState.map((p) => ({ n: p.n, weight: p.weight, threshold: p.threshold }));
     out.globalThreshold = det.globalThreshold;
-    scored.forEach((i, t) => out.alarms.set(i, det.alarm(rows[i] as Float64Array, ctx[t])));
-    return out;
+    scoreAt = (i, state) => det.score(rows[i] as Float64Array, state);
+    thresholdOf = (state) => det.threshold(state);
+  } else {
+    const timed = (i: number, row: Float64Array): DetectorRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
+    const det = fitTunedDetector(refs.map((r, t) => timed(pick[t], r)), st, { distance: (a, b) => distance(kind, a, b) });
+    out.perState = det.perState;
+    out.globalThreshold = det.globalThreshold;
+    const prepared = new Map<number, Float64Array>();
+    const pr = prep(scored.map((i) => rows[i] as Float64Array));
+    scored.forEach((i, t) => prepared.set(i, pr[t]));
+    const preparedOf = (i: number) => prepared.get(i) ?? prep([rows[i] as Float64Array])[0];
+    scoreAt = (i, state) => det.score(timed(i, preparedOf(i)), state);
+    thresholdOf = (state) => det.perState[state]?.threshold ?? det.globalThreshold;
   }
-  const timed = (i: number, row: Float64Array): DetectorRow => ({ row, start: set.windows[i].window.start, end: set.windows[i].window.end, source: set.windows[i].source });
-  const det = fitTunedDetector(refs.map((r, t) => timed(pick[t], r)), st, { distance: (a, b) => distance(kind, a, b) });
-  out.perState = det.perState;
-  out.globalThreshold = det.globalThreshold;
-  const prepared = prep(scored.map((i) => rows[i] as Float64Array));
-  scored.forEach((i, t) => out.alarms.set(i, det.alarm(timed(i, prepared[t]), ctx[t])));
+  const before = rise ? previousWindows(set) : undefined;
+  const memo = new Map<string, number>();
+  const scoreOf = (i: number, state: number) => {
+    const key = `${i}:${state}`;
+    let v = memo.get(key);
+    if (v === undefined) memo.set(key, (v = scoreAt(i, state)));
+    return v;
+  };
+  scored.forEach((i, t) => {
+    const v = scoreOf(i, ctx[t]);
+    let alarm = Number.isFinite(v) && v > thresholdOf(ctx[t]);
+    // the rise gate (`DetectorCandidate.rise`): the window just before, judged in the same state
+    const j = before?.[i];
+    if (alarm && j !== undefined && rows[j]) {
+      const p = scoreOf(j, ctx[t]);
+      if (Number.isFinite(p) && p >= v) alarm = false;
+    }
+    out.alarms.set(i, alarm);
+  });
   return out;
+}
+
+/** Per window, the same source's window that starts one window length earlier (ends where it starts), if any. */
+function previousWindows(set: DetectionSet): (number | undefined)[] {
+  const key = (source: string, start: number) => `${source}\u0000${start}`;
+  const at = new Map<string, number>();
+  set.windows.forEach((w, i) => at.set(key(w.source, w.window.start), i));
+  return set.windows.map((w) => at.get(key(w.source, 2 * w.window.start - w.window.end)));
 }
 
 /** Event-F1 of alarms over some windows of the set, against the faults of `folds`. */
@@ -104,15 +148,30 @@ function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: Re
  * `tuned`, the representation's candidates with states. Evidence candidates have no states: a
  * service-by-family layout has hundreds of mostly-empty columns, and k-means on them would sort
  * windows by which services had traffic, not by the system's regime.
+ *
+ * `rise` (`evaluate`; `tune` does not save the gate yet) adds every candidate without states
+ * again with the rise gate (`DetectorCandidate.rise`); `supervised` adds the logistic detector
+ * over calibrated |z| (src/tasks/tuned/ldetect.ts; features only) — measured, and not in
+ * `evaluate`'s default: it lost on Nezha metrics-only (docs/tasks.md, "Rise gate").
  */
-export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean): DetectorCandidate[] {
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean): (DetectorCandidate & { family: 'robust-z' | 'knn'; rise?: undefined })[];
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: { rise?: boolean; supervised?: boolean }): DetectorCandidate[];
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: { rise?: boolean; supervised?: boolean } = {}): DetectorCandidate[] {
   const families: DetectorFamily[] = kind === 'features' ? ['robust-z', 'knn'] : ['knn'];
-  return [
+  const plain: DetectorCandidate[] = [
     ...families.map((family) => ({ family, states: false })),
     ...(withEvidence ? (['robust-z', 'knn'] as DetectorFamily[]).map((family) => ({ family, states: false, input: 'evidence' as const })) : []),
+  ];
+  return [
+    ...plain,
     ...(global ? [] : families.map((family) => ({ family, states: true }))),
+    ...(opts.rise ? plain.map((c) => ({ ...c, rise: true })) : []),
+    ...(opts.supervised && kind === 'features' ? [{ family: 'logit' as const, states: false }] : []),
   ];
 }
+
+/** What `evaluate`'s `tuned` columns offer the inner cross-validation besides `detectorCandidates`' defaults. */
+export const EVALUATE_DETECTOR_OPTIONS = { rise: true, supervised: false } as const;
 
 /**
  * The `tuned` detector of each fold, itself tuned on the training folds: an inner
@@ -120,14 +179,16 @@ export function detectorCandidates(kind: Representation['kind'], global: boolean
  * event-F1, and the fold uses the best, a later (more complex) candidate only when strictly
  * better. Test-fold labels are never read. `tuned-global` chooses among the candidates without
  * states. `rows`: the representation's rows, or those and the evidence rows (`DetectorRows`).
+ * `only`: these candidates instead of `detectorCandidates`' (a study of one family; one candidate
+ * skips the inner cross-validation).
  */
-export function tunedDetect(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0): TunedDetection {
+export function tunedDetect(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0, only?: readonly DetectorCandidate[]): TunedDetection {
   const input = asRows(rows);
   const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
   const states: (number | undefined)[] = set.windows.map(() => undefined);
   const folds: TunedDetection['folds'] = [];
   const present = [...new Set(set.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
-  const candidates = detectorCandidates(rep.kind, global, input.evidence !== undefined && input.evidence.some((r) => r !== undefined));
+  const candidates = only ?? detectorCandidates(rep.kind, global, input.evidence !== undefined && input.evidence.some((r) => r !== undefined), EVALUATE_DETECTOR_OPTIONS);
   for (let f = 0; f < k; f++) {
     // a window is scored when the representation has a row for it (the same windows whichever
     // candidate wins, so the columns stay comparable); an evidence candidate leaves a window
@@ -160,7 +221,7 @@ function runCandidate(rep: Representation, set: DetectionSet, input: DetectorRow
   const ev = c.input === 'evidence';
   const rows = ev ? input.evidence : input.features;
   if (!rows) return undefined;
-  return detectOnce(ev ? 'features' : rep.kind, set, rows, train, test, !c.states, seed, settleMs, c.family);
+  return detectOnce(ev ? 'features' : rep.kind, set, rows, train, test, !c.states, seed, settleMs, c.family, c.rise);
 }
 
 /**
@@ -188,11 +249,23 @@ export interface DetectorCandidate {
   states: boolean;
   /** what the detector reads (default the representation's rows) */
   input?: DetectorInput;
+  /**
+   * The rise gate: a window alarms only when it also scores above the same source's window just
+   * before it (the one that ends where it starts). Why: a fault's effect outlasts its labelled
+   * span, and the windows after it score high but falling — on every dataset most false alarms
+   * sit 3–8 min after a fault's start (docs/tasks.md, "Rise gate"); a fault's onset scores above
+   * the calm window before it. No constant: the window length is the lag.
+   */
+  rise?: boolean;
 }
 
-/** Detection model families: the robust-z max detector (features only) and the kNN density. */
-export type DetectorFamily = 'robust-z' | 'knn';
-export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}`;
+/**
+ * Detection model families: the robust-z max detector (features only), the kNN density, and the
+ * supervised logistic detector over calibrated |z| (features only, global; offered only with
+ * `detectorCandidates`' `supervised`).
+ */
+export type DetectorFamily = 'robust-z' | 'knn' | 'logit';
+export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
 
 /**
  * Where the source gives no fault end (Nezha: a fixed 3 min is assumed), a fault's effect
