@@ -5,7 +5,7 @@ import { MODALITIES } from '../model/index.js';
 import { eventPRF } from '../stats/index.js';
 import { TasksFile, type WindowAlarm } from '../tasks/index.js';
 import { UserError, isoTime, type Modality } from '../telemetry/index.js';
-import { detectionRows, encodeForTasks } from './tune.js';
+import { detectionRows, encodeForTasks, type ViewsMode } from './tune.js';
 import { noteDataProblems, openDataset, run } from './common.js';
 
 interface DetectCliOptions {
@@ -13,6 +13,9 @@ interface DetectCliOptions {
   tasks: string;
   json?: boolean;
   states: 'auto' | 'on' | 'off';
+  /** what new data is encoded against (see the option's help) */
+  views: 'auto' | ViewsMode;
+  align: 'auto' | 'on' | 'off';
 }
 
 /** Feature names of a raw-features row, in layout order (modality.feature). */
@@ -34,6 +37,12 @@ function alarmRuns(alarms: readonly WindowAlarm[]): { start: number; end: number
   return out;
 }
 
+/** What the new data's rows were computed against (one line of `detect`'s report). */
+function viewsNote(views: ViewsMode, aligned: boolean | undefined): string {
+  const what = views === 'mixed' ? "the tuning data's references, with metric baselines fitted on this data" : views === 'saved' ? "the tuning data's references" : 'references fitted on this data itself';
+  return `encoded against ${what}${aligned === undefined ? '' : aligned ? '; evidence columns aligned to the tuning data' : ''}`;
+}
+
 async function detect(o: DetectCliOptions): Promise<void> {
   const tasks = await TasksFile.load(o.tasks);
   const names = tasks.evidenceColumns() ?? featureNames();
@@ -43,11 +52,19 @@ async function detect(o: DetectCliOptions): Promise<void> {
   const evLayout = tasks.doc.detection.input === 'evidence' ? tasks.doc.detection.evidence : null;
   if (evLayout && o.states === 'on') throw new UserError(`${o.tasks}: its detector reads the evidence rows, which have no states (chosen by cross-validation at \`tune\`); use --states auto or off`);
   if (evLayout && evLayout.evidenceVersion !== EVIDENCE_VERSION) throw new UserError(`${o.tasks}: its detector reads evidence features of version ${evLayout.evidenceVersion}, this runtimeslicer's encode writes version ${EVIDENCE_VERSION}: run \`runtimeslicer tune\` again`);
+  // auto: the tuning data's references where the detector reads the evidence rows, the new data's
+  // own fit where it reads the features (docs/tasks.md, "References for new data": the saved log
+  // template miner marks a new run's unseen line shapes as new templates in every window)
+  const views: ViewsMode = o.views === 'auto' ? (evLayout ? 'mixed' : 'own') : o.views;
+  const saved = views !== 'own' ? tasks.doc.views : undefined;
+  if (views !== 'own' && !saved) process.stderr.write(`warning: ${o.tasks} holds no views state (schemaVersion ${tasks.doc.schemaVersion}): ${o.data} is encoded against references fitted on itself; run \`runtimeslicer tune\` again to judge it against the tuning data's\n`);
+  if (evLayout && saved && !saved.evidence) throw new UserError(`${o.tasks}: its detector reads the evidence rows but its views state has no evidence references; run \`runtimeslicer tune\` again, or use --views own`);
   const ds = await openDataset(o.data, {});
-  // the evidence detector reads each window's evidence rows, against references encode fits on
-  // this data's own windows without labels (as evaluate and tune computed them)
+  // the evidence detector reads each window's evidence rows: against the tuning data's evidence
+  // references (`--views mixed|saved`), or against references encode fits on this data's own
+  // windows without labels (`--views own`, as evaluate computes them inside one run)
   const evIn = evLayout ? new EvidenceByWindow() : undefined;
-  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json, evIn?.add);
+  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json, evIn?.add, saved, views === 'mixed');
   noteDataProblems(ds, o.data);
   const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
   if (det.length === 0) throw new UserError(`${o.data}: no window has metrics; detection reads the metrics view`);
@@ -64,7 +81,10 @@ async function detect(o: DetectCliOptions): Promise<void> {
     if (!evRows.some((r) => r !== undefined)) process.stderr.write(`warning: ${o.data} gives no evidence row for the services of ${o.tasks} (${evLayout.services.length} services): its detector reads them, so nothing alarms; run \`runtimeslicer tune\` on data of this system\n`);
   }
   const useStates = !evLayout && (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
-  const alarms = tasks.detect(det, { states: useStates });
+  // the alignment patched references fitted on the new data itself; against the tuning data's
+  // evidence references it is not needed (docs/tasks.md, "For use")
+  const align = o.align === 'auto' ? !saved : o.align === 'on';
+  const alarms = tasks.detect(det, { states: useStates, align });
   const runs = alarmRuns(alarms);
   // labelled data: how the alarms fall against the faults (event rule of docs/evaluate.md)
   const ev = ds.labels.length > 0 ? eventPRF(alarms.map((a) => ({ start: a.start, end: a.end, alarm: a.alarm })), ds.labels.map((f) => ({ start: f.start, end: f.end }))) : undefined;
@@ -75,6 +95,8 @@ async function detect(o: DetectCliOptions): Promise<void> {
         data: o.data,
         detector: tasks.doc.detection.input === 'evidence' ? `evidence:${tasks.doc.detection.family}` : `${tasks.doc.detection.family}${useStates ? '+states' : ''}`,
         states: useStates ? tasks.k : 1,
+        views: saved ? views : 'own',
+        ...(evLayout ? { aligned: align } : {}),
         windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
         alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
         ...(ev ? { againstLabels: { faults: ev.faults, caught: ev.caught, falseAlarms: ev.falseAlarms, precision: ev.precision, recall: ev.recall, f1: ev.f1 } } : {}),
@@ -83,7 +105,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
     return;
   }
   const alarmed = alarms.filter((a) => a.alarm).length;
-  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, ''];
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', evLayout ? align : undefined), ''];
   for (const r of runs) {
     const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
     lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);
@@ -99,6 +121,8 @@ export function register(program: Command): void {
     .requiredOption('--data <path>', 'telemetry folder')
     .requiredOption('--tasks <file>', 'tasks file written by `runtimeslicer tune`')
     .addOption(new Option('--states <mode>', 'state-aware detector: auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(new Option('--views <which>', "references the new data is encoded against: mixed = the tuning data's (saved in the tasks file) but metric baselines fitted on --data, saved = all the tuning data's, own = all fitted on --data itself, auto = mixed for an evidence detector, own for a features one (docs/tasks.md)").choices(['auto', 'mixed', 'saved', 'own']).default('auto'))
+    .addOption(new Option('--align <mode>', "evidence detector: move each evidence column to the tuning data's median and spread (auto = only with --views own)").choices(['auto', 'on', 'off']).default('auto'))
     .option('--json', 'print one JSON object: every window, and the alarms')
     .action((o: DetectCliOptions) => run(() => detect(o)));
 }

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadDataset } from '../sources/index.js';
 import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
 import { LinearRanker, prepareLocalizer, rankCaseEvents, rankFeatures, suspectFeatures, type Ranking } from '../tasks/index.js';
 import { durationArg, positiveIntArg, run } from './common.js';
 import { TasksFile } from '../tasks/index.js';
-import { classifyAt } from './tune.js';
+import { classifyAt, type ViewsMode } from './tune.js';
 
 interface LocalizeCliOptions {
   data: string;
@@ -15,6 +15,7 @@ interface LocalizeCliOptions {
   top: number;
   json?: boolean;
   tasks?: string;
+  views: ViewsMode;
 }
 
 /** "2023-01-29 08:43:04" (UTC), ISO 8601, or epoch seconds / milliseconds. */
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .option('--top <n>', 'suspects shown', positiveIntArg, 10)
     .option('--json', 'print one JSON object')
     .option('--tasks <file>', 'tasks file (`runtimeslicer tune`): its localizer configuration, and the fault type of the window (classification)')
+    .addOption(new Option('--views <which>', "--tasks: what the window's rows for the classifier are encoded against (as `detect --views`; default own: a fit on --data)").choices(['mixed', 'saved', 'own']).default('own'))
     .action((o: LocalizeCliOptions, cmd: Command) =>
       run(async () => {
         const tasks = o.tasks ? await TasksFile.load(o.tasks) : undefined;
@@ -111,7 +113,7 @@ export function register(program: Command): void {
         const prep = await prepareLocalizer(ds, [query], { sliceMs: o.slice });
         const ranker = tasks?.doc.localization.ranker ? LinearRanker.fromJSON(tasks.doc.localization.ranker) : undefined;
         const r = ranker ? reorder(prep.rank(query), ranker) : prep.rank(query);
-        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), process.stderr.isTTY === true && !o.json) : undefined;
+        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), process.stderr.isTTY === true && !o.json, o.views) : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify(

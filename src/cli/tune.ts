@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord } from '../encode/index.js';
+import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord, type ViewBuilderState } from '../encode/index.js';
 import { buildSetup, crossValidateDetectors, detectorCandidates, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
@@ -20,6 +20,9 @@ interface TuneCliOptions {
   faultDuration: number;
   detector: 'features' | 'evidence' | 'auto';
 }
+
+/** What new data is encoded against (`detect --views`): the tuning data's views state with the new data's metric baselines, all of it, or a fit on the new data. */
+export type ViewsMode = 'mixed' | 'saved' | 'own';
 
 /** Task models read raw view features only: without a model the backbone's vectors are never read. */
 export const TASKS_RAW_BACKBONE = 'hash:dim=8';
@@ -44,15 +47,26 @@ export const RANKER_MIN_CASES = 5;
 
 /**
  * The dataset's windows with view features (and per-service rows when `entities`), encoded in
- * memory; `onEvidence` takes the evidence rows (encode's label-free references fitted on this
- * dataset's own windows).
+ * memory; `onEvidence` takes the evidence rows. `fitted`: rendered against that views state (the
+ * tuning data's, saved in the tasks file), with its metric baselines fitted on this dataset when
+ * `ownMetrics` (a metric's level is the deployment's: node memory, restart counters); else
+ * against a state fitted on this dataset's own windows (label-free). `views` is the state used.
  */
-export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean, onEvidence?: (rows: readonly EvidenceRecord[]) => void): Promise<{ windows: EncodedWindow[]; dim: number }> {
+export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean, onEvidence?: (rows: readonly EvidenceRecord[]) => void, fitted?: ViewBuilderState, ownMetrics = false): Promise<{ windows: EncodedWindow[]; dim: number; views: ViewBuilderState }> {
   const backbone = await createBackbone(backboneSpec);
   const progress = new PhaseProgress(show);
+  let views: ViewBuilderState | undefined;
   try {
-    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress, ...(onEvidence ? { onEvidence } : {}) });
-    return { windows, dim: backbone.dim };
+    if (fitted && ownMetrics) {
+      // the metric baselines an own fit of this data learns: every modality is read, because the
+      // baselines' reservoirs share one random stream (a metrics-only pass samples other windows
+      // and moved Nezha's in-sample detection by a fault)
+      let own: ViewBuilderState | undefined;
+      await encodeWindows(ds, { spec, backbone, entities: false, onProgress: progress.onProgress, onViews: (v) => (own = v) });
+      fitted = { ...fitted, metrics: own!.metrics };
+    }
+    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress, ...(onEvidence ? { onEvidence } : {}), ...(fitted ? { fitted } : {}), onViews: (v) => (views = v) });
+    return { windows, dim: backbone.dim, views: views! };
   } finally {
     progress.stop();
     await backbone.dispose?.();
@@ -77,12 +91,13 @@ async function tune(o: TuneCliOptions): Promise<void> {
   // evidence rows for the evidence detectors, as evaluate collects them (not for case sources,
   // whose cases have no normal windows; not for Nezha's 5-min windows, where evaluate reads the
   // evidence only over minutes, and whose 5-min detection reads metrics alone: `detectionMask`)
-  // `--detector features` (the default) never reads them: an evidence detector wins the
-  // cross-validation inside one run but transfers worse to another run of the same system,
-  // because encode fits the evidence references on the data it judges (docs/tasks.md, "For use")
+  // `--detector features` (the default) never reads them: before the tasks file saved the views
+  // state, an evidence detector won the cross-validation inside one run and transferred worse to
+  // another run; with the saved references (`detect --views auto`) it transfers, but on too few
+  // systems measured to change the default (docs/tasks.md, "References for new data")
   if (o.detector === 'evidence' && (ds.cases || ds.format === 'nezha')) throw new UserError(`--detector evidence: ${o.data} gives no evidence rows for detection (${ds.cases ? 'its cases have no normal windows' : "Nezha's traces and logs exist only near faults"}); use --detector features`);
   const ev = o.detector === 'features' || ds.cases || ds.format === 'nezha' ? undefined : new EvidenceByWindow();
-  const { windows, dim } = await encodeForTasks(ds, spec, backboneSpec, true, show, ev?.add);
+  const { windows, dim, views } = await encodeForTasks(ds, spec, backboneSpec, true, show, ev?.add);
   noteDataProblems(ds, o.data);
   const setup = buildSetup(ds, windows, basename(o.data.replace(/\/+$/, '')), { folds: 5, seed: o.seed });
   const rep = rawFeatures(dim);
@@ -160,6 +175,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
       cases: cases.length,
     },
     window: spec,
+    views,
     localization: ranker
       ? { method: 'evidence+ranker', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the evidence localizer's candidates re-weighed by a conditional logit fitted on ${ranker.toJSON().cases} labelled case(s) (docs/localize.md, "The tuned ranker"); global weights`, ranker: ranker.toJSON() }
       : { method: 'evidence', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the label-free evidence localizer with its defaults (no tuned ranker: fewer than ${RANKER_MIN_CASES} cases with evidence)` },
@@ -174,6 +190,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     `detection: ${d.detection.input === 'evidence' ? `evidence:${d.detection.family} over ${d.detection.evidence?.services.length} services × ${d.detection.evidence?.features.length} evidence features` : `${d.detection.family}${d.detection.useStates ? ' with states' : ', global'}`} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
     `localization: ${d.localization.ranker ? `evidence re-weighed by a ranker (${d.localization.ranker.lambda === null ? 'λ=∞: no λ beat the evidence ranking on held-out folds' : `λ=${d.localization.ranker.lambda}`}, ${d.localization.ranker.cases} cases; weights ${d.localization.ranker.features.map((f, j) => `${f} ${d.localization.ranker!.global[j].toFixed(2)}`).join(', ')})` : 'the label-free evidence ranking'}`,
     `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')}); reads ${d.classification.evidence.blocks === 'evidence' ? "the suspect's evidence alone" : `the window, the suspect's view${d.classification.evidence.layout.length > 0 ? " and the suspect's evidence" : ''}`}${d.classification.evidence.crossValidation ? ` (cross-validated macro-F1: ${d.classification.evidence.crossValidation.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')})` : ''}` : 'none (fewer than two fault types)'}`,
+    `views: the tuning data's references saved for \`detect\` and \`localize --tasks\` (${d.views?.metrics.length ?? 0} metric baselines, ${d.views?.miner.clusters.length ?? 0} log templates, ${d.views?.evidence ? 'evidence references' : 'no evidence references'})`,
     `wrote ${out}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -207,9 +224,10 @@ export function register(program: Command): void {
  * (`suspectFeatures` of the window's ranking), in the window's context state. Types are ranked
  * nearest first (MRR-ordered).
  */
-export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, evidence: SuspectFeatures | undefined, show: boolean): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
+export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, evidence: SuspectFeatures | undefined, show: boolean, views: ViewsMode = 'own'): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
   if (!tasks.doc.classification) return undefined;
-  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, true, show);
+  const fitted = views === 'own' ? undefined : tasks.doc.views;
+  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, true, show, undefined, fitted, views === 'mixed');
   let w: EncodedWindow | undefined;
   for (const x of windows) if (x.window.start <= at && (!w || x.window.start > w.window.start)) w = x;
   if (!w) return undefined;

@@ -6,7 +6,7 @@ import { createBackbone, embedDistinct, type Backbone, type BackboneOptions } fr
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { ColumnarSink } from './columnar.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
-import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
+import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
 
 export interface EncodeProgress {
@@ -65,6 +65,13 @@ export interface EncodeOptions {
    * back).
    */
   threads?: boolean;
+  /**
+   * A fitted views state (`ViewBuilder.toJSON`, e.g. the one `tune` saves): windows are rendered
+   * against its baselines, template miner and evidence references, and nothing is fitted on
+   * `ds` (`fitFilter` is not read), so new data is judged against the references the task
+   * models were fitted with rather than against its own (docs/tasks.md, "For use").
+   */
+  fitted?: ViewBuilderState;
 }
 
 const THREADS_MIN_WINDOWS = 1000;
@@ -202,7 +209,9 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     ds,
     opts,
     backbone,
-    builder: new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true, evidence: opts.evidence ?? (!!opts.out || !!opts.onEvidence) }),
+    builder: opts.fitted
+      ? ViewBuilder.fromJSON(opts.fitted, { serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true, evidence: opts.evidence ?? (!!opts.out || !!opts.onEvidence) })
+      : new ViewBuilder({ ...opts.views, serviceOf: datasetServiceOf(ds), entities: opts.entities ?? true, evidence: opts.evidence ?? (!!opts.out || !!opts.onEvidence) }),
     all,
     train: Uint8Array.from(all, (w) => (!opts.fitFilter || opts.fitFilter(w) ? 1 : 0)),
     wanted,
@@ -218,7 +227,8 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   // the main thread.
   const threads = opts.threads ?? all.length >= THREADS_MIN_WINDOWS;
   const threaded: string[] = [];
-  const logThread = threads && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, run.builder.evidence) : undefined;
+  // the log thread trains the miner beside the fit: with a fitted state there is nothing to train
+  const logThread = threads && !opts.fitted && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, run.builder.evidence) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && (!opts.cache || backbone.cacheable === false);
   let sink: ColumnarSink | undefined;
   try {
@@ -226,7 +236,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     if (logThread) threaded.push('logs');
     if (sink && sinkEmbeds) threaded.push('embed');
     if (sink && opts.out) threaded.push('write');
-    const summaries = await fitPass(run, logThread);
+    const summaries = opts.fitted ? await summaryPass(run) : await fitPass(run, logThread);
     await logThread?.stop();
     const out = await viewPass(run, summaries, sink, !!sink && sinkEmbeds);
     const { viewsMs, embedMs, writeMs, waitMs } = run.t;
@@ -290,6 +300,22 @@ async function fitPass(run: Run, logThread: LogSummaryThread | undefined): Promi
     pass.finish();
   } finally {
     await metrics?.close();
+  }
+  return summaries;
+}
+
+/** Pass 1 with a fitted state (`fitted`): the windows' trace and log summaries only, nothing learnt. */
+async function summaryPass(run: Run): Promise<(WindowSummary | undefined)[]> {
+  const { ds, opts, all, t } = run;
+  const summaries: (WindowSummary | undefined)[] = [];
+  let k = 0;
+  for await (const slice of timed(windowStream(ds, opts.spec, { range: opts.range, modalities: run.wanted.filter((m) => m !== 'metrics') }), run.read)) {
+    const tv = performance.now();
+    const s = run.builder.summarize(slice);
+    if (s.traces || s.logs) summaries[k] = s;
+    t.viewsMs += performance.now() - tv;
+    k++;
+    opts.onProgress?.({ phase: 'fit', windows: k, total: all.length, rows: 0 });
   }
   return summaries;
 }

@@ -24,6 +24,7 @@ import {
   type EncodeProgress,
   type EncodedRow,
   type EvidenceRecord,
+  type ViewBuilderState,
 } from '../encode/index.js';
 import { UserError, type Dataset } from '../telemetry/index.js';
 import type { Window, WindowSpec } from '../windows/index.js';
@@ -70,6 +71,10 @@ export interface EncodeWindowsOptions {
   modalities?: readonly Modality[];
   /** Each window's evidence rows (label-free references of encode; costs the evidence pass). */
   onEvidence?: (rows: readonly EvidenceRecord[]) => void;
+  /** Render against this fitted views state instead of fitting on `ds` (`EncodeOptions.fitted`). */
+  fitted?: ViewBuilderState;
+  /** Called with the views state the windows were rendered against (e.g. for `tune` to save it). */
+  onViews?: (state: ViewBuilderState) => void;
 }
 
 /** How wide each modality's model input is for a backbone of `backboneDim`. */
@@ -135,7 +140,7 @@ class WindowCollector {
 export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Promise<EncodedWindow[]> {
   const source = opts.source ?? ds.root;
   const collector = new WindowCollector(source, new Map(ds.cases?.map((c) => [c.id, { split: c.split, group: c.group }])));
-  await encodeDataset(ds, {
+  const res = await encodeDataset(ds, {
     spec: opts.spec,
     backbone: opts.backbone,
     cache: opts.cache,
@@ -144,10 +149,12 @@ export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Pr
     onProgress: opts.onProgress,
     modalities: opts.modalities,
     ...(opts.onEvidence ? { onEvidence: opts.onEvidence } : {}),
+    ...(opts.fitted ? { fitted: opts.fitted } : {}),
     onRows: (rows) => {
       for (const r of rows) collector.add(r, joinInput(r.vector, r.features));
     },
   });
+  opts.onViews?.(res.builder.toJSON());
   return collector.windows();
 }
 

@@ -29,6 +29,9 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     assert.equal(doc.detection.input, 'features');
     assert.ok(!(doc.detection.crossValidation?.candidates ?? []).some((c) => c.candidate.startsWith('evidence:')), 'no evidence candidate by default');
     assert.ok(doc.classification && doc.classification.types.length >= 2);
+    // the views state the tuning data was encoded with, for `detect` to encode new data against
+    assert.equal(doc.views?.format, 'runtimeslicer-views');
+    assert.ok((doc.views?.metrics.length ?? 0) > 10 && (doc.views?.trainWindows ?? 0) > 100);
     // six faults: enough cases for the tuned ranker (RANKER_MIN_CASES = 5) when the evidence names them
     assert.equal(doc.localization.method, doc.localization.ranker ? 'evidence+ranker' : 'evidence');
     if (doc.localization.ranker) {
@@ -38,7 +41,8 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
 
     const d = cli('detect', '--data', sim, '--tasks', tasksPath, '--json');
     assert.equal(d.code, 0, d.err);
-    const out = JSON.parse(d.out) as { windows: { state: number; score: number | null; threshold: number; alarm: boolean }[]; alarms: unknown[]; againstLabels: { faults: number; caught: number } };
+    const out = JSON.parse(d.out) as { views: string; windows: { state: number; score: number | null; threshold: number; alarm: boolean }[]; alarms: unknown[]; againstLabels: { faults: number; caught: number } };
+    assert.equal(out.views, 'own', 'a features detector reads the new data against its own fit by default');
     assert.ok(out.windows.length > 100);
     for (const w of out.windows) assert.ok(typeof w.alarm === 'boolean' && Number.isFinite(w.threshold) && w.state >= 0);
     assert.ok(out.windows.some((w) => w.alarm), 'some window alarms on a run with faults');
@@ -47,6 +51,13 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /global detector/);
     assert.match(text.out, /faults caught/);
+    assert.match(text.out, /encoded against references fitted on this data itself/);
+    // on the tuning data itself the saved references are its own fit: the same alarms
+    const mixed = cli('detect', '--data', sim, '--tasks', tasksPath, '--views', 'mixed', '--json');
+    assert.equal(mixed.code, 0, mixed.err);
+    const mixedOut = JSON.parse(mixed.out) as typeof out;
+    assert.equal(mixedOut.views, 'mixed');
+    assert.deepEqual(mixedOut.windows, out.windows);
 
     const faults = JSON.parse(await readFile(join(sim, 'faults.json'), 'utf8')) as { faults?: { start: string }[] } | { start: string }[];
     const first = (Array.isArray(faults) ? faults : (faults.faults ?? []))[0];
@@ -58,6 +69,15 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
       assert.equal(lr.rankedBy, doc.localization.ranker ? 'tuned-ranker' : 'evidence');
       assert.deepEqual([...lr.faultTypes].sort(), [...(doc.classification?.types ?? [])].sort(), 'every type ranked');
     }
+
+    // a version 3 file (no views state) is still read, with a warning: new data against its own fit
+    const { views: _views, ...v3 } = doc;
+    const v3Path = join(tmp, 'tasks-v3.json');
+    await writeFile(v3Path, JSON.stringify({ ...v3, schemaVersion: 3 }));
+    const old = cli('detect', '--data', sim, '--tasks', v3Path, '--views', 'mixed', '--json');
+    assert.equal(old.code, 0, old.err);
+    assert.match(old.err, /holds no views state \(schemaVersion 3\).*run `runtimeslicer tune` again/);
+    assert.deepEqual((JSON.parse(old.out) as typeof out).windows, out.windows);
 
     // another schema version, not JSON, missing: one line on stderr, exit 1, no stack
     await writeFile(tasksPath, JSON.stringify({ ...doc, schemaVersion: 99 }));

@@ -405,7 +405,7 @@ export class ViewBuilder {
    * The baseline-free part of one window (outside a fitting pass), for `render`. Windows of
    * one stream share work: summarise them in stream order.
    */
-  summarize(slice: WindowSlice): WindowSummary {
+  summarize(slice: Pick<ViewInput, 'window' | 'spans' | 'logs'>): WindowSummary {
     const w = slice.window;
     const summary: WindowSummary = { window: w };
     if (slice.spans.length) summary.traces = traceWindow(slice.spans, w, this.spanIndex);

@@ -25,10 +25,16 @@ import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type Tun
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
 import type { RankerJSON } from '../localize/index.js';
+import { VIEWS_FORMAT_VERSION, type ViewBuilderState } from '../../encode/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
-/** Bumped when a field changes meaning; a file of another version is refused. */
-export const TASKS_SCHEMA_VERSION = 3;
+/** Bumped when a field changes meaning; a file of another version is refused (but see TASKS_SCHEMA_READABLE). */
+export const TASKS_SCHEMA_VERSION = 4;
+/**
+ * Versions `load` reads: version 3 is version 4 without `views` (its new data is encoded against
+ * references fitted on that data itself, as before `views` existed; `detect` says so).
+ */
+export const TASKS_SCHEMA_READABLE: readonly number[] = [3, TASKS_SCHEMA_VERSION];
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
@@ -86,6 +92,14 @@ export interface TasksFileJSON {
   } | null;
   /** the evidence localizer's query, and the tuned ranker over its candidates (absent: the evidence ranking as is) */
   localization: { method: 'evidence' | 'evidence+ranker'; windowMs: number; sliceMs: number; note: string; ranker?: RankerJSON };
+  /**
+   * The views state the tuning data was encoded with (`ViewBuilder.toJSON`: metric, trace and log
+   * baselines, the template miner, and the evidence references when the tuning encode computed
+   * evidence): `detect` encodes new data against it where that transfers (`--views`: the evidence
+   * detector's rows then mean what its model's rows meant; docs/tasks.md, "References for new
+   * data"). Absent in version 3 files (and where `fitTasks` was given none).
+   */
+  views?: ViewBuilderState;
 }
 
 export type DetectorFamilyName = 'robust-z' | 'knn';
@@ -161,6 +175,8 @@ export interface TuneInput {
   fittedOn: TasksFileJSON['fittedOn'];
   window: TasksFileJSON['window'];
   localization: TasksFileJSON['localization'];
+  /** the views state the rows were computed with (saved for `detect`; absent: new data is encoded against its own fit) */
+  views?: ViewBuilderState;
 }
 
 function evenly<T>(a: readonly T[], n: number): T[] {
@@ -411,6 +427,7 @@ export function fitTasks(x: TuneInput): TasksFile {
     },
     classification,
     localization: x.localization,
+    ...(x.views ? { views: x.views } : {}),
   };
   return TasksFile.fromJSON(doc, 'fitted tasks');
 }
@@ -478,8 +495,13 @@ export class TasksFile {
   static fromJSON(j: unknown, where = 'tasks file'): TasksFile {
     const d = j as Partial<TasksFileJSON> | null;
     if (!d || typeof d !== 'object' || d.format !== TASKS_FORMAT) throw new UserError(`${where}: not a runtimeslicer tasks file (expected format "${TASKS_FORMAT}"; write one with \`runtimeslicer tune\`)`);
-    if (d.schemaVersion !== TASKS_SCHEMA_VERSION) throw new UserError(`${where}: tasks file schemaVersion ${String(d.schemaVersion)} is not supported (this runtimeslicer reads version ${TASKS_SCHEMA_VERSION}); run \`runtimeslicer tune\` again`);
+    if (typeof d.schemaVersion !== 'number' || !TASKS_SCHEMA_READABLE.includes(d.schemaVersion)) throw new UserError(`${where}: tasks file schemaVersion ${String(d.schemaVersion)} is not supported (this runtimeslicer reads versions ${TASKS_SCHEMA_READABLE.join(', ')}); run \`runtimeslicer tune\` again`);
     const doc = d as TasksFileJSON;
+    if (doc.views !== undefined) {
+      const v = doc.views as Partial<ViewBuilderState> | null;
+      if (!v || typeof v !== 'object' || v.format !== 'runtimeslicer-views' || !Array.isArray(v.metrics)) throw new UserError(`${where}: damaged tasks file (its "views" is not a views state)`);
+      if (v.version !== VIEWS_FORMAT_VERSION) throw new UserError(`${where}: its views state is of version ${String(v.version)}, this runtimeslicer's views are version ${VIEWS_FORMAT_VERSION}; run \`runtimeslicer tune\` again`);
+    }
     try {
       const partition = doc.states.partition ? StatePartition.fromJSON(doc.states.partition, where) : undefined;
       const ev = doc.detection.evidence;
@@ -535,8 +557,8 @@ export class TasksFile {
    * `evidence` is scored; a window without one is not alarmed (as in evaluate), and its state is
    * still reported (the context state of its features row), though the evidence detector has none.
    */
-  detect(windows: readonly TimedRow[], opts: { states?: boolean } = {}): WindowAlarm[] {
-    if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows);
+  detect(windows: readonly TimedRow[], opts: { states?: boolean; align?: boolean } = {}): WindowAlarm[] {
+    if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows, opts.align ?? true);
     const useStates = (opts.states ?? this.doc.detection.useStates) && this.k > 1;
     const det = useStates ? this.stateDet : this.globalDet;
     const own = useStates ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
@@ -561,11 +583,13 @@ export class TasksFile {
     });
   }
 
-  private detectEvidence(windows: readonly TimedRow[]): WindowAlarm[] {
+  private detectEvidence(windows: readonly TimedRow[], align: boolean): WindowAlarm[] {
     const det = this.evidence();
     const ev = this.doc.detection.evidence as EvidenceDetectorJSON;
-    const aligned = alignEvidence(windows.map((w) => w.evidence), ev.center, ev.spread);
-    windows = windows.map((w, i) => ({ ...w, evidence: aligned[i] }));
+    if (align) {
+      const aligned = alignEvidence(windows.map((w) => w.evidence), ev.center, ev.spread);
+      windows = windows.map((w, i) => ({ ...w, evidence: aligned[i] }));
+    }
     const own = this.k > 1 ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
     const ctx = this.k > 1 ? contextStates(windows.map((w, i) => ({ start: w.start, end: w.end, source: w.source, state: own[i] })), windows.map((_, i) => i), this.k, this.doc.states.contextMs) : own;
     return windows.map((w, i) => {
