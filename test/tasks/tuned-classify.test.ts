@@ -114,4 +114,11 @@ test('tuned classification: the blocks are chosen on the training folds; the evi
   for (const c of test) assert.deepEqual([...(chosen.get(c.id) ?? [])].sort(), ['cpu', 'delay']);
   // without the evidence the rows are noise
   assert.ok(acc(tunedClassify({ ...base, blocks: 'plain' })) < 0.8);
+  // with states allowed, the same inner cross-validation decides whether to use them: global
+  // prototypes first, states only when strictly better (here there is no state to split by)
+  const withStates = tunedClassify({ ...base, global: false, suspectEvidence: (c) => evOf.get(c.id) });
+  assert.deepEqual(withStates.inner?.map((x) => `${x.candidate}${x.states ? '+states' : ''}`), ['plain', 'evidence', 'plain+states', 'evidence+states']);
+  assert.equal(withStates.states, false);
+  assert.equal(acc(withStates), 1);
+  assert.equal(chosen.states, false);
 });

@@ -412,7 +412,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
           if (ranked?.services) put(p, c.id, m, { services: ranked.services, pods: ranked.pods });
         }
         const types = tunedClassify({ rep, train: split.train, test: split.test, caseRow: (c) => cr.get(c.w), suspectRow, suspectEvidence: (c) => opts.evidence?.get(c.id)?.suspect, statePool, stateRow: (c) => stateRowMap.get(c), global, seed: opts.seed });
-        if (types.chosen) classifyNotes.push(`${m} classification (${p}, fold ${split.fold}): ${types.chosen}${types.inner ? ` (inner macro-F1 ${types.inner.map((v) => `${v.candidate} ${v.f1.toFixed(3)}`).join(', ')})` : ''}`);
+        if (types.chosen) classifyNotes.push(`${m} classification (${p}, fold ${split.fold}): ${types.chosen}${types.states ? ' with states' : ''}${types.inner ? ` (inner macro-F1 ${types.inner.map((v) => `${v.candidate}${v.states ? '+states' : ''} ${v.f1.toFixed(3)}`).join(', ')})` : ''}`);
         for (const [id, t] of types) put(p, id, m, { types: t });
       }
     }

@@ -53,12 +53,16 @@ export interface TunedClassifyInput {
   seed?: number;
 }
 
-export type TunedClassification = Map<string, string[]> & { chosen?: ClassifyBlocks; inner?: { candidate: ClassifyBlocks; f1: number }[] };
+/** `states`: whether the candidate (or the choice) used the runtime states (false: the global prototypes) */
+export type TunedClassification = Map<string, string[]> & { chosen?: ClassifyBlocks; states?: boolean; inner?: { candidate: ClassifyBlocks; states: boolean; f1: number }[] };
 
 /**
  * The tuned classifier of one fold, its blocks chosen by an inner cross-validation over the
  * training cases' folds (macro-F1 of the top type; a later candidate only when strictly better)
- * unless `x.blocks` is given. Test cases are never read for it.
+ * unless `x.blocks` is given. Without `x.global` the same inner cross-validation also decides
+ * whether the fold uses the runtime states at all — the global prototypes first, the states only
+ * when strictly better (as detection decides): per-state prototypes of nine types from a few
+ * hundred cases can cost more than they gain. Test cases are never read for it.
  */
 export function tunedClassify(x: TunedClassifyInput): TunedClassification {
   if (x.blocks !== undefined || x.rep.kind !== 'features') return classifyOnce(x);
@@ -66,15 +70,16 @@ export function tunedClassify(x: TunedClassifyInput): TunedClassification {
   const folds = [...new Set(train.map((c) => c.fold))].sort((a, b) => a - b);
   // the evidence-only candidate needs evidence
   const candidates = CLASSIFY_CANDIDATES.filter((b) => b !== 'evidence' || x.suspectEvidence !== undefined);
-  let pick = candidates[0];
-  let inner: { candidate: ClassifyBlocks; f1: number }[] | undefined;
+  const combos = (x.global ? [true] : [true, false]).flatMap((global) => candidates.map((blocks) => ({ blocks, global })));
+  let pick = { blocks: candidates[0], global: x.global };
+  let inner: { candidate: ClassifyBlocks; states: boolean; f1: number }[] | undefined;
   if (folds.length >= 2) {
-    inner = candidates.map((blocks) => {
+    inner = combos.map(({ blocks, global }) => {
       const truth: string[] = [];
       const pred: string[] = [];
       for (const g of folds) {
         const test = train.filter((c) => c.fold === g);
-        const r = classifyOnce({ ...x, blocks, train: train.filter((c) => c.fold !== g), test });
+        const r = classifyOnce({ ...x, blocks, global, train: train.filter((c) => c.fold !== g), test });
         for (const c of test) {
           const t = r.get(c.id);
           if (t) {
@@ -83,16 +88,17 @@ export function tunedClassify(x: TunedClassifyInput): TunedClassification {
           }
         }
       }
-      return { candidate: blocks, f1: truth.length > 0 ? classificationScores(truth, pred).macro.f1 : 0 };
+      return { candidate: blocks, states: !global, f1: truth.length > 0 ? classificationScores(truth, pred).macro.f1 : 0 };
     });
     let best = 0;
     inner.forEach((v, i) => {
       if (v.f1 > inner![best].f1) best = i;
     });
-    pick = candidates[best];
+    pick = combos[best];
   }
-  const out: TunedClassification = classifyOnce({ ...x, blocks: pick });
-  out.chosen = pick;
+  const out: TunedClassification = classifyOnce({ ...x, blocks: pick.blocks, global: pick.global });
+  out.chosen = pick.blocks;
+  out.states = !pick.global;
   if (inner) out.inner = inner;
   return out;
 }

@@ -28,9 +28,44 @@ export const EVENT_FAMILIES: EventFamily[] = ['metric', 'log'];
 export type EventFamily = 'metric' | 'log';
 
 export interface EventRanking {
-  /** `calls`: the case window's trace events around the service (for the fault-type classifier; not in the score) */
-  services: { service: string; score: number; items: EventItem[]; calls?: ServiceCalls }[];
+  /**
+   * `calls`: the case window's trace events around the service; `profile`: its events over the
+   * incident so far (`EventProfile`). Both for the fault-type classifier, neither in the score.
+   */
+  services: { service: string; score: number; items: EventItem[]; calls?: ServiceCalls; profile?: EventProfile }[];
   pods: { pod: string; service: string; score: number }[];
+  /** the trace events of the whole incident so far (`CaseCalls`; for the fault-type classifier, not in the score) */
+  calls?: CaseCalls;
+}
+
+/**
+ * The trace events of a case's incident so far, wherever they are: calls between pods and pods
+ * calling themselves, each split by the sign of its score (a call slower than usual, or faster —
+ * failing early). A network fault often leaves its own pod without metric or log events, and its
+ * anomalous calls rarely name it, so the localizer's suspect is often wrong for it; the pattern
+ * of the whole incident does not depend on a right suspect (a delay makes every caller's own
+ * spans slow: pods calling themselves fire several times as often as under other faults).
+ */
+export interface CaseCalls {
+  calls: number;
+  callsUp: number;
+  callsDown: number;
+  self: number;
+  selfUp: number;
+  selfDown: number;
+}
+
+function caseCalls(spans: readonly { entity: string; attributes?: Record<string, unknown> }[], into: CaseCalls): void {
+  for (const sp of spans) {
+    const a = sp.attributes;
+    if (!a || a.synthetic === true || typeof a.caller !== 'string') continue;
+    const score = typeof a.score === 'number' && Number.isFinite(a.score) ? a.score : 0;
+    const self = a.caller === sp.entity;
+    if (self) into.self++;
+    else into.calls++;
+    if (score > 0) into[self ? 'selfUp' : 'callsUp']++;
+    else if (score < 0) into[self ? 'selfDown' : 'callsDown']++;
+  }
 }
 
 export interface EventItem {
@@ -58,6 +93,17 @@ export interface ServiceCalls {
   inMax: number;
   selfMax: number;
 }
+
+/**
+ * A service's events over the incident so far, every (family, KPI or template) it showed: the
+ * events of all its pods in the case's window and its failure's earlier windows, each weighted by
+ * the IDF of its (pod, KPI or template) pair — keyed `<family>:<kpi>`. The ranking's `items` keep
+ * only a pod's best window and its three strongest pairs, which says *where* a fault is; the
+ * kind of fault is in the whole pattern (a CPU hog fires the CFS and thread KPIs, a read-io load
+ * the fs-read and page-cache ones, a memory load RSS and working set), and a fault's onset
+ * window often shows more of it than the current one. Label-free, like the ranking.
+ */
+export type EventProfile = Record<string, number>;
 
 /** Per service, its calls in one case's spans (`ServiceCalls`). */
 function serviceCalls(spans: readonly { entity: string; attributes?: Record<string, unknown> }[], serviceOf: (pod: string) => string): Map<string, ServiceCalls> {
@@ -89,20 +135,26 @@ function serviceCalls(spans: readonly { entity: string; attributes?: Record<stri
 
 type PodScores = Map<string, { score: number; items: EventItem[] }>;
 
+/** Per "pod\tfeature" key, its IDF over the cases, log((N + 1)/(df + 1)) (the ranking's weight). */
+function idfOf(perCase: Map<string, Map<string, number>>): Map<string, number> {
+  const df = new Map<string, number>();
+  for (const counts of perCase.values()) for (const k of counts.keys()) df.set(k, (df.get(k) ?? 0) + 1);
+  const n = perCase.size;
+  return new Map([...df].map(([k, d]) => [k, Math.log((n + 1) / (d + 1))]));
+}
+
 /**
  * One family's IDF-weighted event sums per case and pod, calibrated per pod (see `calibrate`).
  * `counts`: per case, events per (pod, feature) key "pod\tfeature".
  */
 function familyScores(family: EventFamily, perCase: Map<string, Map<string, number>>, mode: 'none' | 'robust' | 'tail'): Map<string, PodScores> {
-  const df = new Map<string, number>();
-  for (const counts of perCase.values()) for (const k of counts.keys()) df.set(k, (df.get(k) ?? 0) + 1);
-  const n = perCase.size;
+  const idfs = idfOf(perCase);
   const podsOf = new Map<string, PodScores>();
   for (const [id, counts] of perCase) {
     const pods: PodScores = new Map();
     for (const [k, events] of counts) {
       const [pod, kpi] = k.split('\t');
-      const idf = Math.log((n + 1) / ((df.get(k) ?? 0) + 1));
+      const idf = idfs.get(k) ?? 0;
       let p = pods.get(pod);
       if (!p) pods.set(pod, (p = { score: 0, items: [] }));
       p.score += events * idf;
@@ -143,9 +195,13 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
   const metricCounts = new Map<string, Map<string, number>>();
   const logCounts = new Map<string, Map<string, number>>();
   const calls = new Map<string, Map<string, ServiceCalls>>();
+  const windowCalls = new Map<string, CaseCalls>();
   for (const id of caseIds) {
     const data = ds.caseData?.(id);
     calls.set(id, serviceCalls(data?.spans ?? [], (pod) => serviceOf.get(pod) ?? pod));
+    const wc: CaseCalls = { calls: 0, callsUp: 0, callsDown: 0, self: 0, selfUp: 0, selfDown: 0 };
+    caseCalls(data?.spans ?? [], wc);
+    windowCalls.set(id, wc);
     const counts = new Map<string, number>();
     for (const m of data?.metrics ?? []) {
       const k = `${m.entity}\t${m.name}`;
@@ -180,6 +236,19 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
     perWindow.set(id, pods);
   }
   const history = (opt.history ?? 'incident') === 'incident' ? incidentSoFar(ds, caseIds) : undefined;
+  const idfs = families.map((f) => [f, idfOf(f === 'metric' ? metricCounts : logCounts)] as const);
+  const profileOf = (id: string, service: string): EventProfile => {
+    const out: EventProfile = {};
+    for (const w of history?.get(id) ?? [id]) for (const [family, idf] of idfs) {
+      for (const [k, events] of (family === 'metric' ? metricCounts : logCounts).get(w) ?? []) {
+        const [pod, kpi] = k.split('\t');
+        if ((serviceOf.get(pod) ?? pod) !== service) continue;
+        const key = `${family}:${kpi}`;
+        out[key] = (out[key] ?? 0) + events * (idf.get(k) ?? 0);
+      }
+    }
+    return out;
+  };
   const out = new Map<string, EventRanking>();
   for (const id of caseIds) {
     // over the incident so far, each pod's best window (its items are that window's)
@@ -194,9 +263,14 @@ export function rankCaseEvents(ds: Dataset, caseIds: readonly string[], opt: Cas
       const s = services.get(p.service);
       const items = [...pods.get(p.pod)!.items].sort((a, b) => b.idf * b.events - a.idf * a.events).slice(0, 3);
       const c = calls.get(id)?.get(p.service);
-      if (!s) services.set(p.service, { service: p.service, score: p.score, items, ...(c ? { calls: c } : {}) });
+      if (!s) services.set(p.service, { service: p.service, score: p.score, items, ...(c ? { calls: c } : {}), profile: profileOf(id, p.service) });
     }
-    out.set(id, { services: [...services.values()], pods: podList });
+    const so: CaseCalls = { calls: 0, callsUp: 0, callsDown: 0, self: 0, selfUp: 0, selfDown: 0 };
+    for (const w of history?.get(id) ?? [id]) {
+      const wc = windowCalls.get(w);
+      if (wc) for (const k of Object.keys(so) as (keyof CaseCalls)[]) so[k] += wc[k];
+    }
+    out.set(id, { services: [...services.values()], pods: podList, calls: so });
   }
   return out;
 }

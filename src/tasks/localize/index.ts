@@ -3,6 +3,6 @@ export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } f
 export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
 export { rankCaseEvents, EVENT_FAMILIES } from './events.js';
-export type { EventRanking, CaseEventOptions, EventFamily, EventItem, ServiceCalls } from './events.js';
+export type { EventRanking, CaseEventOptions, EventFamily, EventItem, ServiceCalls, EventProfile, CaseCalls } from './events.js';
 export { LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './ranker.js';
 export type { RankCandidate, RankerCase, RankerJSON, RankerOptions } from './ranker.js';

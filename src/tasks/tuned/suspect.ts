@@ -25,10 +25,15 @@
  *   `logTemplateKinds`): a wrong return value makes an ERROR line appear, an exception makes
  *   the INFO lines after the throw vanish.
  * Case sources (AIOps 2022 events): `<family>:<kpi or template>`, the suspect service's events
- * weighted by their IDF, summed over its pods, and `kind:<family>:<kind>`, the same summed per
- * resource kind of the KPI; `trace:in|out|self|in-max|self-max`, the window's trace events
- * around the suspect (`ServiceCalls`: calls into it, from it, a pod calling itself, the largest
- * scores).
+ * over the incident so far weighted by their IDF, summed over its pods and windows
+ * (`EventProfile`: every KPI and template it showed, not only the ranking's three strongest
+ * items), and `kind:<family>:<kind>`, the same summed per resource kind of the KPI;
+ * `trace:in|out|self|in-max|self-max`, the window's trace events around the suspect
+ * (`ServiceCalls`: calls into it, from it, a pod calling itself, the largest scores);
+ * `case:trace:<calls|self><|Up|Down>`, the whole incident's trace events by where and which way
+ * their score moved (`CaseCalls`: a network fault's pattern, right suspect or not);
+ * `next:kind:…` / `next:trace:…`, the same kinds for the next `SUSPECT_RUNNERS_UP` suspects
+ * (the largest over them).
  * Beside these, `withSilence` adds what went silent on the suspect (`gone:…`, from its view).
  * Values are compressed, sign(v)·ln(1 + |v|): calibrated z reach
  * hundreds on a CPU hog and a handful on a template change, and both mean "fires". A name without
@@ -80,10 +85,27 @@ function keepMax(out: SuspectFeatures, key: string, v: number): void {
   if (Number.isFinite(v) && v > 0) out[key] = Math.max(out[key] ?? 0, v);
 }
 
+/** Case sources: the suspects after the first whose kinds of evidence are read too (`next:`). */
+export const SUSPECT_RUNNERS_UP = 2;
+
 export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectFeatures | undefined {
   const top = r?.services[0];
-  if (!top) return undefined;
+  if (!top || !r) return undefined;
   const out: SuspectFeatures = {};
+  if (!('evidence' in top)) {
+    const er = r as EventRanking;
+    // the whole incident's trace events, by where and which way (`CaseCalls`): a network fault's
+    // pattern, whether or not the suspect is right
+    if (er.calls) for (const [k, v] of Object.entries(er.calls)) keepMax(out, `case:trace:${k}`, v);
+    // the runners-up's kinds of evidence, each name the largest over them (already compressed):
+    // where the first suspect is wrong, the right one is often second or third
+    for (const s of er.services.slice(1, 1 + SUSPECT_RUNNERS_UP)) {
+      const f = suspectFeatures({ services: [s], pods: [] }) ?? {};
+      for (const [k, v] of Object.entries(f)) if (k.startsWith('kind:') || k.startsWith('trace:')) out[`next:${k}`] = Math.max(out[`next:${k}`] ?? 0, v);
+    }
+    for (const k of Object.keys(out)) if (k.startsWith('case:')) out[k] = compress(out[k]);
+  }
+  const done = new Set(Object.keys(out));
   if ('evidence' in top) {
     for (const e of top.evidence) {
       if (Number.isFinite(e.z)) out[`z:${e.family}`] = Math.max(out[`z:${e.family}`] ?? -Infinity, e.z);
@@ -115,17 +137,19 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
       const c = top.calls;
       for (const [k, v] of [['trace:in', c.in], ['trace:out', c.out], ['trace:self', c.self], ['trace:in-max', c.inMax], ['trace:self-max', c.selfMax]] as const) keepMax(out, k, v);
     }
-    for (const it of top.items) {
-      const w = it.events * it.idf;
-      const k = `${it.family}:${it.kpi}`;
+    // the service's whole event pattern over the incident so far where the ranking has it (the
+    // items are only its best window's three strongest pairs)
+    const events: [string, number][] = top.profile ? Object.entries(top.profile) : top.items.map((it) => [`${it.family}:${it.kpi}`, it.events * it.idf]);
+    for (const [k, w] of events) {
       out[k] = (out[k] ?? 0) + w;
-      if (it.family === 'metric') {
-        const g = `kind:${it.family}:${resourceKind(it.kpi)}`;
+      const [family, kpi] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+      if (family === 'metric') {
+        const g = `kind:${family}:${resourceKind(kpi)}`;
         out[g] = (out[g] ?? 0) + w;
       }
     }
   }
-  for (const k of Object.keys(out)) out[k] = compress(out[k]);
+  for (const k of Object.keys(out)) if (!done.has(k)) out[k] = compress(out[k]);
   return out;
 }
 
