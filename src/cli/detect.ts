@@ -16,6 +16,8 @@ interface DetectCliOptions {
   /** what new data is encoded against (see the option's help) */
   views: 'auto' | ViewsMode;
   align: 'auto' | 'on' | 'off';
+  /** the rise gate: auto = as the tasks file chose by cross-validation */
+  rise: 'auto' | 'on' | 'off';
 }
 
 /** Feature names of a raw-features row, in layout order (modality.feature). */
@@ -84,7 +86,9 @@ async function detect(o: DetectCliOptions): Promise<void> {
   // the alignment patched references fitted on the new data itself; against the tuning data's
   // evidence references it is not needed (docs/tasks.md, "For use")
   const align = o.align === 'auto' ? !saved : o.align === 'on';
-  const alarms = tasks.detect(det, { states: useStates, align });
+  const rise = o.rise === 'auto' ? tasks.doc.detection.rise === true : o.rise === 'on';
+  const alarms = tasks.detect(det, { states: useStates, align, rise });
+  const gated = alarms.filter((a) => a.gated).length;
   const runs = alarmRuns(alarms);
   // labelled data: how the alarms fall against the faults (event rule of docs/evaluate.md)
   const ev = ds.labels.length > 0 ? eventPRF(alarms.map((a) => ({ start: a.start, end: a.end, alarm: a.alarm })), ds.labels.map((f) => ({ start: f.start, end: f.end }))) : undefined;
@@ -93,11 +97,13 @@ async function detect(o: DetectCliOptions): Promise<void> {
       JSON.stringify({
         tasks: o.tasks,
         data: o.data,
-        detector: tasks.doc.detection.input === 'evidence' ? `evidence:${tasks.doc.detection.family}` : `${tasks.doc.detection.family}${useStates ? '+states' : ''}`,
+        detector: `${tasks.doc.detection.input === 'evidence' ? `evidence:${tasks.doc.detection.family}` : `${tasks.doc.detection.family}${useStates ? '+states' : ''}`}${rise ? '+rise' : ''}`,
+        rise,
+        ...(rise ? { gated } : {}),
         states: useStates ? tasks.k : 1,
         views: saved ? views : 'own',
         ...(evLayout ? { aligned: align } : {}),
-        windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
+        windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.gated ? { gated: true } : {}), ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
         alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
         ...(ev ? { againstLabels: { faults: ev.faults, caught: ev.caught, falseAlarms: ev.falseAlarms, precision: ev.precision, recall: ev.recall, f1: ev.f1 } } : {}),
       }) + '\n',
@@ -105,7 +111,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
     return;
   }
   const alarmed = alarms.filter((a) => a.alarm).length;
-  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s); ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', evLayout ? align : undefined), ''];
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s)${rise ? ` (${gated} more above threshold but held back by the rise gate: the window just before scored as high)` : ''}; ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', evLayout ? align : undefined), ''];
   for (const r of runs) {
     const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
     lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);
@@ -123,6 +129,7 @@ export function register(program: Command): void {
     .addOption(new Option('--states <mode>', 'state-aware detector: auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
     .addOption(new Option('--views <which>', "references the new data is encoded against: mixed = the tuning data's (saved in the tasks file) but metric baselines fitted on --data, saved = all the tuning data's, own = all fitted on --data itself, auto = mixed for an evidence detector, own for a features one (docs/tasks.md)").choices(['auto', 'mixed', 'saved', 'own']).default('auto'))
     .addOption(new Option('--align <mode>', "evidence detector: move each evidence column to the tuning data's median and spread (auto = only with --views own)").choices(['auto', 'on', 'off']).default('auto'))
-    .option('--json', 'print one JSON object: every window, and the alarms')
+    .addOption(new Option('--rise <mode>', 'rise gate (an alarm only where the score rose above the same source\'s window just before): auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
+    .option('--json', 'print one JSON object: every window (gated: held back by the rise gate), and the alarms')
     .action((o: DetectCliOptions) => run(() => detect(o)));
 }

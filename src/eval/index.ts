@@ -42,6 +42,7 @@ export {
   SETTLE_MS,
   type DetectorCandidate,
   detectorCandidates,
+  EVALUATE_DETECTOR_OPTIONS,
   evidenceDetectionLayout,
   evidenceRowsIn,
   evidenceDetects,

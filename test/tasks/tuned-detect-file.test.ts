@@ -108,7 +108,7 @@ test('tasks file with an evidence detector: saved, applied by `detect` to the ne
     const cv = tuned.detection.crossValidation?.candidates ?? [];
     assert.ok(cv.some((c) => c.candidate === 'evidence:robust-z') && cv.some((c) => c.candidate === 'evidence:knn'), `candidates ${JSON.stringify(cv)}`);
     const best = cv.reduce((b, c) => ((c.f1 ?? -1) > (b.f1 ?? -1) ? c : b));
-    assert.equal(`${tuned.detection.input === 'evidence' ? 'evidence:' : ''}${tuned.detection.family}${tuned.detection.useStates ? '+states' : ''}`, best.candidate, 'the saved detector is the cross-validation\'s best');
+    assert.equal(`${tuned.detection.input === 'evidence' ? 'evidence:' : ''}${tuned.detection.family}${tuned.detection.useStates ? '+states' : ''}${tuned.detection.rise ? '+rise' : ''}`, best.candidate, 'the saved detector is the cross-validation\'s best');
     assert.equal(tuned.detection.evidence !== null, tuned.detection.input === 'evidence');
     const r2 = cli('detect', '--data', join(tmp, 'sim'), '--tasks', path, '--json');
     assert.equal(r2.code, 0, r2.err);

@@ -7,7 +7,7 @@
  * States: k-means (k by silhouette, 2..4) fitted per fold on the training-normal reference
  * windows of the same rows.
  */
-import { contextStates, fitFoldStates, fitTunedDetector, LogitDetector, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
+import { contextStates, fitFoldStates, fitTunedDetector, LogitDetector, previousWindows, riseHeld, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
 import { eventPRF } from '../../stats/index.js';
 import type { Representation } from './represent.js';
 import { distance, evenly, featureStats, prepareRows } from './scoring.js';
@@ -102,7 +102,7 @@ function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Floa
     scoreAt = (i, state) => det.score(timed(i, preparedOf(i)), state);
     thresholdOf = (state) => det.perState[state]?.threshold ?? det.globalThreshold;
   }
-  const before = rise ? previousWindows(set) : undefined;
+  const before = rise ? previousWindows(set.windows.map((w) => ({ source: w.source, start: w.window.start, end: w.window.end }))) : undefined;
   const memo = new Map<string, number>();
   const scoreOf = (i: number, state: number) => {
     const key = `${i}:${state}`;
@@ -113,23 +113,12 @@ function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Floa
   scored.forEach((i, t) => {
     const v = scoreOf(i, ctx[t]);
     let alarm = Number.isFinite(v) && v > thresholdOf(ctx[t]);
-    // the rise gate (`DetectorCandidate.rise`): the window just before, judged in the same state
-    const j = before?.[i];
-    if (alarm && j !== undefined && rows[j]) {
-      const p = scoreOf(j, ctx[t]);
-      if (Number.isFinite(p) && p >= v) alarm = false;
-    }
+    // the rise gate (`DetectorCandidate.rise`; shared with the tasks file's `detect`): the window
+    // just before, judged in the same state
+    if (alarm && before && riseHeld(i, v, ctx[t], before, (j, s) => (rows[j] ? scoreOf(j, s) : undefined))) alarm = false;
     out.alarms.set(i, alarm);
   });
   return out;
-}
-
-/** Per window, the same source's window that starts one window length earlier (ends where it starts), if any. */
-function previousWindows(set: DetectionSet): (number | undefined)[] {
-  const key = (source: string, start: number) => `${source}\u0000${start}`;
-  const at = new Map<string, number>();
-  set.windows.forEach((w, i) => at.set(key(w.source, w.window.start), i));
-  return set.windows.map((w) => at.get(key(w.source, 2 * w.window.start - w.window.end)));
 }
 
 /** Event-F1 of alarms over some windows of the set, against the faults of `folds`. */
@@ -149,7 +138,7 @@ function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: Re
  * service-by-family layout has hundreds of mostly-empty columns, and k-means on them would sort
  * windows by which services had traffic, not by the system's regime.
  *
- * `rise` (`evaluate`; `tune` does not save the gate yet) adds every candidate without states
+ * `rise` (`evaluate`, `tune`: EVALUATE_DETECTOR_OPTIONS) adds every candidate without states
  * again with the rise gate (`DetectorCandidate.rise`); `supervised` adds the logistic detector
  * over calibrated |z| (src/tasks/tuned/ldetect.ts; features only) — measured, and not in
  * `evaluate`'s default: it lost on Nezha metrics-only (docs/tasks.md, "Rise gate").
@@ -170,7 +159,7 @@ export function detectorCandidates(kind: Representation['kind'], global: boolean
   ];
 }
 
-/** What `evaluate`'s `tuned` columns offer the inner cross-validation besides `detectorCandidates`' defaults. */
+/** What `evaluate`'s `tuned` columns offer the inner cross-validation besides `detectorCandidates`' defaults; `tune` offers the same. */
 export const EVALUATE_DETECTOR_OPTIONS = { rise: true, supervised: false } as const;
 
 /**

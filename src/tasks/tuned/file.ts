@@ -7,7 +7,8 @@
  * extracts them; tasks never read windows): detection on the window's row with the modalities
  * of `detection.mask` left out (those missing from most normal windows of the tuning data, e.g.
  * Nezha's traces and logs) — or, where `tune`'s cross-validation chose it, on the window's
- * evidence rows (`detection.evidence`) — classification on the window's row ⊕ the top suspect's row ⊕ what
+ * evidence rows (`detection.evidence`), behind the rise gate where it chose that too
+ * (`detection.rise`, rise.ts) — classification on the window's row ⊕ the top suspect's row ⊕ what
  * the suspect's evidence says (as evaluate's `tuned` column).
  * States are k-means over the detection rows of normal windows, z-scored against those windows;
  * a window is judged in the state of its preceding STATE_CONTEXT_MS. docs/tasks.md.
@@ -24,17 +25,20 @@ import { classificationScores } from '../../stats/index.js';
 import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type TunedDetector } from './detect.js';
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
+import { previousWindows, riseHeld } from './rise.js';
 import type { RankerJSON } from '../localize/index.js';
 import { VIEWS_FORMAT_VERSION, type ViewBuilderState } from '../../encode/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
 /** Bumped when a field changes meaning; a file of another version is refused (but see TASKS_SCHEMA_READABLE). */
-export const TASKS_SCHEMA_VERSION = 4;
+export const TASKS_SCHEMA_VERSION = 5;
 /**
- * Versions `load` reads: version 3 is version 4 without `views` (its new data is encoded against
- * references fitted on that data itself, as before `views` existed; `detect` says so).
+ * Versions `load` reads: version 4 is version 5 without `detection.rise` (ungated, as before the
+ * gate existed); version 3 is version 4 without `views` (its new data is encoded against
+ * references fitted on that data itself, as before `views` existed; `detect` says so). Version 5
+ * because a gated file read by a runtimeslicer that ignores the flag would alarm more, silently.
  */
-export const TASKS_SCHEMA_READABLE: readonly number[] = [3, TASKS_SCHEMA_VERSION];
+export const TASKS_SCHEMA_READABLE: readonly number[] = [3, 4, TASKS_SCHEMA_VERSION];
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
@@ -65,6 +69,12 @@ export interface TasksFileJSON {
     input: DetectorInputName;
     /** whether `detect` uses the states by default (chosen by the same cross-validation) */
     useStates: boolean;
+    /**
+     * the rise gate (src/tasks/tuned/rise.ts; `DetectorCandidate.rise` of evaluate): an alarm
+     * stands only where the window scores above the same source's window that ends where it
+     * starts. Chosen by the same cross-validation; absent (versions 3 and 4): ungated
+     */
+    rise?: boolean;
     /** that cross-validation's event-F1 per candidate (null: not measured) */
     crossValidation: { folds: number; candidates: { candidate: string; f1: number | null }[] } | null;
     state: ZDetectorJSON;
@@ -169,7 +179,7 @@ export interface TuneInput {
   /** the layout of the detection rows' `evidence` (absent: no evidence rows, no evidence detector) */
   evidenceLayout?: EvidenceLayout;
   /** cross-validated event-F1 of each candidate detector on the same data; the best is used (the first on ties) */
-  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; f1: number }[] };
+  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; rise?: boolean; f1: number }[] };
   k?: number;
   seed?: number;
   fittedOn: TasksFileJSON['fittedOn'];
@@ -301,7 +311,7 @@ export function alignEvidence(rows: readonly (Float64Array | undefined)[], cente
 }
 
 /** The name evaluate's notes give a detector candidate (`candidateName` of src/eval/evaluate/tuned-detect.ts). */
-export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}`;
+export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName; rise?: boolean }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
 
 function knnJSON(refs: readonly { start: number; end: number; source: string; row: Float64Array }[], stats: RowStatsJSON): KnnJSON {
   return { k: TUNED_DETECTION_K, quantile: TUNED_DETECTION_QUANTILE, rowStats: stats, refs: refs.map((w) => ({ start: w.start, end: w.end, source: w.source, row: toJson(zRow(w.row, stats)) })) };
@@ -419,6 +429,7 @@ export function fitTasks(x: TuneInput): TasksFile {
       family: best?.family ?? 'robust-z',
       input: evidence ? 'evidence' : 'features',
       useStates: !evidence && states.k > 1 && (best?.states ?? false),
+      rise: best?.rise === true,
       crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: detectorCandidateName(c), f1: finiteOrNull(c.f1) })) } : null,
       state: stateDet.toJSON(),
       global: globalDet.toJSON(),
@@ -443,6 +454,18 @@ export interface WindowAlarm {
   alarm: boolean;
   /** index of the feature that sets the score (-1: none) */
   feature: number;
+  /** above its threshold, but held back by the rise gate (the window just before scored as high): not an alarm */
+  gated?: boolean;
+}
+
+/**
+ * The rise gate over a timeline's alarms (`riseHeld`, as evaluate applies it): an alarm whose
+ * window just before (same source, ends where it starts) scores as high in the alarmed window's
+ * state is held back (`gated`).
+ */
+function gateAlarms(windows: readonly TimedRow[], alarms: WindowAlarm[], scoreAt: (i: number, state: number) => number): WindowAlarm[] {
+  const before = previousWindows(windows);
+  return alarms.map((a, i) => (a.alarm && riseHeld(i, a.score, a.state, before, scoreAt) ? { ...a, alarm: false, gated: true } : a));
 }
 
 export class TasksFile {
@@ -556,9 +579,12 @@ export class TasksFile {
    * Where the file's detector reads the evidence rows (and `states` is not true), each window's
    * `evidence` is scored; a window without one is not alarmed (as in evaluate), and its state is
    * still reported (the context state of its features row), though the evidence detector has none.
+   * `rise`: apply the rise gate (default: what the cross-validation chose, `detection.rise`) —
+   * the window just before is looked up among `windows`, so pass the whole timeline.
    */
-  detect(windows: readonly TimedRow[], opts: { states?: boolean; align?: boolean } = {}): WindowAlarm[] {
-    if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows, opts.align ?? true);
+  detect(windows: readonly TimedRow[], opts: { states?: boolean; align?: boolean; rise?: boolean } = {}): WindowAlarm[] {
+    const rise = opts.rise ?? this.doc.detection.rise ?? false;
+    if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows, opts.align ?? true, rise);
     const useStates = (opts.states ?? this.doc.detection.useStates) && this.k > 1;
     const det = useStates ? this.stateDet : this.globalDet;
     const own = useStates ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
@@ -566,24 +592,31 @@ export class TasksFile {
     if (this.doc.detection.family === 'knn') {
       const kd = useStates ? this.knn().state : this.knn().global;
       const stats = this.doc.detection.knn.rowStats;
-      return windows.map((w, i) => {
+      const scoreAt = (i: number, s: number) => {
+        const w = windows[i];
+        return w.row ? kd.score({ start: w.start, end: w.end, source: w.source, row: zRow(w.row, stats) }, s) : NaN;
+      };
+      const out = windows.map((w, i) => {
         const s = ctx[i];
-        const score = w.row ? kd.score({ start: w.start, end: w.end, source: w.source, row: zRow(w.row, stats) }, s) : NaN;
+        const score = scoreAt(i, s);
         const threshold = kd.perState[s]?.threshold ?? kd.globalThreshold;
         // the feature that sets a kNN score is not one feature: name the largest |z|
         const feature = w.row ? this.stateDet.top(w.row, 0) : -1;
         return { start: w.start, end: w.end, source: w.source, state: s, score, threshold, alarm: Number.isFinite(score) && score > threshold, feature };
       });
+      return rise ? gateAlarms(windows, out, scoreAt) : out;
     }
-    return windows.map((w, i) => {
+    const scoreAt = (i: number, s: number) => (windows[i].row ? det.score(windows[i].row as Float64Array, s) : NaN);
+    const out = windows.map((w, i) => {
       const s = ctx[i];
-      const score = w.row ? det.score(w.row, s) : NaN;
+      const score = scoreAt(i, s);
       const threshold = det.threshold(s);
       return { start: w.start, end: w.end, source: w.source, state: s, score, threshold, alarm: Number.isFinite(score) && score > threshold, feature: w.row ? det.top(w.row, s) : -1 };
     });
+    return rise ? gateAlarms(windows, out, scoreAt) : out;
   }
 
-  private detectEvidence(windows: readonly TimedRow[], align: boolean): WindowAlarm[] {
+  private detectEvidence(windows: readonly TimedRow[], align: boolean, rise: boolean): WindowAlarm[] {
     const det = this.evidence();
     const ev = this.doc.detection.evidence as EvidenceDetectorJSON;
     if (align) {
@@ -592,10 +625,13 @@ export class TasksFile {
     }
     const own = this.k > 1 ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
     const ctx = this.k > 1 ? contextStates(windows.map((w, i) => ({ start: w.start, end: w.end, source: w.source, state: own[i] })), windows.map((_, i) => i), this.k, this.doc.states.contextMs) : own;
-    return windows.map((w, i) => {
-      const score = w.evidence ? det.score(w as TimedRow & { evidence: Float64Array }) : NaN;
+    // the evidence detector has no states: a window scores the same in any
+    const scoreAt = (i: number) => (windows[i].evidence ? det.score(windows[i] as TimedRow & { evidence: Float64Array }) : NaN);
+    const out = windows.map((w, i) => {
+      const score = scoreAt(i);
       return { start: w.start, end: w.end, source: w.source, state: ctx[i], score, threshold: det.threshold, alarm: Number.isFinite(score) && score > det.threshold, feature: w.evidence ? det.top(w.evidence) : -1 };
     });
+    return rise ? gateAlarms(windows, out, scoreAt) : out;
   }
 
   /**
