@@ -3,7 +3,7 @@
  * admissible neighbours, chance levels, embedding-space measures, and the ranking,
  * classification and detection metrics of the evaluation. No I/O, no label policy.
  */
-export { mean, median, quantile, robustScale } from './robust.js';
+export { mean, median, quantile, robustScale, columnRobustScales } from './robust.js';
 export { classSizes, majorityShare, randomPurity } from './chance.js';
 export { knnWithExclusion, referenceChance, knnAccuracy, knnBalancedAccuracy, type Admissible, type KnnResult } from './knn.js';
 export { cosineDistances, knnLooAccuracy, knnPurity, silhouette } from './space.js';

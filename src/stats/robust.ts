@@ -32,3 +32,23 @@ export function robustScale(xs: ArrayLike<number>, floorShare = 0.05, floor = 1e
   const meanAbs = mean(dev);
   return { location: m, scale: Math.max(mad, meanAbs, floorShare * Math.abs(m), floor) };
 }
+
+/**
+ * Each column's `robustScale` over the rows' finite values; a column with fewer than
+ * `minReference` of them gets NaN location and scale (no reference to judge it by).
+ */
+export function columnRobustScales(rows: readonly ArrayLike<number>[], minReference: number): { loc: number[]; scale: number[] } {
+  const d = rows.length > 0 ? rows[0].length : 0;
+  const loc = new Array<number>(d).fill(NaN);
+  const scale = new Array<number>(d).fill(NaN);
+  const col: number[] = [];
+  for (let j = 0; j < d; j++) {
+    col.length = 0;
+    for (const r of rows) if (Number.isFinite(r[j])) col.push(r[j]);
+    if (col.length < minReference) continue;
+    const s = robustScale(col);
+    loc[j] = s.location;
+    scale[j] = s.scale;
+  }
+  return { loc, scale };
+}

@@ -9,7 +9,7 @@
  * - localization: deviation ranking — each service's view against that service's training
  *   reference (normal windows and training cases where it was not the root cause).
  */
-import { KSmallest, quantile, robustScale } from '../../stats/index.js';
+import { columnRobustScales, KSmallest, quantile, robustScale } from '../../stats/index.js';
 import { unit } from './represent.js';
 
 export const DETECTION_K = 5;
@@ -29,19 +29,8 @@ export interface FeatureStats {
 
 export function featureStats(rows: readonly Float64Array[]): FeatureStats | undefined {
   if (rows.length === 0) return undefined;
-  const d = rows[0].length;
-  const loc = new Float64Array(d).fill(NaN);
-  const scale = new Float64Array(d).fill(NaN);
-  const col: number[] = [];
-  for (let j = 0; j < d; j++) {
-    col.length = 0;
-    for (const r of rows) if (Number.isFinite(r[j])) col.push(r[j]);
-    if (col.length < MIN_REFERENCE) continue;
-    const s = robustScale(col);
-    loc[j] = s.location;
-    scale[j] = s.scale;
-  }
-  return { loc, scale };
+  const { loc, scale } = columnRobustScales(rows, MIN_REFERENCE);
+  return { loc: Float64Array.from(loc), scale: Float64Array.from(scale) };
 }
 
 /** Clipped robust z per dimension; NaN where the row or the reference has no value. */

@@ -21,7 +21,7 @@
  * and lost on Nezha metrics-only, where the inner CV picked it in a fold it then did worse on;
  * `evaluate` does not offer it by default (`detectorCandidates`' `supervised`).
  */
-import { quantile, robustScale } from '../../stats/index.js';
+import { columnRobustScales, quantile } from '../../stats/index.js';
 
 /** a feature's |z| is divided by its own normal-window quantile at this level (as ZDETECT_TAIL) */
 export const LDETECT_TAIL = 0.99;
@@ -66,17 +66,7 @@ export class LogitDetector {
   static fit(normal: readonly Float64Array[], abnormal: readonly Float64Array[], opts: { lambda?: number } = {}): LogitDetector | undefined {
     if (normal.length < 2 || abnormal.length === 0) return undefined;
     const d = normal[0].length;
-    const loc = new Array<number>(d).fill(NaN);
-    const scale = new Array<number>(d).fill(NaN);
-    const col: number[] = [];
-    for (let j = 0; j < d; j++) {
-      col.length = 0;
-      for (const r of normal) if (Number.isFinite(r[j])) col.push(r[j]);
-      if (col.length < MIN_REFERENCE) continue;
-      const s = robustScale(col);
-      loc[j] = s.location;
-      scale[j] = s.scale;
-    }
+    const { loc, scale } = columnRobustScales(normal, MIN_REFERENCE);
     const cal = loc.map((l, j) => {
       if (!Number.isFinite(l)) return NaN;
       const z = normal.map((r) => Math.abs((r[j] - l) / scale[j])).filter(Number.isFinite);

@@ -17,7 +17,7 @@
  * is the global detector (`tuned-global`). Everything is fitted on training-normal rows only and
  * serialises to JSON (the tasks file).
  */
-import { quantile, robustScale } from '../../stats/index.js';
+import { columnRobustScales, quantile } from '../../stats/index.js';
 import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
 
 /** a feature's |z| is divided by its own normal-window quantile at this level */
@@ -78,17 +78,7 @@ export class ZDetector {
     const q = opts.quantile ?? ZDETECT_QUANTILE;
     const n0 = opts.n0 ?? SHRINKAGE_N0;
     const d = rows[0].length;
-    const loc = new Array<number>(d).fill(NaN);
-    const scale = new Array<number>(d).fill(NaN);
-    const col: number[] = [];
-    for (let j = 0; j < d; j++) {
-      col.length = 0;
-      for (const r of rows) if (Number.isFinite(r[j])) col.push(r[j]);
-      if (col.length < ZDETECT_MIN_REFERENCE) continue;
-      const s = robustScale(col);
-      loc[j] = s.location;
-      scale[j] = s.scale;
-    }
+    const { loc, scale } = columnRobustScales(rows, ZDETECT_MIN_REFERENCE);
     // per-state locations, shrunk toward the global one (one state: exactly the global model)
     const members: number[][] = Array.from({ length: states.k }, () => []);
     states.labels.forEach((s, i) => members[s]?.push(i));
