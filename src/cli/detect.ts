@@ -40,9 +40,9 @@ function alarmRuns(alarms: readonly WindowAlarm[]): { start: number; end: number
 }
 
 /** What the new data's rows were computed against (one line of `detect`'s report). */
-function viewsNote(views: ViewsMode, aligned: boolean | undefined): string {
+function viewsNote(views: ViewsMode, aligned: 'evidence' | 'features' | undefined): string {
   const what = views === 'mixed' ? "the tuning data's references, with metric baselines fitted on this data" : views === 'saved' ? "the tuning data's references" : 'references fitted on this data itself';
-  return `encoded against ${what}${aligned === undefined ? '' : aligned ? '; evidence columns aligned to the tuning data' : ''}`;
+  return `encoded against ${what}${aligned ? `; ${aligned} columns aligned to the tuning data's median and spread` : ''}`;
 }
 
 async function detect(o: DetectCliOptions): Promise<void> {
@@ -83,9 +83,13 @@ async function detect(o: DetectCliOptions): Promise<void> {
     if (!evRows.some((r) => r !== undefined)) process.stderr.write(`warning: ${o.data} gives no evidence row for the services of ${o.tasks} (${evLayout.services.length} services): its detector reads them, so nothing alarms; run \`runtimeslicer tune\` on data of this system\n`);
   }
   const useStates = !evLayout && (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
-  // the alignment patched references fitted on the new data itself; against the tuning data's
-  // evidence references it is not needed (docs/tasks.md, "For use")
-  const align = o.align === 'auto' ? !saved : o.align === 'on';
+  // evidence detector: the alignment patched references fitted on the new data itself; against
+  // the tuning data's evidence references it is not needed (docs/tasks.md, "For use"). Features
+  // detector: on wherever the tasks file has the frame — a period's own levels (another day's
+  // load, other pod names) are not what it should alarm on (docs/tasks.md, "Another period")
+  const frame = !evLayout && tasks.doc.detection.frame !== undefined;
+  const align = o.align === 'auto' ? (evLayout ? !saved : frame) : o.align === 'on';
+  if (!evLayout && o.align === 'on' && !frame) process.stderr.write(`warning: ${o.tasks} (schemaVersion ${tasks.doc.schemaVersion}) saves no feature frame: --align on does nothing for its features detector; run \`runtimeslicer tune\` again\n`);
   const rise = o.rise === 'auto' ? tasks.doc.detection.rise === true : o.rise === 'on';
   const alarms = tasks.detect(det, { states: useStates, align, rise });
   const gated = alarms.filter((a) => a.gated).length;
@@ -102,7 +106,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
         ...(rise ? { gated } : {}),
         states: useStates ? tasks.k : 1,
         views: saved ? views : 'own',
-        ...(evLayout ? { aligned: align } : {}),
+        aligned: align && (evLayout !== undefined || frame),
         windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.gated ? { gated: true } : {}), ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
         alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
         ...(ev ? { againstLabels: { faults: ev.faults, caught: ev.caught, falseAlarms: ev.falseAlarms, precision: ev.precision, recall: ev.recall, f1: ev.f1 } } : {}),
@@ -111,7 +115,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
     return;
   }
   const alarmed = alarms.filter((a) => a.alarm).length;
-  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s)${rise ? ` (${gated} more above threshold but held back by the rise gate: the window just before scored as high)` : ''}; ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', evLayout ? align : undefined), ''];
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s)${rise ? ` (${gated} more above threshold but held back by the rise gate: the window just before scored as high)` : ''}; ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', align && evLayout ? 'evidence' : align && frame ? 'features' : undefined), ''];
   for (const r of runs) {
     const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
     lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);
@@ -128,7 +132,7 @@ export function register(program: Command): void {
     .requiredOption('--tasks <file>', 'tasks file written by `runtimeslicer tune`')
     .addOption(new Option('--states <mode>', 'state-aware detector: auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
     .addOption(new Option('--views <which>', "references the new data is encoded against: mixed = the tuning data's (saved in the tasks file) but metric baselines fitted on --data, saved = all the tuning data's, own = all fitted on --data itself, auto = mixed for an evidence detector, own for a features one (docs/tasks.md)").choices(['auto', 'mixed', 'saved', 'own']).default('auto'))
-    .addOption(new Option('--align <mode>', "evidence detector: move each evidence column to the tuning data's median and spread (auto = only with --views own)").choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(new Option('--align <mode>', "move each column of the new data to the tuning data's median and spread over the whole timeline: evidence detector (auto = only with --views own) and features detector (auto = on where the tasks file saves the frame, schemaVersion 6)").choices(['auto', 'on', 'off']).default('auto'))
     .addOption(new Option('--rise <mode>', 'rise gate (an alarm only where the score rose above the same source\'s window just before): auto = as the tasks file chose by cross-validation').choices(['auto', 'on', 'off']).default('auto'))
     .option('--json', 'print one JSON object: every window (gated: held back by the rise gate), and the alarms')
     .action((o: DetectCliOptions) => run(() => detect(o)));

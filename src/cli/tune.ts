@@ -4,7 +4,7 @@ import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord, type ViewBuilder
 import { buildSetup, crossValidateDetectors, detectorCandidates, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
-import { fitTasks, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
+import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
@@ -137,7 +137,9 @@ async function tune(o: TuneCliOptions): Promise<void> {
   const mo = setup.detection.find((s) => s.level === (mask.length > 0 ? 'metrics-only' : 'all-modalities'));
   let crossValidation: TuneInput['crossValidation'];
   if (mo && mo.injections.length > 0) {
-    const rows = rep.system(mo.windows, mask);
+    // each recording period moved into the data's feature frame, as fitTasks fits the detectors
+    const frame = frameJSON(columnFrame(det.map((d) => d.row)));
+    const rows = alignPeriods(mo.windows.map((w) => ({ start: w.window.start, source: w.source })), rep.system(mo.windows, mask), frame);
     const evRows = ev && evidenceLayout ? evidenceRowsIn(evidenceLayout, mo.windows, (w) => ev.of(w)) : undefined;
     const withEvidence = evRows !== undefined && evRows.some((r) => r !== undefined);
     const folds = [...new Set(mo.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);

@@ -35,6 +35,7 @@ export {
   rawBackbone,
   modelRepresentation,
   evidenceRankings,
+  caseQuery,
   formatEvaluateMarkdown,
   formatTable1,
   PAPER_TABLE1,

@@ -23,3 +23,4 @@ export {
   type ProtocolName,
 } from './folds.js';
 export { windowsShareTime, faultsPerWindow, sharesFault, pickFaultWindows, faultSchedule, inSchedule } from './protocols.js';
+export { periodsOf, PERIOD_GAP_MS } from './periods.js';

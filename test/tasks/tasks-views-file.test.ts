@@ -53,7 +53,7 @@ test('tasks file carries the views state; version 3 files still load; a bad or f
 
     // version 2, views of another version, views that are not a state: one clear line each
     await writeFile(path, JSON.stringify({ ...doc, schemaVersion: 2 }));
-    await assert.rejects(TasksFile.load(path), expectUserError(/schemaVersion 2 is not supported \(this runtimeslicer reads versions 3, 4, 5\)/));
+    await assert.rejects(TasksFile.load(path), expectUserError(/schemaVersion 2 is not supported \(this runtimeslicer reads versions 3, 4, 5, 6\)/));
     await writeFile(path, JSON.stringify({ ...doc, views: { ...doc.views, version: VIEWS_FORMAT_VERSION + 1 } }));
     await assert.rejects(TasksFile.load(path), expectUserError(new RegExp(`views state is of version ${VIEWS_FORMAT_VERSION + 1}.*run \`runtimeslicer tune\` again`)));
     await writeFile(path, JSON.stringify({ ...doc, views: 'x' }));

@@ -26,19 +26,22 @@ import { fitTunedDetector, TUNED_DETECTION_K, TUNED_DETECTION_QUANTILE, type Tun
 import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
 import { previousWindows, riseHeld } from './rise.js';
+import { alignEvidence, alignPeriods, columnFrame, frameJSON } from './align.js';
 import type { RankerJSON } from '../localize/index.js';
 import { VIEWS_FORMAT_VERSION, type ViewBuilderState } from '../../encode/index.js';
 
 export const TASKS_FORMAT = 'runtimeslicer-tasks';
 /** Bumped when a field changes meaning; a file of another version is refused (but see TASKS_SCHEMA_READABLE). */
-export const TASKS_SCHEMA_VERSION = 5;
+export const TASKS_SCHEMA_VERSION = 6;
 /**
- * Versions `load` reads: version 4 is version 5 without `detection.rise` (ungated, as before the
- * gate existed); version 3 is version 4 without `views` (its new data is encoded against
- * references fitted on that data itself, as before `views` existed; `detect` says so). Version 5
- * because a gated file read by a runtimeslicer that ignores the flag would alarm more, silently.
+ * Versions `load` reads: version 5 is version 6 without `detection.frame` (a features detector
+ * judges new data unaligned, as before the frame existed); version 4 is version 5 without
+ * `detection.rise` (ungated, as before the gate existed); version 3 is version 4 without `views`
+ * (its new data is encoded against references fitted on that data itself, as before `views`
+ * existed; `detect` says so). Versions 5 and 6 because a gated or framed file read by a
+ * runtimeslicer that ignores the field would alarm more, silently.
  */
-export const TASKS_SCHEMA_READABLE: readonly number[] = [3, 4, TASKS_SCHEMA_VERSION];
+export const TASKS_SCHEMA_READABLE: readonly number[] = [3, 4, 5, TASKS_SCHEMA_VERSION];
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
@@ -77,6 +80,12 @@ export interface TasksFileJSON {
     rise?: boolean;
     /** that cross-validation's event-F1 per candidate (null: not measured) */
     crossValidation: { folds: number; candidates: { candidate: string; f1: number | null }[] } | null;
+    /**
+     * each detection feature's median and robust spread over the tuning data's windows with
+     * metrics (null: too few values), the frame `detect` moves a new timeline's feature rows into
+     * (`alignEvidence`; docs/tasks.md, "Another period"); absent before version 6
+     */
+    frame?: { center: (number | null)[]; spread: (number | null)[] };
     state: ZDetectorJSON;
     global: ZDetectorJSON;
     /** the kNN density: its references (z-scored rows with their times; thresholds are recomputed on load) */
@@ -258,58 +267,6 @@ function fitCaseClassifier(cases: readonly { row: Float64Array; evidence?: Suspe
   return { stats, weights, clf, prepare, rank: clf.rank };
 }
 
-/** A column needs this many values in a timeline before `alignEvidence` moves it. */
-export const EVIDENCE_ALIGN_MIN = 30;
-
-/** Per column, the median and the scaled MAD of the finite values over the rows that exist (NaN with fewer than EVIDENCE_ALIGN_MIN values; spread NaN where the MAD is 0). */
-function columnFrame(rows: readonly (Float64Array | undefined)[]): { center: number[]; spread: number[] } {
-  const width = rows.find((r) => r)?.length ?? 0;
-  const center: number[] = [];
-  const spread: number[] = [];
-  for (let j = 0; j < width; j++) {
-    const col: number[] = [];
-    for (const r of rows) if (r && Number.isFinite(r[j])) col.push(r[j]);
-    if (col.length < EVIDENCE_ALIGN_MIN) {
-      center.push(NaN);
-      spread.push(NaN);
-      continue;
-    }
-    // the median absolute deviation alone: a mean of deviations (robustScale's floor) follows
-    // the fault windows' tails, which differ from one timeline to the next
-    const m = quantile(col, 0.5);
-    const mad = 1.4826 * quantile(col.map((v) => Math.abs(v - m)), 0.5);
-    center.push(m);
-    spread.push(mad > 0 ? mad : NaN);
-  }
-  return { center, spread };
-}
-const frameJSON = (f: { center: number[]; spread: number[] }) => ({ center: f.center.map(finiteOrNull), spread: f.spread.map(finiteOrNull) });
-
-/**
- * Evidence rows of a new timeline in the tuning data's frame. Encode fits the evidence
- * references on the data being judged, so a deviation column's typical level is partly an
- * artefact of that fit (a call-outcome z whose normal value is −0.12 with a spread of 0.03 on
- * one run, −0.47 and ten times wider on the next): measured on a held-out simulator run,
- * unaligned rows made every window alarm. Each column is moved so that its median and robust
- * spread over the timeline's windows (no labels read; faults, a minority of windows, move both
- * little) equal those over the tuning data. On the tuning data itself this is the identity.
- * `spread` absent or a column without a finite own spread: shifted only.
- */
-export function alignEvidence(rows: readonly (Float64Array | undefined)[], center: readonly (number | null)[], spread?: readonly (number | null)[]): (Float64Array | undefined)[] {
-  const own = columnFrame(rows);
-  const ratio = center.map((_, j) => {
-    const t = spread?.[j];
-    const o = own.spread[j];
-    return t !== null && t !== undefined && Number.isFinite(o) && o > 0 ? t / o : 1;
-  });
-  const move = (v: number, j: number) => {
-    const c = center[j];
-    if (c === null || c === undefined || !Number.isFinite(own.center[j])) return v;
-    return c + (v - own.center[j]) * ratio[j];
-  };
-  return rows.map((r) => r && Float64Array.from(r, move));
-}
-
 /** The name evaluate's notes give a detector candidate (`candidateName` of src/eval/evaluate/tuned-detect.ts). */
 export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName; rise?: boolean }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
 
@@ -343,7 +300,13 @@ function chooseDetector(x: TuneInput, settled: (w: { start: number; end: number 
 /** Fits the states and the task models (see the module comment). */
 export function fitTasks(x: TuneInput): TasksFile {
   const settled = (w: { start: number; end: number }) => !x.faults.some((f) => w.start < f.end + x.settleMs && f.start < w.end);
-  const normal = x.detection.filter((w) => !w.abnormal && w.row !== undefined && settled(w));
+  // the feature frame over every window, and each recording period moved into it (one period: as
+  // they are), as `detect --align` moves new data: the detectors learn what stands out within a
+  // period (`tune` cross-validates on the same rows)
+  const frame = frameJSON(columnFrame(x.detection.map((w) => w.row)));
+  const alignedRows = alignPeriods(x.detection, x.detection.map((w) => w.row), frame);
+  const detection = x.detection.map((w, i) => ({ ...w, row: alignedRows[i] }));
+  const normal = detection.filter((w) => !w.abnormal && w.row !== undefined && settled(w));
   const refs = evenly(normal, TASKS_REFERENCES);
   if (refs.length < 10) throw new UserError(`tune: only ${refs.length} normal window(s) with metrics; detection needs at least 10`);
   const raw = refs.map((w) => w.row as Float64Array);
@@ -431,6 +394,7 @@ export function fitTasks(x: TuneInput): TasksFile {
       useStates: !evidence && states.k > 1 && (best?.states ?? false),
       rise: best?.rise === true,
       crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: detectorCandidateName(c), f1: finiteOrNull(c.f1) })) } : null,
+      frame,
       state: stateDet.toJSON(),
       global: globalDet.toJSON(),
       knn,
@@ -582,9 +546,22 @@ export class TasksFile {
    * `rise`: apply the rise gate (default: what the cross-validation chose, `detection.rise`) —
    * the window just before is looked up among `windows`, so pass the whole timeline.
    */
+  /**
+   * Alarms over one timeline's windows. `align`: the evidence detector moves the evidence rows
+   * into the tuning data's frame (default on); a features detector moves the feature rows into
+   * the frame saved with it (`detection.frame`; default off: `detect --align auto` turns it on),
+   * so a period whose levels differ from the tuning data's (another day's load, other pod names)
+   * is judged by what stands out within it. On the tuning data itself both are the identity.
+   */
   detect(windows: readonly TimedRow[], opts: { states?: boolean; align?: boolean; rise?: boolean } = {}): WindowAlarm[] {
     const rise = opts.rise ?? this.doc.detection.rise ?? false;
     if (this.doc.detection.input === 'evidence' && opts.states !== true) return this.detectEvidence(windows, opts.align ?? true, rise);
+    const frame = this.doc.detection.frame;
+    if (opts.align === true && frame) {
+      // each period of the new data on its own (`alignPeriods`), also when there is one
+      const aligned = alignPeriods(windows, windows.map((w) => w.row), frame, true);
+      windows = windows.map((w, i) => ({ ...w, row: aligned[i] }));
+    }
     const useStates = (opts.states ?? this.doc.detection.useStates) && this.k > 1;
     const det = useStates ? this.stateDet : this.globalDet;
     const own = useStates ? this.ownStates(windows.map((w) => w.row)) : windows.map(() => 0);
