@@ -1,19 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking } from '../../src/tasks/index.js';
+import { edgeDirection, resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking } from '../../src/tasks/index.js';
 import { correlationRatios, weightedDistance, tunedClassify, type Representation, type EvalCase } from '../../src/eval/evaluate/index.js';
 import { SeededRng } from '../../src/telemetry/index.js';
 import { fakeItem, fakeRanking } from '../helpers/ranking.js';
 
-test('suspect features: the top suspect calibrated z per family, compressed; zero where a family is silent', () => {
+test('suspect features: the top suspect calibrated z per family where it fires, compressed; zero where a family is silent or quieter than its null', () => {
   const r = fakeRanking([
-    { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50, items: [] }, { family: 'resource', z: -2, items: [] }, { family: 'self-time', z: NaN, items: [] }] },
+    { service: 'a', score: 50, evidence: [{ family: 'edge-gap', z: 50, items: [] }, { family: 'resource', z: 2, items: [] }, { family: 'span-structure', z: -2, items: [] }, { family: 'self-time', z: NaN, items: [] }] },
     { service: 'b', score: 3, evidence: [{ family: 'log-template', z: 3, items: [] }] },
   ]);
   const f = suspectFeatures(r)!;
+  // a z below 0 (a leaf service's span structure never changes) is no evidence, as a silent family
   assert.deepEqual(Object.keys(f).sort(), ['z:edge-gap', 'z:resource']);
   assert.ok(Math.abs(f['z:edge-gap'] - Math.log1p(50)) < 1e-12);
-  assert.ok(Math.abs(f['z:resource'] + Math.log1p(2)) < 1e-12);
+  assert.ok(Math.abs(f['z:resource'] - Math.log1p(2)) < 1e-12);
   const layout = suspectLayout([f, { 'z:log-template': 1 }, undefined]);
   assert.deepEqual(layout, ['z:edge-gap', 'z:log-template', 'z:resource']);
   assert.deepEqual([...suspectRow(f, layout)!], [f['z:edge-gap'], 0, f['z:resource']]);
@@ -70,6 +71,38 @@ test('suspect features: the direction of each family\'s items, resource kinds, a
   near(f['rise:call-outcome:complained'], Math.log1p(5));
   assert.equal(f['rise:call-outcome:slow'], undefined);
   assert.deepEqual(['cpu_usage_seconds', 'kpi_container_memory_failures', 'container_threads', 'container_network_receive_MB', 'kpi_container_fs_writes', 'kpi_latency_p99'].map(resourceKind), ['cpu', 'memory', 'process', 'network', 'disk', 'other']);
+});
+
+test('suspect features: edge items by where they sit on the suspect\'s call path, with their bad calls by kind', () => {
+  const item = fakeItem;
+  // packet loss at `a`: the calls into it and its own calls out go slow, a few fail
+  const r = fakeRanking([
+    {
+      service: 'a',
+      score: 9,
+      evidence: [
+        { family: 'call-outcome', z: 5, items: [item('call-outcome', 'b → a (1 of 40 calls failed, 0 complained about, 9 slower than 1.1 ms)', 4, { failed: 1, complained: 0, slow: 3 }), item('call-outcome', 'a → c (0 of 30 calls failed, 0 complained about, 6 slower than 1.1 ms)', 6, { failed: 0, complained: 0, slow: 6 })] },
+        { family: 'edge-gap', z: 2, items: [item('edge-gap', 'b → a (p90 200.7 ms)', 1.5), item('edge-gap', 'x → y (p90 3.0 ms)', -1)] },
+        // not an edge family: its arrow is an operation calling a child, never a direction
+        { family: 'span-structure', z: 1, items: [item('span-structure', 'op → c get changes', 2)] },
+      ],
+    },
+  ]);
+  const f = suspectFeatures(r)!;
+  const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+  near(f['rise:call-outcome:in'], Math.log1p(4));
+  near(f['rise:call-outcome:out'], Math.log1p(6));
+  near(f['rise:call-outcome:in:failed'], Math.log1p(1));
+  near(f['rise:call-outcome:in:slow'], Math.log1p(3));
+  near(f['rise:call-outcome:out:slow'], Math.log1p(6));
+  assert.equal(f['rise:call-outcome:out:failed'], undefined, 'a kind with no bad calls is no evidence');
+  near(f['rise:edge-gap:in'], Math.log1p(1.5));
+  assert.equal(f['rise:edge-gap:other'], undefined, 'an edge that fell is no rise');
+  assert.equal(Object.keys(f).some((k) => k.startsWith('rise:span-structure:')), false);
+  assert.deepEqual(
+    [['b → a (p90 1 ms)', 'a'], ['a → c', 'a'], ['b → c (…; a\'s incoming calls go as bad: its own network)', 'a'], ['GET /x', 'a']].map(([s, svc]) => edgeDirection(s, svc)),
+    ['in', 'out', 'other', undefined],
+  );
 });
 
 test('correlation ratios: a dimension the types explain weighs 1, a dimension they do not weighs 0', () => {

@@ -8,7 +8,7 @@
  *   const features = suspectFeatures(prepared.rank(range));   // { 'z:edge-gap': 7.1, 'rise:edge-gap': 4.2, … }
  *
  * Grid sources (the evidence localizer), per family:
- * - `z:<family>`: the family's calibrated z on the suspect;
+ * - `z:<family>`: the family's calibrated z on the suspect, where it fires (above 0);
  * - `rise:<family>` / `fall:<family>`: the largest item deviation above / below normal. The
  *   direction tells faults apart that fire the same family: an exception skips the rest of its
  *   method, so the lines it would have logged *vanish*; a wrong return value is reported by the
@@ -20,6 +20,10 @@
  * - `rise:<family>:<kind>`: an item's rise split by the kinds it reports (`EvidenceItem.kinds`;
  *   call-outcome: failed, complained about, slow) — a killed pod's calls fail, a wrong return
  *   value is complained about, a delay or packet loss makes calls slow.
+ * - `rise:<family>:in|out|other` and `rise:<family>:<in|out|other>:<kind>` for the edge families
+ *   (edge gaps, call outcomes, mesh edges; `edgeDirection`): the same deviations by where the
+ *   call sits on the suspect's path — a network delay slows the calls into the pod, packet loss
+ *   its own calls out as well;
  * - `rise|fall:log-template:<kind>`: a log-template item split by how the line moved (`appears`,
  *   `vanishes`, `changes`) and by the severity its text names (`error`, `info`, …;
  *   `logTemplateKinds`): a wrong return value makes an ERROR line appear, an exception makes
@@ -79,6 +83,21 @@ export function logTemplateKinds(subject: string): string[] {
   return out;
 }
 
+/** Families whose items are calls between services (subject `caller → callee …`). */
+const EDGE_FAMILIES: ReadonlySet<string> = new Set(['edge-gap', 'call-outcome', 'mesh-edge']);
+
+/**
+ * Where an edge item sits on the suspect's call path: `in` (calls into it), `out` (its own calls
+ * out), `other` (an edge between two other services, blamed on it). A delay on the way into a
+ * pod slows only the calls into it; a lossy or starved pod's own calls out suffer too; a dead
+ * or wrong callee shows on the calls into it.
+ */
+export function edgeDirection(subject: string, service: string): 'in' | 'out' | 'other' | undefined {
+  const m = /^(.+?) → (.+?)(?: \(|$)/.exec(subject);
+  if (!m) return undefined;
+  return m[2] === service ? 'in' : m[1] === service ? 'out' : 'other';
+}
+
 const compress = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
 
 function keepMax(out: SuspectFeatures, key: string, v: number): void {
@@ -108,15 +127,25 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
   const done = new Set(Object.keys(out));
   if ('evidence' in top) {
     for (const e of top.evidence) {
-      if (Number.isFinite(e.z)) out[`z:${e.family}`] = Math.max(out[`z:${e.family}`] ?? -Infinity, e.z);
+      // only a family that fires: a calibrated z below 0 says the suspect is quieter than its
+      // null, which is mostly what the service is (a leaf has no child calls to change), not
+      // what went wrong — as a value it set apart services, not fault types
+      if (Number.isFinite(e.z) && e.z > 0) keepMax(out, `z:${e.family}`, e.z);
       for (const it of e.items) {
         keepMax(out, `rise:${e.family}`, it.deviation);
         keepMax(out, `fall:${e.family}`, -it.deviation);
+        const dir = EDGE_FAMILIES.has(e.family) ? edgeDirection(it.subject, top.service) : undefined;
+        if (dir) keepMax(out, `rise:${e.family}:${dir}`, it.deviation);
         // a bad-call deviation split by what went bad: failed (a dead callee), complained about
-        // (a wrong answer), slow (delay, loss and retries) — shares of the item's bad calls
+        // (a wrong answer), slow (delay, loss and retries) — shares of the item's bad calls —
+        // overall and by where on the call path
         if (it.kinds && it.deviation > 0) {
           const total = Object.values(it.kinds).reduce((a, b) => a + b, 0);
-          if (total > 0) for (const [kind, share] of Object.entries(it.kinds)) keepMax(out, `rise:${e.family}:${kind}`, (it.deviation * share) / total);
+          if (total > 0)
+            for (const [kind, share] of Object.entries(it.kinds)) {
+              keepMax(out, `rise:${e.family}:${kind}`, (it.deviation * share) / total);
+              if (dir) keepMax(out, `rise:${e.family}:${dir}:${kind}`, (it.deviation * share) / total);
+            }
         }
         if (e.family === 'log-template') {
           for (const kind of logTemplateKinds(it.subject)) {
