@@ -44,6 +44,7 @@ export {
   type DetectorCandidate,
   detectorCandidates,
   EVALUATE_DETECTOR_OPTIONS,
+  DETECTOR_SELECT_CUTOFFS,
   evidenceDetectionLayout,
   evidenceRowsIn,
   evidenceDetects,

@@ -51,7 +51,7 @@ const asRows = (r: DetectorRows | (Float64Array | undefined)[]): DetectorRows =>
  * One detector fitted on the windows of `train` folds and applied to `test` windows: states (or
  * one) from the references, each test window judged in its context state.
  */
-function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily, rise = false): FoldDetection | undefined {
+function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: (fold: number | undefined) => boolean, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily, rise = false, select?: number): FoldDetection | undefined {
   const trainFaults = set.injections.filter((x) => train(x.fold));
   const normal = set.windows.map((w, i) => (train(set.folds[i]) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
   const settled = normal.filter((i) => !unsettled(set.windows[i].window, trainFaults, settleMs));
@@ -74,9 +74,11 @@ function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Floa
   // each family: a score per window (in a state) and the threshold it is compared with
   let scoreAt: (i: number, state: number) => number;
   let thresholdOf: (state: number) => number;
+  // the training folds' fault windows: the logistic detector's positives, the feature selection's
+  const abnormalRows = () => evenly(set.windows.map((w, i) => (train(set.folds[i]) && w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0), TUNED_DETECTION_REFERENCES);
   if (family === 'logit') {
     // supervised on the training folds' labelled windows (src/tasks/tuned/ldetect.ts); global only
-    const abnormal = evenly(set.windows.map((w, i) => (train(set.folds[i]) && w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0), TUNED_DETECTION_REFERENCES);
+    const abnormal = abnormalRows();
     const det = LogitDetector.fit(raw, abnormal.map((i) => rows[i] as Float64Array));
     if (!det) return undefined;
     out.perState = [{ n: raw.length, weight: 0, threshold: det.threshold }];
@@ -84,8 +86,10 @@ function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Floa
     scoreAt = (i) => det.score(rows[i] as Float64Array);
     thresholdOf = () => det.threshold;
   } else if (family === 'robust-z') {
-    // the robust-z detector on the raw rows (src/tasks/tuned/zdetect.ts)
-    const det = ZDetector.fit(raw, st);
+    // the robust-z detector on the raw rows (src/tasks/tuned/zdetect.ts), over the features that
+    // separate the training folds' fault windows when `select` is set (none does: no candidate)
+    const det = ZDetector.fit(raw, st, select === undefined ? {} : { select, positives: abnormalRows().map((i) => rows[i] as Float64Array) });
+    if (det.kept && !det.kept.some(Boolean)) return undefined;
     out.perState = det.perState.map((p) => ({ n: p.n, weight: p.weight, threshold: p.threshold }));
     out.globalThreshold = det.globalThreshold;
     scoreAt = (i, state) => det.score(rows[i] as Float64Array, state);
@@ -144,11 +148,12 @@ function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: Re
  * `evaluate`'s default: it lost on Nezha metrics-only (docs/tasks.md, "Rise gate").
  */
 export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean): (DetectorCandidate & { family: 'robust-z' | 'knn'; rise?: undefined })[];
-export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: { rise?: boolean; supervised?: boolean }): DetectorCandidate[];
-export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: { rise?: boolean; supervised?: boolean } = {}): DetectorCandidate[] {
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: DetectorCandidateOptions): DetectorCandidate[];
+export function detectorCandidates(kind: Representation['kind'], global: boolean, withEvidence: boolean, opts: DetectorCandidateOptions = {}): DetectorCandidate[] {
   const families: DetectorFamily[] = kind === 'features' ? ['robust-z', 'knn'] : ['knn'];
   const plain: DetectorCandidate[] = [
     ...families.map((family) => ({ family, states: false })),
+    ...(kind === 'features' ? (opts.select ?? []).map((select) => ({ family: 'robust-z' as const, states: false, select })) : []),
     ...(withEvidence ? (['robust-z', 'knn'] as DetectorFamily[]).map((family) => ({ family, states: false, input: 'evidence' as const })) : []),
   ];
   return [
@@ -159,8 +164,22 @@ export function detectorCandidates(kind: Representation['kind'], global: boolean
   ];
 }
 
+export interface DetectorCandidateOptions {
+  rise?: boolean;
+  supervised?: boolean;
+  /** AUC cutoffs: the robust-z detector over the features selected at each (features only) */
+  select?: readonly number[];
+}
+
 /** What `evaluate`'s `tuned` columns offer the inner cross-validation besides `detectorCandidates`' defaults; `tune` offers the same. */
 export const EVALUATE_DETECTOR_OPTIONS = { rise: true, supervised: false } as const;
+
+/**
+ * The feature-selection cutoffs `evaluate`'s `tuned` columns offer besides EVALUATE_DETECTOR_OPTIONS
+ * (a round grid; the inner cross-validation picks one or none — docs/tasks.md, "Feature
+ * selection"). Not yet offered by `tune`: the tasks file does not save a selection.
+ */
+export const DETECTOR_SELECT_CUTOFFS: readonly number[] = [0.6, 0.7, 0.8];
 
 /**
  * The `tuned` detector of each fold, itself tuned on the training folds: an inner
@@ -177,7 +196,7 @@ export function tunedDetect(rep: Representation, set: DetectionSet, rows: Detect
   const states: (number | undefined)[] = set.windows.map(() => undefined);
   const folds: TunedDetection['folds'] = [];
   const present = [...new Set(set.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
-  const candidates = only ?? detectorCandidates(rep.kind, global, input.evidence !== undefined && input.evidence.some((r) => r !== undefined), EVALUATE_DETECTOR_OPTIONS);
+  const candidates = only ?? detectorCandidates(rep.kind, global, input.evidence !== undefined && input.evidence.some((r) => r !== undefined), { ...EVALUATE_DETECTOR_OPTIONS, select: DETECTOR_SELECT_CUTOFFS });
   for (let f = 0; f < k; f++) {
     // a window is scored when the representation has a row for it (the same windows whichever
     // candidate wins, so the columns stay comparable); an evidence candidate leaves a window
@@ -210,7 +229,7 @@ function runCandidate(rep: Representation, set: DetectionSet, input: DetectorRow
   const ev = c.input === 'evidence';
   const rows = ev ? input.evidence : input.features;
   if (!rows) return undefined;
-  return detectOnce(ev ? 'features' : rep.kind, set, rows, train, test, !c.states, seed, settleMs, c.family, c.rise);
+  return detectOnce(ev ? 'features' : rep.kind, set, rows, train, test, !c.states, seed, settleMs, c.family, c.rise, c.select);
 }
 
 /**
@@ -246,6 +265,11 @@ export interface DetectorCandidate {
    * the calm window before it. No constant: the window length is the lag.
    */
   rise?: boolean;
+  /**
+   * Robust-z only: compare only the features whose calibrated |z| separates the training folds'
+   * fault windows from the normal references with AUC ≥ this (src/tasks/tuned/zdetect.ts).
+   */
+  select?: number;
 }
 
 /**
@@ -254,7 +278,7 @@ export interface DetectorCandidate {
  * `detectorCandidates`' `supervised`).
  */
 export type DetectorFamily = 'robust-z' | 'knn' | 'logit';
-export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
+export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.select !== undefined ? `@auc${c.select}` : ''}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
 
 /**
  * Where the source gives no fault end (Nezha: a fixed 3 min is assumed), a fault's effect

@@ -16,6 +16,14 @@
  * and a tight per-state tail is what made rare states alarm on ordinary noise. With one state this
  * is the global detector (`tuned-global`). Everything is fitted on training-normal rows only and
  * serialises to JSON (the tasks file).
+ *
+ * Feature selection (`select`, optional): the max over every feature lets the noisiest of forty
+ * set the normal scores' tail, so a fault moving one informative feature a little stays under the
+ * threshold. Given training-fold fault windows (`positives`), only the features whose calibrated
+ * |z| ranks a fault window above a normal reference with probability (AUC) ≥ `select` are kept.
+ * It reads which *kinds* of signal go with faults (system-level features, not services), and the
+ * cutoff is a detector candidate the inner cross-validation chooses (docs/tasks.md, "Feature
+ * selection").
  */
 import { columnRobustScales, quantile } from '../../stats/index.js';
 import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
@@ -43,6 +51,10 @@ export interface ZDetectorJSON {
   n0: number;
   scale: number[];
   cal: number[];
+  /** features compared (absent: all); set by `select` */
+  keep?: boolean[];
+  /** the AUC cutoff the features were selected with */
+  select?: number;
   global: ZStateModel;
   states: ZStateModel[];
 }
@@ -51,6 +63,28 @@ export interface ZDetectorOptions {
   tail?: number;
   quantile?: number;
   n0?: number;
+  /** keep only the features whose AUC (fault windows against the normal rows) is at least this */
+  select?: number;
+  /** training-fold fault windows, for `select` */
+  positives?: readonly Float64Array[];
+}
+
+/** features need this many finite fault-window values to be selected */
+export const ZDETECT_MIN_POSITIVES = 5;
+
+/** P(a > b) + ½ P(a = b) over all pairs (Mann–Whitney, by ranks). */
+export function aucOf(a: readonly number[], b: readonly number[]): number {
+  if (a.length === 0 || b.length === 0) return NaN;
+  const all = [...a.map((v) => ({ v, p: 1 })), ...b.map((v) => ({ v, p: 0 }))].sort((x, y) => x.v - y.v);
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j].v === all[i].v) j++;
+    const mid = (i + j + 1) / 2;
+    for (let t = i; t < j; t++) if (all[t].p === 1) rankSum += mid;
+    i = j;
+  }
+  return (rankSum - (a.length * (a.length + 1)) / 2) / (a.length * b.length);
 }
 
 const finiteOr = (v: number, d: number) => (Number.isFinite(v) ? v : d);
@@ -95,9 +129,20 @@ export class ZDetector {
     const absZ = (x: ArrayLike<number>, l: readonly number[]) => Array.from({ length: d }, (_, j) => Math.abs((x[j] - l[j]) / scale[j]));
     const refZ = rows.map((r, i) => absZ(r, stateLoc[rowState(i)]));
     const cal = Array.from({ length: d }, (_, j) => Math.max(1, finiteOr(quantile(refZ.map((z) => z[j]), tail), 1)));
+    let keep: boolean[] | undefined;
+    if (opts.select !== undefined) {
+      const cut = opts.select;
+      const posZ = (opts.positives ?? []).map((r) => absZ(r, loc));
+      keep = Array.from({ length: d }, (_, j) => {
+        const a = posZ.map((z) => z[j]).filter(Number.isFinite);
+        const b = refZ.map((z) => z[j]).filter(Number.isFinite);
+        return a.length >= ZDETECT_MIN_POSITIVES && b.length >= ZDETECT_MIN_REFERENCE && aucOf(a, b) >= cut;
+      });
+    }
     const scoreZ = (z: readonly number[]) => {
       let best = -Infinity;
       for (let j = 0; j < d; j++) {
+        if (keep && !keep[j]) continue;
         const v = z[j] / cal[j];
         if (Number.isFinite(v) && v > best) best = v;
       }
@@ -112,15 +157,21 @@ export class ZDetector {
       const own = quantile(m.map((i) => refScores[i]), q);
       return { loc: stateLoc[s], threshold: Number.isFinite(own) ? w * own + (1 - w) * globalThr : globalThr, weight: w, n: m.length };
     });
-    return new ZDetector({ kind: 'robust-z-max', tail, quantile: q, n0, scale, cal, global, states: perState });
+    return new ZDetector({ kind: 'robust-z-max', tail, quantile: q, n0, scale, cal, ...(keep ? { keep, select: opts.select } : {}), global, states: perState });
+  }
+
+  /** Features compared (selection), or undefined when all are. */
+  get kept(): readonly boolean[] | undefined {
+    return this.doc.keep;
   }
 
   /** The largest calibrated |z| of a row in state `state` (NaN when no feature can be compared). */
   score(x: ArrayLike<number>, state: number): number {
     const m = this.doc.states[state] ?? this.doc.global;
-    const { scale, cal } = this.doc;
+    const { scale, cal, keep } = this.doc;
     let best = -Infinity;
     for (let j = 0; j < scale.length; j++) {
+      if (keep && !keep[j]) continue;
       const v = Math.abs((x[j] - m.loc[j]) / scale[j]) / cal[j];
       if (Number.isFinite(v) && v > best) best = v;
     }
@@ -142,6 +193,7 @@ export class ZDetector {
     let best = -Infinity;
     let at = -1;
     for (let j = 0; j < this.doc.scale.length; j++) {
+      if (this.doc.keep && !this.doc.keep[j]) continue;
       const v = Math.abs((x[j] - m.loc[j]) / this.doc.scale[j]) / this.doc.cal[j];
       if (Number.isFinite(v) && v > best) {
         best = v;
