@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { systemErrorCause, writeFileAtomic } from '../../sources/io/index.js';
 import { UserError } from '../../telemetry/index.js';
-import { quantile, robustScale } from '../../stats/index.js';
+import { robustScale } from '../../stats/index.js';
 import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
 import { singleState, STATES_K_MAX, STATES_MIN_ROWS, type FoldStates } from './adapter.js';
 import { correlationRatios, fitTunedClassifier, weightedDistance, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
@@ -83,7 +83,7 @@ export interface TasksFileJSON {
     /**
      * each detection feature's median and robust spread over the tuning data's windows with
      * metrics (null: too few values), the frame `detect` moves a new timeline's feature rows into
-     * (`alignEvidence`; docs/tasks.md, "Another period"); absent before version 6
+     * (`alignPeriods`; docs/tasks.md, "Another period"); absent before version 6
      */
     frame?: { center: (number | null)[]; spread: (number | null)[] };
     state: ZDetectorJSON;
