@@ -9,15 +9,18 @@
  *
  *   npm run bench -- encode [--runs N] [--path FOLDER] [--length 5m] [--stride 1m]
  *                           [--backbone hash] [--no-entities] [--text] [--no-threads]
- *                           [--no-evidence | --compare-evidence]
+ *                           [--no-evidence | --compare-evidence] [--evidence-thread]
  *
  * `--no-evidence` leaves out the root-cause evidence rows (docs/views.md, "Evidence features"),
  * to measure what they cost. `--compare-evidence` runs both, interleaved (without, with,
  * with, without, …, `--runs` of each), so a shared machine's changing load falls on both alike, and
  * prints the medians and the ratios of wall and CPU time (CPU — user+system of all threads —
- * is the less load-sensitive of the two).
+ * is the less load-sensitive of the two). `main` is the CPU of the main thread alone (Linux, from
+ * /proc; NaN elsewhere): the work the other threads cannot take over, and on a quiet machine the
+ * wall time's floor. `--evidence-thread` makes the evidence in a thread of its own (encode's
+ * `evidenceThread`).
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +33,16 @@ const defaultPath = () => join(process.env.RS_DATASETS ?? fileURLToPath(new URL(
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** CPU seconds (user + system) of the main thread so far; NaN where /proc has no thread stats. */
+function mainThreadCpu(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 / s on Linux)
+  } catch {
+    return NaN;
+  }
 }
 
 const median = (xs: number[]) => {
@@ -54,27 +67,30 @@ export default async function encode(args: string[]): Promise<void> {
   const threads = !args.includes('--no-threads');
   const evidence = !args.includes('--no-evidence');
   const compare = args.includes('--compare-evidence');
+  const evidenceThread = args.includes('--evidence-thread');
   let firstRss = 0;
   const dir = mkdtempSync(join(tmpdir(), 'rs-bench-encode-'));
-  type Run = EncodeResult & { wallS: number; cpuS: number; bytes: number };
+  type Run = EncodeResult & { wallS: number; cpuS: number; mainS: number; bytes: number };
   const results: Run[] = [];
   const without: Run[] = [];
   const once = async (i: number, evidence: boolean): Promise<Run> => {
     const c0 = process.cpuUsage();
+    const m0 = mainThreadCpu();
     const t0 = performance.now();
     const ds = await loadDataset(path);
     const out = join(dir, `run${i}.arrow`);
-    const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads, evidence });
+    const r = await encodeDataset(ds, { spec: { lengthMs, strideMs }, backboneSpec, entities, includeText, out, threads, evidence, evidenceThread });
     const wallS = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
+    const mainS = mainThreadCpu() - m0;
     const evOut = r.evidencePath;
     const bytes = statSync(out).size + (evOut ? statSync(evOut).size : 0);
     rmSync(out);
     if (evOut) rmSync(evOut);
-    const run = { ...r, wallS, cpuS: (c.user + c.system) / 1e6, bytes };
+    const run = { ...r, wallS, cpuS: (c.user + c.system) / 1e6, mainS, bytes };
     const t = r.timings;
     console.error(
-      `run ${i + 1}/${runs}${compare ? (evidence ? ' evidence' : ' no-evidence') : ''}: ${wallS.toFixed(2)} s (read ${(t.readMs / 1000).toFixed(2)}, views ${(t.viewsMs / 1000).toFixed(2)}, embed ${(t.embedMs / 1000).toFixed(2)}, write ${(t.writeMs / 1000).toFixed(2)}, wait ${(t.waitMs / 1000).toFixed(2)}), CPU ${run.cpuS.toFixed(2)} s`,
+      `run ${i + 1}/${runs}${compare ? (evidence ? ' evidence' : ' no-evidence') : ''}: ${wallS.toFixed(2)} s (read ${(t.readMs / 1000).toFixed(2)}, views ${(t.viewsMs / 1000).toFixed(2)}, embed ${(t.embedMs / 1000).toFixed(2)}, write ${(t.writeMs / 1000).toFixed(2)}, wait ${(t.waitMs / 1000).toFixed(2)}), CPU ${run.cpuS.toFixed(2)} s (main thread ${run.mainS.toFixed(2)} s)`,
     );
     return run;
   };
@@ -100,7 +116,7 @@ export default async function encode(args: string[]): Promise<void> {
   console.log(`  threads           ${r.timings.threaded.length ? r.timings.threaded.join(', ') : 'none'} (worker threads beside the main one)`);
   console.log(`  split (median)    read ${med((x) => x.timings.readMs).toFixed(2)} s · views ${med((x) => x.timings.viewsMs).toFixed(2)} s · embed ${med((x) => x.timings.embedMs).toFixed(2)} s · write ${med((x) => x.timings.writeMs).toFixed(2)} s · wait ${med((x) => x.timings.waitMs).toFixed(2)} s`);
   console.log(`  throughput        ${(r.windows / wall).toFixed(0)} windows/s, ${(r.texts / wall).toFixed(0)} texts/s`);
-  console.log(`  CPU (median)      ${median(results.map((x) => x.cpuS)).toFixed(2)} s user+system`);
+  console.log(`  CPU (median)      ${median(results.map((x) => x.cpuS)).toFixed(2)} s user+system, main thread ${median(results.map((x) => x.mainS)).toFixed(2)} s`);
   console.log(`  peak RSS          ${firstRss.toFixed(0)} MiB after the first run, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB over all runs (whole process)`);
   if (compare) {
     const w0 = median(without.map((x) => x.wallS));
@@ -109,6 +125,9 @@ export default async function encode(args: string[]): Promise<void> {
     const pct = (a: number, b: number) => `${a > b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)} %`;
     console.log(`  without evidence  wall ${w0.toFixed(2)} s [runs: ${without.map((x) => x.wallS.toFixed(2)).join(', ')}], CPU ${c0.toFixed(2)} s [runs: ${without.map((x) => x.cpuS.toFixed(2)).join(', ')}]`);
     console.log(`  with evidence     wall ${wall.toFixed(2)} s, CPU ${c1.toFixed(2)} s [runs: ${results.map((x) => x.cpuS.toFixed(2)).join(', ')}]`);
-    console.log(`  evidence adds     wall ${pct(wall, w0)}, CPU ${pct(c1, c0)} (medians)`);
+    const m0 = median(without.map((x) => x.mainS));
+    const m1 = median(results.map((x) => x.mainS));
+    console.log(`  main thread CPU   without ${m0.toFixed(2)} s [runs: ${without.map((x) => x.mainS.toFixed(2)).join(', ')}], with ${m1.toFixed(2)} s [runs: ${results.map((x) => x.mainS.toFixed(2)).join(', ')}]`);
+    console.log(`  evidence adds     wall ${pct(wall, w0)}, CPU ${pct(c1, c0)}, main thread CPU ${pct(m1, m0)} (medians)`);
   }
 }

@@ -8,6 +8,8 @@ import { ColumnarSink } from './columnar.js';
 import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
 import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
+import { EvidenceThread } from './views/evidence-thread.js';
+import type { EvidenceRow } from './views/evidence.js';
 
 export interface EncodeProgress {
   phase: 'fit' | 'encode';
@@ -65,6 +67,13 @@ export interface EncodeOptions {
    * back).
    */
   threads?: boolean;
+  /**
+   * With `threads`, also make the span and log evidence and the evidence rows in a thread of
+   * their own (src/encode/views/evidence-thread.ts; the same rows). Default off: measured, it
+   * takes ≈ 3 s of CPU off the main thread but adds about as much CPU in all, and on two cores
+   * the wall time did not come down (docs/views.md, "Evidence in a thread").
+   */
+  evidenceThread?: boolean;
   /**
    * A fitted views state (`ViewBuilder.toJSON`, e.g. the one `tune` saves): windows are rendered
    * against its baselines, template miner and evidence references, and nothing is fitted on
@@ -229,16 +238,20 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const threaded: string[] = [];
   // the log thread trains the miner beside the fit: with a fitted state there is nothing to train
   const logThread = threads && !opts.fitted && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, run.builder.evidence) : undefined;
+  // the span and log evidence and the evidence rows beside both passes (src/encode/views/evidence-thread.ts)
+  const evidenceThread = threads && opts.evidenceThread && !opts.fitted && run.builder.evidence ? EvidenceThread.start(run.builder.seed) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && (!opts.cache || backbone.cacheable === false);
   let sink: ColumnarSink | undefined;
   try {
     if (threads && (opts.out || sinkEmbeds)) sink = ColumnarSink.spawn({ out: opts.out, dim: backbone.dim, backboneSpec: sinkEmbeds ? spec : undefined, backboneId: backbone.id, returnVectors: !!opts.onRows });
     if (logThread) threaded.push('logs');
+    if (evidenceThread) threaded.push('evidence');
     if (sink && sinkEmbeds) threaded.push('embed');
     if (sink && opts.out) threaded.push('write');
-    const summaries = opts.fitted ? await summaryPass(run) : await fitPass(run, logThread);
+    const summaries = opts.fitted ? await summaryPass(run) : await fitPass(run, logThread, evidenceThread);
     await logThread?.stop();
     const out = await viewPass(run, summaries, sink, !!sink && sinkEmbeds);
+    await evidenceThread?.stop();
     const { viewsMs, embedMs, writeMs, waitMs } = run.t;
     return {
       path: opts.out,
@@ -258,6 +271,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
     throw e;
   } finally {
     await logThread?.stop();
+    await evidenceThread?.stop();
   }
 }
 
@@ -266,9 +280,9 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
  * window's traces and logs are kept as a small summary that needs no baseline (indexed by
  * window position; windows without traces or logs have none).
  */
-async function fitPass(run: Run, logThread: LogSummaryThread | undefined): Promise<(WindowSummary | undefined)[]> {
+async function fitPass(run: Run, logThread: LogSummaryThread | undefined, evidenceThread?: EvidenceThread): Promise<(WindowSummary | undefined)[]> {
   const { ds, opts, all, train, t } = run;
-  const pass = run.builder.beginFit();
+  const pass = run.builder.beginFit({ evidenceThread });
   const summaries: (WindowSummary | undefined)[] = [];
   const elsewhere = (m: Modality) => (m === 'metrics' && run.ownMetrics) || (m === 'logs' && !!logThread);
   const metrics = run.ownMetrics ? metricWindows(run) : undefined;
@@ -433,6 +447,20 @@ async function viewPass(
     opts.onRows?.(out);
     rows += out.length;
   };
+  const takeEvidence = async (ev: EvidenceRecord[]) => {
+    evidenceRows += ev.length;
+    opts.onEvidence?.(ev);
+    if (evWriter) for (const x of ev) evPending.push(x);
+    if (evPending.length >= EVIDENCE_BATCH_ROWS) await evFlush();
+  };
+  // evidence rows made in a thread (builder.evidenceThread) come back later, in window order
+  const remote = builder.evidenceThread;
+  const remoteSlices = new Map<number, { window: Window; label: WindowLabel }>();
+  const takeRemote = async (index: number, rows: readonly EvidenceRow[]) => {
+    const slice = remoteSlices.get(index)!;
+    remoteSlices.delete(index);
+    if (rows.length) await takeEvidence(evidenceRecords(slice, rows));
+  };
   const labels = labelWindows(all, ds.labels, ds.cases);
   const slices = async function* (): AsyncGenerator<{ window: Window; label: WindowLabel; metrics: MetricData }> {
     if (!run.ownMetrics) {
@@ -457,11 +485,10 @@ async function viewPass(
       const r = viewRows(slice, v.system, v.entities);
       const ev = v.evidence?.length ? evidenceRecords(slice, v.evidence) : undefined;
       t.viewsMs += performance.now() - tv;
-      if (ev) {
-        evidenceRows += ev.length;
-        opts.onEvidence?.(ev);
-        if (evWriter) for (const x of ev) evPending.push(x);
-        if (evPending.length >= EVIDENCE_BATCH_ROWS) await evFlush();
+      if (ev) await takeEvidence(ev);
+      if (remote) {
+        remoteSlices.set(slice.window.index, { window: slice.window, label: slice.label });
+        for (const [i, rows] of remote.ready()) await takeRemote(i, rows);
       }
       for (const x of r) pending.push(x);
       texts += r.length;
@@ -477,6 +504,13 @@ async function viewPass(
       t.waitMs += performance.now() - tw;
       t.embedMs += st.embedMs;
       t.writeMs += st.writeMs;
+    }
+    if (remote) {
+      const tw = performance.now();
+      const rest = await remote.rest();
+      t.waitMs += performance.now() - tw;
+      for (const [i, rows] of rest) await takeRemote(i, rows);
+      builder.endEvidenceThread();
     }
     await evFlush();
     const tw = performance.now();

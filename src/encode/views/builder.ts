@@ -8,8 +8,9 @@ import { SliceMemo } from './memo.js';
 import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } from './parts.js';
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
-import { ResourceHistory } from './evidence-resources.js';
-import { EvidencePass, evidenceFromJSON, foreignRecords, evidenceRows, evidenceToJSON, type EvidenceReferences, type EvidenceRow, type EvidenceState, type EvidenceWindow } from './evidence.js';
+import { ResourceHistory, type PodResources } from './evidence-resources.js';
+import { EvidencePass, describeTemplate, evidenceFromJSON, foreignRecords, evidenceRows, evidenceToJSON, type EvidenceReferences, type EvidenceRow, type EvidenceState, type EvidenceWindow } from './evidence.js';
+import type { EvidenceThread } from './evidence-thread.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines, type TraceWindow } from './traces.js';
 
 /** What the backbone reads (`text`) and what the model reads beside it (`features`). */
@@ -197,6 +198,8 @@ export class ViewBuilder {
   /** evidence of windows summarised outside a fitting pass (`summarize`) */
   private evidencePass: EvidencePass;
   private resources = new ResourceHistory();
+  /** the thread making the evidence rows of rendered windows (after a fitting pass given one) */
+  private _evidenceThread: EvidenceThread | undefined;
 
   constructor(opts: ViewBuilderOptions = {}) {
     this.seed = opts.seed ?? 0;
@@ -260,9 +263,10 @@ export class ViewBuilder {
    * Starts a fitting pass that also hands back each window's summary, so that a caller reads
    * the data once: `add` every window in stream order (training or not), `finish`, then
    * `render` each summary with the window's metric series. The builder keeps its previous
-   * baselines until `finish`.
+   * baselines until `finish`. With `evidenceThread`, the evidence is made in that thread (same
+   * rows): the views pass then gets its rows from `evidenceThread` instead of `render`.
    */
-  beginFit(): ViewFitPass {
+  beginFit(opts: { evidenceThread?: EvidenceThread } = {}): ViewFitPass {
     const rng = new SeededRandom(this.seed);
     const metrics = new MetricsFit(this.reservoirSize, rng, this.serviceOf);
     const traces = new TracesFit(this.reservoirSize, rng);
@@ -298,7 +302,9 @@ export class ViewBuilder {
       return ls;
     };
     const seriesParts = new SeriesParts();
-    const evidence = this.evidence ? new EvidencePass(this.seed) : undefined;
+    // the span and log evidence in a thread, when given one: the same pass, beside this one
+    const remote = this.evidence ? opts.evidenceThread : undefined;
+    const evidence = this.evidence && !remote ? new EvidencePass(this.seed) : undefined;
     const add = (slice: ViewInput, train: boolean, foreign?: ForeignLogs): WindowSummary => {
       if (done) throw new Error('ViewBuilder: add after finish');
       const w = slice.window;
@@ -325,6 +331,13 @@ export class ViewBuilder {
         const ls = summarizeLogs(slice.logs, w, this.serviceOf, sh, this.serviceNumbers);
         summary.logs = ls;
         if (train) logs.add(logWindowOf(ls, (s) => trainIds[s], bodyOf, this.minerOptions));
+      }
+      if (remote) {
+        let records: ForeignRecords | undefined;
+        if (foreign) records = foreign.records && { ...foreign.records, shape: Int32Array.from(foreign.records.shape, (x) => foreignShape[x]) };
+        else if (slice.logs.length) records = remote.recordsOf(slice.logs, sh, w);
+        remote.add(w, slice.spans, records, train);
+        return summary;
       }
       let evLogs: readonly LogRecord[] = slice.logs;
       if (foreign && evidence) {
@@ -356,6 +369,11 @@ export class ViewBuilder {
       this.logShapes = this.newLogShapes();
       this.spanIndex = new SpanIndex(this.serviceOf);
       this.evidenceRefs = evidence?.finish((s) => this.templateOf(s));
+      if (remote) {
+        // the thread fits the references and makes the rows of the views pass (`evidenceThread`)
+        remote.finish((s) => this.templateOf(s), this.logBase.texts, this.shapes.bodies);
+        this._evidenceThread = remote;
+      }
       this.evidencePass = new EvidencePass(this.seed);
       this.resources = new ResourceHistory();
       this._trainWindows = n;
@@ -398,7 +416,7 @@ export class ViewBuilder {
   }
 
   private describeTemplate(t: number): string {
-    return t >= 0 ? (this.logBase.texts.get(t) ?? `template ${t}`) : `NEW ${this.shapes.bodies[-t - 2] ?? ''}`;
+    return describeTemplate(t, this.logBase.texts, this.shapes.bodies);
   }
 
   /**
@@ -471,8 +489,34 @@ export class ViewBuilder {
       }
     }
     const out: WindowViews = { window: w, label: slice.label, system, entities };
-    if (this.evidence) out.evidence = this.evidenceOf(summary, slice.metrics);
+    if (this.evidence) {
+      if (this._evidenceThread) this._evidenceThread.rows(w.index, this.resourcesOf(slice.metrics, w));
+      else out.evidence = this.evidenceOf(summary, slice.metrics);
+    }
     return out;
+  }
+
+  /**
+   * The thread that makes the evidence rows of rendered windows, after a fitting pass that was
+   * given one (`beginFit`): `render` then leaves `evidence` out and asks the thread, which
+   * hands the rows back in window order (`EvidenceThread.ready` / `rest`). `endEvidenceThread`
+   * takes the references back once every window is rendered.
+   */
+  get evidenceThread(): EvidenceThread | undefined {
+    return this._evidenceThread;
+  }
+
+  /** After `EvidenceThread.rest`: the thread's references become the builder's; later windows are rendered here. */
+  endEvidenceThread(): void {
+    if (!this._evidenceThread) return;
+    this.evidenceRefs = this._evidenceThread.references();
+    this._evidenceThread = undefined;
+  }
+
+  private resourcesOf(metrics: MetricData, w: Window): Map<string, PodResources> | undefined {
+    if (!metricCount(metrics)) return undefined;
+    this.resources.add(metrics, w);
+    return this.resources.deviations(w, this.serviceOf, (svc, name) => this.metricBase.get(`${svc}\u0000${name}`));
   }
 
   /**
@@ -480,15 +524,9 @@ export class ViewBuilder {
    * the builder keeps from the windows rendered before: render windows in stream order.
    */
   private evidenceOf(summary: WindowSummary, metrics: MetricData): EvidenceRow[] {
-    const w = summary.window;
-    let res;
-    if (metricCount(metrics)) {
-      this.resources.add(metrics, w);
-      res = this.resources.deviations(w, this.serviceOf, (svc, name) => this.metricBase.get(`${svc}\u0000${name}`));
-    }
     return evidenceRows(
       summary.evidence,
-      res,
+      this.resourcesOf(metrics, summary.window),
       this.evidenceRefs,
       (s) => this.templateOf(s),
       (t) => this.describeTemplate(t),

@@ -159,6 +159,14 @@ interface OpStat {
   pods: [string, number, number][];
 }
 
+/**
+ * An item's text for a log template (`TemplateOf`): the training template's text, or a line
+ * shape no training template matches (`texts`: the fitted templates, `bodies`: the shapes).
+ */
+export function describeTemplate(t: number, texts: ReadonlyMap<number, string>, bodies: readonly string[]): string {
+  return t >= 0 ? (texts.get(t) ?? `template ${t}`) : `NEW ${bodies[-t - 2] ?? ''}`;
+}
+
 /** A window's span and log evidence with no reference in it (kept between the two passes). */
 export interface EvidenceWindow {
   edges?: EdgeStat[];

@@ -82,6 +82,14 @@ export class WorkerChannel<Out, In extends { type: string }> {
     this.worker.postMessage(message, transfer as Transferable[] | undefined);
   }
 
+  /** A message that has arrived, without waiting (undefined: none yet); a failure throws. */
+  poll(): In | undefined {
+    const m = this.queue.shift();
+    if (m) return m;
+    if (this.failed) throw this.failed;
+    return undefined;
+  }
+
   next(): Promise<In> {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
