@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord, type ViewBuilderState } from '../encode/index.js';
-import { buildSetup, crossValidateDetectors, detectorCandidates, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
+import { buildSetup, crossValidateDetectors, detectorCandidates, DETECTOR_RULE, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
 import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
@@ -146,8 +146,9 @@ async function tune(o: TuneCliOptions): Promise<void> {
     if (folds.length >= 2) {
       const candidates = detectorCandidates(rep.kind, false, withEvidence, EVALUATE_DETECTOR_OPTIONS).filter((c): c is typeof c & { family: 'robust-z' | 'knn' } => c.family !== 'logit');
       const cv = crossValidateDetectors(rep, mo, withEvidence ? { features: rows, evidence: evRows } : rows, folds, candidates, o.seed, settleMs);
-      const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), ...(c.rise ? { rise: true } : {}), f1: cv[i].f1 }));
-      crossValidation = { folds: folds.length, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
+      // the per-fold F1s let fitTasks choose by evaluate's rule (DETECTOR_RULE) whichever it is
+      const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), ...(c.rise ? { rise: true } : {}), f1: cv[i].f1, perFold: cv[i].perFold }));
+      crossValidation = { folds: folds.length, rule: DETECTOR_RULE, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
     }
   }
   // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a conditional

@@ -11,3 +11,4 @@ export { rankOf, acAtK, avgAtK, meanReciprocalRank } from './ranking.js';
 export { classificationScores, type ClassScores, type ClassificationScores } from './classification.js';
 export { lowerBound, KSmallest } from './search.js';
 export { windowPRF, eventPRF, DEFAULT_EVENT_TOLERANCE_MS, type AlarmWindow, type Injection, type PRF, type EventScores } from './detection.js';
+export { pickByFolds, pickByRule, standardError, type RuleScore, type SelectionRule } from './one-se.js';

@@ -13,6 +13,8 @@
  * do not show t̂ helping; ties go to the smaller α for the same reason.
  */
 
+import { pickByRule } from '../../stats/index.js';
+
 /** The weights tried for the learned block: off, half the say of an observed column, an equal say. Set before measuring. */
 export const BLOCK_ALPHAS: readonly number[] = [0, 0.5, 1];
 
@@ -38,22 +40,7 @@ export type AlphaRule = 'best' | 'one-se';
 /** The α the rule picks (module comment); ties (and no finite score) go to the smallest α. */
 export function pickAlpha(scores: readonly AlphaScore[], rule: AlphaRule = 'one-se'): number {
   const sorted = [...scores].sort((a, b) => a.alpha - b.alpha);
-  let best = sorted[0];
-  let bestScore = -Infinity;
-  for (const s of sorted) {
-    if (Number.isFinite(s.score) && s.score > bestScore + 1e-9) {
-      best = s;
-      bestScore = s.score;
-    }
-  }
-  if (!best) return 0;
-  if (rule === 'one-se' && Number.isFinite(bestScore)) {
-    const f = (best.perFold ?? []).filter((x) => Number.isFinite(x));
-    const mean = f.reduce((a, b) => a + b, 0) / Math.max(1, f.length);
-    const se = f.length > 1 ? Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1) / f.length) : 0;
-    return (sorted.find((s) => Number.isFinite(s.score) && s.score >= bestScore - se) ?? best).alpha;
-  }
-  return best.alpha;
+  return sorted.length === 0 ? 0 : sorted[pickByRule(sorted, rule)].alpha;
 }
 
 /** One line for the report's notes: the α chosen per outer fold, and how often α > 0 won. */

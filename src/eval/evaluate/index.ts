@@ -8,5 +8,5 @@ export { evidenceRankings, caseQuery } from './evidence.js';
 export { formatEvaluateMarkdown, formatTable1, writeEvaluateJson, PAPER_TABLE1 } from './format.js';
 export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type EvalReport, type EvalRow, type EvalTimeline, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
 export { tunedDetect, tunedClassify, tunedName, tunedReps, crossValidateDetectors, correlationRatios, weightedDistance, SETTLE_MS, TUNED_DETECTION_REFERENCES, TUNED_STATE_POOL, CLASSIFY_CANDIDATES, type TunedDetection, type TunedClassifyInput, type TunedClassification, type ClassifyBlocks, type DetectorCandidate, type DetectorFamily } from './tuned.js';
-export { detectorCandidates, EVALUATE_DETECTOR_OPTIONS, DETECTOR_SELECT_CUTOFFS, type DetectorCandidateOptions, type DetectorInput, type DetectorRows } from './tuned-detect.js';
+export { detectorCandidates, pickDetector, EVALUATE_DETECTOR_OPTIONS, DETECTOR_SELECT_CUTOFFS, DETECTOR_RULE, type InnerScore, type DetectorCandidateOptions, type DetectorInput, type DetectorRows } from './tuned-detect.js';
 export { evidenceDetectionRows, evidenceDetectionLayout, evidenceRowsIn, evidenceDetects, evidenceFeatureNeeds, detectionEvidenceFeatures, EvidenceByWindow, DETECTION_EVIDENCE, DETECTION_EVIDENCE_EXCLUDED, type EvidenceDetectionLayout } from './detect-evidence.js';

@@ -33,6 +33,7 @@ import type { RankCandidate } from '../../tasks/index.js';
 import type { EvidenceRecord } from '../../encode/index.js';
 import { evidenceDetectionRows, evidenceDetects } from './detect-evidence.js';
 import { SETTLE_MS, spansOf, statePoolOf, tunedClassify, tunedDetect, tunedName, tunedReps } from './tuned.js';
+import { innerNote } from './tuned-detect.js';
 import type { DetectionSet, EvalCase, EvalSetup } from './setup.js';
 import { EVALUATE_SCHEMA_VERSION, type EvalCaseResult, type EvalReport, type EvalRow, type EvalTimeline } from './types.js';
 
@@ -435,7 +436,7 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
         per.set(tunedName(rep, global), d.alarms);
         if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
         const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 ${f.inner.map((x) => `${x.candidate} ${fmt(x.f1)}`).join(', ')})` : ''}`).join(' | ')}`);
+        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 pooled [fold mean±se] ${innerNote(f.inner)})` : ''}`).join(' | ')}`);
       }
     }
     for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);

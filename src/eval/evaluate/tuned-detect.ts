@@ -8,7 +8,7 @@
  * windows of the same rows.
  */
 import { contextStates, fitFoldStates, fitTunedDetector, LogitDetector, previousWindows, riseHeld, singleState, ZDetector, type DetectorRow } from '../../tasks/index.js';
-import { eventPRF } from '../../stats/index.js';
+import { eventPRF, pickByFolds, standardError, type SelectionRule } from '../../stats/index.js';
 import type { Representation } from './represent.js';
 import { distance, evenly, featureStats, prepareRows } from './scoring.js';
 import type { DetectionSet } from './setup.js';
@@ -21,7 +21,7 @@ export interface TunedDetection {
   /** state of each scored window (states are fitted per fold: ids are ordered by size within a fold) */
   states: (number | undefined)[];
   /** per fold: each state's reference count, shrinkage weight and threshold (for the notes) */
-  folds: { fold: number; perState: { n: number; weight: number; threshold: number }[]; globalThreshold: number; chosen: string; inner?: { candidate: string; f1: number }[] }[];
+  folds: { fold: number; perState: { n: number; weight: number; threshold: number }[]; globalThreshold: number; chosen: string; inner?: InnerScore[] }[];
 }
 
 interface FoldDetection {
@@ -135,10 +135,11 @@ function innerEventF1(set: DetectionSet, alarms: Map<number, boolean>, folds: Re
 }
 
 /**
- * The candidates of `tunedDetect`, simplest first (a later one is chosen only when strictly
- * better): on the representation's rows the robust-z max detector and the kNN density (features;
- * vectors: kNN only), then the same two on the evidence rows when there are some, then, for
- * `tuned`, the representation's candidates with states. Evidence candidates have no states: a
+ * The candidates of `tunedDetect`, simplest first (a later one is chosen only when the inner
+ * folds tell it apart from the simpler ones: `DETECTOR_RULE`): on the representation's rows the
+ * robust-z max detector and the kNN density (features; vectors: kNN only), then the same two on
+ * the evidence rows when there are some, then, for `tuned`, the representation's candidates with
+ * states. Evidence candidates have no states: a
  * service-by-family layout has hundreds of mostly-empty columns, and k-means on them would sort
  * windows by which services had traffic, not by the system's regime.
  *
@@ -182,15 +183,47 @@ export const EVALUATE_DETECTOR_OPTIONS = { rise: true, supervised: false } as co
 export const DETECTOR_SELECT_CUTOFFS: readonly number[] = [0.6, 0.7, 0.8];
 
 /**
+ * How `tunedDetect` and `tune` choose among the candidates (src/stats/one-se.ts). 'best'
+ * (default): the best pooled inner event-F1, a later (more complex) candidate only when strictly
+ * better. 'one-se' (an option): the first candidate in `detectorCandidates`' order (simplest
+ * first) whose mean inner-fold event-F1 is within one standard error (of the best candidate's
+ * per-fold F1s) of the best mean — argued for before measuring (the maximum of a dozen noisy
+ * inner F1s is biased) and measured worse on every system: with 2–4 inner folds of a few faults
+ * each the standard error is 0.1–0.4, so the rule falls back to plain robust-z and gives up the
+ * rise gate's and the evidence detectors' real gains (Nezha metrics-only 0.711 → 0.696,
+ * all-modalities 0.811 → 0.724; chain 7 all 0.915 → 0.871; docs/tasks.md "One-standard-error
+ * rule"). 'one-se-paired' (an option, tried after): the SE of each candidate's per-fold
+ * difference from the best; it lost all modalities on every system.
+ */
+export const DETECTOR_RULE: SelectionRule = 'best';
+
+/** One candidate's inner cross-validated event-F1: pooled over the folds, and per fold. */
+export interface InnerScore {
+  candidate: string;
+  /** event-F1 of the alarms of every inner fold together (the notes' figure; the 'best' rule's) */
+  f1: number;
+  /** event-F1 of each inner fold on its own faults (the 'one-se' rule's mean and standard error) */
+  perFold: number[];
+}
+
+/** The index `rule` picks among inner scores (`DETECTOR_RULE`; the same in `tune`'s choice). */
+export const pickDetector = (inner: readonly InnerScore[], rule: SelectionRule = DETECTOR_RULE): number => pickByFolds(inner.map((x) => ({ pooled: x.f1, perFold: x.perFold })), rule);
+
+/** The notes' account of an inner cross-validation: each candidate's pooled event-F1, then its per-fold mean ± standard error. */
+export function innerNote(inner: readonly InnerScore[]): string {
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  return inner.map((x) => `${x.candidate} ${fmt(x.f1)} [${fmt(x.perFold.reduce((a, b) => a + b, 0) / x.perFold.length)}±${fmt(standardError(x.perFold))}]`).join(', ');
+}
+
+/**
  * The `tuned` detector of each fold, itself tuned on the training folds: an inner
  * cross-validation over the training folds scores each candidate (`detectorCandidates`) by
- * event-F1, and the fold uses the best, a later (more complex) candidate only when strictly
- * better. Test-fold labels are never read. `tuned-global` chooses among the candidates without
- * states. `rows`: the representation's rows, or those and the evidence rows (`DetectorRows`).
+ * event-F1, and the fold uses the one `rule` picks (`DETECTOR_RULE`). Test-fold labels are never
+ * read. `tuned-global` chooses among the candidates without states. `rows`: the representation's rows, or those and the evidence rows (`DetectorRows`).
  * `only`: these candidates instead of `detectorCandidates`' (a study of one family; one candidate
  * skips the inner cross-validation).
  */
-export function tunedDetect(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0, only?: readonly DetectorCandidate[]): TunedDetection {
+export function tunedDetect(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], k: number, global: boolean, seed = 0, settleMs = 0, only?: readonly DetectorCandidate[], rule: SelectionRule = DETECTOR_RULE): TunedDetection {
   const input = asRows(rows);
   const alarms: (boolean | undefined)[] = set.windows.map(() => undefined);
   const states: (number | undefined)[] = set.windows.map(() => undefined);
@@ -205,14 +238,10 @@ export function tunedDetect(rep: Representation, set: DetectionSet, rows: Detect
     if (test.length === 0) continue;
     const trainFolds = present.filter((g) => g !== f);
     let pick = candidates[0];
-    let inner: { candidate: string; f1: number }[] | undefined;
+    let inner: InnerScore[] | undefined;
     if (candidates.length > 1 && trainFolds.length >= 2) {
       inner = crossValidateDetectors(rep, set, input, trainFolds, candidates, seed, settleMs, f);
-      let best = 0;
-      inner.forEach((x, i) => {
-        if (x.f1 > inner![best].f1) best = i;
-      });
-      pick = candidates[best];
+      pick = candidates[pickDetector(inner, rule)];
     }
     const d = runCandidate(rep, set, input, pick, (x) => x !== undefined && x !== f, test, seed, settleMs);
     if (!d) continue;
@@ -234,21 +263,25 @@ function runCandidate(rep: Representation, set: DetectionSet, input: DetectorRow
 
 /**
  * Event-F1 of each candidate detector by cross-validation over `folds` (each fitted on the other
- * folds of the list, never on `exclude`): the inner loop of `tunedDetect`, and `tune`'s choice.
- * Every candidate is scored over the same windows (those with a representation row): a window an
+ * folds of the list, never on `exclude`): the inner loop of `tunedDetect`, and `tune`'s choice —
+ * pooled over the folds, and per fold (each fold's alarms against its own faults). Every
+ * candidate is scored over the same windows (those with a representation row): a window an
  * evidence candidate cannot judge counts as not alarmed.
  */
-export function crossValidateDetectors(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], folds: readonly number[], candidates: readonly DetectorCandidate[], seed: number, settleMs: number, exclude?: number): { candidate: string; f1: number }[] {
+export function crossValidateDetectors(rep: Representation, set: DetectionSet, rows: DetectorRows | (Float64Array | undefined)[], folds: readonly number[], candidates: readonly DetectorCandidate[], seed: number, settleMs: number, exclude?: number): InnerScore[] {
   const input = asRows(rows);
   const fs = new Set(folds);
   return candidates.map((c) => {
     const a = new Map<number, boolean>();
+    const perFold: number[] = [];
     for (const g of folds) {
       const t = set.windows.map((_, i) => i).filter((i) => set.folds[i] === g && input.features[i]);
       const d = runCandidate(rep, set, input, c, (x) => x !== undefined && x !== exclude && x !== g && fs.has(x), t, seed, settleMs);
-      if (d) for (const i of t) a.set(i, d.alarms.get(i) ?? false);
+      const own = new Map(t.map((i) => [i, d?.alarms.get(i) ?? false]));
+      if (d) for (const [i, v] of own) a.set(i, v);
+      perFold.push(innerEventF1(set, own, new Set([g])));
     }
-    return { candidate: candidateName(c), f1: innerEventF1(set, a, fs) };
+    return { candidate: candidateName(c), f1: innerEventF1(set, a, fs), perFold };
   });
 }
 

@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { systemErrorCause, writeFileAtomic } from '../../sources/io/index.js';
 import { UserError } from '../../telemetry/index.js';
-import { robustScale } from '../../stats/index.js';
+import { pickByFolds, robustScale, type SelectionRule } from '../../stats/index.js';
 import { StatePartition, type StatePartitionJSON } from '../../states/index.js';
 import { singleState, STATES_K_MAX, STATES_MIN_ROWS, type FoldStates } from './adapter.js';
 import { correlationRatios, fitTunedClassifier, weightedDistance, TUNED_MIN_PER_STATE, TUNED_PROTOTYPE_N0 } from './classify.js';
@@ -78,8 +78,12 @@ export interface TasksFileJSON {
      * starts. Chosen by the same cross-validation; absent (versions 3 and 4): ungated
      */
     rise?: boolean;
-    /** that cross-validation's event-F1 per candidate (null: not measured) */
-    crossValidation: { folds: number; candidates: { candidate: string; f1: number | null }[] } | null;
+    /**
+     * that cross-validation's event-F1 per candidate (null: not measured), pooled over the folds
+     * and per fold, and the rule that chose (`TuneInput.crossValidation`; absent in files from
+     * before it: the best pooled)
+     */
+    crossValidation: { folds: number; rule?: SelectionRule; candidates: { candidate: string; f1: number | null; perFold?: (number | null)[] }[] } | null;
     /**
      * each detection feature's median and robust spread over the tuning data's windows with
      * metrics (null: too few values), the frame `detect` moves a new timeline's feature rows into
@@ -187,8 +191,14 @@ export interface TuneInput {
   cases: { row: Float64Array; suspect: Float64Array | undefined; evidence?: SuspectFeatures; fold?: number; stateRow: Float64Array | undefined; type: string }[];
   /** the layout of the detection rows' `evidence` (absent: no evidence rows, no evidence detector) */
   evidenceLayout?: EvidenceLayout;
-  /** cross-validated event-F1 of each candidate detector on the same data; the best is used (the first on ties) */
-  crossValidation?: { folds: number; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; rise?: boolean; f1: number }[] };
+  /**
+   * cross-validated event-F1 of each candidate detector on the same data, simplest first: pooled
+   * over the folds (`f1`) and per fold (`perFold`, optional); `rule` picks one (evaluate's
+   * DETECTOR_RULE; src/stats/one-se.ts): 'best' (default) the best pooled, the first on ties;
+   * 'one-se' the first within one standard error of the best per-fold mean (without per-fold
+   * figures: as 'best')
+   */
+  crossValidation?: { folds: number; rule?: SelectionRule; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; rise?: boolean; f1: number; perFold?: number[] }[] };
   k?: number;
   seed?: number;
   fittedOn: TasksFileJSON['fittedOn'];
@@ -275,14 +285,14 @@ function knnJSON(refs: readonly { start: number; end: number; source: string; ro
 }
 
 /**
- * The candidate the cross-validation liked best (the first — robust-z, global, on the features —
- * on ties or without one), and, when it reads the evidence rows, its model fitted on the settled
- * normal windows that have one (as evaluate's detector, with TASKS_REFERENCES of them). Too few
- * such windows: the best candidate on the features instead.
+ * The candidate the cross-validation's rule picks (`TuneInput.crossValidation`; the first —
+ * robust-z, global, on the features — on ties or without one), and, when it reads the evidence
+ * rows, its model fitted on the settled normal windows that have one (as evaluate's detector, with
+ * TASKS_REFERENCES of them). Too few such windows: the rule's pick among the features' candidates.
  */
 function chooseDetector(x: TuneInput, settled: (w: { start: number; end: number }) => boolean): { best: NonNullable<TuneInput['crossValidation']>['candidates'][number] | undefined; evidence: EvidenceDetectorJSON | null } {
   const all = x.crossValidation?.candidates ?? [];
-  const pick = (cs: typeof all) => cs.reduce<(typeof all)[number] | undefined>((b, c) => (b === undefined || c.f1 > b.f1 ? c : b), undefined);
+  const pick = (cs: typeof all) => (cs.length === 0 ? undefined : cs[pickByFolds(cs.map((c) => ({ pooled: c.f1, perFold: c.perFold })), x.crossValidation?.rule ?? 'best')]);
   const best = pick(all);
   if (best?.input !== 'evidence' || !x.evidenceLayout) return { best: pick(all.filter((c) => c.input !== 'evidence')), evidence: null };
   const refs = evenly(x.detection.filter((w) => !w.abnormal && w.evidence !== undefined && settled(w)), TASKS_REFERENCES).map((w) => ({ start: w.start, end: w.end, source: w.source, row: w.evidence as Float64Array }));
@@ -393,7 +403,7 @@ export function fitTasks(x: TuneInput): TasksFile {
       input: evidence ? 'evidence' : 'features',
       useStates: !evidence && states.k > 1 && (best?.states ?? false),
       rise: best?.rise === true,
-      crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, candidates: x.crossValidation.candidates.map((c) => ({ candidate: detectorCandidateName(c), f1: finiteOrNull(c.f1) })) } : null,
+      crossValidation: x.crossValidation ? { folds: x.crossValidation.folds, rule: x.crossValidation.rule ?? 'best', candidates: x.crossValidation.candidates.map((c) => ({ candidate: detectorCandidateName(c), f1: finiteOrNull(c.f1), ...(c.perFold ? { perFold: c.perFold.map(finiteOrNull) } : {}) })) } : null,
       frame,
       state: stateDet.toJSON(),
       global: globalDet.toJSON(),
