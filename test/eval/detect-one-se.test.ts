@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { EncodedWindow } from '../../src/model/index.js';
 import { crossValidateDetectors, DETECTOR_RULE, pickDetector, rawFeatures, tunedDetect, type DetectionSet, type InnerScore } from '../../src/eval/evaluate/index.js';
 import { eventPRF, pickByFolds, pickByRule, standardError } from '../../src/stats/index.js';
+import { lcgNoise } from '../helpers/rng.js';
 
 test('one-standard-error rule: the first candidate within one SE of the best; the best when clearly ahead', () => {
   // measured worse than the plain maximum on Nezha and the simulator (docs/tasks.md): an option
@@ -44,18 +45,10 @@ test('pickDetector: a selection that wins the inner folds by fold noise loses to
   assert.equal(pickDetector(clear, 'one-se'), 2);
 });
 
-// deterministic noise
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 /** Ten hours of 5-min windows at a 1-min stride, two features, 16 three-minute faults of varying size in four folds. */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
-  const r = rng(11);
+  const r = lcgNoise(11);
   const minutes = 600;
   const faultsAt = Array.from({ length: 16 }, (_, k) => 20 + k * 36);
   const level = new Float64Array(minutes + 5);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { EncodedWindow } from '../../src/model/index.js';
 import { detectorCandidates, rawFeatures, SETTLE_MS, tunedDetect, type DetectionSet } from '../../src/eval/evaluate/index.js';
 import { eventPRF } from '../../src/stats/index.js';
+import { lcgNoise } from '../helpers/rng.js';
 
 const names = (cs: ReturnType<typeof detectorCandidates>) => cs.map((c) => `${c.input ?? 'features'}:${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`);
 
@@ -13,21 +14,13 @@ test('the rise gate and the supervised detector are opt-in candidates, after the
   assert.deepEqual(names(detectorCandidates('vector', true, false, { supervised: true })), ['features:knn'], 'the logistic detector reads features only');
 });
 
-// deterministic noise
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 /**
  * Ten hours of 5-min windows at a 1-min stride, one feature: noise, and per fault a 3-min effect
  * whose aftermath decays over the 8 minutes after it (the labelled fault is the 3 min only).
  */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
-  const r = rng(3);
+  const r = lcgNoise(3);
   const minutes = 600;
   const faultsAt = Array.from({ length: 16 }, (_, k) => 20 + k * 36);
   const level = new Float64Array(minutes + 5);

@@ -1,14 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { knnLooAccuracy, knnPurity, silhouette, cosineDistances } from '../../src/stats/index.js';
+import { lcgUniform } from '../helpers/rng.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function clusters(sep: number, seed = 1) {
-  const r = rng(seed);
+  const r = lcgUniform(seed);
   const rows: Float32Array[] = [];
   const labels: string[] = [];
   const centres = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];

@@ -1,19 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLogistic, LogitDetector } from '../../src/tasks/index.js';
+import { lcgUniform } from '../helpers/rng.js';
 
-// deterministic noise
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
 test('fitLogistic recovers the sign of a separating feature and leaves a noise feature near 0', () => {
-  const r = rng(1);
+  const r = lcgUniform(1);
   const X: number[][] = [];
   const y: number[] = [];
   for (let i = 0; i < 400; i++) {
@@ -27,7 +20,7 @@ test('fitLogistic recovers the sign of a separating feature and leaves a noise f
 });
 
 test('LogitDetector adds up small deviations that no single feature shows beyond its normal extremes', () => {
-  const r = rng(7);
+  const r = lcgUniform(7);
   const d = 6;
   const row = (shift: number) => Float64Array.from({ length: d }, (_, j) => (j < 3 ? shift : 0) + gauss(r));
   const normal = Array.from({ length: 300 }, () => row(0));

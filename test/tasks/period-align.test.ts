@@ -2,17 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { periodsOf } from '../../src/windows/index.js';
 import { alignPeriods, fitTasks, TasksFile, TASKS_SCHEMA_READABLE, type TuneInput } from '../../src/tasks/index.js';
+import { lcgNoise } from '../helpers/rng.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 interface Win {
   source: string;
@@ -24,7 +18,7 @@ interface Win {
 
 /** 1-min windows from `from` for `minutes`, two noisy features at `level`; a fault at each of `faultsAt` lifts feature 1 by 8 for 3 minutes. */
 function period(seed: number, from: number, minutes: number, level: number, faultsAt: readonly number[] = []): Win[] {
-  const r = rng(seed);
+  const r = lcgNoise(seed);
   return Array.from({ length: minutes }, (_, i) => {
     const start = from + i * MIN;
     const hit = faultsAt.some((t) => i >= t && i < t + 3);

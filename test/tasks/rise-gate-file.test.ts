@@ -6,17 +6,10 @@ import { join } from 'node:path';
 import type { EncodedWindow } from '../../src/model/index.js';
 import { rawFeatures, tunedDetect, type DetectionSet } from '../../src/eval/evaluate/index.js';
 import { fitTasks, previousWindows, TASKS_SCHEMA_READABLE, TASKS_SCHEMA_VERSION, TasksFile, type TuneInput } from '../../src/tasks/index.js';
+import { lcgNoise } from '../helpers/rng.js';
 
 const MIN = 60_000;
 
-// deterministic noise
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 interface Win {
   source: string;
@@ -32,7 +25,7 @@ interface Win {
  * falling windows the gate is for.
  */
 function timeline(seed: number, from: number, minutes: number, faultsAt: readonly number[]): Win[] {
-  const r = rng(seed);
+  const r = lcgNoise(seed);
   const level = new Float64Array(minutes + 5);
   for (const t0 of faultsAt) {
     for (let m = 0; m < 3; m++) level[t0 + m] += 10;

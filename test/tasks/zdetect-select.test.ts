@@ -3,15 +3,9 @@ import assert from 'node:assert/strict';
 import { singleState } from '../../src/tasks/index.js';
 import { aucOf, ZDetector } from '../../src/tasks/tuned/zdetect.js';
 import { candidateName, detectorCandidates, DETECTOR_SELECT_CUTOFFS, EVALUATE_DETECTOR_OPTIONS } from '../../src/eval/evaluate/tuned-detect.js';
+import { lcgNoise } from '../helpers/rng.js';
 
 // deterministic noise in [-0.5, 0.5)
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 test('aucOf: the Mann–Whitney probability, ties counted half', () => {
   assert.equal(aucOf([3, 4], [1, 2]), 1);
@@ -28,7 +22,7 @@ test('aucOf: the Mann–Whitney probability, ties counted half', () => {
  */
 const noisy = (r: () => number) => r() / (Math.abs(r()) + 0.02);
 function data() {
-  const r = rng(11);
+  const r = lcgNoise(11);
   const row = (shift: number) => Float64Array.from({ length: 10 }, (_, j) => (j === 0 ? shift + r() : j === 9 ? NaN : noisy(r)));
   const normal = Array.from({ length: 400 }, () => row(0));
   const faults = Array.from({ length: 40 }, () => row(0.7));
@@ -49,7 +43,7 @@ test('feature selection keeps the features that separate the fault windows, and 
   assert.ok(all.score(x, 0) > 1000 * all.threshold(0), 'the unselected detector still reads it');
   assert.equal(sel.top(x, 0), 0);
   // the selected detector catches more of the small shifts than the max over every feature
-  const r = rng(5);
+  const r = lcgNoise(5);
   const shifted = Array.from({ length: 200 }, () => Float64Array.from({ length: 10 }, (_, j) => (j === 0 ? 0.7 + r() : j === 9 ? NaN : noisy(r))));
   const caught = (d: ZDetector) => shifted.filter((s) => d.alarm(s, 0)).length;
   assert.ok(caught(sel) > caught(all) + 20, `selected ${caught(sel)} vs all ${caught(all)}`);
