@@ -45,7 +45,6 @@ test('pickDetector: a selection that wins the inner folds by fold noise loses to
   assert.equal(pickDetector(clear, 'one-se'), 2);
 });
 
-
 /** Ten hours of 5-min windows at a 1-min stride, two features, 16 three-minute faults of varying size in four folds. */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
   const r = lcgNoise(11);

@@ -14,7 +14,6 @@ test('the rise gate and the supervised detector are opt-in candidates, after the
   assert.deepEqual(names(detectorCandidates('vector', true, false, { supervised: true })), ['features:knn'], 'the logistic detector reads features only');
 });
 
-
 /**
  * Ten hours of 5-min windows at a 1-min stride, one feature: noise, and per fault a 3-min effect
  * whose aftermath decays over the 8 minutes after it (the labelled fault is the 3 min only).

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { knnLooAccuracy, knnPurity, silhouette, cosineDistances } from '../../src/stats/index.js';
 import { lcgUniform } from '../helpers/rng.js';
 
-
 function clusters(sep: number, seed = 1) {
   const r = lcgUniform(seed);
   const rows: Float32Array[] = [];

@@ -7,14 +7,8 @@ import { lcgNoise } from '../helpers/rng.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-
-interface Win {
-  source: string;
-  start: number;
-  end: number;
-  row: Float64Array;
-  abnormal: boolean;
-}
+/** a detection row as `tune` hands it to fitTasks */
+type Win = TuneInput['detection'][number];
 
 /** 1-min windows from `from` for `minutes`, two noisy features at `level`; a fault at each of `faultsAt` lifts feature 1 by 8 for 3 minutes. */
 function period(seed: number, from: number, minutes: number, level: number, faultsAt: readonly number[] = []): Win[] {

@@ -10,7 +10,6 @@ import { lcgNoise } from '../helpers/rng.js';
 
 const MIN = 60_000;
 
-
 interface Win {
   source: string;
   start: number;
