@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord, type ViewBuilderState } from '../encode/index.js';
-import { buildSetup, crossValidateDetectors, detectorCandidates, DETECTOR_RULE, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
+import { buildSetup, crossValidateDetectors, detectorCandidates, DETECTOR_RULE, DETECTOR_SELECT_CUTOFFS, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
 import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
 import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
@@ -133,7 +133,8 @@ async function tune(o: TuneCliOptions): Promise<void> {
   // which detector (robust-z or kNN, on the features with states or not, or on the evidence
   // rows, gated by the rise of the window just before or not): cross-validation over the evaluate
   // protocol's folds of this data, over the candidates evaluate's `tuned` column compares inside
-  // each fold (`detectorCandidates` with EVALUATE_DETECTOR_OPTIONS; the tasks file has no logit)
+  // each fold (`detectorCandidates` with EVALUATE_DETECTOR_OPTIONS and the feature-selection
+  // cutoffs DETECTOR_SELECT_CUTOFFS; the tasks file has no logit)
   const mo = setup.detection.find((s) => s.level === (mask.length > 0 ? 'metrics-only' : 'all-modalities'));
   let crossValidation: TuneInput['crossValidation'];
   if (mo && mo.injections.length > 0) {
@@ -144,10 +145,10 @@ async function tune(o: TuneCliOptions): Promise<void> {
     const withEvidence = evRows !== undefined && evRows.some((r) => r !== undefined);
     const folds = [...new Set(mo.folds.filter((f): f is number => f !== undefined))].sort((a, b) => a - b);
     if (folds.length >= 2) {
-      const candidates = detectorCandidates(rep.kind, false, withEvidence, EVALUATE_DETECTOR_OPTIONS).filter((c): c is typeof c & { family: 'robust-z' | 'knn' } => c.family !== 'logit');
+      const candidates = detectorCandidates(rep.kind, false, withEvidence, { ...EVALUATE_DETECTOR_OPTIONS, select: DETECTOR_SELECT_CUTOFFS }).filter((c): c is typeof c & { family: 'robust-z' | 'knn' } => c.family !== 'logit');
       const cv = crossValidateDetectors(rep, mo, withEvidence ? { features: rows, evidence: evRows } : rows, folds, candidates, o.seed, settleMs);
       // the per-fold F1s let fitTasks choose by evaluate's rule (DETECTOR_RULE) whichever it is
-      const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), ...(c.rise ? { rise: true } : {}), f1: cv[i].f1, perFold: cv[i].perFold }));
+      const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), ...(c.rise ? { rise: true } : {}), ...(c.select !== undefined ? { select: c.select } : {}), f1: cv[i].f1, perFold: cv[i].perFold }));
       crossValidation = { folds: folds.length, rule: DETECTOR_RULE, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
     }
   }
@@ -191,7 +192,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     `tasks fitted on ${o.data}: ${d.fittedOn.windows} windows (${d.detection.references} normal references), ${d.fittedOn.cases} labelled case(s)`,
     `detection reads: ${['metrics', 'traces', 'logs'].filter((m) => !d.detection.mask.includes(m)).join(', ')}${d.detection.mask.length ? ` (${d.detection.mask.join(', ')} left out: in fewer than ${DETECTION_PRESENCE * 100} % of normal windows)` : ''}`,
     `states: k=${d.states.k} (${d.states.partition ? `k-means, chosen by ${d.states.partition.chosenBy}` : 'one state: too few rows'}); context ${d.states.contextMs / 60_000} min`,
-    `detection: ${d.detection.input === 'evidence' ? `evidence:${d.detection.family} over ${d.detection.evidence?.services.length} services × ${d.detection.evidence?.features.length} evidence features` : `${d.detection.family}${d.detection.useStates ? ' with states' : ', global'}`}${d.detection.rise ? ', rise gate (an alarm only where the score rose above the window just before)' : ''} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
+    `detection: ${d.detection.input === 'evidence' ? `evidence:${d.detection.family} over ${d.detection.evidence?.services.length} services × ${d.detection.evidence?.features.length} evidence features` : `${d.detection.family}${d.detection.useStates ? ' with states' : ', global'}${d.detection.global.keep ? `, over the ${d.detection.global.keep.filter(Boolean).length} of ${d.detection.global.keep.length} features whose |z| separates the fault windows with AUC ≥ ${d.detection.global.select}` : ''}`}${d.detection.rise ? ', rise gate (an alarm only where the score rose above the window just before)' : ''} (cross-validated event-F1 over ${d.detection.crossValidation ? `${d.detection.crossValidation.folds} folds: ${d.detection.crossValidation.candidates.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')}` : 'not measured'}); robust-z thresholds ${d.detection.state.states.map((s, i) => `state ${i}: ${s.threshold.toFixed(2)} (n=${s.n}, w=${s.weight.toFixed(2)})`).join('; ')}; global ${d.detection.global.global.threshold.toFixed(2)}`,
     `localization: ${d.localization.ranker ? `evidence re-weighed by a ranker (${d.localization.ranker.lambda === null ? 'λ=∞: no λ beat the evidence ranking on held-out folds' : `λ=${d.localization.ranker.lambda}`}, ${d.localization.ranker.cases} cases; weights ${d.localization.ranker.features.map((f, j) => `${f} ${d.localization.ranker!.global[j].toFixed(2)}`).join(', ')})` : 'the label-free evidence ranking'}`,
     `classification: ${d.classification ? `${d.classification.types.length} types (${d.classification.types.join(', ')}); reads ${d.classification.evidence.blocks === 'evidence' ? "the suspect's evidence alone" : `the window, the suspect's view${d.classification.evidence.layout.length > 0 ? " and the suspect's evidence" : ''}`}${d.classification.evidence.crossValidation ? ` (cross-validated macro-F1: ${d.classification.evidence.crossValidation.map((c) => `${c.candidate} ${fmt(c.f1)}`).join(', ')})` : ''}` : 'none (fewer than two fault types)'}`,
     `views: the tuning data's references saved for \`detect\` and \`localize --tasks\` (${d.views?.metrics.length ?? 0} metric baselines, ${d.views?.miner.clusters.length ?? 0} log templates, ${d.views?.evidence ? 'evidence references' : 'no evidence references'})`,

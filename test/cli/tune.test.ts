@@ -31,9 +31,12 @@ test('tune writes one versioned tasks file; detect and localize --tasks use it; 
     // evaluate's candidates, the rise gate's included; the file records whether the gate won
     // (the first best: a later candidate only when strictly better)
     const cvs = doc.detection.crossValidation?.candidates ?? [];
-    assert.deepEqual(cvs.map((c) => c.candidate), ['robust-z', 'knn', 'robust-z+states', 'knn+states', 'robust-z+rise', 'knn+rise']);
+    assert.deepEqual(cvs.map((c) => c.candidate), ['robust-z', 'knn', 'robust-z@auc0.6', 'robust-z@auc0.7', 'robust-z@auc0.8', 'robust-z+states', 'knn+states', 'robust-z+rise', 'knn+rise', 'robust-z@auc0.6+rise', 'robust-z@auc0.7+rise', 'robust-z@auc0.8+rise']);
     const best = cvs.reduce((b, c) => ((c.f1 ?? -1) > (b.f1 ?? -1) ? c : b));
     assert.equal(doc.detection.rise, best.candidate.endsWith('+rise'), `best ${best.candidate}`);
+    // a feature selection that won is saved with the detector (its cutoff), and only then
+    const cut = /@auc([0-9.]+)/.exec(best.candidate)?.[1];
+    assert.equal(doc.detection.global.select, cut === undefined ? undefined : Number(cut), `best ${best.candidate}`);
     // on this run the gate wins (measured: robust-z+rise 0.727 against ≤ 0.571 for the others)
     assert.equal(doc.detection.rise, true, `the gate won the cross-validation: ${JSON.stringify(cvs)}`);
     assert.ok(doc.classification && doc.classification.types.length >= 2);

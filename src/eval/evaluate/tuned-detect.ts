@@ -178,7 +178,8 @@ export const EVALUATE_DETECTOR_OPTIONS = { rise: true, supervised: false } as co
 /**
  * The feature-selection cutoffs `evaluate`'s `tuned` columns offer besides EVALUATE_DETECTOR_OPTIONS
  * (a round grid; the inner cross-validation picks one or none — docs/tasks.md, "Feature
- * selection"). Not yet offered by `tune`: the tasks file does not save a selection.
+ * selection"). `tune` offers them too, and the tasks file saves the kept features with the
+ * detector (`TASKS_POSITIVES` fault windows, as here).
  */
 export const DETECTOR_SELECT_CUTOFFS: readonly number[] = [0.6, 0.7, 0.8];
 

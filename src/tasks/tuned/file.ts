@@ -44,6 +44,8 @@ export const TASKS_SCHEMA_VERSION = 6;
 export const TASKS_SCHEMA_READABLE: readonly number[] = [3, 4, 5, TASKS_SCHEMA_VERSION];
 /** normal windows the detector and the states are fitted on (evenly spaced over the data) */
 export const TASKS_REFERENCES = 2000;
+/** labelled fault windows the feature selection reads (evenly over the data; evaluate's TUNED_DETECTION_REFERENCES) */
+export const TASKS_POSITIVES = 400;
 /** a robust z beyond this is as good as infinite (state rows and classification rows) */
 const Z_CLIP = 10;
 
@@ -198,7 +200,7 @@ export interface TuneInput {
    * 'one-se' the first within one standard error of the best per-fold mean (without per-fold
    * figures: as 'best')
    */
-  crossValidation?: { folds: number; rule?: SelectionRule; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; rise?: boolean; f1: number; perFold?: number[] }[] };
+  crossValidation?: { folds: number; rule?: SelectionRule; candidates: { family: DetectorFamilyName; states: boolean; input?: DetectorInputName; rise?: boolean; select?: number; f1: number; perFold?: number[] }[] };
   k?: number;
   seed?: number;
   fittedOn: TasksFileJSON['fittedOn'];
@@ -278,7 +280,7 @@ function fitCaseClassifier(cases: readonly { row: Float64Array; evidence?: Suspe
 }
 
 /** The name evaluate's notes give a detector candidate (`candidateName` of src/eval/evaluate/tuned-detect.ts). */
-export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName; rise?: boolean }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
+export const detectorCandidateName = (c: { family: string; states: boolean; input?: DetectorInputName; rise?: boolean; select?: number }) => `${c.input === 'evidence' ? 'evidence:' : ''}${c.family}${c.select !== undefined ? `@auc${c.select}` : ''}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`;
 
 function knnJSON(refs: readonly { start: number; end: number; source: string; row: Float64Array }[], stats: RowStatsJSON): KnnJSON {
   return { k: TUNED_DETECTION_K, quantile: TUNED_DETECTION_QUANTILE, rowStats: stats, refs: refs.map((w) => ({ start: w.start, end: w.end, source: w.source, row: toJson(zRow(w.row, stats)) })) };
@@ -331,11 +333,21 @@ export function fitTasks(x: TuneInput): TasksFile {
       partition = undefined;
     }
   }
-  const stateDet = ZDetector.fit(raw, states);
-  const globalDet = ZDetector.fit(raw, singleState(raw.length));
+  const { best, evidence } = chooseDetector(x, settled);
+  // the robust-z detector over the features that separate the fault windows, where the
+  // cross-validation chose a cutoff (`select`; positives as evaluate's: the labelled fault
+  // windows, evenly TASKS_POSITIVES); a cutoff no feature passes leaves every feature in
+  const selection = (): { select: number; positives: Float64Array[] } | undefined => {
+    if (evidence || best?.family !== 'robust-z' || best.select === undefined) return undefined;
+    const positives = evenly(detection.filter((w) => w.abnormal && w.row !== undefined), TASKS_POSITIVES).map((w) => w.row as Float64Array);
+    const probe = ZDetector.fit(raw, singleState(raw.length), { select: best.select, positives });
+    return probe.kept?.some(Boolean) ? { select: best.select, positives } : undefined;
+  };
+  const sel = selection();
+  const stateDet = ZDetector.fit(raw, states, sel ?? {});
+  const globalDet = ZDetector.fit(raw, singleState(raw.length), sel ?? {});
   const knnStats = rowStats(raw);
   const knn: TasksFileJSON['detection']['knn'] = { ...knnJSON(refs.map((w) => ({ ...w, row: w.row as Float64Array })), knnStats), stateLabels: [...states.labels] };
-  const { best, evidence } = chooseDetector(x, settled);
   let classification: TasksFileJSON['classification'] = null;
   const suspectWidth = x.cases.find((c) => c.suspect)?.suspect?.length ?? 0;
   const typed = x.cases.filter((c) => c.row);

@@ -132,10 +132,15 @@ export class ZDetector {
     let keep: boolean[] | undefined;
     if (opts.select !== undefined) {
       const cut = opts.select;
+      // both sides against the global location: a fault window's state is not known here, and
+      // normal rows measured from their own state's location would look quieter than faults
+      // measured from the global one, letting noise features through (so a detector with states
+      // selects the same features as the global one)
       const posZ = (opts.positives ?? []).map((r) => absZ(r, loc));
+      const globalRefZ = states.k === 1 ? refZ : rows.map((r) => absZ(r, loc));
       keep = Array.from({ length: d }, (_, j) => {
         const a = posZ.map((z) => z[j]).filter(Number.isFinite);
-        const b = refZ.map((z) => z[j]).filter(Number.isFinite);
+        const b = globalRefZ.map((z) => z[j]).filter(Number.isFinite);
         return a.length >= ZDETECT_MIN_POSITIVES && b.length >= ZDETECT_MIN_REFERENCE && aucOf(a, b) >= cut;
       });
     }
