@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { periodsOf } from '../../src/windows/index.js';
-import { alignPeriods, fitTasks, TasksFile, TASKS_SCHEMA_READABLE, type TuneInput } from '../../src/tasks/index.js';
+import { alignPeriods, TasksFile, TASKS_SCHEMA_READABLE, type TuneInput } from '../../src/tasks/index.js';
 import { lcgNoise } from '../helpers/rng.js';
+import { detectionTasks } from '../helpers/tasks.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -21,17 +22,7 @@ function period(seed: number, from: number, minutes: number, level: number, faul
 }
 
 function fitted(train: readonly Win[]): TasksFile {
-  return fitTasks({
-    detection: train.map((w) => ({ ...w })),
-    faults: [],
-    settleMs: 0,
-    mask: [],
-    cases: [],
-    crossValidation: { folds: 5, candidates: [{ family: 'robust-z', states: false, f1: 0.5 }] },
-    fittedOn: { data: '/x', format: 'simulator', backbone: 'hash:dim=8', windows: train.length, normalWindows: train.length, faults: 0, cases: 0 },
-    window: { lengthMs: MIN, strideMs: MIN },
-    localization: { method: 'evidence', windowMs: 5 * MIN, sliceMs: MIN, note: 'test' },
-  });
+  return detectionTasks(train, [{ family: 'robust-z', states: false, f1: 0.5 }]);
 }
 
 test('periodsOf splits a source where windows are more than an hour apart, and sources apart', () => {

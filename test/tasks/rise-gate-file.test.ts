@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedWindow } from '../../src/model/index.js';
 import { rawFeatures, tunedDetect, type DetectionSet } from '../../src/eval/evaluate/index.js';
-import { fitTasks, previousWindows, TASKS_SCHEMA_READABLE, TASKS_SCHEMA_VERSION, TasksFile, type TuneInput } from '../../src/tasks/index.js';
+import { previousWindows, TASKS_SCHEMA_READABLE, TASKS_SCHEMA_VERSION, TasksFile, type TuneInput } from '../../src/tasks/index.js';
 import { lcgNoise } from '../helpers/rng.js';
+import { detectionTasks } from '../helpers/tasks.js';
 
 const MIN = 60_000;
 
@@ -39,17 +40,7 @@ function timeline(seed: number, from: number, minutes: number, faultsAt: readonl
 
 /** A tasks file fitted on `train` (normal windows only), its cross-validation as given. */
 function fitted(train: readonly Win[], candidates: NonNullable<TuneInput['crossValidation']>['candidates']): TasksFile {
-  return fitTasks({
-    detection: train.map((w) => ({ ...w })),
-    faults: [],
-    settleMs: 0,
-    mask: [],
-    cases: [],
-    crossValidation: { folds: 5, candidates },
-    fittedOn: { data: '/x', format: 'simulator', backbone: 'hash:dim=8', windows: train.length, normalWindows: train.length, faults: 0, cases: 0 },
-    window: { lengthMs: 5 * MIN, strideMs: MIN },
-    localization: { method: 'evidence', windowMs: 5 * MIN, sliceMs: MIN, note: 'test' },
-  });
+  return detectionTasks(train, candidates, { windowMs: 5 * MIN });
 }
 
 const GATE_WINS = [

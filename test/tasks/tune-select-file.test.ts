@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitTasks, type TuneInput } from '../../src/tasks/index.js';
+import { type TuneInput } from '../../src/tasks/index.js';
 import { lcgNoise } from '../helpers/rng.js';
+import { detectionTasks } from '../helpers/tasks.js';
 
 const MIN = 60_000;
 
@@ -16,18 +17,7 @@ function rows(): TuneInput['detection'] {
 }
 
 function fitted(candidates: NonNullable<TuneInput['crossValidation']>['candidates']) {
-  const detection = rows();
-  return fitTasks({
-    detection,
-    faults: [],
-    settleMs: 0,
-    mask: [],
-    cases: [],
-    crossValidation: { folds: 4, candidates },
-    fittedOn: { data: '/x', format: 'simulator', backbone: 'hash:dim=8', windows: detection.length, normalWindows: detection.length, faults: 0, cases: 0 },
-    window: { lengthMs: MIN, strideMs: MIN },
-    localization: { method: 'evidence', windowMs: 5 * MIN, sliceMs: MIN, note: 'test' },
-  });
+  return detectionTasks(rows(), candidates, { folds: 4 });
 }
 
 test('a tasks file whose cross-validation chose a feature selection keeps only the features that separate the fault windows', () => {
