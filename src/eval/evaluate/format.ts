@@ -3,6 +3,7 @@
  * detection P/R/F1, failure localization P/R/F1/MRR, failure diagnosis P/R/F1/MRR), then the
  * levels and breakdowns Table 1 has no room for; and the JSON report, written atomically.
  */
+import { statesEffects, statesEffectSummary } from './states-effect.js';
 import { writeFileAtomic } from '../../sources/index.js';
 import type { ProtocolName } from '../../windows/index.js';
 import type { EvalReport, EvalRow, LevelName, MetricName, TaskName } from './types.js';
@@ -85,6 +86,8 @@ export function formatEvaluateMarkdown(r: EvalReport): string {
   const p = r.protocol.name;
   out.push(`## ${r.dataset}`, '', `protocol: ${p}, ${r.protocol.folds} folds over ${r.protocol.groups} groups, seed ${r.protocol.seed}`, '');
   out.push(...formatTable1(r));
+  const effects = statesEffects(r.rows, p);
+  if (effects.length > 0) out.push('States against no states (tuned vs tuned-global, the same folds):', '', ...statesEffectSummary(effects).map((x) => `- ${x}`), '');
   const n = (task: TaskName, level: LevelName) => r.rows.find((x) => x.protocol === p && x.task === task && x.level === level)?.n ?? 0;
   out.push(
     `All columns in Table 1's shape. AD: detection, metrics-only, window level (n=${n('detection', 'metrics-only')} windows); FL: localization, service level (n=${n('localization', 'service')} cases); FD: classification of the fault type (n=${n('classification', 'type')} cases). P/R/F1 macro; n/m = not measurable.`,

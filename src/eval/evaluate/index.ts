@@ -5,6 +5,7 @@ export { rawFeatures, rawBackbone, modelRepresentation, type Representation } fr
 export { DETECTION_K, DETECTION_QUANTILE, Z_CLIP, TOP_FEATURES } from './scoring.js';
 export { TIME_ONLY_K, TIME_ONLY_DETECTION_K, priorOrder } from './sentinels.js';
 export { evidenceRankings, caseQuery } from './evidence.js';
+export { statesEffects, statesEffectSummary, STATES_EFFECT_MEASURES, type StatesEffect, type StatesVerdict } from './states-effect.js';
 export { formatEvaluateMarkdown, formatTable1, writeEvaluateJson, PAPER_TABLE1 } from './format.js';
 export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type EvalReport, type EvalRow, type EvalTimeline, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
 export { tunedDetect, tunedClassify, tunedName, tunedReps, crossValidateDetectors, correlationRatios, weightedDistance, SETTLE_MS, TUNED_DETECTION_REFERENCES, TUNED_STATE_POOL, CLASSIFY_CANDIDATES, type TunedDetection, type TunedClassifyInput, type TunedClassification, type ClassifyBlocks, type DetectorCandidate, type DetectorFamily } from './tuned.js';

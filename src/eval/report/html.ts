@@ -4,7 +4,7 @@
  * string from the EVAL.json is escaped; numbers that are not measurable say so in words.
  */
 import { groupedBarSpec, inlineSvg, renderSvg, timelineSpec, type BarDatum, type TimelineSpan } from '../../plot/index.js';
-import type { EvalRow, MetricName } from '../evaluate/index.js';
+import { statesEffects, statesEffectSummary, type EvalRow, type MetricName } from '../evaluate/index.js';
 import { timeOf, type ReportCase, type ReportInput } from './read.js';
 import { PAPER_PROTOCOL, TABLE1_COLUMNS, isAiops22, methodsOf, protocolsOf, table1, type Cell, type Table1 } from './table1.js';
 
@@ -37,7 +37,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px soli
 th{background:#f4f4f4}td.l,th.l{text-align:left}tr.paper td{background:#fff8e0;font-style:italic}
 .nm{color:#a33;font-size:11px}.absent{color:#aaa}.note{color:#555;font-size:13px}.hook{border:1px dashed #c90;background:#fffbe8;padding:8px;font-size:13px}
 .leaky{color:#a33;font-weight:bold}figure{margin:12px 0}figcaption{font-size:12px;color:#555}.chart{overflow-x:auto}
-.hit{font-weight:bold;color:#064}.wrap{white-space:normal;text-align:left;max-width:420px}
+.hit{font-weight:bold;color:#064}tr.helped td{background:#eefbea}tr.cost td{background:#fdeceb}.wrap{white-space:normal;text-align:left;max-width:420px}
 `;
 
 function pct(v: number): string {
@@ -192,6 +192,21 @@ function casesHtml(r: ReportInput, protocol: string | undefined, max: number): s
 }
 
 /** The whole page. Deterministic: the same EVAL.json and options give the same bytes. */
+/** Where states helped: each tuned column against its global twin, measure by measure (issue 12). */
+function statesHtml(r: ReportInput, protocol: string | undefined): string[] {
+  if (protocol === undefined) return [];
+  const effects = statesEffects(r.rows, protocol as EvalRow['protocol']);
+  if (effects.length === 0) return [];
+  const rows = effects
+    .map((e) => `<tr class="${e.verdict}"><td class="l">${esc(e.method)}</td><td class="l">${esc(`${e.task} ${e.level}`)}</td><td class="l">${esc(e.metric)}</td><td>${pct(e.states)}</td><td>${pct(e.noStates)}</td><td>${e.delta > 0 ? '+' : ''}${pct(e.delta)}</td><td class="l">${e.verdict === 'helped' ? 'states helped' : e.verdict === 'cost' ? 'states cost' : 'same'}</td><td>${esc(e.n)}</td></tr>`)
+    .join('');
+  return [
+    '<h2 id="states">States against no states</h2>',
+    `<p class="note">${statesEffectSummary(effects).map(esc).join('<br>')}</p>`,
+    `<table><thead><tr><th class="l">method</th><th class="l">task</th><th class="l">measure</th><th>with states</th><th>without (global)</th><th>difference</th><th class="l">verdict</th><th>n</th></tr></thead><tbody>${rows}</tbody></table>`,
+  ];
+}
+
 export async function buildReportHtml(r: ReportInput, opts: ReportOptions = {}): Promise<string> {
   let charts = 0;
   const chartId = () => `c${++charts}-`;
@@ -211,6 +226,7 @@ export async function buildReportHtml(r: ReportInput, opts: ReportOptions = {}):
     sections.push(table1Html(pr === head || pr === 'authors-split' ? t : { ...t, paper: undefined }, aiops));
   }
   if (aiops && !protocols.includes('authors-split')) sections.push(`<p class="note">The paper's figures come from ${esc(PAPER_PROTOCOL)}; the table above is on a grouped protocol, where that leak is closed, so the two are not the same measurement.</p>`);
+  sections.push(...statesHtml(r, head));
   sections.push('<h2 id="types">By fault type</h2>', await typeBarsHtml(r, head, chartId));
   sections.push('<h2 id="timeline">Timeline</h2>', await timelineHtml(r, head, chartId));
   sections.push('<h2 id="cases">Per-case rankings</h2>', casesHtml(r, head, opts.maxCases ?? 400));
