@@ -152,8 +152,8 @@ async function tune(o: TuneCliOptions): Promise<void> {
       crossValidation = { folds: folds.length, rule: DETECTOR_RULE, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
     }
   }
-  // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a conditional
-  // logit on their root causes; λ by cross-validation over the evaluate protocol's folds
+  // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a linear
+  // ranker on their root causes; λ by cross-validation over the evaluate protocol's folds
   const rankerCases: RankerCase[] = setup.cases.flatMap((c) => {
     const e = evidence.get(c.id);
     return e?.candidates ? [{ candidates: e.candidates, truth: c.service, group: c.fold }] : [];
@@ -182,7 +182,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
     window: spec,
     views,
     localization: ranker
-      ? { method: 'evidence+ranker', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the evidence localizer's candidates re-weighed by a conditional logit fitted on ${ranker.toJSON().cases} labelled case(s) (docs/localize.md, "The tuned ranker"); global weights`, ranker: ranker.toJSON() }
+      ? { method: 'evidence+ranker', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the evidence localizer's candidates re-weighed by a linear ranker (${ranker.toJSON().loss ?? 'conditional-logit'} loss) fitted on ${ranker.toJSON().cases} labelled case(s) (docs/localize.md, "The tuned ranker"); global weights`, ranker: ranker.toJSON() }
       : { method: 'evidence', windowMs: LOCALIZE_WINDOW_MS, sliceMs: LOCALIZE_SLICE_MS, note: `the label-free evidence localizer with its defaults (no tuned ranker: fewer than ${RANKER_MIN_CASES} cases with evidence)` },
   });
   await tasks.save(out);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LinearRanker, PRIOR_FEATURE, RANKER_VERSION, type RankCandidate, type RankerCase } from '../../src/tasks/index.js';
+import { LinearRanker, PRIOR_FEATURE, RANKER_LOSS, RANKER_VERSION, type RankCandidate, type RankerCase, type RankerJSON } from '../../src/tasks/index.js';
 import { tunedLocalize } from '../../src/eval/evaluate/tuned-localize.js';
 import type { CaseRanking } from '../../src/eval/evaluate/run.js';
 import type { EvalCase } from '../../src/eval/evaluate/setup.js';
@@ -111,6 +111,54 @@ test('the model file round-trips and another version is refused', () => {
   const again = LinearRanker.fromJSON(JSON.parse(JSON.stringify(ranker.toJSON())));
   for (const c of makeCases(20, 10)) assert.deepEqual(again.rank(c.candidates), ranker.rank(c.candidates));
   assert.throws(() => LinearRanker.fromJSON({ ...ranker.toJSON(), version: RANKER_VERSION + 1 }), /version/);
+});
+
+test('both losses learn the reliable family; new fits are pairwise with one-sided z and say so', () => {
+  const train = makeCases(60, 1);
+  const held = makeCases(200, 2);
+  for (const loss of ['pairwise', 'conditional-logit'] as const) {
+    const ranker = LinearRanker.fit(train, { loss });
+    const j = ranker.toJSON();
+    assert.equal(j.loss, loss);
+    const weight = (f: string) => j.global[j.features.indexOf(f)];
+    assert.ok(weight('z:good') > weight('z:noisy'), `${loss}: good ${weight('z:good')} noisy ${weight('z:noisy')}`);
+    assert.ok(top1(held, (c) => ranker.rank(c.candidates)[0]) > 0.95, loss);
+    // held-out log-likelihoods are per case and finite for every fitted λ
+    assert.ok(j.crossValidation.filter((x) => x.lambda !== null).every((x) => x.logLik !== null && x.logLik < 0 && Number.isFinite(x.logLik)));
+  }
+  const d = LinearRanker.fit(train).toJSON();
+  assert.equal(RANKER_LOSS, 'pairwise');
+  assert.equal(d.loss, 'pairwise');
+  assert.equal(d.clip, true);
+  assert.equal(d.version, RANKER_VERSION);
+});
+
+test('a z below its null is not testimony: with a negative weight it lifts no candidate', () => {
+  const train = makeCases(60, 1);
+  const pair = (z: number): RankCandidate[] => [
+    { service: 'quiet', features: { [PRIOR_FEATURE]: 1, 'reciprocal-rank': 1, 'z:good': 1, 'z:noisy': 0 } },
+    { service: 'below', features: { [PRIOR_FEATURE]: 1, 'reciprocal-rank': 1, 'z:good': 1, 'z:noisy': z } },
+  ];
+  const clipped = LinearRanker.fit(train);
+  const signed = LinearRanker.fit(train, { clip: false });
+  const w = signed.toJSON();
+  assert.ok(w.global[w.features.indexOf('z:noisy')] < 0, 'the decoy family must get a negative weight for this test');
+  // signed: 'below' gains from being quieter than usual; clipped: a tie, the listed order stands
+  assert.deepEqual(signed.rank(pair(-3)), ['below', 'quiet']);
+  assert.deepEqual(clipped.rank(pair(-3)), ['quiet', 'below']);
+  // a positive z is still read as it is (the decoy family's weight is negative under the clip too)
+  assert.deepEqual(clipped.rank(pair(3)), ['quiet', 'below']);
+});
+
+test('a version-1 file (conditional logit over signed z, before loss/clip were saved) still loads and ranks as fitted', () => {
+  const v1 = LinearRanker.fit(makeCases(40, 14), { loss: 'conditional-logit', clip: false });
+  const { loss: _loss, clip: _clip, ...rest } = v1.toJSON();
+  const old: RankerJSON = JSON.parse(JSON.stringify({ ...rest, version: 1 }));
+  assert.equal('clip' in old, false);
+  const loaded = LinearRanker.fromJSON(old);
+  // candidates with negative z's: a version-1 file keeps them signed
+  const cases = makeCases(30, 15).map((c) => ({ ...c, candidates: c.candidates.map((x) => ({ ...x, features: { ...x.features, 'z:noisy': x.features['z:noisy'] - 2 } })) }));
+  for (const c of cases) assert.deepEqual(loaded.rank(c.candidates), v1.rank(c.candidates));
 });
 
 test("evaluate's tuned localization never reads a test case's root cause", () => {

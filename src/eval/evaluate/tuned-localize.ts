@@ -1,6 +1,6 @@
 /**
- * The `tuned` localization columns: the evidence ranking re-weighed by a conditional logit
- * (`LinearRanker`, src/tasks/localize/ranker.ts) fitted on the training folds' cases — their
+ * The `tuned` localization columns: the evidence ranking re-weighed by a linear ranker (pairwise
+ * loss; `LinearRanker`, src/tasks/localize/ranker.ts) fitted on the training folds' cases — their
  * label-free candidates and true root causes; λ by cross-validation over the training folds
  * (each case's own fold is its group). Test cases never reach the fit. `tuned-global` is one
  * ranker; `tuned` adds per-state weights shrunk toward it, states being k-means over the

@@ -4,5 +4,5 @@ export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DE
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';
 export { rankCaseEvents, EVENT_FAMILIES } from './events.js';
 export type { EventRanking, CaseEventOptions, EventFamily, EventItem, ServiceCalls, EventProfile, CaseCalls } from './events.js';
-export { LinearRanker, rankFeatures, RANKER_VERSION, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './ranker.js';
-export type { RankCandidate, RankerCase, RankerJSON, RankerOptions } from './ranker.js';
+export { LinearRanker, rankFeatures, RANKER_VERSION, RANKER_VERSIONS, RANKER_LOSS, RANKER_LAMBDAS, RANKER_STATE_N0, RANKER_CANDIDATES, PRIOR_FEATURE } from './ranker.js';
+export type { RankCandidate, RankerCase, RankerJSON, RankerLoss, RankerOptions } from './ranker.js';
