@@ -149,7 +149,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
       const cv = crossValidateDetectors(rep, mo, withEvidence ? { features: rows, evidence: evRows } : rows, folds, candidates, o.seed, settleMs);
       // the per-fold F1s let fitTasks choose by evaluate's rule (DETECTOR_RULE) whichever it is
       const all = candidates.map((c, i) => ({ family: c.family, states: c.states, ...(c.input ? { input: c.input } : {}), ...(c.rise ? { rise: true } : {}), ...(c.select !== undefined ? { select: c.select } : {}), f1: cv[i].f1, perFold: cv[i].perFold }));
-      crossValidation = { folds: folds.length, rule: DETECTOR_RULE, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
+      crossValidation = { folds: cv[0]?.perFold.length ?? folds.length, rule: DETECTOR_RULE, candidates: o.detector === 'evidence' ? all.filter((c) => c.input === 'evidence') : all };
     }
   }
   // the tuned ranker: the evidence ranking of every labelled case, re-weighed by a linear

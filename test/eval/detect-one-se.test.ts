@@ -72,7 +72,7 @@ test('crossValidateDetectors: per-fold event-F1 is each fold\'s alarms against i
   const { set, rows } = timeline();
   const rep = rawFeatures(2);
   const cands = [{ family: 'robust-z' as const, states: false }, { family: 'knn' as const, states: false }];
-  const cv = crossValidateDetectors(rep, set, rows, [0, 1, 2, 3], cands, 0, 0);
+  const cv = crossValidateDetectors(rep, set, rows, [0, 1, 2, 3], cands, 0, 0, undefined, 'folds');
   assert.deepEqual(cv.map((x) => x.candidate), ['robust-z', 'knn']);
   cands.forEach((c, j) => {
     assert.equal(cv[j].perFold.length, 4);
@@ -91,7 +91,7 @@ test('tunedDetect records every candidate\'s per-fold figures and chooses by the
   const rep = rawFeatures(2);
   const cands = [{ family: 'robust-z' as const, states: false }, { family: 'knn' as const, states: false }, { family: 'robust-z' as const, states: false, rise: true }];
   for (const rule of ['one-se', 'best'] as const) {
-    const d = tunedDetect(rep, set, rows, 4, true, 0, 0, cands, rule);
+    const d = tunedDetect(rep, set, rows, 4, true, 0, 0, cands, rule, 'folds');
     assert.equal(d.folds.length, 4);
     for (const f of d.folds) {
       const inner = f.inner ?? [];
