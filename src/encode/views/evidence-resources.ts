@@ -1,6 +1,6 @@
 import type { MetricSeries, TimeRange } from '../../telemetry/index.js';
 import { DEFAULT_HISTORY_MS, LEVEL_FLOOR_SHARE, MIN_HISTORY_POINTS, NOT_RESOURCE, RESOURCE_METRIC } from '../evidence/index.js';
-import { ITEM_MIN, fmt, push, qn, sig, type Item } from './evidence-util.js';
+import { ITEM_MIN, fmt, qn, sig, type Item } from './evidence-util.js';
 import { isParts, type MetricData } from './parts.js';
 import type { Baseline } from './stats.js';
 
@@ -115,6 +115,8 @@ export class ResourceHistory {
   private seenF = new Float64Array(0);
   private levels: number[][] = [];
   private typical: number[] = [];
+  /** the current pod's strongest deviations (places in `seen`), strongest first */
+  private readonly top: number[] = [];
 
   constructor(readonly historyMs = DEFAULT_HISTORY_MS) {}
 
@@ -259,8 +261,16 @@ export class ResourceHistory {
       typical[i] = a.sort()[v.length >> 1];
     }
     const out = new Map<string, PodResources>();
-    const ranked = new Map<string, Item[]>();
     const f = this.seenF;
+    // a pod's strongest deviations (its series are consecutive in `seen`): an item is made only
+    // for those, not for every deviation beyond ITEM_MIN (most of them, sorted and cut to three)
+    const top = this.top;
+    let nTop = 0;
+    let topOf: PodResources | undefined;
+    const flush = () => {
+      if (nTop) topOf!.items = top.slice(0, nTop).map((k) => resourceItem(seenS[k].pod, seenS[k].name, f[k * 5], f[k * 5 + 2], f[k * 5 + 1]));
+      nTop = 0;
+    };
     for (let k = 0; k < seen; k++) {
       const s = seenS[k];
       const service = seenService[k];
@@ -272,6 +282,10 @@ export class ResourceHistory {
       const dev = (mean - center) / scale;
       let r = out.get(s.pod);
       if (!r) out.set(s.pod, (r = { service, metrics: 0, ownMax: NaN, cpuOwn: NaN, memOwn: NaN, globalMax: NaN, cpuGlobal: NaN, items: NO_ITEMS }));
+      if (r !== topOf) {
+        flush();
+        topOf = r;
+      }
       r.metrics++;
       // the value of largest magnitude, the first of equals (as the features always took it)
       if (Number.isFinite(dev)) {
@@ -280,7 +294,18 @@ export class ResourceHistory {
         if (s.mem && !(Math.abs(dev) <= Math.abs(r.memOwn))) r.memOwn = dev;
       }
       if (detail) (r.own ??= new Map()).set(s.name, dev);
-      if (Math.abs(dev) >= ITEM_MIN) push(ranked, s.pod, { dev, text: () => `resource ${s.pod} ${s.name} ${fmt(mean)} (own ${fmt(center)}, z ${sig(dev)})` });
+      if (Math.abs(dev) >= ITEM_MIN) {
+        // the order of a stable sort by |dev|, descending: after the equals that came first
+        f[k * 5 + 1] = dev;
+        const a = Math.abs(dev);
+        let i = nTop;
+        while (i > 0 && Math.abs(f[top[i - 1] * 5 + 1]) < a) i--;
+        if (i < ITEMS_KEPT) {
+          for (let j = Math.min(nTop, ITEMS_KEPT - 1); j > i; j--) top[j] = top[j - 1];
+          top[i] = k;
+          if (nTop < ITEMS_KEPT) nTop++;
+        }
+      }
       if (s.global === undefined) s.global = global(service, s.name) ?? null;
       const b = s.global;
       if (b && b.scale > 0) {
@@ -292,13 +317,9 @@ export class ResourceHistory {
         if (detail) (r.global ??= new Map()).set(s.name, z);
       }
     }
+    flush();
     seenS.length = 0;
     seenService.length = 0;
-    for (const [pod, items] of ranked) {
-      out.get(pod)!.items = items
-        .sort((a, b) => Math.abs(b.dev) - Math.abs(a.dev))
-        .slice(0, 3);
-    }
     return out;
   }
 }
@@ -321,6 +342,13 @@ function medianAbsDeviation(h: Float64Array, n: number, center: number): number 
     else ((scratch[k] = dr), r++);
   }
   return qn(scratch, n, 0.5);
+}
+
+/** Items a pod keeps (its strongest deviations). */
+const ITEMS_KEPT = 3;
+
+function resourceItem(pod: string, name: string, mean: number, center: number, dev: number): Item {
+  return { dev, text: () => `resource ${pod} ${name} ${fmt(mean)} (own ${fmt(center)}, z ${sig(dev)})` };
 }
 
 /** the items of a pod with none (shared: never added to) */

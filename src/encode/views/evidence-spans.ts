@@ -3,6 +3,7 @@ import { isRemoteCall, spanKind } from '../evidence/spans.js';
 import { namesPeer } from '../evidence/call-outcomes.js';
 import { sweptUnion } from '../evidence/self-time.js';
 import { SliceMemo } from './memo.js';
+import { PairIds } from './evidence-ids.js';
 
 /**
  * What the evidence needs of each span, worked out once per pass instead of once per window:
@@ -14,10 +15,11 @@ import { SliceMemo } from './memo.js';
 export interface SpanEvidence {
   span: Span;
   trace: TraceSpans;
-  /** its children so far (the trace's list, once there is one) */
+  /**
+   * its children so far, in the order they were indexed (undefined: none yet); the copies of a
+   * span the collector wrote twice share one list, as they share the span id
+   */
   kids: SpanEvidence[] | undefined;
-  /** spans indexed (`EvidenceSpanIndex.indexed`) when `kids` was last looked up and not found */
-  kidsAt: number;
   /** the parent, once found (undefined: not yet / root) */
   parent: SpanEvidence | undefined;
   /** trace size when the parent was last looked for and missing (−1: never) */
@@ -41,10 +43,8 @@ export interface SpanEvidence {
   logs?: number[];
   /** [time, shape] of the records joined so far (duplicates are dropped); by time once there are many */
   logTimes?: number[] | Map<number, number[]>;
-  /** the operation's number in the pass (views/evidence.ts) */
-  opId?: number;
-  /** service \t operation, once asked for */
-  opKey?: string;
+  /** its (service, operation)'s number in the pass (`EvidenceSpanIndex.opOf`), −1 until asked for */
+  opId: number;
   /** the span's edge and (edge, pod) values, once it has an edge gap */
   edgeAt?: KeyValues;
   edgePodAt?: PodValues;
@@ -299,17 +299,28 @@ export class OutcomeValues extends OutcomeCounts {
 export interface WindowSpanValues {
   edges: KeyValues[];
   self: KeyValues[];
-  inRange: SpanEvidence[];
-  /** the window's calls (spans that are one), in span order: counted by `outcomes` once records are joined */
-  calls: SpanEvidence[];
+  /**
+   * The window's spans (those starting in it): the first `nInRange` of `inRange`, a buffer
+   * reused from window to window (≈8,000 spans a window on Nezha: a new array each window, grown
+   * push by push, was most of what the per-window walk allocated)
+   */
+  inRange: readonly SpanEvidence[];
+  nInRange: number;
+  /** the window's calls (spans that are one), in span order, the first `nCalls` (a reused buffer too): counted by `outcomes` once records are joined */
+  calls: readonly SpanEvidence[];
+  nCalls: number;
   /** operations with compared spans (span structure), in the order they first came */
   struct: StructOp[];
 }
 
 interface TraceSpans {
   spans: Map<string, SpanEvidence>;
-  /** children by parent span id, whether or not the parent has been seen */
-  kids: Map<string, SpanEvidence[]>;
+  /**
+   * children indexed before their parent, by parent span id (made when first needed): a parent
+   * takes its list when indexed, and later children go straight to it (a map of every parent's
+   * children per trace cost a map and its growth per trace, and a look-up per span)
+   */
+  orphans: Map<string, SpanEvidence[]> | undefined;
   last: number;
 }
 
@@ -328,33 +339,45 @@ export class EvidenceSpanIndex {
   private memo = new SliceMemo<Span, SpanEvidence>((s) => this.info(s));
   private traces = new Map<string, TraceSpans>();
   private sweptAt = -Infinity;
-  /** the pass's edges and operations, each with its values in the current window */
-  private readonly edges = new Map<string, KeyValues>();
-  private readonly ops = new Map<string, KeyValues>();
-  private readonly outcomeEdges = new Map<string, OutcomeValues>();
-  private readonly structOps = new Map<string, StructOp>();
+  /** (service, operation) pairs and (caller, callee) service pairs, numbered in the pass */
+  readonly opIds = new PairIds();
+  private readonly edgeIds = new PairIds();
+  /** the pass's edges and operations by number, each with its values in the current window (undefined: none, or swept) */
+  private readonly edges: (KeyValues | undefined)[] = [];
+  private readonly ops: (KeyValues | undefined)[] = [];
+  private readonly outcomeEdges: (OutcomeValues | undefined)[] = [];
+  private readonly structOps: (StructOp | undefined)[] = [];
   /** child operations ("service operation", the family's `childKey`) and signatures, numbered in the pass */
   private readonly childIds = new Map<string, Map<string, number>>();
   readonly childKeys: string[] = [];
   private readonly sigIds = new Map<string, number>();
   readonly sigs: StructSig[] = [];
   private window = 0;
-
-  /** spans indexed so far */
-  private indexed = 0;
+  /** `summarize`'s window spans and calls (`WindowSpanValues`), reused */
+  private readonly inRangeBuf: SpanEvidence[] = [];
+  private readonly callsBuf: SpanEvidence[] = [];
 
   private info(s: Span): SpanEvidence {
-    this.indexed++;
     let t = this.traces.get(s.traceId);
-    if (!t) this.traces.set(s.traceId, (t = { spans: new Map(), kids: new Map(), last: s.start }));
+    if (!t) this.traces.set(s.traceId, (t = { spans: new Map(), orphans: undefined, last: s.start }));
     else if (s.start > t.last) t.last = s.start;
+    const copyOf = t.spans.get(s.spanId);
+    let kids: SpanEvidence[] | undefined;
+    if (copyOf) {
+      // a copy: one list for all copies of the span id, whichever of them is asked (copies
+      // already share one: a list is only missing while the span id has one copy)
+      if (copyOf.kids === undefined) copyOf.kids = [];
+      kids = copyOf.kids;
+    } else if (t.orphans !== undefined) {
+      kids = t.orphans.get(s.spanId);
+      if (kids) t.orphans.delete(s.spanId);
+    }
     // every field from the start: fields added later change the object's shape (slower
     // look-ups where spans of several shapes meet) and go to a separately allocated store
     const e: SpanEvidence = {
       span: s,
       trace: t,
-      kids: undefined,
-      kidsAt: -1,
+      kids,
       parent: undefined,
       parentMiss: -1,
       gap: NaN,
@@ -364,13 +387,12 @@ export class EvidenceSpanIndex {
       selfDone: false,
       logs: undefined,
       logTimes: undefined,
-      opId: undefined,
-      opKey: undefined,
+      opId: -1,
       edgeAt: undefined,
       edgePodAt: undefined,
       selfAt: undefined,
       selfPodAt: undefined,
-      dup: t.spans.has(s.spanId),
+      dup: copyOf !== undefined,
       call: undefined,
       callDone: false,
       errs: undefined,
@@ -383,9 +405,17 @@ export class EvidenceSpanIndex {
     };
     t.spans.set(s.spanId, e);
     if (s.parentId) {
-      const k = t.kids.get(s.parentId);
-      if (k) k.push(e);
-      else t.kids.set(s.parentId, [e]);
+      // the parent's latest copy holds the list all its copies share
+      const p = t.spans.get(s.parentId);
+      if (p !== undefined) {
+        if (p.kids === undefined) p.kids = [e];
+        else p.kids.push(e);
+      } else {
+        const o = (t.orphans ??= new Map());
+        const k = o.get(s.parentId);
+        if (k) k.push(e);
+        else o.set(s.parentId, [e]);
+      }
     }
     return e;
   }
@@ -400,12 +430,7 @@ export class EvidenceSpanIndex {
   }
 
   private kidsOf(e: SpanEvidence): SpanEvidence[] {
-    // the list, once made, only grows: kept on the span (a look-up by span id per call costs
-    // more); a span without one is looked up again only once a span has been indexed since
-    if (e.kids !== undefined) return e.kids;
-    if (e.kidsAt === this.indexed) return NO_KIDS;
-    e.kidsAt = this.indexed;
-    return (e.kids = e.trace.kids.get(e.span.spanId)) ?? NO_KIDS;
+    return e.kids ?? NO_KIDS;
   }
 
   /**
@@ -419,21 +444,23 @@ export class EvidenceSpanIndex {
     const w = ++this.window;
     const edges: KeyValues[] = [];
     const self: KeyValues[] = [];
-    const inRange: SpanEvidence[] = [];
-    const calls: SpanEvidence[] = [];
+    const inRange = this.inRangeBuf;
+    const calls = this.callsBuf;
+    let nInRange = 0;
+    let nCalls = 0;
     const struct: StructOp[] = [];
     for (let i = 0; i < infos.length; i++) {
       const e = infos[i];
       const s = e.span;
       if (s.start < range.start || s.start >= range.end) continue;
-      inRange.push(e);
+      inRange[nInRange++] = e;
       if (!e.callDone) {
         e.call = this.callOf(e, e.call ?? undefined);
         // as self time: once the span ended inside what has been read, its children are known;
         // its parent (the caller's span) must be known too
         e.callDone = s.start + s.duration < range.end && (s.parentId === undefined || e.parent !== undefined);
       }
-      if (e.call) calls.push(e);
+      if (e.call) calls[nCalls++] = e;
       if (!e.sigDone) {
         e.sig = this.signature(e);
         // as self time: once the span ended inside what has been read, its children are known
@@ -442,9 +469,9 @@ export class EvidenceSpanIndex {
       if (e.sig >= 0) {
         let o = e.structAt;
         if (!o) {
-          const key = (e.opKey ??= `${s.service}\t${s.operation}`);
-          o = this.structOps.get(key);
-          if (!o) this.structOps.set(key, (o = new StructOp(key, s.service, s.operation)));
+          const id = this.opOf(e);
+          o = this.structOps[id];
+          if (!o) this.structOps[id] = o = new StructOp(this.opIds.keys[id], s.service, s.operation);
           e.structAt = o;
         }
         if (o.open(w, range.start)) struct.push(o);
@@ -461,7 +488,7 @@ export class EvidenceSpanIndex {
         // the edge's values, looked up once per span (a look-up per span and window costs more than the rest)
         let a = e.edgeAt;
         if (!a) {
-          a = e.edgeAt = this.keyValues(this.edges, `${p!.span.service}\t${s.service}`, p!.span.service, s.service, s.service);
+          a = e.edgeAt = this.keyValues(this.edges, this.edgeIds, this.edgeIds.id(p!.span.service, s.service), s.service);
           e.edgePodAt = a.podSet.get(s.entity);
         }
         record(edges, a, e.edgePodAt!, w, range.start, e.gap);
@@ -477,13 +504,12 @@ export class EvidenceSpanIndex {
       }
       let o = e.selfAt;
       if (!o) {
-        const key = (e.opKey ??= `${s.service}\t${s.operation}`);
-        o = e.selfAt = this.keyValues(this.ops, key, s.service, s.operation, s.service);
+        o = e.selfAt = this.keyValues(this.ops, this.opIds, this.opOf(e), s.service);
         e.selfPodAt = o.podSet.get(s.entity);
       }
       record(self, o, e.selfPodAt!, w, range.start, e.self);
     }
-    return { edges, self, inRange, calls, struct };
+    return { edges, self, inRange, nInRange, calls, nCalls, struct };
   }
 
   /**
@@ -608,18 +634,19 @@ export class EvidenceSpanIndex {
    * joined to their spans: per edge and per (edge, callee pod), calls, failed, complained about
    * and errored ones, and the gaps of the others — the family's summary as per-key values.
    */
-  outcomes(calls: readonly SpanEvidence[], range: TimeRange): OutcomeValues[] {
+  outcomes(calls: readonly SpanEvidence[], nCalls: number, range: TimeRange): OutcomeValues[] {
     const w = this.window;
     const out: OutcomeValues[] = [];
-    for (const e of calls) {
+    for (let i = 0; i < nCalls; i++) {
+      const e = calls[i];
       const c = e.call!;
       const p = c.callerSpan;
       if (p?.errs && p.complaintsIn !== w) this.complaints(p, w);
       let a = c.at;
       if (!a) {
-        const key = `${c.caller}\t${c.callee}`;
-        a = this.outcomeEdges.get(key);
-        if (!a) this.outcomeEdges.set(key, (a = new OutcomeValues(key, c.caller, c.callee)));
+        const id = this.edgeIds.id(c.caller, c.callee);
+        a = this.outcomeEdges[id];
+        if (!a) this.outcomeEdges[id] = a = new OutcomeValues(this.edgeIds.keys[id], c.caller, c.callee);
         c.at = a;
       }
       if (a.open(w, range.start)) out.push(a);
@@ -662,14 +689,22 @@ export class EvidenceSpanIndex {
   /** Edges, operations and their pods held (what `sweep` bounds). */
   get retained(): number {
     let n = 0;
-    for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m.values()) n += 1 + v.podSet.count;
-    return n + this.structOps.size;
+    for (const m of [this.edges, this.ops, this.outcomeEdges]) for (const v of m) if (v) n += 1 + v.podSet.count;
+    for (const o of this.structOps) if (o) n++;
+    return n;
   }
 
-  private keyValues(m: Map<string, KeyValues>, key: string, a: string, b: string, owner: string): KeyValues {
-    let v = m.get(key);
-    if (!v) m.set(key, (v = new KeyValues(key, a, b, owner)));
+  /** The key of pair `id` (made on its first use, or again once swept). */
+  private keyValues(m: (KeyValues | undefined)[], ids: PairIds, id: number, owner: string): KeyValues {
+    let v = m[id];
+    if (!v) m[id] = v = new KeyValues(ids.keys[id], ids.a[id], ids.b[id], owner);
     return v;
+  }
+
+  /** The number of a span's (service, operation) in the pass (`opIds`), kept on the span. */
+  opOf(e: SpanEvidence): number {
+    if (e.opId < 0) e.opId = this.opIds.id(e.span.service, e.span.operation);
+    return e.opId;
   }
 
   /** The span of a log record (trace and span id), when indexed. */
@@ -696,13 +731,16 @@ export class EvidenceSpanIndex {
     this.lastTraceId = this.lastTrace = undefined;
     const before = start - KEEP_TRACES_MS;
     for (const [id, t] of this.traces) if (t.last < before) this.traces.delete(id);
-    for (const m of [this.edges, this.ops, this.outcomeEdges]) {
-      for (const [k, v] of m as Map<string, KeyValues | OutcomeValues>) {
-        if (v.at < before) m.delete(k);
+    for (const m of [this.edges, this.ops, this.outcomeEdges] as (KeyValues | OutcomeValues | undefined)[][]) {
+      for (let i = 0; i < m.length; i++) {
+        const v = m[i];
+        if (v === undefined) continue;
+        if (v.at < before) m[i] = undefined;
         else v.podSet.sweep(before);
       }
     }
-    for (const [k, o] of this.structOps) if (o.at < before) this.structOps.delete(k);
+    const so = this.structOps;
+    for (let i = 0; i < so.length; i++) if (so[i] !== undefined && so[i]!.at < before) so[i] = undefined;
   }
 
   static childrenOf(idx: EvidenceSpanIndex, e: SpanEvidence): SpanEvidence[] {

@@ -363,8 +363,7 @@ export class EvidencePass {
   /** duplicate keys of recent records, with their time */
   private readonly dupKeys = new Map<string, number>();
   private dupSweptAt = -Infinity;
-  /** operations (service \t operation) numbered in the pass, and each one's entry in the current window */
-  private readonly opIds = new Map<string, number>();
+  /** each operation's entry in the current window, by its number in the span index (`opOf`) */
   private opStamp = new Int32Array(64);
   private opAt: Op[] = [];
   private opWindow = 0;
@@ -393,12 +392,16 @@ export class EvidencePass {
   add(range: TimeRange, spans: readonly Span[], logs: readonly LogRecord[], shapes: readonly number[], train: boolean): EvidenceWindow | undefined {
     const out: EvidenceWindow = {};
     let any = false;
-    let inRange: SpanEvidence[] | undefined;
-    let calls: SpanEvidence[] | undefined;
+    let inRange: readonly SpanEvidence[] = NO_SPANS;
+    let nInRange = 0;
+    let calls: readonly SpanEvidence[] = NO_SPANS;
+    let nCalls = 0;
     if (spans.length) {
       const s = this.spans.summarize(spans, range);
       inRange = s.inRange;
+      nInRange = s.nInRange;
       calls = s.calls;
+      nCalls = s.nCalls;
       if (s.edges.length) {
         compactEdges(s.edges, out);
         if (train) this.edgeSample.add(() => edgeSummary(s.edges));
@@ -418,15 +421,15 @@ export class EvidencePass {
     }
     if (logs.length) this.takeRecords(logs, shapes, range);
     // after the records: a caller's complaints are its ERROR records
-    if (calls?.length) {
-      const o = compactOutcomes(this.spans.outcomes(calls, range));
+    if (nCalls) {
+      const o = compactOutcomes(this.spans.outcomes(calls, nCalls, range));
       if (o.length) {
         out.outcomes = o;
         if (train) this.outcomeSample.add(() => outcomeSummary(o));
         any = true;
       }
     }
-    const t = inRange?.length ? this.templateSummary(inRange) : undefined;
+    const t = nInRange ? this.templateSummary(inRange, nInRange) : undefined;
     if (t) {
       out.templates = t;
       if (train) this.tplSample.add(() => t);
@@ -500,21 +503,16 @@ export class EvidencePass {
    * unlike the family's window-local join, a record just after the window's end, of a span
    * that started inside it, counts from the next window on.
    */
-  private templateSummary(spans: readonly SpanEvidence[]): TemplateSummary | undefined {
+  private templateSummary(spans: readonly SpanEvidence[], n: number): TemplateSummary | undefined {
     let joined = 0;
     const ops: TemplateSummary['ops'] = new Map();
     // the window's entry of each operation, by the operation's number (stamped with the window)
     const stamp = ++this.opWindow;
     const opAt = this.opAt;
-    for (const e of spans) {
+    for (let i = 0; i < n; i++) {
+      const e = spans[i];
       const s = e.span;
-      let id = e.opId;
-      if (id === undefined) {
-        const key = (e.opKey ??= `${s.service}\t${s.operation}`);
-        id = this.opIds.get(key);
-        if (id === undefined) this.opIds.set(key, (id = this.opIds.size));
-        e.opId = id;
-      }
+      const id = this.spans.opOf(e);
       if (this.opStamp.length <= id) {
         const grown = new Int32Array(Math.max(64, 2 * (id + 1)));
         grown.set(this.opStamp);
@@ -526,7 +524,7 @@ export class EvidencePass {
         // per-pod span counts (`pods`) are left empty, one map shared by all: the family's
         // statistic does not read them
         o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: NO_PODS, templates: new Map() };
-        ops.set(e.opKey ?? `${s.service}\t${s.operation}`, o);
+        ops.set(this.spans.opIds.keys[id], o);
       }
       o!.n++;
       const counts = e.logs;
@@ -600,6 +598,8 @@ function firstOf(e: SpanEvidence, time: number, shape: number): boolean {
   else lt.set(time, [shape]);
   return true;
 }
+
+const NO_SPANS: readonly SpanEvidence[] = [];
 
 /** Records of a span checked for duplicates by a walk over them, up to this many. */
 const FLAT_RECORDS = 32;
