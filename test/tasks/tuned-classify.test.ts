@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { edgeDirection, resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking } from '../../src/tasks/index.js';
+import { edgeDirection, MEMORY_LEADS_Z, resourceKind, suspectFeatures, suspectLayout, suspectRow, type EventRanking } from '../../src/tasks/index.js';
 import { correlationRatios, weightedDistance, tunedClassify, type Representation, type EvalCase } from '../../src/eval/evaluate/index.js';
 import { SeededRng } from '../../src/telemetry/index.js';
 import { fakeItem, fakeRanking } from '../helpers/ranking.js';
@@ -71,6 +71,33 @@ test('suspect features: the direction of each family\'s items, resource kinds, a
   near(f['rise:call-outcome:complained'], Math.log1p(5));
   assert.equal(f['rise:call-outcome:slow'], undefined);
   assert.deepEqual(['cpu_usage_seconds', 'kpi_container_memory_failures', 'container_threads', 'container_network_receive_MB', 'kpi_container_fs_writes', 'kpi_latency_p99'].map(resourceKind), ['cpu', 'memory', 'process', 'network', 'disk', 'other']);
+});
+
+test('suspect features: a pod\'s memory rise beyond MEMORY_LEADS_Z leads its CPU rise (a leak\'s garbage collection), per pod', () => {
+  const item = (pod: string, subject: string, deviation: number) => ({ ...fakeItem('resource', subject, deviation), pod });
+  const near = (a: number | undefined, b: number, why?: string) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}${why ? `: ${why}` : ''}`);
+  const features = (items: ReturnType<typeof item>[]) => suspectFeatures(fakeRanking([{ service: 'a', score: 9, evidence: [{ family: 'resource', z: 9, items }] }]))!;
+  // a leaking pod burns CPU on GC; its sibling pod's CPU rose by itself
+  const leak = features([item('a-1', 'container.memory.usage', 8), item('a-1', 'container.cpu.usage', 6), item('a-2', 'container.cpu.usage', 5), item('a-2', 'container.memory.usage', 1)]);
+  near(leak['lead:resource:memory'], Math.log1p(8));
+  near(leak['rise:resource:memory'], Math.log1p(8));
+  near(leak['rise:resource:cpu'], Math.log1p(5), 'only the sibling\'s CPU rise: the leaking pod\'s is its memory\'s');
+  near(leak['rise:resource'], Math.log1p(8), 'the family\'s largest rise is every kind\'s');
+  // a CPU hog: memory flat, its CPU rise as it always was, and no name says memory
+  const hog = features([item('a-1', 'container.cpu.usage', 6), item('a-1', 'container.memory.usage', 0.5)]);
+  near(hog['rise:resource:cpu'], Math.log1p(6));
+  assert.deepEqual(Object.keys(hog).filter((k) => k.startsWith('lead:')), []);
+  // the cut is strict: a memory rise of exactly MEMORY_LEADS_Z does not lead
+  const edge = features([item('a-1', 'container.memory.usage', MEMORY_LEADS_Z), item('a-1', 'container.cpu.usage', 6)]);
+  assert.equal(edge['lead:resource:memory'], undefined);
+  near(edge['rise:resource:cpu'], Math.log1p(6));
+  // a memory rise alone leads without a CPU name; a pod whose memory fell (a restart) leads nothing
+  const alone = features([item('a-1', 'container.memory.usage', 7)]);
+  assert.deepEqual(Object.keys(alone).filter((k) => k.includes('resource:')).sort(), ['lead:resource:memory', 'rise:resource:memory']);
+  const restart = features([item('a-1', 'container.memory.usage', -6), item('a-1', 'container.cpu.usage', 9)]);
+  near(restart['rise:resource:cpu'], Math.log1p(9));
+  assert.equal(restart['lead:resource:memory'], undefined);
+  near(restart['fall:resource:memory'], Math.log1p(6));
 });
 
 test('suspect features: edge items by where they sit on the suspect\'s call path, with their bad calls by kind', () => {

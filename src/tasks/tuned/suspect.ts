@@ -17,6 +17,9 @@
  * - `rise:resource:<kind>` / `fall:resource:<kind>`: the same per resource kind (cpu, memory,
  *   process, network, disk, other; `resourceKind` reads the metric's name), since a CPU hog and a memory
  *   leak both fire "resource";
+ * - `lead:resource:memory`: a pod whose memory rose beyond `MEMORY_LEADS_Z` — its CPU rise is
+ *   then read as the memory's and left out of `rise:resource:cpu` (`leadingResource`: a leak's
+ *   garbage collection burns CPU, a CPU hog's memory does not move);
  * - `rise:<family>:<kind>`: an item's rise split by the kinds it reports (`EvidenceItem.kinds`;
  *   call-outcome: failed, complained about, slow) — a killed pod's calls fail, a wrong return
  *   value is complained about, a delay or packet loss makes calls slow.
@@ -45,6 +48,7 @@
  * events).
  */
 import type { EventRanking, Ranking } from '../localize/index.js';
+import type { EvidenceItem } from '../../encode/evidence/index.js';
 import { FEATURE_LAYOUTS } from '../../encode/index.js';
 import { MODALITIES } from '../../telemetry/index.js';
 
@@ -104,6 +108,39 @@ function keepMax(out: SuspectFeatures, key: string, v: number): void {
   if (Number.isFinite(v) && v > 0) out[key] = Math.max(out[key] ?? 0, v);
 }
 
+/**
+ * A memory rise beyond this many robust scales of its pod's own history (the usual outlier cut)
+ * leads the CPU rise of the same pod (`leadingResource`).
+ */
+export const MEMORY_LEADS_Z = 3;
+
+/**
+ * Which resource leads on each pod of the suspect's resource items, memory before CPU: a pod
+ * whose memory grows (a leak) spends CPU on garbage collection as it nears its limit, so its CPU
+ * rises with it — a CPU hog's memory does not move, a restarted pod's falls. Where a pod's memory
+ * rose beyond `MEMORY_LEADS_Z`, its CPU rise is read as the memory's: `lead:resource:memory` is
+ * set and that pod's CPU is left out of `rise:resource:cpu`; elsewhere a CPU rise is
+ * `rise:resource:cpu` as before. Without it the nearest prototype of a leak that has reached its
+ * garbage-collection stage is CPU contention's: its CPU, slow calls and failures outweigh the one
+ * name that says memory (docs/tasks.md, "Which resource leads"). `rise:resource` (every kind's
+ * largest rise) is unchanged.
+ */
+function leadingResource(out: SuspectFeatures, items: readonly EvidenceItem[]): void {
+  const pods = new Map<string, { memory: number; cpu: number }>();
+  for (const it of items) {
+    const kind = resourceKind(it.subject);
+    if ((kind !== 'memory' && kind !== 'cpu') || !Number.isFinite(it.deviation)) continue;
+    const key = it.pod ?? it.service;
+    let p = pods.get(key);
+    if (!p) pods.set(key, (p = { memory: 0, cpu: 0 }));
+    p[kind] = Math.max(p[kind], it.deviation);
+  }
+  for (const p of pods.values()) {
+    if (p.memory > MEMORY_LEADS_Z) keepMax(out, 'lead:resource:memory', p.memory);
+    else keepMax(out, 'rise:resource:cpu', p.cpu);
+  }
+}
+
 /** Case sources: the suspects after the first whose kinds of evidence are read too (`next:`). */
 export const SUSPECT_RUNNERS_UP = 2;
 
@@ -155,11 +192,13 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
         }
         if (e.family === 'resource') {
           const kind = resourceKind(it.subject);
-          keepMax(out, `rise:resource:${kind}`, it.deviation);
+          // a CPU rise waits for `leadingResource`: it may be a memory rise's
+          if (kind !== 'cpu') keepMax(out, `rise:resource:${kind}`, it.deviation);
           keepMax(out, `fall:resource:${kind}`, -it.deviation);
         }
       }
     }
+    leadingResource(out, top.evidence.filter((e) => e.family === 'resource').flatMap((e) => e.items));
   } else {
     // the calls around the suspect (trace events): counts and largest scores, compressed below
     if (top.calls) {
