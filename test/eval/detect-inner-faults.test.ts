@@ -1,31 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EncodedWindow } from '../../src/model/index.js';
 import { crossValidateDetectors, DETECTOR_INNER_SPLIT, faultSplits, rawFeatures, tunedDetect, type DetectionSet } from '../../src/eval/evaluate/index.js';
-import { lcgNoise } from '../helpers/rng.js';
+import { faultTimeline, stepBump } from '../helpers/timeline.js';
 
 /** Eight hours of 5-min windows at a 1-min stride, two features, 12 three-minute faults of varying size in three folds. */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
-  const r = lcgNoise(5);
-  const minutes = 480;
-  const faultsAt = Array.from({ length: 12 }, (_, k) => 20 + k * 38);
-  const level = new Float64Array(minutes + 5);
-  faultsAt.forEach((t0, k) => {
-    for (let m = 0; m < 3; m++) level[t0 + m] += 1 + (k % 4);
-  });
-  const windows: EncodedWindow[] = [];
-  const rows: Float64Array[] = [];
-  for (let i = 0; i < minutes; i++) {
-    const start = i * 60_000;
-    const mean = (level[i] + level[i + 1] + level[i + 2] + level[i + 3] + level[i + 4]) / 5;
-    rows.push(Float64Array.of(mean + r(), r()));
-    const abnormal = faultsAt.some((t0) => i < t0 + 3 && t0 < i + 5);
-    windows.push({ source: 's', window: { index: i, start, end: start + 300_000 }, label: { abnormal }, inputs: {} });
-  }
   // one window on a fold border is in no fold (as setup's windows touching two folds)
   const foldOf = (minute: number) => (minute === 160 ? undefined : Math.min(2, Math.floor(minute / 160)));
-  const injections = faultsAt.map((t0) => ({ start: t0 * 60_000, end: (t0 + 3) * 60_000, fold: foldOf(t0) as number }));
-  return { set: { level: 'all-modalities', windows, folds: windows.map((_, i) => foldOf(i)), mask: [], injections }, rows };
+  return faultTimeline({ seed: 5, minutes: 480, faultsAt: Array.from({ length: 12 }, (_, k) => 20 + k * 38), bump: stepBump(4), foldOf });
 }
 
 test('faultSplits: every training window goes with its nearest training fault; other folds and border windows with none', () => {

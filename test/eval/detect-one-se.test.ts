@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EncodedWindow } from '../../src/model/index.js';
 import { crossValidateDetectors, DETECTOR_RULE, pickDetector, rawFeatures, tunedDetect, type DetectionSet, type InnerScore } from '../../src/eval/evaluate/index.js';
 import { eventPRF, pickByFolds, pickByRule, standardError } from '../../src/stats/index.js';
-import { lcgNoise } from '../helpers/rng.js';
+import { faultTimeline, stepBump } from '../helpers/timeline.js';
 
 test('one-standard-error rule: the first candidate within one SE of the best; the best when clearly ahead', () => {
   // measured worse than the plain maximum on Nezha and the simulator (docs/tasks.md): an option
@@ -47,25 +46,7 @@ test('pickDetector: a selection that wins the inner folds by fold noise loses to
 
 /** Ten hours of 5-min windows at a 1-min stride, two features, 16 three-minute faults of varying size in four folds. */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
-  const r = lcgNoise(11);
-  const minutes = 600;
-  const faultsAt = Array.from({ length: 16 }, (_, k) => 20 + k * 36);
-  const level = new Float64Array(minutes + 5);
-  faultsAt.forEach((t0, k) => {
-    for (let m = 0; m < 3; m++) level[t0 + m] += 1 + (k % 5);
-  });
-  const windows: EncodedWindow[] = [];
-  const rows: Float64Array[] = [];
-  for (let i = 0; i < minutes; i++) {
-    const start = i * 60_000;
-    const mean = (level[i] + level[i + 1] + level[i + 2] + level[i + 3] + level[i + 4]) / 5;
-    rows.push(Float64Array.of(mean + r(), r()));
-    const abnormal = faultsAt.some((t0) => i < t0 + 3 && t0 < i + 5);
-    windows.push({ source: 's', window: { index: i, start, end: start + 300_000 }, label: { abnormal }, inputs: {} });
-  }
-  const foldOf = (minute: number) => Math.min(3, Math.floor(minute / 150));
-  const injections = faultsAt.map((t0) => ({ start: t0 * 60_000, end: (t0 + 3) * 60_000, fold: foldOf(t0) }));
-  return { set: { level: 'all-modalities', windows, folds: windows.map((_, i) => foldOf(i)), mask: [], injections }, rows };
+  return faultTimeline({ seed: 11, minutes: 600, faultsAt: Array.from({ length: 16 }, (_, k) => 20 + k * 36), bump: stepBump(5), foldOf: (minute) => Math.min(3, Math.floor(minute / 150)) });
 }
 
 test('crossValidateDetectors: per-fold event-F1 is each fold\'s alarms against its own faults; the pooled figure is kept', () => {

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EncodedWindow } from '../../src/model/index.js';
 import { detectorCandidates, rawFeatures, SETTLE_MS, tunedDetect, type DetectionSet } from '../../src/eval/evaluate/index.js';
 import { eventPRF } from '../../src/stats/index.js';
-import { lcgNoise } from '../helpers/rng.js';
+import { faultTimeline } from '../helpers/timeline.js';
 
 const names = (cs: ReturnType<typeof detectorCandidates>) => cs.map((c) => `${c.input ?? 'features'}:${c.family}${c.states ? '+states' : ''}${c.rise ? '+rise' : ''}`);
 
@@ -19,26 +18,11 @@ test('the rise gate and the supervised detector are opt-in candidates, after the
  * whose aftermath decays over the 8 minutes after it (the labelled fault is the 3 min only).
  */
 function timeline(): { set: DetectionSet; rows: Float64Array[] } {
-  const r = lcgNoise(3);
-  const minutes = 600;
-  const faultsAt = Array.from({ length: 16 }, (_, k) => 20 + k * 36);
-  const level = new Float64Array(minutes + 5);
-  for (const t0 of faultsAt) {
+  const bump = (level: Float64Array, t0: number) => {
     for (let m = 0; m < 3; m++) level[t0 + m] += 10;
     for (let m = 3; m < 11; m++) level[t0 + m] += 10 - (m - 2) * 1.1;
-  }
-  const windows: EncodedWindow[] = [];
-  const rows: Float64Array[] = [];
-  for (let i = 0; i < minutes; i++) {
-    const start = i * 60_000;
-    const mean = (level[i] + level[i + 1] + level[i + 2] + level[i + 3] + level[i + 4]) / 5;
-    rows.push(Float64Array.of(mean + r(), r()));
-    const abnormal = faultsAt.some((t0) => i < t0 + 3 && t0 < i + 5);
-    windows.push({ source: 's', window: { index: i, start, end: start + 300_000 }, label: { abnormal }, inputs: {} });
-  }
-  const injections = faultsAt.map((t0, k) => ({ start: t0 * 60_000, end: (t0 + 3) * 60_000, fold: k < 8 ? 0 : 1 }));
-  const folds = windows.map((w) => (w.window.start < 300 * 60_000 ? 0 : 1));
-  return { set: { level: 'all-modalities', windows, folds, mask: [], injections }, rows };
+  };
+  return faultTimeline({ seed: 3, minutes: 600, faultsAt: Array.from({ length: 16 }, (_, k) => 20 + k * 36), bump, foldOf: (minute) => (minute < 300 ? 0 : 1) });
 }
 
 test('the rise gate keeps the catches and drops the falling windows after a fault', () => {
