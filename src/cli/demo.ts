@@ -14,6 +14,7 @@ import { prepareLocalizer, type Ranking, type Suspect } from '../tasks/index.js'
 import { isoTime, type Dataset, type FaultLabel } from '../telemetry/index.js';
 import { Progress, nonNegativeIntArg, run } from './common.js';
 import { formatEmbeddingSummary } from './plot.js';
+import { RealDataThread, evaluateRealData, faultSpans, type RealDataResult } from './demo-real.js';
 
 const SPEC: WindowSpec = { lengthMs: 5 * 60_000, strideMs: 60_000 };
 
@@ -148,10 +149,6 @@ function stateSpans(windows: readonly EncodedWindow[], states: readonly number[]
   return spans;
 }
 
-function faultSpans(ds: Dataset): NonNullable<ReportTimeline['faults']> {
-  return ds.labels.map((f) => ({ id: f.id, start: f.start, end: f.end, type: f.type, rootCause: f.rootCause }));
-}
-
 async function evaluate(ds: Dataset, backbone: Backbone, name: string, folds: number, seed: number, models: { name: string; model: StateModel }[]): Promise<EvalReport> {
   const bar = encodeBar(name);
   try {
@@ -168,6 +165,10 @@ async function demo(o: DemoOptions): Promise<void> {
   const testDir = resolve(o.out, 'sim-heldout');
   const reportDir = resolve(o.out, 'report');
   checkOutput(o.out, [], { folder: true }); // writable before minutes of simulation
+  const nezha = resolve(o.datasets, 'nezha-trainticket');
+  const withNezha = plan.realData && existsSync(nezha);
+  // the real data's evaluation runs beside the simulator steps (mostly one core's work); in-line at step 7 where no thread starts
+  const nezhaThread = withNezha ? RealDataThread.start(nezha, o.seed, SPEC) : undefined;
   // paths as the user would type them: relative under the working folder, else absolute
   const shown = (p: string) => {
     const rel = relative(process.cwd(), p);
@@ -290,23 +291,30 @@ async function demo(o: DemoOptions): Promise<void> {
   say(`   ${shown(reportPath)} (${secs(t)})`);
 
   let nezhaReport: string | undefined;
-  const nezha = resolve(o.datasets, 'nezha-trainticket');
   if (!plan.realData) say('7. (skipped with --quick: the real TrainTicket data)');
-  else if (!existsSync(nezha)) say(`7. (skipped: ${nezha} not found)`);
+  else if (!withNezha) say(`7. (skipped: ${nezha} not found)`);
   else {
-    say(`7. the real TrainTicket data (${nezha}): the same evaluate without the model column (the model knows only the simulator)`);
+    say(`7. the real TrainTicket data (${nezha}): the same evaluate without the model column (the model knows only the simulator)${nezhaThread ? '; it ran beside the steps above' : ''}`);
     t = performance.now();
-    const ds = await loadDataset(nezha);
-    const rep = await evaluate(ds, backbone, basename(nezha), 5, o.seed, []);
+    let real: RealDataResult;
+    if (nezhaThread) real = await nezhaThread.result();
+    else {
+      const bar = encodeBar(basename(nezha));
+      try {
+        real = await evaluateRealData(nezha, o.seed, SPEC, bar.onProgress);
+      } finally {
+        bar.stop();
+      }
+    }
+    const rep = real.report;
     const json = resolve(o.out, 'eval-nezha.json');
     await writeEvaluateJson(json, rep);
     say(indent(headlineTable(rep)));
-    const problems = ds.problems.total;
-    nezhaReport = await writeReport(resolve(o.out, 'report-nezha'), await buildReportHtml({ ...rep, kind: 'nezha', timeline: { ...rep.timeline, faults: faultSpans(ds) } }, {
+    nezhaReport = await writeReport(resolve(o.out, 'report-nezha'), await buildReportHtml({ ...rep, kind: 'nezha', timeline: { ...rep.timeline, faults: real.faults } }, {
       source: json,
       embeddingMissing: 'No embedding plot: the demo trains its model on the simulator only; run `runtimeslicer train` on this data and `runtimeslicer report --model --data` for one.',
     }));
-    say(`   ${problems} data problem(s) reported while reading; → ${shown(json)}, ${shown(nezhaReport)} (${secs(t)})`);
+    say(`   ${real.problems} data problem(s) reported while reading; → ${shown(json)}, ${shown(nezhaReport)} (${nezhaThread ? `${secs(t)} waited for it` : secs(t)})`);
   }
   say(`done in ${secs(t0)}. Next: \`runtimeslicer states --model ${shown(modelPath)} --data ${shown(testDir)}\`, or \`train\`, \`evaluate\` and \`report\` on your own OTLP export (README).`);
   say(`report: ${shown(reportPath)}${nezhaReport ? ` (real data: ${shown(nezhaReport)})` : ''}`);
