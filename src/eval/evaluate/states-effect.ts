@@ -9,20 +9,14 @@
 import type { ProtocolName } from '../../windows/index.js';
 import type { EvalRow, LevelName, MetricName, TaskName } from './types.js';
 
+const measures = (task: TaskName, level: LevelName, metrics: readonly MetricName[]) => metrics.map((metric) => ({ task, level, metric }));
 /** The measures compared: each task's headline figures, at the levels `evaluate` reports. */
 export const STATES_EFFECT_MEASURES: readonly { task: TaskName; level: LevelName; metric: MetricName }[] = [
-  { task: 'detection', level: 'metrics-only', metric: 'event-f1' },
-  { task: 'detection', level: 'metrics-only', metric: 'f1' },
-  { task: 'detection', level: 'all-modalities', metric: 'event-f1' },
-  { task: 'detection', level: 'all-modalities', metric: 'f1' },
-  { task: 'localization', level: 'service', metric: 'ac@1' },
-  { task: 'localization', level: 'service', metric: 'ac@3' },
-  { task: 'localization', level: 'service', metric: 'mrr' },
-  { task: 'localization', level: 'pod', metric: 'ac@1' },
-  { task: 'localization', level: 'pod', metric: 'mrr' },
-  { task: 'classification', level: 'type', metric: 'macro-f1' },
-  { task: 'classification', level: 'type', metric: 'weighted-f1' },
-  { task: 'classification', level: 'type', metric: 'mrr' },
+  ...measures('detection', 'metrics-only', ['event-f1', 'f1']),
+  ...measures('detection', 'all-modalities', ['event-f1', 'f1']),
+  ...measures('localization', 'service', ['ac@1', 'ac@3', 'mrr']),
+  ...measures('localization', 'pod', ['ac@1', 'mrr']),
+  ...measures('classification', 'type', ['macro-f1', 'weighted-f1', 'mrr']),
 ];
 
 export type StatesVerdict = 'helped' | 'cost' | 'same';
