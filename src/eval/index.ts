@@ -52,6 +52,8 @@ export {
   DETECTOR_SELECT_CUTOFFS,
   DETECTOR_RULE,
   DETECTOR_INNER_SPLIT,
+  DETECTOR_TAILS,
+  type TailRule,
   faultSplits,
   type InnerSplit,
   pickDetector,

@@ -12,6 +12,7 @@
  */
 import { KSmallest, quantile } from '../../stats/index.js';
 import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
+import { runsQuantile } from './runs-quantile.js';
 
 export const TUNED_DETECTION_K = 5;
 export const TUNED_DETECTION_QUANTILE = 0.99;
@@ -28,6 +29,8 @@ export interface TunedDetectorOptions {
   k?: number;
   quantile?: number;
   n0?: number;
+  /** thresholds by runs: overlapping references above the level count once (runs-quantile.ts) */
+  runs?: boolean;
 }
 
 export interface TunedDetector {
@@ -58,14 +61,16 @@ export function fitTunedDetector(refs: readonly DetectorRow[], states: FoldState
   const members: number[][] = Array.from({ length: states.k }, () => []);
   states.labels.forEach((s, i) => members[s].push(i));
   const globalLoo = refs.map((r, i) => knn(r, refs, all, k, opts.distance, i));
-  const globalThreshold = quantile(globalLoo.filter(Number.isFinite), q);
+  // the tail over references `at`: plain, or counting a run of overlapping references once
+  const tailOf = (vals: readonly number[], at: readonly number[]) => (opts.runs ? runsQuantile(vals, at.map((i) => refs[i]), q) : quantile(vals.filter(Number.isFinite), q));
+  const globalThreshold = tailOf(globalLoo, all);
   // one state: the state model is the global model (w = 0 keeps it exact)
   const weightOf = (n: number) => (states.k === 1 ? 0 : shrinkWeight(n, n0));
   const perState = members.map((m) => {
     const weight = weightOf(m.length);
     if (weight === 0 || m.length <= k) return { threshold: globalThreshold, weight: 0, n: m.length };
-    const loo = m.map((i) => weight * knn(refs[i], refs, m, k, opts.distance, i) + (1 - weight) * globalLoo[i]).filter(Number.isFinite);
-    const own = loo.length > 0 ? quantile(loo, q) : globalThreshold;
+    const loo = m.map((i) => weight * knn(refs[i], refs, m, k, opts.distance, i) + (1 - weight) * globalLoo[i]);
+    const own = loo.some(Number.isFinite) ? tailOf(loo, m) : globalThreshold;
     return { threshold: weight * own + (1 - weight) * globalThreshold, weight, n: m.length };
   });
   const score = (x: DetectorRow, s: number): number => {

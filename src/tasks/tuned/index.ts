@@ -8,3 +8,4 @@ export { TASKS_FORMAT, TASKS_SCHEMA_VERSION, TASKS_SCHEMA_READABLE, TASKS_REFERE
 export { previousWindows, riseHeld, type GateWindow } from './rise.js';
 export { suspectFeatures, suspectLayout, suspectRow, withSilence, logTemplateKinds, resourceKind, edgeDirection, SUSPECT_RUNNERS_UP, MEMORY_LEADS_Z, type SuspectFeatures } from './suspect.js';
 export { alignEvidence, alignPeriods, columnFrame, frameJSON, EVIDENCE_ALIGN_MIN, type ColumnFrame } from './align.js';
+export { runsQuantile, type RunSpan } from './runs-quantile.js';

@@ -27,6 +27,7 @@
  */
 import { columnRobustScales, quantile } from '../../stats/index.js';
 import { shrinkWeight, SHRINKAGE_N0, type FoldStates } from './adapter.js';
+import { runsQuantile, type RunSpan } from './runs-quantile.js';
 
 /** a feature's |z| is divided by its own normal-window quantile at this level */
 export const ZDETECT_TAIL = 0.99;
@@ -67,6 +68,12 @@ export interface ZDetectorOptions {
   select?: number;
   /** training-fold fault windows, for `select` */
   positives?: readonly Float64Array[];
+  /**
+   * The reference rows' time spans: when given, the tail quantiles (each feature's calibration
+   * and the thresholds) count a run of overlapping references above the level once
+   * (`runsQuantile`, runs-quantile.ts) — one unusual episode of normal time cannot be the tail.
+   */
+  spans?: readonly RunSpan[];
 }
 
 /** features need this many finite fault-window values to be selected */
@@ -126,9 +133,12 @@ export class ZDetector {
       });
     });
     const rowState = (i: number) => states.labels[i] ?? 0;
+    // the tail quantile over reference rows `at` (all when absent): plain, or by runs (`spans`)
+    const spans = opts.spans;
+    const tailOf = (vals: readonly number[], level: number, at?: readonly number[]) => (spans ? runsQuantile(vals, at ? at.map((i) => spans[i]) : spans, level) : quantile(vals, level));
     const absZ = (x: ArrayLike<number>, l: readonly number[]) => Array.from({ length: d }, (_, j) => Math.abs((x[j] - l[j]) / scale[j]));
     const refZ = rows.map((r, i) => absZ(r, stateLoc[rowState(i)]));
-    const cal = Array.from({ length: d }, (_, j) => Math.max(1, finiteOr(quantile(refZ.map((z) => z[j]), tail), 1)));
+    const cal = Array.from({ length: d }, (_, j) => Math.max(1, finiteOr(tailOf(refZ.map((z) => z[j]), tail), 1)));
     let keep: boolean[] | undefined;
     if (opts.select !== undefined) {
       const cut = opts.select;
@@ -154,12 +164,12 @@ export class ZDetector {
       return best === -Infinity ? NaN : best;
     };
     const refScores = refZ.map(scoreZ);
-    const globalThr = quantile(refScores, q);
+    const globalThr = tailOf(refScores, q);
     const global: ZStateModel = { loc, threshold: globalThr, weight: 0, n: rows.length };
     const perState = members.map((m, s): ZStateModel => {
       const w = weights[s];
       if (w === 0) return { loc, threshold: globalThr, weight: 0, n: m.length };
-      const own = quantile(m.map((i) => refScores[i]), q);
+      const own = tailOf(m.map((i) => refScores[i]), q, m);
       return { loc: stateLoc[s], threshold: Number.isFinite(own) ? w * own + (1 - w) * globalThr : globalThr, weight: w, n: m.length };
     });
     return new ZDetector({ kind: 'robust-z-max', tail, quantile: q, n0, scale, cal, ...(keep ? { keep, select: opts.select } : {}), global, states: perState });
