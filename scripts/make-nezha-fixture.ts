@@ -11,13 +11,16 @@
  * - one truncated .csv.gz (a metric file cut in half);
  * - derived tables in metric/: a source/destination latency table and a dependency table;
  * - a second, differently cased front-end table (Frontend_service.csv next to front_service.csv).
- * Deterministic for a seed (SeededRng); about 0.3 MB.
+ * Deterministic for a seed (SeededRng); about 0.3 MB. The formats (headers, time texts, rows, the
+ * fault list, minute names) come from src/simulate/nezha-layout.ts, which `simulate --layout
+ * nezha` writes a whole simulated run with; this script keeps its own synthetic values and damage.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { SeededRng } from '../src/telemetry/random.js';
+// The layout's formats are defined once, in the simulator's Nezha writer (`simulate --layout nezha`).
+import { LayoutFiles, NEZHA_FRONT_HEADER, NEZHA_LOG_HEADER, NEZHA_TRACE_HEADER, faultListJson, fixed as fix, goTime, logRow, minuteName, pad2 as pad, traceRow } from '../src/simulate/nezha-layout.js';
 
 export interface NezhaFixtureOptions {
   /** default 7 */
@@ -107,22 +110,9 @@ function faultPlan(n: number): typeof FIRST_FAULTS {
   return out;
 }
 
+/** A subset of the real columns (the simulator's writer has them all): what these tests need. */
 const METRIC_HEADER =
   'Time,TimeStamp,PodName,CpuUsage(m),CpuUsageRate(%),MemoryUsage(Mi),MemoryUsageRate(%),NetworkReceiveBytes,NetworkTransmitBytes,PodClientLatencyP90(s),PodServerLatencyP90(s),PodWorkload(Ops),PodSuccessRate(%),NodeCpuUsageRate(%)';
-const TRACE_HEADER = 'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration';
-const LOG_HEADER = 'Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log';
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-/** Go's time.Time text as the Nezha metric exporter writes it. */
-const goTime = (ms: number, sinceStart: number) => {
-  const d = new Date(ms);
-  const nanos = pad(d.getUTCMilliseconds(), 3) + '417263';
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${nanos} +0000 UTC m=+${(sinceStart / 1000).toFixed(9)}`;
-};
-const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const isoNanos = (ms: number) => new Date(Math.floor(ms)).toISOString().slice(0, 23) + pad(Math.round((ms % 1) * 1e6), 6) + 'Z';
-const csvQuote = (s: string) => '"' + s.replaceAll('"', '""') + '"';
-const fix = (v: number, digits = 4) => String(Number(v.toFixed(digits)));
 
 function podName(rng: SeededRng, service: string, replicas: number, i: number, hash: string): string {
   if (replicas === 0) return `${service}-${i}`;
@@ -139,17 +129,8 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
   const names = rng.fork('names');
   const rca = join(root, 'rca_data', DAY);
   const cons = join(root, 'construct_data', DAY);
-  const written = new Set<string>();
-  const put = (rel: string, text: string, gz: boolean, cut = false): string => {
-    const name = gz ? rel + '.gz' : rel;
-    const path = join(root, name);
-    mkdirSync(join(path, '..'), { recursive: true });
-    let bytes: Buffer = gz ? gzipSync(text) : Buffer.from(text);
-    if (cut) bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
-    writeFileSync(path, bytes);
-    written.add(name);
-    return name;
-  };
+  const files = new LayoutFiles(root);
+  const put = (rel: string, text: string, gz: boolean, cut = false): string => files.put(rel, text, gz, cut);
   const rcaRel = `rca_data/${DAY}`;
   const consRel = `construct_data/${DAY}`;
 
@@ -170,18 +151,8 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
   const faultAt = (service: string, t: number) => faults.find((f) => f.service === service && t >= f.start && t < f.start + 180_000);
 
   // Fault list, grouped by hour as Nezha writes it; inject_timestamp is off by 8 h there too.
-  const groups: Record<string, unknown[]> = {};
-  for (const f of faults) {
-    const d = new Date(f.start);
-    (groups[pad(d.getUTCHours())] ??= []).push({
-      inject_time: d.toISOString().slice(0, 19).replace('T', ' '),
-      inject_timestamp: String(f.start / 1000 - 8 * 3600),
-      inject_pod: f.pod,
-      inject_type: f.type,
-    });
-  }
   mkdirSync(rca, { recursive: true });
-  writeFileSync(join(rca, `${DAY}-fault_list.json`), JSON.stringify(groups, null, 4) + '\n');
+  writeFileSync(join(rca, `${DAY}-fault_list.json`), faultListJson(faults));
 
   // Metrics: one row a minute per pod; the root cause's pod shows its fault.
   const mrng = rng.fork('metrics');
@@ -228,7 +199,7 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
 
   // Service-level front-end tables: the usual one, and a second, differently cased copy.
   const frng = rng.fork('front');
-  const front = ['Time,TimeStamp,ServiceName,SuccessRate(%),LatencyP50(s),LatencyP90(s),LatencyP95(s),LatencyP99(s)'];
+  const front = [NEZHA_FRONT_HEADER];
   const frontCopy = [front[0]];
   for (let i = 0; i < METRIC_ROWS; i++) {
     const t = METRIC_START + i * 60_000 + 19_573;
@@ -276,8 +247,8 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
   for (const f of faults) for (let m = 0; m < 3; m++) minutes.push({ base: rcaRel, start: Math.floor(f.start / 60_000) * 60_000 + m * 60_000 });
   minutes.push({ base: consRel, start: METRIC_START + (METRIC_ROWS - 8) * 60_000 }); // fault-free reference minute
   for (const { base, start } of minutes) {
-    const spanRows = [TRACE_HEADER];
-    const logRows = [LOG_HEADER];
+    const spanRows = [NEZHA_TRACE_HEADER];
+    const logRows = [NEZHA_LOG_HEADER];
     const ids: string[] = [];
     const traces = 12 + trng.int(6);
     for (let k = 0; k < traces; k++) {
@@ -296,12 +267,11 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
         const durUs = Math.round(2000 + trng.float() * 3000 + (f?.type === 'network_delay' ? 400_000 : 0));
         const spanId = trng.hex(8);
         const op = service === 'frontend' ? (checkout ? 'POST /cart/checkout' : 'GET /cart') : `hipstershop.${service}/Call`;
-        spanRows.push(`${traceId},${spanId},${parent},${pod},${op},${nanos(t)},${nanos(t + durUs / 1000)},${durUs}`);
+        spanRows.push(traceRow(traceId, spanId, parent === 'root' ? undefined : parent, pod, op, t, durUs));
         spanCount++;
         const failed = f && (f.type === 'exception' || f.type === 'return');
         const text = `${new Date(t).toISOString().slice(11, 23)} ${failed ? 'ERROR' : 'INFO'} ${service} ${failed ? 'request failed: injected ' + f.type : 'handled ' + op}`;
-        const envelope = JSON.stringify({ log: text + '\n', stream: 'stdout', time: new Date(t).toISOString() });
-        logRows.push(`${isoNanos(t + 0.25)},${nanos(t + 0.25)},${node},${pod},server,${traceId},${spanId},${csvQuote(envelope)}`);
+        logRows.push(logRow(t + 0.25, node, pod, 'server', traceId, spanId, text, t));
         logCount++;
         parent = spanId;
         t += 0.3 + trng.float();
@@ -350,10 +320,6 @@ export function makeNezhaFixture(dir: string, opts: NezhaFixtureOptions = {}): N
   };
 }
 
-function minuteName(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getUTCHours())}_${pad(d.getUTCMinutes())}`;
-}
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);

@@ -69,6 +69,40 @@ function intensity(type: FaultType, rng: SeededRng): number {
   }
 }
 
+/** How strong and how long faults are (defaults: full effect, 3–10 minutes). */
+export interface FaultShape {
+  /**
+   * Multiplies each fault's departure from normal after it is drawn (so the plan's draws, and
+   * with them every pod, type and time of a seed, stay the same): the delay in ms, the loss
+   * rate, the share of requests that throw or return wrong values, the CPU the stressor takes
+   * and the memory the leak adds. A pod kill is a kill at any scale. Default 1.
+   */
+  effectScale?: number;
+  /** each fault's duration is drawn in [min, max] minutes (default [3, 10]) */
+  minutes?: [number, number];
+}
+
+/** Scales a drawn intensity towards "no fault" (scale < 1) or beyond it (scale > 1). */
+export function scaleIntensity(type: FaultType, intensity: number, scale: number, memBaseShare: number): number {
+  if (scale === 1) return intensity;
+  switch (type) {
+    case 'cpu-contention':
+      // the intensity is the share of its CPU limit the app keeps: the stressor takes the rest
+      return Math.min(1, Math.max(0.02, 1 - scale * (1 - intensity)));
+    case 'memory-leak':
+      // the share of the limit reached at the end: the leak is what lies above the pod's base
+      return memBaseShare + scale * Math.max(0, intensity - memBaseShare);
+    case 'packet-loss':
+    case 'code-exception':
+    case 'wrong-return-value':
+      return Math.min(1, intensity * scale);
+    case 'network-delay':
+      return intensity * scale;
+    case 'pod-kill':
+      return intensity;
+  }
+}
+
 export function planFaults(
   model: Model,
   rng: SeededRng,
@@ -77,7 +111,12 @@ export function planFaults(
   steps: number,
   stepMs: number,
   types: readonly FaultType[] = FAULT_TYPES,
+  shape: FaultShape = {},
 ): PlannedFault[] {
+  const scale = shape.effectScale ?? 1;
+  if (!(scale > 0 && Number.isFinite(scale))) throw new UserError(`effectScale: expected a positive number, got ${scale}`);
+  const [minMin, maxMin] = shape.minutes ?? [MIN_FAULT_MS / 60_000, MAX_FAULT_MS / 60_000];
+  if (!(minMin > 0 && maxMin >= minMin && Number.isFinite(maxMin))) throw new UserError(`fault minutes: expected 0 < min ≤ max, got ${minMin}–${maxMin}`);
   if (count === 0) return [];
   if (types.length === 0) throw new UserError('faultTypes: expected at least one fault type');
   for (const t of types) if (!FAULT_TYPES.includes(t)) throw new UserError(`unknown fault type "${t}" (expected one of ${FAULT_TYPES.join(', ')})`);
@@ -85,7 +124,7 @@ export function planFaults(
   // A quiet lead-in gives every run a fault-free reference period.
   const leadSteps = Math.min(Math.round(Math.min(10 * 60_000, totalMs * 0.05) / stepMs), Math.floor(steps / 4));
   const slotSteps = Math.floor((steps - leadSteps) / count);
-  const minFaultSteps = Math.max(1, Math.ceil(MIN_FAULT_MS / stepMs));
+  const minFaultSteps = Math.max(1, Math.ceil((minMin * 60_000) / stepMs));
   const gapSteps = Math.max(1, Math.ceil(MIN_GAP_MS / stepMs));
   if (slotSteps < minFaultSteps + gapSteps) {
     const needMin = Math.ceil(((minFaultSteps + gapSteps) * stepMs) / 60_000);
@@ -103,7 +142,7 @@ export function planFaults(
   for (let k = 0; k < count; k++) {
     const type = order[k];
     const slot0 = leadSteps + k * slotSteps;
-    const maxSteps = Math.min(Math.round(MAX_FAULT_MS / stepMs), slotSteps - gapSteps);
+    const maxSteps = Math.min(Math.round((maxMin * 60_000) / stepMs), slotSteps - gapSteps);
     const durSteps = rng.intBetween(minFaultSteps, Math.max(minFaultSteps, maxSteps));
     const from = slot0 + rng.int(slotSteps - gapSteps - durSteps + 1);
     const candidates = model.pods.filter((p) => eligible(type, model, p.service));
@@ -128,7 +167,7 @@ export function planFaults(
       variant: 0,
     });
     const f = out[out.length - 1];
-    f.intensity = intensity(type, rng);
+    f.intensity = scaleIntensity(type, intensity(type, rng), scale, pod.memBase / pod.memLimit);
     f.variant = (f.intensity * 7919 + k * 0.618) % 1;
   }
   return out;

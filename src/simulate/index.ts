@@ -5,7 +5,7 @@
  * `createSimulation` is the in-memory generator (batches per simulated block); `simulate`
  * writes its batches through the OTLP writer, plus faults.json and regimes.json.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../telemetry/index.js';
@@ -26,9 +26,15 @@ import { resolveTopology } from './topology.js';
 import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 import { nearFaults } from './gaps.js';
+import { NezhaLayoutWriter } from './nezha-layout.js';
+import type { NezhaLayoutSummary } from './nezha-layout.js';
 
 export { FAULT_TYPES } from './faults.js';
 export { nearFaults } from './gaps.js';
+export { NezhaLayoutWriter, NEZHA_FAULT_TYPE, NEZHA_METRIC_COLUMNS } from './nezha-layout.js';
+export type { NezhaLayoutSummary } from './nezha-layout.js';
+export { scaleIntensity } from './faults.js';
+export type { FaultShape } from './faults.js';
 export type { FaultType } from './faults.js';
 export { REGIMES, REGIME_LEVEL } from './workload.js';
 export type { Regime, RegimeInterval } from './workload.js';
@@ -72,12 +78,18 @@ export interface SimulationOptions {
   meshMetrics?: boolean;
   /** emit no spans (a system without tracing; logs keep their lines, without trace ids) (default true) */
   traces?: boolean;
+  /** multiplies every fault's effect (faults.ts FaultShape.effectScale; default 1) */
+  effectScale?: number;
+  /** fault durations are drawn in [min, max] minutes (default [3, 10]) */
+  faultMinutes?: [number, number];
 }
 
 export interface SimulateOptions extends SimulationOptions {
   outDir: string;
   /** Nezha-like gaps: write spans and logs only within this margin (ms) of a fault (gaps.ts); metrics stay whole */
   gapsMarginMs?: number;
+  /** `otlp` (default): an OTLP JSON folder; `nezha`: the Nezha export layout (nezha-layout.ts), which has its own gaps */
+  layout?: 'otlp' | 'nezha';
   onProgress?: (doneMs: number, totalMs: number) => void;
 }
 
@@ -112,6 +124,8 @@ export interface Simulation {
   readonly regimes: RegimeInterval[];
   /** running totals of what batches() has produced so far */
   readonly counts: SimCounts;
+  /** the compiled system (pods, nodes, limits, entry points), for writers that need more than the records */
+  readonly model: Model;
   batches(): Generator<SimBatch>;
 }
 
@@ -128,8 +142,10 @@ export interface SimulateSummary {
   faultsByType: Record<string, number>;
   /** simulated minutes spent in each regime */
   regimeMinutes: Record<Regime, number>;
-  /** files written, relative to outDir */
+  /** files written, relative to outDir (for the Nezha layout: the top-level entries) */
   files: string[];
+  /** the Nezha layout's own account (days, minute files kept, coverage), when written that way */
+  nezha?: NezhaLayoutSummary;
   wallMs: number;
 }
 
@@ -171,7 +187,10 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const end = start + steps * stepMs;
   calibrate(model, root.fork('calibrate'), start, stepMs);
   const regimes = opts.regimes ? checkTimeline(opts.regimes, start, end) : regimeTimeline(root.fork('regimes'), start, end, stepMs);
-  const planned: PlannedFault[] = planFaults(model, root.fork('faults'), opts.faults, start, steps, stepMs, opts.faultTypes ?? FAULT_TYPES);
+  const planned: PlannedFault[] = planFaults(model, root.fork('faults'), opts.faults, start, steps, stepMs, opts.faultTypes ?? FAULT_TYPES, {
+    ...(opts.effectScale !== undefined ? { effectScale: opts.effectScale } : {}),
+    ...(opts.faultMinutes !== undefined ? { minutes: opts.faultMinutes } : {}),
+  });
   const counts: SimCounts = { metricSeries: 0, metricPoints: 0, metricMissing: 0, spans: 0, traces: 0, logs: 0 };
   const blockSteps = Math.max(1, Math.round((opts.blockMs ?? BLOCK_MS) / stepMs));
 
@@ -217,6 +236,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     labels: planned.map((f) => f.label),
     regimes,
     counts,
+    model,
     batches,
   };
 }
@@ -224,7 +244,10 @@ export function createSimulation(opts: SimulationOptions): Simulation {
 export const REGIMES_FILE = 'regimes.json';
 
 /** Every name `simulate` writes into its folder (the OTLP files plain or gzipped). */
-const SIMULATOR_FILES = new Set([...Object.values(OTLP_FILES).flatMap((f) => [f, `${f}.gz`]), 'faults.json', REGIMES_FILE]);
+/** The true labels of a run written in the Nezha layout (whose fault list has no durations and Nezha's type names). */
+export const SIMULATED_FAULTS_FILE = 'simulated-faults.json';
+const NEZHA_FOLDERS = ['rca_data', 'construct_data'];
+const SIMULATOR_FILES = new Set([...Object.values(OTLP_FILES).flatMap((f) => [f, `${f}.gz`]), 'faults.json', REGIMES_FILE, SIMULATED_FAULTS_FILE, ...NEZHA_FOLDERS]);
 
 /**
  * The output folder must be new, empty, or a previous simulator output (whose files are
@@ -251,8 +274,12 @@ async function prepareOutDir(dir: string): Promise<void> {
  */
 export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> {
   const t0 = performance.now();
+  const layout = opts.layout ?? 'otlp';
+  if (layout !== 'otlp' && layout !== 'nezha') throw new UserError(`layout: expected otlp or nezha, got ${String(layout)}`);
+  if (layout === 'nezha' && opts.gapsMarginMs !== undefined) throw new UserError('--gaps applies to the OTLP layout: the Nezha layout has its own gaps (traces and logs for the 3 minutes from each injection)');
   const sim = createSimulation({ ...opts, blockMs: opts.blockMs ?? WRITE_BLOCK_MS });
   await prepareOutDir(opts.outDir);
+  if (layout === 'nezha') return simulateNezha(opts, sim, t0);
   const writer = new OtlpWriter(opts.outDir);
   const total = sim.end - sim.start;
   const keep = opts.gapsMarginMs !== undefined ? nearFaults(sim.labels, opts.gapsMarginMs) : undefined;
@@ -273,6 +300,31 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   }
   await writeFaults(opts.outDir, sim.labels);
   await writeFile(join(opts.outDir, REGIMES_FILE), JSON.stringify(sim.regimes.map((r) => ({ start: r.start, end: r.end, regime: r.regime }))) + '\n');
+  return summarize(opts, sim, t0);
+}
+
+/** Writes the run in the Nezha export layout (nezha-layout.ts), plus regimes.json and the true labels. */
+async function simulateNezha(opts: SimulateOptions, sim: Simulation, t0: number): Promise<SimulateSummary> {
+  // a previous run's minute files would mix with this one's
+  for (const f of NEZHA_FOLDERS) await rm(join(opts.outDir, f), { recursive: true, force: true });
+  const pods = sim.model.pods;
+  const faults = sim.labels.map((l) => ({ start: l.start, end: l.end, pod: l.rootCause, type: l.type as FaultType }));
+  for (const f of faults) if (!pods.some((p) => p.id === f.pod)) throw new Error(`fault on unknown pod ${f.pod}`);
+  const writer = new NezhaLayoutWriter(opts.outDir, sim.model, faults, sim.start, sim.end);
+  const total = sim.end - sim.start;
+  for (const b of sim.batches()) {
+    writer.add(b, sim.stepMs);
+    opts.onProgress?.(b.end - sim.start, total);
+  }
+  writer.finish();
+  await writeFile(join(opts.outDir, SIMULATED_FAULTS_FILE), JSON.stringify(sim.labels, null, 1) + '\n');
+  await writeFile(join(opts.outDir, REGIMES_FILE), JSON.stringify(sim.regimes.map((r) => ({ start: r.start, end: r.end, regime: r.regime }))) + '\n');
+  const summary = await summarize(opts, sim, t0);
+  summary.nezha = writer.summary;
+  return summary;
+}
+
+async function summarize(opts: SimulateOptions, sim: Simulation, t0: number): Promise<SimulateSummary> {
 
   const faultsByType: Record<string, number> = {};
   for (const t of FAULT_TYPES) faultsByType[t] = 0;
