@@ -78,6 +78,8 @@ export interface Folds {
   segments: { group: string; start: number; end: number }[];
   /** leaky protocols (the authors' split) are reported beside the honest one, labelled so */
   leaky: boolean;
+  /** injection bursts: the one chain of faults was cut at this many widest gaps (`burstGroupsForFolds`) */
+  burstCuts?: number;
 }
 
 /**
@@ -97,6 +99,31 @@ export function burstGroups(items: readonly FoldItem[], gapMs = DEFAULT_BURST_GA
     lastKey = it.key;
   }
   return out;
+}
+
+/**
+ * Injection bursts that cannot cross-validate: when the bursts leave fewer than two groups (a
+ * system injected all day, one fault every half hour, chains into one burst by time alone), the
+ * one chain is cut at its `k − 1` widest gaps between consecutive fault starts (ties: the
+ * earlier gap), so each fold holds a stretch of faults and the stretches are as far apart as the
+ * schedule allows. Two or more bursts are left as they are (TrainTicket's two days give three):
+ * the cut only replaces "every fault in one fold", which measures nothing. Also returns how many
+ * cuts were made (0: the bursts stand).
+ */
+export function burstGroupsForFolds(items: readonly FoldItem[], k: number, gapMs = DEFAULT_BURST_GAP_MS): { groupOf: Map<string, string>; cuts: number } {
+  const groupOf = burstGroups(items, gapMs);
+  if (new Set(groupOf.values()).size >= 2 || items.length < 2) return { groupOf, cuts: 0 };
+  const sorted = [...items].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+  const gaps = sorted.slice(1).map((it, i) => ({ at: i + 1, gap: it.start - sorted[i].start }));
+  gaps.sort((a, b) => b.gap - a.gap || a.at - b.at);
+  const cutAt = new Set(gaps.slice(0, Math.min(k, sorted.length) - 1).map((g) => g.at));
+  const out = new Map<string, string>();
+  let group = `burst-${sorted[0].id}`;
+  sorted.forEach((it, t) => {
+    if (cutAt.has(t)) group = `burst-${it.id}`;
+    out.set(it.id, group);
+  });
+  return { groupOf: out, cuts: cutAt.size };
 }
 
 /** Items grouped by the time block (of `blockMs`, epoch-aligned) their start falls in. */
@@ -140,9 +167,10 @@ export interface FoldOptions {
 export function makeFolds(protocol: Exclude<ProtocolName, 'authors-split'>, items: readonly FoldItem[], opts: FoldOptions = {}): Folds {
   const k = opts.k ?? DEFAULT_FOLDS;
   const seed = opts.seed ?? 0;
+  const bursts = protocol === 'injection-burst' ? burstGroupsForFolds(items, k, opts.burstGapMs) : undefined;
   const groupOf =
-    protocol === 'injection-burst'
-      ? burstGroups(items, opts.burstGapMs)
+    bursts
+      ? bursts.groupOf
       : protocol === 'time-block'
         ? timeBlockGroups(items, opts.blockMs)
         : new Map(items.map((it) => [it.id, it.group ?? failureGroupOf({ caseId: it.id })]));
@@ -160,7 +188,7 @@ export function makeFolds(protocol: Exclude<ProtocolName, 'authors-split'>, item
       }
     }
   }
-  return { protocol, k, seed, groupOf, foldOfGroup, segments: [...segs.values()].sort((a, b) => a.start - b.start), leaky: false };
+  return { protocol, k, seed, groupOf, foldOfGroup, segments: [...segs.values()].sort((a, b) => a.start - b.start), leaky: false, ...(bursts && bursts.cuts > 0 ? { burstCuts: bursts.cuts } : {}) };
 }
 
 /** The fold of an item (undefined for an item the folds were not made over). */

@@ -8,6 +8,7 @@ export {
   failureGroupOf,
   timelineKey,
   burstGroups,
+  burstGroupsForFolds,
   timeBlockGroups,
   dealGroups,
   makeFolds,

@@ -71,3 +71,25 @@ test('windows follow their burst; a window touching two folds is in none', () =>
   const span = { start: items[0].start, end: other.start + MIN };
   assert.equal(foldOfWindow(folds, span, 0), undefined);
 });
+
+test('injection bursts that chain into one group are cut at their k − 1 widest gaps; two or more bursts stand', async () => {
+  const { burstGroupsForFolds } = await import('../../src/windows/index.js');
+  // a fault every 20–40 min all day: one burst by time alone
+  const starts = [0, 25, 50, 90, 115, 140, 175, 200, 230, 255];
+  const items: FoldItem[] = starts.map((t, i) => ({ id: `f${i}`, start: t * MIN }));
+  assert.equal(new Set(burstGroups(items).values()).size, 1);
+  const { groupOf, cuts } = burstGroupsForFolds(items, 3);
+  assert.equal(cuts, 2);
+  // the widest gaps are 50→90 (40 min) and 140→175 (35 min)
+  const groups = starts.map((_, i) => groupOf.get(`f${i}`));
+  assert.deepEqual(groups, ['burst-f0', 'burst-f0', 'burst-f0', 'burst-f3', 'burst-f3', 'burst-f3', 'burst-f6', 'burst-f6', 'burst-f6', 'burst-f6']);
+  const folds = makeFolds('injection-burst', items, { k: 3, seed: 0 });
+  assert.equal(folds.burstCuts, 2);
+  assert.equal(new Set(items.map((it) => foldOf(folds, it.id))).size, 3, 'three folds hold faults');
+  // two bursts (two days): left as they are, no cut
+  const twoDays: FoldItem[] = [0, 20, 40, 1440, 1460].map((t, i) => ({ id: `d${i}`, start: t * MIN }));
+  const kept = burstGroupsForFolds(twoDays, 5);
+  assert.equal(kept.cuts, 0);
+  assert.deepEqual(kept.groupOf, burstGroups(twoDays));
+  assert.equal(makeFolds('injection-burst', twoDays, { k: 5 }).burstCuts, undefined);
+});

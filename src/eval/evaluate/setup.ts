@@ -183,7 +183,7 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
   }
   if (detFolds !== folds) {
     const dg = new Set(detFolds.groupOf.values()).size;
-    notes.push(`detection folds: injection bursts by time alone (${dg} group(s)${dg < k ? `, so in effect ${dg}-fold` : ''}), so no scored window has a training fault minutes away; localization and classification folds: one root-cause service's back-to-back faults (${new Set(folds.groupOf.values()).size} groups)`);
+    notes.push(`detection folds: injection bursts by time alone (${dg} group(s)${detFolds.burstCuts ? `: every fault chained into one burst, so the chain was cut at its ${detFolds.burstCuts} widest gap(s) between faults` : ''}${dg < k ? `, so in effect ${dg}-fold` : ''}), so no scored window has a training fault minutes away; localization and classification folds: one root-cause service's back-to-back faults (${new Set(folds.groupOf.values()).size} groups)`);
   }
   const groups = new Set(folds.groupOf.values()).size;
   if (groups < k) notes.push(`only ${groups} ${protocol === 'injection-burst' ? 'injection bursts' : 'time blocks'} for ${k} folds: ${k - groups} fold(s) are empty, so this is in effect ${groups}-fold (a group is never split)`);
