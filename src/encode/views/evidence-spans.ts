@@ -26,14 +26,8 @@ export interface SpanEvidence {
   parentMiss: number;
   /** parent duration − duration when the parent is a call from another service (edge gap), else NaN */
   gap: number;
-  /** gap worked out (only once the parent is known) */
-  gapDone: boolean;
-  /** an entry span (root, or called from another service), once settled (undefined: not yet) */
-  entry: boolean | undefined;
   /** exclusive self time of an entry span (NaN: not an entry, or not known yet) */
   self: number;
-  /** self time final: the span ended before the window its children were last read in */
-  selfDone: boolean;
   /**
    * Records joined to the span so far, per line shape (views/evidence.ts): [shape, count]
    * pairs in the order the shapes first came. Flat arrays, not maps: a span holds a few
@@ -55,22 +49,36 @@ export interface SpanEvidence {
   dup: boolean;
   /** the call this span is (call-outcome family), null when it is none, undefined until looked at */
   call: OutcomeCall | null | undefined;
-  /** `call` final: the span ended before the window its children were last read in */
-  callDone: boolean;
-  /** ERROR / FATAL records joined to the span so far (a caller's complaints about its calls) */
-  errs: LogRecord[] | undefined;
-  /** window in which this call was found complained about (by its caller's records) */
-  complainedIn: number;
-  /** window in which this span's complaints were charged to its calls */
-  complaintsIn: number;
+  /** ERROR / FATAL records joined to the span so far (a caller's complaints about its calls), and the window they were last charged in */
+  errs: SpanErrors | undefined;
   /** what the span is as a child (span-structure `childKey`): its number in the pass, −1 until asked for */
   childId: number;
   /** its calls per child operation as an interned signature (span-structure family), −1: not compared (a call, a copy, touched by a failure) */
   sig: number;
-  /** `sig` final: the span ended before the window its children were last read in */
-  sigDone: boolean;
   /** its operation's structure counts, once compared */
   structAt: StructOp | undefined;
+  /**
+   * The entry status (settled, and whether) and which figures are final, as bits (`F_*`): five
+   * boolean fields were a fifth of the object, and these objects live as long as their trace
+   * (up to an hour), so each field is copied by the young generation's collections and marked
+   * again by every full one.
+   */
+  flags: number;
+}
+
+/** `SpanEvidence.flags`: entry status settled; an entry span; gap, self time, call and signature final */
+const F_ENTRY_KNOWN = 2;
+const F_ENTRY = 4;
+const F_GAP_DONE = 8;
+const F_SELF_DONE = 16;
+const F_CALL_DONE = 32;
+const F_SIG_DONE = 64;
+
+/** A caller's ERROR / FATAL records (made on its first): its complaints about its calls. */
+interface SpanErrors {
+  records: LogRecord[];
+  /** window in which they were charged to its calls */
+  chargedIn: number;
 }
 
 /**
@@ -140,6 +148,8 @@ export interface OutcomeCall {
   /** the edge's values, looked up once per span */
   at: OutcomeValues | undefined;
   podAt: OutcomeCounts | undefined;
+  /** window in which this call was found complained about (by its caller's records) */
+  complainedIn: number;
 }
 
 /**
@@ -336,7 +346,8 @@ function record(into: KeyValues[], key: KeyValues, pod: PodValues, w: number, at
 }
 
 export class EvidenceSpanIndex {
-  private memo = new SliceMemo<Span, SpanEvidence>((s) => this.info(s));
+  /** the window's spans' evidence: `summarize` keeps none of its arrays (buffers reused) */
+  private memo = new SliceMemo<Span, SpanEvidence>((s) => this.info(s), true);
   private traces = new Map<string, TraceSpans>();
   private sweptAt = -Infinity;
   /** (service, operation) pairs and (caller, callee) service pairs, numbered in the pass */
@@ -381,10 +392,7 @@ export class EvidenceSpanIndex {
       parent: undefined,
       parentMiss: -1,
       gap: NaN,
-      gapDone: false,
-      entry: s.parentId ? undefined : true,
       self: NaN,
-      selfDone: false,
       logs: undefined,
       logTimes: undefined,
       opId: -1,
@@ -394,14 +402,11 @@ export class EvidenceSpanIndex {
       selfPodAt: undefined,
       dup: copyOf !== undefined,
       call: undefined,
-      callDone: false,
       errs: undefined,
-      complainedIn: 0,
-      complaintsIn: 0,
       childId: -1,
       sig: -1,
-      sigDone: false,
       structAt: undefined,
+      flags: s.parentId ? 0 : F_ENTRY_KNOWN | F_ENTRY,
     };
     t.spans.set(s.spanId, e);
     if (s.parentId) {
@@ -454,17 +459,17 @@ export class EvidenceSpanIndex {
       const s = e.span;
       if (s.start < range.start || s.start >= range.end) continue;
       inRange[nInRange++] = e;
-      if (!e.callDone) {
+      if (!(e.flags & F_CALL_DONE)) {
         e.call = this.callOf(e, e.call ?? undefined);
         // as self time: once the span ended inside what has been read, its children are known;
         // its parent (the caller's span) must be known too
-        e.callDone = s.start + s.duration < range.end && (s.parentId === undefined || e.parent !== undefined);
+        if (s.start + s.duration < range.end && (s.parentId === undefined || e.parent !== undefined)) e.flags |= F_CALL_DONE;
       }
       if (e.call) calls[nCalls++] = e;
-      if (!e.sigDone) {
+      if (!(e.flags & F_SIG_DONE)) {
         e.sig = this.signature(e);
         // as self time: once the span ended inside what has been read, its children are known
-        e.sigDone = s.start + s.duration < range.end;
+        if (s.start + s.duration < range.end) e.flags |= F_SIG_DONE;
       }
       if (e.sig >= 0) {
         let o = e.structAt;
@@ -478,11 +483,10 @@ export class EvidenceSpanIndex {
         o.add(e.sig);
       }
       const p = this.parentOf(e);
-      if (p && !e.gapDone) {
-        e.gapDone = true;
+      if (p && !(e.flags & F_GAP_DONE)) {
         const remote = isRemoteCall(p.span, s);
         if (remote) e.gap = Math.max(0, p.span.duration - s.duration);
-        e.entry = remote;
+        e.flags = (e.flags & ~F_ENTRY) | F_GAP_DONE | F_ENTRY_KNOWN | (remote ? F_ENTRY : 0);
       }
       if (!Number.isNaN(e.gap)) {
         // the edge's values, looked up once per span (a look-up per span and window costs more than the rest)
@@ -495,12 +499,12 @@ export class EvidenceSpanIndex {
       }
       // an entry span: a root, or called from another service (the family's rule); a span whose
       // parent is not (yet) known is not one
-      if (!e.entry) continue;
-      if (!e.selfDone) {
+      if (!(e.flags & F_ENTRY)) continue;
+      if (!(e.flags & F_SELF_DONE)) {
         e.self = selfTime(this, e);
         // children start before their parent ends: once it ended inside what has been read,
         // every child is known
-        e.selfDone = s.start + s.duration < range.end;
+        if (s.start + s.duration < range.end) e.flags |= F_SELF_DONE;
       }
       let o = e.selfAt;
       if (!o) {
@@ -641,7 +645,7 @@ export class EvidenceSpanIndex {
       const e = calls[i];
       const c = e.call!;
       const p = c.callerSpan;
-      if (p?.errs && p.complaintsIn !== w) this.complaints(p, w);
+      if (p?.errs && p.errs.chargedIn !== w) this.complaints(p, w);
       let a = c.at;
       if (!a) {
         const id = this.edgeIds.id(c.caller, c.callee);
@@ -650,7 +654,7 @@ export class EvidenceSpanIndex {
         c.at = a;
       }
       if (a.open(w, range.start)) out.push(a);
-      const complained = !c.failed && e.complainedIn === w;
+      const complained = !c.failed && c.complainedIn === w;
       count(a, c, complained);
       if (c.calleePod !== undefined) {
         const pv = (c.podAt ??= a.podSet.get(c.calleePod));
@@ -667,9 +671,9 @@ export class EvidenceSpanIndex {
    * (call-outcomes.ts `complaints`); marks the charged calls in window `w`.
    */
   private complaints(p: SpanEvidence, w: number): void {
-    p.complaintsIn = w;
+    p.errs!.chargedIn = w;
     const kids = this.kidsOf(p);
-    for (const r of p.errs!) {
+    for (const r of p.errs!.records) {
       let best: SpanEvidence | undefined;
       for (const k of kids) {
         const c = k.call;
@@ -677,13 +681,13 @@ export class EvidenceSpanIndex {
         if (c.end > r.time + CLOCK_SLACK_MS || (best && c.end <= best.call!.end)) continue;
         if (namesPeer(r.body, c.callee) || namesPeer(r.body, c.operation)) best = k;
       }
-      if (best && !best.call!.errored) best.complainedIn = w;
+      if (best && !best.call!.errored) best.call!.complainedIn = w;
     }
   }
 
   /** Notes an ERROR / FATAL record of a span (for its complaints about its calls). */
   noteError(e: SpanEvidence, r: LogRecord): void {
-    (e.errs ??= []).push(r);
+    (e.errs ??= { records: [], chargedIn: 0 }).records.push(r);
   }
 
   /** Edges, operations and their pods held (what `sweep` bounds). */
@@ -753,7 +757,7 @@ const CLOCK_SLACK_MS = 1;
 
 function fillCall(into: OutcomeCall | undefined, caller: string, callee: string, calleePod: string | undefined, operation: string, callerSpan: SpanEvidence | undefined, end: number, failed: boolean, errored: boolean, gap: number): OutcomeCall {
   if (!into || into.caller !== caller || into.callee !== callee || into.calleePod !== calleePod) {
-    return { caller, callee, calleePod, operation, callerSpan, end, failed, errored, gap, at: undefined, podAt: undefined };
+    return { caller, callee, calleePod, operation, callerSpan, end, failed, errored, gap, at: undefined, podAt: undefined, complainedIn: 0 };
   }
   into.operation = operation;
   into.callerSpan = callerSpan;

@@ -737,6 +737,24 @@ function featureRow(): Float32Array {
 type SvcAcc = (s: string) => Acc;
 type PodAcc = (s: string, p: string) => Acc;
 
+/**
+ * A reference's entry for a pair of names (caller and callee, service and operation), keyed
+ * "a\tb" as the families key them. Looked up through the two names themselves, kept per
+ * reference: the rows looked each key up by a "a\tb" string built and hashed per key and
+ * window (≈ 0.2 s on Nezha), where the names are mostly the same string objects window after
+ * window. The references are never changed once fitted, so an answer kept is the answer.
+ */
+function refOf<R>(ref: ReadonlyMap<string, R>, a: string, b: string): R | undefined {
+  let byA = pairRefs.get(ref) as Map<string, Map<string, R | null>> | undefined;
+  if (!byA) pairRefs.set(ref, (byA = new Map()));
+  let byB = byA.get(a);
+  if (!byB) byA.set(a, (byB = new Map()));
+  let r = byB.get(b);
+  if (r === undefined) byB.set(b, (r = ref.get(`${a}\t${b}`) ?? null));
+  return r ?? undefined;
+}
+const pairRefs = new WeakMap<ReadonlyMap<string, unknown>, Map<string, Map<string, unknown>>>();
+
 /** The families' deviation of a median of `n` calls (edges.ts, self-time.ts). */
 const dev = (v: number, n: number, r: SupportedLocation) => (Math.log1p(v) - r.center) / supportScale(r, n);
 
@@ -749,7 +767,7 @@ function edgeFeatures(ew: EvidenceWindow, ref: EdgeReference | undefined, svc: S
   for (const e of ew.edges) {
     svc(e.callee);
     if (e.n < EDGE_MIN_CALLS) continue;
-    const r = ref?.get(`${e.caller}\t${e.callee}`);
+    const r = ref && refOf(ref, e.caller, e.callee);
     if (!r) {
       newIn.set(e.callee, (newIn.get(e.callee) ?? 0) + 1);
       continue;
@@ -789,7 +807,7 @@ function selfFeatures(ew: EvidenceWindow, ref: SelfReference | undefined, svc: S
   const devs = new Map<string, number[]>();
   const podDevs = new Map<string, number[]>();
   for (const o of ew.ops) {
-    const r = ref?.get(`${o.service}\t${o.operation}`);
+    const r = ref && refOf(ref, o.service, o.operation);
     if (!r || o.n < EDGE_MIN_CALLS) continue;
     const d = dev(o.med, o.n, r);
     push(devs, o.service, d);
@@ -852,7 +870,7 @@ function outcomeFeatures(stats: readonly OutcomeStat[], ref: OutcomeReference | 
   };
   for (const o of stats) {
     const a = acc(into, o.callee, o);
-    const r = ref?.get(`${o.caller}\t${o.callee}`);
+    const r = ref && refOf(ref, o.caller, o.callee);
     if (r && o.calls >= OUTCOME_MIN_CALLS) {
       const { bad, z } = zOf(o, r);
       a.z.push(z);
@@ -899,7 +917,7 @@ function structureFeatures(stats: readonly StructStat[], ref: StructureReference
   if (!ref) return;
   const per = new Map<string, TemplateAcc>();
   for (const o of stats) {
-    const r = ref.get(`${o.service}\t${o.operation}`);
+    const r = refOf(ref, o.service, o.operation);
     if (!r || o.n < STRUCTURE_MIN_SPANS || r.n < STRUCTURE_MIN_SPANS) continue;
     if (!o.kids.length && !r.children.size) continue; // a leaf operation has no structure to change
     const x = tallyOf(per, o.service);
@@ -993,7 +1011,7 @@ function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc
   const per = new Map<string, TemplateAcc>();
   for (const o of s.ops.values()) {
     const a = svc(o.service);
-    const r = ref?.ops.get(`${o.service}\t${o.operation}`);
+    const r = ref && refOf(ref.ops, o.service, o.operation);
     if (!r || o.n < LOG_MIN_SPANS || r.n < LOG_MIN_SPANS) continue;
     if (!o.templates.size && !r.templates.size) continue; // an operation that never logs
     const x = tallyOf(per, o.service);

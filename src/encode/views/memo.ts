@@ -9,12 +9,30 @@
 export class SliceMemo<T, V> {
   private prev: readonly T[] = [];
   private vals: V[] = [];
+  /** with `reuse`: the array before `vals`, refilled by the next call */
+  private spare: V[] | undefined;
 
-  constructor(private readonly compute: (item: T) => V) {}
+  /**
+   * `reuse`: the returned arrays are two buffers taken in turn (an array is valid until the
+   * call after the next), for callers that keep no window's values: a new array per window
+   * (≈8,000 spans a window on Nezha) lives through the window's work and is copied by the
+   * young generation's collections.
+   */
+  constructor(
+    private readonly compute: (item: T) => V,
+    private readonly reuse = false,
+  ) {
+    if (reuse) this.spare = [];
+  }
 
   map(cur: readonly T[]): V[] {
     const n = cur.length;
-    const out: V[] = new Array(n);
+    let out: V[];
+    if (this.spare) {
+      out = this.spare;
+      out.length = n;
+      this.spare = this.vals;
+    } else out = new Array(n);
     const prev = this.prev;
     const vals = this.vals;
     const m = prev.length;
