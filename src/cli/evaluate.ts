@@ -6,7 +6,9 @@ import { UserError } from '../telemetry/index.js';
 import { DEFAULT_BURST_GAP_MS } from '../windows/index.js';
 import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout, type StateModel } from '../model/index.js';
 import { evaluateDataset, formatEvaluateMarkdown, writeEvaluateJson } from '../eval/index.js';
-import { Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { checkTasksColumn, tasksColumnNames, type TasksColumnInput } from '../eval/evaluate/tasks-column.js';
+import { TasksFile } from '../tasks/index.js';
+import { PhaseProgress, Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 interface EvaluateCliOptions {
   data?: string;
@@ -23,6 +25,7 @@ interface EvaluateCliOptions {
   cache: boolean;
   cacheDir?: string;
   allowRemote?: boolean;
+  tasks?: string[];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -57,11 +60,16 @@ export function registerEvaluate(program: Command): void {
     .option('--no-cache', 'do not use the on-disk embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
     .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .option('--tasks <file>', 'tasks file fitted by `runtimeslicer tune` on OTHER data (repeatable): a column each ("tasks", or "tasks:<file>" with several) applying it to every labelled fault and window of --data as `detect --tasks` and `localize --at <fault start> --tasks` do (held out by run, no folds; docs/evaluate.md)', collect)
     .action((o: EvaluateCliOptions) =>
       run(async () => {
         if (!o.data) throw new UserError('--data <path> is required', 2);
         const modelPaths = o.model ?? [];
-        const jsonOut = o.json !== undefined ? checkOutput(o.json, [o.data, ...modelPaths], { label: '--json' }) : undefined;
+        const tasksPaths = o.tasks ?? [];
+        const jsonOut = o.json !== undefined ? checkOutput(o.json, [o.data, ...modelPaths, ...tasksPaths], { label: '--json' }) : undefined;
+        const tasksNames = tasksColumnNames(tasksPaths);
+        const tasks: TasksColumnInput[] = [];
+        for (const [i, path] of tasksPaths.entries()) tasks.push({ name: tasksNames[i], path, tasks: await TasksFile.load(path) });
         const loaded: { name: string; model: StateModel; spec: string; window?: { lengthMs: number; strideMs: number }; check: (id: string, dim: number) => void }[] = [];
         const names = modelNames(modelPaths);
         const views = currentFeatureLayouts();
@@ -80,9 +88,12 @@ export function registerEvaluate(program: Command): void {
         if (specs.size > 1) throw new UserError(`the models were trained on different backbones (${[...specs].join(', ')}); evaluate them one backbone at a time`);
         const backboneSpec = loaded[0]?.spec ?? o.backbone ?? 'hash';
         if (o.backbone !== undefined && loaded.length > 0 && o.backbone !== backboneSpec) throw new UserError(`--backbone ${o.backbone} does not match the model's backbone ${backboneSpec}`);
-        const spec = { lengthMs: o.window ?? loaded[0]?.window?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? loaded[0]?.window?.strideMs ?? 60_000 };
+        // the window of the model, else of the (first) tasks file, else 5 min every minute
+        const tw = tasks[0]?.tasks.doc.window;
+        const spec = { lengthMs: o.window ?? loaded[0]?.window?.lengthMs ?? tw?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? loaded[0]?.window?.strideMs ?? tw?.strideMs ?? 60_000 };
         warnStrideGap(spec);
         const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'evaluate' });
+        for (const t of tasks) checkTasksColumn(ds, t, spec, backboneSpec);
         const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
         const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
         const show = process.stderr.isTTY === true;
@@ -99,6 +110,8 @@ export function registerEvaluate(program: Command): void {
             burstGapMs: o.burstGap,
             models: loaded.map((m) => ({ name: m.name, model: m.model })),
             evidence: o.evidence,
+            tasks,
+            tasksProgress: new PhaseProgress(show, (ph) => `${basename(o.data as string)}: tasks ${ph}`),
             name: basename(o.data.replace(/\/+$/, '')),
             onProgress: (p) => {
               if (p.phase !== phase) {

@@ -15,6 +15,8 @@ import { modelRepresentation, rawBackbone, rawFeatures, type Representation } fr
 import { runEvaluation, type RunResult } from './run.js';
 import { buildSetup, podExtents } from './setup.js';
 import { EvidenceByWindow } from './detect-evidence.js';
+import { addTasksColumns, tasksColumn, type TasksColumnInput, type TasksColumnResult } from './tasks-column.js';
+import { memoEvidenceAt, memoOwnEncodes, type EncodeProgressSink } from './apply-tasks.js';
 
 export interface EvaluateOptions {
   backbone: Backbone;
@@ -33,6 +35,14 @@ export interface EvaluateOptions {
   evidence?: boolean;
   /** evidence rows as tuned-detector candidates (encode's evidence pass; default true) */
   detectionEvidence?: boolean;
+  /**
+   * tasks files fitted by `tune` on other data, each a column applied to every labelled fault and
+   * window here as `detect` / `localize --tasks` apply it (`tasks-column.ts`; check them first
+   * with `checkTasksColumn`)
+   */
+  tasks?: TasksColumnInput[];
+  /** progress of the tasks columns' own encodes */
+  tasksProgress?: EncodeProgressSink;
   /** dataset name in the report (default the folder) */
   name?: string;
   onProgress?: (p: EncodeProgress) => void;
@@ -79,5 +89,14 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   opts.onPhase?.('scoring');
   const result = runEvaluation(setup, reps, { evidence, notes, tuned: opts.tuned, seed: opts.seed, evidenceOf });
   lap('score');
+  const cols: TasksColumnResult[] = [];
+  // the columns share what reads no tasks file: each fault's evidence fit, the own-fit encode
+  const shared = { evidence: memoEvidenceAt(), encoded: memoOwnEncodes(ds) };
+  for (const t of opts.tasks ?? []) cols.push(await tasksColumn(ds, setup, t, { progress: opts.tasksProgress, onPhase: opts.onPhase, ...shared }));
+  if (cols.length > 0) {
+    lap('tasks');
+    for (const c of cols) for (const [level, a] of c.alarms) result.alarms.get(level)?.set(c.info.method, a);
+    return { ...result, report: addTasksColumns(result.report, setup, cols), timings };
+  }
   return { ...result, timings };
 }

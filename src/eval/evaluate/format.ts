@@ -49,7 +49,9 @@ const PROTOCOL_TEXT: Partial<Record<ProtocolName, string>> = {
  */
 export function formatTable1(r: EvalReport): string[] {
   const p = r.protocol.name;
-  const tuned = r.methods.filter((m) => m === 'tuned' || m.startsWith('tuned:') || m === 'tuned-global' || m.startsWith('tuned-global:'));
+  // the tuned columns, and the tasks-file columns (`evaluate --tasks`: held out by run, no folds)
+  const held = new Set((r.tasksColumns ?? []).map((c) => c.method));
+  const tuned = r.methods.filter((m) => m === 'tuned' || m.startsWith('tuned:') || m === 'tuned-global' || m.startsWith('tuned-global:') || held.has(m));
   if (tuned.length === 0) return [];
   const isAiops = p === 'failure';
   const pct = (row: EvalRow | undefined) => (!row ? '—' : row.value === null ? 'n/m' : `${(100 * row.value).toFixed(2)}%`);
@@ -58,17 +60,22 @@ export function formatTable1(r: EvalReport): string[] {
   out.push(`Table 1 (the paper's shape), ${r.dataset}. Ours: protocol ${PROTOCOL_TEXT[p] ?? p}, ${r.protocol.folds} folds; AD = detection, metrics-only, window level (event-F1 beside it); FL = service localization (top-1 P/R/F1 macro over root causes); FD = fault type (macro). n/m = not measurable.`);
   if (isAiops) out.push(`Paper: ${PAPER_TABLE1.dataset}, ${PAPER_TABLE1.protocol}; its split is not ours, so the rows are not directly comparable (the leaky authors'-split rows of our methods are below).`);
   else out.push(`The paper reports ${PAPER_TABLE1.dataset} only; its figures are shown for reference, not for this dataset.`);
+  for (const c of r.tasksColumns ?? []) out.push(`${c.method}: ${c.protocol}. Its AD row is at the level its detector reads (${c.levels.join(', ') || 'none scored'}).`);
   out.push('');
   const body: string[][] = [];
   const protos: ProtocolName[] = [p, ...(r.protocol.also ?? [])];
   for (const proto of protos) {
     for (const m of tuned) {
-      const label = `${m}${proto === p ? '' : ` (${PROTOCOL_TEXT[proto] ?? proto})`}`;
+      if (held.has(m) && proto !== p) continue;
+      const label = `${m}${held.has(m) ? ' (held out by run)' : ''}${proto === p ? '' : ` (${PROTOCOL_TEXT[proto] ?? proto})`}`;
       const get = (task: TaskName, level: LevelName, x: MetricName) => find(r.rows, proto, task, level, m, x);
-      const ev = get('detection', 'metrics-only', 'event-f1');
+      // a tasks column's detector that reads traces and logs is scored at all-modalities only
+      const adLevel: LevelName = held.has(m) && !get('detection', 'metrics-only', 'f1') && get('detection', 'all-modalities', 'f1') ? 'all-modalities' : 'metrics-only';
+      const ev = get('detection', adLevel, 'event-f1');
+      const adTag = adLevel === 'metrics-only' ? '' : ` (${adLevel})`;
       // detection is scored on the headline protocol only; without normal windows it is n/m
-      if (ev?.value === null && !get('detection', 'metrics-only', 'f1')) body.push([label, 'AD', 'n/m', 'n/m', 'n/m', `— (${ev.notMeasurable?.reason ?? 'not measurable'})`]);
-      else if (ev) body.push([label, 'AD', pct(get('detection', 'metrics-only', 'precision')), pct(get('detection', 'metrics-only', 'recall')), pct(get('detection', 'metrics-only', 'f1')), `event-F1 ${pct(ev)}`]);
+      if (ev?.value === null && !get('detection', adLevel, 'f1')) body.push([label, 'AD', 'n/m', 'n/m', 'n/m', `— (${ev.notMeasurable?.reason ?? 'not measurable'})`]);
+      else if (ev) body.push([label, `AD${adTag}`, pct(get('detection', adLevel, 'precision')), pct(get('detection', adLevel, 'recall')), pct(get('detection', adLevel, 'f1')), `event-F1 ${pct(ev)}`]);
       body.push([label, 'FL', pct(get('localization', 'service', 'precision')), pct(get('localization', 'service', 'recall')), pct(get('localization', 'service', 'f1')), pct(get('localization', 'service', 'mrr'))]);
       body.push([label, 'FD', pct(get('classification', 'type', 'precision')), pct(get('classification', 'type', 'recall')), pct(get('classification', 'type', 'f1')), pct(get('classification', 'type', 'mrr'))]);
     }

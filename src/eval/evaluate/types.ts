@@ -78,6 +78,27 @@ export interface EvalReport {
    * size within a fold), and the faults.
    */
   timeline?: EvalTimeline;
+  /**
+   * `evaluate --tasks`: each tasks-file column (fitted by `tune` on other data, applied to every
+   * labelled fault and window of this dataset; no folds). Its rows carry the headline protocol's
+   * name so they sit beside the grouped-fold columns; this says what they are.
+   */
+  tasksColumns?: TasksColumnInfo[];
+}
+
+/** One `tasks` column: the file, the data it was fitted on, the protocol in words, what it did. */
+export interface TasksColumnInfo {
+  method: string;
+  /** the tasks file as given */
+  tasks: string;
+  /** the data `tune` fitted it on (the tasks file's `fittedOn.data`) */
+  fittedOn: string;
+  protocol: string;
+  /** the detector as `detect` ran it (family, states, rise gate, views, alignment) */
+  detector: string;
+  /** detection levels scored */
+  levels: string[];
+  notes: string[];
 }
 
 /**
