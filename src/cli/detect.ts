@@ -1,12 +1,9 @@
 import { Option, type Command } from 'commander';
-import { EVIDENCE_VERSION, FEATURE_LAYOUTS } from '../encode/index.js';
-import { EvidenceByWindow, evidenceRowsIn } from '../eval/index.js';
-import { MODALITIES } from '../model/index.js';
+import { detectWithTasks, featureNames, type ViewsMode } from '../eval/evaluate/apply-tasks.js';
 import { eventPRF } from '../stats/index.js';
 import { TasksFile, type WindowAlarm } from '../tasks/index.js';
-import { UserError, isoTime, type Modality } from '../telemetry/index.js';
-import { detectionRows, encodeForTasks, type ViewsMode } from './tune.js';
-import { noteDataProblems, openDataset, run } from './common.js';
+import { isoTime } from '../telemetry/index.js';
+import { PhaseProgress, noteDataProblems, openDataset, run } from './common.js';
 
 interface DetectCliOptions {
   data: string;
@@ -20,10 +17,7 @@ interface DetectCliOptions {
   rise: 'auto' | 'on' | 'off';
 }
 
-/** Feature names of a raw-features row, in layout order (modality.feature). */
-export function featureNames(): string[] {
-  return MODALITIES.flatMap((m) => FEATURE_LAYOUTS[m].map((f) => `${m}.${f}`));
-}
+export { featureNames };
 
 /** Runs of alarmed windows that overlap or touch: what an operator sees as one alarm. */
 function alarmRuns(alarms: readonly WindowAlarm[]): { start: number; end: number; windows: WindowAlarm[] }[] {
@@ -48,50 +42,13 @@ function viewsNote(views: ViewsMode, aligned: 'evidence' | 'features' | undefine
 async function detect(o: DetectCliOptions): Promise<void> {
   const tasks = await TasksFile.load(o.tasks);
   const names = tasks.evidenceColumns() ?? featureNames();
-  if (tasks.doc.rows.width !== featureNames().length) {
-    throw new UserError(`${o.tasks} was fitted on ${tasks.doc.rows.width} features per window, this runtimeslicer's views give ${featureNames().length}: run \`runtimeslicer tune\` again`);
-  }
-  const evLayout = tasks.doc.detection.input === 'evidence' ? tasks.doc.detection.evidence : null;
-  if (evLayout && o.states === 'on') throw new UserError(`${o.tasks}: its detector reads the evidence rows, which have no states (chosen by cross-validation at \`tune\`); use --states auto or off`);
-  if (evLayout && evLayout.evidenceVersion !== EVIDENCE_VERSION) throw new UserError(`${o.tasks}: its detector reads evidence features of version ${evLayout.evidenceVersion}, this runtimeslicer's encode writes version ${EVIDENCE_VERSION}: run \`runtimeslicer tune\` again`);
-  // auto: the tuning data's references where the detector reads the evidence rows, the new data's
-  // own fit where it reads the features (docs/tasks.md, "References for new data": the saved log
-  // template miner marks a new run's unseen line shapes as new templates in every window)
-  const views: ViewsMode = o.views === 'auto' ? (evLayout ? 'mixed' : 'own') : o.views;
-  const saved = views !== 'own' ? tasks.doc.views : undefined;
-  if (views !== 'own' && !saved) process.stderr.write(`warning: ${o.tasks} holds no views state (schemaVersion ${tasks.doc.schemaVersion}): ${o.data} is encoded against references fitted on itself; run \`runtimeslicer tune\` again to judge it against the tuning data's\n`);
-  if (evLayout && saved && !saved.evidence) throw new UserError(`${o.tasks}: its detector reads the evidence rows but its views state has no evidence references; run \`runtimeslicer tune\` again, or use --views own`);
   const ds = await openDataset(o.data, {});
-  // the evidence detector reads each window's evidence rows: against the tuning data's evidence
-  // references (`--views mixed|saved`), or against references encode fits on this data's own
-  // windows without labels (`--views own`, as evaluate computes them inside one run)
-  const evIn = evLayout ? new EvidenceByWindow() : undefined;
-  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, false, process.stderr.isTTY === true && !o.json, evIn?.add, saved, views === 'mixed');
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  // the library path evaluate's `tasks` column shares (src/eval/evaluate/apply-tasks.ts)
+  const det = await detectWithTasks(ds, tasks, { states: o.states, views: o.views, align: o.align, rise: o.rise, where: o.tasks, data: o.data, progress: new PhaseProgress(process.stderr.isTTY === true && !o.json), warn });
   noteDataProblems(ds, o.data);
-  const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
-  if (det.length === 0) throw new UserError(`${o.data}: no window has metrics; detection reads the metrics view`);
-  if (evIn && evLayout) {
-    let evRows: (Float64Array | undefined)[];
-    try {
-      evRows = evidenceRowsIn(evLayout, det.map((d) => d.w), (w) => evIn.of(w));
-    } catch (e) {
-      throw new UserError(`${o.tasks}: ${e instanceof Error ? e.message : String(e)}; run \`runtimeslicer tune\` again`);
-    }
-    det.forEach((d, i) => {
-      if (evRows[i]) d.evidence = evRows[i];
-    });
-    if (!evRows.some((r) => r !== undefined)) process.stderr.write(`warning: ${o.data} gives no evidence row for the services of ${o.tasks} (${evLayout.services.length} services): its detector reads them, so nothing alarms; run \`runtimeslicer tune\` on data of this system\n`);
-  }
-  const useStates = !evLayout && (o.states === 'auto' ? tasks.doc.detection.useStates : o.states === 'on') && tasks.k > 1;
-  // evidence detector: the alignment patched references fitted on the new data itself; against
-  // the tuning data's evidence references it is not needed (docs/tasks.md, "For use"). Features
-  // detector: on wherever the tasks file has the frame — a period's own levels (another day's
-  // load, other pod names) are not what it should alarm on (docs/tasks.md, "Another period")
-  const frame = !evLayout && tasks.doc.detection.frame !== undefined;
-  const align = o.align === 'auto' ? (evLayout ? !saved : frame) : o.align === 'on';
-  if (!evLayout && o.align === 'on' && !frame) process.stderr.write(`warning: ${o.tasks} (schemaVersion ${tasks.doc.schemaVersion}) saves no feature frame: --align on does nothing for its features detector; run \`runtimeslicer tune\` again\n`);
-  const rise = o.rise === 'auto' ? tasks.doc.detection.rise === true : o.rise === 'on';
-  const alarms = tasks.detect(det, { states: useStates, align, rise });
+  const { alarms, useStates, rise } = det;
+  const evLayout = det.evidence ? tasks.doc.detection.evidence : null;
   const gated = alarms.filter((a) => a.gated).length;
   const runs = alarmRuns(alarms);
   // labelled data: how the alarms fall against the faults (event rule of docs/evaluate.md)
@@ -105,8 +62,8 @@ async function detect(o: DetectCliOptions): Promise<void> {
         rise,
         ...(rise ? { gated } : {}),
         states: useStates ? tasks.k : 1,
-        views: saved ? views : 'own',
-        aligned: align && (evLayout !== undefined || frame),
+        views: det.views,
+        aligned: det.aligned !== undefined,
         windows: alarms.map((a) => ({ start: isoTime(a.start), end: isoTime(a.end), state: a.state, score: Number.isFinite(a.score) ? a.score : null, threshold: a.threshold, alarm: a.alarm, ...(a.gated ? { gated: true } : {}), ...(a.alarm && a.feature >= 0 ? { feature: names[a.feature] } : {}) })),
         alarms: runs.map((r) => ({ start: isoTime(r.start), end: isoTime(r.end), windows: r.windows.length, maxScore: Math.max(...r.windows.map((w) => w.score)) })),
         ...(ev ? { againstLabels: { faults: ev.faults, caught: ev.caught, falseAlarms: ev.falseAlarms, precision: ev.precision, recall: ev.recall, f1: ev.f1 } } : {}),
@@ -115,7 +72,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
     return;
   }
   const alarmed = alarms.filter((a) => a.alarm).length;
-  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s)${rise ? ` (${gated} more above threshold but held back by the rise gate: the window just before scored as high)` : ''}; ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(saved ? views : 'own', align && evLayout ? 'evidence' : align && frame ? 'features' : undefined), ''];
+  const lines = [`detect ${o.data} with ${o.tasks}: ${alarms.length} windows, ${alarmed} alarmed in ${runs.length} alarm(s)${rise ? ` (${gated} more above threshold but held back by the rise gate: the window just before scored as high)` : ''}; ${evLayout ? `global detector, ${tasks.doc.detection.family} over the evidence rows (${evLayout.services.length} services × ${evLayout.features.length} features; no states)` : useStates ? `${tasks.k} states, each window judged in the state of its preceding ${tasks.doc.states.contextMs / 60_000} min` : `global detector (${tasks.k > 1 ? 'states off' : 'one state'})`}`, viewsNote(det.views, det.aligned), ''];
   for (const r of runs) {
     const top = r.windows.reduce((a, b) => (b.score > a.score ? b : a));
     lines.push(`${isoTime(r.start)} – ${isoTime(r.end)}  ${r.windows.length} window(s), state ${top.state}, score ${top.score.toFixed(2)} > ${top.threshold.toFixed(2)}${top.feature >= 0 ? ` (${names[top.feature]})` : ''}`);

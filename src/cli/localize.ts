@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { loadDataset } from '../sources/index.js';
 import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
-import { LinearRanker, prepareLocalizer, rankCaseEvents, rankFeatures, suspectFeatures, type Ranking } from '../tasks/index.js';
+import { rankCaseEvents, suspectFeatures, type Ranking } from '../tasks/index.js';
+import { localizeWithTasks } from '../eval/evaluate/apply-tasks.js';
 import { durationArg, positiveIntArg, run } from './common.js';
 import { TasksFile } from '../tasks/index.js';
 import { classifyAt, type ViewsMode } from './tune.js';
@@ -110,33 +111,24 @@ export function register(program: Command): void {
         if (query.end <= ds.timeRange.start || query.start >= ds.timeRange.end) {
           throw new UserError(`--at ${isoTime(start)}: the window has no data (${o.data} covers ${isoTime(ds.timeRange.start)} – ${isoTime(ds.timeRange.end)})`);
         }
-        const prep = await prepareLocalizer(ds, [query], { sliceMs: o.slice });
-        const ranker = tasks?.doc.localization.ranker ? LinearRanker.fromJSON(tasks.doc.localization.ranker) : undefined;
-        const r = ranker ? reorder(prep.rank(query), ranker) : prep.rank(query);
+        // the library path evaluate's `tasks` column shares (src/eval/evaluate/apply-tasks.ts)
+        const loc = await localizeWithTasks(ds, tasks, start, { windowMs: o.window, sliceMs: o.slice });
+        const r = loc.ranking;
+        const ranker = loc.rankedBy === 'tuned-ranker';
         const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), process.stderr.isTTY === true && !o.json, o.views) : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify(
-              { at: isoTime(start), windowMs: o.window, sliceMs: o.slice, rankedBy: ranker ? 'tuned-ranker' : 'evidence', normalWindows: { traceLog: prep.normalTraceWindows.length, metric: prep.normalMetricWindows }, ...r, services: r.services.slice(0, o.top), pods: r.pods.slice(0, o.top), ...(tasks ? { faultTypes: cls?.types ?? [], state: cls?.state ?? null } : {}) },
+              { at: isoTime(start), windowMs: o.window, sliceMs: o.slice, rankedBy: ranker ? 'tuned-ranker' : 'evidence', normalWindows: loc.normal, ...r, services: r.services.slice(0, o.top), pods: r.pods.slice(0, o.top), ...(tasks ? { faultTypes: cls?.types ?? [], state: cls?.state ?? null } : {}) },
               null,
               2,
             ) + '\n',
           );
           return;
         }
-        const header = `localize ${o.data} [${isoTime(query.start)}, +${formatDuration(o.window)}) in ${formatDuration(o.slice)} slices; normal windows: ${prep.normalTraceWindows.length} with traces/logs, ${prep.normalMetricWindows} for metrics${ranker ? `; ranked by the tuned ranker of ${o.tasks}` : ''}`;
+        const header = `localize ${o.data} [${isoTime(query.start)}, +${formatDuration(o.window)}) in ${formatDuration(o.slice)} slices; normal windows: ${loc.normal.traceLog} with traces/logs, ${loc.normal.metric} for metrics${ranker ? `; ranked by the tuned ranker of ${o.tasks}` : ''}`;
         process.stdout.write(formatRanking(r, o.top, header) + '\n');
         if (tasks) process.stdout.write(cls && cls.types.length > 0 ? `\nfault type (${o.tasks}, state ${cls.state}): ${cls.types[0]}; ranked: ${cls.types.join(', ')}\n` : `\nfault type: none (${o.tasks} has no classifier, or the window has no data)\n`);
       }),
     );
-}
-
-/** The tuned ranker's order of the evidence candidates; pods follow their services. */
-function reorder(r: Ranking, ranker: LinearRanker): Ranking {
-  const order = ranker.rank(rankFeatures(r));
-  const pos = new Map(order.map((s, i) => [s, i]));
-  const at = (s: string) => pos.get(s) ?? Infinity;
-  const services = r.services.map((s, i) => ({ s, i })).sort((a, b) => at(a.s.service) - at(b.s.service) || a.i - b.i).map((x) => x.s);
-  const pods = r.pods.map((p, i) => ({ p, i })).sort((a, b) => at(a.p.service) - at(b.p.service) || a.i - b.i).map((x) => x.p);
-  return { ...r, services, pods };
 }

@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { createBackbone, EVIDENCE_VERSION, type EvidenceRecord, type ViewBuilderState } from '../encode/index.js';
+import { EVIDENCE_VERSION } from '../encode/index.js';
+import { classifyWithTasks, encodeForTasks, tasksDetectionRows, TASKS_RAW_BACKBONE, type TasksClassification, type ViewsMode } from '../eval/evaluate/apply-tasks.js';
 import { buildSetup, crossValidateDetectors, detectorCandidates, DETECTOR_RULE, DETECTOR_SELECT_CUTOFFS, EVALUATE_DETECTOR_OPTIONS, EvidenceByWindow, evidenceDetectionLayout, evidenceDetects, evidenceRankings, evidenceRowsIn, rawFeatures, SETTLE_MS } from '../eval/index.js';
-import { MODALITIES, encodeWindows, loadCheckpoint, type EncodedWindow } from '../model/index.js';
+import { MODALITIES, loadCheckpoint, type EncodedWindow } from '../model/index.js';
 import { checkOutput } from '../sources/index.js';
-import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TasksTimedRow, type TuneInput } from '../tasks/index.js';
+import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
 import type { WindowSpec } from '../windows/index.js';
 import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
@@ -21,11 +22,9 @@ interface TuneCliOptions {
   detector: 'features' | 'evidence' | 'auto';
 }
 
-/** What new data is encoded against (`detect --views`): the tuning data's views state with the new data's metric baselines, all of it, or a fit on the new data. */
-export type ViewsMode = 'mixed' | 'saved' | 'own';
+// the library path `detect`, `localize --tasks` and evaluate's `tasks` column share (src/eval/evaluate/apply-tasks.ts)
+export { TASKS_RAW_BACKBONE, type ViewsMode } from '../eval/evaluate/apply-tasks.js';
 
-/** Task models read raw view features only: without a model the backbone's vectors are never read. */
-export const TASKS_RAW_BACKBONE = 'hash:dim=8';
 /**
  * A modality the detector reads must be there in nearly every normal window of the tuning data
  * (this share): where traces and logs exist only near faults (Nezha), their presence would be the
@@ -45,40 +44,8 @@ export const LOCALIZE_SLICE_MS = 60_000;
 /** labelled cases with evidence the tuned ranker needs, else the evidence ranking is kept */
 export const RANKER_MIN_CASES = 5;
 
-/**
- * The dataset's windows with view features (and per-service rows when `entities`), encoded in
- * memory; `onEvidence` takes the evidence rows. `fitted`: rendered against that views state (the
- * tuning data's, saved in the tasks file), with its metric baselines fitted on this dataset when
- * `ownMetrics` (a metric's level is the deployment's: node memory, restart counters); else
- * against a state fitted on this dataset's own windows (label-free). `views` is the state used.
- */
-export async function encodeForTasks(ds: Dataset, spec: WindowSpec, backboneSpec: string, entities: boolean, show: boolean, onEvidence?: (rows: readonly EvidenceRecord[]) => void, fitted?: ViewBuilderState, ownMetrics = false): Promise<{ windows: EncodedWindow[]; dim: number; views: ViewBuilderState }> {
-  const backbone = await createBackbone(backboneSpec);
-  const progress = new PhaseProgress(show);
-  let views: ViewBuilderState | undefined;
-  try {
-    if (fitted && ownMetrics) {
-      // the metric baselines an own fit of this data learns: every modality is read, because the
-      // baselines' reservoirs share one random stream (a metrics-only pass samples other windows
-      // and moved Nezha's in-sample detection by a fault)
-      let own: ViewBuilderState | undefined;
-      await encodeWindows(ds, { spec, backbone, entities: false, onProgress: progress.onProgress, onViews: (v) => (own = v) });
-      fitted = { ...fitted, metrics: own!.metrics };
-    }
-    const windows = await encodeWindows(ds, { spec, backbone, entities, onProgress: progress.onProgress, ...(onEvidence ? { onEvidence } : {}), ...(fitted ? { fitted } : {}), onViews: (v) => (views = v) });
-    return { windows, dim: backbone.dim, views: views! };
-  } finally {
-    progress.stop();
-    await backbone.dispose?.();
-  }
-}
-
 /** Rows of the windows that have metrics, `mask`ed modalities left out, as the detector reads them. */
-export function detectionRows(windows: readonly EncodedWindow[], dim: number, mask: readonly Modality[]): (TasksTimedRow & { w: EncodedWindow; abnormal: boolean })[] {
-  const ws = windows.filter((w) => w.inputs.metrics !== undefined);
-  const rows = rawFeatures(dim).system(ws, mask);
-  return ws.map((w, i) => ({ w, start: w.window.start, end: w.window.end, source: w.source, row: rows[i], abnormal: w.label.abnormal }));
-}
+export const detectionRows = tasksDetectionRows;
 
 async function tune(o: TuneCliOptions): Promise<void> {
   const out = checkOutput(o.out, [o.data, o.model], { label: '--out' });
@@ -97,7 +64,7 @@ async function tune(o: TuneCliOptions): Promise<void> {
   // systems measured to change the default (docs/tasks.md, "References for new data")
   if (o.detector === 'evidence' && (ds.cases || ds.format === 'nezha')) throw new UserError(`--detector evidence: ${o.data} gives no evidence rows for detection (${ds.cases ? 'its cases have no normal windows' : "Nezha's traces and logs exist only near faults"}); use --detector features`);
   const ev = o.detector === 'features' || ds.cases || ds.format === 'nezha' ? undefined : new EvidenceByWindow();
-  const { windows, dim, views } = await encodeForTasks(ds, spec, backboneSpec, true, show, ev?.add);
+  const { windows, dim, views } = await encodeForTasks(ds, spec, backboneSpec, true, new PhaseProgress(show), ev?.add);
   noteDataProblems(ds, o.data);
   const setup = buildSetup(ds, windows, basename(o.data.replace(/\/+$/, '')), { folds: 5, seed: o.seed });
   const rep = rawFeatures(dim);
@@ -225,23 +192,8 @@ export function register(program: Command): void {
 
 /**
  * The fault type of the window starting at (or last before) `at`, by the classifier of a tasks
- * file: the window's row ⊕ the suspect service's row ⊕ what the suspect's evidence says
- * (`suspectFeatures` of the window's ranking), in the window's context state. Types are ranked
- * nearest first (MRR-ordered).
+ * file (`classifyWithTasks` for one window). Types are ranked nearest first (MRR-ordered).
  */
-export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, evidence: SuspectFeatures | undefined, show: boolean, views: ViewsMode = 'own'): Promise<{ types: string[]; state: number; windowStart: number } | undefined> {
-  if (!tasks.doc.classification) return undefined;
-  const fitted = views === 'own' ? undefined : tasks.doc.views;
-  const { windows, dim } = await encodeForTasks(ds, tasks.doc.window, tasks.doc.fittedOn.backbone, true, show, undefined, fitted, views === 'mixed');
-  let w: EncodedWindow | undefined;
-  for (const x of windows) if (x.window.start <= at && (!w || x.window.start > w.window.start)) w = x;
-  if (!w) return undefined;
-  const rep = rawFeatures(dim);
-  const row = rep.system([w], [])[0];
-  if (!row) return undefined;
-  const det = detectionRows(windows, dim, tasks.doc.detection.mask as Modality[]);
-  const alarms = tasks.detect(det);
-  const state = alarms[det.findIndex((d) => d.w === w)]?.state ?? 0;
-  const types = tasks.classify(row, suspect === undefined ? undefined : rep.entity([w], suspect)[0], evidence, state);
-  return { types, state, windowStart: w.window.start };
+export async function classifyAt(ds: Dataset, tasks: TasksFile, at: number, suspect: string | undefined, evidence: SuspectFeatures | undefined, show: boolean, views: ViewsMode = 'own'): Promise<TasksClassification | undefined> {
+  return (await classifyWithTasks(ds, tasks, [{ at, suspect, evidence }], views, new PhaseProgress(show)))[0];
 }
