@@ -74,8 +74,10 @@ test('simulate + inspect --json: one JSON object with the documented keys', () =
 test('demo --quick runs end to end: simulate, pre-train, states, evaluate, localize, report', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'rs-demo-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'demo', '--quick', '--out', tmp, '--datasets', join(tmp, 'none')], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
+    // the timeout guards against a hang, not a speed target (≈40 s quiet; a loaded machine took
+    // over 120 s): timing belongs in `npm run bench`
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'demo', '--quick', '--out', tmp, '--datasets', join(tmp, 'none')], { cwd: repo, encoding: 'utf8', timeout: 900_000 });
+    assert.equal(r.status, 0, r.signal ? `killed by ${r.signal} (timeout)\n${r.stderr}` : r.stderr);
     for (const step of ['1.', '2.', '3.', '4.', '5.', '6.', '7.']) assert.match(r.stdout, new RegExp(`^${step.replace('.', '\\.')} `, 'm'));
     assert.ok(existsSync(join(tmp, 'sim-train-views.arrow')));
     assert.match(r.stdout, /adjusted Rand index against the simulated load regimes: -?\d\.\d{3}/);
