@@ -46,6 +46,7 @@ export {
   PAPER_TABLE1,
   crossValidateDetectors,
   SETTLE_MS,
+  referenceCandidates,
   type DetectorCandidate,
   detectorCandidates,
   EVALUATE_DETECTOR_OPTIONS,

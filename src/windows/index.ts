@@ -24,4 +24,4 @@ export {
   type ProtocolName,
 } from './folds.js';
 export { windowsShareTime, faultsPerWindow, sharesFault, pickFaultWindows, faultSchedule, inSchedule } from './protocols.js';
-export { periodsOf, PERIOD_GAP_MS } from './periods.js';
+export { periodsOf, recordingEdges, PERIOD_GAP_MS, WARMUP_MS, type RecordingEdgeOptions } from './periods.js';

@@ -12,7 +12,7 @@
  */
 import type { Dataset, FaultLabel, Modality } from '../../telemetry/index.js';
 import { MODALITIES, type EncodedWindow } from '../../model/index.js';
-import { failureGroupOf, foldOf, foldOfWindow, makeFolds, pickFaultWindows, type Folds, type ProtocolName } from '../../windows/index.js';
+import { failureGroupOf, foldOf, foldOfWindow, makeFolds, pickFaultWindows, recordingEdges, type Folds, type ProtocolName } from '../../windows/index.js';
 
 export type EvalKind = 'nezha' | 'aiops22' | 'simulator';
 
@@ -38,6 +38,8 @@ export interface DetectionSet {
   mask: Modality[];
   /** fault starts and ends, with their fold, for event-F1 */
   injections: { start: number; end: number; fold: number }[];
+  /** per window: at a recording period's edge (`recordingEdges`: warm-up or past the data), so scored but no normal reference; absent: none is */
+  edges?: boolean[];
 }
 
 export interface EvalSetup {
@@ -168,14 +170,17 @@ export function buildSetup(ds: Dataset, windows: readonly EncodedWindow[], name:
   const detWindowFolds = detFolds === folds ? windowFolds : ws.map((w) => foldOfWindow(detFolds, w.window, lengthMs));
   const injections = faults.map((f) => ({ start: f.start, end: f.end, fold: foldOf(detFolds, f.id) as number }));
   const detection: DetectionSet[] = [];
+  // the recording periods of every window with data: their warm-up and their incomplete last windows
+  const atEdge = recordingEdges(ws.map((w) => ({ start: w.window.start, end: w.window.end, source: w.source })));
+  const edgesOf = (list: readonly EncodedWindow[]) => list.map((w) => atEdge({ start: w.window.start, end: w.window.end, source: w.source }));
   const metricsIdx = ws.map((w, i) => (w.inputs.metrics !== undefined ? i : -1)).filter((i) => i >= 0);
-  detection.push({ level: 'metrics-only', windows: metricsIdx.map((i) => ws[i]), folds: metricsIdx.map((i) => detWindowFolds[i]), mask: ['traces', 'logs'], injections });
+  detection.push({ level: 'metrics-only', windows: metricsIdx.map((i) => ws[i]), folds: metricsIdx.map((i) => detWindowFolds[i]), mask: ['traces', 'logs'], injections, edges: edgesOf(metricsIdx.map((i) => ws[i])) });
   const minutes = opts.minuteWindows?.filter(hasAll);
   const allWs = minutes ?? ws.filter(hasAll);
   const allFolds = minutes ? minutes.map((w) => foldOfWindow(detFolds, w.window, lengthMs)) : ws.map((w, i) => (hasAll(w) ? detWindowFolds[i] : -1)).filter((f) => f !== -1);
   // a fault counts for event-F1 only where the set has data within its catching range
   const covered = (t: number) => allWs.some((w) => w.window.start >= t && w.window.start <= t + 5 * 60_000);
-  detection.push({ level: 'all-modalities', windows: allWs, folds: allFolds, mask: [], injections: kind === 'nezha' ? injections.filter((f) => covered(f.start)) : injections });
+  detection.push({ level: 'all-modalities', windows: allWs, folds: allFolds, mask: [], injections: kind === 'nezha' ? injections.filter((f) => covered(f.start)) : injections, edges: edgesOf(allWs) });
   if (kind === 'nezha') {
     notes.push(
       `nezha: traces and logs exist only near faults, so detection over whole days is metrics-only; all-modalities detection covers only the ${minutes ? 'one-minute windows' : 'windows'} that have metrics, traces and logs (normal = pre-injection and construct minutes; ${allWs.filter((w) => !w.label.abnormal).length} normal of ${allWs.length})`,

@@ -57,10 +57,7 @@ type TrainSide = (fold: number | undefined, span: { start: number; end: number }
  */
 function detectOnce(kind: Representation['kind'], set: DetectionSet, rows: (Float64Array | undefined)[], train: TrainSide, test: readonly number[], global: boolean, seed: number, settleMs: number, family: DetectorFamily, rise = false, select?: number, tails: TailRule = DETECTOR_TAILS): FoldDetection | undefined {
   const trainFaults = set.injections.filter((x) => train(x.fold, x));
-  const normal = set.windows.map((w, i) => (train(set.folds[i], w.window) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
-  const settled = normal.filter((i) => !unsettled(set.windows[i].window, trainFaults, settleMs));
-  // where nearly every normal window is near a fault (Nezha's all-modalities minutes), keep them all
-  const pick = evenly(settled.length >= 10 ? settled : normal, TUNED_DETECTION_REFERENCES);
+  const pick = evenly(referenceCandidates(set, rows, (i) => train(set.folds[i], set.windows[i].window), trainFaults, settleMs), TUNED_DETECTION_REFERENCES);
   if (pick.length < 10) return undefined;
   const raw = pick.map((i) => rows[i] as Float64Array);
   const stats = kind === 'features' ? featureStats(raw) : undefined;
@@ -405,6 +402,19 @@ export const candidateName = (c: DetectorCandidate) => `${c.input === 'evidence'
  * tried). Sources with real fault ends (simulator, OTLP) use 0.
  */
 export const SETTLE_MS = 10 * 60_000;
+
+/**
+ * The normal references of a fit: the training-normal windows with rows that are clean — not
+ * within `settleMs` after a training fault (its aftermath) and not at a recording period's edge
+ * (`DetectionSet.edges`: a warm-up or an incomplete last window). Where fewer than 10 are clean
+ * (Nezha's all-modalities minutes, where nearly every normal window is near a fault), all of them:
+ * a set that small cannot afford to lose any.
+ */
+export function referenceCandidates(set: DetectionSet, rows: readonly (Float64Array | undefined)[], train: (i: number) => boolean, trainFaults: readonly { start: number; end: number }[], settleMs: number): number[] {
+  const normal = set.windows.map((w, i) => (train(i) && !w.label.abnormal && rows[i] ? i : -1)).filter((i) => i >= 0);
+  const clean = normal.filter((i) => !set.edges?.[i] && !unsettled(set.windows[i].window, trainFaults, settleMs));
+  return clean.length >= 10 ? clean : normal;
+}
 
 function unsettled(w: { start: number; end: number }, faults: readonly { start: number; end: number }[], settleMs: number): boolean {
   return settleMs > 0 && faults.some((f) => w.start < f.end + settleMs && f.start < w.end);

@@ -33,6 +33,7 @@ export {
   detectorCandidates,
   candidateName,
   SETTLE_MS,
+  referenceCandidates,
   TUNED_DETECTION_REFERENCES,
   type TunedDetection,
   type DetectorCandidate,

@@ -27,6 +27,7 @@ import { contextStates, STATE_CONTEXT_MS } from './context.js';
 import { ZDetector, type ZDetectorJSON } from './zdetect.js';
 import { previousWindows, riseHeld } from './rise.js';
 import { alignEvidence, alignPeriods, columnFrame, frameJSON } from './align.js';
+import { recordingEdges } from '../../windows/index.js';
 import type { RankerJSON } from '../localize/index.js';
 import { VIEWS_FORMAT_VERSION, type ViewBuilderState } from '../../encode/index.js';
 
@@ -292,12 +293,12 @@ function knnJSON(refs: readonly { start: number; end: number; source: string; ro
  * rows, its model fitted on the settled normal windows that have one (as evaluate's detector, with
  * TASKS_REFERENCES of them). Too few such windows: the rule's pick among the features' candidates.
  */
-function chooseDetector(x: TuneInput, settled: (w: { start: number; end: number }) => boolean): { best: NonNullable<TuneInput['crossValidation']>['candidates'][number] | undefined; evidence: EvidenceDetectorJSON | null } {
+function chooseDetector(x: TuneInput, references: <T extends TimedRow & { abnormal: boolean }>(ws: readonly T[]) => T[]): { best: NonNullable<TuneInput['crossValidation']>['candidates'][number] | undefined; evidence: EvidenceDetectorJSON | null } {
   const all = x.crossValidation?.candidates ?? [];
   const pick = (cs: typeof all) => (cs.length === 0 ? undefined : cs[pickByFolds(cs.map((c) => ({ pooled: c.f1, perFold: c.perFold })), x.crossValidation?.rule ?? 'best')]);
   const best = pick(all);
   if (best?.input !== 'evidence' || !x.evidenceLayout) return { best: pick(all.filter((c) => c.input !== 'evidence')), evidence: null };
-  const refs = evenly(x.detection.filter((w) => !w.abnormal && w.evidence !== undefined && settled(w)), TASKS_REFERENCES).map((w) => ({ start: w.start, end: w.end, source: w.source, row: w.evidence as Float64Array }));
+  const refs = evenly(references(x.detection.filter((w) => w.evidence !== undefined)), TASKS_REFERENCES).map((w) => ({ start: w.start, end: w.end, source: w.source, row: w.evidence as Float64Array }));
   if (refs.length < 10) return { best: pick(all.filter((c) => c.input !== 'evidence')), evidence: null };
   const rows = refs.map((r) => r.row);
   const evidence: EvidenceDetectorJSON = {
@@ -312,13 +313,22 @@ function chooseDetector(x: TuneInput, settled: (w: { start: number; end: number 
 /** Fits the states and the task models (see the module comment). */
 export function fitTasks(x: TuneInput): TasksFile {
   const settled = (w: { start: number; end: number }) => !x.faults.some((f) => w.start < f.end + x.settleMs && f.start < w.end);
+  // normal references as evaluate's detectors take them (`referenceCandidates`): the clean ones —
+  // settled after a fault and not at a recording period's edge (warm-up, incomplete last windows)
+  // — or, where fewer than 10 are clean, every normal window
+  const atEdge = recordingEdges(x.detection);
+  const references = <T extends TimedRow & { abnormal: boolean }>(ws: readonly T[]): T[] => {
+    const normal = ws.filter((w) => !w.abnormal);
+    const clean = normal.filter((w) => settled(w) && !atEdge(w));
+    return clean.length >= 10 ? clean : normal;
+  };
   // the feature frame over every window, and each recording period moved into it (one period: as
   // they are), as `detect --align` moves new data: the detectors learn what stands out within a
   // period (`tune` cross-validates on the same rows)
   const frame = frameJSON(columnFrame(x.detection.map((w) => w.row)));
   const alignedRows = alignPeriods(x.detection, x.detection.map((w) => w.row), frame);
   const detection = x.detection.map((w, i) => ({ ...w, row: alignedRows[i] }));
-  const normal = detection.filter((w) => !w.abnormal && w.row !== undefined && settled(w));
+  const normal = references(detection.filter((w) => w.row !== undefined));
   const refs = evenly(normal, TASKS_REFERENCES);
   if (refs.length < 10) throw new UserError(`tune: only ${refs.length} normal window(s) with metrics; detection needs at least 10`);
   const raw = refs.map((w) => w.row as Float64Array);
@@ -333,7 +343,7 @@ export function fitTasks(x: TuneInput): TasksFile {
       partition = undefined;
     }
   }
-  const { best, evidence } = chooseDetector(x, settled);
+  const { best, evidence } = chooseDetector(x, references);
   // the robust-z detector over the features that separate the fault windows, where the
   // cross-validation chose a cutoff (`select`; positives as evaluate's: the labelled fault
   // windows, evenly TASKS_POSITIVES); a cutoff no feature passes leaves every feature in
