@@ -9,6 +9,39 @@ export const MIN_REFERENCE_WINDOWS = 3;
 /** Scale floor on log(1 + gap ms) between windows: a 10% change is never extreme by itself. */
 export const LOG_SCALE_FLOOR = 0.1;
 
+/**
+ * What the per-window-median fits (edge gaps, self time) read of one key in one reference
+ * window: its key, how many values, and their median (NaN below `EDGE_MIN_CALLS`, where the
+ * window does not count). Kept instead of the window's values: the encode's reference sample
+ * holds up to 256 windows through the whole fitting pass, and their values were most of what
+ * it kept (docs/views.md, "Reference samples kept small").
+ */
+export type KeyMedian = readonly [key: string, n: number, med: number];
+
+export function keyMedian(key: string, values: ArrayLike<number>): KeyMedian {
+  return [key, values.length, values.length < EDGE_MIN_CALLS ? NaN : median(values)];
+}
+
+/**
+ * The families' fit of per-window medians (`edgeGaps.fit`, `selfTime.fit`): per key, the
+ * robust location of ln(1 + median) over the windows with ≥ `EDGE_MIN_CALLS` values, with the
+ * median count as support, for keys with ≥ `MIN_REFERENCE_WINDOWS` such windows. Keys come in
+ * the order the windows first hold them.
+ */
+export function fitMedians(windows: Iterable<Iterable<KeyMedian>>): Map<string, SupportedLocation> {
+  const per = new Map<string, { v: number[]; n: number[] }>();
+  for (const w of windows) for (const [k, n, med] of w) {
+    if (n < EDGE_MIN_CALLS) continue;
+    let l = per.get(k);
+    if (!l) per.set(k, (l = { v: [], n: [] }));
+    l.v.push(Math.log1p(med));
+    l.n.push(n);
+  }
+  const ref = new Map<string, SupportedLocation>();
+  for (const [k, l] of per) if (l.v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, supportedLocation(l.v, l.n, LOG_SCALE_FLOOR));
+  return ref;
+}
+
 export interface EdgeWindow {
   caller: string;
   callee: string;
@@ -47,17 +80,7 @@ export const edgeGaps: EvidenceFamily<EdgeSummary, EdgeReference> = {
     return out.size ? out : undefined;
   },
   fit(normal: readonly EdgeSummary[]): EdgeReference {
-    const per = new Map<string, { v: number[]; n: number[] }>();
-    for (const s of normal) for (const [k, e] of s) {
-      if (e.gaps.length < EDGE_MIN_CALLS) continue;
-      let l = per.get(k);
-      if (!l) per.set(k, (l = { v: [], n: [] }));
-      l.v.push(Math.log1p(median(e.gaps)));
-      l.n.push(e.gaps.length);
-    }
-    const ref: EdgeReference = new Map();
-    for (const [k, l] of per) if (l.v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, supportedLocation(l.v, l.n, LOG_SCALE_FLOOR));
-    return ref;
+    return fitMedians(normal.map((s) => Array.from(s, ([k, e]) => keyMedian(k, e.gaps))));
   },
   score(s: EdgeSummary, ref: EdgeReference): RawScores {
     // per callee: the deviations of its incoming edges; the median across edges, so one starved

@@ -1,8 +1,8 @@
 import type { Span } from '../../telemetry/index.js';
 import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
 import { childrenOf, inRange, indexSpans, isRemoteCall, parentOf, spanKind, type SpanIndex } from './spans.js';
-import { EDGE_MIN_CALLS, LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
-import { median, supportedLocation, supportScale, type SupportedLocation } from './stats.js';
+import { EDGE_MIN_CALLS, fitMedians, keyMedian } from './edges.js';
+import { median, supportScale, type SupportedLocation } from './stats.js';
 
 export interface SelfWindow {
   service: string;
@@ -91,17 +91,8 @@ export const selfTime: EvidenceFamily<SelfSummary, SelfReference> = {
     return out.size ? out : undefined;
   },
   fit(normal: readonly SelfSummary[]): SelfReference {
-    const per = new Map<string, { v: number[]; n: number[] }>();
-    for (const s of normal) for (const [k, e] of s) {
-      if (e.selfMs.length < EDGE_MIN_CALLS) continue;
-      let l = per.get(k);
-      if (!l) per.set(k, (l = { v: [], n: [] }));
-      l.v.push(Math.log1p(median(e.selfMs)));
-      l.n.push(e.selfMs.length);
-    }
-    const ref: SelfReference = new Map();
-    for (const [k, l] of per) if (l.v.length >= MIN_REFERENCE_WINDOWS) ref.set(k, supportedLocation(l.v, l.n, LOG_SCALE_FLOOR));
-    return ref;
+    // the same fit as the edges' (per-window medians)
+    return fitMedians(normal.map((s) => Array.from(s, ([k, e]) => keyMedian(k, e.selfMs))));
   },
   score(s: SelfSummary, ref: SelfReference): RawScores {
     const out: RawScores = new Map();

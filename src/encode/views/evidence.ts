@@ -7,14 +7,11 @@ import {
   callOutcomes,
   spanStructure,
   outcomeZ,
-  edgeGaps,
   logRates,
   logTemplates,
-  selfTime,
   supportScale,
   welchT,
   type EdgeReference,
-  type EdgeSummary,
   type LogReference,
   type LogSummary as TemplateSummary,
   type OutcomeReference,
@@ -24,10 +21,10 @@ import {
 
   type SupportedLocation,
   type SelfReference,
-  type SelfSummary,
   type StructureReference,
   type StructureSummary,
 } from '../evidence/index.js';
+import { fitMedians, keyMedian, type KeyMedian } from '../evidence/edges.js';
 import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence, type StructOp, type StructSig } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
@@ -255,16 +252,14 @@ function compactSelf(ops: readonly KeyValues[], out: EvidenceWindow): void {
 }
 
 /**
- * A window's values as the families' summaries (for `fit`, which reads each key's median and
- * count, so the values are in sorted order, not the spans' order), made only for the windows
- * the reference sample keeps.
+ * A window's values as the edge and self-time fits read them (`fitMedians`: each key's count
+ * and median), made only for the windows the reference sample keeps. The families' summaries
+ * (every value, and every pod's values) were made here before: the sample holds up to 256
+ * windows through the whole fitting pass, so all of it lived long enough to be copied into the
+ * old generation, and the fit reads none of the values but their median.
  */
-function edgeSummary(edges: readonly KeyValues[]): EdgeSummary {
-  return new Map(edges.map((k) => [k.key, { caller: k.a, callee: k.b, gaps: Array.from(k.sorted()), byPod: podLists(k) }]));
-}
-
-function selfSummary(ops: readonly KeyValues[]): SelfSummary {
-  return new Map(ops.map((k) => [k.key, { service: k.a, operation: k.b, selfMs: Array.from(k.sorted()), byPod: podLists(k) }]));
+function keyMedians(keys: readonly KeyValues[]): KeyMedian[] {
+  return keys.map((k) => keyMedian(k.key, k.sorted()));
 }
 
 /**
@@ -327,8 +322,6 @@ function structureSummary(stats: readonly StructStat[]): StructureSummary {
   return new Map(stats.map((o) => [`${o.service}\t${o.operation}`, { service: o.service, operation: o.operation, n: o.n, children: new Map(o.kids.map((k, i) => [k, { sum: o.sum[i], sumSq: o.sumSq[i] }])) }]));
 }
 
-const podLists = (k: KeyValues) => new Map(k.pods.map((p) => [p.pod, Array.from(p.sorted())]));
-
 /** Algorithm R over whole window summaries (seeded: the same windows give the same sample). */
 class SummaryReservoir<S> {
   readonly items: S[] = [];
@@ -367,12 +360,16 @@ export class EvidencePass {
   private opStamp = new Int32Array(64);
   private opAt: Op[] = [];
   private opWindow = 0;
-  private readonly edgeSample: SummaryReservoir<EdgeSummary>;
-  private readonly selfSample: SummaryReservoir<SelfSummary>;
+  private readonly edgeSample: SummaryReservoir<KeyMedian[]>;
+  private readonly selfSample: SummaryReservoir<KeyMedian[]>;
   private readonly tplSample: SummaryReservoir<TemplateSummary>;
   private readonly rateSample: SummaryReservoir<RateSummary>;
-  private readonly outcomeSample: SummaryReservoir<OutcomeSummary>;
-  private readonly structSample: SummaryReservoir<StructureSummary>;
+  /**
+   * the outcomes' and structure's samples hold the window's own compact figures (kept for the
+   * rows anyway, and never changed), made into the families' summaries only by `finish`
+   */
+  private readonly outcomeSample: SummaryReservoir<OutcomeStat[]>;
+  private readonly structSample: SummaryReservoir<StructStat[]>;
 
   constructor(seed: number, cap = EVIDENCE_REFERENCE_WINDOWS) {
     const rng = new SeededRandom(seed ^ 0x5eed11);
@@ -404,18 +401,18 @@ export class EvidencePass {
       nCalls = s.nCalls;
       if (s.edges.length) {
         compactEdges(s.edges, out);
-        if (train) this.edgeSample.add(() => edgeSummary(s.edges));
+        if (train) this.edgeSample.add(() => keyMedians(s.edges));
         any = true;
       }
       if (s.self.length) {
         compactSelf(s.self, out);
-        if (train) this.selfSample.add(() => selfSummary(s.self));
+        if (train) this.selfSample.add(() => keyMedians(s.self));
         any = true;
       }
       if (s.struct.length) {
         const st = compactStructure(s.struct, this.spans.sigs, this.spans.childKeys);
         out.structure = st;
-        if (train) this.structSample.add(() => structureSummary(st));
+        if (train) this.structSample.add(() => st);
         any = true;
       }
     }
@@ -425,7 +422,7 @@ export class EvidencePass {
       const o = compactOutcomes(this.spans.outcomes(calls, nCalls, range));
       if (o.length) {
         out.outcomes = o;
-        if (train) this.outcomeSample.add(() => outcomeSummary(o));
+        if (train) this.outcomeSample.add(() => o);
         any = true;
       }
     }
@@ -547,12 +544,13 @@ export class EvidencePass {
     const tpl = this.tplSample.items.map((s) => mapTemplates(s, templateOf));
     const rates = this.rateSample.items.map((s) => mapRates(s, templateOf));
     return {
-      edges: edgeGaps.fit(this.edgeSample.items),
-      self: selfTime.fit(this.selfSample.items),
+      // the families' own fits (edgeGaps.fit, selfTime.fit) on the figures they read
+      edges: fitMedians(this.edgeSample.items),
+      self: fitMedians(this.selfSample.items),
       templates: tpl.length ? logTemplates.fit(tpl) : undefined,
       rates: rates.length ? logRates.fit(rates) : undefined,
-      outcomes: this.outcomeSample.items.length ? callOutcomes.fit(this.outcomeSample.items) : undefined,
-      structure: this.structSample.items.length ? spanStructure.fit(this.structSample.items) : undefined,
+      outcomes: this.outcomeSample.items.length ? callOutcomes.fit(this.outcomeSample.items.map(outcomeSummary)) : undefined,
+      structure: this.structSample.items.length ? spanStructure.fit(this.structSample.items.map(structureSummary)) : undefined,
     };
   }
 }
