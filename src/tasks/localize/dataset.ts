@@ -15,6 +15,13 @@ export interface DatasetLocalizerOptions extends LocalizerOptions {
   maxTraceWindows?: number;
   /** at most this many normal windows for the resource null (default 2000) */
   maxMetricWindows?: number;
+  /**
+   * A query whose metric history is shorter than `historyMs` (the data's start, a return after a
+   * gap) has its resource family judged at the history it has, against the normal windows cut to
+   * the same history (default false: such slices' resource evidence only explains starved
+   * callers; tried, not kept: docs/localize.md "A second system in Nezha's layout").
+   */
+  shortHistory?: boolean;
   /** ranges never used as normal windows (e.g. the query itself) */
   exclude?: TimeRange[];
 }
@@ -25,6 +32,7 @@ export const DATASET_DEFAULTS = {
   marginMs: 60_000,
   maxTraceWindows: 240,
   maxMetricWindows: 2000,
+  shortHistory: false,
 };
 
 export interface PreparedLocalizer {
@@ -161,7 +169,8 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
     for (const m of b) for (const t of m.times) metricTimes.add(t);
   }
   metrics.seal();
-  const hasHistory = fullHistory([...metricTimes].sort((a, b) => a - b), opt.historyMs, opt.sliceMs);
+  const sortedTimes = [...metricTimes].sort((a, b) => a - b);
+  const hasHistory = fullHistory(sortedTimes, opt.historyMs, opt.sliceMs);
   const serviceOf = serviceLookup(ds);
 
   const traceWins = evenly(normalWindows(ds, { ...opt, exclude }), opt.maxTraceWindows);
@@ -204,6 +213,14 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
     ...metricWins.map((w) => ({ range: w, spans: [], logs: [], metrics, serviceOf, historySkip: faults })),
   ];
   const localizer = EvidenceLocalizer.fit(normal, opt);
+  // resource-only localizers with a shorter rolling history, fitted on the same metric windows
+  // when a query first needs one (keyed by the history)
+  const shortFits = new Map<number, EvidenceLocalizer>();
+  const shortFit = (historyMs: number): EvidenceLocalizer => {
+    let l = shortFits.get(historyMs);
+    if (!l) shortFits.set(historyMs, (l = EvidenceLocalizer.fit(normal.filter((w) => w.metrics !== undefined), { ...opt, historyMs, families: ['resource'] })));
+    return l;
+  };
   const byQuery = new Map<string, WindowInput[]>();
   queries.forEach((q, i) => byQuery.set(`${q.start}:${q.end}`, queryReads[i].map((r) => input(r, true))));
   const sliceOf = (query: TimeRange): WindowInput[] => {
@@ -218,9 +235,23 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
     slices: sliceOf,
     rank(query: TimeRange): Ranking {
       const slices = sliceOf(query);
-      // a slice without a full metric history has no like among the null windows (all of which
-      // have one): its resource z may explain a starved caller, not rank a suspect
-      return localizer.rank(slices, query, { resourceRanks: slices.map((w) => hasHistory(w.range)) });
+      const full = slices.map((w) => hasHistory(w.range));
+      if (full.every(Boolean) || !opt.shortHistory || !opt.families.includes('resource')) {
+        // a slice without a full metric history has no like among the null windows (all of which
+        // have one): its resource z may explain a starved caller, not rank a suspect
+        return localizer.rank(slices, query, { resourceRanks: full });
+      }
+      // `shortHistory`: the query's metrics begin less than `historyMs` before it (the start of
+      // the data, or its return after a gap). Its like among the null windows is the same
+      // windows with their history cut to what every slice of the query has: the longest whole
+      // number of slices that every slice passes `fullHistory` with. The normal windows all have
+      // the full history, so any shorter one is theirs too; under one slice, nothing is alike
+      for (let h = opt.historyMs - opt.sliceMs; h >= opt.sliceMs; h -= opt.sliceMs) {
+        const has = fullHistory(sortedTimes, h, opt.sliceMs);
+        const ranks = slices.map((w) => has(w.range));
+        if (ranks.every(Boolean)) return localizer.rank(slices, query, { resourceRanks: ranks, resourceBy: shortFit(h) });
+      }
+      return localizer.rank(slices, query, { resourceRanks: full });
     },
   };
 }

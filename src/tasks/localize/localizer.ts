@@ -478,9 +478,11 @@ export class EvidenceLocalizer {
    * single slice: its empirical tail against the best of n successive normal windows where the
    * normal windows hold enough such runs (the metric grid), else `maxOfNCorrection` (Šidák).
    */
-  private correctForSlices(e: FamilyEvidence, service: string): void {
+  private correctForSlices(e: FamilyEvidence, service: string, resourceBy: EvidenceLocalizer = this): void {
     if (!(e.slices > 1) || !Number.isFinite(e.sliceZ)) return;
-    const m = this.opt.maxNull ? this.maxNull(e.family, service, e.slices) : null;
+    // the resource family's best-of-n null comes from the localizer whose history judged it
+    const by = e.family === 'resource' ? resourceBy : this;
+    const m = this.opt.maxNull ? by.maxNull(e.family, service, e.slices) : null;
     if (m) ((e.z = tailZ(m, e.sliceZ)), (e.correction = 'max-null'));
     else if (this.opt.sliceRule === 'stouffer') ((e.z = e.sumZ / Math.sqrt(e.sumW2)), (e.correction = 'stouffer'));
     else ((e.z = maxOfNCorrection(e.sliceZ, e.slices)), (e.correction = 'sidak'));
@@ -609,8 +611,13 @@ export class EvidenceLocalizer {
    * Ranks services and pods over a query made of slices (each as long as a normal window).
    * `resourceRanks[i]` false: slice i's resource evidence is not like the null's (its rolling
    * history is shorter than the null windows'), so it only explains starved callers.
+   * `resourceBy`: a localizer fitted on the same normal windows with a shorter `historyMs`
+   * (and at least the resource family): the resource family's raw scores, nulls and best-of-n
+   * nulls are taken from it, so a query whose metrics begin less than `historyMs` before it is
+   * judged against normal windows cut to the same history (dataset.ts, `prepareLocalizer`).
    */
-  rank(slices: readonly WindowInput[], range?: TimeRange, opt: { resourceRanks?: readonly boolean[] } = {}): Ranking {
+  rank(slices: readonly WindowInput[], range?: TimeRange, opt: { resourceRanks?: readonly boolean[]; resourceBy?: EvidenceLocalizer } = {}): Ranking {
+    const rl = opt.resourceBy ?? this;
     const best = new Map<string, Map<FamilyName, FamilyEvidence>>();
     // per pod and family: its best slice's z and the slices it had a value in (corrected below)
     const podBest = new Map<string, Map<FamilyName, { service: string; z: number; slices: number; sum: number; w2: number }>>();
@@ -634,7 +641,7 @@ export class EvidenceLocalizer {
     const callerFelt = new Map<string, Map<string, number>>();
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
-    const resource = resourceFamily(this.opt.historyMs);
+    const resource = resourceFamily(rl.opt.historyMs);
     const useResource = this.families.some((f) => f.name === 'resource');
     const summaries = slices.map((w) => resource.summarize(w));
     const loads = summaries.map((x) => x?.load ?? NaN);
@@ -645,7 +652,7 @@ export class EvidenceLocalizer {
     const resourceZ = new Map<string, number>();
     resourceRaw.forEach((raw, i) => {
       for (const [svc, r] of raw ?? []) {
-        const z = this.calibrate('resource', svc, r, loads[i]).z;
+        const z = rl.calibrate('resource', svc, r, loads[i]).z;
         if (Number.isFinite(z) && z > (resourceZ.get(svc) ?? -Infinity)) resourceZ.set(svc, z);
       }
     });
@@ -673,12 +680,13 @@ export class EvidenceLocalizer {
             if (Number.isFinite(fz) && fz > (c.get(caller) ?? -Infinity)) c.set(caller, fz);
           }
           if (!Number.isFinite(r0.score)) continue;
-          let cal = this.calibrate(fam.name, svc, r0, load);
+          const judge = fam.name === 'resource' ? rl : this;
+          let cal = judge.calibrate(fam.name, svc, r0, load);
           let r = r0;
           if (r0.incoming && resourceZ.size) {
             const d = this.withoutStarvedCallers(r0, cal.z, resourceZ);
             if (d === null) continue;
-            if (d !== r0) ((r = d), (cal = this.calibrate(fam.name, svc, r, load)));
+            if (d !== r0) ((r = d), (cal = judge.calibrate(fam.name, svc, r, load)));
           }
           const z = cal.z;
           if (!Number.isFinite(z)) continue;
@@ -707,7 +715,7 @@ export class EvidenceLocalizer {
     // issue 11 (c): a score is the best of a family's slices while its null holds single
     // slices — each family's best is corrected for the number of slices it had a value in, so a
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
-    for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service);
+    for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service, rl);
     const capped = this.opt.capInherited ? this.capInherited(best, callerDev, callerFelt) : new Map<string, number>();
     const feltCapped = this.opt.capFelt ? this.capFelt(best, callerFelt, resourceZ) : new Map<string, number>();
     const services: Suspect[] = [...best].map(([service, m]) => {
