@@ -1,14 +1,22 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { basename } from 'node:path';
 import { EmbeddingCache, createBackbone } from '../encode/index.js';
 import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { DEFAULT_BURST_GAP_MS } from '../windows/index.js';
 import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout, type StateModel } from '../model/index.js';
-import { evaluateDataset, formatEvaluateMarkdown, writeEvaluateJson } from '../eval/index.js';
+import { evaluateDataset, formatEvaluateMarkdown, parseFoldSeeds, writeEvaluateJson } from '../eval/index.js';
 import { checkTasksColumn, tasksColumnNames, type TasksColumnInput } from '../eval/evaluate/tasks-column.js';
 import { TasksFile } from '../tasks/index.js';
 import { PhaseProgress, Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+
+function foldSeedsArg(v: string): number[] {
+  try {
+    return parseFoldSeeds(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--fold-seeds: /, ''));
+  }
+}
 
 interface EvaluateCliOptions {
   data?: string;
@@ -26,6 +34,7 @@ interface EvaluateCliOptions {
   cacheDir?: string;
   allowRemote?: boolean;
   tasks?: string[];
+  foldSeeds?: number[];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -51,6 +60,7 @@ export function registerEvaluate(program: Command): void {
     .option('--json <file>', 'also write the report as one JSON object to this file (atomically)')
     .option('--folds <n>', 'folds', intArg(2), 5)
     .option('--seed <n>', 'seed of the fold assignment', nonNegativeIntArg, 0)
+    .option('--fold-seeds <list>', 'also run every detection column under each of these fold seeds (e.g. 0-4 or 0,2,7) and print each seed\'s event-F1 with the mean: one seed\'s figure can be a lucky draw where there are few fault groups (docs/evaluate.md)', foldSeedsArg)
     .option('--burst-gap <duration>', 'Nezha layout: a fault this close to the previous one joins its injection burst (a fold group)', durationArg, DEFAULT_BURST_GAP_MS)
     .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
     .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
@@ -108,6 +118,7 @@ export function registerEvaluate(program: Command): void {
             folds: o.folds,
             seed: o.seed,
             burstGapMs: o.burstGap,
+            ...(o.foldSeeds ? { foldSeeds: o.foldSeeds } : {}),
             models: loaded.map((m) => ({ name: m.name, model: m.model })),
             evidence: o.evidence,
             tasks,

@@ -17,6 +17,7 @@ import { buildSetup, podExtents } from './setup.js';
 import { EvidenceByWindow } from './detect-evidence.js';
 import { addTasksColumns, tasksColumn, type TasksColumnInput, type TasksColumnResult } from './tasks-column.js';
 import { memoEvidenceAt, memoOwnEncodes, type EncodeProgressSink } from './apply-tasks.js';
+import { detectionOverSeeds } from './fold-seeds.js';
 
 export interface EvaluateOptions {
   backbone: Backbone;
@@ -43,6 +44,11 @@ export interface EvaluateOptions {
   tasks?: TasksColumnInput[];
   /** progress of the tasks columns' own encodes */
   tasksProgress?: EncodeProgressSink;
+  /**
+   * the detection columns again under each of these fold seeds, with their mean (`report.foldSeeds`;
+   * fold-seeds.ts); absent: only the headline seed
+   */
+  foldSeeds?: readonly number[];
   /** dataset name in the report (default the folder) */
   name?: string;
   onProgress?: (p: EncodeProgress) => void;
@@ -74,8 +80,8 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   const minuteSet = new Set(minuteWindows);
   const evidenceOf = withEvidence ? (w: EncodedWindow) => (minuteSet.has(w) ? ev1 : ev5).of(w) : undefined;
   lap('encode-minutes');
-  const setup = buildSetup(ds, windows, opts.name ?? ds.root, {
-    minuteWindows, folds: opts.folds, seed: opts.seed, burstGapMs: opts.burstGapMs, podExtents: ds.cases ? undefined : await podExtents(ds) });
+  const setupOptions = { minuteWindows, folds: opts.folds, burstGapMs: opts.burstGapMs, podExtents: ds.cases ? undefined : await podExtents(ds) };
+  const setup = buildSetup(ds, windows, opts.name ?? ds.root, { ...setupOptions, seed: opts.seed });
   lap('setup');
   const notes: string[] = [];
   let evidence;
@@ -89,6 +95,13 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   opts.onPhase?.('scoring');
   const result = runEvaluation(setup, reps, { evidence, notes, tuned: opts.tuned, seed: opts.seed, evidenceOf });
   lap('score');
+  if (opts.foldSeeds && opts.foldSeeds.length > 0 && setup.detection.length > 0) {
+    result.report.foldSeeds = detectionOverSeeds({
+      ds, windows, name: opts.name ?? ds.root, setupOptions, reps, tuned: opts.tuned ?? true, evidenceOf, seeds: opts.foldSeeds,
+      onSeed: (seed, i) => opts.onPhase?.(`detection over fold seeds (${i + 1}/${opts.foldSeeds?.length}: seed ${seed})`),
+    });
+    lap('fold-seeds');
+  }
   const cols: TasksColumnResult[] = [];
   // the columns share what reads no tasks file: each fault's evidence fit, the own-fit encode
   const shared = { evidence: memoEvidenceAt(), encoded: memoOwnEncodes(ds) };

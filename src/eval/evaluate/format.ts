@@ -128,6 +128,18 @@ export function formatEvaluateMarkdown(r: EvalReport): string {
     out.push(`Detection, all modalities (n=${n('detection', 'all-modalities')} windows)`, '');
     out.push(table(['method', ...dm], r.methods.filter((m) => find(r.rows, p, 'detection', 'all-modalities', m, 'f1')).map((m) => [m, ...dm.map((x) => cell(find(r.rows, p, 'detection', 'all-modalities', m, x)))])), '');
   }
+  if (r.foldSeeds) {
+    const fs = r.foldSeeds;
+    const f3 = (v: number | null) => (v === null ? 'n/m' : v.toFixed(3));
+    out.push(`Detection event-F1 over fold seeds ${fs.seeds.join(', ')} (the same windows, each seed's folds; mean [min–max])`, '');
+    out.push(
+      table(
+        ['level', 'method', ...fs.seeds.map((x) => `seed ${x}`), 'mean [min–max]'],
+        fs.rows.filter((x) => x.metric === 'event-f1').map((x) => [x.level, x.method, ...x.values.map(f3), `${f3(x.mean)} [${f3(x.min)}–${f3(x.max)}]`]),
+      ),
+      '',
+    );
+  }
   const cm: MetricName[] = ['macro-f1', 'weighted-f1', 'weighted-precision', 'weighted-recall', 'mrr'];
   out.push('Classification', '');
   out.push(table(['method', ...cm], r.methods.filter((m) => find(r.rows, p, 'classification', 'type', m, 'mrr')).map((m) => [m, ...cm.map((x) => cell(find(r.rows, p, 'classification', 'type', m, x)))])), '');

@@ -1,13 +1,14 @@
 export { evaluateDataset, DEFAULT_EVALUATE_SPEC, type EvaluateOptions } from './evaluate.js';
 export { buildSetup, podExtents, evalKindOf, type EvalSetup, type EvalCase, type DetectionSet, type EvalKind, type SetupOptions } from './setup.js';
-export { runEvaluation, REFERENCE_POOL, DETECTION_REFERENCES, type RunOptions, type RunResult, type CaseRanking } from './run.js';
+export { runEvaluation, detectionColumns, REFERENCE_POOL, DETECTION_REFERENCES, type RunOptions, type RunResult, type CaseRanking } from './run.js';
 export { rawFeatures, rawBackbone, modelRepresentation, type Representation } from './represent.js';
 export { DETECTION_K, DETECTION_QUANTILE, Z_CLIP, TOP_FEATURES } from './scoring.js';
 export { TIME_ONLY_K, TIME_ONLY_DETECTION_K, priorOrder } from './sentinels.js';
 export { evidenceRankings, caseQuery } from './evidence.js';
 export { statesEffects, statesEffectSummary, STATES_EFFECT_MEASURES, type StatesEffect, type StatesVerdict } from './states-effect.js';
 export { formatEvaluateMarkdown, formatTable1, writeEvaluateJson, PAPER_TABLE1 } from './format.js';
-export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type TasksColumnInfo, type EvalReport, type EvalRow, type EvalTimeline, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
+export { detectionOverSeeds, parseFoldSeeds, type FoldSeedsInput } from './fold-seeds.js';
+export { EVALUATE_SCHEMA_VERSION, FIXED_METHODS, type TasksColumnInfo, type FoldSeedsTable, type EvalReport, type EvalRow, type EvalTimeline, type EvalCaseResult, type TaskName, type LevelName, type MetricName } from './types.js';
 export { tunedDetect, tunedClassify, tunedName, tunedReps, crossValidateDetectors, correlationRatios, weightedDistance, SETTLE_MS, referenceCandidates, TUNED_DETECTION_REFERENCES, TUNED_STATE_POOL, CLASSIFY_CANDIDATES, type TunedDetection, type TunedClassifyInput, type TunedClassification, type ClassifyBlocks, type DetectorCandidate, type DetectorFamily } from './tuned.js';
 export { detectorCandidates, pickDetector, EVALUATE_DETECTOR_OPTIONS, DETECTOR_SELECT_CUTOFFS, DETECTOR_RULE, DETECTOR_INNER_SPLIT, DETECTOR_TAILS, faultSplits, type InnerSplit, type TailRule, type InnerScore, type DetectorCandidateOptions, type DetectorInput, type DetectorRows } from './tuned-detect.js';
 export { evidenceDetectionRows, evidenceDetectionLayout, evidenceRowsIn, evidenceDetects, evidenceFeatureNeeds, detectionEvidenceFeatures, EvidenceByWindow, DETECTION_EVIDENCE, DETECTION_EVIDENCE_EXCLUDED, type EvidenceDetectionLayout } from './detect-evidence.js';

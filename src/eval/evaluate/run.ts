@@ -322,6 +322,39 @@ function detectSentinels(set: DetectionSet, k: number): Map<string, (boolean | u
   return out;
 }
 
+/**
+ * Every detection column of a setup (its detection sets and folds): per representation the
+ * plain detector, its `tuned` / `tuned-global` columns where `tReps` holds it, and the leak
+ * sentinels. Also what the notes and the timeline read. Shared by `runEvaluation` and the
+ * detection-over-fold-seeds table (fold-seeds.ts), which calls it once per seed's setup.
+ */
+export function detectionColumns(setup: EvalSetup, reps: readonly Representation[], tReps: readonly Representation[], o: { seed?: number; evidenceOf?: RunOptions['evidenceOf']; blockNotes?: BlockNotes }): { alarms: Map<string, Map<string, (boolean | undefined)[]>>; timelineStates: { set: DetectionSet; states: (number | undefined)[] } | undefined; stateNotes: string[] } {
+  let timelineStates: { set: DetectionSet; states: (number | undefined)[] } | undefined;
+  const stateNotes: string[] = [];
+  const blockNotes: BlockNotes = o.blockNotes ?? new Map();
+  const alarms = new Map<string, Map<string, (boolean | undefined)[]>>();
+  for (const set of setup.detection) {
+    const per = new Map<string, (boolean | undefined)[]>();
+    let evRows: (Float64Array | undefined)[] | undefined;
+    for (const rep of reps) {
+      const rows = rep.system(set.windows, set.mask);
+      per.set(rep.name, rep.blockWeights ? detectWithAlpha(rep, set, rows, setup.folds.k, setup.protocol, blockNotes) : detectWith(rep, set, rows, setup.folds.k));
+      if (!tReps.includes(rep)) continue;
+      evRows ??= o.evidenceOf && evidenceDetects(set.mask) ? evidenceDetectionRows(set.windows, o.evidenceOf, set.mask) : undefined;
+      for (const global of [false, true]) {
+        const d = tunedDetect(rep, set, evRows ? { features: rows, evidence: evRows } : rows, setup.folds.k, global, o.seed, setup.kind === 'nezha' ? SETTLE_MS : 0);
+        per.set(tunedName(rep, global), d.alarms);
+        if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
+        const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 pooled [fold mean±se] ${innerNote(f.inner)})` : ''}`).join(' | ')}`);
+      }
+    }
+    for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);
+    alarms.set(set.level, per);
+  }
+  return { alarms, timelineStates, stateNotes };
+}
+
 export function runEvaluation(setup: EvalSetup, reps: readonly Representation[], opts: RunOptions = {}): RunResult {
   const tReps = opts.tuned === false ? [] : tunedReps(reps);
   const tunedMethods = tReps.flatMap((r) => [tunedName(r, false), tunedName(r, true)]);
@@ -420,28 +453,8 @@ export function runEvaluation(setup: EvalSetup, reps: readonly Representation[],
   }
 
   // detection
-  let timelineStates: { set: DetectionSet; states: (number | undefined)[] } | undefined;
-  const stateNotes: string[] = [];
-  const alarms = new Map<string, Map<string, (boolean | undefined)[]>>();
-  for (const set of setup.detection) {
-    const per = new Map<string, (boolean | undefined)[]>();
-    let evRows: (Float64Array | undefined)[] | undefined;
-    for (const rep of reps) {
-      const rows = rep.system(set.windows, set.mask);
-      per.set(rep.name, rep.blockWeights ? detectWithAlpha(rep, set, rows, setup.folds.k, setup.protocol, blockNotes) : detectWith(rep, set, rows, setup.folds.k));
-      if (!tReps.includes(rep)) continue;
-      evRows ??= opts.evidenceOf && evidenceDetects(set.mask) ? evidenceDetectionRows(set.windows, opts.evidenceOf, set.mask) : undefined;
-      for (const global of [false, true]) {
-        const d = tunedDetect(rep, set, evRows ? { features: rows, evidence: evRows } : rows, setup.folds.k, global, opts.seed, setup.kind === 'nezha' ? SETTLE_MS : 0);
-        per.set(tunedName(rep, global), d.alarms);
-        if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
-        const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 pooled [fold mean±se] ${innerNote(f.inner)})` : ''}`).join(' | ')}`);
-      }
-    }
-    for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);
-    alarms.set(set.level, per);
-  }
+  const det = detectionColumns(setup, reps, tReps, { seed: opts.seed, evidenceOf: opts.evidenceOf, blockNotes });
+  const { alarms, timelineStates, stateNotes } = det;
 
   // rows
   const rows: EvalRow[] = [];

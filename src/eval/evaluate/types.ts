@@ -84,6 +84,18 @@ export interface EvalReport {
    * name so they sit beside the grouped-fold columns; this says what they are.
    */
   tasksColumns?: TasksColumnInfo[];
+  /**
+   * `evaluate --fold-seeds`: the detection columns again under other fold seeds (the same
+   * windows; only which normal hour blocks and fault groups land in which fold changes), with
+   * the mean over the seeds: where one seed's figure is a lucky or unlucky draw, this says so.
+   */
+  foldSeeds?: FoldSeedsTable;
+}
+
+/** Detection event-F1 and window F1 per fold seed, per level and method (fold-seeds.ts). */
+export interface FoldSeedsTable {
+  seeds: number[];
+  rows: { level: LevelName; method: string; metric: 'event-f1' | 'f1'; values: (number | null)[]; mean: number | null; min: number | null; max: number | null }[];
 }
 
 /** One `tasks` column: the file, the data it was fitted on, the protocol in words, what it did. */
