@@ -12,6 +12,7 @@ import { opLogs } from './steps.js';
 import type { OpLogs } from './steps.js';
 import { BOUTIQUE } from './topology.js';
 import type { Topology } from './topology.js';
+import { DAILY_SWING, REGIME_LEVEL } from './workload.js';
 
 export interface ServiceRt {
   idx: number;
@@ -88,6 +89,29 @@ export interface Model {
 }
 
 const MiB = 1024 * 1024;
+/** Share of its memory limit beyond which a pod's garbage collection slows it (src/simulate/state.ts). */
+export const GC_ONSET = 0.8;
+/**
+ * A memory limit leaves the working set at the busiest load a run can draw (a burst at the
+ * daily peak) this share of the limit: below GC_ONSET with room for the load's noise, as people
+ * size limits from observed peak usage. Without it a hot single-pod service sat above its limit
+ * at every burst, slowed and failing with no fault labelled (chain-store in the chain topology).
+ */
+const PEAK_WORKING_SET_SHARE = 0.75;
+
+/**
+ * A service's memory limit: the catalog's multiple of its base memory, raised where the
+ * traffic-driven working set at the busiest load would otherwise reach garbage collection.
+ * `ratePerPod` is requests per second per pod at load 1.
+ */
+export function memoryLimit(def: Pick<ServiceDef, 'memMiB' | 'memLimitX' | 'memPerRps'>, ratePerPod: number): number {
+  const peakLoad = REGIME_LEVEL.burst * (1 + DAILY_SWING);
+  // memBase is drawn up to 10 % above memMiB per pod (below)
+  const peakWorkingSet = def.memMiB * 1.1 + def.memPerRps * ratePerPod * peakLoad;
+  const mib = Math.max(def.memMiB * def.memLimitX, peakWorkingSet / PEAK_WORKING_SET_SHARE);
+  return Math.ceil(mib / 16) * 16 * MiB;
+}
+
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function buildModel(rng: SeededRng, topo: Topology = BOUTIQUE): Model {
@@ -138,11 +162,15 @@ export function buildModel(rng: SeededRng, topo: Topology = BOUTIQUE): Model {
     const n = rng.intBetween(s.def.replicas[0], s.def.replicas[1]);
     const hash = rng.chars(HASH_ALPHABET, 9 + rng.int(2));
     let demand = 0;
-    for (const o of s.ops) demand += ops[o].unitRate * ops[o].cpuPerReq;
+    let rate = 0;
+    for (const o of s.ops) {
+      demand += ops[o].unitRate * ops[o].cpuPerReq;
+      rate += ops[o].unitRate;
+    }
     const util = rng.uniform(s.def.util[0], s.def.util[1]);
     // Limits in whole millicores of 10, as people write them in manifests.
     const cpuLimit = Math.max(0.05, Math.ceil(((demand / n) / util) * 100) / 100);
-    const memLimit = Math.ceil((s.def.memMiB * s.def.memLimitX) / 16) * 16 * MiB;
+    const memLimit = memoryLimit(s.def, rate / n);
     const usedSuffixes = new Set<string>();
     for (let k = 0; k < n; k++) {
       let suffix = rng.chars(HASH_ALPHABET, 5);

@@ -3,6 +3,7 @@
  * (pod, operation) the expected span duration and failure probability. Metrics are read off
  * this state analytically; traces sample from the same numbers, so the two agree.
  */
+import { GC_ONSET } from './model.js';
 import type { Model } from './model.js';
 import type { PlannedFault } from './faults.js';
 import type { SeededRng } from '../telemetry/index.js';
@@ -232,7 +233,7 @@ export class SystemState {
         }
         const frac = this.mem[p] / pod.memLimit;
         // Near the limit, garbage collection eats into every request, then allocations fail.
-        const gc = frac > 0.8 ? 1 + 4 * Math.min(1, (frac - 0.8) / 0.2) : 1;
+        const gc = frac > GC_ONSET ? 1 + 4 * Math.min(1, (frac - GC_ONSET) / (1 - GC_ONSET)) : 1;
         this.oom[p] = frac > 0.9 ? Math.min(0.35, (frac - 0.9) * 3) : 0;
         this.slow[p] = gc * this.cold[p];
         this.demand[p] = demand * this.slow[p];

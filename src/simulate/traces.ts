@@ -14,6 +14,7 @@
 import type { LogRecord, Severity, Span } from '../telemetry/index.js';
 import { callErrorLine, cur, email, overloadLine, pid, retryLine, slowLine, uuid } from './catalog.js';
 import type { CallFailure, LogCtx, Tpl } from './catalog.js';
+import { GC_ONSET } from './model.js';
 import type { CallRt, Model } from './model.js';
 import type { SeededRng } from '../telemetry/index.js';
 import { BASE_SIGMA, HOP_MS, RTO_MS, WRONG_DETECT, WRONG_DETECT_LOGGED, WRONG_FAILS } from './state.js';
@@ -111,7 +112,7 @@ export class TraceEmitter {
           for (let k = 0; k < n; k++) this.log(p, st.time + r.next() * st.stepMs, 'info', this.fill(r.pick(s.def.background)), undefined);
         }
         const frac = st.mem[p] / pod.memLimit;
-        if (frac > 0.8) {
+        if (frac > GC_ONSET) {
           this.ctx.memFrac = frac;
           this.ctx.memLimitMiB = Math.round(pod.memLimit / (1024 * 1024));
           const n = r.poisson(MEMORY_WARN_PER_MIN * stepMin * (frac - 0.75) * 4);

@@ -40,9 +40,12 @@ function dayBias(hour: number, r: Regime): number {
   return 1;
 }
 
+/** Amplitude of the daily shape of demand. */
+export const DAILY_SWING = 0.12;
+
 /** Daily shape of demand: ±12 % around the mean, highest mid-afternoon (UTC). */
 export function dailyShape(ms: number): number {
-  return 1 + 0.12 * Math.sin((2 * Math.PI * (hourOf(ms) - 9)) / 24);
+  return 1 + DAILY_SWING * Math.sin((2 * Math.PI * (hourOf(ms) - 9)) / 24);
 }
 
 export function regimeTimeline(rng: SeededRng, start: number, end: number, stepMs: number): RegimeInterval[] {

@@ -6,6 +6,6 @@ export { LogitDetector, LDETECT_CLIP, LDETECT_LAMBDA, LDETECT_QUANTILE, LDETECT_
 export { STATE_CONTEXT_MS, contextStates, type TimedState } from './context.js';
 export { TASKS_FORMAT, TASKS_SCHEMA_VERSION, TASKS_SCHEMA_READABLE, TASKS_REFERENCES, TasksFile, fitTasks, detectorCandidateName, type EvidenceDetectorJSON, type EvidenceLayout, type KnnJSON, type TasksFileJSON, type TuneInput, type WindowAlarm, type TimedRow as TasksTimedRow, type RowStatsJSON } from './file.js';
 export { previousWindows, riseHeld, type GateWindow } from './rise.js';
-export { suspectFeatures, suspectLayout, suspectRow, withSilence, logTemplateKinds, resourceKind, edgeDirection, SUSPECT_RUNNERS_UP, MEMORY_LEADS_Z, type SuspectFeatures } from './suspect.js';
+export { suspectFeatures, suspectLayout, suspectRow, withSilence, logTemplateKinds, resourceKind, edgeDirection, SUSPECT_RUNNERS_UP, MEMORY_LEADS_Z, MEMORY_LED_FAMILIES, type SuspectFeatures } from './suspect.js';
 export { alignEvidence, alignPeriods, columnFrame, frameJSON, EVIDENCE_ALIGN_MIN, type ColumnFrame } from './align.js';
 export { runsQuantile, type RunSpan } from './runs-quantile.js';

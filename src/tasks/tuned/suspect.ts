@@ -19,7 +19,9 @@
  *   leak both fire "resource";
  * - `lead:resource:memory`: a pod whose memory rose beyond `MEMORY_LEADS_Z` — its CPU rise is
  *   then read as the memory's and left out of `rise:resource:cpu` (`leadingResource`: a leak's
- *   garbage collection burns CPU, a CPU hog's memory does not move);
+ *   garbage collection burns CPU, a CPU hog's memory does not move), and so are the suspect's
+ *   self time and call outcomes (`MEMORY_LED_FAMILIES`: the garbage collection's slow work and
+ *   failed calls);
  * - `rise:<family>:<kind>`: an item's rise split by the kinds it reports (`EvidenceItem.kinds`;
  *   call-outcome: failed, complained about, slow) — a killed pod's calls fail, a wrong return
  *   value is complained about, a delay or packet loss makes calls slow.
@@ -141,6 +143,23 @@ function leadingResource(out: SuspectFeatures, items: readonly EvidenceItem[]): 
   }
 }
 
+/**
+ * Families whose names are left out of a suspect's features where memory leads on one of its
+ * pods (`lead:resource:memory` set): a leak near its limit collects garbage, which slows the
+ * pod's own work (self time) and fails or slows the calls into it (call outcomes). Those names
+ * say how far the leak has got when its window is read — the simulator's leaks, like a real
+ * one, reach that stage at a time set by their growth, not by their type — while its memory says
+ * what it is. A classifier trained on leaks read before that stage otherwise finds a later one
+ * nearer CPU contention (CPU, slow work, failures: everything but the memory; docs/tasks.md,
+ * "Which resource leads"). A CPU hog's memory does not lead, so its names stay.
+ */
+export const MEMORY_LED_FAMILIES: readonly string[] = ['self-time', 'call-outcome'];
+
+function dropMemoryLed(out: SuspectFeatures): void {
+  if (out['lead:resource:memory'] === undefined) return;
+  for (const k of Object.keys(out)) if (MEMORY_LED_FAMILIES.includes(k.split(':')[1])) delete out[k];
+}
+
 /** Case sources: the suspects after the first whose kinds of evidence are read too (`next:`). */
 export const SUSPECT_RUNNERS_UP = 2;
 
@@ -199,6 +218,7 @@ export function suspectFeatures(r: Ranking | EventRanking | undefined): SuspectF
       }
     }
     leadingResource(out, top.evidence.filter((e) => e.family === 'resource').flatMap((e) => e.items));
+    dropMemoryLed(out);
   } else {
     // the calls around the suspect (trace events): counts and largest scores, compressed below
     if (top.calls) {
