@@ -44,6 +44,10 @@ test('evaluate --fold-seeds: each seed reads what evaluate --seed S reads, and t
     // the headline rows are those of a run without --fold-seeds
     const plain = (await evaluateDataset(ds, { ...base, seed: 0 })).report;
     assert.deepEqual(report.rows, plain.rows);
+    // the headline seed's column reuses the headline run; recomputed under another headline, seed 0 reads the same
+    const other = (await evaluateDataset(ds, { ...base, seed: 2, foldSeeds: [0] })).report.foldSeeds;
+    assert.ok(other);
+    for (const row of other.rows.filter((x) => x.metric === 'event-f1')) assert.equal(row.values[0], eventF1(plain, row.level, row.method), `${row.level} ${row.method}: seed 0 recomputed`);
     assert.match(formatEvaluateMarkdown(report), /Detection event-F1 over fold seeds 0, 2/);
     assert.equal(plain.foldSeeds, undefined);
   } finally {

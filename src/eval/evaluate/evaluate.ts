@@ -98,6 +98,7 @@ export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promi
   if (opts.foldSeeds && opts.foldSeeds.length > 0 && setup.detection.length > 0) {
     result.report.foldSeeds = detectionOverSeeds({
       ds, windows, name: opts.name ?? ds.root, setupOptions, reps, tuned: opts.tuned ?? true, evidenceOf, seeds: opts.foldSeeds,
+      headline: { seed: opts.seed ?? 0, setup, alarms: result.alarms },
       onSeed: (seed, i) => opts.onPhase?.(`detection over fold seeds (${i + 1}/${opts.foldSeeds?.length}: seed ${seed})`),
     });
     lap('fold-seeds');

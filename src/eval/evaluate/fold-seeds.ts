@@ -9,7 +9,7 @@
  */
 import type { EncodedWindow } from '../../model/index.js';
 import type { Dataset } from '../../telemetry/index.js';
-import { buildSetup, type SetupOptions } from './setup.js';
+import { buildSetup, type EvalSetup, type SetupOptions } from './setup.js';
 import type { Representation } from './represent.js';
 import { detectionColumns, type RunOptions } from './run.js';
 import { detectionRows } from './rows.js';
@@ -26,6 +26,8 @@ export interface FoldSeedsInput {
   evidenceOf?: RunOptions['evidenceOf'];
   /** the seeds, in order; the headline seed may be among them */
   seeds: readonly number[];
+  /** the headline run (its seed, setup and detection alarms): reused, not recomputed, for its seed */
+  headline?: { seed: number; setup: EvalSetup; alarms: Map<string, Map<string, (boolean | undefined)[]>> };
   onSeed?: (seed: number, i: number) => void;
 }
 
@@ -33,8 +35,9 @@ export function detectionOverSeeds(x: FoldSeedsInput): FoldSeedsTable {
   const values = new Map<string, { level: LevelName; method: string; metric: 'event-f1' | 'f1'; values: (number | null)[] }>();
   x.seeds.forEach((seed, si) => {
     x.onSeed?.(seed, si);
-    const setup = buildSetup(x.ds, x.windows, x.name, { ...x.setupOptions, seed });
-    const { alarms } = detectionColumns(setup, x.reps, x.tuned ? tunedReps(x.reps) : [], { seed, evidenceOf: x.evidenceOf });
+    const known = x.headline?.seed === seed ? x.headline : undefined;
+    const setup = known?.setup ?? buildSetup(x.ds, x.windows, x.name, { ...x.setupOptions, seed });
+    const { alarms } = known ?? detectionColumns(setup, x.reps, x.tuned ? tunedReps(x.reps) : [], { seed, evidenceOf: x.evidenceOf });
     for (const set of setup.detection) {
       for (const [method, a] of alarms.get(set.level) ?? []) {
         for (const r of detectionRows(set, method, a, setup.protocol)) {
