@@ -24,39 +24,26 @@ export interface SpanEvidence {
   parent: SpanEvidence | undefined;
   /** trace size when the parent was last looked for and missing (−1: never) */
   parentMiss: number;
-  /** parent duration − duration when the parent is a call from another service (edge gap), else NaN */
-  gap: number;
-  /** exclusive self time of an entry span (NaN: not an entry, or not known yet) */
-  self: number;
-  /**
-   * Records joined to the span so far, per line shape (views/evidence.ts): [shape, count]
-   * pairs in the order the shapes first came. Flat arrays, not maps: a span holds a few
-   * records, and these live as long as their trace (up to an hour), where every object costs
-   * the garbage collector again at each full collection.
-   */
-  logs?: number[];
-  /** [time, shape] of the records joined so far (duplicates are dropped); by time once there are many */
-  logTimes?: number[] | Map<number, number[]>;
   /** its (service, operation)'s number in the pass (`EvidenceSpanIndex.opOf`), −1 until asked for */
   opId: number;
-  /** the span's edge and (edge, pod) values, once it has an edge gap */
-  edgeAt?: KeyValues;
-  edgePodAt?: PodValues;
-  /** its operation's and (operation, pod) self times, once an entry span */
-  selfAt?: KeyValues;
-  selfPodAt?: PodValues;
   /** a later copy of a span already indexed (the collector wrote it twice): not a call of its own */
   dup: boolean;
   /** the call this span is (call-outcome family), null when it is none, undefined until looked at */
   call: OutcomeCall | null | undefined;
-  /** ERROR / FATAL records joined to the span so far (a caller's complaints about its calls), and the window they were last charged in */
-  errs: SpanErrors | undefined;
   /** what the span is as a child (span-structure `childKey`): its number in the pass, −1 until asked for */
   childId: number;
   /** its calls per child operation as an interned signature (span-structure family), −1: not compared (a call, a copy, touched by a failure) */
   sig: number;
-  /** its operation's structure counts, once compared */
-  structAt: StructOp | undefined;
+  /**
+   * Its edge gap and self time with the values they go into, made for the spans that have one
+   * (about one span in six on Nezha): the two figures are doubles, which an object holds as
+   * boxes of their own, and these objects live as long as their trace (up to an hour), so every
+   * field and box is copied twice by the young generation's collections and marked by every
+   * full one. Kept on every span they were a fifth of its bytes.
+   */
+  fig: SpanFigures | undefined;
+  /** the records joined to the span so far, made on its first (about one span in seven on Nezha) */
+  rec: SpanRecords | undefined;
   /**
    * The entry status (settled, and whether) and which figures are final, as bits (`F_*`): five
    * boolean fields were a fifth of the object, and these objects live as long as their trace
@@ -64,6 +51,34 @@ export interface SpanEvidence {
    * again by every full one.
    */
   flags: number;
+}
+
+/** A span's edge gap and self time, and the values they are counted into (`SpanEvidence.fig`). */
+export interface SpanFigures {
+  /** parent duration − duration when the parent is a call from another service (edge gap), else NaN */
+  gap: number;
+  /** exclusive self time of an entry span (NaN: not an entry, or not known yet) */
+  self: number;
+  /** the span's edge and (edge, pod) values, once it has an edge gap */
+  edgeAt: KeyValues | undefined;
+  edgePodAt: PodValues | undefined;
+  /** its operation's and (operation, pod) self times, once an entry span */
+  selfAt: KeyValues | undefined;
+  selfPodAt: PodValues | undefined;
+}
+
+/** The records joined to a span (views/evidence.ts `join`; `SpanEvidence.rec`). */
+export interface SpanRecords {
+  /**
+   * Per line shape: [shape, count] pairs in the order the shapes first came. Flat arrays, not
+   * maps: a span holds a few records, and these live as long as their trace (up to an hour),
+   * where every object costs the garbage collector again at each full collection.
+   */
+  logs: number[];
+  /** [time, shape] of the records joined so far (duplicates are dropped); by time once there are many */
+  times: number[] | Map<number, number[]>;
+  /** ERROR / FATAL records (a caller's complaints about its calls), and the window they were last charged in */
+  errs: SpanErrors | undefined;
 }
 
 /** `SpanEvidence.flags`: entry status settled; an entry span; gap, self time, call and signature final */
@@ -391,21 +406,13 @@ export class EvidenceSpanIndex {
       kids,
       parent: undefined,
       parentMiss: -1,
-      gap: NaN,
-      self: NaN,
-      logs: undefined,
-      logTimes: undefined,
       opId: -1,
-      edgeAt: undefined,
-      edgePodAt: undefined,
-      selfAt: undefined,
-      selfPodAt: undefined,
       dup: copyOf !== undefined,
       call: undefined,
-      errs: undefined,
       childId: -1,
       sig: -1,
-      structAt: undefined,
+      fig: undefined,
+      rec: undefined,
       flags: s.parentId ? 0 : F_ENTRY_KNOWN | F_ENTRY,
     };
     t.spans.set(s.spanId, e);
@@ -472,46 +479,46 @@ export class EvidenceSpanIndex {
         if (s.start + s.duration < range.end) e.flags |= F_SIG_DONE;
       }
       if (e.sig >= 0) {
-        let o = e.structAt;
-        if (!o) {
-          const id = this.opOf(e);
-          o = this.structOps[id];
-          if (!o) this.structOps[id] = o = new StructOp(this.opIds.keys[id], s.service, s.operation);
-          e.structAt = o;
-        }
+        // the operation's structure counts by its number (the entry cannot have been swept
+        // while one of its spans is in a window: a sweep drops entries idle for an hour)
+        const id = this.opOf(e);
+        let o = this.structOps[id];
+        if (!o) this.structOps[id] = o = new StructOp(this.opIds.keys[id], s.service, s.operation);
         if (o.open(w, range.start)) struct.push(o);
         o.add(e.sig);
       }
       const p = this.parentOf(e);
       if (p && !(e.flags & F_GAP_DONE)) {
         const remote = isRemoteCall(p.span, s);
-        if (remote) e.gap = Math.max(0, p.span.duration - s.duration);
+        if (remote) figOf(e).gap = Math.max(0, p.span.duration - s.duration);
         e.flags = (e.flags & ~F_ENTRY) | F_GAP_DONE | F_ENTRY_KNOWN | (remote ? F_ENTRY : 0);
       }
-      if (!Number.isNaN(e.gap)) {
+      const f = e.fig;
+      if (f !== undefined && !Number.isNaN(f.gap)) {
         // the edge's values, looked up once per span (a look-up per span and window costs more than the rest)
-        let a = e.edgeAt;
+        let a = f.edgeAt;
         if (!a) {
-          a = e.edgeAt = this.keyValues(this.edges, this.edgeIds, this.edgeIds.id(p!.span.service, s.service), s.service);
-          e.edgePodAt = a.podSet.get(s.entity);
+          a = f.edgeAt = this.keyValues(this.edges, this.edgeIds, this.edgeIds.id(p!.span.service, s.service), s.service);
+          f.edgePodAt = a.podSet.get(s.entity);
         }
-        record(edges, a, e.edgePodAt!, w, range.start, e.gap);
+        record(edges, a, f.edgePodAt!, w, range.start, f.gap);
       }
       // an entry span: a root, or called from another service (the family's rule); a span whose
       // parent is not (yet) known is not one
       if (!(e.flags & F_ENTRY)) continue;
+      const g = figOf(e);
       if (!(e.flags & F_SELF_DONE)) {
-        e.self = selfTime(this, e);
+        g.self = selfTime(this, e);
         // children start before their parent ends: once it ended inside what has been read,
         // every child is known
         if (s.start + s.duration < range.end) e.flags |= F_SELF_DONE;
       }
-      let o = e.selfAt;
+      let o = g.selfAt;
       if (!o) {
-        o = e.selfAt = this.keyValues(this.ops, this.opIds, this.opOf(e), s.service);
-        e.selfPodAt = o.podSet.get(s.entity);
+        o = g.selfAt = this.keyValues(this.ops, this.opIds, this.opOf(e), s.service);
+        g.selfPodAt = o.podSet.get(s.entity);
       }
-      record(self, o, e.selfPodAt!, w, range.start, e.self);
+      record(self, o, g.selfPodAt!, w, range.start, g.self);
     }
     return { edges, self, inRange, nInRange, calls, nCalls, struct };
   }
@@ -532,7 +539,7 @@ export class EvidenceSpanIndex {
     for (const c of kids) {
       if (c.dup) continue;
       let id = c.childId;
-      if (id < 0) id = c.childId = this.childId(c.span);
+      if (id < 0) id = c.childId = this.childId(c);
       let j = 0;
       while (j < sigN && sigKid[j] !== id) j++;
       if (j === sigN) {
@@ -592,17 +599,33 @@ export class EvidenceSpanIndex {
   private readonly oneKid = new Map<number, Map<number, number>>();
 
   /** The family's `childKey`: the operation a child is ("service operation"; a client span names its peer). */
-  private childId(c: Span): number {
-    const peer = c.attributes?.['peer.service'];
-    const kind = spanKind(c);
-    const svc = (kind === 'client' || kind === 'producer') && typeof peer === 'string' ? peer : c.service;
+  private childId(c: SpanEvidence): number {
+    const s = c.span;
+    const kind = spanKind(s);
+    if (kind !== 'client' && kind !== 'producer') {
+      // the child is its own operation: numbered through the operation's number, which the
+      // span keeps (every span's is asked for by the template sums), so most children cost no
+      // look-up by name
+      const op = this.opOf(c);
+      let id = this.childOfOp[op];
+      if (id === undefined) id = this.childOfOp[op] = this.childKeyId(s.service, s.operation);
+      return id;
+    }
+    const peer = s.attributes?.['peer.service'];
+    return this.childKeyId(typeof peer === 'string' ? peer : s.service, s.operation);
+  }
+  /** child numbers by operation number (`opIds`), for children that are their own operation */
+  private readonly childOfOp: number[] = [];
+
+  /** The number of child operation (service, operation), made on its first use. */
+  private childKeyId(svc: string, operation: string): number {
     // by service, then operation: no key string made per span
     let ops = this.childIds.get(svc);
     if (!ops) this.childIds.set(svc, (ops = new Map()));
-    let id = ops.get(c.operation);
+    let id = ops.get(operation);
     if (id === undefined) {
-      ops.set(c.operation, (id = this.childKeys.length));
-      this.childKeys.push(`${svc} ${c.operation}`);
+      ops.set(operation, (id = this.childKeys.length));
+      this.childKeys.push(`${svc} ${operation}`);
     }
     return id;
   }
@@ -645,7 +668,8 @@ export class EvidenceSpanIndex {
       const e = calls[i];
       const c = e.call!;
       const p = c.callerSpan;
-      if (p?.errs && p.errs.chargedIn !== w) this.complaints(p, w);
+      const errs = p?.rec?.errs;
+      if (errs !== undefined && errs.chargedIn !== w) this.complaints(p!, errs, w);
       let a = c.at;
       if (!a) {
         const id = this.edgeIds.id(c.caller, c.callee);
@@ -670,10 +694,10 @@ export class EvidenceSpanIndex {
    * then and that the record names (callee service or operation), unless that call errored
    * (call-outcomes.ts `complaints`); marks the charged calls in window `w`.
    */
-  private complaints(p: SpanEvidence, w: number): void {
-    p.errs!.chargedIn = w;
+  private complaints(p: SpanEvidence, errs: SpanErrors, w: number): void {
+    errs.chargedIn = w;
     const kids = this.kidsOf(p);
-    for (const r of p.errs!.records) {
+    for (const r of errs.records) {
       let best: SpanEvidence | undefined;
       for (const k of kids) {
         const c = k.call;
@@ -687,7 +711,8 @@ export class EvidenceSpanIndex {
 
   /** Notes an ERROR / FATAL record of a span (for its complaints about its calls). */
   noteError(e: SpanEvidence, r: LogRecord): void {
-    (e.errs ??= { records: [], chargedIn: 0 }).records.push(r);
+    const rec = (e.rec ??= { logs: [], times: [], errs: undefined });
+    (rec.errs ??= { records: [], chargedIn: 0 }).records.push(r);
   }
 
   /** Edges, operations and their pods held (what `sweep` bounds). */
@@ -726,7 +751,7 @@ export class EvidenceSpanIndex {
 
   /**
    * Drops traces with no span started in the last hour before `start`, and edges, operations
-   * and pods with no values in that hour (bounded memory). A span's cached values (`edgeAt` …)
+   * and pods with no values in that hour (bounded memory). A span's cached values (`fig.edgeAt` …)
    * are never used again once dropped: a window only holds spans that start in it.
    */
   private sweep(start: number): void {
@@ -750,6 +775,11 @@ export class EvidenceSpanIndex {
   static childrenOf(idx: EvidenceSpanIndex, e: SpanEvidence): SpanEvidence[] {
     return idx.kidsOf(e);
   }
+}
+
+/** A span's figures (made on its first edge gap or self time). */
+function figOf(e: SpanEvidence): SpanFigures {
+  return (e.fig ??= { gap: NaN, self: NaN, edgeAt: undefined, edgePodAt: undefined, selfAt: undefined, selfPodAt: undefined });
 }
 
 /** Log and span clocks agree to about a millisecond (the family's `CLOCK_SLACK_MS`). */

@@ -18,6 +18,25 @@ export function qn(s: Float64Array, n: number, p: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/**
+ * The shared `median` (stats/robust.ts: non-finite values left out) of values already sorted
+ * in typed-array order (−Infinity first; +Infinity, then NaN, last): the middle of the finite
+ * run, with the same interpolation, so the same number without the shared one's copies and
+ * comparator sort.
+ */
+export function sortedMedian(s: Float64Array): number {
+  let lo = 0;
+  let hi = s.length;
+  while (lo < hi && !Number.isFinite(s[lo])) lo++;
+  while (hi > lo && !Number.isFinite(s[hi - 1])) hi--;
+  const n = hi - lo;
+  if (!n) return NaN;
+  const pos = 0.5 * (n - 1);
+  const a = Math.floor(pos);
+  const b = Math.ceil(pos);
+  return s[lo + a] + (s[lo + b] - s[lo + a]) * (pos - a);
+}
+
 export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
   if (l) l.push(v);

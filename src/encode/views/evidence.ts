@@ -24,9 +24,9 @@ import {
   type StructureReference,
   type StructureSummary,
 } from '../evidence/index.js';
-import { fitMedians, keyMedian, type KeyMedian } from '../evidence/edges.js';
-import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence, type StructOp, type StructSig } from './evidence-spans.js';
-import { ITEM_MIN, fmt, push, q, sig, sorted, type Item } from './evidence-util.js';
+import { fitMedians, type KeyMedian } from '../evidence/edges.js';
+import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence, type SpanRecords, type StructOp, type StructSig } from './evidence-spans.js';
+import { ITEM_MIN, fmt, push, q, sig, sorted, sortedMedian, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
 import type { ForeignRecords } from './builder.js';
 import { SeededRandom } from './stats.js';
@@ -259,7 +259,12 @@ function compactSelf(ops: readonly KeyValues[], out: EvidenceWindow): void {
  * old generation, and the fit reads none of the values but their median.
  */
 function keyMedians(keys: readonly KeyValues[]): KeyMedian[] {
-  return keys.map((k) => keyMedian(k.key, k.sorted()));
+  // `keyMedian` (edges.ts) on the sorted values: its shared median copied, filtered and sorted
+  // them again with a comparator (≈ 120 MB allocated over Nezha's kept windows)
+  return keys.map((k): KeyMedian => {
+    const v = k.sorted();
+    return [k.key, v.length, v.length < EDGE_MIN_CALLS ? NaN : sortedMedian(v)];
+  });
 }
 
 /**
@@ -446,7 +451,7 @@ export class EvidencePass {
    * on (windows overlap; a record arriving later than that, out of order, is left out, as the
    * log thread leaves it out). A record repeating an earlier one (the collector's duplicates —
    * same span or entity, time and line — are one event, as in the families) is dropped; one
-   * with a span id is counted at its span (`SpanEvidence.logs`), or kept until its span is
+   * with a span id is counted at its span (`SpanEvidence.rec`), or kept until its span is
    * indexed; one without is kept for the per-window rates.
    */
   private takeRecords(logs: readonly LogRecord[], shapes: readonly number[], range: TimeRange): void {
@@ -482,10 +487,18 @@ export class EvidencePass {
       this.unjoined.push({ r, shape });
       return;
     }
+    const rec = e.rec;
+    const error = r.severity === 'error' || r.severity === 'fatal';
+    if (rec === undefined) {
+      // its first record (most spans with records have one or two): lists made to size
+      e.rec = { logs: [shape, 1], times: [r.time, shape], errs: undefined };
+      if (error) this.spans.noteError(e, r);
+      return;
+    }
     // a duplicate (same span, time and line) is the same event
-    if (!firstOf(e, r.time, shape)) return;
-    if (r.severity === 'error' || r.severity === 'fatal') this.spans.noteError(e, r);
-    const m = (e.logs ??= []);
+    if (!firstOf(rec, r.time, shape)) return;
+    if (error) this.spans.noteError(e, r);
+    const m = rec.logs;
     let i = 0;
     while (i < m.length && m[i] !== shape) i += 2;
     if (i < m.length) m[i + 1]++;
@@ -520,14 +533,17 @@ export class EvidencePass {
         this.opStamp[id] = stamp;
         // per-pod span counts (`pods`) are left empty, one map shared by all: the family's
         // statistic does not read them
-        o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: NO_PODS, templates: new Map() };
+        // and its templates one empty map shared by all until it has a record (most operations
+        // have none in a window, and the summaries are kept until the views pass)
+        o = opAt[id] = { service: s.service, operation: s.operation, n: 0, pods: NO_PODS, templates: NO_TEMPLATES };
         ops.set(this.spans.opIds.keys[id], o);
       }
       o!.n++;
-      const counts = e.logs;
-      if (!counts) continue;
+      const counts = e.rec?.logs;
+      if (!counts?.length) continue;
       joined++;
-      const tpl = o!.templates;
+      let tpl = o!.templates;
+      if (tpl === NO_TEMPLATES) o!.templates = tpl = new Map();
       for (let i = 0; i < counts.length; i += 2) {
         const t = counts[i];
         const c = counts[i + 1];
@@ -566,13 +582,9 @@ function rateSummary(range: TimeRange, records: readonly { r: LogRecord; shape: 
   return counts.size ? { counts, text: new Map() } : undefined;
 }
 
-/** Notes a record (time, shape) at its span; false when the span had it already (a duplicate). */
-function firstOf(e: SpanEvidence, time: number, shape: number): boolean {
-  const lt = e.logTimes;
-  if (lt === undefined) {
-    e.logTimes = [time, shape];
-    return true;
-  }
+/** Notes a record (time, shape) at its span's records; false when the span had it already (a duplicate). */
+function firstOf(rec: SpanRecords, time: number, shape: number): boolean {
+  const lt = rec.times;
   if (Array.isArray(lt)) {
     // SameValueZero, as the map's keys compare
     for (let i = 0; i < lt.length; i += 2) if ((lt[i] === time || (lt[i] !== lt[i] && time !== time)) && lt[i + 1] === shape) return false;
@@ -587,8 +599,8 @@ function firstOf(e: SpanEvidence, time: number, shape: number): boolean {
       if (at) at.push(lt[i + 1]);
       else m.set(lt[i], [lt[i + 1]]);
     }
-    e.logTimes = m;
-    return firstOf(e, time, shape);
+    rec.times = m;
+    return firstOf(rec, time, shape);
   }
   const at = lt.get(time);
   if (at?.includes(shape)) return false;
@@ -609,6 +621,11 @@ const DUP_KEEP_MS = 10 * 60_000;
 export function mapTemplates(s: TemplateSummary, templateOf: TemplateOf): TemplateSummary {
   const ops: TemplateSummary['ops'] = new Map();
   for (const [k, o] of s.ops) {
+    if (o.templates.size === 0) {
+      // nothing to re-key: the operation as it is (summaries are never changed once made)
+      ops.set(k, o);
+      continue;
+    }
     const t = new Map<number, { sum: number; sumSq: number }>();
     for (const [shape, m] of o.templates) {
       const id = templateOf(shape);
@@ -937,6 +954,8 @@ function structureFeatures(stats: readonly StructStat[], ref: StructureReference
 const ZERO = { sum: 0, sumSq: 0 } as const;
 /** The (empty, never written) per-pod span counts of every operation's template summary. */
 const NO_PODS: Op['pods'] = new Map();
+/** The (empty, never written) templates of an operation's template summary with no record in the window. */
+const NO_TEMPLATES: Op['templates'] = new Map();
 /** moments handed to `welchT`, filled per template instead of made (it keeps neither) */
 const WA = { n: 0, sum: 0, sumSq: 0 };
 const RA = { n: 0, sum: 0, sumSq: 0 };
