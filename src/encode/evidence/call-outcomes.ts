@@ -103,6 +103,9 @@ export function pooledQuantile(xs: readonly number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/** Median of the χ² distribution with one degree of freedom (Φ⁻¹(¾)²): a squared z's median under the null. */
+export const CHI2_1_MEDIAN = 0.454936423119572;
+
 /** Below this tail probability the normal quantile saturates: the binomial sd takes over. */
 const EXACT_TAIL_MIN = 1e-10;
 
@@ -359,7 +362,12 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const z = (feltBad(e, f.slowMs) - e.calls * p0) / Math.sqrt(e.calls * p0 * (1 - p0));
       (fsq.get(k) ?? fsq.set(k, []).get(k)!).push(z * z);
     }
-    for (const [k, v] of fsq) ref.get(k)!.felt!.dispersion = Math.max(1, v.reduce((a, b) => a + b, 0) / v.length);
+    // the felt φ from the median window (median z² over the χ²₁ median): end-to-end trouble at
+    // a caller is what an unlabelled incident among the normal windows is made of, and a mean of
+    // squares is set by its largest terms — four incident minutes of 233 made φ 9.4 (0.35
+    // without them) on a simulator edge, so a caller's felt trouble in a fault could never reach
+    // the caps' level. Half the windows must be bursty before φ moves (breakdown point ½)
+    for (const [k, v] of fsq) ref.get(k)!.felt!.dispersion = Math.max(1, median(v) / CHI2_1_MEDIAN);
     return ref;
   },
   score(s: OutcomeSummary, ref: OutcomeReference): RawScores {
@@ -375,14 +383,6 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       counts.set(k, { bad, calls: e.calls, p0 });
       devs.set(k, outcomeZ(bad, e.calls, p0, r.dispersion));
     }
-    // what each caller felt through each callee (blame aside): for the localizer's inherited-evidence cap
-    const felt = new Map<string, Map<string, number>>();
-    for (const [k, e] of s) {
-      const f = ref.get(k)?.felt;
-      if (!f || e.calls < OUTCOME_MIN_CALLS) continue;
-      const z = outcomeZ(feltBad(e, f.slowMs), e.calls, (f.bad + 0.5) / (f.calls + 1), f.dispersion);
-      (felt.get(e.callee) ?? felt.set(e.callee, new Map()).get(e.callee)!).set(e.caller, z);
-    }
     // each service's incoming calls pooled over its callers
     const into = new Map<string, { bad: number; calls: number; expected: number }>();
     for (const [k, c] of counts) {
@@ -394,6 +394,17 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
     for (const [k, c] of counts) {
       const own = into.get(s.get(k)!.caller);
       if (own && explainedByLossyCaller(c, own)) explained.add(k);
+    }
+    // what each caller felt through each callee (blame aside): for the localizer's inherited-
+    // evidence caps. Not where the caller's own network explains the edge: a lossy caller's
+    // calls go bad because of its own packets, so what it felt through the callee is its own
+    // trouble, and the caps would file its evidence under a blameless callee
+    const felt = new Map<string, Map<string, number>>();
+    for (const [k, e] of s) {
+      const f = ref.get(k)?.felt;
+      if (!f || e.calls < OUTCOME_MIN_CALLS || explained.has(k)) continue;
+      const z = outcomeZ(feltBad(e, f.slowMs), e.calls, (f.bad + 0.5) / (f.calls + 1), f.dispersion);
+      (felt.get(e.callee) ?? felt.set(e.callee, new Map()).get(e.callee)!).set(e.caller, z);
     }
     // a service's edges: its incoming ones (but those a lossy caller explains) and the outgoing
     // ones its own network explains — dropping those from the callee and crediting nobody left

@@ -1,4 +1,4 @@
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES, clippedNullScale } from './localizer.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES, clippedNullScale, feltZ } from './localizer.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } from './localizer.js';
 export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';

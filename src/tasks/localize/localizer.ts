@@ -13,6 +13,7 @@ import {
   tailZ,
   maxOfNCorrection,
   normalUpperQuantile,
+  normalUpperTail,
   TAIL_TRUST_SHARE,
   selfTime,
   DEFAULT_HISTORY_MS,
@@ -104,6 +105,22 @@ export interface LocalizerOptions {
    * tried, not kept — no Nezha rank moved and one simulator tie flipped).
    */
   countScale?: CountScale;
+  /**
+   * `capFelt` leaves a caller alone whose own incoming-edge evidence (`EDGE_FAMILIES`, final z)
+   * is at least what it felt through the callee, as it does a starved caller: a pod whose
+   * network loses packets loses them on its outgoing calls too, so it feels its callees go bad
+   * because of itself (default true; docs/localize.md "Lossy callers")
+   */
+  ownEdgeExempt?: boolean;
+  /**
+   * How a caller's felt z's (one per slice, the call-outcome family's `felt`) make the query's
+   * (`feltZ`): `max` (default) — the worst slice; `stouffer` — Σ z/√n over the slices the edge
+   * had calls in, the test the families' `sliceRule` uses for an effect that lasts; `either` —
+   * the stronger of the two, Bonferroni-corrected. Both others tried and not kept: a one-minute
+   * pod kill fades under Stouffer, and `either` capped an excepting caller under its callee on a
+   * second system (docs/localize.md "Lossy callers")
+   */
+  feltRule?: 'max' | 'stouffer' | 'either';
 }
 
 /** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
@@ -139,6 +156,8 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   sliceWeights: 'spans',
   nullScale: 'clipped',
   countScale: 't',
+  ownEdgeExempt: true,
+  feltRule: 'max',
 };
 
 /**
@@ -205,6 +224,20 @@ export interface Ranking {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFamily = EvidenceFamily<any, any>;
+
+/**
+ * A caller's felt z over a query from its slices' (`LocalizerOptions.feltRule`): the worst
+ * slice, their Stouffer sum, or `either` — the stronger of the two as a test, Bonferroni-corrected
+ * for having two (the z of twice the smaller tail probability), so a sharp one-minute effect (a
+ * killed pod's refused calls) and a moderate one that lasts (a lossy pod's few slow calls in
+ * every minute) both show, at no more false alarms than either test alone at half the level.
+ */
+export function feltZ(f: { max: number; sum: number; n: number }, rule: 'max' | 'stouffer' | 'either'): number {
+  const st = f.sum / Math.sqrt(f.n);
+  if (rule === 'max') return f.max;
+  if (rule === 'stouffer') return st;
+  return normalUpperQuantile(Math.min(1, 2 * normalUpperTail(Math.max(f.max, st))));
+}
 
 /** Null values of one key, with the load level of each value's window. */
 interface NullList {
@@ -571,11 +604,19 @@ export class EvidenceLocalizer {
       for (const e of best.get(svc)?.values() ?? []) s = Math.max(s, e.z);
       return s;
     };
+    // a caller's own edge evidence: its incoming calls judged on the edge (gaps, calls failed or
+    // slow between the two, mesh latency) — never inherited from its callees (a gap leaves the
+    // callee's time out, a failure passed on counts as the edge's success)
+    const ownEdgeZ = (svc: string) => {
+      let z = -Infinity;
+      if (this.opt.ownEdgeExempt) for (const f of EDGE_FAMILIES) z = Math.max(z, best.get(svc)?.get(f)?.z ?? -Infinity);
+      return z;
+    };
     // per caller: the callees it felt go bad
     const felt = new Map<string, string[]>();
     for (const [callee, callers] of callerFelt) {
       if (!best.has(callee)) continue;
-      for (const [caller, fz] of callers) if (caller !== callee && best.has(caller) && fz >= level && !((resourceZ.get(caller) ?? -Infinity) >= fz)) felt.set(caller, [...(felt.get(caller) ?? []), callee]);
+      for (const [caller, fz] of callers) if (caller !== callee && best.has(caller) && fz >= level && !(Math.max(resourceZ.get(caller) ?? -Infinity, ownEdgeZ(caller)) >= fz)) felt.set(caller, [...(felt.get(caller) ?? []), callee]);
     }
     const out = new Map<string, number>();
     for (let pass = 0; pass <= felt.size; pass++) {
@@ -639,6 +680,8 @@ export class EvidenceLocalizer {
     const callerDev = new Map<string, Map<string, number>>();
     // per callee: how bad each caller felt its calls into it (any error, end-to-end slowness)
     const callerFelt = new Map<string, Map<string, number>>();
+    // per callee and caller: the felt z of each slice, combined over the query below (`feltRule`)
+    const feltSlices = new Map<string, Map<string, { max: number; sum: number; n: number }>>();
     const podFromService = new Map<string, Set<string>>();
     const seen = new Set<FamilyName>();
     const resource = resourceFamily(rl.opt.historyMs);
@@ -675,9 +718,12 @@ export class EvidenceLocalizer {
         for (const [svc, r0] of raw) {
           // what callers felt through svc counts whatever svc's own score (it may be blameless)
           for (const [caller, fz] of r0.felt ?? []) {
-            let c = callerFelt.get(svc);
-            if (!c) callerFelt.set(svc, (c = new Map()));
-            if (Number.isFinite(fz) && fz > (c.get(caller) ?? -Infinity)) c.set(caller, fz);
+            if (!Number.isFinite(fz)) continue;
+            let c = feltSlices.get(svc);
+            if (!c) feltSlices.set(svc, (c = new Map()));
+            const f = c.get(caller);
+            if (!f) c.set(caller, { max: fz, sum: fz, n: 1 });
+            else ((f.max = Math.max(f.max, fz)), (f.sum += fz), (f.n += 1));
           }
           if (!Number.isFinite(r0.score)) continue;
           const judge = fam.name === 'resource' ? rl : this;
@@ -716,6 +762,7 @@ export class EvidenceLocalizer {
     // slices — each family's best is corrected for the number of slices it had a value in, so a
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
     for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service, rl);
+    for (const [callee, m] of feltSlices) callerFelt.set(callee, new Map([...m].map(([caller, f]) => [caller, feltZ(f, this.opt.feltRule)])));
     const capped = this.opt.capInherited ? this.capInherited(best, callerDev, callerFelt) : new Map<string, number>();
     const feltCapped = this.opt.capFelt ? this.capFelt(best, callerFelt, resourceZ) : new Map<string, number>();
     const services: Suspect[] = [...best].map(([service, m]) => {
