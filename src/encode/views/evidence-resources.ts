@@ -117,6 +117,16 @@ export class ResourceHistory {
   private typical: number[] = [];
   /** the current pod's strongest deviations (places in `seen`), strongest first */
   private readonly top: number[] = [];
+  /**
+   * Per CPU metric name: the sum over every pod of that metric in each minute (`SHARE_BUCKET_MS`),
+   * whence the rest of the system's CPU beside a pod's (`PodResources.cpuShare`). Buckets older than any
+   * history are dropped as windows move on.
+   */
+  private readonly totals = new Map<number, Map<number, number>>();
+  private totalsFrom = -Infinity;
+  // per-window scratch of the share deviations, reused
+  private shareBuf = new Float64Array(64);
+  private shareLevels: number[][] = [];
 
   constructor(readonly historyMs = DEFAULT_HISTORY_MS) {}
 
@@ -196,12 +206,50 @@ export class ResourceHistory {
       s.len -= s.head;
       s.head = 0;
     }
+    const totals = s.cpu ? this.totalOf(s.nameId) : undefined;
     for (let i = a; i < hi; i++) {
       const v = c.values[i];
       if (!Number.isFinite(v)) continue;
       s.times[s.len] = c.times[i];
       s.values[s.len++] = v;
+      if (totals && v > 0) {
+        const b = Math.floor(c.times[i] / SHARE_BUCKET_MS);
+        totals.set(b, (totals.get(b) ?? 0) + v);
+      }
     }
+    if (keepFrom - this.historyMs > this.totalsFrom) {
+      // prune once per history length: a bucket is needed while some history reaches it
+      this.totalsFrom = keepFrom;
+      const oldest = Math.floor(keepFrom / SHARE_BUCKET_MS) - 1;
+      for (const m of this.totals.values()) for (const b of m.keys()) if (b < oldest) m.delete(b);
+    }
+  }
+
+  private totalOf(nameId: number): Map<number, number> {
+    let m = this.totals.get(nameId);
+    if (!m) this.totals.set(nameId, (m = new Map()));
+    return m;
+  }
+
+  /**
+   * The pod's CPU against the rest of the system's (this metric summed over every other pod in
+   * the same minute) at points [i0, i1) of `s`, into `out[0, i1 − i0)`; points whose minute has
+   * no other pod's CPU are skipped. The count written. The rest, not the whole: a pod that burns
+   * a large part of the system's CPU would otherwise damp its own ratio (on Nezha a stressed pod
+   * takes most of it).
+   */
+  private shares(s: RollingSeries, i0: number, i1: number, out: Float64Array): number {
+    const totals = this.totals.get(s.nameId);
+    if (!totals) return 0;
+    let n = 0;
+    for (let i = i0; i < i1; i++) {
+      const t = totals.get(Math.floor(s.times[i] / SHARE_BUCKET_MS));
+      if (t === undefined) continue;
+      const v = Math.max(0, s.values[i]);
+      const rest = t - v;
+      if (rest > 0) out[n++] = v / rest;
+    }
+    return n;
   }
 
   /**
@@ -217,6 +265,7 @@ export class ResourceHistory {
     let seen = 0;
     const levels = this.levels;
     for (const l of levels) if (l) l.length = 0;
+    for (const l of this.shareLevels) if (l) l.length = 0;
     for (const [pod, byName] of this.series) {
       const service = serviceOf(pod);
       if (!service) continue;
@@ -247,6 +296,7 @@ export class ResourceHistory {
         f[seen * 5 + 4] = level;
         seenS[seen] = s;
         seenService[seen] = service;
+        if (s.cpu) this.shareDeviation(s, seen, h0, w0, w1);
         seen++;
         (levels[s.nameId] ??= []).push(level);
       }
@@ -260,6 +310,7 @@ export class ResourceHistory {
       for (let j = 0; j < v.length; j++) a[j] = v[j];
       typical[i] = a.sort()[v.length >> 1];
     }
+    const typicalShare = this.shareLevels.map((v) => (v?.length ? median(v) : 0));
     const out = new Map<string, PodResources>();
     const f = this.seenF;
     // a pod's strongest deviations (its series are consecutive in `seen`): an item is made only
@@ -281,7 +332,15 @@ export class ResourceHistory {
       const scale = Math.max(f[k * 5 + 3], floor);
       const dev = (mean - center) / scale;
       let r = out.get(s.pod);
-      if (!r) out.set(s.pod, (r = { service, metrics: 0, ownMax: NaN, cpuOwn: NaN, memOwn: NaN, globalMax: NaN, cpuGlobal: NaN, items: NO_ITEMS }));
+      if (!r) out.set(s.pod, (r = { service, metrics: 0, ownMax: NaN, cpuOwn: NaN, memOwn: NaN, globalMax: NaN, cpuGlobal: NaN, cpuShare: NaN, items: NO_ITEMS }));
+      if (s.cpu) {
+        const sh = this.shareAt.get(k);
+        if (sh) {
+          const shScale = Math.max(sh.scale, LEVEL_FLOOR_SHARE * Math.max(sh.level, typicalShare[s.nameId] ?? 0), 1e-12);
+          const d = (sh.mean - sh.center) / shScale;
+          if (Number.isFinite(d) && !(Math.abs(d) <= Math.abs(r.cpuShare))) r.cpuShare = d;
+        }
+      }
       if (r !== topOf) {
         flush();
         topOf = r;
@@ -320,8 +379,45 @@ export class ResourceHistory {
     flush();
     seenS.length = 0;
     seenService.length = 0;
+    this.shareAt.clear();
     return out;
   }
+
+  /** the share deviations' parts of this window's CPU series, by place in `seen` */
+  private readonly shareAt = new Map<number, { mean: number; center: number; scale: number; level: number }>();
+
+  /**
+   * The pod's CPU against the rest of the system's (`shares`) in the window [w0, w1) against its
+   * history [h0, w0): the same robust centre and scale as the own-history deviation, its level
+   * kept for the typical pod's floor. Why a ratio: a load change moves every pod's CPU together,
+   * so against its own history a pod's CPU looks extreme at every change of load, while its
+   * ratio to the rest stays put; a pod that burns CPU for itself (contention, a hot loop) moves
+   * its ratio alone.
+   */
+  private shareDeviation(s: RollingSeries, at: number, h0: number, w0: number, w1: number): void {
+    const n = w1 - h0;
+    if (this.shareBuf.length < n) this.shareBuf = new Float64Array(n * 2);
+    const hist = this.shareBuf.subarray(0, w0 - h0);
+    const hn = this.shares(s, h0, w0, hist);
+    if (hn < MIN_HISTORY_POINTS) return;
+    const now = this.shareBuf.subarray(w0 - h0, n);
+    const wn = this.shares(s, w0, w1, now);
+    if (wn === 0) return;
+    let sum = 0;
+    for (let i = 0; i < wn; i++) sum += now[i];
+    const h = hist.subarray(0, hn).sort();
+    const center = qn(h, hn, 0.5);
+    let absSum = 0;
+    for (let i = 0; i < hn; i++) absSum += Math.abs(h[i] - center);
+    const level = Math.abs(h[hn >> 1]);
+    this.shareAt.set(at, { mean: sum / wn, center, scale: Math.max(1.4826 * medianAbsDeviation(h, hn, center), absSum / hn), level });
+    (this.shareLevels[s.nameId] ??= []).push(level);
+  }
+}
+
+function median(v: readonly number[]): number {
+  const a = Float64Array.from(v).sort();
+  return a[a.length >> 1];
 }
 
 /**
@@ -343,6 +439,9 @@ function medianAbsDeviation(h: Float64Array, n: number, center: number): number 
   }
   return qn(scratch, n, 0.5);
 }
+
+/** Minute buckets the system's CPU is summed over (pods report at different seconds of a minute). */
+export const SHARE_BUCKET_MS = 60_000;
 
 /** Items a pod keeps (its strongest deviations). */
 const ITEMS_KEPT = 3;
@@ -369,6 +468,12 @@ export interface PodResources {
   /** of the z of the window mean against the service's training baseline: the same */
   globalMax: number;
   cpuGlobal: number;
+  /**
+   * the deviation of the pod's CPU over the rest of the system's (a CPU metric over its sum across
+   * the other pods, minute by minute) from its own history, robust centre and scale as `cpuOwn`
+   * (NaN: none)
+   */
+  cpuShare: number;
   /** the pod's three strongest, as items */
   items: Item[];
   /** with `detail`: metric → deviation from the pod's own rolling history */

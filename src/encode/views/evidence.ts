@@ -88,6 +88,9 @@ export const EVIDENCE_FEATURES: readonly string[] = [
   'struct_t_min',
   'struct_vanished_log',
   'struct_appeared_log',
+  // resource metrics again: the pod's CPU over the rest of the system's, against its own history
+  // (last, so every earlier column keeps its place)
+  'res_cpu_share_z',
 ];
 
 const F = Object.fromEntries(EVIDENCE_FEATURES.map((n, i) => [n, i])) as Record<string, number>;
@@ -1079,13 +1082,14 @@ function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodA
     f[F.res_mem_own_z] = r.memOwn;
     f[F.res_global_z_max] = r.globalMax;
     f[F.res_cpu_global_z] = r.cpuGlobal;
+    f[F.res_cpu_share_z] = r.cpuShare;
     for (const i of r.items) a.items.push(i);
     const s = svc(r.service);
     if (r.items.length) s.items.push(r.items[0]);
     push(perSvc, r.service, f);
   }
   // a service's resource figures are those of its most deviant pod, feature by feature
-  const names = ['res_own_z_max', 'res_cpu_own_z', 'res_mem_own_z', 'res_global_z_max', 'res_cpu_global_z'];
+  const names = ['res_own_z_max', 'res_cpu_own_z', 'res_mem_own_z', 'res_global_z_max', 'res_cpu_global_z', 'res_cpu_share_z'];
   for (const [s, fs] of perSvc) {
     const a = svc(s);
     let count = 0;
