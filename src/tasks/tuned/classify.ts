@@ -68,9 +68,13 @@ export function fitTunedClassifier(rows: readonly Float64Array[], labels: readon
 /**
  * Per dimension, the share of its variance the types explain (the correlation ratio η²: between-
  * type over total variance), from training rows only: 0 for a dimension that does not differ
- * between types, 1 for one that only does.
+ * between types, 1 for one that only does. `adjusted: true` gives the bias-corrected ratio
+ * ε² = η² − (k − 1)/(n − k) · (1 − η²), floored at 0 (Kelley's epsilon squared): η² of a dimension
+ * the types do not explain is (k − 1)/(n − 1) on average, 0.21 with 7 types and 30 cases, and ε²
+ * removes that chance share. Not the default: measured 2026-12-07 (docs/tasks.md, "Bias-corrected
+ * weights"), it left both held-out simulator runs unchanged and cost Nezha one case.
  */
-export function correlationRatios(rows: readonly Float64Array[], labels: readonly string[]): Float64Array {
+export function correlationRatios(rows: readonly Float64Array[], labels: readonly string[], opts: { adjusted?: boolean } = {}): Float64Array {
   const d = rows[0]?.length ?? 0;
   const byType = new Map<string, number[]>();
   labels.forEach((l, i) => {
@@ -94,6 +98,10 @@ export function correlationRatios(rows: readonly Float64Array[], labels: readonl
     }
     out[j] = total > 0 ? between / total : 0;
   }
+  const k = byType.size;
+  const n = rows.length;
+  // ε²: with every case its own type (n ≤ k) nothing is left to correct against — η² as it is
+  if (opts.adjusted === true && n > k) for (let j = 0; j < d; j++) out[j] = Math.max(0, out[j] - ((k - 1) / (n - k)) * (1 - out[j]));
   return out;
 }
 
