@@ -7,3 +7,6 @@ export * from './encode/index.js';
 export * from './model/index.js';
 export * from './eval/index.js';
 export * from './simulate/index.js';
+export * from './tasks/index.js';
+export * from './states/index.js';
+export * from './plot/index.js';
