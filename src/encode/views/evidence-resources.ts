@@ -302,15 +302,8 @@ export class ResourceHistory {
       }
     }
     const typical = this.typical;
-    for (let i = 0; i < levels.length; i++) {
-      const v = levels[i];
-      if (!v?.length) continue;
-      if (scratch.length < v.length) scratch = new Float64Array(v.length * 2);
-      const a = scratch.subarray(0, v.length);
-      for (let j = 0; j < v.length; j++) a[j] = v[j];
-      typical[i] = a.sort()[v.length >> 1];
-    }
-    const typicalShare = this.shareLevels.map((v) => (v?.length ? median(v) : 0));
+    for (let i = 0; i < levels.length; i++) if (levels[i]?.length) typical[i] = upperMedian(levels[i]);
+    const typicalShare = this.shareLevels.map((v) => (v?.length ? upperMedian(v) : 0));
     const out = new Map<string, PodResources>();
     const f = this.seenF;
     // a pod's strongest deviations (its series are consecutive in `seen`): an item is made only
@@ -334,10 +327,10 @@ export class ResourceHistory {
       let r = out.get(s.pod);
       if (!r) out.set(s.pod, (r = { service, metrics: 0, ownMax: NaN, cpuOwn: NaN, memOwn: NaN, globalMax: NaN, cpuGlobal: NaN, cpuShare: NaN, items: NO_ITEMS }));
       if (s.cpu) {
-        const sh = this.shareAt.get(k);
-        if (sh) {
-          const shScale = Math.max(sh.scale, LEVEL_FLOOR_SHARE * Math.max(sh.level, typicalShare[s.nameId] ?? 0), 1e-12);
-          const d = (sh.mean - sh.center) / shScale;
+        const sh = this.shareF;
+        if (!Number.isNaN(sh[k * 4])) {
+          const shScale = Math.max(sh[k * 4 + 2], LEVEL_FLOOR_SHARE * Math.max(sh[k * 4 + 3], typicalShare[s.nameId] ?? 0), 1e-12);
+          const d = (sh[k * 4] - sh[k * 4 + 1]) / shScale;
           if (Number.isFinite(d) && !(Math.abs(d) <= Math.abs(r.cpuShare))) r.cpuShare = d;
         }
       }
@@ -379,12 +372,11 @@ export class ResourceHistory {
     flush();
     seenS.length = 0;
     seenService.length = 0;
-    this.shareAt.clear();
     return out;
   }
 
-  /** the share deviations' parts of this window's CPU series, by place in `seen` */
-  private readonly shareAt = new Map<number, { mean: number; center: number; scale: number; level: number }>();
+  /** the ratio deviations' parts of this window's series, by place in `seen`: mean, centre, scale, level (NaN mean: none) */
+  private shareF = new Float64Array(0);
 
   /**
    * The pod's CPU against the rest of the system's (`shares`) in the window [w0, w1) against its
@@ -395,6 +387,12 @@ export class ResourceHistory {
    * its ratio alone.
    */
   private shareDeviation(s: RollingSeries, at: number, h0: number, w0: number, w1: number): void {
+    if (at * 4 + 4 > this.shareF.length) {
+      const grown = new Float64Array(Math.max(256, this.shareF.length * 2));
+      grown.set(this.shareF);
+      this.shareF = grown;
+    }
+    this.shareF[at * 4] = NaN;
     const n = w1 - h0;
     if (this.shareBuf.length < n) this.shareBuf = new Float64Array(n * 2);
     const hist = this.shareBuf.subarray(0, w0 - h0);
@@ -410,14 +408,21 @@ export class ResourceHistory {
     let absSum = 0;
     for (let i = 0; i < hn; i++) absSum += Math.abs(h[i] - center);
     const level = Math.abs(h[hn >> 1]);
-    this.shareAt.set(at, { mean: sum / wn, center, scale: Math.max(1.4826 * medianAbsDeviation(h, hn, center), absSum / hn), level });
+    const f = this.shareF;
+    f[at * 4] = sum / wn;
+    f[at * 4 + 1] = center;
+    f[at * 4 + 2] = Math.max(1.4826 * medianAbsDeviation(h, hn, center), absSum / hn);
+    f[at * 4 + 3] = level;
     (this.shareLevels[s.nameId] ??= []).push(level);
   }
 }
 
-function median(v: readonly number[]): number {
-  const a = Float64Array.from(v).sort();
-  return a[a.length >> 1];
+/** The upper median of `v` (the value at n >> 1 once sorted), sorted in the module's scratch buffer. */
+function upperMedian(v: readonly number[]): number {
+  if (scratch.length < v.length) scratch = new Float64Array(v.length * 2);
+  const a = scratch.subarray(0, v.length);
+  for (let j = 0; j < v.length; j++) a[j] = v[j];
+  return a.sort()[v.length >> 1];
 }
 
 /**
