@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadDataset } from '../sources/index.js';
 import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/index.js';
 import { rankCaseEvents, suspectFeatures, type Ranking } from '../tasks/index.js';
+import { DEFAULT_HISTORY_MS } from '../encode/evidence/index.js';
 import { localizeWithTasks } from '../eval/evaluate/apply-tasks.js';
 import { durationArg, positiveIntArg, run } from './common.js';
 import { TasksFile } from '../tasks/index.js';
@@ -44,6 +45,14 @@ function shortSubject(s: string): string {
 
 function formatRanking(r: Ranking, top: number, header: string): string {
   const lines = [header, `families with data: ${r.families.join(', ') || '(none)'}`, ''];
+  if (!r.services.length) {
+    // an empty ranking is an answer about the data, not a failure: say what each family needs
+    lines.push(
+      'nothing to rank: no evidence family had data for this window. Traces and logs need normal windows',
+      `to compare against; metrics need each pod's history before the window (${formatDuration(DEFAULT_HISTORY_MS)}, or less where the data begins).`,
+      'What the data holds, and when: `runtimeslicer inspect PATH`.',
+    );
+  }
   r.services.slice(0, top).forEach((s, i) => {
     lines.push(`${String(i + 1).padStart(2)}. ${s.service}  score ${s.score.toFixed(1)}  (${s.evidence.map((e) => `${e.family} ${e.z.toFixed(1)}`).join(', ')})`);
     for (const e of s.evidence.slice(0, 2)) for (const it of e.items.slice(0, 2)) {

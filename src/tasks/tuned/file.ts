@@ -330,7 +330,15 @@ export function fitTasks(x: TuneInput): TasksFile {
   const detection = x.detection.map((w, i) => ({ ...w, row: alignedRows[i] }));
   const normal = references(detection.filter((w) => w.row !== undefined));
   const refs = evenly(normal, TASKS_REFERENCES);
-  if (refs.length < 10) throw new UserError(`tune: only ${refs.length} normal window(s) with metrics; detection needs at least 10`);
+  if (refs.length < 10) {
+    // a tasks file's states and detector are fitted on metric features: say so where there are none
+    const none = !detection.some((w) => w.row !== undefined);
+    throw new UserError(
+      none
+        ? 'tune: the data has no metrics, and a tasks file\'s runtime states and detector are fitted on metric features; `localize` and `evaluate` work on traces or logs alone'
+        : `tune: only ${refs.length} normal window(s) with metrics; detection needs at least 10`,
+    );
+  }
   const raw = refs.map((w) => w.row as Float64Array);
   const stStats = rowStats(raw);
   let partition: StatePartition | undefined;
