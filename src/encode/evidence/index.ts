@@ -4,8 +4,8 @@ export { edgeGaps, EDGE_MIN_CALLS, MIN_REFERENCE_WINDOWS, LOG_SCALE_FLOOR } from
 export type { EdgeSummary, EdgeReference, EdgeWindow } from './edges.js';
 export { selfTime } from './self-time.js';
 export type { SelfSummary, SelfReference } from './self-time.js';
-export { logTemplates, logTemplateFamily, LOG_MIN_SPANS } from './log-templates.js';
-export type { LogSummary, LogReference } from './log-templates.js';
+export { logTemplates, logTemplateFamily, LOG_MIN_SPANS, SEVERITY_WORD, templateLine, templateSeverity } from './log-templates.js';
+export type { LogSummary, LogReference, SeverityCounts } from './log-templates.js';
 export { logRates } from './log-rates.js';
 export type { RateSummary, RateReference } from './log-rates.js';
 export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE } from './resources.js';

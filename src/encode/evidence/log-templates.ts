@@ -1,3 +1,4 @@
+import type { Severity } from '../../telemetry/index.js';
 import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './types.js';
 import { inRange, indexSpans, key } from './spans.js';
 import { countTest, presenceZ, type CountScale, type Moments } from './stats.js';
@@ -25,10 +26,58 @@ export interface TemplateMoments {
 export interface LogSummary {
   ops: Map<string, OpWindow>;
   text: Map<number, string>;
+  /**
+   * per template, its joined records by the severity the record carries (`LogRecord.severity`;
+   * 'unknown' not counted). Optional: summaries built elsewhere may lack it.
+   */
+  severity?: Map<number, SeverityCounts>;
 }
 export interface LogReference {
   ops: Map<string, { n: number; templates: Map<number, TemplateMoments> }>;
   text: Map<number, string>;
+  severity?: Map<number, SeverityCounts>;
+}
+export type SeverityCounts = Partial<Record<Severity, number>>;
+
+/**
+ * A severity as log layouts print it in the line (logback, log4j, Python logging: an upper-case
+ * token); the first one in a template's text is the severity the text names.
+ */
+export const SEVERITY_WORD = /\b(FATAL|ERROR|WARN|WARNING|INFO|DEBUG|TRACE)\b/;
+
+/** most severe first: a tie between two severities goes to the more severe */
+const SEVERITY_ORDER: readonly Severity[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function addCounts(into: Map<number, SeverityCounts>, t: number, c: SeverityCounts): void {
+  let a = into.get(t);
+  if (!a) into.set(t, (a = {}));
+  for (const [sev, n] of Object.entries(c) as [Severity, number][]) a[sev] = (a[sev] ?? 0) + n;
+}
+
+/**
+ * The severity a template's records carry, as the word a layout prints (`ERROR`, `WARN`, …): the
+ * most frequent known one over the window's and the reference's records, or undefined when none
+ * carries one (AIOps 2022 publishes no severity; a body-only source reads it from the text).
+ */
+export function templateSeverity(...counts: (SeverityCounts | undefined)[]): string | undefined {
+  let best: Severity | undefined;
+  let bestN = 0;
+  for (const sev of SEVERITY_ORDER) {
+    const n = counts.reduce((a, c) => a + (c?.[sev] ?? 0), 0);
+    if (n > bestN) (best = sev), (bestN = n);
+  }
+  return best?.toUpperCase();
+}
+
+/**
+ * A log-template item's line as its subject shows it: the template's text, led by the severity
+ * its records carry where the text names none. OpenTelemetry keeps a record's severity in
+ * `severityText`/`severityNumber`, not in the body, while plain-text layouts (Nezha) print it in
+ * the line; so that a reader of the subject (the fault-type classifier's `logTemplateKinds`)
+ * sees an ERROR line as one either way. A text that names a severity is left as it is.
+ */
+export function templateLine(text: string, severity: string | undefined): string {
+  return severity === undefined || SEVERITY_WORD.test(text) ? text : `${severity} ${text}`;
 }
 
 /**
@@ -46,6 +95,7 @@ export function logTemplateFamily(scale: CountScale = 't'): EvidenceFamily<LogSu
       if (!w.spans.length || !w.logs.length) return undefined;
       const idx = indexSpans(w.spans);
       const perSpan = new Map<string, Map<number, number>>();
+      const sevOf = new Map<number, SeverityCounts>();
       const seen = new Set<string>();
       let joined = 0;
       for (const l of w.logs) {
@@ -62,6 +112,11 @@ export function logTemplateFamily(scale: CountScale = 't'): EvidenceFamily<LogSu
         let m = perSpan.get(k);
         if (!m) perSpan.set(k, (m = new Map()));
         m.set(l.template, (m.get(l.template) ?? 0) + 1);
+        if (r.severity !== 'unknown') {
+          let c = sevOf.get(l.template);
+          if (!c) sevOf.set(l.template, (c = {}));
+          c[r.severity] = (c[r.severity] ?? 0) + 1;
+        }
       }
       if (!joined) return undefined;
       const ops = new Map<string, OpWindow>();
@@ -83,11 +138,12 @@ export function logTemplateFamily(scale: CountScale = 't'): EvidenceFamily<LogSu
         }
       }
       // operations without logs stay: all of an operation's templates vanishing is evidence too
-      return { ops, text };
+      return { ops, text, severity: sevOf };
     },
     fit(normal: readonly LogSummary[]): LogReference {
       const ops: LogReference['ops'] = new Map();
       const text = new Map<number, string>();
+      const severity = new Map<number, SeverityCounts>();
       for (const s of normal) {
         for (const [k, o] of s.ops) {
           let r = ops.get(k);
@@ -104,8 +160,9 @@ export function logTemplateFamily(scale: CountScale = 't'): EvidenceFamily<LogSu
           }
         }
         for (const [t, x] of s.text) text.set(t, x);
+        if (s.severity) for (const [t, c] of s.severity) addCounts(severity, t, c);
       }
-      return { ops, text };
+      return { ops, text, severity };
     },
     score(s: LogSummary, ref: LogReference): RawScores {
       const out: RawScores = new Map();
@@ -136,7 +193,7 @@ export function logTemplateFamily(scale: CountScale = 't'): EvidenceFamily<LogSu
           bestItem = {
             family: 'log-template',
             service: o.service,
-            subject: `${o.operation} | ${what}: ${s.text.get(t) ?? ref.text.get(t) ?? `#${t}`}`,
+            subject: `${o.operation} | ${what}: ${templateLine(s.text.get(t) ?? ref.text.get(t) ?? `#${t}`, templateSeverity(s.severity?.get(t), ref.severity?.get(t)))}`,
             value: wm.sum / o.n,
             reference: rm.sum / r.n,
             deviation: tstat,

@@ -52,6 +52,7 @@
 import type { EventRanking, Ranking } from '../localize/index.js';
 import type { EvidenceItem } from '../../encode/evidence/index.js';
 import { FEATURE_LAYOUTS } from '../../encode/index.js';
+import { SEVERITY_WORD } from '../../encode/evidence/log-templates.js';
 import { MODALITIES } from '../../telemetry/index.js';
 
 export type SuspectFeatures = Record<string, number>;
@@ -78,13 +79,15 @@ export function resourceKind(metric: string): string {
  * What kind of log line moved, from a log-template item's subject (`<operation> | <how>: <text>`):
  * how (`appears`, `vanishes`, `changes`: a line never seen in normal windows, one that stopped,
  * one whose rate moved) and the severity its text names, when it names one (ERROR, WARN, INFO,
- * DEBUG as an upper-case token, as logback/log4j/Python layouts print it).
+ * DEBUG as an upper-case token, as logback/log4j/Python layouts print it). The log-template
+ * family leads the text with the severity its records carry where the text names none
+ * (`templateLine`: OpenTelemetry's `severityText`), so both kinds of source read alike here.
  */
 export function logTemplateKinds(subject: string): string[] {
   const out: string[] = [];
   const how = /\| (appears|vanishes|changes): /.exec(subject);
   if (how) out.push(how[1]);
-  const sev = /\b(FATAL|ERROR|WARN|WARNING|INFO|DEBUG|TRACE)\b/.exec(subject.slice(how ? how.index : 0));
+  const sev = SEVERITY_WORD.exec(subject.slice(how ? how.index : 0));
   if (sev) out.push(sev[1] === 'WARNING' ? 'warn' : sev[1].toLowerCase());
   return out;
 }
