@@ -8,8 +8,8 @@ export { logTemplates, logTemplateFamily, LOG_MIN_SPANS, SEVERITY_WORD, template
 export type { LogSummary, LogReference, SeverityCounts } from './log-templates.js';
 export { logRates } from './log-rates.js';
 export type { RateSummary, RateReference } from './log-rates.js';
-export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE } from './resources.js';
-export type { ResourceSummary } from './resources.js';
+export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE, RESOURCE_DEFAULTS } from './resources.js';
+export type { ResourceSummary, ResourceLevel, ResourceFamilyOptions, CommonMovement } from './resources.js';
 export { assignTemplates } from './templates.js';
 export type { TemplatedLogs } from './templates.js';
 export { median, quantile, robustLocation, supportedLocation, supportScale, presenceZ, welchT, welchDf, welchZ, studentToZ, studentLogUpperTail, countTest, minCountVariance, normalUpperQuantile, normalUpperTail, maxOfNCorrection, MAX_CORRECTION_LEVEL, empiricalNull, tailZ, TAIL_TRUST_SHARE } from './stats.js';
