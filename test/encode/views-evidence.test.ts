@@ -21,6 +21,7 @@ const TRAIN_END = T0 + 120 * MIN;
 const FAULT_START = T0 + 150 * MIN;
 const FAULT_END = T0 + 156 * MIN;
 const SPEC = { lengthMs: 5 * MIN, strideMs: MIN };
+const STRAY_AT = T0 + 170 * MIN;
 const F = Object.fromEntries(EVIDENCE_FEATURES.map((n, i) => [n, i])) as Record<string, number>;
 
 const PODS = { a: ['a-1'], b: ['b-1', 'b-2'], c: ['c-1'] } as const;
@@ -30,8 +31,8 @@ const PODS = { a: ['a-1'], b: ['b-1', 'b-2'], c: ['c-1'] } as const;
  * starts (its callers' spans grow, c's own do not), c's spans stop logging "step two", and pod
  * b-2's CPU jumps.
  */
-function system(mod: { metrics?: boolean; traces?: boolean; logs?: boolean } = {}): Dataset {
-  const m = { metrics: true, traces: true, logs: true, ...mod };
+function system(mod: { metrics?: boolean; traces?: boolean; logs?: boolean; stray?: boolean } = {}): Dataset {
+  const m = { metrics: true, traces: true, logs: true, stray: false, ...mod };
   const rng = new SeededRandom(3);
   const noise = (s: number) => (rng.next() - 0.5) * 2 * s;
   const minutes = 180;
@@ -83,6 +84,10 @@ function system(mod: { metrics?: boolean; traces?: boolean; logs?: boolean } = {
         if (!fault(t)) logs.push({ time: t + 5, entity: 'c-1', service: 'c', severity: 'info', body: `c step two stored ${user % 7} rows`, traceId: tid, spanId: sid });
       }
       logs.push({ time: t + 2, entity: 'a-1', service: 'a', severity: 'info', body: `a heartbeat ${user}` });
+      // `stray`: one line never seen before, on one of b's spans, after the fault; and in the
+      // fault a new line on every span of c (no draws: the rest of the data stays as it is)
+      if (m.stray && t === STRAY_AT) logs.push({ time: t + 3, entity: bPod, service: 'b', severity: 'warn', body: 'b slow request getB took 21 ms', traceId: tid, spanId: 'b' });
+      if (m.stray && fault(t)) for (const sid of ['c1', 'c2']) logs.push({ time: t + 6, entity: 'c-1', service: 'c', severity: 'warn', body: 'c fallback path taken', traceId: tid, spanId: sid });
     }
   }
   return memoryDataset({ entities, metrics, spans, logs, labels: [], batchSize: 101 });
@@ -287,4 +292,16 @@ test('evidence: a Nezha export gives the same evidence with and without the log 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('evidence: a template counts as appeared only where its own t is evidence, not for one stray line', async () => {
+  const ev = await evidenceByWindow(system({ stray: true }));
+  // the window holding the one stray line at b: no appearance counted, its t small
+  const strayWin = ev.get(STRAY_AT - 2 * MIN)!;
+  assert.ok(Number.isFinite(feat(strayWin, 'b', 'logt_appeared_log')));
+  assert.equal(feat(strayWin, 'b', 'logt_appeared_log'), 0);
+  assert.ok(feat(strayWin, 'b', 'logt_t_max') < 3, `stray t ${feat(strayWin, 'b', 'logt_t_max')}`);
+  // a line on every span of c in the fault appears, and is counted
+  const inFault = ev.get(FAULT_START)!;
+  assert.ok(feat(inFault, 'c', 'logt_appeared_log') >= Math.log1p(1), `c appeared ${feat(inFault, 'c', 'logt_appeared_log')}`);
 });

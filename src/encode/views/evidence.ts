@@ -1013,7 +1013,9 @@ function tallyChange(x: TemplateAcc, n: number, now: { sum: number; sumSq: numbe
   if (!(t <= x.tMax)) x.tMax = t;
   if (!(t >= x.tMin)) x.tMin = t;
   const what = changeKind(now, ref);
-  if (what === 'appears') x.appeared++;
+  // an appearance is counted only where its own t says it is evidence: welchT is built so that one
+  // stray line is not extreme, and a tally of every appearance made two lines an alarm
+  if (what === 'appears' && Math.abs(t) >= ITEM_MIN) x.appeared++;
   else if (what === 'vanishes') x.vanished++;
   return t;
 }
