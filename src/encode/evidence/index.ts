@@ -6,7 +6,7 @@ export { selfTime } from './self-time.js';
 export type { SelfSummary, SelfReference } from './self-time.js';
 export { logTemplates, logTemplateFamily, LOG_MIN_SPANS, SEVERITY_WORD, templateLine, templateSeverity } from './log-templates.js';
 export type { LogSummary, LogReference, SeverityCounts } from './log-templates.js';
-export { logRates } from './log-rates.js';
+export { logRates, rateZ } from './log-rates.js';
 export type { RateSummary, RateReference } from './log-rates.js';
 export { resourceFamily, COMMON_MODE_MIN_PODS, DEFAULT_HISTORY_MS, MIN_HISTORY_POINTS, LEVEL_FLOOR_SHARE, RESOURCE_METRIC, NOT_RESOURCE, RESOURCE_DEFAULTS } from './resources.js';
 export type { ResourceSummary, ResourceLevel, ResourceFamilyOptions, CommonMovement } from './resources.js';

@@ -120,8 +120,11 @@ function addMoments(into: Map<string, Moments>, k: string, counts: Map<number, n
   }
 }
 
-/** A count against its normal windows' moments: variance floored at the mean (Poisson) and 1. */
-function rateZ(c: number, a: { sum: number; sumSq: number } | undefined, windows: number): { z: number; mean: number } {
+/**
+ * A count against its normal windows' moments: variance floored at the mean (Poisson) and 1.
+ * The evidence rows' `lograte_z_*` read the same statistic (src/encode/views/evidence.ts).
+ */
+export function rateZ(c: number, a: { sum: number; sumSq: number } | undefined, windows: number): { z: number; mean: number } {
   const sum = a?.sum ?? 0;
   const mean = sum / windows;
   const v = Math.max(((a?.sumSq ?? 0) - windows * mean * mean) / (windows - 1), mean, 1);

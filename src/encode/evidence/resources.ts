@@ -166,8 +166,8 @@ function commonResiduals(s: ResourceSummary, mode: CommonMovement): Map<string, 
     for (const r of devs.values()) for (const [m, d] of r) r.set(m, d - (shift.get(m) ?? 0));
     return devs;
   };
-  const own = new Map([...s.pods].map(([pod, p]) => [pod, new Map(p.devs)]));
-  if (mode === 'shift') return shifted(own);
+  const own = () => new Map([...s.pods].map(([pod, p]) => [pod, new Map(p.devs)]));
+  if (mode === 'shift') return shifted(own());
   const factor = new Map<string, number>();
   const ratios = new Map<string, number[]>();
   for (const p of s.pods.values())
@@ -185,7 +185,7 @@ function commonResiduals(s: ResourceSummary, mode: CommonMovement): Map<string, 
   }
   const byFactor = shifted(scaled);
   if (mode === 'factor') return byFactor;
-  const byShift = shifted(own);
+  const byShift = shifted(own());
   for (const [pod, r] of byFactor) {
     const o = byShift.get(pod)!;
     for (const [m, d] of r) {

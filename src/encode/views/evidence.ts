@@ -8,6 +8,7 @@ import {
   spanStructure,
   outcomeZ,
   logRates,
+  rateZ,
   logTemplates,
   supportScale,
   welchT,
@@ -1059,11 +1060,7 @@ function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAc
     if (r.size) for (const t of r.keys()) if (!m.has(t)) (keys as number[]).push(t);
     for (const t of keys) {
       const c = m.get(t) ?? 0;
-      const mo = r.get(t) ?? { sum: 0, sumSq: 0 };
-      // the family's statistic (log-rates.ts): variance floored at the mean and at 1
-      const mean = mo.sum / ref.windows;
-      const v = Math.max((mo.sumSq - ref.windows * mean * mean) / (ref.windows - 1), mean, 1);
-      const z = (c - mean) / Math.sqrt(v);
+      const { z, mean } = rateZ(c, r.get(t), ref.windows);
       if (!(z <= zMax)) zMax = z;
       if (!(z >= zMin)) zMin = z;
       if (Math.abs(z) >= ITEM_MIN) a.items.push({ dev: z, text: () => `log-rate ${service} ${describe(t).slice(0, 80)} ${c} records (ref ${fmt(mean)}, z ${sig(z)})` });
