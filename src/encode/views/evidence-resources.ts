@@ -28,6 +28,20 @@ interface RollingSeries {
   hHi: number;
   /** the global baseline, once looked up (null: none) */
   global?: Baseline | null;
+  /**
+   * CPU series: each point's share of the rest of the system's CPU (`shares`; NaN: none), kept
+   * for points [head, sFinal) once final — once every point of its minute has been added,
+   * the minute's total no longer changes (`ResourceHistory.finalShares`) — so a window works out
+   * only its own points' shares, not its whole history's again (thirty-odd look-ups a series
+   * and window on Nezha).
+   */
+  share?: Float64Array;
+  sFinal: number;
+  /** the final shares (NaN left out) of points [sLo, sHi), kept sorted as `sorted` is (`syncShares`) */
+  shSorted?: Float64Array;
+  shN: number;
+  sLo: number;
+  sHi: number;
 }
 
 /** sort buffer of `deviations` (|x − median|, merged in order), grown as needed */
@@ -141,7 +155,7 @@ export class ResourceHistory {
       if (!s) {
         let nameId = this.nameIds.get(c.name);
         if (nameId === undefined) this.nameIds.set(c.name, (nameId = this.nameIds.size));
-        s = { pod: c.entity, name: c.name, nameId, cpu: CPU.test(c.name), mem: MEM.test(c.name), times: new Float64Array(16), values: new Float64Array(16), head: 0, len: 0, sorted: new Float64Array(16), hLo: 0, hHi: 0 };
+        s = { pod: c.entity, name: c.name, nameId, cpu: CPU.test(c.name), mem: MEM.test(c.name), times: new Float64Array(16), values: new Float64Array(16), head: 0, len: 0, sorted: new Float64Array(16), hLo: 0, hHi: 0, share: undefined, sFinal: 0, shSorted: undefined, shN: 0, sLo: 0, sHi: 0 };
         byName.set(c.name, s);
       }
     }
@@ -167,6 +181,9 @@ export class ResourceHistory {
   /** Adds a window's points not seen yet (windows in time order) and drops points older than its history. */
   add(m: MetricData, range: TimeRange): void {
     const keepFrom = range.start - this.historyMs;
+    // every point before the window's end is in by now (the window held those it reaches; any
+    // later window starts no earlier, so adds none before this end)
+    if (range.end > this.addedTo) this.addedTo = range.end;
     if (isParts(m)) {
       for (let j = 0; j < m.count; j++) for (let p = m.first[j]; p < m.first[j + 1]; p++) this.take(this.seriesOfPart(m.chunks, m.chunk[p]), m.chunks[m.chunk[p]], m.lo[p], m.hi[p], keepFrom);
     } else for (const c of m) this.take(this.seriesOf(c), c, 0, c.times.length, keepFrom);
@@ -197,6 +214,7 @@ export class ResourceHistory {
       s.hLo = Math.max(s.hLo, s.head) - s.head;
       s.hHi = Math.max(s.hHi, s.head) - s.head;
       const cap = Math.max(16, need * 2);
+      if (s.share) moveShares(s, cap);
       const t = new Float64Array(cap);
       const v = new Float64Array(cap);
       t.set(s.times.subarray(s.head, s.len));
@@ -377,6 +395,37 @@ export class ResourceHistory {
 
   /** the ratio deviations' parts of this window's series, by place in `seen`: mean, centre, scale, level (NaN mean: none) */
   private shareF = new Float64Array(0);
+  /** the latest window end added: points before it are all in (`add`) */
+  private addedTo = -Infinity;
+
+  /**
+   * Works out and keeps the shares of `s`'s points up to `upTo` whose minute is complete: its
+   * end no later than the latest window end added. No point of that minute can come later
+   * (`add`), so its total, hence the share, is what any later window would compute; buckets
+   * are dropped only once older than every history (`take`), so none a history reads is gone.
+   */
+  private finalShares(s: RollingSeries, totals: Map<number, number>, upTo: number): void {
+    if (!s.share || s.share.length < s.values.length) {
+      const grown = new Float64Array(s.values.length);
+      if (s.share) grown.set(s.share.subarray(0, Math.min(s.share.length, grown.length)));
+      s.share = grown;
+    }
+    const share = s.share;
+    let i = Math.max(s.sFinal, s.head);
+    for (; i < upTo; i++) {
+      const b = Math.floor(s.times[i] / SHARE_BUCKET_MS);
+      if ((b + 1) * SHARE_BUCKET_MS > this.addedTo) break;
+      const t = totals.get(b);
+      let x = NaN;
+      if (t !== undefined) {
+        const v = Math.max(0, s.values[i]);
+        const rest = t - v;
+        if (rest > 0) x = v / rest;
+      }
+      share[i] = x;
+    }
+    s.sFinal = i;
+  }
 
   /**
    * The pod's CPU against the rest of the system's (`shares`) in the window [w0, w1) against its
@@ -393,17 +442,30 @@ export class ResourceHistory {
       this.shareF = grown;
     }
     this.shareF[at * 4] = NaN;
+    const totals = this.totals.get(s.nameId);
+    if (!totals) return;
     const n = w1 - h0;
     if (this.shareBuf.length < n) this.shareBuf = new Float64Array(n * 2);
-    const hist = this.shareBuf.subarray(0, w0 - h0);
-    const hn = this.shares(s, h0, w0, hist);
+    this.finalShares(s, totals, w0);
+    let h: Float64Array;
+    let hn: number;
+    if (s.sFinal >= w0) {
+      // every history point's share is final: the sorted history moves on by a stride
+      syncShares(s, h0, w0);
+      h = s.shSorted!;
+      hn = s.shN;
+    } else {
+      // a minute of the history not complete yet (windows shorter than a minute): afresh
+      const hist = this.shareBuf.subarray(0, w0 - h0);
+      hn = this.shares(s, h0, w0, hist);
+      h = hist.subarray(0, hn).sort();
+    }
     if (hn < MIN_HISTORY_POINTS) return;
     const now = this.shareBuf.subarray(w0 - h0, n);
     const wn = this.shares(s, w0, w1, now);
     if (wn === 0) return;
     let sum = 0;
     for (let i = 0; i < wn; i++) sum += now[i];
-    const h = hist.subarray(0, hn).sort();
     const center = qn(h, hn, 0.5);
     let absSum = 0;
     for (let i = 0; i < hn; i++) absSum += Math.abs(h[i] - center);
@@ -415,6 +477,51 @@ export class ResourceHistory {
     f[at * 4 + 3] = level;
     (this.shareLevels[s.nameId] ??= []).push(level);
   }
+}
+
+/**
+ * The final shares of points [h0, h1) of `s` (NaN left out) into `s.shSorted[0, s.shN)`, sorted:
+ * a stride on from the last window, only the points that left and those that came in (as
+ * `syncHistory`). A sorted array is the same whatever order its values came in, so the
+ * figures read from it are those of a fresh sort.
+ */
+function syncShares(s: RollingSeries, h0: number, h1: number): void {
+  const n = h1 - h0;
+  const share = s.share!;
+  const incremental = s.shSorted !== undefined && h0 >= s.sLo && h1 >= s.sHi && h0 <= s.sHi && h0 - s.sLo + (h1 - s.sHi) <= n;
+  if (!s.shSorted || s.shSorted.length < n) {
+    const grown = new Float64Array(Math.max(16, n * 2));
+    if (incremental) grown.set(s.shSorted!.subarray(0, s.shN));
+    s.shSorted = grown;
+  }
+  const a = s.shSorted;
+  let k = 0;
+  if (incremental) {
+    k = s.shN;
+    for (let i = s.sLo; i < h0; i++) if (share[i] === share[i]) k = sortedRemove(a, k, share[i]);
+    for (let i = s.sHi; i < h1; i++) if (share[i] === share[i]) k = sortedInsert(a, k, share[i]);
+  } else {
+    for (let i = h0; i < h1; i++) if (share[i] === share[i]) a[k++] = share[i];
+    a.subarray(0, k).sort();
+  }
+  s.shN = k;
+  s.sLo = h0;
+  s.sHi = h1;
+}
+
+/** The shares of a series whose buffers are copied to a capacity `cap` from `s.head` on (`take`): points before it leave the sorted shares. */
+function moveShares(s: RollingSeries, cap: number): void {
+  const share = s.share!;
+  let k = s.shN;
+  if (s.sHi <= s.head) k = 0;
+  else for (let i = s.sLo; i < s.head; i++) if (share[i] === share[i]) k = sortedRemove(s.shSorted!, k, share[i]);
+  s.shN = k;
+  s.sLo = Math.max(s.sLo, s.head) - s.head;
+  s.sHi = Math.max(s.sHi, s.head) - s.head;
+  s.sFinal = Math.max(s.sFinal, s.head) - s.head;
+  const moved = new Float64Array(cap);
+  moved.set(share.subarray(s.head, Math.min(s.len, s.head + cap, share.length)));
+  s.share = moved;
 }
 
 /** The upper median of `v` (the value at n >> 1 once sorted), sorted in the module's scratch buffer. */

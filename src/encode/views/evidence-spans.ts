@@ -487,18 +487,21 @@ export class EvidenceSpanIndex {
         if (o.open(w, range.start)) struct.push(o);
         o.add(e.sig);
       }
-      const p = this.parentOf(e);
-      if (p && !(e.flags & F_GAP_DONE)) {
-        const remote = isRemoteCall(p.span, s);
-        if (remote) figOf(e).gap = Math.max(0, p.span.duration - s.duration);
-        e.flags = (e.flags & ~F_ENTRY) | F_GAP_DONE | F_ENTRY_KNOWN | (remote ? F_ENTRY : 0);
+      // a gap settles with the parent found (`e.parent` then set): the look-up only until then
+      if (!(e.flags & F_GAP_DONE)) {
+        const p = this.parentOf(e);
+        if (p) {
+          const remote = isRemoteCall(p.span, s);
+          if (remote) figOf(e).gap = Math.max(0, p.span.duration - s.duration);
+          e.flags = (e.flags & ~F_ENTRY) | F_GAP_DONE | F_ENTRY_KNOWN | (remote ? F_ENTRY : 0);
+        }
       }
       const f = e.fig;
       if (f !== undefined && !Number.isNaN(f.gap)) {
         // the edge's values, looked up once per span (a look-up per span and window costs more than the rest)
         let a = f.edgeAt;
         if (!a) {
-          a = f.edgeAt = this.keyValues(this.edges, this.edgeIds, this.edgeIds.id(p!.span.service, s.service), s.service);
+          a = f.edgeAt = this.keyValues(this.edges, this.edgeIds, this.edgeIds.id(e.parent!.span.service, s.service), s.service);
           f.edgePodAt = a.podSet.get(s.entity);
         }
         record(edges, a, f.edgePodAt!, w, range.start, f.gap);
@@ -506,7 +509,7 @@ export class EvidenceSpanIndex {
       // an entry span: a root, or called from another service (the family's rule); a span whose
       // parent is not (yet) known is not one
       if (!(e.flags & F_ENTRY)) continue;
-      const g = figOf(e);
+      const g = f ?? figOf(e);
       if (!(e.flags & F_SELF_DONE)) {
         g.self = selfTime(this, e);
         // children start before their parent ends: once it ended inside what has been read,

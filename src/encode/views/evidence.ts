@@ -621,6 +621,21 @@ const FLAT_RECORDS = 32;
 /** Duplicate keys are kept this long (stream time): duplicates share their time. */
 const DUP_KEEP_MS = 10 * 60_000;
 
+/**
+ * An operation's counts by line shape added into `into` by template. Shapes of one template in
+ * one span add up; Σ² of the merged counts is not known from the parts, so it is bounded by
+ * (Σa)²+(Σb)² ≤ it: the variance of a merged template is understated only when one span logs
+ * both shapes, which lines of one statement rarely do.
+ */
+function rekeyShapes(shapes: Op['templates'], templateOf: TemplateOf, into: Op['templates']): void {
+  for (const [shape, m] of shapes) {
+    const id = templateOf(shape);
+    const a = into.get(id);
+    if (a) ((a.sum += m.sum), (a.sumSq += m.sumSq));
+    else into.set(id, { sum: m.sum, sumSq: m.sumSq });
+  }
+}
+
 /** A summary keyed by line shape, re-keyed by template (shapes of one template merged). */
 export function mapTemplates(s: TemplateSummary, templateOf: TemplateOf): TemplateSummary {
   const ops: TemplateSummary['ops'] = new Map();
@@ -630,16 +645,8 @@ export function mapTemplates(s: TemplateSummary, templateOf: TemplateOf): Templa
       ops.set(k, o);
       continue;
     }
-    const t = new Map<number, { sum: number; sumSq: number }>();
-    for (const [shape, m] of o.templates) {
-      const id = templateOf(shape);
-      const a = t.get(id);
-      // shapes of one template in one span add up; Σ² of the merged counts is not known from
-      // the parts, so it is bounded by (Σa)²+(Σb)² ≤ it: the variance of a merged template is
-      // understated only when one span logs both shapes, which lines of one statement rarely do
-      if (a) ((a.sum += m.sum), (a.sumSq += m.sumSq));
-      else t.set(id, { sum: m.sum, sumSq: m.sumSq });
-    }
+    const t: Op['templates'] = new Map();
+    rekeyShapes(o.templates, templateOf, t);
     ops.set(k, { ...o, templates: t });
   }
   return { ops, text: s.text };
@@ -707,7 +714,7 @@ export function evidenceRows(
   if (ew) {
     edgeFeatures(ew, refs?.edges, svc, pod);
     selfFeatures(ew, refs?.self, svc, pod);
-    if (ew.templates) templateFeatures(mapTemplates(ew.templates, templateOf), refs?.templates, svc, describe);
+    if (ew.templates) templateFeatures(ew.templates, templateOf, refs?.templates, svc, describe);
     if (ew.rates) rateFeatures(mapRates(ew.rates, templateOf), refs?.rates, svc, describe);
     if (ew.outcomes) outcomeFeatures(ew.outcomes, refs?.outcomes, svc, pod);
     if (ew.structure) structureFeatures(ew.structure, refs?.structure, svc);
@@ -1021,30 +1028,42 @@ function tallyChange(x: TemplateAcc, n: number, now: { sum: number; sumSq: numbe
   return t;
 }
 
-/** One template of an operation: its Welch t into the service's figures, and an item when strong. */
-function oneTemplate(t: number, o: Op, r: RefOp, x: TemplateAcc, a: Acc, describe: (t: number) => string): void {
-  const wm = o.templates.get(t) ?? ZERO;
+/** One template of an operation (`templates`: its counts by template): its Welch t into the service's figures, and an item when strong. */
+function oneTemplate(t: number, o: Op, templates: Op['templates'], r: RefOp, x: TemplateAcc, a: Acc, describe: (t: number) => string): void {
+  const wm = templates.get(t) ?? ZERO;
   const rm = r.templates.get(t) ?? ZERO;
   const tv = tallyChange(x, o.n, wm, r.n, rm);
   const what = changeKind(wm, rm);
   if (Math.abs(tv) >= ITEM_MIN) a.items.push({ dev: tv, text: () => `log-template ${o.service} ${o.operation} ${what}: ${describe(t).slice(0, 80)} ${fmt(wm.sum / o.n)}/span (ref ${fmt(rm.sum / r.n)}, t ${sig(tv)})` });
 }
 
-function templateFeatures(s: TemplateSummary, ref: LogReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
+/**
+ * The log-template features of a window's summary keyed by line shape: each operation judged is
+ * re-keyed by template (`rekeyShapes`, as `mapTemplates`) into one map reused from operation to operation,
+ * and only once judged — re-keying the whole summary made a map per operation and window that
+ * lived only for this call. The moments are new objects per template (items read them later).
+ */
+function templateFeatures(s: TemplateSummary, templateOf: TemplateOf, ref: LogReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
   const per = new Map<string, TemplateAcc>();
+  const byTemplate = TEMPLATES_SCRATCH;
   for (const o of s.ops.values()) {
     const a = svc(o.service);
     const r = ref && refOf(ref.ops, o.service, o.operation);
     if (!r || o.n < LOG_MIN_SPANS || r.n < LOG_MIN_SPANS) continue;
     if (!o.templates.size && !r.templates.size) continue; // an operation that never logs
+    byTemplate.clear();
+    rekeyShapes(o.templates, templateOf, byTemplate);
     const x = tallyOf(per, o.service);
     x.spans += o.n;
     // the window's templates, then the reference's others (the order items and ties keep)
-    for (const t of o.templates.keys()) oneTemplate(t, o, r, x, a, describe);
-    for (const t of r.templates.keys()) if (!o.templates.has(t)) oneTemplate(t, o, r, x, a, describe);
+    for (const t of byTemplate.keys()) oneTemplate(t, o, byTemplate, r, x, a, describe);
+    for (const t of r.templates.keys()) if (!byTemplate.has(t)) oneTemplate(t, o, byTemplate, r, x, a, describe);
   }
+  byTemplate.clear();
   writeTallies(per, svc, 'logt');
 }
+/** `templateFeatures`' per-operation map (emptied after each use) */
+const TEMPLATES_SCRATCH: Op['templates'] = new Map();
 
 function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAcc, describe: (t: number) => string): void {
   for (const [service, m] of s.counts) {
@@ -1070,6 +1089,9 @@ function rateFeatures(s: RateSummary, ref: RateReference | undefined, svc: SvcAc
   }
 }
 
+/** The resource features a service takes from its most deviant pod (their places: no look-up by name per window). */
+const RES_MAX_FEATURES = ['res_own_z_max', 'res_cpu_own_z', 'res_mem_own_z', 'res_global_z_max', 'res_cpu_global_z', 'res_cpu_share_z'].map((n) => F[n]);
+
 function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodAcc): void {
   const perSvc = new Map<string, Float32Array[]>();
   for (const [p, r] of res) {
@@ -1088,14 +1110,12 @@ function resourceFeatures(res: Map<string, PodResources>, svc: SvcAcc, pod: PodA
     push(perSvc, r.service, f);
   }
   // a service's resource figures are those of its most deviant pod, feature by feature
-  const names = ['res_own_z_max', 'res_cpu_own_z', 'res_mem_own_z', 'res_global_z_max', 'res_cpu_global_z', 'res_cpu_share_z'];
   for (const [s, fs] of perSvc) {
     const a = svc(s);
     let count = 0;
     for (const f of fs) count += Math.expm1(f[F.res_metrics_log]);
     a.f[F.res_metrics_log] = Math.log1p(count);
-    for (const n of names) {
-      const k = F[n];
+    for (const k of RES_MAX_FEATURES) {
       let best = NaN;
       for (const f of fs) if (Number.isFinite(f[k]) && !(Math.abs(f[k]) <= Math.abs(best))) best = f[k];
       a.f[k] = best;
