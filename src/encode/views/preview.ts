@@ -1,9 +1,10 @@
 import type { Dataset, Modality } from '../../telemetry/index.js';
 import { windowStream, type Window, type WindowLabel, type WindowSpec } from '../../windows/index.js';
 import { ViewBuilder, type ModalityViews, type ViewBuilderOptions, type WindowViews } from './builder.js';
+import { SYSTEM } from './traces.js';
 
-/** Entity column value of whole-system rows (and of system views in previews). */
-export const SYSTEM_ENTITY = '__system__';
+/** Entity column value of whole-system rows (and of system views in previews): the views' own scope name. */
+export const SYSTEM_ENTITY = SYSTEM;
 
 /**
  * Service of each entity the dataset declares (a pod's `service`, else the entity itself), for
