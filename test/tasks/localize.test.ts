@@ -152,7 +152,7 @@ test('rank corrects each family for the slices it had a value in (nothing for a 
   const ds = memoryDataset(fixture(67, { silenceB: { start: T0 + 60 * MIN, end: T0 + 61 * MIN } }));
   const one: TimeRange = { start: T0 + 60 * MIN, end: T0 + 61 * MIN };
   const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
-  const prep = await prepareLocalizer(ds, [one, five], { sliceRule: 'best' });
+  const prep = await prepareLocalizer(ds, [one, five], { sliceRule: 'best', pooling: 'none' });
   for (const s of prep.rank(one).services) for (const e of s.evidence) (assert.equal(e.slices, 1), assert.equal(e.z, e.sliceZ));
   const r = prep.rank(five);
   assert.equal(r.services[0].service, 'b');
@@ -283,8 +283,8 @@ test("sliceRule 'stouffer' (default): a family's slices make Σ z/√n; an effec
   // b's template vanishes in the first minute only; the query is five minutes
   const ds = memoryDataset(fixture(67, { silenceB: { start: T0 + 60 * MIN, end: T0 + 61 * MIN } }));
   const five: TimeRange = { start: T0 + 60 * MIN, end: T0 + 65 * MIN };
-  const stouffer = (await prepareLocalizer(ds, [five])).rank(five);
-  const best = (await prepareLocalizer(ds, [five], { sliceRule: 'best' })).rank(five);
+  const stouffer = (await prepareLocalizer(ds, [five], { pooling: 'none' })).rank(five);
+  const best = (await prepareLocalizer(ds, [five], { sliceRule: 'best', pooling: 'none' })).rank(five);
   let seen = 0;
   for (const s of stouffer.services) for (const e of s.evidence) {
     if (e.correction === 'max-null' || e.slices === 1) continue;

@@ -1,4 +1,5 @@
-export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES, clippedNullScale, feltZ } from './localizer.js';
+export { EvidenceLocalizer, LOCALIZER_DEFAULTS, EDGE_FAMILIES, INHERITED_FAMILIES, FELT_FAMILIES, SPAN_FAMILIES, clippedNullScale, feltZ, eitherZ } from './localizer.js';
+export { POOLED_FAMILIES, poolOutcomes } from './pool.js';
 export type { LocalizerOptions, FamilyEvidence, Suspect, PodSuspect, Ranking } from './localizer.js';
 export { prepareLocalizer, normalWindows, blockedRanges, fullHistory, DATASET_DEFAULTS } from './dataset.js';
 export type { DatasetLocalizerOptions, PreparedLocalizer } from './dataset.js';

@@ -27,6 +27,7 @@ import {
   type ServiceRaw,
   type WindowInput,
 } from '../../encode/index.js';
+import { POOLED_FAMILIES, poolSummaries } from './pool.js';
 
 /** Constants of the calibration; docs/localize.md gives the reason for each default. */
 export interface LocalizerOptions {
@@ -121,6 +122,17 @@ export interface LocalizerOptions {
    * second system (docs/localize.md "Lossy callers")
    */
   feltRule?: 'max' | 'stouffer' | 'either';
+  /**
+   * How call outcomes (`POOLED_FAMILIES`) make one value over a query of several slices:
+   * `either` (default) — the stronger, as a test, of the slices' combination (`sliceRule`,
+   * `maxNull`) and their summed counts scored once against the same single-slice nulls
+   * (`pool.ts`), Šidák-corrected for having two (`eitherZ`): a small effect's few bad calls per
+   * slice add up in the sum, an effect in one slice keeps the slices' rule; an edge too quiet
+   * for the family's minimum in every slice is judged on the sum alone. `none` — the slices'
+   * combination only. docs/localize.md "Pooled counts" (the sum alone, and pooling the
+   * log-template and span-structure counts too, were measured and not kept).
+   */
+  pooling?: 'either' | 'none';
 }
 
 /** Families that look at a call edge from both ends: their incoming-edge evidence points at the callee. */
@@ -158,6 +170,7 @@ export const LOCALIZER_DEFAULTS: Required<LocalizerOptions> = {
   countScale: 't',
   ownEdgeExempt: true,
   feltRule: 'max',
+  pooling: 'either',
 };
 
 /**
@@ -187,9 +200,10 @@ export interface FamilyEvidence {
   /**
    * how `z` was made: `none` (one slice), `max-null` (the best slice against the best of as many
    * successive normal windows), `sidak` (the best slice, analytic `maxOfNCorrection`),
-   * `stouffer` (Σ z/√n over the slices, `sliceRule`)
+   * `stouffer` (Σ z/√n over the slices, `sliceRule`), `pooled` (the slices' counts summed and
+   * scored once, `pooling`)
    */
-  correction: 'none' | 'max-null' | 'sidak' | 'stouffer';
+  correction: 'none' | 'max-null' | 'sidak' | 'stouffer' | 'pooled';
   raw: number;
   /** the slice of the window where it was strongest */
   window: TimeRange;
@@ -237,6 +251,20 @@ export function feltZ(f: { max: number; sum: number; n: number }, rule: 'max' | 
   if (rule === 'max') return f.max;
   if (rule === 'stouffer') return st;
   return normalUpperQuantile(Math.min(1, 2 * normalUpperTail(Math.max(f.max, st))));
+}
+
+/**
+ * The stronger of two tests of the same evidence as one z, Šidák-corrected for having two:
+ * the z of 1 − (1 − p)² for the smaller tail p. Beyond z 5 (where the normal quantile's
+ * double precision runs out near 8) the same correction to first order: a doubled tail
+ * lowers z² by 2·ln 2.
+ */
+export function eitherZ(a: number, b: number): number {
+  const m = Math.max(a, b);
+  if (!Number.isFinite(m)) return m;
+  if (m > 5) return Math.sqrt(m * m - 2 * Math.LN2);
+  const t = normalUpperTail(m);
+  return normalUpperQuantile(t * (2 - t));
 }
 
 /** Null values of one key, with the load level of each value's window. */
@@ -643,9 +671,77 @@ export class EvidenceLocalizer {
     return out;
   }
 
-  private rawOf(fam: AnyFamily, w: WindowInput): RawScores | undefined {
-    const sum = fam.summarize(w);
-    return sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
+  /**
+   * The caps of `capInherited` and `capFelt` per capped service (for its pods); `inPlace` caps
+   * the services' evidence in `best` as well, else they are computed on a copy.
+   */
+  private podCaps(
+    best: Map<string, Map<FamilyName, FamilyEvidence>>,
+    callerDev: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    callerFelt: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    resourceZ: ReadonlyMap<string, number>,
+    inPlace = false,
+  ): { capped: Map<string, number>; feltCapped: Map<string, number> } {
+    const b = inPlace ? best : new Map([...best].map(([svc, m]) => [svc, new Map([...m].map(([f, e]) => [f, { ...e }]))]));
+    const capped = this.opt.capInherited ? this.capInherited(b, callerDev, callerFelt) : new Map<string, number>();
+    const feltCapped = this.opt.capFelt ? this.capFelt(b, callerFelt, resourceZ) : new Map<string, number>();
+    return { capped, feltCapped };
+  }
+
+  /**
+   * `pooling: 'either'`: a pooled family's value over the query from its slices' summed counts
+   * (`poolSummaries`), calibrated against the single-slice nulls at the query's median load;
+   * the stronger of it and the slices' combination, corrected for two (`eitherZ`), for services
+   * and pods; where no single slice reached the family's minimum, the pooled value alone. The
+   * best slice stays in `sliceZ`.
+   */
+  private applyPooled(
+    name: FamilyName,
+    sums: readonly unknown[],
+    best: Map<string, Map<FamilyName, FamilyEvidence>>,
+    podBest: Map<string, Map<FamilyName, { service: string; z: number; slices: number; sum: number; w2: number }>>,
+    resourceZ: ReadonlyMap<string, number>,
+    loads: readonly number[],
+    query: TimeRange,
+  ): void {
+    const fam = this.families.find((f) => f.name === name);
+    const merged = poolSummaries(name, sums);
+    if (!fam || merged === undefined) return;
+    const raw = fam.score(merged, this.refs.get(name));
+    const finite = loads.filter(Number.isFinite).sort((a, b) => a - b);
+    const load = finite.length ? median(finite) : NaN;
+    for (const [svc, r0] of raw) {
+      if (!Number.isFinite(r0.score)) continue;
+      let cal = this.calibrate(name, svc, r0, load);
+      let r = r0;
+      if (r0.incoming && resourceZ.size) {
+        const d = this.withoutStarvedCallers(r0, cal.z, resourceZ);
+        if (d === null) continue;
+        if (d !== r0) ((r = d), (cal = this.calibrate(name, svc, r, load)));
+      }
+      const z = cal.z;
+      if (!Number.isFinite(z)) continue;
+      let m = best.get(svc);
+      if (!m) best.set(svc, (m = new Map()));
+      const prev = m.get(name);
+      // the pooled test shows its items where it is the stronger one
+      if (prev) Object.assign(prev, z > prev.z ? { z: eitherZ(prev.z, z), correction: 'pooled', raw: r.score, items: r.items } : { z: eitherZ(prev.z, z) });
+      else m.set(name, { family: name, z, sliceZ: z, slices: 0, sumZ: z, sumW2: 1, correction: 'pooled', raw: r.score, window: query, items: r.items });
+      // pods: where the family judges pods, the same for each pod's own counts; a family without
+      // pods (call outcomes are per service) keeps lending its slices' z to the pods seen serving
+      // the service (`rank`) — a pooled service z lent to every pod alike would tell them apart
+      // by nothing but their names
+      const podZ = new Map<string, number>();
+      for (const [pod, pz] of cal.pods) if (Number.isFinite(pz)) podZ.set(pod, pz);
+      for (const [pod, pz] of podZ) {
+        let pm = podBest.get(pod);
+        if (!pm) podBest.set(pod, (pm = new Map()));
+        const p = pm.get(name);
+        let v = pz;
+        if (p) v = eitherZ(this.opt.sliceRule === 'stouffer' ? p.sum / Math.sqrt(p.w2) : maxOfNCorrection(p.z, p.slices), pz);
+        pm.set(name, { service: svc, z: v, slices: 1, sum: v, w2: 1 });
+      }
+    }
   }
 
   /**
@@ -699,6 +795,9 @@ export class EvidenceLocalizer {
         if (Number.isFinite(z) && z > (resourceZ.get(svc) ?? -Infinity)) resourceZ.set(svc, z);
       }
     });
+    // the count families' slice summaries, summed after the slices (`pooling`)
+    const pooled = new Map<FamilyName, unknown[]>();
+    if (this.opt.pooling !== 'none' && slices.length > 1) for (const f of this.families) if (POOLED_FAMILIES.includes(f.name)) pooled.set(f.name, []);
     for (const [si, w] of slices.entries()) {
       const load = loads[si];
       // spans each service and pod started in the slice: the weights of `sliceWeights: 'spans'`
@@ -712,7 +811,13 @@ export class EvidenceLocalizer {
       const weightOf = (family: FamilyName, who: string) => (this.opt.sliceWeights === 'spans' && SPAN_FAMILIES.includes(family) ? Math.sqrt(Math.max(1, spansOf.get(who) ?? 0)) : 1);
       for (const fam of this.families) {
         if (fam.name === 'resource' && opt.resourceRanks?.[si] === false) continue;
-        const raw = fam.name === 'resource' ? resourceRaw[si] : this.rawOf(fam, w);
+        let raw: RawScores | undefined;
+        if (fam.name === 'resource') raw = resourceRaw[si];
+        else {
+          const sum = fam.summarize(w);
+          if (sum !== undefined && pooled.has(fam.name)) pooled.get(fam.name)!.push(sum);
+          raw = sum === undefined ? undefined : fam.score(sum, this.refs.get(fam.name));
+        }
         if (raw === undefined) continue;
         seen.add(fam.name);
         for (const [svc, r0] of raw) {
@@ -763,8 +868,13 @@ export class EvidenceLocalizer {
     // family seen in every slice (metrics) gets no advantage over one seen in two (logs, traces)
     for (const [service, m] of best) for (const e of m.values()) this.correctForSlices(e, service, rl);
     for (const [callee, m] of feltSlices) callerFelt.set(callee, new Map([...m].map(([caller, f]) => [caller, feltZ(f, this.opt.feltRule)])));
-    const capped = this.opt.capInherited ? this.capInherited(best, callerDev, callerFelt) : new Map<string, number>();
-    const feltCapped = this.opt.capFelt ? this.capFelt(best, callerFelt, resourceZ) : new Map<string, number>();
+    // the pods' caps come from the slices' values, before pooling: a family without pods (call
+    // outcomes) lends its slices' z to the pods, so a cap set by a pooled service z would sit
+    // above the callee's own pods (`pooling`; computed on a copy: the caps lower z's in place)
+    const slicePodCaps = pooled.size ? this.podCaps(best, callerDev, callerFelt, resourceZ) : undefined;
+    for (const [name, sums] of pooled) this.applyPooled(name, sums, best, podBest, resourceZ, loads, { start: slices[0].range.start, end: slices[slices.length - 1].range.end });
+    const serviceCaps = this.podCaps(best, callerDev, callerFelt, resourceZ, true);
+    const { capped, feltCapped } = slicePodCaps ?? serviceCaps;
     const services: Suspect[] = [...best].map(([service, m]) => {
       const evidence = [...m.values()].sort((a, b) => b.z - a.z);
       return { service, score: evidence[0].z, evidence };
