@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceHistory } from '../../src/encode/views/evidence-resources.js';
 import { SeededRandom } from '../../src/encode/views/stats.js';
-import type { MetricSeries, TimeRange } from '../../src/telemetry/index.js';
+import { sliceOf, type FullSeries as Full } from '../helpers/metric-slices.js';
+import type { TimeRange } from '../../src/telemetry/index.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -14,13 +15,6 @@ const HISTORY = 30 * MIN;
 const PODS = 10;
 const LOAD_STEP = 120; // minute at which every pod's load doubles
 const HOT = { pod: 3, from: 200, to: 206 }; // minutes a pod burns CPU for itself
-
-interface Full {
-  entity: string;
-  name: string;
-  times: Float64Array;
-  values: Float64Array;
-}
 
 /** Ten pods' CPU, one point a minute at a pod-specific second; memory beside it (not a share). */
 function generate(seed: number): Full[] {
@@ -41,15 +35,6 @@ function generate(seed: number): Full[] {
     }
     out.push({ entity: `pod${p}`, name: 'CpuUsage(m)', times: Float64Array.from(times), values: Float64Array.from(cpu) });
     out.push({ entity: `pod${p}`, name: 'MemoryUsage(Mi)', times: Float64Array.from(times), values: Float64Array.from(mem) });
-  }
-  return out;
-}
-
-function sliceOf(all: Full[], range: TimeRange): MetricSeries[] {
-  const out: MetricSeries[] = [];
-  for (const s of all) {
-    const idx = [...s.times.keys()].filter((i) => s.times[i] >= range.start && s.times[i] < range.end);
-    if (idx.length) out.push({ entity: s.entity, name: s.name, unit: '', times: Float64Array.from(idx, (i) => s.times[i]), values: Float64Array.from(idx, (i) => s.values[i]) });
   }
   return out;
 }

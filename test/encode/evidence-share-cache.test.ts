@@ -8,18 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceHistory } from '../../src/encode/views/evidence-resources.js';
 import { SeededRandom } from '../../src/encode/views/stats.js';
-import type { MetricSeries, TimeRange } from '../../src/telemetry/index.js';
+import { sliceOf, type FullSeries as Full } from '../helpers/metric-slices.js';
+import type { TimeRange } from '../../src/telemetry/index.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
 const T0 = Date.UTC(2024, 0, 1);
-
-interface Full {
-  entity: string;
-  name: string;
-  times: Float64Array;
-  values: Float64Array;
-}
 
 /** Pods' CPU at pod-specific periods and offsets (some points missing, one pod idle at 0), memory beside it. */
 function generate(seed: number, minutes: number): Full[] {
@@ -38,15 +32,6 @@ function generate(seed: number, minutes: number): Full[] {
     }
     out.push({ entity: `pod${p}`, name: 'CpuUsage(m)', times: Float64Array.from(times), values: Float64Array.from(cpu) });
     out.push({ entity: `pod${p}`, name: 'MemoryUsage(Mi)', times: Float64Array.from(times), values: Float64Array.from(cpu, (v) => 500 + v) });
-  }
-  return out;
-}
-
-function sliceOf(all: Full[], range: TimeRange): MetricSeries[] {
-  const out: MetricSeries[] = [];
-  for (const s of all) {
-    const idx = [...s.times.keys()].filter((i) => s.times[i] >= range.start && s.times[i] < range.end);
-    if (idx.length) out.push({ entity: s.entity, name: s.name, unit: '', times: Float64Array.from(idx, (i) => s.times[i]), values: Float64Array.from(idx, (i) => s.values[i]) });
   }
   return out;
 }
