@@ -5,7 +5,7 @@ import { UserError, formatDuration, parseDuration, type Dataset, type LoadOption
 import { loadDataset, systemErrorCause } from '../sources/index.js';
 import { EmbeddingCache, createBackbone, type EncodeProgress } from '../encode/index.js';
 import { checkCompatible, currentFeatureLayouts, encodeWindows, readEncodedWindows, type EncodedWindow, type LoadedCheckpoint } from '../model/index.js';
-import type { WindowSpec } from '../windows/index.js';
+import { DEFAULT_WINDOW, type WindowSpec } from '../windows/index.js';
 
 /** Commander argument parser for durations like 5m, 30s, 1h. */
 export function durationArg(value: string): number {
@@ -18,13 +18,18 @@ export function durationArg(value: string): number {
 
 /** The window options every windowing command shares; help shows the defaults as durations. */
 export function windowOption(): Option {
-  return new Option('--window <duration>', 'window length').argParser(durationArg).default(5 * 60_000, '5m');
+  return new Option('--window <duration>', 'window length').argParser(durationArg).default(DEFAULT_WINDOW.lengthMs, formatDuration(DEFAULT_WINDOW.lengthMs));
 }
 export function strideOption(): Option {
-  return new Option('--stride <duration>', 'window stride').argParser(durationArg).default(60_000, '1m');
+  return new Option('--stride <duration>', 'window stride').argParser(durationArg).default(DEFAULT_WINDOW.strideMs, formatDuration(DEFAULT_WINDOW.strideMs));
 }
 export function faultDurationOption(): Option {
   return new Option('--fault-duration <duration>', 'active period of faults whose source gives none (Nezha)').argParser(durationArg).default(3 * 60_000, '3m');
+}
+
+/** Help of a --window / --stride whose default is a saved file's window (`whose`), else DEFAULT_WINDOW. */
+export function savedWindowHelp(what: 'length' | 'stride', whose = "the model's"): string {
+  return `window ${what} (default: ${whose}, else ${formatDuration(what === 'length' ? DEFAULT_WINDOW.lengthMs : DEFAULT_WINDOW.strideMs)})`;
 }
 
 /** `--backbone <spec>` of the commands that encode from scratch (encode, train). */
@@ -46,15 +51,14 @@ export function allowRemoteOption(): Option {
 /**
  * The options of commands that read data for a trained model (embed, states, plot, report):
  * --window and --stride defaulting to the model's, --fault-duration, and the cache options.
- * `prefix` starts the window help (e.g. "embedding plot "); `fallback` names the defaults used
- * without a model (e.g. ["5m", "1m"]).
+ * `prefix` starts the window help (e.g. "embedding plot "); `fallback`: the command also runs
+ * without a model, on DEFAULT_WINDOW.
  */
-export function addModelDataOptions(cmd: Command, o: { prefix?: string; fallback?: [string, string] } = {}): Command {
+export function addModelDataOptions(cmd: Command, o: { prefix?: string; fallback?: boolean } = {}): Command {
   const prefix = o.prefix ?? '';
-  const or = (i: 0 | 1) => (o.fallback ? `, or ${o.fallback[i]}` : '');
   return cmd
-    .option('--window <duration>', `${prefix}window length (default: the model's${or(0)})`, durationArg)
-    .option('--stride <duration>', `${prefix}window stride (default: the model's${or(1)})`, durationArg)
+    .option('--window <duration>', `${prefix}window length (default: the model's${o.fallback ? `, else ${formatDuration(DEFAULT_WINDOW.lengthMs)}` : ''})`, durationArg)
+    .option('--stride <duration>', `${prefix}window stride (default: the model's${o.fallback ? `, else ${formatDuration(DEFAULT_WINDOW.strideMs)}` : ''})`, durationArg)
     .addOption(faultDurationOption())
     .addOption(noCacheOption())
     .addOption(cacheDirOption())
@@ -79,11 +83,18 @@ export function showProgress(json?: boolean): boolean {
 }
 
 /**
- * The window spec of a command run with a model: --window/--stride, else the model's, else
- * 5m / 1m; warns once when the stride leaves gaps.
+ * The window of a command: --window/--stride, else the first of `saved` (a model's, a tasks
+ * file's) that has one, else DEFAULT_WINDOW. Length and stride are resolved apart, as before.
  */
+export function resolveWindowSpec(o: { window?: number; stride?: number }, ...saved: (WindowSpec | undefined)[]): WindowSpec {
+  const lengthMs = o.window ?? saved.find((s) => s?.lengthMs !== undefined)?.lengthMs ?? DEFAULT_WINDOW.lengthMs;
+  const strideMs = o.stride ?? saved.find((s) => s?.strideMs !== undefined)?.strideMs ?? DEFAULT_WINDOW.strideMs;
+  return { lengthMs, strideMs };
+}
+
+/** The window spec of a command run with a model (resolveWindowSpec); warns once when the stride leaves gaps. */
 export function modelWindowSpec(o: { window?: number; stride?: number }, modelWindow?: WindowSpec): WindowSpec {
-  const spec = { lengthMs: o.window ?? modelWindow?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? modelWindow?.strideMs ?? 60_000 };
+  const spec = resolveWindowSpec(o, modelWindow);
   warnStrideGap(spec);
   return spec;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { simulate } from '../simulate/index.js';
 import { checkOutput, loadDataset } from '../sources/index.js';
-import { inspectDataset, type WindowSpec } from '../windows/index.js';
+import { DEFAULT_WINDOW, inspectDataset, type WindowSpec } from '../windows/index.js';
 import { createBackbone, encodeDataset, type Backbone, type EncodeProgress } from '../encode/index.js';
 import { DEFAULT_LOSS_OPTIONS, currentFeatureLayouts, encodeWindows, readEncodedWindows, saveCheckpoint, trainStateModel, windowInputDims, type EncodedWindow, type StateModel } from '../model/index.js';
 import { evaluateDataset, formatEvaluateMarkdown, modelEmbedder, rawBackboneEmbedder, readRegimes, regimeOf, writeEvaluateJson, type EvalReport } from '../eval/index.js';
@@ -16,7 +16,7 @@ import { Progress, nonNegativeIntArg, run } from './common.js';
 import { formatEmbeddingSummary } from './plot.js';
 import { RealDataThread, evaluateRealData, faultSpans, type RealDataResult } from './demo-real.js';
 
-const SPEC: WindowSpec = { lengthMs: 5 * 60_000, strideMs: 60_000 };
+const SPEC: WindowSpec = DEFAULT_WINDOW;
 
 /**
  * The sizes of a demo run. The held-out run uses a different topology from the training run, so

@@ -8,7 +8,7 @@ import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout,
 import { evaluateDataset, formatEvaluateMarkdown, parseFoldSeeds, writeEvaluateJson } from '../eval/index.js';
 import { checkTasksColumn, tasksColumnNames, type TasksColumnInput } from '../eval/evaluate/tasks-column.js';
 import { TasksFile } from '../tasks/index.js';
-import { PhaseProgress, Progress, durationArg, intArg, nonNegativeIntArg, run, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { PhaseProgress, Progress, durationArg, intArg, nonNegativeIntArg, resolveWindowSpec, run, savedWindowHelp, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 function foldSeedsArg(v: string): number[] {
   try {
@@ -63,8 +63,8 @@ export function registerEvaluate(program: Command): void {
     .option('--fold-seeds <list>', 'also run every detection column under each of these fold seeds (e.g. 0-4 or 0,2,7) and print each seed\'s event-F1 with the mean: one seed\'s figure can be a lucky draw where there are few fault groups (docs/evaluate.md)', foldSeedsArg)
     .option('--burst-gap <duration>', 'Nezha layout: a fault this close to the previous one joins its injection burst (a fold group)', durationArg, DEFAULT_BURST_GAP_MS)
     .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
-    .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
-    .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
+    .option('--window <duration>', savedWindowHelp('length'), durationArg)
+    .option('--stride <duration>', savedWindowHelp('stride'), durationArg)
     .addOption(faultDurationOption())
     .option('--no-evidence', 'leave out the evidence localizer column (the slowest)')
     .option('--no-cache', 'do not use the on-disk embedding cache')
@@ -98,9 +98,8 @@ export function registerEvaluate(program: Command): void {
         if (specs.size > 1) throw new UserError(`the models were trained on different backbones (${[...specs].join(', ')}); evaluate them one backbone at a time`);
         const backboneSpec = loaded[0]?.spec ?? o.backbone ?? 'hash';
         if (o.backbone !== undefined && loaded.length > 0 && o.backbone !== backboneSpec) throw new UserError(`--backbone ${o.backbone} does not match the model's backbone ${backboneSpec}`);
-        // the window of the model, else of the (first) tasks file, else 5 min every minute
-        const tw = tasks[0]?.tasks.doc.window;
-        const spec = { lengthMs: o.window ?? loaded[0]?.window?.lengthMs ?? tw?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? loaded[0]?.window?.strideMs ?? tw?.strideMs ?? 60_000 };
+        // the window of the model, else of the (first) tasks file, else the default
+        const spec = resolveWindowSpec(o, loaded[0]?.window, tasks[0]?.tasks.doc.window);
         warnStrideGap(spec);
         const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'evaluate' });
         for (const t of tasks) checkTasksColumn(ds, t, spec, backboneSpec);

@@ -5,6 +5,7 @@ import { rankCaseEvents, suspectFeatures, type Ranking } from '../tasks/index.js
 import { DEFAULT_HISTORY_MS } from '../encode/evidence/index.js';
 import { localizeWithTasks } from '../eval/evaluate/apply-tasks.js';
 import { durationArg, positiveIntArg, run } from './common.js';
+import { DEFAULT_WINDOW } from '../windows/index.js';
 import { TasksFile } from '../tasks/index.js';
 import { classifyAt, type ViewsMode } from './tune.js';
 
@@ -96,7 +97,7 @@ export function register(program: Command): void {
     .requiredOption('--data <path>', 'telemetry folder')
     .option('--at <time>', 'window start: "YYYY-MM-DD HH:MM:SS" (UTC), ISO time or epoch seconds')
     .option('--case <id>', 'case-based datasets (AIOps 2022): the case to rank')
-    .option('--window <duration>', 'window length', durationArg, 5 * 60_000)
+    .addOption(new Option('--window <duration>', 'window length').argParser(durationArg).default(DEFAULT_WINDOW.lengthMs, formatDuration(DEFAULT_WINDOW.lengthMs)))
     .option('--slice <duration>', 'normal-window length; the window is judged slice by slice', durationArg, 60_000)
     .option('--top <n>', 'suspects shown', positiveIntArg, 10)
     .option('--json', 'print one JSON object')

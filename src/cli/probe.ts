@@ -16,7 +16,7 @@ import {
   type NamedEmbedder,
   type ProbeReport,
 } from '../eval/index.js';
-import { PhaseProgress, allowRemoteOption, cacheDirOption, durationArg, faultDurationOption, modelWindowSpec, noCacheOption, noteDataProblems, openCache, openDataset, positiveIntArg, run, showProgress, type CacheCliOptions } from './common.js';
+import { PhaseProgress, allowRemoteOption, cacheDirOption, durationArg, faultDurationOption, modelWindowSpec, noCacheOption, noteDataProblems, openCache, openDataset, positiveIntArg, run, savedWindowHelp, showProgress, type CacheCliOptions } from './common.js';
 
 interface ProbeModel {
   model: StateModel;
@@ -68,8 +68,8 @@ export function register(program: Command): void {
     .option('--model <file>', 'trained model (repeatable; columns named by file); without one, only the baselines are scored', collect)
     .option('--data <path>', 'telemetry folder (repeatable)', collect)
     .option('--backbone <spec>', "backbone when no model is given (default hash); with a model it must match the model's")
-    .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
-    .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
+    .option('--window <duration>', savedWindowHelp('length'), durationArg)
+    .option('--stride <duration>', savedWindowHelp('stride'), durationArg)
     .addOption(faultDurationOption())
     .option('--k <n>', 'neighbours', positiveIntArg, DEFAULT_PROBE_K)
     .option('--min-gap <duration>', '(a) is also scored with neighbours at least this far apart in time', durationArg, DEFAULT_MIN_GAP_MS)

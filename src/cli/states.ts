@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the clustering', nonNegativeIntArg, 0)
     .option('--clock-split <HH:MM>', 'also compare the states with a before/after split of every day at this UTC time (ARI and shares)', clockArg)
     .option('--batch <n>', 'windows per forward pass', positiveIntArg, 1024);
-  addModelDataOptions(states, { fallback: ['5m', '1m'] })
+  addModelDataOptions(states, { fallback: true })
     .option('--json', 'print the states as one JSON object')
     .option('--out <file>', 'save the fitted partition (JSON) for assigning new windows')
     .addHelpText(

@@ -7,8 +7,8 @@ import { MODALITIES, loadCheckpoint, type EncodedWindow } from '../model/index.j
 import { checkOutput } from '../sources/index.js';
 import { alignPeriods, columnFrame, fitTasks, frameJSON, LinearRanker, TasksFile, type RankerCase, type SuspectFeatures, type TuneInput } from '../tasks/index.js';
 import { UserError, type Dataset, type Modality } from '../telemetry/index.js';
-import type { WindowSpec } from '../windows/index.js';
-import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, run } from './common.js';
+import { DEFAULT_WINDOW, type WindowSpec } from '../windows/index.js';
+import { PhaseProgress, durationArg, faultDurationOption, intArg, nonNegativeIntArg, noteDataProblems, openDataset, resolveWindowSpec, run, savedWindowHelp } from './common.js';
 
 interface TuneCliOptions {
   data: string;
@@ -39,7 +39,7 @@ export function detectionMask(windows: readonly EncodedWindow[]): Modality[] {
 }
 
 /** The evidence localizer's defaults, saved as the tuned localization configuration. */
-export const LOCALIZE_WINDOW_MS = 5 * 60_000;
+export const LOCALIZE_WINDOW_MS = DEFAULT_WINDOW.lengthMs;
 export const LOCALIZE_SLICE_MS = 60_000;
 /** labelled cases with evidence the tuned ranker needs, else the evidence ranking is kept */
 export const RANKER_MIN_CASES = 5;
@@ -50,7 +50,7 @@ export const detectionRows = tasksDetectionRows;
 async function tune(o: TuneCliOptions): Promise<void> {
   const out = checkOutput(o.out, [o.data, o.model], { label: '--out' });
   const header = o.model ? (await loadCheckpoint(o.model)).header : undefined;
-  const spec: WindowSpec = { lengthMs: o.window ?? header?.window?.lengthMs ?? 5 * 60_000, strideMs: o.stride ?? header?.window?.strideMs ?? 60_000 };
+  const spec: WindowSpec = resolveWindowSpec(o, header?.window);
   const backboneSpec = header?.backbone.spec ?? TASKS_RAW_BACKBONE;
   const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration, needsLabels: 'tune' });
   if (ds.labels.length === 0 && !(ds.cases?.length)) throw new UserError(`${o.data} has no fault labels: tune fits on labelled data`);
@@ -179,8 +179,8 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'the tasks file to write (JSON, atomically)')
     .option('--k <n>', 'number of runtime states (default: chosen by silhouette over 2..4)', intArg(1))
     .option('--seed <n>', 'seed of the k-means', nonNegativeIntArg, 0)
-    .option('--window <duration>', "window length (default: the model's, else 5m)", durationArg)
-    .option('--stride <duration>', "window stride (default: the model's, else 1m)", durationArg)
+    .option('--window <duration>', savedWindowHelp('length'), durationArg)
+    .option('--stride <duration>', savedWindowHelp('stride'), durationArg)
     .addOption(faultDurationOption())
     .addOption(
       new Option('--detector <input>', 'what the detector reads: features (raw view features), evidence (the evidence rows; sets with traces and logs in normal windows), auto (whichever cross-validates best on this data; see docs/tasks.md on transfer to other runs)')

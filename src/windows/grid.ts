@@ -19,6 +19,13 @@ export interface WindowSpec {
   strideMs: number;
 }
 
+/**
+ * The window every command uses when neither its options nor a model or tasks file set one:
+ * five minutes, a new window each minute (docs/windows.md). One definition, so the CLI's
+ * defaults, the demo and the localizer's query window cannot drift apart.
+ */
+export const DEFAULT_WINDOW: Readonly<WindowSpec> = Object.freeze({ lengthMs: 5 * 60_000, strideMs: 60_000 });
+
 export interface Window {
   /** position in the window list, 0-based */
   index: number;

@@ -15,7 +15,7 @@ import { createBackbone, EVIDENCE_VERSION, FEATURE_LAYOUTS, type EvidenceRecord,
 import { MODALITIES, encodeWindows, type EncodedWindow } from '../../model/index.js';
 import { LinearRanker, prepareLocalizer, rankFeatures, suspectFeatures, type Ranking, type SuspectFeatures, type TasksFile, type TasksTimedRow, type WindowAlarm } from '../../tasks/index.js';
 import { UserError, type Dataset, type Modality, type TimeRange } from '../../telemetry/index.js';
-import type { WindowSpec } from '../../windows/index.js';
+import { DEFAULT_WINDOW, type WindowSpec } from '../../windows/index.js';
 import { EvidenceByWindow, evidenceRowsIn } from './detect-evidence.js';
 import { rawFeatures } from './represent.js';
 
@@ -188,7 +188,7 @@ export interface TasksLocalization {
  * file's localization configuration.
  */
 export async function localizeWithTasks(ds: Dataset, tasks: TasksFile | undefined, start: number, opts: { windowMs?: number; sliceMs?: number; evidence?: EvidenceAt } = {}): Promise<TasksLocalization> {
-  const windowMs = opts.windowMs ?? tasks?.doc.localization.windowMs ?? 5 * 60_000;
+  const windowMs = opts.windowMs ?? tasks?.doc.localization.windowMs ?? DEFAULT_WINDOW.lengthMs;
   const sliceMs = opts.sliceMs ?? tasks?.doc.localization.sliceMs ?? 60_000;
   const ev = await (opts.evidence ?? evidenceAt)(ds, { start, end: start + windowMs }, sliceMs);
   const ranker = tasks?.doc.localization.ranker ? LinearRanker.fromJSON(tasks.doc.localization.ranker) : undefined;

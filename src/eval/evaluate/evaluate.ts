@@ -9,7 +9,7 @@
 import type { Dataset } from '../../telemetry/index.js';
 import type { Backbone, EmbeddingCache, EncodeProgress } from '../../encode/index.js';
 import { encodeWindows, type EncodedWindow, type StateModel } from '../../model/index.js';
-import type { WindowSpec } from '../../windows/index.js';
+import { DEFAULT_WINDOW, type WindowSpec } from '../../windows/index.js';
 import { evidenceRankings } from './evidence.js';
 import { modelRepresentation, rawBackbone, rawFeatures, type Representation } from './represent.js';
 import { runEvaluation, type RunResult } from './run.js';
@@ -56,7 +56,7 @@ export interface EvaluateOptions {
   onPhase?: (phase: string) => void;
 }
 
-export const DEFAULT_EVALUATE_SPEC: WindowSpec = { lengthMs: 5 * 60_000, strideMs: 60_000 };
+export const DEFAULT_EVALUATE_SPEC: WindowSpec = DEFAULT_WINDOW;
 
 export async function evaluateDataset(ds: Dataset, opts: EvaluateOptions): Promise<RunResult & { timings: Record<string, number> }> {
   const timings: Record<string, number> = {};
