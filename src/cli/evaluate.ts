@@ -8,7 +8,7 @@ import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout,
 import { evaluateDataset, formatEvaluateMarkdown, parseFoldSeeds, writeEvaluateJson } from '../eval/index.js';
 import { checkTasksColumn, tasksColumnNames, type TasksColumnInput } from '../eval/evaluate/tasks-column.js';
 import { TasksFile } from '../tasks/index.js';
-import { PhaseProgress, Progress, durationArg, intArg, nonNegativeIntArg, resolveWindowSpec, run, savedWindowHelp, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { PhaseProgress, Progress, allowRemoteOption, cacheDirOption, durationArg, noCacheOption, intArg, nonNegativeIntArg, resolveWindowSpec, run, savedWindowHelp, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 function foldSeedsArg(v: string): number[] {
   try {
@@ -67,9 +67,9 @@ export function registerEvaluate(program: Command): void {
     .option('--stride <duration>', savedWindowHelp('stride'), durationArg)
     .addOption(faultDurationOption())
     .option('--no-evidence', 'leave out the evidence localizer column (the slowest)')
-    .option('--no-cache', 'do not use the on-disk embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
-    .option('--allow-remote', 'allow fetching an onnx: hub model')
+    .addOption(noCacheOption())
+    .addOption(cacheDirOption())
+    .addOption(allowRemoteOption())
     .option('--tasks <file>', 'tasks file fitted by `runtimeslicer tune` on OTHER data (repeatable): a column each ("tasks", or "tasks:<file>" with several) applying it to every labelled fault and window of --data as `detect --tasks` and `localize --at <fault start> --tasks` do (held out by run, no folds; docs/evaluate.md)', collect)
     .action((o: EvaluateCliOptions) =>
       run(async () => {

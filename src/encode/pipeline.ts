@@ -142,7 +142,7 @@ function viewRows(slice: { window: Window; label: WindowLabel }, system: Modalit
   const l = slice.label;
   const out: { row: Omit<EncodedRow, 'vector'>; text: string }[] = [];
   const push = (entity: string, mv: ModalityViews) => {
-    for (const m of ['metrics', 'traces', 'logs'] as const) {
+    for (const m of MODALITIES) {
       const v = mv[m];
       if (!v) continue;
       out.push({

@@ -1,4 +1,4 @@
-import type { Dataset, LogRecord, MetricSeries, Modality, Span, TimeRange } from '../telemetry/index.js';
+import { MODALITIES, type Dataset, type LogRecord, type MetricSeries, type Modality, type Span, type TimeRange } from '../telemetry/index.js';
 import { caseWindows, gridWindows, labelWindows, type Window, type WindowLabel, type WindowLimits, type WindowSpec } from './grid.js';
 import { lowerBound } from '../stats/index.js';
 
@@ -162,7 +162,7 @@ export async function* windowStream(ds: Dataset, spec: WindowSpec, opts: WindowS
   const windows = datasetWindows(ds, spec, opts.range, opts);
   if (windows.length === 0) return;
   const labels = labelWindows(windows, ds.labels, ds.cases);
-  const want = new Set<Modality>(opts.modalities ?? ['metrics', 'traces', 'logs']);
+  const want = new Set<Modality>(opts.modalities ?? MODALITIES);
   if (ds.caseData && windows.every((w) => w.caseId !== undefined)) {
     // Cases can overlap in time: each case window gets exactly its own case's data.
     for (let i = 0; i < windows.length; i++) {

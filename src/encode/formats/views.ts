@@ -19,7 +19,7 @@ import {
   type Data,
   type Table,
 } from 'apache-arrow';
-import type { Modality } from '../../telemetry/index.js';
+import { MODALITIES, type Modality } from '../../telemetry/index.js';
 import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './arrow-file.js';
 
 /**
@@ -36,7 +36,8 @@ import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './ar
 export const COLUMNAR_FORMAT_VERSION = 2;
 /** Versions `readColumnar` reads. */
 const READABLE_VERSIONS = new Set(['1', '2']);
-export const MODALITY_VALUES: readonly Modality[] = ['metrics', 'traces', 'logs'];
+/** the modality dictionary's order (MODALITIES); a stored index is a position in it */
+export const MODALITY_VALUES: readonly Modality[] = MODALITIES;
 
 export interface EncodedRow {
   windowIndex: number;

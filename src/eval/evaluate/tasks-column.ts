@@ -10,7 +10,7 @@
  */
 import { basename } from 'node:path';
 import type { Dataset } from '../../telemetry/index.js';
-import { UserError } from '../../telemetry/index.js';
+import { MODALITIES, UserError } from '../../telemetry/index.js';
 import { rankOf } from '../../stats/index.js';
 import type { Ranking, TasksFile } from '../../tasks/index.js';
 import type { WindowSpec } from '../../windows/index.js';
@@ -96,7 +96,7 @@ export async function tasksColumn(ds: Dataset, setup: EvalSetup, t: TasksColumnI
     rows.push(...detectionRows(whole, name, a, setup.protocol));
   }
   const unscored = setup.detection.filter((s) => !s.mask.every((m) => mask.includes(m))).map((s) => s.level);
-  if (unscored.length > 0) notes.push(`${unscored.join(', ')} detection not scored: the tasks detector reads ${['metrics', 'traces', 'logs'].filter((m) => !mask.includes(m)).join(', ')}`);
+  if (unscored.length > 0) notes.push(`${unscored.join(', ')} detection not scored: the tasks detector reads ${MODALITIES.filter((m) => !mask.includes(m)).join(', ')}`);
 
   // localization: one `localize --at <fault start> --tasks` per fault (the query kept out of the
   // localizer's normal windows, as the command keeps it), the services it does not rank appended

@@ -9,7 +9,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ProblemLog, UserError, isoTime, sortEntities } from '../../telemetry/index.js';
+import { MODALITIES, ProblemLog, UserError, isoTime, sortEntities } from '../../telemetry/index.js';
 import type {
   CallEdge,
   Dataset,
@@ -87,8 +87,7 @@ export interface OtlpCounts {
   logs: number;
 }
 
-const MODALITY_LIST: readonly Modality[] = ['metrics', 'traces', 'logs'];
-const ALL: ReadonlySet<Modality> = new Set<Modality>(MODALITY_LIST);
+const ALL: ReadonlySet<Modality> = new Set<Modality>(MODALITIES);
 const ONLY: Record<Modality, ReadonlySet<Modality>> = {
   metrics: new Set<Modality>(['metrics']),
   traces: new Set<Modality>(['traces']),
@@ -243,7 +242,7 @@ export class OtlpDataset implements Dataset {
           continue;
         }
         decodeRequest(r.req, sink, ALL, { light: true });
-        for (const mod of MODALITY_LIST) {
+        for (const mod of MODALITIES) {
           const q = req[mod];
           if (q.max < q.min) continue;
           const ix = index[mod];
@@ -263,7 +262,7 @@ export class OtlpDataset implements Dataset {
         }
       }
       if (file.mode === 'lines' && indexed <= MAX_INDEXED_LINES) {
-        for (const mod of MODALITY_LIST) if (index[mod].line.length > 0) file.lines[mod] = index[mod];
+        for (const mod of MODALITIES) if (index[mod].line.length > 0) file.lines[mod] = index[mod];
       }
       for (const mod of Object.keys(meters) as Modality[]) {
         const m = meters[mod];
@@ -275,7 +274,7 @@ export class OtlpDataset implements Dataset {
     }
     this.counts.files = this.files.length;
     this.entities = sortEntities(entities.values());
-    for (const mod of ['metrics', 'traces', 'logs'] as const) {
+    for (const mod of MODALITIES) {
       const measured = this.measuredLateness(mod);
       const horizonMs = Math.min(measured, this.maxReorderMs);
       this.reorder[mod] = { horizonMs, measuredMs: measured };
