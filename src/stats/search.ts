@@ -3,10 +3,10 @@
  * the windower, the views and the tasks (one copy instead of five).
  */
 
-/** First index i with a[i] ≥ t in an ascending array (a.length when none). */
-export function lowerBound(a: ArrayLike<number>, t: number): number {
-  let lo = 0;
-  let hi = a.length;
+/** First index i in [from, to) with a[i] ≥ t in an ascending array (`to` when none). */
+export function lowerBound(a: ArrayLike<number>, t: number, from = 0, to = a.length): number {
+  let lo = from;
+  let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (a[mid] < t) lo = mid + 1;

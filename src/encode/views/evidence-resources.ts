@@ -3,6 +3,7 @@ import { DEFAULT_HISTORY_MS, LEVEL_FLOOR_SHARE, MIN_HISTORY_POINTS, NOT_RESOURCE
 import { ITEM_MIN, fmt, qn, sig, type Item } from './evidence-util.js';
 import { isParts, type MetricData } from './parts.js';
 import type { Baseline } from './stats.js';
+import { lowerBound } from '../../stats/index.js';
 
 /** One resource series of a pod, time-ordered, old points dropped as windows move on. */
 interface RollingSeries {
@@ -47,20 +48,9 @@ interface RollingSeries {
 /** sort buffer of `deviations` (|x − median|, merged in order), grown as needed */
 let scratch = new Float64Array(64);
 
-function lowerBound(a: Float64Array, from: number, to: number, x: number): number {
-  let lo = from;
-  let hi = to;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Takes one occurrence of `v` out of the sorted `a[0, n)`; the new length. */
 function sortedRemove(a: Float64Array, n: number, v: number): number {
-  const i = lowerBound(a, 0, n, v);
+  const i = lowerBound(a, v, 0, n);
   // always there: the set holds exactly the values of [hLo, hHi)
   a.copyWithin(i, i + 1, n);
   return n - 1;
@@ -68,7 +58,7 @@ function sortedRemove(a: Float64Array, n: number, v: number): number {
 
 /** Puts `v` into the sorted `a[0, n)` (room for it assumed); the new length. */
 function sortedInsert(a: Float64Array, n: number, v: number): number {
-  const i = lowerBound(a, 0, n, v);
+  const i = lowerBound(a, v, 0, n);
   a.copyWithin(i + 1, i, n);
   a[i] = v;
   return n + 1;
@@ -203,7 +193,7 @@ export class ResourceHistory {
       else b = mid;
     }
     // drop what no history reaches any more, then make room
-    const drop = lowerBound(s.times, s.head, s.len, keepFrom);
+    const drop = lowerBound(s.times, keepFrom, s.head, s.len);
     if (drop > s.head) s.head = drop;
     const need = s.len - s.head + (hi - a);
     if (s.len + (hi - a) > s.times.length) {
@@ -288,10 +278,10 @@ export class ResourceHistory {
       const service = serviceOf(pod);
       if (!service) continue;
       for (const s of byName.values()) {
-        const w0 = lowerBound(s.times, s.head, s.len, range.start);
-        const w1 = lowerBound(s.times, w0, s.len, range.end);
+        const w0 = lowerBound(s.times, range.start, s.head, s.len);
+        const w1 = lowerBound(s.times, range.end, w0, s.len);
         if (w1 === w0) continue;
-        const h0 = lowerBound(s.times, s.head, w0, range.start - this.historyMs);
+        const h0 = lowerBound(s.times, range.start - this.historyMs, s.head, w0);
         const hn = w0 - h0;
         if (hn < MIN_HISTORY_POINTS) continue;
         let sum = 0;
@@ -541,7 +531,7 @@ function medianAbsDeviation(h: Float64Array, n: number, center: number): number 
   const pos = 0.5 * (n - 1);
   const upTo = Math.ceil(pos);
   if (scratch.length < upTo + 1) scratch = new Float64Array((upTo + 1) * 2);
-  let r = lowerBound(h, 0, n, center);
+  let r = lowerBound(h, center, 0, n);
   let l = r - 1;
   for (let k = 0; k <= upTo; k++) {
     const dl = l >= 0 ? Math.abs(h[l] - center) : Infinity;
