@@ -5,7 +5,7 @@ import { datasetWindows, labelWindows, windowStream, type Window, type WindowLab
 import { createBackbone, embedDistinct, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
 import { ColumnarSink } from './columnar.js';
-import { COLUMNAR_FORMAT_VERSION, ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
+import { ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, viewsMetadata, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
 import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
 import { LogSummaryThread } from './views/logthread.js';
 import { EvidenceThread } from './views/evidence-thread.js';
@@ -59,10 +59,10 @@ export interface EncodeOptions {
    */
   onRows?: (rows: readonly EncodedRow[]) => void;
   /**
-   * Use worker threads where the source and backbone allow: the logs of the fitting pass (Nezha
-   * exports) are read and summarised in one, embedding (a `hash` backbone made from
-   * `backboneSpec`, without a cache) and writing the Arrow file happen in another, so both
-   * cores work. The output is the same either way. Default: on for passes of at least 1,000
+   * Use worker threads where the source and backbone allow: the logs of the fitting pass (sources
+   * that describe their log stream, src/sources/threadlogs.ts: Nezha exports, OTLP folders) are
+   * read and summarised in one, embedding (a `hash` backbone made from `backboneSpec`, without a
+   * cache) and writing the Arrow file happen in another, so both cores work. The output is the same either way. Default: on for passes of at least 1,000
    * windows (a thread's start costs about half a second of CPU, which smaller runs do not win
    * back).
    */
@@ -354,26 +354,24 @@ async function viewPass(
 ): Promise<{ windows: number; rows: number; texts: number; evidenceRows: number; evidencePath?: string }> {
   const { ds, opts, backbone, builder, all, t } = run;
   const dim = backbone.dim;
+  const evOut = builder.evidence && opts.out ? evidencePath(opts.out) : undefined;
   const columnar: ColumnarOptions = {
     dim,
     includeText: opts.includeText,
-    metadata: {
-      backbone: backbone.id,
+    // the companion's name follows from the file's (`evidencePath`), so it is not written here:
+    // the same data gives the same bytes whatever the file is called
+    metadata: viewsMetadata({
+      backboneId: backbone.id,
       dim,
-      window: { lengthMs: opts.spec.lengthMs, strideMs: opts.spec.strideMs },
-      views_version: VIEWS_FORMAT_VERSION,
-      columnar_version: COLUMNAR_FORMAT_VERSION,
-      feature_layouts: FEATURE_LAYOUTS,
-      system_entity: SYSTEM_ENTITY,
+      window: opts.spec,
+      viewsVersion: VIEWS_FORMAT_VERSION,
+      featureLayouts: FEATURE_LAYOUTS,
       entities: builder.entities,
       dataset: { format: ds.format, root: ds.root },
-      train_windows: builder.trainWindows,
-    },
+      trainWindows: builder.trainWindows,
+      ...(evOut ? { evidenceVersion: EVIDENCE_VERSION } : {}),
+    }),
   };
-  const evOut = builder.evidence && opts.out ? evidencePath(opts.out) : undefined;
-  // the companion's name follows from the file's (`evidencePath`), so it is not written here: the
-  // same data gives the same bytes whatever the file is called
-  if (evOut) columnar.metadata!.evidence_version = EVIDENCE_VERSION;
   // evidence rows are few (services and pods of windows with evidence): written here, beside
   // the writer thread's file
   const evWriter = evOut

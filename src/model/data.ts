@@ -10,15 +10,11 @@
  * forces modalities absent for every window — needed where a modality's presence is itself a
  * label leak (Nezha: traces and logs exist only near faults).
  */
-import { stat } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
-import type { Table } from 'apache-arrow';
 import {
   FEATURE_LAYOUTS,
   SYSTEM_ENTITY,
   VIEWS_FORMAT_VERSION,
   encodeDataset,
-  readColumnar,
   type Backbone,
   type EmbeddingCache,
   type EncodeProgress,
@@ -30,6 +26,7 @@ import { UserError, type Dataset } from '../telemetry/index.js';
 import type { Window, WindowSpec } from '../windows/index.js';
 import { MODALITIES, type InputDim, type Modality, type StateBatch, type StateModel } from './model.js';
 import type { EmbeddingRow } from '../encode/index.js';
+import { MODALITY_VALUES, readViews, type ViewsBatch, type ViewsFileInfo } from '../encode/formats/views.js';
 
 export type ModalityInputs = Partial<Record<Modality, Float32Array>>;
 
@@ -102,28 +99,42 @@ class WindowCollector {
   ) {}
 
   add(r: Pick<EncodedRow, 'windowIndex' | 'windowStart' | 'windowEnd' | 'caseId' | 'entity' | 'modality' | 'abnormal' | 'rootCause' | 'rootCauseService' | 'faultType'>, input: Float32Array): void {
-    let w = this.byIndex.get(r.windowIndex);
-    if (!w) {
-      w = {
-        source: this.source,
-        window: { index: r.windowIndex, start: r.windowStart, end: r.windowEnd, ...(r.caseId !== undefined ? { caseId: r.caseId } : {}) },
-        label: { abnormal: r.abnormal, rootCause: r.rootCause, rootCauseService: r.rootCauseService, type: r.faultType },
-        inputs: {},
-      };
-      if (r.caseId !== undefined) {
-        w.caseId = r.caseId;
-        const c = this.caseInfo.get(r.caseId);
-        if (c?.split) w.split = c.split;
-        if (c?.group) w.group = c.group;
-      }
-      this.byIndex.set(r.windowIndex, w);
+    const w = this.byIndex.get(r.windowIndex) ?? this.open(r.windowIndex, r.windowStart, r.windowEnd, r.caseId, { abnormal: r.abnormal, rootCause: r.rootCause, rootCauseService: r.rootCauseService, type: r.faultType });
+    this.put(w, r.entity, r.modality, input);
+  }
+
+  /** Row i of a views file's batch: its window's fields are decoded only for the window's first row. */
+  addView(b: ViewsBatch, i: number, entity: string, input: Float32Array): void {
+    const index = b.windowIndex[i];
+    const w = this.byIndex.get(index) ?? this.open(index, b.windowStart[i], b.windowEnd[i], b.caseId(i), { abnormal: b.abnormal[i] === 1, rootCause: b.rootCause(i), rootCauseService: b.rootCauseService(i), type: b.faultType(i) });
+    this.put(w, entity, MODALITY_VALUES[b.modality[i]], input);
+  }
+
+  /** A new window, labelled by its first row. */
+  private open(index: number, start: number, end: number, caseId: string | undefined, label: WindowLabelInfo): EncodedWindow {
+    const w: EncodedWindow = {
+      source: this.source,
+      window: { index, start, end, ...(caseId !== undefined ? { caseId } : {}) },
+      label,
+      inputs: {},
+    };
+    if (caseId !== undefined) {
+      w.caseId = caseId;
+      const c = this.caseInfo.get(caseId);
+      if (c?.split) w.split = c.split;
+      if (c?.group) w.group = c.group;
     }
-    if (r.entity === SYSTEM_ENTITY) w.inputs[r.modality] = input;
+    this.byIndex.set(index, w);
+    return w;
+  }
+
+  private put(w: EncodedWindow, entity: string, modality: Modality, input: Float32Array): void {
+    if (entity === SYSTEM_ENTITY) w.inputs[modality] = input;
     else {
       w.entities ??= new Map();
-      let e = w.entities.get(r.entity);
-      if (!e) w.entities.set(r.entity, (e = {}));
-      e[r.modality] = input;
+      let e = w.entities.get(entity);
+      if (!e) w.entities.set(entity, (e = {}));
+      e[modality] = input;
     }
   }
 
@@ -158,108 +169,35 @@ export async function encodeWindows(ds: Dataset, opts: EncodeWindowsOptions): Pr
   return collector.windows();
 }
 
-/** What an `encode` output file says about how it was made. */
-export interface EncodedFileInfo {
-  path: string;
-  backboneId: string;
-  dim: number;
-  viewsVersion: number;
-  featureLayouts: Record<Modality, readonly string[]>;
-  window?: WindowSpec;
-  entities: boolean;
-  /** The dataset's format and root, as recorded by encode. */
-  dataset?: { format?: string; root?: string };
-}
-
-function metaJSON<T>(meta: Map<string, string>, key: string): T | undefined {
-  const v = meta.get(`runtimeslicer.${key}`);
-  if (v === undefined) return undefined;
-  try {
-    return JSON.parse(v) as T;
-  } catch {
-    return undefined;
-  }
-}
+/** What an `encode` output file says about how it was made (the views file's identity, formats/views.ts). */
+export type EncodedFileInfo = ViewsFileInfo;
 
 /**
  * Windows from an `encode` output file (Arrow IPC): the vectors are read, not embedded again.
  * `cases` gives case splits and groups where the caller knows them (the file has neither).
+ * The file's format (metadata, columns, errors) is formats/views.ts's `readViews`.
  */
 export async function readEncodedWindows(
   path: string,
   opts: { entities?: boolean; source?: string; cases?: Map<string, { split?: 'train' | 'test'; group?: string }> } = {},
 ): Promise<{ info: EncodedFileInfo; windows: EncodedWindow[] }> {
-  let table: Table;
-  try {
-    table = await readColumnar(path);
-  } catch (e) {
-    throw new UserError(`${path}: not a readable encode output (Arrow IPC file): ${(e as Error).message.split('\n')[0]}`);
-  }
-  const meta = table.schema.metadata;
-  if (meta.get('runtimeslicer.format') !== 'runtimeslicer-views') throw new UserError(`${path}: not an encode output (no runtimeslicer-views metadata)`);
-  const dim = Number(meta.get('runtimeslicer.dim'));
-  const info: EncodedFileInfo = {
-    path,
-    backboneId: meta.get('runtimeslicer.backbone') ?? '',
-    dim,
-    viewsVersion: Number(meta.get('runtimeslicer.views_version')),
-    featureLayouts: metaJSON<Record<Modality, string[]>>(meta, 'feature_layouts') ?? { metrics: [], traces: [], logs: [] },
-    window: metaJSON<WindowSpec>(meta, 'window'),
-    entities: meta.get('runtimeslicer.entities') === 'true',
-    dataset: metaJSON<{ format?: string; root?: string }>(meta, 'dataset'),
-  };
+  const file = await readViews(path);
+  const { info } = file;
+  const dim = info.dim;
   const withEntities = opts.entities ?? false;
   const collector = new WindowCollector(opts.source ?? info.dataset?.root ?? path, opts.cases ?? new Map());
-  const modNames = MODALITIES;
-  for (const batch of table.batches) {
-    const n = batch.numRows;
-    const col = (name: string) => {
-      const c = batch.getChild(name);
-      if (!c) throw new UserError(`${path}: column ${name} is missing`);
-      return c;
-    };
-    const idx = col('window_index').data[0].values as Int32Array;
-    const startV = col('window_start');
-    const endV = col('window_end');
-    const caseV = col('case_id');
-    const entV = col('entity');
-    const modData = col('modality').data[0];
-    const modIdx = modData.values as Int8Array;
-    const dictValues = (modData.dictionary?.toArray() ?? []) as string[];
-    const vecData = col('vector').data[0];
-    const vecValues = vecData.children[0].values as Float32Array;
-    const vecOffset = vecData.offset * dim + vecData.children[0].offset;
-    const featData = col('features').data[0];
-    const featOffsets = featData.valueOffsets as Int32Array;
-    const featValues = featData.children[0].values as Float32Array;
-    const abnV = col('abnormal');
-    const rcV = col('root_cause');
-    const rcsV = col('root_cause_service');
-    const ftV = col('fault_type');
-    for (let i = 0; i < n; i++) {
-      const entity = entV.get(i) as string;
-      if (!withEntities && entity !== SYSTEM_ENTITY) continue;
-      const mod = (dictValues[modIdx[modData.offset + i]] ?? modNames[modIdx[modData.offset + i]]) as Modality;
-      const fs = featOffsets[featData.offset + i];
-      const fe = featOffsets[featData.offset + i + 1];
+  for (const b of file.batches()) {
+    const { vectors, features, featureOffsets } = b;
+    for (let i = 0; i < b.length; i++) {
+      const system = b.isSystem(i);
+      if (!withEntities && !system) continue;
+      // each window keeps its own input (backbone vector ⊕ features), not a view into the file
+      const fs = featureOffsets[i];
+      const fe = featureOffsets[i + 1];
       const input = new Float32Array(dim + (fe - fs));
-      input.set(vecValues.subarray(vecOffset + i * dim, vecOffset + (i + 1) * dim), 0);
-      input.set(featValues.subarray(fs, fe), dim);
-      collector.add(
-        {
-          windowIndex: idx[col('window_index').data[0].offset + i],
-          windowStart: Number(startV.get(i)),
-          windowEnd: Number(endV.get(i)),
-          caseId: (caseV.get(i) as string | null) ?? undefined,
-          entity,
-          modality: mod,
-          abnormal: abnV.get(i) as boolean,
-          rootCause: (rcV.get(i) as string | null) ?? undefined,
-          rootCauseService: (rcsV.get(i) as string | null) ?? undefined,
-          faultType: (ftV.get(i) as string | null) ?? undefined,
-        },
-        input,
-      );
+      input.set(vectors.subarray(i * dim, (i + 1) * dim), 0);
+      input.set(features.subarray(fs, fe), dim);
+      collector.addView(b, i, system ? SYSTEM_ENTITY : b.entity(i), input);
     }
   }
   return { info, windows: collector.windows() };

@@ -12,6 +12,11 @@ export {
   blockToBatch,
   ColumnarWriter,
   readColumnar,
+  VIEWS_FORMAT,
+  VIEWS_META,
+  viewsMetadata,
+  viewsFileInfo,
+  readViews,
   EVIDENCE_FILE_FORMAT_VERSION,
   evidencePath,
   evidenceSchema,
@@ -21,6 +26,10 @@ export {
   type EncodedRow,
   type ColumnarOptions,
   type RowBlock,
+  type ViewsIdentity,
+  type ViewsFileInfo,
+  type ViewsBatch,
+  type ViewsFile,
 } from './views.js';
 export {
   EMBEDDINGS_FORMAT_VERSION,

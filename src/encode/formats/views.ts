@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import {
+  DataType,
+  Precision,
+  TimeUnit,
   Bool,
   Dictionary,
   Field,
@@ -19,7 +22,9 @@ import {
   type Data,
   type Table,
 } from 'apache-arrow';
-import { MODALITIES, type Modality } from '../../telemetry/index.js';
+import { MODALITIES, UserError, type Modality } from '../../telemetry/index.js';
+import type { WindowSpec } from '../../windows/index.js';
+import { SYSTEM as SYSTEM_ENTITY } from '../views/traces.js';
 import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './arrow-file.js';
 
 /**
@@ -34,10 +39,71 @@ import { AtomicArrowFile, formatMetadata, labelFields, windowFields } from './ar
  * readers of either read both.
  */
 export const COLUMNAR_FORMAT_VERSION = 2;
-/** Versions `readColumnar` reads. */
+/** Versions the readers (`readViews`, `readColumnar`) read. */
 const READABLE_VERSIONS = new Set(['1', '2']);
 /** the modality dictionary's order (MODALITIES); a stored index is a position in it */
 export const MODALITY_VALUES: readonly Modality[] = MODALITIES;
+
+/**
+ * The views file's identity: its format name and the schema metadata keys encode writes. One
+ * list for the writer (`viewsMetadata`) and the reader (`viewsFileInfo`), so the format is
+ * changed in one place.
+ */
+export const VIEWS_FORMAT = 'runtimeslicer-views';
+export const VIEWS_META = {
+  format: 'runtimeslicer.format',
+  formatVersion: 'runtimeslicer.format_version',
+  backbone: 'runtimeslicer.backbone',
+  dim: 'runtimeslicer.dim',
+  window: 'runtimeslicer.window',
+  viewsVersion: 'runtimeslicer.views_version',
+  columnarVersion: 'runtimeslicer.columnar_version',
+  featureLayouts: 'runtimeslicer.feature_layouts',
+  systemEntity: 'runtimeslicer.system_entity',
+  entities: 'runtimeslicer.entities',
+  dataset: 'runtimeslicer.dataset',
+  trainWindows: 'runtimeslicer.train_windows',
+  evidenceVersion: 'runtimeslicer.evidence_version',
+} as const;
+
+/** What encode records about how a views file was made (`viewsMetadata` writes it). */
+export interface ViewsIdentity {
+  backboneId: string;
+  dim: number;
+  window: WindowSpec;
+  /** VIEWS_FORMAT_VERSION of the views that rendered the rows */
+  viewsVersion: number;
+  featureLayouts: Record<Modality, readonly string[]>;
+  /** the file has per-service rows */
+  entities: boolean;
+  dataset: { format: string; root: string };
+  /** windows the views' baselines learnt from */
+  trainWindows: number;
+  /** the evidence companion's version, when the file has one */
+  evidenceVersion?: number;
+}
+
+/**
+ * The schema metadata of a views file (ColumnarOptions.metadata), keys in a fixed order (the
+ * order is part of the file's bytes).
+ */
+export function viewsMetadata(id: ViewsIdentity): Record<string, string | number | boolean | object> {
+  const m: Record<string, string | number | boolean | object> = {
+    [VIEWS_META.backbone]: id.backboneId,
+    [VIEWS_META.dim]: id.dim,
+    [VIEWS_META.window]: { lengthMs: id.window.lengthMs, strideMs: id.window.strideMs },
+    [VIEWS_META.viewsVersion]: id.viewsVersion,
+    [VIEWS_META.columnarVersion]: COLUMNAR_FORMAT_VERSION,
+    [VIEWS_META.featureLayouts]: id.featureLayouts,
+    // the system's rows' entity: a constant of the format, recorded for other readers
+    [VIEWS_META.systemEntity]: SYSTEM_ENTITY,
+    [VIEWS_META.entities]: id.entities,
+    [VIEWS_META.dataset]: { format: id.dataset.format, root: id.dataset.root },
+    [VIEWS_META.trainWindows]: id.trainWindows,
+  };
+  if (id.evidenceVersion !== undefined) m[VIEWS_META.evidenceVersion] = id.evidenceVersion;
+  return m;
+}
 
 export interface EncodedRow {
   windowIndex: number;
@@ -81,7 +147,7 @@ export function columnarSchema(opts: ColumnarOptions): Schema {
     new Field('features', new List(new Field('item', new Float32(), false)), false),
     ...labelFields(),
   );
-  return new Schema(fields, formatMetadata('runtimeslicer-views', COLUMNAR_FORMAT_VERSION, opts.metadata));
+  return new Schema(fields, formatMetadata(VIEWS_FORMAT, COLUMNAR_FORMAT_VERSION, opts.metadata));
 }
 
 /**
@@ -285,16 +351,260 @@ export class ColumnarWriter {
   }
 }
 
-/** Reads an encode output back (whole file in memory: for tests and small outputs). */
-export async function readColumnar(path: string): Promise<Table> {
-  const t = tableFromIPC(await readFile(path));
-  const v = t.schema.metadata.get('runtimeslicer.format_version');
-  if (t.schema.metadata.get('runtimeslicer.format') === 'runtimeslicer-views' && v !== undefined && !READABLE_VERSIONS.has(v)) {
-    throw new Error(`${path}: encode output of format version ${v}; this version of runtimeslicer reads versions ${[...READABLE_VERSIONS].join(' and ')} (encode the data again)`);
-  }
-  return t;
+/**
+ * A views file as read: its identity. Lenient where older files may lack an entry (the
+ * fallbacks below), strict where the rows could not be read right (dim, columns, version).
+ */
+export interface ViewsFileInfo {
+  path: string;
+  formatVersion: number;
+  backboneId: string;
+  /** the `vector` column's list size */
+  dim: number;
+  /** NaN where the file does not say */
+  viewsVersion: number;
+  featureLayouts: Record<Modality, readonly string[]>;
+  window?: WindowSpec;
+  entities: boolean;
+  /** The dataset's format and root, as recorded by encode. */
+  dataset?: { format?: string; root?: string };
+  /** the file has the `text` column */
+  hasText: boolean;
 }
 
+/**
+ * The columns the reader walks, with the Arrow type each must have: the walk views their
+ * buffers as the typed arrays these types store (Int32, BigInt64 ms, Int8 codes, Float32).
+ */
+const isFloat32 = (t: DataType) => DataType.isFloat(t) && t.precision === Precision.SINGLE;
+const isMs = (t: DataType) => DataType.isTimestamp(t) && t.unit === TimeUnit.MILLISECOND;
+const REQUIRED_COLUMNS: readonly [string, (t: DataType) => boolean][] = [
+  ['window_index', (t) => DataType.isInt(t) && t.bitWidth === 32 && t.isSigned],
+  ['window_start', isMs],
+  ['window_end', isMs],
+  ['case_id', (t) => DataType.isUtf8(t)],
+  ['entity', (t) => DataType.isUtf8(t)],
+  ['modality', (t) => DataType.isDictionary(t) && DataType.isUtf8(t.dictionary) && t.indices.bitWidth === 8 && t.indices.isSigned],
+  ['vector', (t) => DataType.isFixedSizeList(t) && isFloat32(t.children[0].type)],
+  ['features', (t) => DataType.isList(t) && isFloat32(t.children[0].type)],
+  ['abnormal', (t) => DataType.isBool(t)],
+  ['root_cause', (t) => DataType.isUtf8(t)],
+  ['root_cause_service', (t) => DataType.isUtf8(t)],
+  ['fault_type', (t) => DataType.isUtf8(t)],
+];
+
+function metaJSON<T>(meta: Map<string, string>, key: string): T | undefined {
+  const v = meta.get(key);
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function versionError(path: string, v: string): UserError {
+  return new UserError(`${path}: encode output of format version ${v}; this version of runtimeslicer reads versions ${[...READABLE_VERSIONS].join(' and ')} (encode the data again)`);
+}
+
+/**
+ * A views file's identity from its schema: refuses another format, an unreadable version, a
+ * missing or mistyped column, and a `dim` entry that disagrees with the vector column.
+ */
+export function viewsFileInfo(schema: Schema, path: string): ViewsFileInfo {
+  const meta = schema.metadata;
+  if (meta.get(VIEWS_META.format) !== VIEWS_FORMAT) throw new UserError(`${path}: not an encode output (no ${VIEWS_FORMAT} metadata)`);
+  const v = meta.get(VIEWS_META.formatVersion);
+  if (v !== undefined && !READABLE_VERSIONS.has(v)) throw versionError(path, v);
+  for (const [name, ok] of REQUIRED_COLUMNS) {
+    const f = schema.fields.find((x) => x.name === name);
+    if (!f) throw new UserError(`${path}: column ${name} is missing`);
+    if (!ok(f.type)) throw new UserError(`${path}: column ${name} has type ${String(f.type)}, not that of an encode output`);
+  }
+  const text = schema.fields.find((f) => f.name === 'text');
+  if (text && !DataType.isUtf8(text.type)) throw new UserError(`${path}: column text has type ${String(text.type)}, not that of an encode output`);
+  const dim = (schema.fields.find((f) => f.name === 'vector')!.type as FixedSizeList).listSize;
+  const said = meta.get(VIEWS_META.dim);
+  if (said !== undefined && Number(said) !== dim) throw new UserError(`${path}: metadata says dimension ${said}, the vector column holds ${dim}`);
+  return {
+    path,
+    formatVersion: Number(v ?? 1),
+    backboneId: meta.get(VIEWS_META.backbone) ?? '',
+    dim,
+    viewsVersion: Number(meta.get(VIEWS_META.viewsVersion)),
+    featureLayouts: metaJSON<Record<Modality, string[]>>(meta, VIEWS_META.featureLayouts) ?? { metrics: [], traces: [], logs: [] },
+    window: metaJSON<WindowSpec>(meta, VIEWS_META.window),
+    entities: meta.get(VIEWS_META.entities) === 'true',
+    dataset: metaJSON<{ format?: string; root?: string }>(meta, VIEWS_META.dataset),
+    hasText: text !== undefined,
+  };
+}
+
+/**
+ * One record batch of a views file, column by column: typed-array views into the file's
+ * buffers (no copy, no object per row) and accessors that decode a string only when asked.
+ * The arrays are valid while the file's bytes are (do not keep them past the walk if the
+ * caller wants the memory back; copy what it keeps).
+ */
+export interface ViewsBatch {
+  readonly length: number;
+  readonly windowIndex: Int32Array;
+  /** ms since the epoch, UTC */
+  readonly windowStart: Float64Array;
+  readonly windowEnd: Float64Array;
+  /** index into MODALITY_VALUES */
+  readonly modality: Int8Array;
+  /** 1 where the row's window is labelled abnormal */
+  readonly abnormal: Uint8Array;
+  /** row i's vector is vectors[i * dim .. (i + 1) * dim) */
+  readonly dim: number;
+  readonly vectors: Float32Array;
+  /** row i's features are features[featureOffsets[i] .. featureOffsets[i + 1]) */
+  readonly featureOffsets: Int32Array;
+  readonly features: Float32Array;
+  /** the row is the system's (entity SYSTEM_ENTITY), compared without decoding the entity */
+  isSystem(i: number): boolean;
+  entity(i: number): string;
+  caseId(i: number): string | undefined;
+  rootCause(i: number): string | undefined;
+  rootCauseService(i: number): string | undefined;
+  faultType(i: number): string | undefined;
+  /** the view's text ('' where the file has no `text` column) */
+  text(i: number): string;
+}
+
+/** The system's rows (as opposed to a service's): their entity's bytes. */
+const SYSTEM_BYTES = Buffer.from(SYSTEM_ENTITY, 'utf8');
+
+/** Row i's string of a utf8 column (undefined where null), decoded on request. */
+function strings(d: Data): (i: number) => string | undefined {
+  const off = d.offset;
+  const offsets = d.valueOffsets as Int32Array;
+  const bytes = d.values as Uint8Array;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bitmap = d.nullCount !== 0 ? d.nullBitmap : undefined;
+  return (i) => {
+    const k = off + i;
+    if (bitmap && bitmap.length > 0 && !(bitmap[k >> 3] & (1 << (k & 7)))) return undefined;
+    return buf.toString('utf8', offsets[k], offsets[k + 1]);
+  };
+}
+
+function timestamps(d: Data, n: number): Float64Array {
+  const v = d.values as BigInt64Array;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Number(v[d.offset + i]);
+  return out;
+}
+
+/** The batch's modality indices mapped from the file's dictionary onto MODALITY_VALUES. */
+function modalities(d: Data, n: number, path: string): Int8Array {
+  const codes = (d.values as Int8Array).subarray(d.offset, d.offset + n);
+  const dict = (d.dictionary?.toArray() ?? []) as (string | null)[];
+  const map = dict.map((m) => MODALITY_VALUES.indexOf(m as Modality));
+  // a file written by ColumnarWriter has exactly MODALITY_VALUES: its codes are used as they are
+  if (map.length === MODALITY_VALUES.length && map.every((x, k) => x === k)) return codes;
+  const out = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = map[codes[i]];
+    if (m === undefined || m < 0) throw new UserError(`${path}: modality ${JSON.stringify(dict[codes[i]] ?? codes[i])} is not one of ${MODALITY_VALUES.join(', ')}`);
+    out[i] = m;
+  }
+  return out;
+}
+
+function batchView(batch: RecordBatch, info: ViewsFileInfo): ViewsBatch {
+  const n = batch.numRows;
+  const col = (name: string): Data => batch.getChildAt(batch.schema.fields.findIndex((f) => f.name === name))!.data[0];
+  const idx = col('window_index');
+  const vec = col('vector');
+  const vecChild = vec.children[0];
+  const vecStart = vecChild.offset + vec.offset * info.dim;
+  const feat = col('features');
+  const featChild = feat.children[0];
+  const abn = col('abnormal');
+  const abnormal = new Uint8Array(n);
+  const abnBits = abn.values as Uint8Array;
+  for (let i = 0; i < n; i++) {
+    const k = abn.offset + i;
+    abnormal[i] = (abnBits[k >> 3] >> (k & 7)) & 1;
+  }
+  const ent = col('entity');
+  const entOffsets = ent.valueOffsets as Int32Array;
+  const entBytes = ent.values as Uint8Array;
+  const entity = strings(ent);
+  const text = info.hasText ? strings(col('text')) : undefined;
+  return {
+    length: n,
+    windowIndex: (idx.values as Int32Array).subarray(idx.offset, idx.offset + n),
+    windowStart: timestamps(col('window_start'), n),
+    windowEnd: timestamps(col('window_end'), n),
+    modality: modalities(col('modality'), n, info.path),
+    abnormal,
+    dim: info.dim,
+    vectors: (vecChild.values as Float32Array).subarray(vecStart, vecStart + n * info.dim),
+    featureOffsets: (feat.valueOffsets as Int32Array).subarray(feat.offset, feat.offset + n + 1),
+    features: (featChild.values as Float32Array).subarray(featChild.offset),
+    isSystem: (i) => {
+      const s = entOffsets[ent.offset + i];
+      if (entOffsets[ent.offset + i + 1] - s !== SYSTEM_BYTES.length) return false;
+      for (let k = 0; k < SYSTEM_BYTES.length; k++) if (entBytes[s + k] !== SYSTEM_BYTES[k]) return false;
+      return true;
+    },
+    entity: (i) => entity(i) ?? '',
+    caseId: strings(col('case_id')),
+    rootCause: strings(col('root_cause')),
+    rootCauseService: strings(col('root_cause_service')),
+    faultType: strings(col('fault_type')),
+    text: (i) => text?.(i) ?? '',
+  };
+}
+
+/** The first and last bytes of an Arrow IPC file. */
+const ARROW_MAGIC = 'ARROW1';
+
+/** A views file opened for reading: its identity and a walk over its batches, in file order. */
+export interface ViewsFile {
+  info: ViewsFileInfo;
+  batches(): IterableIterator<ViewsBatch>;
+}
+
+/**
+ * Opens an encode output (the whole file in memory, as its vectors are read anyway) and checks
+ * its identity (`viewsFileInfo`). Errors are UserErrors naming the file: not an Arrow IPC
+ * file (or a truncated one), not a views file, a version this reader does not know, a missing
+ * column.
+ */
+export async function readViews(path: string): Promise<ViewsFile> {
+  const unreadable = (why: string) => new UserError(`${path}: not a readable encode output (Arrow IPC file): ${why}`);
+  let table: Table;
+  try {
+    const bytes = await readFile(path);
+    // an IPC file opens and ends with the magic: without the end the footer is gone (a copy
+    // cut short), which arrow reports only as an internal null dereference
+    if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === ARROW_MAGIC && (bytes.length < 12 || bytes.toString('latin1', bytes.length - 6) !== ARROW_MAGIC)) {
+      throw new Error('the file is truncated (no Arrow footer)');
+    }
+    table = tableFromIPC(bytes);
+  } catch (e) {
+    throw unreadable((e as Error).message.split('\n')[0]);
+  }
+  const info = viewsFileInfo(table.schema, path);
+  return {
+    info,
+    *batches() {
+      for (const b of table.batches) yield batchView(b, info);
+    },
+  };
+}
+
+/** Reads an encode output back as an Arrow table (whole file in memory: for tests and small outputs). */
+export async function readColumnar(path: string): Promise<Table> {
+  const t = tableFromIPC(await readFile(path));
+  const v = t.schema.metadata.get(VIEWS_META.formatVersion);
+  if (t.schema.metadata.get(VIEWS_META.format) === VIEWS_FORMAT && v !== undefined && !READABLE_VERSIONS.has(v)) throw versionError(path, v);
+  return t;
+}
 /**
  * The evidence companion of an encode output (docs/views.md, "Evidence features"): one row
  * per (window, service) and per (window, service, pod) with evidence, its features in the
@@ -302,6 +612,9 @@ export async function readColumnar(path: string): Promise<Table> {
  * because its rows are per service and pod, not per (entity, modality) view.
  */
 export const EVIDENCE_FILE_FORMAT_VERSION = 1;
+const EVIDENCE_FORMAT = 'runtimeslicer-evidence';
+/** the metadata entry naming the features' layout (JSON list) */
+const EVIDENCE_LAYOUT_KEY = 'runtimeslicer.evidence_layout';
 
 /** `views.arrow` → `views.evidence.arrow` (any other name: `<name>.evidence.arrow`). */
 export function evidencePath(out: string): string {
@@ -333,7 +646,7 @@ export function evidenceSchema(layout: readonly string[], metadata: Record<strin
     new Field('items', new Utf8(), false),
     ...labelFields(),
   ];
-  return new Schema(fields, formatMetadata('runtimeslicer-evidence', EVIDENCE_FILE_FORMAT_VERSION, { 'runtimeslicer.evidence_layout': JSON.stringify(layout), ...metadata }));
+  return new Schema(fields, formatMetadata(EVIDENCE_FORMAT, EVIDENCE_FILE_FORMAT_VERSION, { [EVIDENCE_LAYOUT_KEY]: JSON.stringify(layout), ...metadata }));
 }
 
 function evidenceBatch(schema: Schema, rows: readonly EvidenceRecord[], width: number): RecordBatch {
@@ -407,8 +720,8 @@ export class EvidenceWriter {
 export async function readEvidence(path: string): Promise<{ table: Table; layout: string[] }> {
   const t = tableFromIPC(await readFile(path));
   const meta = t.schema.metadata;
-  if (meta.get('runtimeslicer.format') !== 'runtimeslicer-evidence') throw new Error(`${path}: not an evidence file (no runtimeslicer-evidence metadata)`);
-  const v = meta.get('runtimeslicer.format_version');
+  if (meta.get(VIEWS_META.format) !== EVIDENCE_FORMAT) throw new Error(`${path}: not an evidence file (no ${EVIDENCE_FORMAT} metadata)`);
+  const v = meta.get(VIEWS_META.formatVersion);
   if (v !== String(EVIDENCE_FILE_FORMAT_VERSION)) throw new Error(`${path}: evidence file of format version ${v}; this version of runtimeslicer reads version ${EVIDENCE_FILE_FORMAT_VERSION} (encode the data again)`);
-  return { table: t, layout: JSON.parse(meta.get('runtimeslicer.evidence_layout') ?? '[]') as string[] };
+  return { table: t, layout: JSON.parse(meta.get(EVIDENCE_LAYOUT_KEY) ?? '[]') as string[] };
 }
