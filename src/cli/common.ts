@@ -41,8 +41,9 @@ export function backboneOption(): Option {
 export function noCacheOption(): Option {
   return new Option('--no-cache', 'do not use the on-disk embedding cache');
 }
-export function cacheDirOption(): Option {
-  return new Option('--cache-dir <dir>', 'embedding cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)');
+/** `--cache-dir <dir>`, or (`cache --dir`) the same folder under other flags: one text of the default. */
+export function cacheDirOption(flags = '--cache-dir <dir>', what = 'embedding cache folder'): Option {
+  return new Option(flags, `${what} (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)`);
 }
 export function allowRemoteOption(): Option {
   return new Option('--allow-remote', 'allow fetching an onnx: hub model (off by default: nothing is downloaded unless asked)');
@@ -193,6 +194,20 @@ export class PhaseProgress {
   }
 }
 
+/**
+ * Runs `work` (an encode) with one progress bar per phase, passing it the `onProgress` to hand
+ * the encoder; the bar is stopped when `work` ends, also when it throws, so an error message
+ * is not printed over a bar. `label` prefixes the phase's words ("<label>: encoding").
+ */
+export async function withEncodeProgress<T>(show: boolean, label: string | undefined, work: (onProgress: PhaseProgress['onProgress']) => Promise<T>): Promise<T> {
+  const progress = new PhaseProgress(show, label === undefined ? undefined : (phase) => `${label}: ${phase}`);
+  try {
+    return await work(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
+}
+
 /** Whether `--data` names an encode output (.arrow) rather than a telemetry folder. */
 export function isEncodedFile(path: string): boolean {
   return /\.(arrow|feather|ipc)$/i.test(path) && existsSync(path) && statSync(path).isFile();
@@ -229,23 +244,22 @@ export async function loadModelWindows(data: string, o: ModelWindowsOptions): Pr
   const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
   // raw features never read the backbone's vectors: nothing worth caching
   const cache = ckpt ? openCache(o) : undefined;
-  const progress = new PhaseProgress(o.show);
   try {
     if (ckpt) checkCompatible(ckpt.header, { backboneId: backbone.id, dim: backbone.dim }, `backbone ${ckpt.header.backbone.spec} here`);
-    const windows = await encodeWindows(ds, {
-      spec: o.spec,
-      backbone,
-      cache,
-      entities: o.entities,
-      // raw states read only the metrics view; the other views need not be built
-      modalities: ckpt ? undefined : ['metrics'],
-      onProgress: progress.onProgress,
-    });
-    progress.stop();
+    const windows = await withEncodeProgress(o.show, undefined, (onProgress) =>
+      encodeWindows(ds, {
+        spec: o.spec,
+        backbone,
+        cache,
+        entities: o.entities,
+        // raw states read only the metrics view; the other views need not be built
+        modalities: ckpt ? undefined : ['metrics'],
+        onProgress,
+      }),
+    );
     noteDataProblems(ds, data);
     return windows;
   } finally {
-    progress.stop();
     cache?.close();
     await backbone.dispose?.();
   }

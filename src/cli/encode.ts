@@ -4,7 +4,7 @@ import { checkOutput } from '../sources/index.js';
 import { UserError } from '../telemetry/index.js';
 import { EmbeddingCache, encodeDataset, formatPreview, previewViews } from '../encode/index.js';
 import type { Window } from '../windows/index.js';
-import { PhaseProgress, allowRemoteOption, backboneOption, cacheDirOption, noCacheOption, openCache, positiveIntArg, run, showProgress, splitArg, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset, noteDataProblems, type CacheCliOptions } from './common.js';
+import { withEncodeProgress, allowRemoteOption, backboneOption, cacheDirOption, noCacheOption, openCache, positiveIntArg, run, showProgress, splitArg, warnStrideGap, windowOption, strideOption, faultDurationOption, openDataset, noteDataProblems, type CacheCliOptions } from './common.js';
 
 interface EncodeCliOptions extends CacheCliOptions {
   backbone: string;
@@ -68,26 +68,26 @@ export function register(program: Command): void {
         }
         if (!o.out) return; // checked above; narrows the type
         const cache = openCache(o);
-        const progress = new PhaseProgress(showProgress(o.json));
         try {
-          const r = await encodeDataset(ds, {
-            spec,
-            backboneSpec: o.backbone,
-            backboneOptions: { allowRemote: o.allowRemote },
-            cache,
-            entities: o.entities,
-            evidence: o.evidence,
-            includeText: o.text,
-            fitFilter,
-            out: o.out,
-            onProgress: progress.onProgress,
-          });
-          progress.stop();
+          const out = o.out;
+          const r = await withEncodeProgress(showProgress(o.json), undefined, (onProgress) =>
+            encodeDataset(ds, {
+              spec,
+              backboneSpec: o.backbone,
+              backboneOptions: { allowRemote: o.allowRemote },
+              cache,
+              entities: o.entities,
+              evidence: o.evidence,
+              includeText: o.text,
+              fitFilter,
+              out,
+              onProgress,
+            }),
+          );
           const summary = { out: r.path, evidence: r.evidencePath, evidenceRows: r.evidenceRows, windows: r.windows, trainWindows: r.trainWindows, rows: r.rows, texts: r.texts, dim: r.dim, backbone: r.backboneId, timings: r.timings };
           noteDataProblems(ds, path);
           process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : `wrote ${r.path}: ${r.rows} rows (${r.windows} windows, ${r.dim}-d ${r.backboneId}) in ${(r.timings.totalMs / 1000).toFixed(1)} s${r.evidencePath ? `; evidence: ${r.evidenceRows} rows in ${r.evidencePath}` : ''}\n`);
         } finally {
-          progress.stop();
           cache?.close();
         }
       }),
@@ -96,7 +96,7 @@ export function register(program: Command): void {
   program
     .command('cache')
     .description('the on-disk embedding cache: size, or clear it')
-    .option('--dir <dir>', 'cache folder (default $RUNTIMESLICER_CACHE/embeddings or ~/.cache/runtimeslicer/embeddings)')
+    .addOption(cacheDirOption('--dir <dir>', 'cache folder'))
     .option('--clear', 'delete every cached vector')
     .option('--json', 'print one JSON object')
     .action((o: { dir?: string; clear?: boolean; json?: boolean }) =>

@@ -7,7 +7,7 @@ import { MODALITIES, checkCompatible, currentFeatureLayouts, encodeWindows, load
 import { modelEmbedder, rawBackboneEmbedder } from '../eval/index.js';
 import { checkOutput } from '../sources/index.js';
 import { DEFAULT_MAX_POINTS, PROJECTION_METHODS, embeddingPlot, formatMeasure, renderSvg, svgToPng, writeFileAtomic, type EmbeddingPlot, type ProjectionMethod } from '../plot/index.js';
-import { addModelDataOptions, modelWindowSpec, nonNegativeIntArg, noteDataProblems, openCache, openDataset, PhaseProgress, positiveIntArg, run, showProgress, type CacheCliOptions } from './common.js';
+import { addModelDataOptions, modelWindowSpec, nonNegativeIntArg, noteDataProblems, openCache, openDataset, positiveIntArg, withEncodeProgress, run, showProgress, type CacheCliOptions } from './common.js';
 
 /** `--mask traces,logs`: modalities to treat as absent. */
 export function maskArg(value: string): Modality[] {
@@ -52,9 +52,7 @@ export async function computeEmbeddingPlot(o: EmbeddingPlotRequest): Promise<Emb
   try {
     checkCompatible(header, { backboneId: backbone.id, dim: backbone.dim, viewsVersion: views.viewsVersion, layouts: views.layouts }, `data for ${o.model}`);
     const ds = await openDataset(o.data, { faultDurationMs: o.faultDuration });
-    const progress = new PhaseProgress(o.show, (phase) => `${basename(o.data)}: ${phase}`);
-    const windows = await encodeWindows(ds, { spec, backbone, cache, onProgress: progress.onProgress });
-    progress.stop();
+    const windows = await withEncodeProgress(o.show, basename(o.data), (onProgress) => encodeWindows(ds, { spec, backbone, cache, onProgress }));
     noteDataProblems(ds, o.data);
     if (windows.length === 0) throw new UserError(`${o.data} has no windows to plot`);
     const embedders = [

@@ -16,7 +16,7 @@ import {
   type NamedEmbedder,
   type ProbeReport,
 } from '../eval/index.js';
-import { PhaseProgress, allowRemoteOption, cacheDirOption, durationArg, faultDurationOption, modelWindowSpec, noCacheOption, noteDataProblems, openCache, openDataset, positiveIntArg, run, savedWindowHelp, showProgress, type CacheCliOptions } from './common.js';
+import { allowRemoteOption, cacheDirOption, durationArg, faultDurationOption, modelWindowSpec, noCacheOption, noteDataProblems, openCache, openDataset, positiveIntArg, run, savedWindowHelp, showProgress, withEncodeProgress, type CacheCliOptions } from './common.js';
 
 interface ProbeModel {
   model: StateModel;
@@ -105,9 +105,7 @@ export function register(program: Command): void {
           ];
           for (const path of dataPaths) {
             const ds = await openDataset(path, { faultDurationMs: o.faultDuration, needsLabels: 'probe' });
-            const progress = new PhaseProgress(show, (phase) => `${basename(path)}: ${phase}`);
-            const windows = await encodeWindows(ds, { spec, backbone, cache, onProgress: progress.onProgress });
-            progress.stop();
+            const windows = await withEncodeProgress(show, basename(path), (onProgress) => encodeWindows(ds, { spec, backbone, cache, onProgress }));
             noteDataProblems(ds, path);
             const src = await probeSourceOf(ds, windows, path);
             reports.push(probeDataset(src, embedders, { k: o.k, minGapMs: o.minGap }));

@@ -4,3 +4,4 @@ export * from './memory/index.js';
 export * from './nezha/index.js';
 export * from './aiops22/index.js';
 export * from './otlp/index.js';
+export * from './threadlogs.js';

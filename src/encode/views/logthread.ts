@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ProblemLog, type Dataset, type LogRecord, type TimeRange } from '../../telemetry/index.js';
-import { nezhaLogStream, readNezhaLogs, type NezhaLogStream } from '../../sources/index.js';
+import { ProblemLog, guessKind, type Dataset, type LogRecord, type ProblemKind, type TimeRange } from '../../telemetry/index.js';
+import { loadLogReader, threadLogReaderOf, type LogReaderDescriptor } from '../../sources/threadlogs.js';
 import { windowStream, type WindowSpec } from '../../windows/index.js';
 import type { ForeignLogs } from './builder.js';
 import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from './logs.js';
@@ -15,14 +15,18 @@ import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
  * miner learns from those exactly as from the records themselves. (The miner stays on the
  * main thread: with it, this thread would be the slower of the two.)
  *
- * Sources that can be read in a thread: Nezha exports opened by `openNezha` (their log stream
- * is plain files). Any other dataset reads its logs on the main thread.
+ * Sources that can be read in a thread are those that describe their log stream as plain data
+ * (src/sources/threadlogs.ts: Nezha exports and OTLP folders, whose logs are files on disk).
+ * Any other dataset reads its logs on the main thread.
  */
 
 const KIND = 'runtimeslicer:log-summaries';
 
 interface Settings {
-  streams: NezhaLogStream;
+  logs: LogReaderDescriptor;
+  /** the dataset's ordering bound: windowStream cuts the same windows with it */
+  disorderMs: number;
+  format: Dataset['format'];
   timeRange: TimeRange;
   spec: WindowSpec;
   range?: TimeRange;
@@ -40,7 +44,7 @@ interface Part {
   logs: ForeignLogs;
 }
 
-type Problem = [string, number, string];
+type Problem = [string, number, string, ProblemKind];
 
 type Out =
   | { type: 'parts'; parts: Part[]; upTo: number; problems: Problem[] }
@@ -63,10 +67,14 @@ export class LogSummaryThread {
    * (position in the pass) is a training window.
    */
   static start(ds: Dataset, spec: WindowSpec, range: TimeRange | undefined, train: Uint8Array, records = false): LogSummaryThread | undefined {
-    const streams = nezhaLogStream(ds);
-    if (!streams || ds.cases?.length) return undefined;
+    // case-based datasets cut windows per case, which this thread does not do
+    if (ds.cases?.length) return undefined;
+    const logs = threadLogReaderOf(ds);
+    if (!logs) return undefined;
     const settings: Settings = {
-      streams,
+      logs,
+      disorderMs: ds.disorderMs,
+      format: ds.format,
       timeRange: { start: ds.timeRange.start, end: ds.timeRange.end },
       spec: { lengthMs: spec.lengthMs, strideMs: spec.strideMs },
       range: range ? { start: range.start, end: range.end } : undefined,
@@ -95,7 +103,7 @@ export class LogSummaryThread {
 
   private async receive(): Promise<void> {
     const m = await this.ch.next();
-    for (const [file, line, reason] of m.problems) this.problems.add(file, line, reason);
+    for (const [file, line, reason, kind] of m.problems) this.problems.add(file, line, reason, kind);
     if (m.type === 'end') this.ended = true;
     else {
       for (const p of m.parts) this.parts.push(p);
@@ -111,9 +119,9 @@ export class LogSummaryThread {
 /** Problems of the thread's reading, handed to the main thread's log with the next message. */
 class ForwardedProblems extends ProblemLog {
   pending: Problem[] = [];
-  override add(file: string, line: number, reason: string): void {
-    super.add(file, line, reason);
-    this.pending.push([file, line, reason]);
+  override add(file: string, line: number, reason: string, kind: ProblemKind = guessKind(reason)): void {
+    super.add(file, line, reason, kind);
+    this.pending.push([file, line, reason, kind]);
   }
   take(): Problem[] {
     const p = this.pending;
@@ -130,20 +138,21 @@ async function run(s: Settings): Promise<void> {
   const port = parentPort!;
   const problems = new ForwardedProblems(0);
   const empty = async function* <T>(): AsyncGenerator<T[]> {};
+  const read = await loadLogReader(s.logs);
   // Only what windowStream reads: the main thread's time range (hence the same windows) and the log stream.
   const source: Dataset = {
-    format: 'nezha',
+    format: s.format,
     root: '',
     entities: [],
     timeRange: s.timeRange,
     labels: [],
     problems,
-    disorderMs: s.streams.disorderMs,
+    disorderMs: s.disorderMs,
     notes: [],
     topology: async () => ({ entities: [], edges: [] }),
     metrics: () => empty(),
     spans: () => empty(),
-    logs: (range) => readNezhaLogs(s.streams, range, problems),
+    logs: (range) => read(range, problems),
   };
   const serviceMap = new Map(s.services);
   const serviceOf = (e: string) => serviceMap.get(e) ?? e;

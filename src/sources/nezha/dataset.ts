@@ -25,6 +25,8 @@ import { readFaultList } from './faults.js';
 import { readMetricFile, sliceTables } from './metrics.js';
 import type { MetricTable } from './metrics.js';
 import { Names, detach, podNodesFromLogHead, readLogFile, readTraceFile } from './minutes.js';
+import { registerLogReader } from '../threadlogs.js';
+import type { LogReaderDescriptor, ThreadLogSource } from '../threadlogs.js';
 
 /**
  * How construct_data is exposed: it is fault-free reference data from the same system. Its
@@ -234,7 +236,7 @@ interface MetricCluster {
   end: number;
 }
 
-class NezhaSource implements NezhaDataset {
+class NezhaSource implements NezhaDataset, ThreadLogSource {
   readonly format = 'nezha' as const;
   readonly disorderMs: number;
   readonly sourceFiles: string[];
@@ -290,9 +292,9 @@ class NezhaSource implements NezhaDataset {
     return minuteLogs(this.layout.logFiles, range, this.disorderMs, { problems: this.problems, names: this.names });
   }
 
-  /** What `readNezhaLogs` needs to read this dataset's log stream elsewhere (plain data). */
-  logStreamSpec(): NezhaLogStream {
-    return { logFiles: this.layout.logFiles.map((f) => ({ ...f })), disorderMs: this.disorderMs };
+  /** The log stream is plain files: another thread reads it with `readNezhaLogs` (src/sources/threadlogs.ts). */
+  threadLogReader(): LogReaderDescriptor<NezhaLogStream> {
+    return { reader: NEZHA_LOG_READER, module: import.meta.url, args: { logFiles: this.layout.logFiles.map((f) => ({ ...f })), disorderMs: this.disorderMs } };
   }
 
   topology(): Promise<Topology> {
@@ -360,15 +362,13 @@ export interface NezhaLogStream {
   disorderMs: number;
 }
 
-/** The log stream of a dataset opened by `openNezha`; undefined for any other dataset. */
-export function nezhaLogStream(ds: Dataset): NezhaLogStream | undefined {
-  return ds instanceof NezhaSource ? ds.logStreamSpec() : undefined;
-}
-
 /** The same records, in the same order, as the dataset's `logs(range)`; problems go to `problems`. */
 export function readNezhaLogs(spec: NezhaLogStream, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<LogRecord[]> {
   return minuteLogs(spec.logFiles, range, spec.disorderMs, { problems, names: new Names() });
 }
+
+const NEZHA_LOG_READER = 'nezha';
+registerLogReader(NEZHA_LOG_READER, readNezhaLogs);
 
 export async function openNezha(path: string, opts: LoadOptions = {}): Promise<NezhaDataset> {
   const found = await findDays(path);

@@ -5,7 +5,7 @@
  */
 import { findDays } from './layout.js';
 
-export { openNezha, nezhaLogStream, readNezhaLogs } from './dataset.js';
+export { openNezha, readNezhaLogs } from './dataset.js';
 export type { NezhaDataset, NezhaLogStream } from './dataset.js';
 export { dockerLogBody, severityOf } from './minutes.js';
 

@@ -32,6 +32,8 @@ import { readFaults } from './faults.js';
 import { LatenessMeter, ReorderBuffer } from './reorder.js';
 import { DeltaConverter } from './temporality.js';
 import type { EmitPoint, RawPoint } from './temporality.js';
+import { registerLogReader } from '../threadlogs.js';
+import type { LogReaderDescriptor, ThreadLogSource } from '../threadlogs.js';
 
 export interface OtlpLoadOptions extends LoadOptions {
   /**
@@ -147,7 +149,7 @@ function firstProblems(problems: ProblemLog, n = 3): string {
   return `: ${shown.join('; ')}${more}`;
 }
 
-export class OtlpDataset implements Dataset {
+export class OtlpDataset implements Dataset, ThreadLogSource {
   readonly format = 'otlp' as const;
   entities: Entity[] = [];
   timeRange: TimeRange = { start: 0, end: 0 };
@@ -314,22 +316,11 @@ export class OtlpDataset implements Dataset {
     if (this.dataRange.end >= this.dataRange.start) this.timeRange = { start: this.dataRange.start, end: this.dataRange.end + 1 };
   }
 
-  /** Files holding a modality, in the order the streams read them: by earliest record. */
-  private filesOf(mod: Modality, range?: TimeRange): FileInfo[] {
-    return this.files
-      .filter((f) => {
-        const s = f.stats[mod];
-        // spans are ordered (and filtered) by start, and `max` is a start time too
-        return s !== undefined && (!range || (s.min < range.end && s.max >= range.start));
-      })
-      .sort((a, b) => a.stats[mod]!.min - b.stats[mod]!.min);
-  }
-
   /** Lateness of the concatenation of a modality's files in reading order. */
   private measuredLateness(mod: Modality): number {
     let runMax = -Infinity;
     let late = 0;
-    for (const f of this.filesOf(mod)) {
+    for (const f of filesOf(this.files, mod)) {
       const s = f.stats[mod]!;
       late = Math.max(late, s.lateness, runMax - s.min);
       runMax = Math.max(runMax, s.max);
@@ -337,71 +328,15 @@ export class OtlpDataset implements Dataset {
     return late;
   }
 
-  /**
-   * Records of one modality in time order (within disorderMs), restricted to `range`. `decode`
-   * turns a request into (time, record) pairs.
-   */
-  private async *ordered<T>(
+  /** Records of one modality in time order (within disorderMs), restricted to `range` (see `orderedRecords`). */
+  private ordered<T>(
     mod: Modality,
     range: TimeRange | undefined,
     batch: number,
     timeOf: (x: T) => number,
     decode: (req: Record<string, unknown>, push: (x: T) => void) => void,
   ): AsyncGenerator<T[]> {
-    const { horizonMs, measuredMs } = this.reorder[mod];
-    let file = '';
-    let line = 0;
-    // Records later than measured cannot happen unless a file changed since the metadata pass;
-    // they are reported and dropped rather than breaking the ordering contract.
-    const buf = new ReorderBuffer<T>(timeOf, horizonMs, measuredMs - horizonMs, batch, (x, behind) =>
-      this.problems.add(file, line, `late record: ${mod} at ${isoTime(timeOf(x))} came ${behind} ms behind the stream (dropped)`, 'clock'),
-    );
-    const start = range?.start ?? -Infinity;
-    const end = range?.end ?? Infinity;
-    for (const f of this.filesOf(mod, range)) {
-      file = f.rel;
-      const lateness = f.stats[mod]!.lateness;
-      let runMax = -Infinity;
-      const found: T[] = [];
-      const opts: ReadRequestsOptions = { mode: f.mode };
-      const ix = f.lines[mod];
-      if (ix && range) {
-        // From the metadata pass: parse only lines with records in range, stop at the line
-        // after which nothing can be in range any more.
-        let m = -Infinity;
-        let lastLine = Infinity;
-        for (let k = 0; k < ix.line.length; k++) {
-          m = Math.max(m, ix.max[k]);
-          if (m - lateness >= end) {
-            lastLine = ix.line[k];
-            break;
-          }
-        }
-        let p = 0;
-        opts.lastLine = lastLine;
-        opts.skipLine = (lineNo) => {
-          while (p < ix.line.length && ix.line[p] < lineNo) p++;
-          return p >= ix.line.length || ix.line[p] !== lineNo || ix.max[p] < start || ix.min[p] >= end;
-        };
-      }
-      for await (const r of readRequests(f.path, opts)) {
-        line = r.line;
-        found.length = 0;
-        decode(r.req, (x) => found.push(x));
-        for (const x of found) {
-          const t = timeOf(x);
-          if (t > runMax) runMax = t;
-          if (t >= start && t < end) buf.push(x);
-        }
-        const out = buf.take();
-        if (out) yield out;
-        // Nothing later in this file can be earlier than runMax − its lateness: past the range.
-        if (runMax - lateness >= end) break;
-      }
-    }
-    const rest = buf.drain();
-    this.peakBuffered[mod] = buf.peak;
-    if (rest.length > 0) yield rest;
+    return orderedRecords({ files: this.files, ...this.reorder[mod] }, mod, range, batch, timeOf, decode, this.problems, (peak) => (this.peakBuffered[mod] = peak));
   }
 
   async *metrics(range?: TimeRange): AsyncGenerator<MetricSeries[]> {
@@ -456,7 +391,18 @@ export class OtlpDataset implements Dataset {
   }
 
   async *logs(range?: TimeRange): AsyncGenerator<LogRecord[]> {
-    yield* this.ordered<LogRecord>('logs', range, 5000, (l) => l.time, (req, push) => decodeRequest(req, { log: push }, ONLY.logs));
+    yield* this.ordered<LogRecord>('logs', range, LOG_BATCH, logTime, decodeLogs);
+  }
+
+  /**
+   * The log stream is files on disk: another thread reads it with `readOtlpLogs` from the file
+   * list, line index and reorder bounds of the metadata pass (src/sources/threadlogs.ts).
+   */
+  threadLogReader(): LogReaderDescriptor<OtlpLogStream> {
+    const files = this.files
+      .filter((f) => f.stats.logs !== undefined)
+      .map((f): FileInfo => ({ path: f.path, rel: f.rel, mode: f.mode, stats: { logs: f.stats.logs }, lines: f.lines.logs ? { logs: f.lines.logs } : {} }));
+    return { reader: OTLP_LOG_READER, module: import.meta.url, args: { files, ...this.reorder.logs } };
   }
 
   topology(): Promise<Topology> {
@@ -516,3 +462,109 @@ export class OtlpDataset implements Dataset {
     return { entities: this.entities, edges: list };
   }
 }
+
+/** Files holding a modality, in the order the streams read them: by earliest record. */
+function filesOf(files: readonly FileInfo[], mod: Modality, range?: TimeRange): FileInfo[] {
+  return files
+    .filter((f) => {
+      const s = f.stats[mod];
+      // spans are ordered (and filtered) by start, and `max` is a start time too
+      return s !== undefined && (!range || (s.min < range.end && s.max >= range.start));
+    })
+    .sort((a, b) => a.stats[mod]!.min - b.stats[mod]!.min);
+}
+
+/** What a modality's stream reads: the files (with their metadata-pass stats) and the reorder bounds. */
+interface OrderedStream {
+  files: readonly FileInfo[];
+  horizonMs: number;
+  measuredMs: number;
+}
+
+/**
+ * Records of one modality in time order (within disorderMs), restricted to `range`. `decode`
+ * turns a request into (time, record) pairs. Plain data in, so that another thread can read a
+ * stream too; `onPeak` gets the most records held at once, at the end.
+ */
+async function* orderedRecords<T>(
+  stream: OrderedStream,
+  mod: Modality,
+  range: TimeRange | undefined,
+  batch: number,
+  timeOf: (x: T) => number,
+  decode: (req: Record<string, unknown>, push: (x: T) => void) => void,
+  problems: ProblemLog,
+  onPeak?: (peak: number) => void,
+): AsyncGenerator<T[]> {
+  const { horizonMs, measuredMs } = stream;
+  let file = '';
+  let line = 0;
+  // Records later than measured cannot happen unless a file changed since the metadata pass;
+  // they are reported and dropped rather than breaking the ordering contract.
+  const buf = new ReorderBuffer<T>(timeOf, horizonMs, measuredMs - horizonMs, batch, (x, behind) =>
+    problems.add(file, line, `late record: ${mod} at ${isoTime(timeOf(x))} came ${behind} ms behind the stream (dropped)`, 'clock'),
+  );
+  const start = range?.start ?? -Infinity;
+  const end = range?.end ?? Infinity;
+  for (const f of filesOf(stream.files, mod, range)) {
+    file = f.rel;
+    const lateness = f.stats[mod]!.lateness;
+    let runMax = -Infinity;
+    const found: T[] = [];
+    const opts: ReadRequestsOptions = { mode: f.mode };
+    const ix = f.lines[mod];
+    if (ix && range) {
+      // From the metadata pass: parse only lines with records in range, stop at the line
+      // after which nothing can be in range any more.
+      let m = -Infinity;
+      let lastLine = Infinity;
+      for (let k = 0; k < ix.line.length; k++) {
+        m = Math.max(m, ix.max[k]);
+        if (m - lateness >= end) {
+          lastLine = ix.line[k];
+          break;
+        }
+      }
+      let p = 0;
+      opts.lastLine = lastLine;
+      opts.skipLine = (lineNo) => {
+        while (p < ix.line.length && ix.line[p] < lineNo) p++;
+        return p >= ix.line.length || ix.line[p] !== lineNo || ix.max[p] < start || ix.min[p] >= end;
+      };
+    }
+    for await (const r of readRequests(f.path, opts)) {
+      line = r.line;
+      found.length = 0;
+      decode(r.req, (x) => found.push(x));
+      for (const x of found) {
+        const t = timeOf(x);
+        if (t > runMax) runMax = t;
+        if (t >= start && t < end) buf.push(x);
+      }
+      const out = buf.take();
+      if (out) yield out;
+      // Nothing later in this file can be earlier than runMax − its lateness: past the range.
+      if (runMax - lateness >= end) break;
+    }
+  }
+  const rest = buf.drain();
+  onPeak?.(buf.peak);
+  if (rest.length > 0) yield rest;
+}
+
+/** A log stream as plain data, for `readOtlpLogs` in another thread. */
+export interface OtlpLogStream extends OrderedStream {
+  files: FileInfo[];
+}
+
+const LOG_BATCH = 5000;
+const logTime = (l: LogRecord) => l.time;
+const decodeLogs = (req: Record<string, unknown>, push: (x: LogRecord) => void) => decodeRequest(req, { log: push }, ONLY.logs);
+
+/** The same records, in the same order, as the dataset's `logs(range)`; problems go to `problems`. */
+export function readOtlpLogs(stream: OtlpLogStream, range: TimeRange | undefined, problems: ProblemLog): AsyncIterable<LogRecord[]> {
+  return orderedRecords(stream, 'logs', range, LOG_BATCH, logTime, decodeLogs, problems);
+}
+
+const OTLP_LOG_READER = 'otlp';
+registerLogReader(OTLP_LOG_READER, readOtlpLogs);
