@@ -2,7 +2,7 @@ import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_t
 import { basename } from 'node:path';
 import { loadDataset } from '../sources/index.js';
 import { createBackbone, type EncodeProgress } from '../encode/index.js';
-import { failureOf, startModuleWorker, type WorkerFailure } from '../encode/views/thread.js';
+import { failureOf, startModuleWorker, type WorkerFailure } from '../encode/threads/index.js';
 import { evaluateDataset, type EvalReport } from '../eval/index.js';
 import type { ReportTimeline } from '../eval/report/index.js';
 import type { Dataset } from '../telemetry/index.js';

@@ -2,7 +2,8 @@
 // backbones, the embedding cache, and the pipeline that writes vectors to an Arrow file.
 export * from './views/index.js';
 export * from './pipeline.js';
-export { ColumnarSink, type SinkSettings } from './columnar.js';
+// worker threads: the sink is public; the plumbing and the other workers stay inside encode/
+export { ColumnarSink, type SinkSettings } from './threads/index.js';
 export * from './formats/index.js';
 export * from './backbones/index.js';
 export * from './cache/index.js';

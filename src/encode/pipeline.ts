@@ -4,11 +4,9 @@ import { MODALITIES, UserError, type Dataset, type Modality } from '../telemetry
 import { datasetWindows, labelWindows, windowStream, type Window, type WindowLabel, type WindowSpec } from '../windows/index.js';
 import { createBackbone, embedDistinct, type Backbone, type BackboneOptions } from './backbones/index.js';
 import { cachedEmbed, type EmbeddingCache } from './cache/index.js';
-import { ColumnarSink } from './columnar.js';
 import { ColumnarWriter, EvidenceWriter, evidencePath, rowBlock, viewsMetadata, type ColumnarOptions, type EncodedRow, type EvidenceRecord } from './formats/index.js';
 import { EVIDENCE_FEATURES, EVIDENCE_VERSION, FEATURE_LAYOUTS, SYSTEM_ENTITY, VIEWS_FORMAT_VERSION, ViewBuilder, datasetServiceOf, type ModalityViews, type ViewBuilderOptions, type ViewBuilderState, type WindowSummary, type ForeignLogs, type ViewInput, MetricWindows, type MetricData } from './views/index.js';
-import { LogSummaryThread } from './views/logthread.js';
-import { EvidenceThread } from './views/evidence-thread.js';
+import { ColumnarSink, EvidenceThread, LogSummaryThread } from './threads/index.js';
 import type { EvidenceRow } from './views/evidence.js';
 
 export interface EncodeProgress {
@@ -69,7 +67,7 @@ export interface EncodeOptions {
   threads?: boolean;
   /**
    * With `threads`, also make the span and log evidence and the evidence rows in a thread of
-   * their own (src/encode/views/evidence-thread.ts; the same rows). Default off: measured, it
+   * their own (src/encode/threads/evidence.ts; the same rows). Default off: measured, it
    * takes ≈ 3 s of CPU off the main thread but adds about as much CPU in all, and on two cores
    * the wall time did not come down (docs/views.md, "Evidence in a thread").
    */
@@ -238,7 +236,7 @@ async function encodeWith(ds: Dataset, opts: EncodeOptions, backbone: Backbone, 
   const threaded: string[] = [];
   // the log thread trains the miner beside the fit: with a fitted state there is nothing to train
   const logThread = threads && !opts.fitted && wanted.includes('logs') ? LogSummaryThread.start(ds, opts.spec, opts.range, run.train, run.builder.evidence) : undefined;
-  // the span and log evidence and the evidence rows beside both passes (src/encode/views/evidence-thread.ts)
+  // the span and log evidence and the evidence rows beside both passes (src/encode/threads/evidence.ts)
   const evidenceThread = threads && opts.evidenceThread && !opts.fitted && run.builder.evidence ? EvidenceThread.start(run.builder.seed) : undefined;
   const sinkEmbeds = threads && spec !== undefined && backbone.id.startsWith('hash-') && (!opts.cache || backbone.cacheable === false);
   let sink: ColumnarSink | undefined;

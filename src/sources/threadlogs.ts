@@ -2,7 +2,7 @@ import type { Dataset, LogRecord, ProblemLog, TimeRange } from '../telemetry/ind
 
 /**
  * Log streams that another thread can read. The encode stage reads and summarises the logs of
- * its fitting pass in a worker thread (src/encode/views/logthread.ts); a worker cannot be
+ * its fitting pass in a worker thread (src/encode/threads/logs.ts); a worker cannot be
  * handed a dataset object, so a source that can read its logs elsewhere describes that reading
  * as plain data (a descriptor), and the worker turns the descriptor back into records through
  * this registry. The thread depends on this contract only, not on any source.

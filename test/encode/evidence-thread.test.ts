@@ -1,4 +1,4 @@
-// The evidence in a worker thread (src/encode/views/evidence-thread.ts): the fitting pass's
+// The evidence in a worker thread (src/encode/threads/evidence.ts): the fitting pass's
 // span and log evidence and the views pass's rows made there must be the rows, references and
 // file bytes of the same encode on one thread.
 import { test } from 'node:test';

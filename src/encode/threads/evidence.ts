@@ -1,10 +1,10 @@
 import { isMainThread, parentPort, workerData, type Transferable } from 'node:worker_threads';
 import type { LogRecord, Span, SpanStatus, TimeRange } from '../../telemetry/index.js';
-import type { ForeignRecords } from './builder.js';
-import { EvidencePass, describeTemplate, evidenceRows, foreignRecords, type EvidenceReferences, type EvidenceRow, type EvidenceWindow } from './evidence.js';
-import type { PodResources } from './evidence-resources.js';
-import { SliceMemo } from './memo.js';
-import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
+import type { ForeignRecords } from '../views/builder.js';
+import { EvidencePass, describeTemplate, evidenceRows, foreignRecords, type EvidenceReferences, type EvidenceRow, type EvidenceWindow } from '../views/evidence.js';
+import type { PodResources } from '../views/evidence-resources.js';
+import { SliceMemo } from '../views/memo.js';
+import { WorkerChannel, failureOf, startModuleWorker } from './worker.js';
 
 /**
  * The span and log evidence of an encode made in a worker thread (docs/views.md, "Evidence in a

@@ -1,8 +1,11 @@
 import { Worker, type Transferable } from 'node:worker_threads';
 
 /**
- * Worker threads of the encode stage: the log reader of the fitting pass and the embedding and
- * Arrow-writing sink of the second pass run beside the main thread, so both cores work.
+ * The generic plumbing of this package's worker threads: start a module of the package in a
+ * thread, carry its messages and its failures back. The encode stage's workers sit beside this
+ * file (logs.ts: the log reader of the fitting pass; evidence.ts: the span and log evidence;
+ * sink.ts: the embedding and Arrow-writing sink of the second pass), so both cores work; the
+ * CLI's real-data demo (cli/demo-real.ts) runs its evaluation in a thread through it too.
  */
 
 /**

@@ -2,10 +2,10 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ProblemLog, guessKind, type Dataset, type LogRecord, type ProblemKind, type TimeRange } from '../../telemetry/index.js';
 import { loadLogReader, threadLogReaderOf, type LogReaderDescriptor } from '../../sources/threadlogs.js';
 import { windowStream, type WindowSpec } from '../../windows/index.js';
-import type { ForeignLogs } from './builder.js';
-import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from './logs.js';
-import { SliceMemo } from './memo.js';
-import { WorkerChannel, failureOf, startModuleWorker } from './thread.js';
+import type { ForeignLogs } from '../views/builder.js';
+import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from '../views/logs.js';
+import { SliceMemo } from '../views/memo.js';
+import { WorkerChannel, failureOf, startModuleWorker } from './worker.js';
 
 /**
  * Log summaries of a fitting pass made in a worker thread, while the main thread reads metrics

@@ -1,13 +1,13 @@
 /**
  * The `encode` output written from a worker thread: embedding (when given a backbone spec) and
  * Arrow writing overlap the views on the main thread. The file format itself is
- * formats/views.ts.
+ * encode/formats/views.ts.
  */
 import { rm } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Backbone } from './backbones/index.js';
-import { WorkerChannel, failureOf, startModuleWorker } from './views/thread.js';
-import { ColumnarWriter, type ColumnarOptions, type RowBlock } from './formats/index.js';
+import type { Backbone } from '../backbones/index.js';
+import { WorkerChannel, failureOf, startModuleWorker } from './worker.js';
+import { ColumnarWriter, type ColumnarOptions, type RowBlock } from '../formats/index.js';
 
 const SINK_KIND = 'runtimeslicer:columnar-sink';
 
@@ -116,7 +116,7 @@ function runSink(settings: SinkSettings, tmp: string | undefined): void {
   };
   let chain: Promise<void> = (async () => {
     if (settings.backboneSpec) {
-      const { createBackbone } = await import('./backbones/index.js');
+      const { createBackbone } = await import('../backbones/index.js');
       backbone = await createBackbone(settings.backboneSpec);
       if (settings.backboneId && backbone.id !== settings.backboneId) throw new Error(`columnar sink: backbone ${backbone.id} is not ${settings.backboneId}`);
       if (backbone.dim !== dim) throw new Error(`columnar sink: backbone dim ${backbone.dim}, expected ${dim}`);
