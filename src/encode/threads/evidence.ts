@@ -1,8 +1,9 @@
 import { isMainThread, parentPort, workerData, type Transferable } from 'node:worker_threads';
 import type { LogRecord, Span, SpanStatus, TimeRange } from '../../telemetry/index.js';
 import type { ForeignRecords } from '../views/builder.js';
-import { EvidencePass, describeTemplate, evidenceRows, foreignRecords, type EvidenceReferences, type EvidenceRow, type EvidenceWindow } from '../views/evidence.js';
+import { EvidencePass, describeTemplate, evidenceRows, type EvidenceReferences, type EvidenceRow, type EvidenceWindow } from '../views/evidence.js';
 import type { PodResources } from '../views/evidence-resources.js';
+import { foreignRecords, packForeignRecords } from '../views/foreign-records.js';
 import { SliceMemo } from '../views/memo.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './worker.js';
 
@@ -132,15 +133,7 @@ export class EvidenceThread {
     // a window with records but none new still takes records in (the pass then retries records
     // waiting for their span): one old record, which the pass skips, makes it do so
     if (pick.length === 0) pick.push(0);
-    return {
-      time: Float64Array.from(pick, (i) => logs[i].time),
-      traceId: pick.map((i) => logs[i].traceId ?? null),
-      spanId: pick.map((i) => logs[i].spanId ?? null),
-      entity: pick.map((i) => logs[i].entity),
-      service: pick.map((i) => logs[i].service),
-      shape: Int32Array.from(pick, (i) => shapes[i]),
-      errorBody: pick.map((i) => (logs[i].spanId && (logs[i].severity === 'error' || logs[i].severity === 'fatal') ? logs[i].body : null)),
-    };
+    return packForeignRecords(logs, pick, shapes);
   }
 
   private name(s: string): number {

@@ -4,6 +4,7 @@ import { loadLogReader, threadLogReaderOf, type LogReaderDescriptor } from '../.
 import { windowStream, type WindowSpec } from '../../windows/index.js';
 import type { ForeignLogs } from '../views/builder.js';
 import { ServiceNumbers, ShapeTable, ownCopy, summarizeLogs } from '../views/logs.js';
+import { packForeignRecords } from '../views/foreign-records.js';
 import { SliceMemo } from '../views/memo.js';
 import { WorkerChannel, failureOf, startModuleWorker } from './worker.js';
 
@@ -205,15 +206,7 @@ function logSummaries(s: Settings, serviceOf: (e: string) => string): Summarizer
         const pick: number[] = [];
         for (let i = 0; i < logs.length; i++) if (logs[i].time >= sentUpTo && logs[i].time < w.end) pick.push(i);
         sentUpTo = Math.max(sentUpTo, w.end);
-        part.logs.records = {
-          time: Float64Array.from(pick, (i) => logs[i].time),
-          traceId: pick.map((i) => logs[i].traceId ?? null),
-          spanId: pick.map((i) => logs[i].spanId ?? null),
-          entity: pick.map((i) => logs[i].entity),
-          service: pick.map((i) => logs[i].service),
-          shape: Int32Array.from(pick, (i) => sh[i]),
-          errorBody: pick.map((i) => (logs[i].spanId && (logs[i].severity === 'error' || logs[i].severity === 'fatal') ? logs[i].body : null)),
-        };
+        part.logs.records = packForeignRecords(logs, pick, sh);
       }
       if (s.train[w.index]) {
         if (trained.length < table.size) {

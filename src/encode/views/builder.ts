@@ -9,7 +9,8 @@ import { SeriesParts, isParts, metricCount, type MetricData, type MetricParts } 
 import { SeededRandom, type Baseline } from './stats.js';
 import { DEFAULT_TEXT_BUDGET } from './text.js';
 import { ResourceHistory, type PodResources } from './evidence-resources.js';
-import { EvidencePass, describeTemplate, evidenceFromJSON, foreignRecords, evidenceRows, evidenceToJSON, type EvidenceReferences, type EvidenceRow, type EvidenceState, type EvidenceWindow } from './evidence.js';
+import { EvidencePass, describeTemplate, evidenceFromJSON, evidenceRows, evidenceToJSON, type EvidenceReferences, type EvidenceRow, type EvidenceState, type EvidenceWindow } from './evidence.js';
+import { foreignRecords } from './foreign-records.js';
 import type { EvidenceThread } from '../threads/evidence.js';
 import { EDGE_ARROW, SYSTEM, TracesFit, traceView, traceWindow, SpanIndex, type StatBaselines, type TraceBaselines, type TraceWindow } from './traces.js';
 

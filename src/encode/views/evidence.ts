@@ -29,7 +29,6 @@ import { fitMedians, type KeyMedian } from '../evidence/edges.js';
 import { EvidenceSpanIndex, type KeyValues, type OutcomeCounts, type OutcomeValues, type SpanEvidence, type SpanRecords, type StructOp, type StructSig } from './evidence-spans.js';
 import { ITEM_MIN, fmt, push, q, sig, sorted, sortedMedian, type Item } from './evidence-util.js';
 import type { PodResources } from './evidence-resources.js';
-import type { ForeignRecords } from './builder.js';
 import { SeededRandom } from './stats.js';
 
 /**
@@ -1150,21 +1149,4 @@ export function evidenceFromJSON(s: EvidenceState | undefined): EvidenceReferenc
     outcomes: s.outcomes ? new Map(s.outcomes.map(([k, slowMs, calls, bad, windows, dispersion]) => [k, { slowMs: slowMs ?? Infinity, calls, bad, windows, dispersion }])) : undefined,
     structure: s.structure ? new Map(s.structure.map(([k, n, c]) => [k, { n, children: new Map(c.map(([ck, sum, sumSq]) => [ck, { sum, sumSq }])) }])) : undefined,
   };
-}
-
-/**
- * Records handed over by the log thread (`ForeignLogs.records`: each record once, with the
- * first window whose end is after it), as `EvidencePass.add` takes them; `localShape` maps the
- * thread's line shapes to this side's.
- */
-export function foreignRecords(r: ForeignRecords, localShape: (shape: number) => number): { logs: LogRecord[]; shapes: number[] } {
-  const logs: LogRecord[] = new Array(r.time.length);
-  const shapes: number[] = new Array(r.time.length);
-  for (let i = 0; i < r.time.length; i++) {
-    // only the call-outcome complaints read a severity and a body: of ERROR records with a span id
-    const err = r.errorBody?.[i];
-    logs[i] = { time: r.time[i], entity: r.entity[i], service: r.service[i], severity: err != null ? 'error' : 'unknown', body: err ?? '', traceId: r.traceId[i] ?? undefined, spanId: r.spanId[i] ?? undefined };
-    shapes[i] = localShape(r.shape[i]);
-  }
-  return { logs, shapes };
 }
