@@ -12,7 +12,7 @@ import { embeddingPlot, renderSvg } from '../plot/index.js';
 import { StatePartition, adjustedRandIndex, rawMetricRows, stateRows, summarizeStates, type StateSummary } from '../states/index.js';
 import { prepareLocalizer, type Ranking, type Suspect } from '../tasks/index.js';
 import { isoTime, type Dataset, type FaultLabel } from '../telemetry/index.js';
-import { Progress, nonNegativeIntArg, run, withEncodeProgress } from './common.js';
+import { Progress, nonNegativeIntArg, run, showProgress, withEncodeProgress } from './common.js';
 import { formatEmbeddingSummary } from './plot.js';
 import { RealDataThread, evaluateRealData, faultSpans, type RealDataResult } from './demo-real.js';
 
@@ -64,9 +64,6 @@ const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
-
-/** Encode progress bars (one per phase) are shown on a terminal only. */
-const showBars = () => process.stderr.isTTY === true;
 
 /**
  * The headline tables of the evaluate Markdown: the tuned tasks' Table 1 beside the paper's
@@ -136,7 +133,7 @@ function stateSpans(windows: readonly EncodedWindow[], states: readonly number[]
 }
 
 async function evaluate(ds: Dataset, backbone: Backbone, name: string, folds: number, seed: number, models: { name: string; model: StateModel }[]): Promise<EvalReport> {
-  return withEncodeProgress(showBars(), name, async (onProgress) => (await evaluateDataset(ds, { backbone, spec: SPEC, folds, seed, models, name, onProgress })).report);
+  return withEncodeProgress(showProgress(), name, async (onProgress) => (await evaluateDataset(ds, { backbone, spec: SPEC, folds, seed, models, name, onProgress })).report);
 }
 
 async function demo(o: DemoOptions): Promise<void> {
@@ -173,7 +170,7 @@ async function demo(o: DemoOptions): Promise<void> {
   say(`2. pre-training the state model on the training run without task labels (views → hash backbone → modal InfoNCE + temporal + weak anomaly terms)`);
   t = performance.now();
   const backbone = await createBackbone('hash');
-  const enc = await withEncodeProgress(showBars(), 'training run', (onProgress) => encodeDataset(train, { spec: SPEC, backboneSpec: 'hash', out: arrow, onProgress }));
+  const enc = await withEncodeProgress(showProgress(), 'training run', (onProgress) => encodeDataset(train, { spec: SPEC, backboneSpec: 'hash', out: arrow, onProgress }));
   // the views file is the training input: nothing is encoded twice
   const trainWindows = (await readEncodedWindows(arrow)).windows;
   const b2t = new Progress('training', plan.epochs);
@@ -206,7 +203,7 @@ async function demo(o: DemoOptions): Promise<void> {
 
   say(`3. runtime states of the held-out run: k-means over its state embeddings with traces and logs masked (load lives in the metrics; faults in traces and logs), k by silhouette`);
   t = performance.now();
-  const heldWindows = await withEncodeProgress(showBars(), 'held-out run', (onProgress) => encodeWindows(held, { spec: SPEC, backbone, entities: true, onProgress }));
+  const heldWindows = await withEncodeProgress(showProgress(), 'held-out run', (onProgress) => encodeWindows(held, { spec: SPEC, backbone, entities: true, onProgress }));
   const partition = StatePartition.fit(stateRows(model, heldWindows, { mask: ['traces', 'logs'] }), { method: 'kmeans', kMax: 6, seed: o.seed });
   const states = partition.labels;
   for (const s of summarizeStates(heldWindows, states, { k: partition.k, strideMs: SPEC.strideMs, topFeatures: 2, topServices: 1 })) say('   ' + stateLine(s));
@@ -275,7 +272,7 @@ async function demo(o: DemoOptions): Promise<void> {
     t = performance.now();
     let real: RealDataResult;
     if (nezhaThread) real = await nezhaThread.result();
-    else real = await withEncodeProgress(showBars(), basename(nezha), (onProgress) => evaluateRealData(nezha, o.seed, SPEC, onProgress));
+    else real = await withEncodeProgress(showProgress(), basename(nezha), (onProgress) => evaluateRealData(nezha, o.seed, SPEC, onProgress));
     const rep = real.report;
     const json = resolve(o.out, 'eval-nezha.json');
     await writeEvaluateJson(json, rep);

@@ -3,7 +3,7 @@ import { detectWithTasks, featureNames, type ViewsMode } from '../eval/evaluate/
 import { eventPRF } from '../stats/index.js';
 import { TasksFile, type WindowAlarm } from '../tasks/index.js';
 import { isoTime } from '../telemetry/index.js';
-import { PhaseProgress, noteDataProblems, openDataset, run } from './common.js';
+import { PhaseProgress, noteDataProblems, openDataset, run, showProgress } from './common.js';
 
 interface DetectCliOptions {
   data: string;
@@ -45,7 +45,7 @@ async function detect(o: DetectCliOptions): Promise<void> {
   const ds = await openDataset(o.data, {});
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
   // the library path evaluate's `tasks` column shares (src/eval/evaluate/apply-tasks.ts)
-  const det = await detectWithTasks(ds, tasks, { states: o.states, views: o.views, align: o.align, rise: o.rise, where: o.tasks, data: o.data, progress: new PhaseProgress(process.stderr.isTTY === true && !o.json), warn });
+  const det = await detectWithTasks(ds, tasks, { states: o.states, views: o.views, align: o.align, rise: o.rise, where: o.tasks, data: o.data, progress: new PhaseProgress(showProgress(o.json)), warn });
   noteDataProblems(ds, o.data);
   const { alarms, useStates, rise } = det;
   const evLayout = det.evidence ? tasks.doc.detection.evidence : null;

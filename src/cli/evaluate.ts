@@ -8,7 +8,7 @@ import { checkCompatible, currentFeatureLayouts, loadCheckpoint, requireReadout,
 import { evaluateDataset, formatEvaluateMarkdown, parseFoldSeeds, writeEvaluateJson } from '../eval/index.js';
 import { checkTasksColumn, tasksColumnNames, type TasksColumnInput } from '../eval/evaluate/tasks-column.js';
 import { TasksFile } from '../tasks/index.js';
-import { PhaseProgress, Progress, allowRemoteOption, cacheDirOption, durationArg, noCacheOption, intArg, nonNegativeIntArg, resolveWindowSpec, run, savedWindowHelp, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
+import { PhaseProgress, Progress, allowRemoteOption, cacheDirOption, durationArg, noCacheOption, intArg, nonNegativeIntArg, resolveWindowSpec, run, savedWindowHelp, showProgress, warnStrideGap, faultDurationOption, openDataset, noteDataProblems } from './common.js';
 
 function foldSeedsArg(v: string): number[] {
   try {
@@ -105,7 +105,7 @@ export function registerEvaluate(program: Command): void {
         for (const t of tasks) checkTasksColumn(ds, t, spec, backboneSpec);
         const backbone = await createBackbone(backboneSpec, { allowRemote: o.allowRemote });
         const cache = o.cache ? new EmbeddingCache({ dir: o.cacheDir }) : undefined;
-        const show = process.stderr.isTTY === true;
+        const show = showProgress();
         let bar: Progress | undefined;
         let phase = '';
         try {

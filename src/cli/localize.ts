@@ -4,7 +4,7 @@ import { UserError, isoTime, formatDuration, type Dataset } from '../telemetry/i
 import { rankCaseEvents, suspectFeatures, type Ranking } from '../tasks/index.js';
 import { DEFAULT_HISTORY_MS } from '../encode/evidence/index.js';
 import { localizeWithTasks } from '../eval/evaluate/apply-tasks.js';
-import { durationArg, positiveIntArg, run } from './common.js';
+import { durationArg, positiveIntArg, run, showProgress } from './common.js';
 import { DEFAULT_WINDOW } from '../windows/index.js';
 import { TasksFile } from '../tasks/index.js';
 import { classifyAt, type ViewsMode } from './tune.js';
@@ -125,7 +125,7 @@ export function register(program: Command): void {
         const loc = await localizeWithTasks(ds, tasks, start, { windowMs: o.window, sliceMs: o.slice });
         const r = loc.ranking;
         const ranker = loc.rankedBy === 'tuned-ranker';
-        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), process.stderr.isTTY === true && !o.json, o.views) : undefined;
+        const cls = tasks ? await classifyAt(ds, tasks, start, r.services[0]?.service, suspectFeatures(r), showProgress(o.json), o.views) : undefined;
         if (o.json) {
           process.stdout.write(
             JSON.stringify(
