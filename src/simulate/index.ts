@@ -27,12 +27,12 @@ import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 import { nearFaults } from './gaps.js';
 import { NezhaLayoutWriter } from './nezha-layout.js';
-import type { NezhaLayoutSummary } from './nezha-layout.js';
+import type { LogStyle, NezhaLayoutSummary } from './nezha-layout.js';
 
 export { FAULT_TYPES } from './faults.js';
 export { nearFaults } from './gaps.js';
 export { NezhaLayoutWriter, NEZHA_FAULT_TYPE, NEZHA_METRIC_COLUMNS } from './nezha-layout.js';
-export type { NezhaLayoutSummary } from './nezha-layout.js';
+export type { LogStyle, NezhaLayoutSummary } from './nezha-layout.js';
 export { scaleIntensity } from './faults.js';
 export type { FaultShape } from './faults.js';
 export type { FaultType } from './faults.js';
@@ -91,6 +91,8 @@ export interface SimulateOptions extends SimulationOptions {
   gapsMarginMs?: number;
   /** `otlp` (default): an OTLP JSON folder; `nezha`: the Nezha export layout (nezha-layout.ts), which has its own gaps */
   layout?: 'otlp' | 'nezha';
+  /** the Nezha layout's log lines: `text` (default) or `json` (NezhaLayoutOptions.logStyle) */
+  logStyle?: LogStyle;
   onProgress?: (doneMs: number, totalMs: number) => void;
 }
 
@@ -277,6 +279,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   const t0 = performance.now();
   const layout = opts.layout ?? 'otlp';
   if (layout !== 'otlp' && layout !== 'nezha') throw new UserError(`layout: expected otlp or nezha, got ${String(layout)}`);
+  if (opts.logStyle !== undefined && opts.logStyle !== 'text' && opts.logStyle !== 'json') throw new UserError(`log style: expected text or json, got ${String(opts.logStyle)}`);
+  if (layout !== 'nezha' && opts.logStyle === 'json') throw new UserError('--log-style json applies to the Nezha layout (--layout nezha): OTLP records carry their severity and body as fields');
   if (layout === 'nezha' && opts.gapsMarginMs !== undefined) throw new UserError('--gaps applies to the OTLP layout: the Nezha layout has its own gaps (traces and logs for the 3 minutes from each injection)');
   const sim = createSimulation({ ...opts, blockMs: opts.blockMs ?? WRITE_BLOCK_MS });
   await prepareOutDir(opts.outDir);
@@ -311,7 +315,7 @@ async function simulateNezha(opts: SimulateOptions, sim: Simulation, t0: number)
   const pods = sim.model.pods;
   const faults = sim.labels.map((l) => ({ start: l.start, end: l.end, pod: l.rootCause, type: l.type as FaultType }));
   for (const f of faults) if (!pods.some((p) => p.id === f.pod)) throw new Error(`fault on unknown pod ${f.pod}`);
-  const writer = new NezhaLayoutWriter(opts.outDir, sim.model, faults, sim.start, sim.end);
+  const writer = new NezhaLayoutWriter(opts.outDir, sim.model, faults, sim.start, sim.end, opts.logStyle ? { logStyle: opts.logStyle } : {});
   const total = sim.end - sim.start;
   for (const b of sim.batches()) {
     writer.add(b, sim.stepMs);

@@ -4,3 +4,4 @@ export * from './time.js';
 export * from './entities.js';
 export * from './dataset.js';
 export * from './random.js';
+export * from './structured-log.js';

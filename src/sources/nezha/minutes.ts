@@ -1,5 +1,5 @@
 import { csvField, csvFieldBounds, lineBatches, splitCsvLine } from '../io/index.js';
-import { serviceOfPod } from '../../telemetry/index.js';
+import { serviceOfPod, structuredLogLine } from '../../telemetry/index.js';
 import type { LogRecord, ProblemLog, Severity, Span, TimeRange } from '../../telemetry/index.js';
 import type { MinuteFile } from './layout.js';
 import { intField, nanosFieldToMs } from './numbers.js';
@@ -367,7 +367,14 @@ export async function* readLogFile(file: MinuteFile, range: TimeRange | undefine
         body = jsonLogBody(text) ?? text;
       }
       if (!sameText(line, starts[cPod], ends[cPod], pod.pod)) pod = ctx.names.pod(csvField(line, starts[cPod], ends[cPod]));
-      const rec: LogRecord = { time, entity: pod.pod, service: pod.service, severity: severityOf(body), body };
+      // A JSON line (Go, Node and Python services log so): its message and level, not the object.
+      const structured = structuredLogLine(body);
+      let severity: Severity;
+      if (structured) {
+        body = structured.message;
+        severity = structured.severity !== 'unknown' ? structured.severity : severityOf(body);
+      } else severity = severityOf(body);
+      const rec: LogRecord = { time, entity: pod.pod, service: pod.service, severity, body };
       if (cTrace >= 0 && ends[cTrace] > starts[cTrace]) rec.traceId = line.slice(starts[cTrace], ends[cTrace]);
       if (cSpan >= 0 && ends[cSpan] > starts[cSpan]) rec.spanId = line.slice(starts[cSpan], ends[cSpan]);
       if (cNode >= 0 || cContainer >= 0) {

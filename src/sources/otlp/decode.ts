@@ -2,7 +2,7 @@
  * One Export*ServiceRequest (already JSON-parsed) to the data model. The mapping is documented
  * in docs/formats/otlp-mapping.md; keep the two in step.
  */
-import { serviceOfPod } from '../../telemetry/index.js';
+import { serviceOfPod, structuredLogLine } from '../../telemetry/index.js';
 import type { Entity, LogRecord, Modality, ProblemKind, Span, SpanEvent } from '../../telemetry/index.js';
 import type { PointKind, RawPoint, Temporality } from './temporality.js';
 import {
@@ -346,6 +346,12 @@ function decodeResourceLogs(rl: unknown, sink: DecodeSink, opts: DecodeOptions):
         severity: severityOf(r.severityNumber, r.severityText),
         body: opts.light ? '' : bodyText(r.body),
       };
+      // A JSON line the collector did not parse (or a map body): its message and level.
+      const structured = structuredLogLine(log.body);
+      if (structured) {
+        log.body = structured.message;
+        if (log.severity === 'unknown') log.severity = structured.severity;
+      }
       const traceId = hexId(r.traceId);
       if (traceId) log.traceId = traceId;
       const spanId = hexId(r.spanId);

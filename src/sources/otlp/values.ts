@@ -3,7 +3,7 @@
  * attributes, 64-bit integers, doubles, hex ids, enums. Shared by the reader and the writer so
  * both sides agree on every corner.
  */
-import type { Severity, SpanKind, SpanStatus } from '../../telemetry/index.js';
+import { severityFromText, type Severity, type SpanKind, type SpanStatus } from '../../telemetry/index.js';
 
 export type Primitive = string | number | boolean;
 
@@ -253,18 +253,6 @@ export function severityOf(num: unknown, text: unknown): Severity {
   }
   if (Number.isInteger(n) && n >= 1 && n <= 24) return SEVERITY_BY_RANGE[Math.floor((n - 1) / 4)];
   return typeof text === 'string' ? severityFromText(text) : 'unknown';
-}
-
-export function severityFromText(text: string): Severity {
-  const t = text.trim().toLowerCase();
-  if (t.length === 0) return 'unknown';
-  if (/^(trace|finest|finer)/.test(t)) return 'trace';
-  if (/^(debug|fine|dbg|verbose)/.test(t)) return 'debug';
-  if (/^(info|information|notice|informational)/.test(t)) return 'info';
-  if (/^(warn|warning)/.test(t)) return 'warn';
-  if (/^(error|err|severe)/.test(t)) return 'error';
-  if (/^(fatal|critical|crit|emerg|emergency|alert|panic)/.test(t)) return 'fatal';
-  return 'unknown';
 }
 
 /** The first number of each range, and the usual short text. 'unknown' writes neither. */
