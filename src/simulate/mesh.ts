@@ -7,7 +7,7 @@
  * families measure, so a run without traces still shows a network delay at the right pod.
  * Drawn from a generator of its own: turning them on changes no other record of a seed.
  */
-import type { MetricSeries } from '../telemetry/index.js';
+import { meshSeriesName, type MetricSeries } from '../telemetry/index.js';
 import type { SeededRng } from '../telemetry/index.js';
 import type { Model } from './model.js';
 import { BASE_SIGMA, HOP_MS, RTO_MS } from './state.js';
@@ -26,14 +26,6 @@ interface Edge {
   callee: number;
   /** (caller operation, callee operation, calls per invocation) */
   calls: { op: number; calleeOp: number; count: number }[];
-}
-
-/** `name{k=v,...}` with keys in order (the OTLP reader's naming of data-point attributes). */
-function seriesName(metric: string, attrs: Record<string, string>): string {
-  return `${metric}{${Object.keys(attrs)
-    .sort()
-    .map((k) => `${k}=${attrs[k]}`)
-    .join(',')}}`;
 }
 
 export class MeshEmitter {
@@ -57,11 +49,11 @@ export class MeshEmitter {
       }
     }
     this.edges.forEach((e, i) => {
-      const attrs = (reporter: string) => ({ destination_workload: model.services[e.callee].def.name, reporter, source_workload: model.services[e.caller].def.name });
+      const [caller, callee] = [model.services[e.caller].def.name, model.services[e.callee].def.name];
       for (let pct = 0; pct < PERCENTILES.length; pct++) {
         const metric = `${MESH_METRIC}.${PERCENTILES[pct][0]}`;
-        for (const p of model.services[e.caller].pods) this.series.push({ pod: p, edge: i, callerSide: true, pct, name: seriesName(metric, attrs('source')) });
-        for (const q of model.services[e.callee].pods) this.series.push({ pod: q, edge: i, callerSide: false, pct, name: seriesName(metric, attrs('destination')) });
+        for (const p of model.services[e.caller].pods) this.series.push({ pod: p, edge: i, callerSide: true, pct, name: meshSeriesName(metric, caller, callee, true) });
+        for (const q of model.services[e.callee].pods) this.series.push({ pod: q, edge: i, callerSide: false, pct, name: meshSeriesName(metric, caller, callee, false) });
       }
     });
   }

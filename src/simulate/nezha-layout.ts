@@ -18,7 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { LogRecord, MetricSeries, Span } from '../telemetry/index.js';
+import { parseMeshSeries, type LogRecord, type MetricSeries, type Span } from '../telemetry/index.js';
 import type { Model } from './model.js';
 import type { FaultType } from './faults.js';
 
@@ -223,6 +223,12 @@ export class NezhaLayoutWriter {
   private pendingSpans = new Map<number, Span[]>();
   private pendingLogs = new Map<number, LogRecord[]>();
   private readonly logStyle: LogStyle;
+  /**
+   * Per-edge latency tables (`source_50.csv`, `destination_90.csv`, …) from the run's mesh
+   * series, when it has them: per table, its `caller_callee` columns in first-seen order and
+   * per minute the cells (seconds) by column.
+   */
+  private readonly edgeTables = new Map<string, { columns: string[]; index: Map<string, number>; rows: { t: number; cells: number[] }[] }>();
   /** service name → its place in the model (picks its JSON logger's shape) */
   private readonly serviceIdx = new Map<string, number>();
   readonly summary: NezhaLayoutSummary = { days: [], rcaMinutes: 0, constructMinutes: 0, traceCoverage: 0, spansWritten: 0, logsWritten: 0, faultsNot3Min: 0 };
@@ -333,6 +339,7 @@ export class NezhaLayoutWriter {
       times ??= s.times;
     }
     if (!times) return;
+    this.addEdgeLatency(series, times);
     const get = (entity: string, name: string, i: number) => by.get(`${entity}\u0000${name}`)?.[i] ?? NaN;
     for (let i = 0; i < times.length; i++) {
       const nodeRx = new Float64Array(m.nodes.length);
@@ -383,6 +390,43 @@ export class NezhaLayoutWriter {
             fixed(nodeRx[p.node], 1),
           ].join(','),
         );
+      }
+    }
+  }
+
+  /**
+   * The mesh series (`mesh.request.duration.p50{…}` per reporting pod) as the real export's
+   * edge-latency tables hold them: one row a minute, one column per caller_callee pair, the
+   * mean over the measuring side's pods, in seconds; a pair without calls that minute is empty.
+   */
+  private addEdgeLatency(series: MetricSeries[], times: Float64Array): void {
+    const acc = new Map<string, Map<string, { sum: Float64Array; n: Float64Array }>>();
+    for (const s of series) {
+      const e = parseMeshSeries(s.name);
+      if (!e) continue;
+      const table = `${e.callerSide ? 'source' : 'destination'}_${e.percentile}`;
+      let cols = acc.get(table);
+      if (!cols) acc.set(table, (cols = new Map()));
+      const col = `${e.source}_${e.destination}`;
+      let a = cols.get(col);
+      if (!a) cols.set(col, (a = { sum: new Float64Array(times.length), n: new Float64Array(times.length) }));
+      for (let i = 0; i < times.length; i++) {
+        const v = s.values[i];
+        if (Number.isFinite(v)) {
+          a.sum[i] += v;
+          a.n[i]++;
+        }
+      }
+    }
+    for (const [table, cols] of acc) {
+      let tb = this.edgeTables.get(table);
+      if (!tb) this.edgeTables.set(table, (tb = { columns: [], index: new Map(), rows: [] }));
+      for (const col of cols.keys()) if (!tb.index.has(col)) tb.index.set(col, tb.columns.push(col) - 1);
+      for (let i = 0; i < times.length; i++) {
+        const cells = new Array<number>(tb.columns.length).fill(NaN);
+        for (const [col, a] of cols) if (a.n[i] > 0) cells[tb.index.get(col)!] = a.sum[i] / a.n[i] / 1000;
+        // the real tables are scraped about 20 s into the minute
+        tb.rows.push({ t: times[i] + 19_978, cells });
       }
     }
   }
@@ -452,6 +496,18 @@ export class NezhaLayoutWriter {
       list.sort();
       const text = [NEZHA_FRONT_HEADER, ...list].join('\n') + '\n';
       for (const run of ['rca_data', 'construct_data']) this.files.put(`${run}/${day}/metric/front_service.csv`, text);
+    }
+    for (const [table, tb] of this.edgeTables) {
+      const byDay = new Map<string, string[]>();
+      for (const r of tb.rows) {
+        const day = dayOf(r.t);
+        const cells = tb.columns.map((_, c) => (Number.isFinite(r.cells[c]) ? fixed(r.cells[c], 9) : ''));
+        (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(`${goTime(r.t, r.t - this.start)},${Math.floor(r.t / 1000)},${cells.join(',')}`);
+      }
+      for (const [day, list] of byDay) {
+        const text = [['time', 'timestamp', ...tb.columns].join(','), ...list].join('\n') + '\n';
+        for (const run of ['rca_data', 'construct_data']) this.files.put(`${run}/${day}/metric/${table}.csv`, text);
+      }
     }
     for (const day of [...days].sort()) {
       const list = this.faults.filter((f) => dayOf(f.start) === day).map((f) => ({ start: f.start, pod: f.pod, type: NEZHA_FAULT_TYPE[f.type] }));

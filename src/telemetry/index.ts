@@ -5,3 +5,4 @@ export * from './entities.js';
 export * from './dataset.js';
 export * from './random.js';
 export * from './structured-log.js';
+export * from './mesh-series.js';

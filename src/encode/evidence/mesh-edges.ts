@@ -2,64 +2,9 @@ import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './typ
 import { LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
 import { median, robustLocation, type RobustLocation } from './stats.js';
 import { explainedByCaller } from './edge-blame.js';
+import { parseMeshSeries } from '../../telemetry/index.js';
 
-/**
- * How per-edge latency metrics are recognised. A service mesh (Istio, Linkerd) exports request
- * latency per (source, destination) pair twice: measured by the caller's proxy and by the
- * callee's. Readers name a series with data-point attributes `metric{k=v,...}` (OTLP), so an
- * edge series is one whose name says latency/duration and whose attributes name both ends and
- * the side that measured it:
- * - side: `reporter=source|destination` (Istio) or `direction=outbound|inbound` (Linkerd);
- * - ends: `source_workload`, `source_canonical_service`, `source_service`, `src_deployment`,
- *   `src_service` and the `destination_…`/`dst_…` counterparts (a workload is taken as the
- *   service of that name);
- * - percentile: a `p50`/`p90`/`p95`/`p99` suffix of the metric name or a `quantile`
- *   attribute; the lowest one both sides export is used (the bulk of calls, as the trace
- *   edge-gap family uses the median gap).
- */
-export const MESH_LATENCY_NAME = /latency|duration/i;
-const SOURCE_KEYS = ['source_workload', 'source_canonical_service', 'source_service', 'src_deployment', 'src_service'];
-const DEST_KEYS = ['destination_workload', 'destination_canonical_service', 'destination_service_name', 'destination_service', 'dst_deployment', 'dst_service'];
-
-export interface MeshSeries {
-  source: string;
-  destination: string;
-  /** measured by the caller's side */
-  callerSide: boolean;
-  /** percentile, 0–100 */
-  percentile: number;
-}
-
-const parsed = new Map<string, MeshSeries | null>();
-
-/** The edge a series name describes, or null when it is not a per-edge latency series. */
-export function parseMeshSeries(name: string): MeshSeries | null {
-  const hit = parsed.get(name);
-  if (hit !== undefined) return hit;
-  const out = parse(name);
-  parsed.set(name, out);
-  return out;
-}
-
-function parse(name: string): MeshSeries | null {
-  const m = /^([^{}]+)\{([^{}]*)\}$/.exec(name);
-  if (!m || !MESH_LATENCY_NAME.test(m[1])) return null;
-  const attrs = new Map<string, string>();
-  for (const part of m[2].split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) attrs.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  const side = attrs.get('reporter') ?? attrs.get('direction');
-  const callerSide = side === 'source' || side === 'outbound' ? true : side === 'destination' || side === 'inbound' ? false : undefined;
-  const source = SOURCE_KEYS.map((k) => attrs.get(k)).find((v) => v && v !== 'unknown');
-  const destination = DEST_KEYS.map((k) => attrs.get(k)).find((v) => v && v !== 'unknown');
-  if (callerSide === undefined || !source || !destination || source === destination) return null;
-  const q = attrs.get('quantile');
-  const suffix = /[._]p(\d{2,3})$/i.exec(m[1]);
-  const percentile = q !== undefined ? Number(q) * (Number(q) <= 1 ? 100 : 1) : suffix ? Number(suffix[1]) : 50;
-  if (!Number.isFinite(percentile)) return null;
-  return { source, destination, callerSide, percentile };
-}
+export { MESH_LATENCY_NAME, parseMeshSeries, type MeshSeries } from '../../telemetry/index.js';
 
 export interface MeshEdgeWindow {
   caller: string;
@@ -163,7 +108,10 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
     const out: RawScores = new Map();
     for (const [svc, c] of per) {
       c.items.sort((a, b) => b.deviation - a.deviation);
-      out.set(svc, { score: median(c.devs), pods: new Map([...c.pods].map(([p, d]) => [p, median(d)])), items: c.items.slice(0, 3), incoming: c.incoming });
+      // a service-level table (the callee's side measured per service, not per pod) names no
+      // pod: the localizer then gives the service's score to each of its pods
+      const pods = new Map([...c.pods].filter(([p]) => p !== svc).map(([p, d]) => [p, median(d)]));
+      out.set(svc, pods.size > 0 ? { score: median(c.devs), pods, items: c.items.slice(0, 3), incoming: c.incoming } : { score: median(c.devs), items: c.items.slice(0, 3), incoming: c.incoming });
     }
     return out;
   },

@@ -346,7 +346,9 @@ export function detectionColumns(setup: EvalSetup, reps: readonly Representation
         per.set(tunedName(rep, global), d.alarms);
         if (!global && rep === tReps[0] && set.level === 'metrics-only') timelineStates = { set, states: d.states };
         const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-        stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 pooled [fold mean±se] ${innerNote(f.inner)})` : ''}`).join(' | ')}`);
+        // a set without windows (a source with no minute of every modality) fits nothing: say so
+        if (d.folds.length === 0) stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): not fitted (${set.windows.length} window(s) in this set)`);
+        else stateNotes.push(`${tunedName(rep, global)} detection (${set.level}): ${d.folds.map((f) => `fold ${f.fold}: k=${f.perState.length} [${f.perState.map((p) => `n=${p.n} w=${p.weight.toFixed(2)} thr=${fmt(p.threshold)}`).join('; ')}] global thr=${fmt(f.globalThreshold)}, chose ${f.chosen}${f.inner ? ` (inner event-F1 pooled [fold mean±se] ${innerNote(f.inner)})` : ''}`).join(' | ')}`);
       }
     }
     for (const [m, a] of detectSentinels(set, setup.folds.k)) per.set(m, a);

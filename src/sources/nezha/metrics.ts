@@ -1,5 +1,5 @@
 import { csvField, csvFieldBounds, lineBatches, splitCsvLine } from '../io/index.js';
-import type { MetricSeries, ProblemLog, TimeRange } from '../../telemetry/index.js';
+import { meshSeriesName, type MetricSeries, type ProblemLog, type TimeRange } from '../../telemetry/index.js';
 import type { MetricFile } from './layout.js';
 import { epochToMs, floatField } from './numbers.js';
 import { detach, reportDamage } from './minutes.js';
@@ -13,6 +13,14 @@ import { lowerBound } from '../../stats/index.js';
  * seconds), cross-checked against the `Time` text of the same row (see clocks.ts); every other
  * numeric column becomes a series named as its header.
  *
+ * Per-edge latency tables, as the Nezha export of Online Boutique holds them:
+ * `source_<p>.csv` and `destination_<p>.csv`, columns `time,timestamp,<caller>_<callee>,…`,
+ * each cell the p-th percentile latency of that pair's calls in seconds, measured by the
+ * caller's side (source) or the callee's (destination) — a service mesh's request latency. They
+ * become mesh series (`MESH_EDGE_METRIC.p<p>{destination_workload=…,reporter=…,source_workload=…}`,
+ * ms) on the measuring side's service, the names the mesh-edge evidence family reads
+ * (src/encode/evidence/mesh-edges.ts): their difference is the edge gap without traces.
+ *
  * Other tables in metric/ are derived views, not telemetry of one entity: a table with
  * source/destination (or Source/Target) columns describes calls between services and is
  * skipped with a note; any other table that names no pod or service is skipped and reported.
@@ -20,7 +28,13 @@ import { lowerBound } from '../../stats/index.js';
 
 const TIME_COLUMNS = ['TimeStamp', 'Timestamp', 'timestamp'];
 /** Text columns that are never series even where a row happens to hold a number. */
-const TEXT_COLUMNS = new Set(['Time', 'TimeStamp', 'Timestamp', 'timestamp', 'PodName', 'ServiceName', 'NodeName', 'Node']);
+const TEXT_COLUMNS = new Set(['Time', 'time', 'TimeStamp', 'Timestamp', 'timestamp', 'PodName', 'ServiceName', 'NodeName', 'Node']);
+/** The name of a per-edge latency series read from an edge-latency table (mesh-edges.ts reads it). */
+export const MESH_EDGE_METRIC = 'mesh.request.duration';
+/** `source_50`, `destination_90`: which side measured, and the percentile. */
+const EDGE_LATENCY_STEM = /^(source|destination)_(\d{1,2})$/;
+/** `<caller>_<callee>`: service names hold no underscore in either export. */
+const EDGE_COLUMN = /^([^_\s]+)_([^_\s]+)$/;
 const EDGE_FROM = ['source', 'src', 'caller', 'from'];
 const EDGE_TO = ['destination', 'dest', 'target', 'callee', 'to'];
 
@@ -30,10 +44,13 @@ interface Header {
   timeCol: number;
   /** the `Time` text column, -1 when absent */
   textCol: number;
+  /** -1 for an edge-latency table, whose columns name the entities */
   entityCol: number;
   entityKind: MetricEntityKind;
   width: number;
   names: string[];
+  /** set for a per-edge latency table (`source_50.csv`, `destination_50.csv`) */
+  edges?: { callerSide: boolean; percentile: number };
 }
 
 /** What a metric file turned out to be. */
@@ -67,12 +84,18 @@ function readHeader(line: string, file: MetricFile, problems: ProblemLog): Heade
     entityCol = names.indexOf('ServiceName');
     entityKind = 'service';
   }
+  const textCol = names.includes('Time') ? names.indexOf('Time') : names.indexOf('time');
   if (entityCol < 0) {
+    const edge = EDGE_LATENCY_STEM.exec(file.stem);
+    const pairs = names.filter((n, c) => c !== timeCol && c !== textCol && !TEXT_COLUMNS.has(n));
+    if (edge && pairs.length > 0 && pairs.every((n) => EDGE_COLUMN.test(n))) {
+      return { timeCol, textCol, entityCol: -1, entityKind: 'service', width: names.length, names, edges: { callerSide: edge[1] === 'source', percentile: Number(edge[2]) } };
+    }
     // Naming the entity after the file would invent services (the issue of item 8).
     problems.add(file.rel, 1, 'no PodName or ServiceName column: the rows name no pod or service; file skipped', 'layout');
     return null;
   }
-  return { timeCol, textCol: names.indexOf('Time'), entityCol, entityKind, width: names.length, names };
+  return { timeCol, textCol, entityCol, entityKind, width: names.length, names };
 }
 
 export function unitOf(column: string): string {
@@ -182,6 +205,12 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
         const c = valueCols[k];
         cols[k].push(floatField(line, starts[c], ends[c]));
       }
+      if (h.entityCol < 0) {
+        // an edge-latency table: one row per minute, its columns are the entities (below)
+        if (entityIds.length === 0) entityIds.push('');
+        rowEntity.push(0);
+        continue;
+      }
       const s = starts[h.entityCol];
       const e = ends[h.entityCol];
       if (lastEntity.length !== e - s || !line.startsWith(lastEntity, s) || entityIds.length === 0) {
@@ -255,7 +284,28 @@ export async function readMetricFile(file: MetricFile, problems: ProblemLog): Pr
     }
     tables.push({ entity: entityIds[ei], kind: h.entityKind, times: t, columns });
   }
-  return { tables };
+  return { tables: h.edges ? edgeTables(tables, h.edges) : tables };
+}
+
+/**
+ * An edge-latency table's columns as mesh series on the measuring side's service (the caller
+ * for `source_*`, the callee for `destination_*`), seconds to ms; one table per service.
+ */
+function edgeTables(read: MetricTable[], edges: { callerSide: boolean; percentile: number }): MetricTable[] {
+  const byService = new Map<string, MetricTable>();
+  for (const tb of read) {
+    for (const c of tb.columns) {
+      const m = EDGE_COLUMN.exec(c.name);
+      if (!m || m[1] === m[2]) continue;
+      const [, caller, callee] = m;
+      const service = edges.callerSide ? caller : callee;
+      let out = byService.get(service);
+      if (!out) byService.set(service, (out = { entity: service, kind: 'service', times: tb.times, columns: [] }));
+      const name = meshSeriesName(`${MESH_EDGE_METRIC}.p${edges.percentile}`, caller, callee, edges.callerSide);
+      out.columns.push({ name, unit: 'ms', values: c.values.map((v) => v * 1000) });
+    }
+  }
+  return [...byService.values()];
 }
 
 

@@ -37,7 +37,7 @@ export const DATASET_DEFAULTS = {
 
 export interface PreparedLocalizer {
   localizer: EvidenceLocalizer;
-  /** normal windows used for traces/logs and for metrics */
+  /** normal windows for the traces/logs nulls that hold a span or a record, and how many for metrics */
   normalTraceWindows: TimeRange[];
   normalMetricWindows: number;
   rank(query: TimeRange): Ranking;
@@ -230,7 +230,8 @@ export async function prepareLocalizer(ds: Dataset, queries: readonly TimeRange[
   };
   return {
     localizer,
-    normalTraceWindows: traceWins,
+    // only those that hold a span or a log record: a metrics-only source has none to show
+    normalTraceWindows: traceWins.filter((_, i) => reads[i].data.spans.length + reads[i].data.logs.length > 0),
     normalMetricWindows: metricWins.length,
     slices: sliceOf,
     rank(query: TimeRange): Ranking {
