@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MetricStore, meshEdges, parseMeshSeries } from '../../src/encode/index.js';
 import { simulate } from '../../src/simulate/index.js';
 import { loadDataset } from '../../src/sources/index.js';
-import { prepareLocalizer } from '../../src/tasks/index.js';
+import { meshFirsts } from '../helpers/mesh-localize.js';
 import type { MetricSeries, TimeRange } from '../../src/telemetry/index.js';
 
 const MIN = 60_000;
@@ -101,17 +101,7 @@ test('simulator without traces, with mesh metrics: network delays are localized 
   try {
     await simulate({ outDir: dir, hours: 2, seed: 3, faults: 4, topology: 'chain', faultTypes: ['network-delay'], meshMetrics: true, traces: false });
     const ds = await loadDataset(dir);
-    let spans = 0;
-    for await (const b of ds.spans()) spans += b.length;
-    assert.equal(spans, 0, 'no traces');
-    const queries = ds.labels.map((l) => ({ start: l.start, end: l.start + 5 * MIN }));
-    const p = await prepareLocalizer(ds, queries);
-    let first = 0;
-    ds.labels.forEach((l, i) => {
-      const r = p.rank(queries[i]);
-      if (r.services[0]?.service === l.rootCauseService) first++;
-      if (r.services[0]?.service === l.rootCauseService) assert.equal(r.services[0].evidence[0].family, 'mesh-edge');
-    });
+    const first = await meshFirsts(ds);
     assert.ok(first >= ds.labels.length - 1, `${first} of ${ds.labels.length} first`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from '../../src/simulate/index.js';
 import { openNezha } from '../../src/sources/nezha/index.js';
-import { prepareLocalizer } from '../../src/tasks/index.js';
+import { meshFirsts } from '../helpers/mesh-localize.js';
 import { ProblemLog, parseMeshSeries, type MetricSeries } from '../../src/telemetry/index.js';
 
-const MIN = 60_000;
 const scratch = mkdtempSync(join(tmpdir(), 'rs-nezha-edges-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -94,19 +93,7 @@ test('Nezha layout without its trace minutes, with edge tables: network delays a
     for (const sub of ['trace', 'traceid']) rmSync(join(dayDir(root, run), sub), { recursive: true, force: true });
   }
   const ds = await openNezha(root);
-  let spans = 0;
-  for await (const b of ds.spans()) spans += b.length;
-  assert.equal(spans, 0, 'no traces');
-  const queries = ds.labels.map((l) => ({ start: l.start, end: l.start + 5 * MIN }));
-  const p = await prepareLocalizer(ds, queries);
-  let first = 0;
-  ds.labels.forEach((l, i) => {
-    const r = p.rank(queries[i]);
-    if (r.services[0]?.service !== l.rootCauseService) return;
-    first++;
-    assert.equal(r.services[0].evidence[0].family, 'mesh-edge');
-    // the tables name services, not pods: the service's pods share its score
-    assert.ok(r.pods.some((x) => x.pod === l.rootCause), `${l.rootCause} among the pods`);
-  });
+  // the tables name services, not pods: the service's pods share its score
+  const first = await meshFirsts(ds, (r, l) => assert.ok(r.pods.some((x) => x.pod === l.rootCause), `${l.rootCause} among the pods`));
   assert.ok(first >= ds.labels.length - 1, `${first} of ${ds.labels.length} first`);
 });
