@@ -7,13 +7,12 @@
  * families measure, so a run without traces still shows a network delay at the right pod.
  * Drawn from a generator of its own: turning them on changes no other record of a seed.
  */
-import { meshSeriesName, type MetricSeries } from '../telemetry/index.js';
+import { MESH_REQUEST_DURATION, meshSeriesName, type MetricSeries } from '../telemetry/index.js';
 import type { SeededRng } from '../telemetry/index.js';
 import type { Model } from './model.js';
 import { BASE_SIGMA, HOP_MS, RTO_MS } from './state.js';
 import type { SystemState } from './state.js';
 
-export const MESH_METRIC = 'mesh.request.duration';
 const PERCENTILES: readonly [string, number][] = [
   ['p50', 0],
   ['p90', 1.2815516],
@@ -51,7 +50,7 @@ export class MeshEmitter {
     this.edges.forEach((e, i) => {
       const [caller, callee] = [model.services[e.caller].def.name, model.services[e.callee].def.name];
       for (let pct = 0; pct < PERCENTILES.length; pct++) {
-        const metric = `${MESH_METRIC}.${PERCENTILES[pct][0]}`;
+        const metric = `${MESH_REQUEST_DURATION}.${PERCENTILES[pct][0]}`;
         for (const p of model.services[e.caller].pods) this.series.push({ pod: p, edge: i, callerSide: true, pct, name: meshSeriesName(metric, caller, callee, true) });
         for (const q of model.services[e.callee].pods) this.series.push({ pod: q, edge: i, callerSide: false, pct, name: meshSeriesName(metric, caller, callee, false) });
       }

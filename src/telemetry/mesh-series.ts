@@ -64,6 +64,9 @@ function parse(name: string): MeshSeries | null {
 }
 
 
+/** The metric name of the per-edge latency series this project writes (simulator) and reads into (Nezha tables). */
+export const MESH_REQUEST_DURATION = 'mesh.request.duration';
+
 /**
  * The name a reader gives a per-edge latency series: `metric{destination_workload=…,
  * reporter=source|destination,source_workload=…}`, attributes in key order as the OTLP reader

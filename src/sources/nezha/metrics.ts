@@ -1,5 +1,5 @@
 import { csvField, csvFieldBounds, lineBatches, splitCsvLine } from '../io/index.js';
-import { meshSeriesName, type MetricSeries, type ProblemLog, type TimeRange } from '../../telemetry/index.js';
+import { MESH_REQUEST_DURATION, meshSeriesName, type MetricSeries, type ProblemLog, type TimeRange } from '../../telemetry/index.js';
 import type { MetricFile } from './layout.js';
 import { epochToMs, floatField } from './numbers.js';
 import { detach, reportDamage } from './minutes.js';
@@ -17,7 +17,7 @@ import { lowerBound } from '../../stats/index.js';
  * `source_<p>.csv` and `destination_<p>.csv`, columns `time,timestamp,<caller>_<callee>,…`,
  * each cell the p-th percentile latency of that pair's calls in seconds, measured by the
  * caller's side (source) or the callee's (destination) — a service mesh's request latency. They
- * become mesh series (`MESH_EDGE_METRIC.p<p>{destination_workload=…,reporter=…,source_workload=…}`,
+ * become mesh series (`mesh.request.duration.p<p>{destination_workload=…,reporter=…,source_workload=…}`,
  * ms) on the measuring side's service, the names the mesh-edge evidence family reads
  * (src/encode/evidence/mesh-edges.ts): their difference is the edge gap without traces.
  *
@@ -29,8 +29,6 @@ import { lowerBound } from '../../stats/index.js';
 const TIME_COLUMNS = ['TimeStamp', 'Timestamp', 'timestamp'];
 /** Text columns that are never series even where a row happens to hold a number. */
 const TEXT_COLUMNS = new Set(['Time', 'time', 'TimeStamp', 'Timestamp', 'timestamp', 'PodName', 'ServiceName', 'NodeName', 'Node']);
-/** The name of a per-edge latency series read from an edge-latency table (mesh-edges.ts reads it). */
-export const MESH_EDGE_METRIC = 'mesh.request.duration';
 /** `source_50`, `destination_90`: which side measured, and the percentile. */
 const EDGE_LATENCY_STEM = /^(source|destination)_(\d{1,2})$/;
 /** `<caller>_<callee>`: service names hold no underscore in either export. */
@@ -301,7 +299,7 @@ function edgeTables(read: MetricTable[], edges: { callerSide: boolean; percentil
       const service = edges.callerSide ? caller : callee;
       let out = byService.get(service);
       if (!out) byService.set(service, (out = { entity: service, kind: 'service', times: tb.times, columns: [] }));
-      const name = meshSeriesName(`${MESH_EDGE_METRIC}.p${edges.percentile}`, caller, callee, edges.callerSide);
+      const name = meshSeriesName(`${MESH_REQUEST_DURATION}.p${edges.percentile}`, caller, callee, edges.callerSide);
       out.columns.push({ name, unit: 'ms', values: c.values.map((v) => v * 1000) });
     }
   }
