@@ -34,6 +34,30 @@ export interface MeshSeries {
 
 const parsed = new Map<string, MeshSeries | null>();
 
+/**
+ * Milliseconds per unit of a latency series (UCUM as OTLP writes it: `s`, `ms`, `us`; also
+ * `seconds`). Unknown or absent units count as ms, the unit of the mesh series the simulator and
+ * the Nezha reader write.
+ */
+export function msPerUnit(unit: string | undefined): number {
+  switch ((unit ?? '').trim().toLowerCase()) {
+    case 's':
+    case 'sec':
+    case 'second':
+    case 'seconds':
+      return 1000;
+    case 'us':
+    case 'µs':
+    case 'microseconds':
+      return 0.001;
+    case 'ns':
+    case 'nanoseconds':
+      return 1e-6;
+    default:
+      return 1;
+  }
+}
+
 /** The edge a series name describes, or null when it is not a per-edge latency series. */
 export function parseMeshSeries(name: string): MeshSeries | null {
   const hit = parsed.get(name);
@@ -43,13 +67,30 @@ export function parseMeshSeries(name: string): MeshSeries | null {
   return out;
 }
 
+/**
+ * The OpenTelemetry Collector's service graph connector (and Grafana Tempo's processor, whose
+ * names it took): per (client, server) pair, histograms of the client span's duration
+ * (`traces_service_graph_request_client`, `…_client_seconds` once scraped) and the server span's
+ * (`…_server`); the OTLP reader turns a histogram into `.count`, `.sum` and `.mean` per window,
+ * and the mean is what is compared — the difference of the two means is the mean edge gap.
+ */
+const SERVICE_GRAPH = /(?:^|[._])service_graph_request_(client|server)(?:_seconds|_milliseconds)?\.mean$/;
+
 function parse(name: string): MeshSeries | null {
   const m = /^([^{}]+)\{([^{}]*)\}$/.exec(name);
-  if (!m || !MESH_LATENCY_NAME.test(m[1])) return null;
+  if (!m) return null;
+  const graph = SERVICE_GRAPH.exec(m[1]);
+  if (!graph && !MESH_LATENCY_NAME.test(m[1])) return null;
   const attrs = new Map<string, string>();
   for (const part of m[2].split(',')) {
     const eq = part.indexOf('=');
     if (eq > 0) attrs.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  if (graph) {
+    const source = attrs.get('client');
+    const destination = attrs.get('server');
+    if (!source || !destination || source === destination) return null;
+    return { source, destination, callerSide: graph[1] === 'client', percentile: 50 };
   }
   const side = attrs.get('reporter') ?? attrs.get('direction');
   const callerSide = side === 'source' || side === 'outbound' ? true : side === 'destination' || side === 'inbound' ? false : undefined;

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricStore, meshEdges, parseMeshSeries } from '../../src/encode/index.js';
+import { msPerUnit } from '../../src/telemetry/index.js';
 import { simulate } from '../../src/simulate/index.js';
 import { loadDataset } from '../../src/sources/index.js';
 import { meshFirsts } from '../helpers/mesh-localize.js';
@@ -31,6 +32,46 @@ test('per-edge latency series are recognised from Istio- and Linkerd-style attri
     'requests_total{destination_workload=b,reporter=source,source_workload=a}',
   ])
     assert.equal(parseMeshSeries(name), null, name);
+});
+
+test("the OpenTelemetry Collector's service graph: client and server span durations per pair, the mean compared", () => {
+  assert.deepEqual(parseMeshSeries('traces_service_graph_request_client.mean{client=a,connection_type=,server=b}'), { source: 'a', destination: 'b', callerSide: true, percentile: 50 });
+  assert.deepEqual(parseMeshSeries('traces_service_graph_request_server_seconds.mean{client=a,server=b}'), { source: 'a', destination: 'b', callerSide: false, percentile: 50 });
+  // counts, sums and the totals are not latencies; a pair needs both ends
+  for (const n of ['traces_service_graph_request_client.count{client=a,server=b}', 'traces_service_graph_request_client.sum{client=a,server=b}', 'traces_service_graph_request_total{client=a,server=b}', 'traces_service_graph_request_client.mean{client=a}']) {
+    assert.equal(parseMeshSeries(n), null, n);
+  }
+  assert.equal(msPerUnit('s'), 1000);
+  assert.equal(msPerUnit('ms'), 1);
+  assert.equal(msPerUnit(undefined), 1);
+});
+
+test('service graph series in seconds on the collector: the gap in ms, no pod named', () => {
+  const times = Float64Array.from({ length: 40 }, (_, i) => T0 + i * MIN);
+  let s = 7;
+  const noise = () => {
+    s = (s * 16807) % 2147483647;
+    return 1 + 0.05 * ((s / 2147483647) * 2 - 1);
+  };
+  const out: MetricSeries[] = [];
+  for (const [src, dst, ms] of [['a', 'b', 6], ['a', 'c', 5]] as const) {
+    const server = Float64Array.from(times, () => (ms * noise()) / 1000);
+    const client = Float64Array.from(times, (t, i) => server[i] + (2 * noise() + (dst === 'c' && t >= T0 + 30 * MIN ? 200 : 0)) / 1000);
+    out.push({ entity: 'otelcol', name: `traces_service_graph_request_client.mean{client=${src},server=${dst}}`, unit: 's', times, values: client });
+    out.push({ entity: 'otelcol', name: `traces_service_graph_request_server.mean{client=${src},server=${dst}}`, unit: 's', times, values: server });
+  }
+  const m = new MetricStore();
+  m.add(out);
+  m.seal();
+  const serviceOf = (e: string) => (e === 'otelcol' ? 'otelcol' : e.replace(/-\d+$/, ''));
+  const win = (i: number): TimeRange => ({ start: T0 + i * MIN, end: T0 + (i + 1) * MIN });
+  const normal = Array.from({ length: 25 }, (_, i) => meshEdges.summarize({ range: win(i), spans: [], logs: [], metrics: m, serviceOf })!);
+  const scores = meshEdges.score(meshEdges.summarize({ range: win(32), spans: [], logs: [], metrics: m, serviceOf })!, meshEdges.fit(normal));
+  const c = scores.get('c')!;
+  assert.ok(c.score > 10, `c ${c.score}`);
+  assert.ok(c.items[0].value > 195 && c.items[0].value < 210 && c.items[0].reference > 1 && c.items[0].reference < 3, `${c.items[0].value} vs ${c.items[0].reference} ms`);
+  assert.equal(c.pods, undefined, 'the collector is no pod of c');
+  assert.ok(!scores.has('b') || Math.abs(scores.get('b')!.score) < 3);
 });
 
 const name = (p: string, src: string, dst: string, reporter: string) => `mesh.request.duration.${p}{destination_workload=${dst},reporter=${reporter},source_workload=${src}}`;

@@ -2,7 +2,7 @@ import type { EvidenceFamily, EvidenceItem, RawScores, WindowInput } from './typ
 import { LOG_SCALE_FLOOR, MIN_REFERENCE_WINDOWS } from './edges.js';
 import { median, robustLocation, type RobustLocation } from './stats.js';
 import { explainedByCaller } from './edge-blame.js';
-import { parseMeshSeries } from '../../telemetry/index.js';
+import { msPerUnit, parseMeshSeries } from '../../telemetry/index.js';
 
 export { MESH_LATENCY_NAME, parseMeshSeries, type MeshSeries } from '../../telemetry/index.js';
 
@@ -38,8 +38,11 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
       for (const name of store.names(entity)) {
         const s = parseMeshSeries(name);
         if (!s) continue;
-        const v = store.values(entity, name, w.range);
-        if (!v.length) continue;
+        const raw = store.values(entity, name, w.range);
+        if (!raw.length) continue;
+        // in ms whatever the source's unit (the service graph connector writes seconds)
+        const f = msPerUnit(store.unit(entity, name));
+        const v = f === 1 ? raw : raw.map((x) => x * f);
         const k = `${s.source}\t${s.destination}`;
         let e = edges.get(k);
         if (!e) edges.set(k, (e = { caller: s.source, callee: s.destination, src: new Map(), dst: new Map() }));
@@ -50,7 +53,11 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
         } else {
           let byPod = e.dst.get(s.percentile);
           if (!byPod) e.dst.set(s.percentile, (byPod = new Map()));
-          byPod.set(entity, [...(byPod.get(entity) ?? []), mean(v)]);
+          // the callee side is per pod only where the reporting entity is one of the callee's
+          // pods; a series on the service itself (a Nezha table) or on a collector (the
+          // service graph connector) names no pod, and the localizer then spreads the score
+          const pod = entity !== s.destination && (!w.serviceOf || w.serviceOf(entity) === s.destination) ? entity : '';
+          byPod.set(pod, [...(byPod.get(pod) ?? []), mean(v)]);
         }
       }
     }
@@ -110,7 +117,7 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
       c.items.sort((a, b) => b.deviation - a.deviation);
       // a service-level table (the callee's side measured per service, not per pod) names no
       // pod: the localizer then gives the service's score to each of its pods
-      const pods = new Map([...c.pods].filter(([p]) => p !== svc).map(([p, d]) => [p, median(d)]));
+      const pods = new Map([...c.pods].filter(([p]) => p !== '').map(([p, d]) => [p, median(d)]));
       out.set(svc, pods.size > 0 ? { score: median(c.devs), pods, items: c.items.slice(0, 3), incoming: c.incoming } : { score: median(c.devs), items: c.items.slice(0, 3), incoming: c.incoming });
     }
     return out;

@@ -13,8 +13,16 @@ interface Series {
 export class MetricStore {
   private readonly series = new Map<string, Map<string, Series>>();
 
+  /** entity → name → unit, for the series that state one */
+  private readonly units = new Map<string, Map<string, string>>();
+
   add(batch: readonly MetricSeries[]): void {
     for (const m of batch) {
+      if (m.unit) {
+        let u = this.units.get(m.entity);
+        if (!u) this.units.set(m.entity, (u = new Map()));
+        u.set(m.name, m.unit);
+      }
       let byName = this.series.get(m.entity);
       if (!byName) this.series.set(m.entity, (byName = new Map()));
       let s = byName.get(m.name);
@@ -44,6 +52,11 @@ export class MetricStore {
 
   names(entity: string): string[] {
     return [...(this.series.get(entity)?.keys() ?? [])];
+  }
+
+  /** The unit a series was given, if any. */
+  unit(entity: string, name: string): string | undefined {
+    return this.units.get(entity)?.get(name);
   }
 
   /** Finite values of one series in [start, end), leaving out points inside `skip`. */
