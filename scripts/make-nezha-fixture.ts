@@ -9,7 +9,9 @@
  * - minute files missing for some fault minutes (a trace file, a log file);
  * - one metric file whose every TimeStamp is 200,000,000 s ahead of its Time column;
  * - one truncated .csv.gz (a metric file cut in half);
- * - derived tables in metric/: a source/destination latency table and a dependency table;
+ * - derived tables in metric/: a long source/destination latency table and a dependency table,
+ *   both skipped by the reader (Online Boutique's real edge-latency tables are wide,
+ *   `source_50.csv` / `destination_50.csv`, and are read: test/sources/nezha-edge-latency.test.ts);
  * - a second, differently cased front-end table (Frontend_service.csv next to front_service.csv).
  * Deterministic for a seed (SeededRng); about 0.3 MB. The formats (headers, time texts, rows, the
  * fault list, minute names) come from src/simulate/nezha-layout.ts, which `simulate --layout
