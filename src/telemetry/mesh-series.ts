@@ -36,11 +36,18 @@ const parsed = new Map<string, MeshSeries | null>();
 
 /**
  * Milliseconds per unit of a latency series (UCUM as OTLP writes it: `s`, `ms`, `us`; also
- * `seconds`). Unknown or absent units count as ms, the unit of the mesh series the simulator and
- * the Nezha reader write.
+ * `seconds`). Without a unit, a Prometheus-style name says it (`…_seconds`, `…_milliseconds`);
+ * otherwise ms, the unit of the mesh series the simulator and the Nezha reader write.
  */
-export function msPerUnit(unit: string | undefined): number {
-  switch ((unit ?? '').trim().toLowerCase()) {
+export function msPerUnit(unit: string | undefined, name = ''): number {
+  const u = (unit ?? '').trim().toLowerCase();
+  if (u === '') {
+    const base = name.split('{')[0];
+    if (/_seconds(?:$|[._])/.test(base)) return 1000;
+    if (/_microseconds(?:$|[._])/.test(base)) return 0.001;
+    return 1;
+  }
+  switch (u) {
     case 's':
     case 'sec':
     case 'second':

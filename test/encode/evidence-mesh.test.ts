@@ -44,6 +44,10 @@ test("the OpenTelemetry Collector's service graph: client and server span durati
   assert.equal(msPerUnit('s'), 1000);
   assert.equal(msPerUnit('ms'), 1);
   assert.equal(msPerUnit(undefined), 1);
+  // no unit: a Prometheus-style name says it
+  assert.equal(msPerUnit(undefined, 'traces_service_graph_request_client_seconds.mean{client=a,server=b}'), 1000);
+  assert.equal(msPerUnit('', 'istio_request_duration_milliseconds{reporter=source}'), 1);
+  assert.equal(msPerUnit('ms', 'x_seconds.mean'), 1);
 });
 
 test('service graph series in seconds on the collector: the gap in ms, no pod named', () => {

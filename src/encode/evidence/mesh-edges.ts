@@ -41,7 +41,7 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
         const raw = store.values(entity, name, w.range);
         if (!raw.length) continue;
         // in ms whatever the source's unit (the service graph connector writes seconds)
-        const f = msPerUnit(store.unit(entity, name));
+        const f = msPerUnit(store.unit(entity, name), name);
         const v = f === 1 ? raw : raw.map((x) => x * f);
         const k = `${s.source}\t${s.destination}`;
         let e = edges.get(k);
