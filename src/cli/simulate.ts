@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .addOption(new Option('--layout <layout>', 'otlp: OTLP JSON + faults.json; nezha: the Nezha export layout (rca_data/, construct_data/; traces and logs only for the 3 minutes from each injection)').choices(['otlp', 'nezha']).default('otlp'))
     .option('--effect-scale <x>', 'multiply every fault\'s effect (delay ms, loss rate, share of failing requests, CPU taken, memory leaked) by x; same faults, times and pods', positiveNumberArg, 1)
     .option('--fault-minutes <n|min-max>', 'fault durations in minutes (default 3-10; the Nezha layout\'s fault list states none and readers assume 3)', minutesRangeArg)
-    .addOption(new Option('--log-style <style>', 'the Nezha layout\'s log lines: text (TrainTicket\'s `HH:MM:SS.mmm LEVEL service message`) or json (one JSON object per line, as Go, Node and Python services write them)').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-style <style>', 'log lines: text (TrainTicket\'s `HH:MM:SS.mmm LEVEL service message` in the Nezha layout) or json (one JSON object per line, as Go, Node and Python services write them; in OTLP the whole line is the body, unparsed, without severity)').choices(['text', 'json']).default('text'))
     .option('--json', 'print the summary as one JSON object')
     .action(
       (o: { out: string; hours: number; seed: number; faults: number; topology: string; meshMetrics?: boolean; traces: boolean; gaps?: number; layout: 'otlp' | 'nezha'; effectScale: number; faultMinutes?: [number, number]; logStyle: 'text' | 'json'; json?: boolean }) =>

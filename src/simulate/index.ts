@@ -26,7 +26,7 @@ import { resolveTopology } from './topology.js';
 import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 import { nearFaults } from './gaps.js';
-import { NezhaLayoutWriter } from './nezha-layout.js';
+import { NezhaLayoutWriter, structuredLine } from './nezha-layout.js';
 import type { LogStyle, NezhaLayoutSummary } from './nezha-layout.js';
 
 export { FAULT_TYPES } from './faults.js';
@@ -91,7 +91,10 @@ export interface SimulateOptions extends SimulationOptions {
   gapsMarginMs?: number;
   /** `otlp` (default): an OTLP JSON folder; `nezha`: the Nezha export layout (nezha-layout.ts), which has its own gaps */
   layout?: 'otlp' | 'nezha';
-  /** the Nezha layout's log lines: `text` (default) or `json` (NezhaLayoutOptions.logStyle) */
+  /**
+   * the log lines: `text` (default) or `json` — in the Nezha layout one JSON object per line
+   * (NezhaLayoutOptions.logStyle), in OTLP the same line as an unparsed body without severity
+   */
   logStyle?: LogStyle;
   onProgress?: (doneMs: number, totalMs: number) => void;
 }
@@ -280,7 +283,6 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   const layout = opts.layout ?? 'otlp';
   if (layout !== 'otlp' && layout !== 'nezha') throw new UserError(`layout: expected otlp or nezha, got ${String(layout)}`);
   if (opts.logStyle !== undefined && opts.logStyle !== 'text' && opts.logStyle !== 'json') throw new UserError(`log style: expected text or json, got ${String(opts.logStyle)}`);
-  if (layout !== 'nezha' && opts.logStyle === 'json') throw new UserError('--log-style json applies to the Nezha layout (--layout nezha): OTLP records carry their severity and body as fields');
   if (layout === 'nezha' && opts.gapsMarginMs !== undefined) throw new UserError('--gaps applies to the OTLP layout: the Nezha layout has its own gaps (traces and logs for the 3 minutes from each injection)');
   const sim = createSimulation({ ...opts, blockMs: opts.blockMs ?? WRITE_BLOCK_MS });
   await prepareOutDir(opts.outDir);
@@ -288,12 +290,17 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   const writer = new OtlpWriter(opts.outDir);
   const total = sim.end - sim.start;
   const keep = opts.gapsMarginMs !== undefined ? nearFaults(sim.labels, opts.gapsMarginMs) : undefined;
+  // `json`: each record as a collector's filelog receiver forwards a JSON line it did not
+  // parse — the whole line as the body, no severity
+  const serviceIdx = new Map(sim.model.services.map((sv, i) => [sv.def.name, i]));
+  const styled = (logs: LogRecord[]): LogRecord[] =>
+    opts.logStyle === 'json' ? logs.map((l) => ({ ...l, body: structuredLine(l, serviceIdx.get(l.service) ?? 0), severity: 'unknown' })) : logs;
   let ok = false;
   try {
     for (const b of sim.batches()) {
       await writer.writeMetrics(b.metrics, sim.entities);
       const spans = keep ? b.spans.filter((x) => keep(x.start)) : b.spans;
-      const logs = keep ? b.logs.filter((x) => keep(x.time)) : b.logs;
+      const logs = styled(keep ? b.logs.filter((x) => keep(x.time)) : b.logs);
       if (spans.length > 0) await writer.writeSpans(spans, sim.entities);
       if (logs.length > 0) await writer.writeLogs(logs, sim.entities);
       opts.onProgress?.(b.end - sim.start, total);

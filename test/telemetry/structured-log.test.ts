@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { severityFromLevel, structuredLogLine } from '../../src/telemetry/index.js';
 import type { LogRecord } from '../../src/telemetry/index.js';
 import { openNezha } from '../../src/sources/nezha/index.js';
+import { openOtlp } from '../../src/sources/otlp/index.js';
 import { decodeRequest } from '../../src/sources/otlp/decode.js';
 import { simulate } from '../../src/simulate/index.js';
 import { structuredLine } from '../../src/simulate/nezha-layout.js';
@@ -88,6 +89,26 @@ test('Nezha layout: JSON log lines read as their messages and levels, the same r
   }
   // the run logs more than one level, so the levels above were read, not defaulted
   assert.ok(severities.has('info') && severities.size >= 2, [...severities].join());
+});
+
+test('OTLP: unparsed JSON lines (no severity on the record) read back as the text run\'s messages and levels', async () => {
+  const base = { hours: 1, faults: 2, seed: 5, topology: 'chain' };
+  await simulate({ ...base, outDir: join(scratch, 'otlp-text') });
+  await simulate({ ...base, outDir: join(scratch, 'otlp-json'), logStyle: 'json' });
+  const read = async (d: string) => {
+    const ds = await openOtlp(join(scratch, d));
+    const out: LogRecord[] = [];
+    for await (const b of ds.logs()) out.push(...b);
+    return out;
+  };
+  const text = await read('otlp-text');
+  const json = await read('otlp-json');
+  assert.ok(text.length > 100);
+  assert.equal(json.length, text.length);
+  for (let i = 0; i < text.length; i++) {
+    assert.equal(json[i].severity, text[i].severity, `${i}`);
+    assert.equal(json[i].body, `TraceID: ${text[i].traceId ?? ''} SpanID: ${text[i].spanId ?? ''} ${text[i].body}`);
+  }
 });
 
 test('the simulator writes all three JSON shapes', () => {
