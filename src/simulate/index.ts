@@ -26,13 +26,15 @@ import { resolveTopology } from './topology.js';
 import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 import { nearFaults } from './gaps.js';
-import { NezhaLayoutWriter, structuredLine } from './nezha-layout.js';
-import type { LogStyle, NezhaLayoutSummary } from './nezha-layout.js';
+import { NezhaLayoutWriter } from './nezha-layout.js';
+import type { NezhaLayoutSummary } from './nezha-layout.js';
+import { jsonLogLines, type LogStyle } from './log-style.js';
 
 export { FAULT_TYPES } from './faults.js';
 export { nearFaults } from './gaps.js';
 export { NezhaLayoutWriter, NEZHA_FAULT_TYPE, NEZHA_METRIC_COLUMNS } from './nezha-layout.js';
-export type { LogStyle, NezhaLayoutSummary } from './nezha-layout.js';
+export type { NezhaLayoutSummary } from './nezha-layout.js';
+export type { LogStyle } from './log-style.js';
 export { scaleIntensity } from './faults.js';
 export type { FaultShape } from './faults.js';
 export type { FaultType } from './faults.js';
@@ -292,9 +294,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   const keep = opts.gapsMarginMs !== undefined ? nearFaults(sim.labels, opts.gapsMarginMs) : undefined;
   // `json`: each record as a collector's filelog receiver forwards a JSON line it did not
   // parse — the whole line as the body, no severity
-  const serviceIdx = new Map(sim.model.services.map((sv, i) => [sv.def.name, i]));
-  const styled = (logs: LogRecord[]): LogRecord[] =>
-    opts.logStyle === 'json' ? logs.map((l) => ({ ...l, body: structuredLine(l, serviceIdx.get(l.service) ?? 0), severity: 'unknown' })) : logs;
+  const jsonLine = jsonLogLines(sim.model);
+  const styled = (logs: LogRecord[]): LogRecord[] => (opts.logStyle === 'json' ? logs.map((l) => ({ ...l, body: jsonLine(l), severity: 'unknown' })) : logs);
   let ok = false;
   try {
     for (const b of sim.batches()) {

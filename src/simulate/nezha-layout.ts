@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseMeshSeries, type LogRecord, type MetricSeries, type Span } from '../telemetry/index.js';
 import type { Model } from './model.js';
+import { jsonLogLines, type LogStyle } from './log-style.js';
 import type { FaultType } from './faults.js';
 
 // ---- the layout's formats --------------------------------------------------------------------
@@ -143,12 +144,11 @@ export interface NezhaLayoutOptions {
   /**
    * How services write their log lines: `text` (default; TrainTicket's Java services,
    * `HH:MM:SS.mmm LEVEL service message`) or `json`, one JSON object per line as the Go, Node and
-   * Python services of Online Boutique write them (structuredLine below).
+   * Python services of Online Boutique write them (log-style.ts).
    */
   logStyle?: LogStyle;
 }
 
-export type LogStyle = 'text' | 'json';
 
 export interface NezhaLayoutSummary {
   days: string[];
@@ -172,30 +172,6 @@ const Z90 = 1.2815516;
 const Z95 = 1.6448536;
 const MiB = 1024 * 1024;
 const LEVEL: Record<string, string> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'FATAL', unknown: 'INFO' };
-
-const PINO_LEVEL: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, unknown: 30 };
-
-/**
- * One log record as a JSON line, in one of three shapes real services print (chosen by the
- * service's place in the model, so a run mixes them as Online Boutique does): Go's (keys
- * sorted, no spaces, a request id beside the message, the level in lower case), pino's (the
- * level a number, the message under `msg`) and Python's (`json.dumps` spacing, the level in
- * capitals). The message starts with the trace and span ids, as Online Boutique's services
- * write them.
- */
-export function structuredLine(l: LogRecord, serviceIdx: number): string {
-  const message = `TraceID: ${l.traceId ?? ''} SpanID: ${l.spanId ?? ''} ${l.body}`;
-  const iso = new Date(Math.floor(l.time)).toISOString();
-  const level = l.severity === 'unknown' ? 'info' : l.severity;
-  switch (serviceIdx % 3) {
-    case 0:
-      return JSON.stringify({ 'http.req.id': `${(l.traceId ?? '').slice(0, 8)}-${(l.spanId ?? '').slice(0, 4)}`, message, severity: level, timestamp: iso });
-    case 1:
-      return JSON.stringify({ level: PINO_LEVEL[l.severity], time: Math.floor(l.time), pid: 1, hostname: l.entity, name: `${l.service}-server`, msg: message, v: 1 });
-    default:
-      return '{' + Object.entries({ timestamp: iso, severity: level.toUpperCase(), name: `${l.service}-server`, message }).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ') + '}';
-  }
-}
 
 /**
  * Streams a simulation's batches into the Nezha layout. Metrics are kept whole (one row per pod
@@ -229,8 +205,8 @@ export class NezhaLayoutWriter {
    * per minute the cells (seconds) by column.
    */
   private readonly edgeTables = new Map<string, { columns: string[]; index: Map<string, number>; rows: { t: number; cells: number[] }[] }>();
-  /** service name → its place in the model (picks its JSON logger's shape) */
-  private readonly serviceIdx = new Map<string, number>();
+  /** a record as a JSON line, when `logStyle` is `json` */
+  private readonly jsonLine: (l: LogRecord) => string;
   readonly summary: NezhaLayoutSummary = { days: [], rcaMinutes: 0, constructMinutes: 0, traceCoverage: 0, spansWritten: 0, logsWritten: 0, faultsNot3Min: 0 };
 
   constructor(
@@ -244,7 +220,7 @@ export class NezhaLayoutWriter {
     this.files = new LayoutFiles(root);
     this.model = model;
     this.logStyle = opts.logStyle ?? 'text';
-    model.services.forEach((sv, i) => this.serviceIdx.set(sv.def.name, i));
+    this.jsonLine = jsonLogLines(model);
     this.podRows = model.pods.map(() => []);
     model.pods.forEach((p, i) => this.podByEntity.set(p.id, i));
     this.nodeIp = model.nodes.map((_, i) => `10.1.0.${11 + i}`);
@@ -461,7 +437,7 @@ export class NezhaLayoutWriter {
     for (const l of logs) {
       const text =
         this.logStyle === 'json'
-          ? structuredLine(l, this.serviceIdx.get(l.service) ?? 0)
+          ? this.jsonLine(l)
           : `${new Date(Math.floor(l.time)).toISOString().slice(11, 23)} ${LEVEL[l.severity] ?? 'INFO'} ${l.service ?? ''} ${l.body}`;
       logRows.push(logRow(l.time, podNode(l.entity), l.entity, 'server', l.traceId ?? '', l.spanId ?? '', text));
     }

@@ -12,7 +12,7 @@ import { openNezha } from '../../src/sources/nezha/index.js';
 import { openOtlp } from '../../src/sources/otlp/index.js';
 import { decodeRequest } from '../../src/sources/otlp/decode.js';
 import { simulate } from '../../src/simulate/index.js';
-import { structuredLine } from '../../src/simulate/nezha-layout.js';
+import { structuredLine } from '../../src/simulate/log-style.js';
 
 test('Go (zap/logrus): keys sorted, no spaces, lower-case level, fields beside the message', () => {
   const line =
