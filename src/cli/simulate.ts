@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed (same seed, same output)', nonNegativeIntArg, 1)
     .option('--faults <n>', 'number of injected faults', nonNegativeIntArg, 20)
     .option('--topology <name|file>', 'boutique (default), chain, mesh, or a topology JSON file (docs/simulator.md)', 'boutique')
+    .option('--base-rps <n>', 'user requests per second at load 1, in place of the topology\'s (boutique 40): how many calls each minute\'s latency and workload figures rest on', positiveNumberArg)
     .option('--mesh-metrics', 'also emit per-edge latency metrics as a service mesh exports them (docs/simulator.md)')
     .option('--no-traces', 'emit no spans (a system without tracing)')
     .option('--gaps <duration>', 'Nezha-like gaps: write spans and logs only within this margin of a fault (e.g. 5m); metrics stay whole', durationArg)
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .addOption(new Option('--log-style <style>', 'log lines: text (TrainTicket\'s `HH:MM:SS.mmm LEVEL service message` in the Nezha layout) or json (one JSON object per line, as Go, Node and Python services write them; in OTLP the whole line is the body, unparsed, without severity)').choices(['text', 'json']).default('text'))
     .option('--json', 'print the summary as one JSON object')
     .action(
-      (o: { out: string; hours: number; seed: number; faults: number; topology: string; meshMetrics?: boolean; traces: boolean; gaps?: number; layout: 'otlp' | 'nezha'; effectScale: number; faultMinutes?: [number, number]; logStyle: 'text' | 'json'; json?: boolean }) =>
+      (o: { out: string; hours: number; seed: number; faults: number; topology: string; baseRps?: number; meshMetrics?: boolean; traces: boolean; gaps?: number; layout: 'otlp' | 'nezha'; effectScale: number; faultMinutes?: [number, number]; logStyle: 'text' | 'json'; json?: boolean }) =>
         run(async () => {
           const total = o.hours * 3_600_000;
           const bar = new Progress('simulating', Math.round(total / 60_000), !o.json && process.stderr.isTTY === true);
@@ -41,6 +42,7 @@ export function register(program: Command): void {
             seed: o.seed,
             faults: o.faults,
             topology: o.topology,
+            ...(o.baseRps !== undefined ? { baseRps: o.baseRps } : {}),
             meshMetrics: o.meshMetrics === true,
             traces: o.traces,
             layout: o.layout,

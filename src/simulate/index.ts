@@ -77,6 +77,12 @@ export interface SimulationOptions {
   blockMs?: number;
   /** a built-in topology (boutique, chain, mesh), a JSON file's path, or a spec (default boutique) */
   topology?: string | TopologySpec;
+  /**
+   * user requests per second at load 1, in place of the topology's own: how many calls each
+   * minute's figures rest on (a quiet system's percentiles are noisy; CPU stays the share of
+   * each pod's limit the topology states)
+   */
+  baseRps?: number;
   /** also emit per-edge latency as a service mesh's proxies export it (src/simulate/mesh.ts; default false) */
   meshMetrics?: boolean;
   /** emit no spans (a system without tracing; logs keep their lines, without trace ids) (default true) */
@@ -167,6 +173,7 @@ function checkOptions(o: SimulationOptions): Required<Pick<SimulationOptions, 's
   if (!Number.isFinite(startMs)) throw new UserError(`startMs: expected epoch ms, got ${startMs}`);
   if (o.blockMs !== undefined && !(o.blockMs > 0 && Number.isFinite(o.blockMs))) throw new UserError(`blockMs: expected a positive number of ms, got ${o.blockMs}`);
   if (o.traceScale !== undefined && !(o.traceScale >= 0 && Number.isFinite(o.traceScale))) throw new UserError(`traceScale: expected a non-negative number, got ${o.traceScale}`);
+  if (o.baseRps !== undefined && !(o.baseRps >= 0.01 && o.baseRps <= 100_000)) throw new UserError(`baseRps: expected a number between 0.01 and 100000, got ${o.baseRps}`);
   return { stepMs, startMs };
 }
 
@@ -189,7 +196,8 @@ function calibrate(model: Model, rng: SeededRng, start: number, stepMs: number):
 export function createSimulation(opts: SimulationOptions): Simulation {
   const { stepMs, startMs } = checkOptions(opts);
   const root = new SeededRng(opts.seed, 'runtimeslicer-sim');
-  const model = buildModel(root.fork('topology'), resolveTopology(opts.topology));
+  const topology = resolveTopology(opts.topology);
+  const model = buildModel(root.fork('topology'), opts.baseRps !== undefined ? { ...topology, baseRps: opts.baseRps } : topology);
   const steps = Math.max(1, Math.round((opts.hours * 3_600_000) / stepMs));
   const start = startMs;
   const end = start + steps * stepMs;

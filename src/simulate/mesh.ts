@@ -13,11 +13,19 @@ import type { Model } from './model.js';
 import { BASE_SIGMA, HOP_MS, RTO_MS } from './state.js';
 import type { SystemState } from './state.js';
 
-const PERCENTILES: readonly [string, number][] = [
-  ['p50', 0],
-  ['p90', 1.2815516],
+/**
+ * name, standard normal quantile z, and sqrt(p(1 − p)) / φ(z): the large-sample standard
+ * deviation of a sample p-quantile of a normal, in units of σ/√n — what turns the log-normal
+ * call spread and the number of calls into the estimate's noise
+ */
+const PERCENTILES: readonly [string, number, number][] = [
+  ['p50', 0, 1.2533141],
+  ['p90', 1.2815516, 1.7094002],
 ];
-/** Relative noise of a proxy's percentile estimate. */
+/**
+ * Floor of a proxy's percentile noise (log scale): histogram buckets and scraping add some
+ * however many calls there were.
+ */
 const MESH_NOISE = 0.03;
 
 interface Edge {
@@ -33,6 +41,7 @@ export class MeshEmitter {
   private readonly series: { pod: number; edge: number; callerSide: boolean; pct: number; name: string }[] = [];
   private columns: Float64Array[] = [];
   private times: Float64Array = new Float64Array(0);
+  private stepS = 60;
 
   constructor(private readonly model: Model, private readonly rng: SeededRng) {
     const byPair = new Map<string, Edge>();
@@ -59,6 +68,7 @@ export class MeshEmitter {
 
   begin(n: number, t0: number, stepMs: number): void {
     this.times = new Float64Array(n);
+    this.stepS = stepMs / 1000;
     for (let i = 0; i < n; i++) this.times[i] = t0 + i * stepMs;
     this.columns = this.series.map(() => new Float64Array(n));
   }
@@ -107,9 +117,15 @@ export class MeshEmitter {
         this.columns[k][i] = NaN;
         return;
       }
-      const z = PERCENTILES[s.pct][1];
-      const x = (sum / w) * median * Math.exp(z * (sig / w));
-      this.columns[k][i] = Math.max(0, x * (1 + MESH_NOISE * r.normal()));
+      const [, z, spread] = PERCENTILES[s.pct];
+      const sigma = sig / w;
+      const x = (sum / w) * median * Math.exp(z * sigma);
+      // a percentile of the step's calls through this pod's proxy: the fewer the calls, the
+      // noisier (a quiet edge's minute holds a handful of calls)
+      const pods = s.callerSide ? m.services[e.caller].pods.length : m.services[e.callee].pods.length;
+      const calls = Math.max(1, (w * this.stepS) / pods);
+      const noise = Math.max(MESH_NOISE, (spread * sigma) / Math.sqrt(calls));
+      this.columns[k][i] = x * Math.exp(noise * r.normal());
     });
   }
 
