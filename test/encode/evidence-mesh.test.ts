@@ -132,6 +132,12 @@ test('a lossy caller slows its outgoing edges as much as its incoming one: they 
   assert.ok(s.get('a')!.score > 10);
   assert.equal(s.has('b'), false);
   assert.equal(s.has('c'), false);
+  // a's calls into b and c count among a's own edges, and say so
+  const own = s.get('a')!.items.filter((i) => /put down to a's own network/.test(i.subject));
+  assert.ok(own.length >= 1 && own.every((i) => i.service === 'a' && i.value > 90), JSON.stringify(s.get('a')!.items));
+  // a delay at c leaves a's edges to others as they were: nothing is put down to a
+  const d = scoresAt(store({ delayC: 200 }));
+  assert.ok(!(d.get('a')?.items ?? []).some((i) => /own network/.test(i.subject)));
 });
 
 test('no metrics or no edge series: no summary', () => {
@@ -158,7 +164,7 @@ test('edge blame: a caller whose calls into every callee gain alike is the lossy
   const blame = (xs: [string, string, number][]) => {
     const m = new Map(xs.map(([a, b, x]) => [`${a}>${b}`, x]));
     const ends = new Map(xs.map(([a, b]) => [`${a}>${b}`, { caller: a, callee: b }]));
-    return [...explainedByCaller(m, (k) => ends.get(k)!)].sort();
+    return [...explainedByCaller(m, (k) => ends.get(k)!).keys()].sort();
   };
   // an entry service losing packets: its only incoming edge, from a load driver of ≈ 90 ms
   // calls, reads +4.5 ms through the noise; its calls into three callees +11 ms each

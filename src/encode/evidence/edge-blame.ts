@@ -14,7 +14,7 @@ import { median } from './stats.js';
  * Half-way between the two cases' expectations (equal, and none). `excess` is each edge's
  * deviation in a unit comparable across edges.
  */
-export function explainedByCaller<E extends { caller: string; callee: string }>(excess: ReadonlyMap<string, number>, edge: (k: string) => E): Set<string> {
+export function explainedByCaller<E extends { caller: string; callee: string }>(excess: ReadonlyMap<string, number>, edge: (k: string) => E): Map<string, number> {
   const into = new Map<string, number[]>();
   const from = new Map<string, { callee: string; x: number }[]>();
   for (const [k, x] of excess) {
@@ -22,17 +22,20 @@ export function explainedByCaller<E extends { caller: string; callee: string }>(
     push(into, e.callee, x);
     push(from, e.caller, { callee: e.callee, x });
   }
-  const out = new Set<string>();
+  /** edge → the caller's level that explains it (the median that passed) */
+  const out = new Map<string, number>();
   for (const [k, x] of excess) {
     if (!(x > 0)) continue;
     const e = edge(k);
     const own = into.get(e.caller);
-    if (own && median(own) >= x / 2) {
-      out.add(k);
+    const inLevel = own ? median(own) : -Infinity;
+    if (inLevel >= x / 2) {
+      out.set(k, inLevel);
       continue;
     }
     const others = (from.get(e.caller) ?? []).filter((o) => o.callee !== e.callee).map((o) => o.x);
-    if (others.length && median(others) >= x / 2) out.add(k);
+    const outLevel = others.length ? median(others) : -Infinity;
+    if (outLevel >= x / 2) out.set(k, outLevel);
   }
   return out;
 }

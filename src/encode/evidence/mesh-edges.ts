@@ -94,18 +94,27 @@ export const meshEdges: EvidenceFamily<MeshSummary, MeshReference> = {
     const explained = explainedByCaller(added, (k) => s.get(k)!);
     const per = new Map<string, { devs: number[]; pods: Map<string, number[]>; items: EvidenceItem[]; incoming: Map<string, number> }>();
     for (const [k, dev] of devs) {
-      if (explained.has(k)) continue;
+      const level = explained.get(k);
+      // an edge put down to the caller is left out of the callee's edges; it counts among the
+      // caller's own (as in the call-outcome family) only where it gained about as much as the
+      // caller's level (within half of it, the same midpoint): a noise-level gain beside a
+      // large one is nearer "as much" than "none", but it is no witness of the caller's trouble
+      const mine = level !== undefined;
+      if (mine && !(added.get(k)! >= level / 2)) continue;
       const e = s.get(k)!;
       const r = ref.get(k)!;
-      let c = per.get(e.callee);
-      if (!c) per.set(e.callee, (c = { devs: [], pods: new Map(), items: [], incoming: new Map() }));
+      const svc = mine ? e.caller : e.callee;
+      let c = per.get(svc);
+      if (!c) per.set(svc, (c = { devs: [], pods: new Map(), items: [], incoming: new Map() }));
       c.devs.push(dev);
-      c.incoming.set(e.caller, dev);
-      for (const [pod, g] of e.byPod) c.pods.set(pod, [...(c.pods.get(pod) ?? []), (Math.log1p(Math.max(0, g)) - r.center) / r.scale]);
+      if (!mine) {
+        c.incoming.set(e.caller, dev);
+        for (const [pod, g] of e.byPod) c.pods.set(pod, [...(c.pods.get(pod) ?? []), (Math.log1p(Math.max(0, g)) - r.center) / r.scale]);
+      }
       c.items.push({
         family: 'mesh-edge',
-        service: e.callee,
-        subject: `${e.caller} → ${e.callee} (p${e.percentile} caller − callee)`,
+        service: svc,
+        subject: `${e.caller} → ${e.callee} (p${e.percentile} caller − callee${mine ? `; put down to ${e.caller}'s own network` : ''})`,
         value: e.gap,
         reference: Math.expm1(r.center),
         deviation: dev,
