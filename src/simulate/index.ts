@@ -79,8 +79,9 @@ export interface SimulationOptions {
   topology?: string | TopologySpec;
   /**
    * user requests per second at load 1, in place of the topology's own: how many calls each
-   * minute's figures rest on (a quiet system's percentiles are noisy; CPU stays the share of
-   * each pod's limit the topology states)
+   * minute's figures rest on (a quiet system's percentiles are noisy). CPU limits are sized for
+   * this load with a floor of 50 millicores, so a much quieter system also runs at a lower
+   * utilisation
    */
   baseRps?: number;
   /** also emit per-edge latency as a service mesh's proxies export it (src/simulate/mesh.ts; default false) */

@@ -10,7 +10,7 @@ import { median } from './stats.js';
  * - the caller's edges into its other callees (median) are: one callee's fault does not move
  *   the gaps of calls into another (a gap leaves the callee's own work out), one caller's
  *   network moves them all. This is what tells a lossy entry service, whose only incoming edge
- *   comes from a load driver with seconds of noise on it, from its callees.
+ *   comes from a load driver (calls of tens of ms, ms of noise a minute), from its callees.
  * Half-way between the two cases' expectations (equal, and none). `excess` is each edge's
  * deviation in a unit comparable across edges.
  */
