@@ -46,3 +46,20 @@ test('one caller whose calls all go bad does not convict a callee its other call
   assert.ok(x.score < 1, `x ${x.score}`);
   assert.ok(x.incoming!.get('a')! > 8, 'the bad edge stays visible (for the starved-caller rule and the items)');
 });
+
+test('an entry service without traced callers whose calls into every callee go bad is the lossy one', () => {
+  // no edge into fe (an untraced ingress): only its calls into b, c and d witness its network
+  const s = summary([edge('fe', 'b', 40, 9), edge('fe', 'c', 40, 8), edge('fe', 'd', 40, 10), edge('other', 'b', 40, 0)]);
+  const scores = callOutcomes.score(s, reference(s));
+  const fe = scores.get('fe')!;
+  assert.ok(fe && fe.score > 5, `fe ${fe?.score}`);
+  assert.ok(fe.items.every((it) => it.subject.includes('calls into its other callees go as bad')), fe.items.map((it) => it.subject).join(' | '));
+  for (const c of ['b', 'c', 'd']) assert.ok((scores.get(c)?.score ?? 0) < 1, `${c} ${scores.get(c)?.score}`);
+});
+
+test("a callee's fault leaves the caller's calls into its other callees as they were: the edge stays the callee's", () => {
+  const s = summary([edge('fe', 'b', 40, 9), edge('fe', 'c', 40, 0), edge('fe', 'd', 40, 1)]);
+  const scores = callOutcomes.score(s, reference(s));
+  assert.ok(scores.get('b')!.score > 5);
+  assert.equal(scores.has('fe'), false);
+});

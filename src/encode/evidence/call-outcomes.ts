@@ -139,7 +139,8 @@ export function outcomeZ(bad: number, calls: number, p0: number, dispersion = 1)
  * the callee (the caller's incoming share is its normal one). The edge is the caller's when its
  * incoming calls contradict "normal" at least as strongly (binomial z against their p₀) as they
  * contradict "equal to this edge" (z of the difference of two shares). No constant: the
- * hypothesis the data fit better wins.
+ * hypothesis the data fit better wins. `own` is the caller's incoming calls, or its calls into
+ * one of its other callees (the score's second witness).
  */
 function explainedByLossyCaller(edge: { bad: number; calls: number; p0: number }, own: { bad: number; calls: number; expected: number }): boolean {
   const xe = edge.bad / edge.calls;
@@ -390,10 +391,38 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const a = into.get(callee) ?? { bad: 0, calls: 0, expected: 0 };
       into.set(callee, { bad: a.bad + c.bad, calls: a.calls + c.calls, expected: a.expected + c.calls * c.p0 });
     }
-    const explained = new Set<string>();
+    // and each caller's outgoing calls, callee by callee
+    const outOf = new Map<string, Map<string, { bad: number; calls: number; expected: number }>>();
     for (const [k, c] of counts) {
-      const own = into.get(s.get(k)!.caller);
-      if (own && explainedByLossyCaller(c, own)) explained.add(k);
+      const e = s.get(k)!;
+      const m = outOf.get(e.caller) ?? outOf.set(e.caller, new Map()).get(e.caller)!;
+      const a = m.get(e.callee) ?? { bad: 0, calls: 0, expected: 0 };
+      m.set(e.callee, { bad: a.bad + c.bad, calls: a.calls + c.calls, expected: a.expected + c.calls * c.p0 });
+    }
+    // the caller's own network explains an edge when its incoming calls go as bad — or its
+    // calls into its other callees do: a callee's fault leaves the caller's calls into others
+    // as they were (a failure or a gap is counted on the edge where it happened), while the
+    // caller's packets or its starved process spoil them all; the second witness is what a
+    // service without traced callers (an entry behind an untraced ingress) has
+    /** edge → which of the caller's calls go as bad */
+    const explained = new Map<string, 'incoming' | 'outgoing'>();
+    for (const [k, c] of counts) {
+      const e = s.get(k)!;
+      const own = into.get(e.caller);
+      if (own && explainedByLossyCaller(c, own)) {
+        explained.set(k, 'incoming');
+        continue;
+      }
+      // callee by callee, and most of them: pooled, one other callee's own fault would make
+      // "the others" look bad for every edge of the caller (the median of the mesh-edge rule)
+      let others = 0;
+      let asBad = 0;
+      for (const [callee, o] of outOf.get(e.caller) ?? []) {
+        if (callee === e.callee) continue;
+        others++;
+        if (explainedByLossyCaller(c, o)) asBad++;
+      }
+      if (asBad > others / 2) explained.set(k, 'outgoing');
     }
     // what each caller felt through each callee (blame aside): for the localizer's inherited-
     // evidence caps. Not where the caller's own network explains the edge: a lossy caller's
@@ -429,7 +458,7 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
         items.push({
           family: 'call-outcome',
           service: svc,
-          subject: `${e.caller} → ${e.callee} (${e.failed} of ${e.calls} calls failed, ${e.complained} complained about, ${badCalls(e, r.slowMs) - e.failed - e.complained} slower than ${r.slowMs.toFixed(1)} ms${e.callee === svc ? '' : `; ${svc}'s incoming calls go as bad: its own network`})`,
+          subject: `${e.caller} → ${e.callee} (${e.failed} of ${e.calls} calls failed, ${e.complained} complained about, ${badCalls(e, r.slowMs) - e.failed - e.complained} slower than ${r.slowMs.toFixed(1)} ms${e.callee === svc ? '' : explained.get(k) === 'incoming' ? `; ${svc}'s incoming calls go as bad: its own network` : `; ${svc}'s calls into its other callees go as bad: its own network, or its process starved`})`,
           value: badCalls(e, r.slowMs) / e.calls,
           reference: r.bad / r.calls,
           deviation: dev,
