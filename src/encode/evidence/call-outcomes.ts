@@ -391,13 +391,12 @@ export const callOutcomes: EvidenceFamily<OutcomeSummary, OutcomeReference> = {
       const a = into.get(callee) ?? { bad: 0, calls: 0, expected: 0 };
       into.set(callee, { bad: a.bad + c.bad, calls: a.calls + c.calls, expected: a.expected + c.calls * c.p0 });
     }
-    // and each caller's outgoing calls, callee by callee
+    // and each caller's outgoing calls, callee by callee (an edge is one caller–callee pair)
     const outOf = new Map<string, Map<string, { bad: number; calls: number; expected: number }>>();
     for (const [k, c] of counts) {
       const e = s.get(k)!;
       const m = outOf.get(e.caller) ?? outOf.set(e.caller, new Map()).get(e.caller)!;
-      const a = m.get(e.callee) ?? { bad: 0, calls: 0, expected: 0 };
-      m.set(e.callee, { bad: a.bad + c.bad, calls: a.calls + c.calls, expected: a.expected + c.calls * c.p0 });
+      m.set(e.callee, { bad: c.bad, calls: c.calls, expected: c.calls * c.p0 });
     }
     // the caller's own network explains an edge when its incoming calls go as bad — or its
     // calls into its other callees do: a callee's fault leaves the caller's calls into others
