@@ -22,7 +22,7 @@ import { SeededRng } from '../telemetry/index.js';
 import { SystemState } from './state.js';
 import { TraceEmitter } from './traces.js';
 import { LoadCurve, REGIMES, checkTimeline, regimeTimeline } from './workload.js';
-import { resolveTopology } from './topology.js';
+import { BASE_RPS_RANGE, resolveTopology } from './topology.js';
 import type { TopologySpec } from './topology.js';
 import type { Regime, RegimeInterval } from './workload.js';
 import { nearFaults } from './gaps.js';
@@ -174,7 +174,7 @@ function checkOptions(o: SimulationOptions): Required<Pick<SimulationOptions, 's
   if (!Number.isFinite(startMs)) throw new UserError(`startMs: expected epoch ms, got ${startMs}`);
   if (o.blockMs !== undefined && !(o.blockMs > 0 && Number.isFinite(o.blockMs))) throw new UserError(`blockMs: expected a positive number of ms, got ${o.blockMs}`);
   if (o.traceScale !== undefined && !(o.traceScale >= 0 && Number.isFinite(o.traceScale))) throw new UserError(`traceScale: expected a non-negative number, got ${o.traceScale}`);
-  if (o.baseRps !== undefined && !(o.baseRps >= 0.01 && o.baseRps <= 100_000)) throw new UserError(`baseRps: expected a number between 0.01 and 100000, got ${o.baseRps}`);
+  if (o.baseRps !== undefined && !(o.baseRps >= BASE_RPS_RANGE[0] && o.baseRps <= BASE_RPS_RANGE[1])) throw new UserError(`baseRps: expected a number between ${BASE_RPS_RANGE[0]} and ${BASE_RPS_RANGE[1]}, got ${o.baseRps}`);
   return { stepMs, startMs };
 }
 

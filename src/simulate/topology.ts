@@ -92,12 +92,15 @@ function bad(where: string, what: string): never {
 
 const isNum = (x: unknown, lo: number, hi: number): x is number => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
 
+/** Load a topology (or `simulate --base-rps`) may set, user requests per second at load 1. */
+export const BASE_RPS_RANGE = [0.01, 100_000] as const;
+
 /** Checks a spec and compiles it into the simulator's catalog shape; errors are UserErrors. */
 export function compileTopology(spec: TopologySpec): Topology {
   if (typeof spec !== 'object' || spec === null) bad('', 'expected a JSON object');
   const name = typeof spec.name === 'string' && spec.name.length > 0 ? spec.name : bad('name', 'expected a non-empty string');
   const baseRps = spec.baseRps ?? BASE_RPS;
-  if (!isNum(baseRps, 0.01, 100_000)) bad('baseRps', `expected a positive number, got ${String(baseRps)}`);
+  if (!isNum(baseRps, ...BASE_RPS_RANGE)) bad('baseRps', `expected a positive number, got ${String(baseRps)}`);
   if (!Array.isArray(spec.services) || spec.services.length === 0) bad('services', 'expected a non-empty array');
   const services: ServiceDef[] = [];
   const ops: OpDef[] = [];
